@@ -1,0 +1,258 @@
+//! The url gate: parse once with the WHATWG parser reqwest uses, then decide on the parsed
+//! `Host` (never on strings). The returned `Url` is the one to hand to the HTTP client.
+
+use crate::code::Code;
+use crate::gate::{Gate, Refusal};
+use crate::host::{HostRule, check_domain_shape, check_idn, special_use};
+use crate::ip::{IpFacts, check_ip};
+use crate::policy::NetPolicy;
+use std::net::IpAddr;
+use url::{Host, Url};
+
+/// The host a URL targets, after normalisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetHost {
+    /// ASCII (punycode) domain, lower-case, no trailing dot: still needs DNS + ip gate.
+    Domain(String),
+    /// A literal address, already judged by the ip gate.
+    Ip(IpAddr),
+}
+
+/// What the url gate lets through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlAllowed {
+    /// The normalised URL (trailing dot stripped, http upgraded unless allowed).
+    pub url: Url,
+    /// The target host.
+    pub host: TargetHost,
+    /// The effective port.
+    pub port: u16,
+    /// The host matched an allowlist rule that lets its resolved addresses be internal.
+    pub host_allows_internal: bool,
+}
+
+fn refuse(code: Code, message: String) -> Refusal {
+    Refusal::new(Gate::Url, code, message)
+}
+
+/// Refuses control characters and over-long input before any parser sees them.
+pub(crate) fn check_raw(policy: &NetPolicy, raw: &str) -> Result<(), Refusal> {
+    if raw.len() > policy.max_url_len {
+        return Err(refuse(
+            Code::UrlInvalid,
+            format!("URL is {} bytes (max {})", raw.len(), policy.max_url_len),
+        ));
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_control()) {
+        return Err(refuse(
+            Code::UrlInvalid,
+            format!("URL {raw:?} contains control character U+{:04X}", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+fn parse(raw: &str) -> Result<Url, Refusal> {
+    Url::parse(raw).map_err(|e| {
+        let code = match e {
+            url::ParseError::InvalidPort => Code::Port,
+            url::ParseError::IdnaError => Code::Idn,
+            url::ParseError::RelativeUrlWithoutBase => Code::Scheme,
+            _ => Code::UrlInvalid,
+        };
+        refuse(code, format!("URL {raw:?} cannot be parsed: {e}"))
+    })
+}
+
+/// The url gate. See DESIGN.md §3 for the rules; the order is scheme, userinfo, host
+/// (shape, special-use, homograph, literal IP, allowlist), then port.
+pub fn check_url(policy: &NetPolicy, raw: &str) -> Result<UrlAllowed, Refusal> {
+    check_raw(policy, raw)?;
+    let url = parse(raw)?;
+    check_parsed(policy, url)
+}
+
+/// The url gate on an already parsed URL (used by the redirect gate after joining).
+pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowed, Refusal> {
+    let plain_http = match url.scheme() {
+        "https" => false,
+        "http" => true,
+        other => {
+            return Err(refuse(
+                Code::Scheme,
+                format!(
+                    "scheme {other:?} in {url} is not allowed; only https (and http where allowed)"
+                ),
+            ));
+        }
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            Code::Userinfo,
+            format!(
+                "URL with host {} carries credentials ({:?}); pass secrets in headers, never in URLs",
+                url.host_str().unwrap_or(""),
+                url.username()
+            ),
+        ));
+    }
+    let (host, rule, internal_ok, http_ok) = match url.host() {
+        None => return Err(refuse(Code::HostDenied, format!("URL {url} has no host"))),
+        Some(Host::Domain(d)) => {
+            let domain = d.strip_suffix('.').unwrap_or(d).to_string();
+            check_domain_shape(&domain).map_err(|m| refuse(Code::HostDenied, m))?;
+            if let Some(suffix) = special_use(&domain) {
+                return Err(refuse(
+                    Code::HostDenied,
+                    format!("host {domain} is a special-use name (.{suffix}) and never fetched"),
+                ));
+            }
+            check_idn(&domain).map_err(|m| refuse(Code::Idn, format!("host {domain}: {m}")))?;
+            let rule = find_rule(policy, |r| r.matches_domain(&domain));
+            if !policy.allowed_hosts.is_empty() && rule.is_none() {
+                return Err(refuse(
+                    Code::HostDenied,
+                    format!("host {domain} is not in allowed_hosts"),
+                ));
+            }
+            let matched = rule.is_some();
+            (
+                TargetHost::Domain(domain),
+                rule,
+                matched && policy.allow_private_for_allowlist,
+                matched && policy.allow_plain_http_for_allowlist,
+            )
+        }
+        Some(Host::Ipv4(v4)) => ip_host(policy, IpAddr::V4(v4))?,
+        Some(Host::Ipv6(v6)) => ip_host(policy, IpAddr::V6(v6))?,
+    };
+    if let TargetHost::Domain(domain) = &host
+        && url.host_str() != Some(domain.as_str())
+    {
+        url.set_host(Some(domain))
+            .map_err(|e| refuse(Code::HostDenied, format!("host {domain}: {e}")))?;
+    }
+    if plain_http && !http_ok {
+        // Upgrade rather than refuse: registries publish http:// PURLs that serve https.
+        url.set_scheme("https")
+            .map_err(|_| refuse(Code::Scheme, format!("cannot upgrade {url} to https")))?;
+    }
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| refuse(Code::Port, format!("URL {url} has no port")))?;
+    let port_ok = port != 0
+        && (port == 443
+            || port == 80
+            || policy.extra_ports.contains(&port)
+            || rule.and_then(HostRule::port) == Some(port));
+    if !port_ok {
+        return Err(refuse(
+            Code::Port,
+            format!(
+                "port {port} of {url} is not allowed (80, 443, allowed_ports, or host:port entries)"
+            ),
+        ));
+    }
+    Ok(UrlAllowed {
+        url,
+        host,
+        port,
+        host_allows_internal: internal_ok,
+    })
+}
+
+fn find_rule<'p>(policy: &'p NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Option<&'p HostRule> {
+    policy.allowed_hosts.iter().find(|r| pred(r))
+}
+
+type HostDecision<'p> = (TargetHost, Option<&'p HostRule>, bool, bool);
+
+fn ip_host(policy: &NetPolicy, ip: IpAddr) -> Result<HostDecision<'_>, Refusal> {
+    check_ip(
+        policy,
+        &IpFacts {
+            ip,
+            host: None,
+            host_allows_internal: false,
+        },
+    )
+    .map_err(|r| r.under(Gate::Url))?;
+    let canon = crate::ip::canonical(ip);
+    let rule = find_rule(policy, |r| r.matches_ip(ip) || r.matches_ip(canon));
+    if !policy.allowed_hosts.is_empty() && rule.is_none() {
+        return Err(refuse(
+            Code::HostDenied,
+            format!("address {ip} is not in allowed_hosts"),
+        ));
+    }
+    let matched = rule.is_some();
+    Ok((TargetHost::Ip(canon), rule, matched, matched))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(policy: &NetPolicy, raw: &str) -> Option<Code> {
+        check_url(policy, raw).err().map(|r| r.code)
+    }
+
+    #[test]
+    fn http_is_upgraded_unless_allowed() {
+        let ok = check_url(
+            &NetPolicy::default(),
+            "http://purl.obolibrary.org/obo/bfo.owl",
+        )
+        .unwrap();
+        assert_eq!(ok.url.as_str(), "https://purl.obolibrary.org/obo/bfo.owl");
+        assert_eq!(ok.port, 443);
+        let loopback = NetPolicy {
+            allowed_hosts: vec![HostRule::parse("127.0.0.1").unwrap()],
+            extra_ports: vec![8080],
+            ..NetPolicy::default()
+        };
+        let ok = check_url(&loopback, "http://127.0.0.1:8080/x").unwrap();
+        assert_eq!(
+            ok.url.as_str(),
+            "http://127.0.0.1:8080/x",
+            "IP allowlist entries may use http"
+        );
+    }
+
+    #[test]
+    fn trailing_dot_and_case_are_normalised() {
+        let ok = check_url(&NetPolicy::default(), "https://PURL.obolibrary.org./obo/").unwrap();
+        assert_eq!(ok.host, TargetHost::Domain("purl.obolibrary.org".into()));
+        assert_eq!(ok.url.as_str(), "https://purl.obolibrary.org/obo/");
+    }
+
+    #[test]
+    fn allowlist_narrows_public_hosts() {
+        let p = NetPolicy {
+            allowed_hosts: vec![HostRule::parse("*.obolibrary.org").unwrap()],
+            ..NetPolicy::default()
+        };
+        assert!(check_url(&p, "https://purl.obolibrary.org/obo/ro.owl").is_ok());
+        assert_eq!(
+            code(&p, "https://www.ebi.ac.uk/ols4/"),
+            Some(Code::HostDenied)
+        );
+        assert_eq!(code(&p, "https://8.8.8.8/"), Some(Code::HostDenied));
+    }
+
+    #[test]
+    fn host_port_entries_add_ports_for_that_host_only() {
+        let p = NetPolicy {
+            allowed_hosts: vec![
+                HostRule::parse("mirror.example.org:8443").unwrap(),
+                HostRule::parse("other.example.org").unwrap(),
+            ],
+            ..NetPolicy::default()
+        };
+        assert!(check_url(&p, "https://mirror.example.org:8443/").is_ok());
+        assert_eq!(
+            code(&p, "https://other.example.org:8443/"),
+            Some(Code::Port)
+        );
+    }
+}
