@@ -159,6 +159,16 @@ pub fn check_entry(
     let comps = path.components();
     for i in 1..comps.len() {
         let prefix = comps[..i].join("/");
+        if let Some(other) = ledger.folded.get(&prefix.to_lowercase())
+            && other != &prefix
+        {
+            return Err(refuse(
+                Code::CaseCollision,
+                format!(
+                    "directory {prefix} of {path} collides with {other} on case-insensitive filesystems"
+                ),
+            ));
+        }
         if ledger.symlinks.contains(&prefix) {
             return Err(refuse(
                 Code::Link,

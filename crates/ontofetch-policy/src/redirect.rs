@@ -4,7 +4,7 @@
 use crate::code::Code;
 use crate::gate::{Gate, Refusal};
 use crate::policy::NetPolicy;
-use crate::url_gate::{UrlAllowed, check_parsed, check_raw};
+use crate::url_gate::{UrlAllowed, check_parsed, check_raw, parse_error};
 use url::Url;
 
 /// Facts about one redirect hop.
@@ -34,15 +34,10 @@ pub fn check_redirect(
         ));
     }
     check_raw(policy, facts.location).map_err(|r| r.under(Gate::Redirect))?;
-    let target = facts.from.join(facts.location).map_err(|e| {
-        refuse(
-            Code::UrlInvalid,
-            format!(
-                "redirect Location {:?} from {} cannot be parsed: {e}",
-                facts.location, facts.from
-            ),
-        )
-    })?;
+    let target = facts
+        .from
+        .join(facts.location)
+        .map_err(|e| parse_error(facts.location, e).under(Gate::Redirect))?;
     if facts.from.scheme() == "https" && target.scheme() == "http" {
         return Err(refuse(
             Code::RedirectDowngrade,

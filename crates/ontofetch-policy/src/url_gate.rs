@@ -52,16 +52,19 @@ pub(crate) fn check_raw(policy: &NetPolicy, raw: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Maps a WHATWG parse failure to the code of what it is about (port, IDNA, scheme).
+pub(crate) fn parse_error(raw: &str, e: url::ParseError) -> Refusal {
+    let code = match e {
+        url::ParseError::InvalidPort => Code::Port,
+        url::ParseError::IdnaError => Code::Idn,
+        url::ParseError::RelativeUrlWithoutBase => Code::Scheme,
+        _ => Code::UrlInvalid,
+    };
+    refuse(code, format!("URL {raw:?} cannot be parsed: {e}"))
+}
+
 fn parse(raw: &str) -> Result<Url, Refusal> {
-    Url::parse(raw).map_err(|e| {
-        let code = match e {
-            url::ParseError::InvalidPort => Code::Port,
-            url::ParseError::IdnaError => Code::Idn,
-            url::ParseError::RelativeUrlWithoutBase => Code::Scheme,
-            _ => Code::UrlInvalid,
-        };
-        refuse(code, format!("URL {raw:?} cannot be parsed: {e}"))
-    })
+    Url::parse(raw).map_err(|e| parse_error(raw, e))
 }
 
 /// The url gate. See DESIGN.md §3 for the rules; the order is scheme, userinfo, host
