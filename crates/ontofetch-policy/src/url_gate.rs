@@ -164,7 +164,7 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
     })
 }
 
-fn find_rule<'p>(policy: &'p NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Option<&'p HostRule> {
+fn find_rule(policy: &NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Option<&HostRule> {
     policy.allowed_hosts.iter().find(|r| pred(r))
 }
 
