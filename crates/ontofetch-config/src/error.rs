@@ -1,0 +1,50 @@
+//! The config crate's error: always `E_CONFIG_INVALID`, always naming where.
+
+use crate::load::Origin;
+use ontofetch_policy::Code;
+
+/// A configuration problem the user must fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A value, key or structure is wrong.
+    #[error("E_CONFIG_INVALID: {file}{}: {key}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        /// The file (or `<environment>`, `<built-in default>`).
+        file: String,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// The key path (`defaults.http.max_retries`, `ontologies[2].id`) or variable.
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// The file cannot be read.
+    #[error("E_CONFIG_INVALID: cannot read {file}: {message}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The OS error.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(
+        origin: &Origin,
+        line: Option<usize>,
+        key: String,
+        message: String,
+    ) -> Self {
+        ConfigError::Invalid {
+            file: origin.label(),
+            line,
+            key,
+            message,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> Code {
+        Code::ConfigInvalid
+    }
+}

@@ -1,0 +1,603 @@
+//! Loading: YAML → schema (unknown keys named) → `ONTOFETCH_*` environment → command-line
+//! flags → config gate on every value → the [`Policy`] the other gates use.
+
+use crate::error::ConfigError;
+use crate::locate::line_of;
+use crate::schema::{OntologySpec, SourcesFile};
+use ontofetch_policy::config_gate as cg;
+use ontofetch_policy::{Gate, GateObserver, NetPolicy, Policy, PolicyError, observed, url_gate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+/// Where the configuration text came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "snake_case")]
+pub enum Origin {
+    /// The embedded default spec.
+    Builtin,
+    /// A file on disk.
+    File(PathBuf),
+}
+
+impl Origin {
+    /// How errors name it.
+    pub fn label(&self) -> String {
+        match self {
+            Origin::Builtin => "<built-in default>".into(),
+            Origin::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// The embedded default spec (a few small OBO ontologies).
+pub const BUILTIN_SOURCES: &str = include_str!("default_sources.yaml");
+/// The example `ontofetch init` writes.
+pub const TEMPLATE_SOURCES: &str = include_str!("template_sources.yaml");
+
+/// Resolver names DocsToKG knows (the `prefer_source` / `resolver` vocabulary).
+pub const RESOLVERS: &[&str] = &[
+    "obo",
+    "bioregistry",
+    "ols",
+    "bioportal",
+    "skos",
+    "xbrl",
+    "lov",
+    "ontobee",
+    "direct",
+];
+
+/// Formats accepted in `normalize_to` / `target_formats`.
+pub const FORMATS: &[&str] = &[
+    "owl",
+    "obo",
+    "ttl",
+    "rdf",
+    "rdfxml",
+    "nt",
+    "nq",
+    "jsonld",
+    "json",
+    "obographs",
+    "ofn",
+    "owx",
+    "omn",
+    "skos",
+    "xbrl",
+];
+
+/// Flags given on the command line: the last word in precedence.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--max-retries`.
+    pub max_retries: Option<u32>,
+    /// `--timeout-sec`.
+    pub timeout_sec: Option<f64>,
+    /// `--concurrent-downloads`.
+    pub concurrent_downloads: Option<u32>,
+    /// `--allowed-hosts` (appended, de-duplicated, order kept).
+    pub allowed_hosts: Vec<String>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+    /// `--target-formats` (replaces every spec's formats).
+    pub target_formats: Option<Vec<String>>,
+}
+
+/// A loaded, validated configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Loaded {
+    /// Where it came from.
+    pub origin: Origin,
+    /// The effective settings after every layer.
+    pub config: SourcesFile,
+    /// `ONTOFETCH_*` variables that were applied, with the key each set.
+    pub env_overrides: BTreeMap<String, String>,
+    /// Keys set by command-line flags.
+    pub cli_overrides: Vec<String>,
+    /// The policy for the gates.
+    #[serde(skip)]
+    pub policy: Policy,
+}
+
+impl Loaded {
+    /// The formats wanted for one spec: its `target_formats`, else its `normalize_to`,
+    /// else `defaults.normalize_to`.
+    pub fn target_formats(&self, spec: &OntologySpec) -> Vec<String> {
+        spec.target_formats
+            .clone()
+            .or_else(|| spec.normalize_to.clone())
+            .unwrap_or_else(|| self.config.defaults.normalize_to.clone())
+    }
+
+    /// The resolver for one spec: its own, else its `prefer_source[0]`, else the defaults'.
+    pub fn resolver(&self, spec: &OntologySpec) -> String {
+        spec.resolver
+            .clone()
+            .or_else(|| spec.prefer_source.as_ref().and_then(|p| p.first().cloned()))
+            .or_else(|| self.config.defaults.prefer_source.first().cloned())
+            .unwrap_or_else(|| "obo".into())
+    }
+}
+
+/// Parses YAML text into the schema; errors carry the file, line and key.
+pub fn parse(origin: &Origin, text: &str) -> Result<SourcesFile, ConfigError> {
+    let de = serde_norway::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, SourcesFile>(de).map_err(|e| {
+        let mut key = e.path().to_string();
+        let inner = e.inner();
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        if let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+            && !key.ends_with(field)
+        {
+            key = if key == "." || key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
+        }
+        if key == "." {
+            key = "(top level)".into();
+        }
+        let line = inner
+            .location()
+            .map(|l| l.line())
+            .or_else(|| line_of(text, &key));
+        ConfigError::invalid(origin, line, key, message)
+    })
+}
+
+/// Reads `ONTOFETCH_*` variables through `env` (so tests never touch the process
+/// environment) and applies them; empty values count as unset.
+pub fn apply_env(
+    config: &mut SourcesFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut applied = BTreeMap::new();
+    let origin = Origin::File(PathBuf::from("<environment>"));
+    let bad = |var: &str, value: &str, what: &str| {
+        ConfigError::invalid(
+            &origin,
+            None,
+            var.to_string(),
+            format!("{value:?} is not {what}"),
+        )
+    };
+    let http = &mut config.defaults.http;
+    macro_rules! num {
+        ($var:literal, $field:expr, $key:literal, $ty:ty) => {
+            if let Some(v) = env($var).filter(|v| !v.trim().is_empty()) {
+                $field = v
+                    .trim()
+                    .parse::<$ty>()
+                    .map_err(|_| bad($var, &v, "a number"))?;
+                applied.insert($var.to_string(), $key.to_string());
+            }
+        };
+    }
+    num!(
+        "ONTOFETCH_MAX_RETRIES",
+        http.max_retries,
+        "defaults.http.max_retries",
+        u32
+    );
+    num!(
+        "ONTOFETCH_TIMEOUT_SEC",
+        http.timeout_sec,
+        "defaults.http.timeout_sec",
+        f64
+    );
+    num!(
+        "ONTOFETCH_DOWNLOAD_TIMEOUT_SEC",
+        http.download_timeout_sec,
+        "defaults.http.download_timeout_sec",
+        f64
+    );
+    num!(
+        "ONTOFETCH_BACKOFF_FACTOR",
+        http.backoff_factor,
+        "defaults.http.backoff_factor",
+        f64
+    );
+    num!(
+        "ONTOFETCH_MAX_UNCOMPRESSED_SIZE_GB",
+        http.max_uncompressed_size_gb,
+        "defaults.http.max_uncompressed_size_gb",
+        f64
+    );
+    num!(
+        "ONTOFETCH_CONCURRENT_DOWNLOADS",
+        http.concurrent_downloads,
+        "defaults.http.concurrent_downloads",
+        u32
+    );
+    num!(
+        "ONTOFETCH_MAX_REDIRECTS",
+        http.max_redirects,
+        "defaults.http.max_redirects",
+        u32
+    );
+    if let Some(v) = env("ONTOFETCH_PER_HOST_RATE_LIMIT").filter(|v| !v.trim().is_empty()) {
+        http.per_host_rate_limit = v.trim().to_string();
+        applied.insert(
+            "ONTOFETCH_PER_HOST_RATE_LIMIT".into(),
+            "defaults.http.per_host_rate_limit".into(),
+        );
+    }
+    if let Some(v) = env("ONTOFETCH_SHARED_RATE_LIMIT_DIR").filter(|v| !v.trim().is_empty()) {
+        http.shared_rate_limit_dir = Some(v.trim().to_string());
+        applied.insert(
+            "ONTOFETCH_SHARED_RATE_LIMIT_DIR".into(),
+            "defaults.http.shared_rate_limit_dir".into(),
+        );
+    }
+    if let Some(v) = env("ONTOFETCH_ALLOWED_HOSTS").filter(|v| !v.trim().is_empty()) {
+        let list = http.allowed_hosts.get_or_insert_with(Vec::new);
+        for h in v.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            if !list.iter().any(|x| x == h) {
+                list.push(h.to_string());
+            }
+        }
+        applied.insert(
+            "ONTOFETCH_ALLOWED_HOSTS".into(),
+            "defaults.http.allowed_hosts".into(),
+        );
+    }
+    if let Some(v) = env("ONTOFETCH_LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
+        config.defaults.logging.level = v.trim().to_string();
+        applied.insert(
+            "ONTOFETCH_LOG_LEVEL".into(),
+            "defaults.logging.level".into(),
+        );
+    }
+    if let Some(v) = env("ONTOFETCH_ENABLE_CAS_MIRROR").filter(|v| !v.trim().is_empty()) {
+        config.defaults.enable_cas_mirror = match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "0" | "false" | "no" | "off" => false,
+            _ => {
+                return Err(bad(
+                    "ONTOFETCH_ENABLE_CAS_MIRROR",
+                    &v,
+                    "a boolean (true/false)",
+                ));
+            }
+        };
+        applied.insert(
+            "ONTOFETCH_ENABLE_CAS_MIRROR".into(),
+            "defaults.enable_cas_mirror".into(),
+        );
+    }
+    Ok(applied)
+}
+
+/// Applies command-line flags; returns the keys they set.
+pub fn apply_overrides(config: &mut SourcesFile, o: &Overrides) -> Vec<String> {
+    let mut set = Vec::new();
+    let http = &mut config.defaults.http;
+    if let Some(v) = o.max_retries {
+        http.max_retries = v;
+        set.push("defaults.http.max_retries".into());
+    }
+    if let Some(v) = o.timeout_sec {
+        http.timeout_sec = v;
+        set.push("defaults.http.timeout_sec".into());
+    }
+    if let Some(v) = o.concurrent_downloads {
+        http.concurrent_downloads = v;
+        set.push("defaults.http.concurrent_downloads".into());
+    }
+    if !o.allowed_hosts.is_empty() {
+        let list = http.allowed_hosts.get_or_insert_with(Vec::new);
+        for h in &o.allowed_hosts {
+            if !list.contains(h) {
+                list.push(h.clone());
+            }
+        }
+        set.push("defaults.http.allowed_hosts".into());
+    }
+    if let Some(v) = &o.log_level {
+        config.defaults.logging.level = v.clone();
+        set.push("defaults.logging.level".into());
+    }
+    if let Some(f) = &o.target_formats {
+        for spec in &mut config.ontologies {
+            spec.target_formats = Some(f.clone());
+        }
+        set.push("ontologies[*].target_formats".into());
+    }
+    set
+}
+
+/// Runs every value through the config gate (and resolver URLs through the url gate),
+/// and builds the policy. The first refusal becomes a [`ConfigError`] with its line.
+pub fn validate(
+    origin: &Origin,
+    text: &str,
+    config: &mut SourcesFile,
+    observer: &dyn GateObserver,
+) -> Result<Policy, ConfigError> {
+    let fail = |key: &str, e: PolicyError| {
+        let message = match &e {
+            PolicyError::Refused(r) => r
+                .message
+                .strip_prefix(&format!("{key}: "))
+                .unwrap_or(&r.message)
+                .to_string(),
+            PolicyError::GateFailed { .. } => e.to_string(),
+        };
+        ConfigError::invalid(origin, line_of(text, key), key.to_string(), message)
+    };
+    let gate = |key: &str, f: &dyn Fn() -> Result<(), ontofetch_policy::Refusal>| {
+        observed(observer, Gate::Config, f).map_err(|e| fail(key, e))
+    };
+    let range =
+        |key: &str, v: f64, lo: f64, hi: f64| gate(key, &|| cg::check_range(key, v, lo, hi));
+
+    let d = &mut config.defaults;
+    let h = &d.http;
+    range("defaults.http.max_retries", h.max_retries as f64, 0.0, 20.0)?;
+    range("defaults.http.timeout_sec", h.timeout_sec, 1.0, 300.0)?;
+    range(
+        "defaults.http.download_timeout_sec",
+        h.download_timeout_sec,
+        1.0,
+        3600.0,
+    )?;
+    range(
+        "defaults.http.connect_timeout_sec",
+        h.connect_timeout_sec,
+        0.1,
+        300.0,
+    )?;
+    range(
+        "defaults.http.pool_timeout_sec",
+        h.pool_timeout_sec,
+        0.1,
+        300.0,
+    )?;
+    range("defaults.http.backoff_factor", h.backoff_factor, 0.1, 10.0)?;
+    range(
+        "defaults.http.max_httpx_connections",
+        h.max_httpx_connections as f64,
+        1.0,
+        1024.0,
+    )?;
+    range(
+        "defaults.http.max_keepalive_connections",
+        h.max_keepalive_connections as f64,
+        0.0,
+        1024.0,
+    )?;
+    range(
+        "defaults.http.keepalive_expiry_sec",
+        h.keepalive_expiry_sec,
+        0.0,
+        3600.0,
+    )?;
+    range(
+        "defaults.http.max_uncompressed_size_gb",
+        h.max_uncompressed_size_gb,
+        1e-6,
+        200.0,
+    )?;
+    range(
+        "defaults.http.max_checksum_response_bytes",
+        h.max_checksum_response_bytes as f64,
+        1024.0,
+        8.0 * 1048576.0,
+    )?;
+    range(
+        "defaults.http.concurrent_downloads",
+        h.concurrent_downloads as f64,
+        1.0,
+        10.0,
+    )?;
+    range(
+        "defaults.http.concurrent_plans",
+        h.concurrent_plans as f64,
+        1.0,
+        32.0,
+    )?;
+    range(
+        "defaults.http.progress_log_percent_step",
+        h.progress_log_percent_step,
+        0.001,
+        1.0,
+    )?;
+    range(
+        "defaults.http.max_redirects",
+        h.max_redirects as f64,
+        0.0,
+        20.0,
+    )?;
+    range(
+        "defaults.http.checksum_mismatch_retries",
+        h.checksum_mismatch_retries as f64,
+        0.0,
+        10.0,
+    )?;
+    gate("defaults.http.per_host_rate_limit", &|| {
+        cg::parse_rate_limit("defaults.http.per_host_rate_limit", &h.per_host_rate_limit).map(drop)
+    })?;
+    for (service, rate) in &h.rate_limits {
+        let key = format!("defaults.http.rate_limits.{service}");
+        gate(&key, &|| cg::parse_rate_limit(&key, rate).map(drop))?;
+    }
+    gate("defaults.http.rate_limiter", &|| {
+        cg::check_one_of("defaults.http.rate_limiter", &h.rate_limiter, &["pyrate"])
+    })?;
+    let mut rules = Vec::new();
+    for (i, entry) in h.allowed_hosts.iter().flatten().enumerate() {
+        let key = format!("defaults.http.allowed_hosts[{i}]");
+        let rule = observed(observer, Gate::Config, || cg::check_host_entry(&key, entry))
+            .map_err(|e| fail(&key, e))?;
+        rules.push(rule);
+    }
+    for (i, port) in h.allowed_ports.iter().flatten().enumerate() {
+        range(
+            &format!("defaults.http.allowed_ports[{i}]"),
+            *port as f64,
+            1.0,
+            65535.0,
+        )?;
+    }
+    for (i, entry) in d.planner.head_precheck_hosts.iter().enumerate() {
+        let key = format!("defaults.planner.head_precheck_hosts[{i}]");
+        gate(&key, &|| cg::check_host_entry(&key, entry).map(drop))?;
+    }
+    let v = &d.validation;
+    range(
+        "defaults.validation.parser_timeout_sec",
+        v.parser_timeout_sec as f64,
+        1.0,
+        3600.0,
+    )?;
+    range(
+        "defaults.validation.max_memory_mb",
+        v.max_memory_mb as f64,
+        64.0,
+        1048576.0,
+    )?;
+    range(
+        "defaults.validation.max_concurrent_validators",
+        v.max_concurrent_validators as f64,
+        1.0,
+        8.0,
+    )?;
+    let level = d.logging.level.to_ascii_uppercase();
+    gate("defaults.logging.level", &|| {
+        cg::check_one_of(
+            "defaults.logging.level",
+            &level,
+            &["DEBUG", "INFO", "WARNING", "ERROR"],
+        )
+    })?;
+    d.logging.level = level;
+    range(
+        "defaults.logging.max_log_size_mb",
+        d.logging.max_log_size_mb as f64,
+        1.0,
+        1048576.0,
+    )?;
+    range(
+        "defaults.logging.retention_days",
+        d.logging.retention_days as f64,
+        1.0,
+        3650.0,
+    )?;
+    check_names(&gate, "defaults.prefer_source", &d.prefer_source, RESOLVERS)?;
+    check_names(&gate, "defaults.normalize_to", &d.normalize_to, FORMATS)?;
+
+    let net = NetPolicy {
+        allowed_hosts: rules,
+        allow_private_for_allowlist: h.allow_private_networks_for_host_allowlist,
+        allow_plain_http_for_allowlist: h.allow_plain_http_for_host_allowlist,
+        extra_ports: h.allowed_ports.clone().unwrap_or_default(),
+        max_redirects: h.max_redirects as usize,
+        ..NetPolicy::default()
+    };
+
+    let mut seen = HashSet::new();
+    for (i, spec) in config.ontologies.iter().enumerate() {
+        let key = format!("ontologies[{i}].id");
+        gate(&key, &|| cg::check_ontology_id(&key, &spec.id))?;
+        if !seen.insert(spec.id.clone()) {
+            gate(&key, &|| {
+                cg::structural(&key, format!("duplicate ontology id {:?}", spec.id))
+            })?;
+        }
+        if let Some(r) = &spec.resolver {
+            let key = format!("ontologies[{i}].resolver");
+            gate(&key, &|| cg::check_one_of(&key, r, RESOLVERS))?;
+        }
+        if let Some(list) = &spec.prefer_source {
+            check_names(
+                &gate,
+                &format!("ontologies[{i}].prefer_source"),
+                list,
+                RESOLVERS,
+            )?;
+        }
+        for field in ["normalize_to", "target_formats"] {
+            let list = if field == "normalize_to" {
+                &spec.normalize_to
+            } else {
+                &spec.target_formats
+            };
+            if let Some(list) = list {
+                check_names(&gate, &format!("ontologies[{i}].{field}"), list, FORMATS)?;
+            }
+        }
+        for field in ["url", "checksum_url"] {
+            if let Some(value) = spec.extras.get(field) {
+                let key = format!("ontologies[{i}].extras.{field}");
+                let Some(url) = value.as_str() else {
+                    return Err(ConfigError::invalid(
+                        origin,
+                        line_of(text, &key),
+                        key,
+                        "must be a string URL".into(),
+                    ));
+                };
+                observed(observer, Gate::Url, || url_gate::check_url(&net, url)).map_err(|e| {
+                    ConfigError::invalid(
+                        origin,
+                        line_of(text, &key),
+                        key.clone(),
+                        format!("{url} is refused by the url gate: {e}"),
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(Policy {
+        net,
+        ..Policy::default()
+    })
+}
+
+/// One config-gate check, run and reported under its key.
+type GateFn<'a> = dyn Fn(&str, &dyn Fn() -> Result<(), ontofetch_policy::Refusal>) -> Result<(), ConfigError>
+    + 'a;
+
+fn check_names(
+    gate: &GateFn<'_>,
+    key: &str,
+    names: &[String],
+    allowed: &[&str],
+) -> Result<(), ConfigError> {
+    for (i, name) in names.iter().enumerate() {
+        let k = format!("{key}[{i}]");
+        gate(&k, &|| cg::check_one_of(&k, name, allowed))?;
+    }
+    Ok(())
+}
+
+/// The whole load: parse, environment, flags, validation. `text` is the file content
+/// (or [`BUILTIN_SOURCES`]).
+pub fn load(
+    origin: Origin,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+    observer: &dyn GateObserver,
+) -> Result<Loaded, ConfigError> {
+    let mut config = parse(&origin, text)?;
+    let env_overrides = apply_env(&mut config, env)?;
+    let cli_overrides = apply_overrides(&mut config, overrides);
+    let policy = validate(&origin, text, &mut config, observer)?;
+    Ok(Loaded {
+        origin,
+        config,
+        env_overrides,
+        cli_overrides,
+        policy,
+    })
+}

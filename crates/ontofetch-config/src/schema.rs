@@ -1,0 +1,281 @@
+//! The `sources.yaml` schema, key for key with DocsToKG's OntologyDownload
+//! (reference/original-pipeline.md §3.2). Unknown keys are errors that name the key.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesFile {
+    /// Settings shared by every ontology.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// The ontologies to fetch (required, may be empty).
+    pub ontologies: Vec<OntologySpec>,
+}
+
+/// `defaults:`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Defaults {
+    /// Licences accepted (SPDX-normalised); empty accepts everything.
+    pub accept_licenses: Vec<String>,
+    /// Formats to normalise to; also the default `target_formats`.
+    pub normalize_to: Vec<String>,
+    /// Resolver fallback chain.
+    pub prefer_source: Vec<String>,
+    /// false = strict validation (a failed validator fails the pull).
+    pub continue_on_error: bool,
+    /// Try the next resolver in `prefer_source` when one fails.
+    pub resolver_fallback_enabled: bool,
+    /// Keep a content-addressed copy of every original (settable here, unlike the original).
+    pub enable_cas_mirror: bool,
+    /// Network settings.
+    pub http: HttpSettings,
+    /// Planner settings.
+    pub planner: PlannerSettings,
+    /// Validator settings.
+    pub validation: ValidationSettings,
+    /// Logging settings.
+    pub logging: LoggingSettings,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            accept_licenses: vec!["CC-BY-4.0".into(), "CC0-1.0".into(), "OGL-UK-3.0".into()],
+            normalize_to: vec!["ttl".into()],
+            prefer_source: vec![
+                "obo".into(),
+                "ols".into(),
+                "bioportal".into(),
+                "direct".into(),
+            ],
+            continue_on_error: true,
+            resolver_fallback_enabled: true,
+            enable_cas_mirror: false,
+            http: HttpSettings::default(),
+            planner: PlannerSettings::default(),
+            validation: ValidationSettings::default(),
+            logging: LoggingSettings::default(),
+        }
+    }
+}
+
+/// `defaults.http:`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Attempts per operation.
+    pub max_retries: u32,
+    /// Read timeout, seconds.
+    pub timeout_sec: f64,
+    /// Wall-clock deadline per download attempt, seconds.
+    pub download_timeout_sec: f64,
+    /// Connect timeout, seconds.
+    pub connect_timeout_sec: f64,
+    /// Pool wait timeout, seconds.
+    pub pool_timeout_sec: f64,
+    /// Backoff base, seconds.
+    pub backoff_factor: f64,
+    /// Connection pool size.
+    pub max_httpx_connections: u32,
+    /// Idle connections kept.
+    pub max_keepalive_connections: u32,
+    /// Idle connection lifetime, seconds.
+    pub keepalive_expiry_sec: f64,
+    /// Negotiate HTTP/2.
+    pub http2_enabled: bool,
+    /// Default per-host rate, e.g. `4/second`.
+    pub per_host_rate_limit: String,
+    /// Per-service rates.
+    pub rate_limits: BTreeMap<String, String>,
+    /// Download size cap, GiB.
+    pub max_uncompressed_size_gb: f64,
+    /// Checksum file size cap, bytes.
+    pub max_checksum_response_bytes: u64,
+    /// Parallel downloads.
+    pub concurrent_downloads: u32,
+    /// Parallel plans.
+    pub concurrent_plans: u32,
+    /// Refuse responses whose media type does not fit.
+    pub validate_media_type: bool,
+    /// HEAD before GET.
+    pub perform_head_precheck: bool,
+    /// Progress log cadence (fraction).
+    pub progress_log_percent_step: f64,
+    /// Progress log cadence when the size is unknown, bytes.
+    pub progress_log_bytes_threshold: u64,
+    /// A DNS failure is fatal at plan time.
+    pub strict_dns: bool,
+    /// Host allowlist; absent/empty = every public host.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Allowlisted domains may resolve to private addresses.
+    pub allow_private_networks_for_host_allowlist: bool,
+    /// Allowlisted domains may use plain http.
+    pub allow_plain_http_for_host_allowlist: bool,
+    /// Ports allowed besides 80/443.
+    pub allowed_ports: Option<Vec<u16>>,
+    /// Headers sent with every request (User-Agent…).
+    pub polite_headers: BTreeMap<String, String>,
+    /// Rate limiter backend (kept for compatibility; only `pyrate`-equivalent exists).
+    pub rate_limiter: String,
+    /// Directory for rate-limit state shared across processes.
+    pub shared_rate_limit_dir: Option<String>,
+    /// Maximum redirect hops (implicit 5 in the original).
+    pub max_redirects: u32,
+    /// Re-downloads after a checksum mismatch (implicit 3 in the original).
+    pub checksum_mismatch_retries: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_retries: 5,
+            timeout_sec: 30.0,
+            download_timeout_sec: 300.0,
+            connect_timeout_sec: 5.0,
+            pool_timeout_sec: 5.0,
+            backoff_factor: 0.5,
+            max_httpx_connections: 128,
+            max_keepalive_connections: 32,
+            keepalive_expiry_sec: 30.0,
+            http2_enabled: true,
+            per_host_rate_limit: "4/second".into(),
+            rate_limits: [
+                ("ols", "4/second"),
+                ("bioportal", "2/second"),
+                ("lov", "1/second"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            max_uncompressed_size_gb: 10.0,
+            max_checksum_response_bytes: 262_144,
+            concurrent_downloads: 1,
+            concurrent_plans: 8,
+            validate_media_type: true,
+            perform_head_precheck: true,
+            progress_log_percent_step: 0.1,
+            progress_log_bytes_threshold: 5 << 20,
+            strict_dns: false,
+            allowed_hosts: None,
+            allow_private_networks_for_host_allowlist: false,
+            allow_plain_http_for_host_allowlist: false,
+            allowed_ports: None,
+            polite_headers: [(
+                "User-Agent".to_string(),
+                format!(
+                    "ontofetch/{} (+https://github.com/ontofetch/ontofetch)",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            )]
+            .into_iter()
+            .collect(),
+            rate_limiter: "pyrate".into(),
+            shared_rate_limit_dir: None,
+            max_redirects: 5,
+            checksum_mismatch_retries: 3,
+        }
+    }
+}
+
+/// `defaults.planner:`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlannerSettings {
+    /// Probe candidate URLs at plan time.
+    pub probing_enabled: bool,
+    /// Hosts probed with HEAD (`host`, `.suffix`, `*.suffix`).
+    pub head_precheck_hosts: Vec<String>,
+}
+
+impl Default for PlannerSettings {
+    fn default() -> Self {
+        PlannerSettings {
+            probing_enabled: true,
+            head_precheck_hosts: Vec::new(),
+        }
+    }
+}
+
+/// `defaults.validation:`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidationSettings {
+    /// Parser wall-clock limit, seconds.
+    pub parser_timeout_sec: u64,
+    /// Parser memory cap, MiB (enforced with rlimits in a child process).
+    pub max_memory_mb: u64,
+    /// Skip reasoning above this size, MiB.
+    pub skip_reasoning_if_size_mb: u64,
+    /// Stream normalisation above this size, MiB.
+    pub streaming_normalization_threshold_mb: u64,
+    /// Validators run at once.
+    pub max_concurrent_validators: u32,
+    /// Run validators in child processes.
+    pub use_process_pool: bool,
+    /// Which validators run in child processes.
+    pub process_pool_validators: Vec<String>,
+}
+
+impl Default for ValidationSettings {
+    fn default() -> Self {
+        ValidationSettings {
+            parser_timeout_sec: 60,
+            max_memory_mb: 2048,
+            skip_reasoning_if_size_mb: 500,
+            streaming_normalization_threshold_mb: 200,
+            max_concurrent_validators: 2,
+            use_process_pool: false,
+            process_pool_validators: vec!["rdflib".into(), "owlready2".into()],
+        }
+    }
+}
+
+/// `defaults.logging:`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingSettings {
+    /// DEBUG, INFO, WARNING or ERROR (any case).
+    pub level: String,
+    /// Log file rotation size, MiB.
+    pub max_log_size_mb: u64,
+    /// Days logs are kept.
+    pub retention_days: u64,
+}
+
+impl Default for LoggingSettings {
+    fn default() -> Self {
+        LoggingSettings {
+            level: "INFO".into(),
+            max_log_size_mb: 100,
+            retention_days: 30,
+        }
+    }
+}
+
+/// One `ontologies[]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OntologySpec {
+    /// Ontology id (directory name, metric label).
+    pub id: String,
+    /// Resolver; defaults to the first of `prefer_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolver: Option<String>,
+    /// Resolver-specific settings, plus `checksum` / `checksum_url`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, Value>,
+    /// Per-spec resolver preference (chooses the default resolver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer_source: Option<Vec<String>>,
+    /// Per-spec normalisation formats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_to: Option<Vec<String>>,
+    /// Formats wanted for this ontology (honoured, unlike the original).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_formats: Option<Vec<String>>,
+}
