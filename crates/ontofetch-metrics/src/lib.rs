@@ -292,11 +292,13 @@ impl Metrics {
             m.store_artifacts.clone(),
         );
         m.registry = registry;
-        m.create_known(known);
+        m.add_known(known);
         m
     }
 
-    fn create_known(&self, known: &KnownSeries) {
+    /// Creates the series for configured services, resolvers, validators and ontologies
+    /// at 0 (idempotent), once the configuration is known.
+    pub fn add_known(&self, known: &KnownSeries) {
         for gate in Gate::ALL {
             let g = gate.as_str();
             for decision in ["allow", "reject"] {

@@ -1,0 +1,6 @@
+//! One module per command family.
+
+pub mod config;
+pub mod doctor;
+pub mod init;
+pub mod policy;
