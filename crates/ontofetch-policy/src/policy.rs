@@ -49,6 +49,16 @@ impl Default for NetPolicy {
     }
 }
 
+impl NetPolicy {
+    /// Whether an allowlisted domain may resolve to internal addresses (the resolver needs
+    /// this for each name it is asked about, without re-running the url gate).
+    pub fn domain_allows_internal(&self, domain: &str) -> bool {
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
+        self.allow_private_for_allowlist
+            && self.allowed_hosts.iter().any(|r| r.matches_domain(domain))
+    }
+}
+
 /// Path shape rules (lexical; the caller supplies symlink facts).
 #[derive(Debug, Clone)]
 pub struct PathPolicy {

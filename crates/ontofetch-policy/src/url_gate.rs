@@ -99,7 +99,7 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
             ),
         ));
     }
-    let (host, rule, internal_ok, http_ok) = match url.host() {
+    let (host, rules, internal_ok, http_ok) = match url.host() {
         None => return Err(refuse(Code::HostDenied, format!("URL {url} has no host"))),
         Some(Host::Domain(d)) => {
             let domain = d.strip_suffix('.').unwrap_or(d).to_string();
@@ -111,17 +111,17 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
                 ));
             }
             check_idn(&domain).map_err(|m| refuse(Code::Idn, format!("host {domain}: {m}")))?;
-            let rule = find_rule(policy, |r| r.matches_domain(&domain));
-            if !policy.allowed_hosts.is_empty() && rule.is_none() {
+            let rules = matching_rules(policy, |r| r.matches_domain(&domain));
+            if !policy.allowed_hosts.is_empty() && rules.is_empty() {
                 return Err(refuse(
                     Code::HostDenied,
                     format!("host {domain} is not in allowed_hosts"),
                 ));
             }
-            let matched = rule.is_some();
+            let matched = !rules.is_empty();
             (
                 TargetHost::Domain(domain),
-                rule,
+                rules,
                 matched && policy.allow_private_for_allowlist,
                 matched && policy.allow_plain_http_for_allowlist,
             )
@@ -147,7 +147,7 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
         && (port == 443
             || port == 80
             || policy.extra_ports.contains(&port)
-            || rule.and_then(HostRule::port) == Some(port));
+            || rules.iter().any(|r| r.port() == Some(port)));
     if !port_ok {
         return Err(refuse(
             Code::Port,
@@ -164,11 +164,12 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
     })
 }
 
-fn find_rule(policy: &NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Option<&HostRule> {
-    policy.allowed_hosts.iter().find(|r| pred(r))
+/// Every allowlist rule that covers the host: each may grant its own extra port.
+fn matching_rules(policy: &NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Vec<&HostRule> {
+    policy.allowed_hosts.iter().filter(|r| pred(r)).collect()
 }
 
-type HostDecision<'p> = (TargetHost, Option<&'p HostRule>, bool, bool);
+type HostDecision<'p> = (TargetHost, Vec<&'p HostRule>, bool, bool);
 
 fn ip_host(policy: &NetPolicy, ip: IpAddr) -> Result<HostDecision<'_>, Refusal> {
     check_ip(
@@ -181,15 +182,15 @@ fn ip_host(policy: &NetPolicy, ip: IpAddr) -> Result<HostDecision<'_>, Refusal> 
     )
     .map_err(|r| r.under(Gate::Url))?;
     let canon = crate::ip::canonical(ip);
-    let rule = find_rule(policy, |r| r.matches_ip(ip) || r.matches_ip(canon));
-    if !policy.allowed_hosts.is_empty() && rule.is_none() {
+    let rules = matching_rules(policy, |r| r.matches_ip(ip) || r.matches_ip(canon));
+    if !policy.allowed_hosts.is_empty() && rules.is_empty() {
         return Err(refuse(
             Code::HostDenied,
             format!("address {ip} is not in allowed_hosts"),
         ));
     }
-    let matched = rule.is_some();
-    Ok((TargetHost::Ip(canon), rule, matched, matched))
+    let matched = !rules.is_empty();
+    Ok((TargetHost::Ip(canon), rules, matched, matched))
 }
 
 #[cfg(test)]

@@ -1,0 +1,146 @@
+//! The net crate's error: a stable code, whether a retry may help, and the URL involved.
+
+use ontofetch_policy::PolicyError;
+use std::time::Duration;
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// A gate refused the URL, a redirect hop or a resolved address.
+    #[error(transparent)]
+    Refused(#[from] PolicyError),
+    /// The server answered with a status that is not retried.
+    #[error("E_HTTP_STATUS: {url} answered {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// A status worth retrying (429, 503, 5xx, 408), possibly with Retry-After.
+    #[error("E_HTTP_STATUS: {url} answered {status} (retryable)")]
+    RetryableStatus {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: u16,
+        /// Server's Retry-After, capped.
+        retry_after: Option<Duration>,
+    },
+    /// Connection, TLS or body stream failure (the partial file is kept for resume).
+    #[error("E_NETWORK: {url}: {message}")]
+    Network {
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// The body ended before its Content-Length.
+    #[error("E_NETWORK: {url}: body truncated at {got} of {expected} bytes")]
+    Truncated {
+        /// The URL.
+        url: String,
+        /// Bytes received in total.
+        got: u64,
+        /// Bytes announced.
+        expected: u64,
+    },
+    /// The attempt exceeded its deadline.
+    #[error("E_TIMEOUT: {url}: no complete response within {seconds:.0} s")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The deadline.
+        seconds: f64,
+    },
+    /// More bytes than the cap.
+    #[error("E_SIZE_LIMIT: {url}: more than {limit} bytes")]
+    SizeLimit {
+        /// The URL.
+        url: String,
+        /// The cap.
+        limit: u64,
+    },
+    /// The bytes do not match the expected checksum.
+    #[error("E_CHECKSUM: {url}: sha256 {actual} but {expected} was expected")]
+    Checksum {
+        /// The URL.
+        url: String,
+        /// Expected digest.
+        expected: String,
+        /// Actual digest.
+        actual: String,
+    },
+    /// An HTML page where an ontology was expected.
+    #[error("E_MEDIA_TYPE: {url}: got an HTML page ({content_type}), not an ontology")]
+    MediaType {
+        /// The URL.
+        url: String,
+        /// What the server said it was.
+        content_type: String,
+    },
+    /// A redirect without a usable Location.
+    #[error("E_HTTP_STATUS: {url} answered {status} without a Location header")]
+    NoLocation {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// Local file trouble.
+    #[error("E_IO: {what}: {source}")]
+    Io {
+        /// What we were doing.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A JSON API answered something that is not the JSON we need.
+    #[error("E_HTTP_STATUS: {url}: unusable JSON: {message}")]
+    Json {
+        /// The URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl NetError {
+    /// The stable code.
+    pub fn code(&self) -> String {
+        match self {
+            NetError::Refused(e) => e
+                .code()
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_else(|| "E_GATE_ERROR".into()),
+            NetError::Status { .. }
+            | NetError::RetryableStatus { .. }
+            | NetError::NoLocation { .. }
+            | NetError::Json { .. } => "E_HTTP_STATUS".into(),
+            NetError::Network { .. } | NetError::Truncated { .. } => "E_NETWORK".into(),
+            NetError::Timeout { .. } => "E_TIMEOUT".into(),
+            NetError::SizeLimit { .. } => "E_SIZE_LIMIT".into(),
+            NetError::Checksum { .. } => "E_CHECKSUM".into(),
+            NetError::MediaType { .. } => "E_MEDIA_TYPE".into(),
+            NetError::Io { .. } => "E_IO".into(),
+        }
+    }
+
+    /// Whether another attempt may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            NetError::RetryableStatus { .. }
+                | NetError::Network { .. }
+                | NetError::Truncated { .. }
+                | NetError::Timeout { .. }
+        )
+    }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        NetError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
