@@ -345,9 +345,10 @@ mod tests {
         assert_eq!(sanitize_filename("..."), "ontology");
         assert_eq!(sanitize_filename("a b?c.owl"), "a_b_c.owl");
         assert_eq!(
-            sanitize_version("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl").len() <= 100,
-            true
+            sanitize_version("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"),
+            "http___purl.obolibrary.org_obo_bfo_2019-08-26_bfo.owl"
         );
+        assert_eq!(sanitize_version(&"v".repeat(300)).len(), 100);
     }
 
     #[test]
