@@ -544,22 +544,20 @@ impl Fetcher {
         })))
     }
 
-    /// GETs a small JSON document (registry APIs) through the same gates, capped at 8 MiB.
-    pub async fn get_json(
-        &self,
-        raw: &str,
-        service: &str,
-        credential: Option<&HostCredential>,
-    ) -> Result<serde_json::Value, NetError> {
+    /// Runs the url gate on a resolver's candidate URL (resolver output is untrusted input).
+    pub fn check_url(&self, raw: &str) -> Result<Url, NetError> {
+        Ok(self.gates().url(raw)?.url)
+    }
+
+    /// GETs a small document (registry APIs, checksum files) through the same gates,
+    /// retries and redirect handling, capped at `cap` bytes.
+    pub async fn get_small(&self, raw: &str, service: &str, accept: &str, cap: u64, credential: Option<&HostCredential>) -> Result<Vec<u8>, NetError> {
         let mut url = self.gates().url(raw)?.url;
         let mut hop = 0;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let mut rb = self
-                .client
-                .get(url.clone())
-                .header("Accept", "application/json");
+            let mut rb = self.client.get(url.clone()).header("Accept", accept);
             if let Some(c) = credential
                 && c.applies_to(&url)
             {
@@ -572,70 +570,50 @@ impl Fetcher {
                     if let Some(p) = policy_error(&e) {
                         return Err(NetError::Refused(p));
                     }
-                    let err = NetError::Network {
-                        url: url.to_string(),
-                        message: error_chain(&e),
-                    };
                     if attempt < self.config.max_attempts {
                         tokio::time::sleep(self.config.backoff_base * attempt).await;
                         continue;
                     }
-                    return Err(err);
+                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
                 }
             };
             let status = resp.status().as_u16();
             self.count(service, code_class(status));
             match status {
                 200 => {
-                    let bytes = resp.bytes().await.map_err(|e| NetError::Network {
-                        url: url.to_string(),
-                        message: error_chain(&e),
-                    })?;
-                    if bytes.len() > 8 << 20 {
-                        return Err(NetError::SizeLimit {
-                            url: url.to_string(),
-                            limit: 8 << 20,
-                        });
+                    if resp.content_length().is_some_and(|n| n > cap) {
+                        return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
                     }
-                    return serde_json::from_slice(&bytes).map_err(|e| NetError::Json {
-                        url: url.to_string(),
-                        message: e.to_string(),
-                    });
+                    let mut out = Vec::new();
+                    let mut stream = resp.bytes_stream();
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = chunk.map_err(|e| NetError::Network { url: url.to_string(), message: error_chain(&e) })?;
+                        out.extend_from_slice(&chunk);
+                        if out.len() as u64 > cap {
+                            return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
+                        }
+                    }
+                    return Ok(out);
                 }
                 300..=399 => {
                     hop += 1;
-                    let loc = header(&resp, "location").ok_or(NetError::NoLocation {
-                        url: url.to_string(),
-                        status,
-                    })?;
-                    url = self
-                        .gates()
-                        .redirect(&RedirectFacts {
-                            from: &url,
-                            location: &loc,
-                            hop,
-                        })?
-                        .url;
+                    let loc = header(&resp, "location").ok_or(NetError::NoLocation { url: url.to_string(), status })?;
+                    url = self.gates().redirect(&RedirectFacts { from: &url, location: &loc, hop })?.url;
                 }
                 408 | 429 | 500..=599 if attempt < self.config.max_attempts => {
-                    let wait = retry_after(&resp, self.config.max_retry_after)
-                        .unwrap_or(self.config.backoff_base * attempt);
-                    self.metrics
-                        .http_retries
-                        .get_or_create(&ServiceLabels {
-                            service: service.to_string(),
-                        })
-                        .inc();
+                    let wait = retry_after(&resp, self.config.max_retry_after).unwrap_or(self.config.backoff_base * attempt);
+                    self.metrics.http_retries.get_or_create(&ServiceLabels { service: service.to_string() }).inc();
                     tokio::time::sleep(wait).await;
                 }
-                _ => {
-                    return Err(NetError::Status {
-                        url: url.to_string(),
-                        status,
-                    });
-                }
+                _ => return Err(NetError::Status { url: url.to_string(), status }),
             }
         }
+    }
+
+    /// GETs a JSON document (capped at 8 MiB).
+    pub async fn get_json(&self, raw: &str, service: &str, credential: Option<&HostCredential>) -> Result<serde_json::Value, NetError> {
+        let bytes = self.get_small(raw, service, "application/json", 8 << 20, credential).await?;
+        serde_json::from_slice(&bytes).map_err(|e| NetError::Json { url: raw.to_string(), message: e.to_string() })
     }
 }
 

@@ -1,0 +1,390 @@
+//! Resolvers and the fallback planner: from an ontology spec to one download plan.
+//! Every candidate URL a resolver produces — including URLs read from registry metadata —
+//! goes through the url gate before it is accepted.
+
+use crate::license;
+use ontofetch_net::{Fetcher, HostCredential, NetError};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Registry endpoints (overridable for mirrors and for tests on loopback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// OBO PURL base.
+    pub obo: String,
+    /// OLS4 base.
+    pub ols: String,
+    /// BioPortal API base.
+    pub bioportal: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints {
+            obo: "https://purl.obolibrary.org/obo".into(),
+            ols: "https://www.ebi.ac.uk/ols4".into(),
+            bioportal: "https://data.bioontology.org".into(),
+        }
+    }
+}
+
+impl Endpoints {
+    /// Defaults, overridden by `ONTOFETCH_OBO_BASE_URL`, `ONTOFETCH_OLS_BASE_URL`,
+    /// `ONTOFETCH_BIOPORTAL_BASE_URL`. The URLs still pass every gate.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let d = Endpoints::default();
+        let get = |k: &str, default: String| env(k).filter(|v| !v.trim().is_empty()).map(|v| v.trim().trim_end_matches('/').to_string()).unwrap_or(default);
+        Endpoints {
+            obo: get("ONTOFETCH_OBO_BASE_URL", d.obo),
+            ols: get("ONTOFETCH_OLS_BASE_URL", d.ols),
+            bioportal: get("ONTOFETCH_BIOPORTAL_BASE_URL", d.bioportal),
+        }
+    }
+}
+
+/// An expected checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checksum {
+    /// Only `sha256` is verified (it is what we hash while streaming).
+    pub algorithm: String,
+    /// Lowercase hex.
+    pub value: String,
+}
+
+/// What to plan: a spec after config defaults were applied.
+#[derive(Debug, Clone)]
+pub struct SpecInput {
+    /// Ontology id.
+    pub id: String,
+    /// Resolvers to try, in order.
+    pub chain: Vec<String>,
+    /// Resolver settings (`url`, `acronym`, `checksum`, `checksum_url`, `version`, `license`…).
+    pub extras: BTreeMap<String, Value>,
+    /// Formats wanted.
+    pub target_formats: Vec<String>,
+}
+
+/// One resolver attempt, failed ones included (manifest `resolver_attempts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// Resolver.
+    pub resolver: String,
+    /// Candidate URL, when one was produced.
+    pub url: Option<String>,
+    /// 1-based position in the chain.
+    pub attempt: usize,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A download plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Ontology id.
+    pub id: String,
+    /// Resolver that produced the plan.
+    pub resolver: String,
+    /// Gated URL to download.
+    pub url: String,
+    /// Version published by the registry.
+    pub version: Option<String>,
+    /// SPDX licence.
+    pub license: Option<String>,
+    /// Expected media type.
+    pub media_type: Option<String>,
+    /// Service label (rate limits, metrics).
+    pub service: String,
+    /// File name to store the original under.
+    pub filename: String,
+    /// Expected checksum.
+    pub expected_checksum: Option<Checksum>,
+    /// Formats wanted.
+    pub target_formats: Vec<String>,
+    /// Every resolver tried.
+    pub resolver_attempts: Vec<Attempt>,
+    /// A credential for the API host (never serialised, never in lockfiles).
+    #[serde(skip)]
+    pub credential: Option<HostCredential>,
+}
+
+/// Why planning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Every resolver in the chain failed.
+    #[error("{code}: no resolver could plan {id}: {}", summary(.attempts))]
+    Exhausted {
+        /// Ontology id.
+        id: String,
+        /// The code of the last failure.
+        code: String,
+        /// What each resolver said.
+        attempts: Vec<Attempt>,
+    },
+}
+
+fn summary(attempts: &[Attempt]) -> String {
+    attempts.iter().map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")
+}
+
+impl ResolveError {
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        match self {
+            ResolveError::Exhausted { code, .. } => code,
+        }
+    }
+}
+
+/// Secrets resolvers may use (never serialised).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    /// BioPortal API key.
+    pub bioportal_api_key: Option<String>,
+}
+
+/// What a single resolver returns.
+struct Candidate {
+    url: String,
+    version: Option<String>,
+    license: Option<String>,
+    media_type: Option<String>,
+    service: &'static str,
+    credential: Option<HostCredential>,
+}
+
+struct Failure {
+    code: String,
+    message: String,
+    url: Option<String>,
+}
+
+impl From<NetError> for Failure {
+    fn from(e: NetError) -> Self {
+        Failure { code: e.code(), message: e.to_string(), url: None }
+    }
+}
+
+fn fail(code: &str, message: impl Into<String>) -> Failure {
+    Failure { code: code.into(), message: message.into(), url: None }
+}
+
+fn extra_str<'a>(extras: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
+    extras.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn wants_obo(formats: &[String]) -> bool {
+    formats.first().map(String::as_str) == Some("obo")
+}
+
+async fn candidate(resolver: &str, spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: &Secrets) -> Result<Candidate, Failure> {
+    match resolver {
+        "obo" => {
+            let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
+            let id = spec.id.to_ascii_lowercase();
+            Ok(Candidate {
+                url: format!("{}/{id}.{ext}", ep.obo),
+                version: None,
+                license: None,
+                media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
+                service: "obo",
+                credential: None,
+            })
+        }
+        "ols" => {
+            let id = spec.id.to_ascii_lowercase();
+            let api = format!("{}/api/ontologies/{id}", ep.ols);
+            let doc = fetcher.get_json(&api, "ols", None).await?;
+            let config = doc.get("config").unwrap_or(&Value::Null);
+            let url = config.get("fileLocation").and_then(Value::as_str).ok_or_else(|| fail("E_RESOLVE", format!("{api} has no config.fileLocation")))?;
+            let version = config
+                .get("version")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| config.get("versionIri").and_then(Value::as_str).map(crate::version::sniff_iri));
+            let license = config
+                .pointer("/license/label")
+                .or_else(|| config.pointer("/license/url"))
+                .or_else(|| config.get("license"))
+                .and_then(Value::as_str)
+                .map(license::normalize);
+            Ok(Candidate { url: url.to_string(), version, license, media_type: None, service: "ols", credential: None })
+        }
+        "bioportal" => {
+            let key = secrets
+                .bioportal_api_key
+                .clone()
+                .ok_or_else(|| fail("E_CONFIG_INVALID", "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)"))?;
+            let acronym = extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
+            let base = url::Url::parse(&ep.bioportal).map_err(|e| fail("E_CONFIG_INVALID", format!("BioPortal base {}: {e}", ep.bioportal)))?;
+            let credential = HostCredential {
+                host: base.host_str().unwrap_or_default().to_string(),
+                port: base.port_or_known_default(),
+                header: "Authorization".into(),
+                value: format!("apikey token={key}"),
+            };
+            let sub = fetcher.get_json(&format!("{}/ontologies/{acronym}/latest_submission", ep.bioportal), "bioportal", Some(&credential)).await?;
+            let version = sub.get("version").and_then(Value::as_str).map(str::to_string);
+            let license = sub.get("hasLicense").and_then(Value::as_str).map(license::normalize);
+            Ok(Candidate {
+                url: format!("{}/ontologies/{acronym}/download", ep.bioportal),
+                version,
+                license,
+                media_type: None,
+                service: "bioportal",
+                credential: Some(credential),
+            })
+        }
+        "direct" => {
+            let url = extra_str(&spec.extras, "url").ok_or_else(|| fail("E_CONFIG_INVALID", "the direct resolver needs extras.url"))?;
+            Ok(Candidate {
+                url: url.to_string(),
+                version: extra_str(&spec.extras, "version").map(str::to_string),
+                license: extra_str(&spec.extras, "license").map(license::normalize),
+                media_type: extra_str(&spec.extras, "media_type").map(str::to_string),
+                service: "direct",
+                credential: None,
+            })
+        }
+        other => Err(fail("E_RESOLVER_UNAVAILABLE", format!("resolver {other:?} is not implemented yet"))),
+    }
+}
+
+/// Parses `extras.checksum` (`sha256:HEX`, bare 64-hex, or `{algorithm, value}`).
+pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
+    let (alg, hex) = match value {
+        Value::String(s) => match s.split_once(':') {
+            Some((a, h)) => (a.trim().to_ascii_lowercase(), h.trim().to_ascii_lowercase()),
+            None => ("sha256".to_string(), s.trim().to_ascii_lowercase()),
+        },
+        Value::Object(m) => (
+            m.get("algorithm").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
+            m.get("value").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
+        ),
+        _ => return Err("checksum must be \"sha256:HEX\" or {algorithm, value}".into()),
+    };
+    if alg != "sha256" {
+        return Err(format!("checksum algorithm {alg:?} is not supported; use sha256"));
+    }
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{hex:?} is not a sha256 hex digest"));
+    }
+    Ok(Checksum { algorithm: alg, value: hex })
+}
+
+/// Finds the sha256 for `filename` in a checksum file (`HEX  name` lines, or a bare digest).
+pub fn checksum_from_text(text: &str, filename: &str) -> Option<String> {
+    let is_hex = |t: &str| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let lines: Vec<&str> = text.lines().collect();
+    let named = lines.iter().find(|l| l.split_whitespace().any(|t| t.trim_start_matches('*').ends_with(filename)));
+    named.into_iter().chain(lines.iter()).flat_map(|l| l.split_whitespace()).find(|t| is_hex(t)).map(str::to_ascii_lowercase)
+}
+
+fn filename_for(url: &str, id: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
+        .filter(|s| !s.is_empty() && s.contains('.'))
+        .unwrap_or_else(|| format!("{id}.owl"))
+}
+
+/// Plans one spec: tries each resolver of the chain; the first candidate whose URL passes
+/// the url gate and whose licence is accepted wins.
+pub async fn plan(spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: &Secrets, accept_licenses: &[String]) -> Result<Plan, ResolveError> {
+    let mut attempts = Vec::new();
+    let mut last_code = "E_RESOLVE".to_string();
+    for (i, resolver) in spec.chain.iter().enumerate() {
+        let result = async {
+            let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
+            let url = fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
+            if !license::accepted(c.license.as_deref(), accept_licenses) {
+                return Err(Failure {
+                    code: "E_LICENSE".into(),
+                    message: format!("licence {:?} is not in accept_licenses", c.license.clone().unwrap_or_default()),
+                    url: Some(url.to_string()),
+                });
+            }
+            let mut expected = match spec.extras.get("checksum") {
+                Some(v) => Some(parse_checksum(v).map_err(|m| fail("E_CONFIG_INVALID", m))?),
+                None => None,
+            };
+            let filename = filename_for(url.as_str(), &spec.id);
+            if expected.is_none()
+                && let Some(cu) = extra_str(&spec.extras, "checksum_url")
+            {
+                let bytes = fetcher.get_small(cu, c.service, "text/plain", 256 * 1024, None).await?;
+                let text = String::from_utf8_lossy(&bytes);
+                let value = checksum_from_text(&text, &filename).ok_or_else(|| fail("E_CHECKSUM", format!("no sha256 digest in {cu}")))?;
+                expected = Some(Checksum { algorithm: "sha256".into(), value });
+            }
+            Ok((c, url, expected, filename))
+        }
+        .await;
+        match result {
+            Ok((c, url, expected, filename)) => {
+                attempts.push(Attempt { resolver: resolver.clone(), url: Some(url.to_string()), attempt: i + 1, status: "ok".into(), error: None });
+                return Ok(Plan {
+                    id: spec.id.clone(),
+                    resolver: resolver.clone(),
+                    url: url.to_string(),
+                    version: c.version,
+                    license: c.license,
+                    media_type: c.media_type,
+                    service: c.service.to_string(),
+                    filename,
+                    expected_checksum: expected,
+                    target_formats: spec.target_formats.clone(),
+                    resolver_attempts: attempts,
+                    credential: c.credential,
+                });
+            }
+            Err(f) => {
+                last_code = f.code.clone();
+                attempts.push(Attempt { resolver: resolver.clone(), url: f.url, attempt: i + 1, status: "failed".into(), error: Some(format!("{}", f.message)) });
+            }
+        }
+    }
+    Err(ResolveError::Exhausted { id: spec.id.clone(), code: last_code, attempts })
+}
+
+/// The lockfile/plan JSON of a plan (DocsToKG `plan_to_dict` fields; no credentials).
+pub fn plan_to_value(p: &Plan) -> Value {
+    serde_json::json!({
+        "id": p.id,
+        "resolver": p.resolver,
+        "url": p.url,
+        "version": p.version,
+        "license": p.license,
+        "media_type": p.media_type,
+        "service": p.service,
+        "filename": p.filename,
+        "target_formats": p.target_formats,
+        "expected_checksum": p.expected_checksum,
+        "candidates": p.resolver_attempts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums_parse_in_every_form() {
+        let h = "ab".repeat(32);
+        assert_eq!(parse_checksum(&Value::String(format!("sha256:{h}"))).unwrap().value, h);
+        assert_eq!(parse_checksum(&Value::String(h.to_uppercase())).unwrap().value, h);
+        assert!(parse_checksum(&serde_json::json!({"algorithm": "md5", "value": "00"})).is_err());
+        assert!(parse_checksum(&Value::String("sha256:xyz".into())).is_err());
+        let text = format!("{}  other.owl\n{h} *bfo.owl\n", "cd".repeat(32));
+        assert_eq!(checksum_from_text(&text, "bfo.owl").as_deref(), Some(h.as_str()));
+        assert_eq!(checksum_from_text(&h, "x.owl").as_deref(), Some(h.as_str()));
+    }
+
+    #[test]
+    fn filenames_come_from_the_url() {
+        assert_eq!(filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"), "bfo.owl");
+        assert_eq!(filename_for("https://data.bioontology.org/ontologies/NCIT/download", "ncit"), "ncit.owl");
+    }
+}
