@@ -64,11 +64,119 @@ pub enum Command {
     /// Ask the policy gates about a URL or a path.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Check the environment: directories, disk, configuration, credentials, gates.
+    /// Check the environment, the store and the catalog; --fix repairs what it can.
     Doctor {
-        /// Create missing directories.
+        /// Create missing directories, remove stale staging, repair store/catalog orphans.
         #[arg(long)]
         fix: bool,
+    },
+    /// Download ontologies into the store (a bare id means `pull ID`).
+    Pull(PullArgs),
+    /// Resolve download plans without downloading; writes the lockfile.
+    Plan(PlanArgs),
+    /// Compare the current plans with a baseline.
+    PlanDiff {
+        /// Plan options.
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Baseline file (default: <data-root>/cache/plans/baseline.json).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Replace the baseline with the current plans (a missing baseline counts as empty).
+        #[arg(long)]
+        update_baseline: bool,
+    },
+    /// Show the latest manifest of an ontology, or its versions.
+    Show {
+        /// Ontology id.
+        id: String,
+        /// List stored versions instead.
+        #[arg(long)]
+        versions: bool,
+    },
+    /// Delete old versions, keeping the newest N.
+    Prune {
+        /// Versions to keep per ontology (at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        keep: u32,
+        /// Also delete versions downloaded before this date (YYYY-MM-DD), still keeping --keep.
+        #[arg(long, value_name = "DATE")]
+        older_than: Option<String>,
+        /// Only these ontologies.
+        #[arg(long, value_delimiter = ',')]
+        ids: Vec<String>,
+        /// Report without deleting.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Query the catalog.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// Options shared by `pull`, `plan` and `plan-diff`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanArgs {
+    /// Ontology ids (default: every ontology in the configuration).
+    pub ids: Vec<String>,
+    /// Use only this resolver.
+    #[arg(long)]
+    pub resolver: Option<String>,
+    /// Formats wanted (comma-separated), replacing the configured ones.
+    #[arg(long, value_delimiter = ',')]
+    pub target_formats: Vec<String>,
+    /// Where to write the lockfile.
+    #[arg(long, value_name = "FILE", default_value = "ontologies.lock.json")]
+    pub lock_output: PathBuf,
+    /// Do not write a lockfile.
+    #[arg(long)]
+    pub no_lock: bool,
+}
+
+/// `pull` options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PullArgs {
+    /// Plan options.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Replay a lockfile: exact URLs, and the pinned SHA-256 must match.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Plan only.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Download again even if the server says nothing changed.
+    #[arg(long)]
+    pub force: bool,
+    /// Parallel downloads (overrides defaults.http.concurrent_downloads).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub concurrent_downloads: Option<u32>,
+}
+
+/// `db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// The latest version of each ontology (or one).
+    Latest {
+        /// Ontology id.
+        id: Option<String>,
+    },
+    /// Versions, newest first.
+    Versions {
+        /// Ontology id.
+        id: Option<String>,
+        /// Maximum rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Totals.
+    Stats,
+    /// Files of a version (default: the latest).
+    Files {
+        /// Ontology id.
+        id: String,
+        /// Version.
+        version: Option<String>,
     },
 }
 

@@ -7,6 +7,7 @@ use ontofetch_config::{BUILTIN_SOURCES, ConfigError, DataDirs, Loaded, Origin, O
 use ontofetch_metrics::{KnownSeries, Metrics};
 use ontofetch_policy::Gates;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The command context.
 pub struct Context {
@@ -15,7 +16,7 @@ pub struct Context {
     /// Data directories.
     pub dirs: DataDirs,
     /// The metric registry; also the gate observer.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
@@ -32,7 +33,7 @@ impl Context {
         Ok(Context {
             global,
             dirs,
-            metrics: Metrics::new(&KnownSeries::default()),
+            metrics: Arc::new(Metrics::new(&KnownSeries::default())),
         })
     }
 
@@ -62,18 +63,32 @@ impl Context {
     /// Loads and validates the configuration through the config gate; metric series for
     /// the configured ontologies and resolvers are created at 0.
     pub fn load(&mut self, builtin_only: bool) -> Result<Loaded, CliError> {
+        self.load_with(builtin_only, Overrides::default())
+    }
+
+    /// As [`Context::load`], with command-specific flags (`--target-formats`,
+    /// `--concurrent-downloads`) added to the global ones.
+    pub fn load_with(
+        &mut self,
+        builtin_only: bool,
+        command: Overrides,
+    ) -> Result<Loaded, CliError> {
         let (origin, text) = self.source(builtin_only)?;
         let overrides = Overrides {
             max_retries: self.global.max_retries,
             timeout_sec: self.global.timeout_sec,
             allowed_hosts: self.global.allowed_hosts.clone(),
             log_level: self.global.log_level.clone(),
-            ..Overrides::default()
+            ..command
         };
         let env = |k: &str| std::env::var(k).ok();
-        let loaded = ontofetch_config::load(origin, &text, &env, &overrides, &self.metrics)?;
+        let loaded =
+            ontofetch_config::load(origin, &text, &env, &overrides, self.metrics.as_ref())?;
         let known = KnownSeries {
-            services: vec![],
+            services: ["obo", "ols", "bioportal", "direct"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             resolvers: loaded
                 .config
                 .ontologies
@@ -94,7 +109,7 @@ impl Context {
 
     /// Gates bound to a policy, reporting into this context's metrics.
     pub fn gates<'a>(&'a self, loaded: &'a Loaded) -> Gates<'a> {
-        Gates::new(&loaded.policy, &self.metrics)
+        Gates::new(&loaded.policy, self.metrics.as_ref())
     }
 
     /// Writes the metrics textfile if one was asked for.

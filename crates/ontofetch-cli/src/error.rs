@@ -36,6 +36,9 @@ pub enum CliError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A runtime failure from a lower crate, with its stable code.
+    #[error("{1}")]
+    Failed(String, String),
     /// A check reported problems (already printed).
     #[error("E_CHECK_FAILED: {0}")]
     CheckFailed(String),
@@ -63,6 +66,7 @@ impl CliError {
             CliError::Metrics(MetricsError::Write { .. }) => "E_METRICS_WRITE".into(),
             CliError::Io { .. } => "E_IO".into(),
             CliError::CheckFailed(_) => "E_CHECK_FAILED".into(),
+            CliError::Failed(code, _) => code.clone(),
         }
     }
 
@@ -71,7 +75,10 @@ impl CliError {
         match self {
             CliError::Config(_) | CliError::Usage(_) => EXIT_USAGE,
             CliError::Refused(_) => EXIT_REFUSED,
-            CliError::Metrics(_) | CliError::Io { .. } | CliError::CheckFailed(_) => EXIT_FAILURE,
+            CliError::Metrics(_)
+            | CliError::Io { .. }
+            | CliError::CheckFailed(_)
+            | CliError::Failed(..) => EXIT_FAILURE,
         }
     }
 }

@@ -6,7 +6,10 @@ mod commands;
 mod context;
 mod error;
 mod output;
+mod pipeline;
+mod progress;
 
+use clap::CommandFactory;
 use clap::Parser;
 use cli::{Cli, Command, ConfigCommand, PolicyCommand};
 use context::Context;
@@ -32,6 +35,25 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Policy(PolicyCommand::Codes) => commands::policy::codes(&ctx).map(|_| EXIT_OK),
         Command::Doctor { fix } => commands::doctor::run(&mut ctx, *fix).map(|_| EXIT_OK),
+        Command::Pull(args) => commands::pull::pull(&mut ctx, args).map(|_| EXIT_OK),
+        Command::Plan(args) => commands::pull::plan(&mut ctx, args).map(|_| EXIT_OK),
+        Command::PlanDiff {
+            plan,
+            baseline,
+            update_baseline,
+        } => commands::pull::plan_diff(&mut ctx, plan, baseline.as_deref(), *update_baseline)
+            .map(|_| EXIT_OK),
+        Command::Show { id, versions } => {
+            commands::store::show(&mut ctx, id, *versions).map(|_| EXIT_OK)
+        }
+        Command::Prune {
+            keep,
+            older_than,
+            ids,
+            dry_run,
+        } => commands::store::prune(&mut ctx, *keep, older_than.as_deref(), ids, *dry_run)
+            .map(|_| EXIT_OK),
+        Command::Db(cmd) => commands::store::db(&mut ctx, cmd).map(|_| EXIT_OK),
     };
     // Metrics are written whatever the outcome: a refused run is worth observing.
     let written = ctx.finish();
@@ -40,8 +62,49 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     Ok(status)
 }
 
+/// Global options that take a value (skipped when looking for the command word).
+const VALUE_FLAGS: &[&str] = &[
+    "--spec",
+    "--data-root",
+    "--log-level",
+    "--metrics-textfile",
+    "--max-retries",
+    "--timeout-sec",
+    "--allowed-hosts",
+];
+
+/// DocsToKG compatibility: `ontofetch hp` means `ontofetch pull hp`.
+fn with_default_command(args: Vec<String>) -> Vec<String> {
+    let known: Vec<String> = Cli::command()
+        .get_subcommands()
+        .flat_map(|c| {
+            std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(str::to_string))
+        })
+        .chain(["help".to_string()])
+        .collect();
+    let mut i = 1;
+    while i < args.len() {
+        let a = &args[i];
+        if VALUE_FLAGS.contains(&a.as_str()) {
+            i += 2;
+            continue;
+        }
+        if a.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        if !known.contains(a) {
+            let mut out = args.clone();
+            out.insert(i, "pull".into());
+            return out;
+        }
+        break;
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
     let json = cli.global.json;
     match run(cli) {
         Ok(status) => ExitCode::from(status),

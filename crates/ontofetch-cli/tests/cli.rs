@@ -100,7 +100,14 @@ fn usage_errors_exit_2() {
         Some(2),
         "--root is required"
     );
-    assert_eq!(env.run(&["no-such-command"]).status.code(), Some(2));
+    // an unknown word is an ontology id (`ontofetch hp` = `ontofetch pull hp`), checked before any network
+    assert_eq!(env.run(&["../etc"]).status.code(), Some(2));
+    assert_eq!(
+        env.run(&["pull", "--concurrent-downloads", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]

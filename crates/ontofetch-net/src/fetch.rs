@@ -78,7 +78,7 @@ pub struct HostCredential {
 }
 
 /// One download.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Download<'a> {
     /// The URL (gated again here).
     pub url: &'a str,
@@ -92,6 +92,8 @@ pub struct Download<'a> {
     pub expected_sha256: Option<String>,
     /// A credential for the API host.
     pub credential: Option<HostCredential>,
+    /// Called with (bytes so far, total if known) as the body streams.
+    pub progress: Option<&'a (dyn Fn(u64, Option<u64>) + Send + Sync)>,
 }
 
 /// What a download produced.
@@ -551,7 +553,14 @@ impl Fetcher {
 
     /// GETs a small document (registry APIs, checksum files) through the same gates,
     /// retries and redirect handling, capped at `cap` bytes.
-    pub async fn get_small(&self, raw: &str, service: &str, accept: &str, cap: u64, credential: Option<&HostCredential>) -> Result<Vec<u8>, NetError> {
+    pub async fn get_small(
+        &self,
+        raw: &str,
+        service: &str,
+        accept: &str,
+        cap: u64,
+        credential: Option<&HostCredential>,
+    ) -> Result<Vec<u8>, NetError> {
         let mut url = self.gates().url(raw)?.url;
         let mut hop = 0;
         let mut attempt = 0u32;
@@ -574,7 +583,10 @@ impl Fetcher {
                         tokio::time::sleep(self.config.backoff_base * attempt).await;
                         continue;
                     }
-                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
+                    return Err(NetError::Network {
+                        url: url.to_string(),
+                        message: error_chain(&e),
+                    });
                 }
             };
             let status = resp.status().as_u16();
@@ -582,38 +594,78 @@ impl Fetcher {
             match status {
                 200 => {
                     if resp.content_length().is_some_and(|n| n > cap) {
-                        return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
+                        return Err(NetError::SizeLimit {
+                            url: url.to_string(),
+                            limit: cap,
+                        });
                     }
                     let mut out = Vec::new();
                     let mut stream = resp.bytes_stream();
                     while let Some(chunk) = stream.next().await {
-                        let chunk = chunk.map_err(|e| NetError::Network { url: url.to_string(), message: error_chain(&e) })?;
+                        let chunk = chunk.map_err(|e| NetError::Network {
+                            url: url.to_string(),
+                            message: error_chain(&e),
+                        })?;
                         out.extend_from_slice(&chunk);
                         if out.len() as u64 > cap {
-                            return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
+                            return Err(NetError::SizeLimit {
+                                url: url.to_string(),
+                                limit: cap,
+                            });
                         }
                     }
                     return Ok(out);
                 }
                 300..=399 => {
                     hop += 1;
-                    let loc = header(&resp, "location").ok_or(NetError::NoLocation { url: url.to_string(), status })?;
-                    url = self.gates().redirect(&RedirectFacts { from: &url, location: &loc, hop })?.url;
+                    let loc = header(&resp, "location").ok_or(NetError::NoLocation {
+                        url: url.to_string(),
+                        status,
+                    })?;
+                    url = self
+                        .gates()
+                        .redirect(&RedirectFacts {
+                            from: &url,
+                            location: &loc,
+                            hop,
+                        })?
+                        .url;
                 }
                 408 | 429 | 500..=599 if attempt < self.config.max_attempts => {
-                    let wait = retry_after(&resp, self.config.max_retry_after).unwrap_or(self.config.backoff_base * attempt);
-                    self.metrics.http_retries.get_or_create(&ServiceLabels { service: service.to_string() }).inc();
+                    let wait = retry_after(&resp, self.config.max_retry_after)
+                        .unwrap_or(self.config.backoff_base * attempt);
+                    self.metrics
+                        .http_retries
+                        .get_or_create(&ServiceLabels {
+                            service: service.to_string(),
+                        })
+                        .inc();
                     tokio::time::sleep(wait).await;
                 }
-                _ => return Err(NetError::Status { url: url.to_string(), status }),
+                _ => {
+                    return Err(NetError::Status {
+                        url: url.to_string(),
+                        status,
+                    });
+                }
             }
         }
     }
 
     /// GETs a JSON document (capped at 8 MiB).
-    pub async fn get_json(&self, raw: &str, service: &str, credential: Option<&HostCredential>) -> Result<serde_json::Value, NetError> {
-        let bytes = self.get_small(raw, service, "application/json", 8 << 20, credential).await?;
-        serde_json::from_slice(&bytes).map_err(|e| NetError::Json { url: raw.to_string(), message: e.to_string() })
+    pub async fn get_json(
+        &self,
+        raw: &str,
+        service: &str,
+        credential: Option<&HostCredential>,
+    ) -> Result<serde_json::Value, NetError> {
+        let bytes = self
+            .get_small(raw, service, "application/json", 8 << 20, credential)
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| NetError::Json {
+            url: raw.to_string(),
+            message: e.to_string(),
+        })
     }
 }
 

@@ -72,6 +72,7 @@ impl Rig {
             conditional: None,
             expected_sha256: None,
             credential: None,
+            progress: None,
         };
         tweak(&mut d);
         self.fetcher.download(&d).await

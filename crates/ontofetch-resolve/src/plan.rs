@@ -34,7 +34,12 @@ impl Endpoints {
     /// `ONTOFETCH_BIOPORTAL_BASE_URL`. The URLs still pass every gate.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
         let d = Endpoints::default();
-        let get = |k: &str, default: String| env(k).filter(|v| !v.trim().is_empty()).map(|v| v.trim().trim_end_matches('/').to_string()).unwrap_or(default);
+        let get = |k: &str, default: String| {
+            env(k)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| v.trim().trim_end_matches('/').to_string())
+                .unwrap_or(default)
+        };
         Endpoints {
             obo: get("ONTOFETCH_OBO_BASE_URL", d.obo),
             ols: get("ONTOFETCH_OLS_BASE_URL", d.ols),
@@ -76,6 +81,8 @@ pub struct Attempt {
     pub attempt: usize,
     /// `ok` or `failed`.
     pub status: String,
+    /// The stable code of the failure.
+    pub code: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -126,7 +133,11 @@ pub enum ResolveError {
 }
 
 fn summary(attempts: &[Attempt]) -> String {
-    attempts.iter().map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")
+    attempts
+        .iter()
+        .map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ResolveError {
@@ -163,32 +174,61 @@ struct Failure {
 
 impl From<NetError> for Failure {
     fn from(e: NetError) -> Self {
-        Failure { code: e.code(), message: e.to_string(), url: None }
+        Failure {
+            code: e.code(),
+            message: e.to_string(),
+            url: None,
+        }
     }
 }
 
 fn fail(code: &str, message: impl Into<String>) -> Failure {
-    Failure { code: code.into(), message: message.into(), url: None }
+    Failure {
+        code: code.into(),
+        message: message.into(),
+        url: None,
+    }
 }
 
 fn extra_str<'a>(extras: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
-    extras.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    extras
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn wants_obo(formats: &[String]) -> bool {
     formats.first().map(String::as_str) == Some("obo")
 }
 
-async fn candidate(resolver: &str, spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: &Secrets) -> Result<Candidate, Failure> {
+async fn candidate(
+    resolver: &str,
+    spec: &SpecInput,
+    fetcher: &Fetcher,
+    ep: &Endpoints,
+    secrets: &Secrets,
+) -> Result<Candidate, Failure> {
     match resolver {
         "obo" => {
-            let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
+            let ext = if wants_obo(&spec.target_formats) {
+                "obo"
+            } else {
+                "owl"
+            };
             let id = spec.id.to_ascii_lowercase();
             Ok(Candidate {
                 url: format!("{}/{id}.{ext}", ep.obo),
                 version: None,
                 license: None,
-                media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
+                media_type: Some(
+                    if ext == "obo" {
+                        "text/obo"
+                    } else {
+                        "application/rdf+xml"
+                    }
+                    .into(),
+                ),
                 service: "obo",
                 credential: None,
             })
@@ -198,36 +238,70 @@ async fn candidate(resolver: &str, spec: &SpecInput, fetcher: &Fetcher, ep: &End
             let api = format!("{}/api/ontologies/{id}", ep.ols);
             let doc = fetcher.get_json(&api, "ols", None).await?;
             let config = doc.get("config").unwrap_or(&Value::Null);
-            let url = config.get("fileLocation").and_then(Value::as_str).ok_or_else(|| fail("E_RESOLVE", format!("{api} has no config.fileLocation")))?;
+            let url = config
+                .get("fileLocation")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail("E_RESOLVE", format!("{api} has no config.fileLocation")))?;
             let version = config
                 .get("version")
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .or_else(|| config.get("versionIri").and_then(Value::as_str).map(crate::version::sniff_iri));
+                .or_else(|| {
+                    config
+                        .get("versionIri")
+                        .and_then(Value::as_str)
+                        .map(crate::version::sniff_iri)
+                });
             let license = config
                 .pointer("/license/label")
                 .or_else(|| config.pointer("/license/url"))
                 .or_else(|| config.get("license"))
                 .and_then(Value::as_str)
                 .map(license::normalize);
-            Ok(Candidate { url: url.to_string(), version, license, media_type: None, service: "ols", credential: None })
+            Ok(Candidate {
+                url: url.to_string(),
+                version,
+                license,
+                media_type: None,
+                service: "ols",
+                credential: None,
+            })
         }
         "bioportal" => {
             let key = secrets
                 .bioportal_api_key
                 .clone()
                 .ok_or_else(|| fail("E_CONFIG_INVALID", "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)"))?;
-            let acronym = extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
-            let base = url::Url::parse(&ep.bioportal).map_err(|e| fail("E_CONFIG_INVALID", format!("BioPortal base {}: {e}", ep.bioportal)))?;
+            let acronym = extra_str(&spec.extras, "acronym")
+                .map(str::to_string)
+                .unwrap_or_else(|| spec.id.to_ascii_uppercase());
+            let base = url::Url::parse(&ep.bioportal).map_err(|e| {
+                fail(
+                    "E_CONFIG_INVALID",
+                    format!("BioPortal base {}: {e}", ep.bioportal),
+                )
+            })?;
             let credential = HostCredential {
                 host: base.host_str().unwrap_or_default().to_string(),
                 port: base.port_or_known_default(),
                 header: "Authorization".into(),
                 value: format!("apikey token={key}"),
             };
-            let sub = fetcher.get_json(&format!("{}/ontologies/{acronym}/latest_submission", ep.bioportal), "bioportal", Some(&credential)).await?;
-            let version = sub.get("version").and_then(Value::as_str).map(str::to_string);
-            let license = sub.get("hasLicense").and_then(Value::as_str).map(license::normalize);
+            let sub = fetcher
+                .get_json(
+                    &format!("{}/ontologies/{acronym}/latest_submission", ep.bioportal),
+                    "bioportal",
+                    Some(&credential),
+                )
+                .await?;
+            let version = sub
+                .get("version")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let license = sub
+                .get("hasLicense")
+                .and_then(Value::as_str)
+                .map(license::normalize);
             Ok(Candidate {
                 url: format!("{}/ontologies/{acronym}/download", ep.bioportal),
                 version,
@@ -238,7 +312,8 @@ async fn candidate(resolver: &str, spec: &SpecInput, fetcher: &Fetcher, ep: &End
             })
         }
         "direct" => {
-            let url = extra_str(&spec.extras, "url").ok_or_else(|| fail("E_CONFIG_INVALID", "the direct resolver needs extras.url"))?;
+            let url = extra_str(&spec.extras, "url")
+                .ok_or_else(|| fail("E_CONFIG_INVALID", "the direct resolver needs extras.url"))?;
             Ok(Candidate {
                 url: url.to_string(),
                 version: extra_str(&spec.extras, "version").map(str::to_string),
@@ -248,7 +323,10 @@ async fn candidate(resolver: &str, spec: &SpecInput, fetcher: &Fetcher, ep: &End
                 credential: None,
             })
         }
-        other => Err(fail("E_RESOLVER_UNAVAILABLE", format!("resolver {other:?} is not implemented yet"))),
+        other => Err(fail(
+            "E_RESOLVER_UNAVAILABLE",
+            format!("resolver {other:?} is not implemented yet"),
+        )),
     }
 }
 
@@ -260,49 +338,83 @@ pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
             None => ("sha256".to_string(), s.trim().to_ascii_lowercase()),
         },
         Value::Object(m) => (
-            m.get("algorithm").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
-            m.get("value").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
+            m.get("algorithm")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+            m.get("value")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase(),
         ),
         _ => return Err("checksum must be \"sha256:HEX\" or {algorithm, value}".into()),
     };
     if alg != "sha256" {
-        return Err(format!("checksum algorithm {alg:?} is not supported; use sha256"));
+        return Err(format!(
+            "checksum algorithm {alg:?} is not supported; use sha256"
+        ));
     }
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{hex:?} is not a sha256 hex digest"));
     }
-    Ok(Checksum { algorithm: alg, value: hex })
+    Ok(Checksum {
+        algorithm: alg,
+        value: hex,
+    })
 }
 
 /// Finds the sha256 for `filename` in a checksum file (`HEX  name` lines, or a bare digest).
 pub fn checksum_from_text(text: &str, filename: &str) -> Option<String> {
     let is_hex = |t: &str| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit());
     let lines: Vec<&str> = text.lines().collect();
-    let named = lines.iter().find(|l| l.split_whitespace().any(|t| t.trim_start_matches('*').ends_with(filename)));
-    named.into_iter().chain(lines.iter()).flat_map(|l| l.split_whitespace()).find(|t| is_hex(t)).map(str::to_ascii_lowercase)
+    let named = lines.iter().find(|l| {
+        l.split_whitespace()
+            .any(|t| t.trim_start_matches('*').ends_with(filename))
+    });
+    named
+        .into_iter()
+        .chain(lines.iter())
+        .flat_map(|l| l.split_whitespace())
+        .find(|t| is_hex(t))
+        .map(str::to_ascii_lowercase)
 }
 
 fn filename_for(url: &str, id: &str) -> String {
     url::Url::parse(url)
         .ok()
-        .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
+        .and_then(|u| {
+            u.path_segments()
+                .and_then(|mut s| s.next_back().map(str::to_string))
+        })
         .filter(|s| !s.is_empty() && s.contains('.'))
         .unwrap_or_else(|| format!("{id}.owl"))
 }
 
 /// Plans one spec: tries each resolver of the chain; the first candidate whose URL passes
 /// the url gate and whose licence is accepted wins.
-pub async fn plan(spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: &Secrets, accept_licenses: &[String]) -> Result<Plan, ResolveError> {
+pub async fn plan(
+    spec: &SpecInput,
+    fetcher: &Fetcher,
+    ep: &Endpoints,
+    secrets: &Secrets,
+    accept_licenses: &[String],
+) -> Result<Plan, ResolveError> {
     let mut attempts = Vec::new();
     let mut last_code = "E_RESOLVE".to_string();
     for (i, resolver) in spec.chain.iter().enumerate() {
         let result = async {
             let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
-            let url = fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
+            let url = fetcher.check_url(&c.url).map_err(|e| Failure {
+                url: Some(c.url.clone()),
+                ..Failure::from(e)
+            })?;
             if !license::accepted(c.license.as_deref(), accept_licenses) {
                 return Err(Failure {
                     code: "E_LICENSE".into(),
-                    message: format!("licence {:?} is not in accept_licenses", c.license.clone().unwrap_or_default()),
+                    message: format!(
+                        "licence {:?} is not in accept_licenses",
+                        c.license.clone().unwrap_or_default()
+                    ),
                     url: Some(url.to_string()),
                 });
             }
@@ -314,17 +426,30 @@ pub async fn plan(spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: 
             if expected.is_none()
                 && let Some(cu) = extra_str(&spec.extras, "checksum_url")
             {
-                let bytes = fetcher.get_small(cu, c.service, "text/plain", 256 * 1024, None).await?;
+                let bytes = fetcher
+                    .get_small(cu, c.service, "text/plain", 256 * 1024, None)
+                    .await?;
                 let text = String::from_utf8_lossy(&bytes);
-                let value = checksum_from_text(&text, &filename).ok_or_else(|| fail("E_CHECKSUM", format!("no sha256 digest in {cu}")))?;
-                expected = Some(Checksum { algorithm: "sha256".into(), value });
+                let value = checksum_from_text(&text, &filename)
+                    .ok_or_else(|| fail("E_CHECKSUM", format!("no sha256 digest in {cu}")))?;
+                expected = Some(Checksum {
+                    algorithm: "sha256".into(),
+                    value,
+                });
             }
             Ok((c, url, expected, filename))
         }
         .await;
         match result {
             Ok((c, url, expected, filename)) => {
-                attempts.push(Attempt { resolver: resolver.clone(), url: Some(url.to_string()), attempt: i + 1, status: "ok".into(), error: None });
+                attempts.push(Attempt {
+                    resolver: resolver.clone(),
+                    url: Some(url.to_string()),
+                    attempt: i + 1,
+                    status: "ok".into(),
+                    code: None,
+                    error: None,
+                });
                 return Ok(Plan {
                     id: spec.id.clone(),
                     resolver: resolver.clone(),
@@ -342,11 +467,22 @@ pub async fn plan(spec: &SpecInput, fetcher: &Fetcher, ep: &Endpoints, secrets: 
             }
             Err(f) => {
                 last_code = f.code.clone();
-                attempts.push(Attempt { resolver: resolver.clone(), url: f.url, attempt: i + 1, status: "failed".into(), error: Some(format!("{}", f.message)) });
+                attempts.push(Attempt {
+                    resolver: resolver.clone(),
+                    url: f.url,
+                    attempt: i + 1,
+                    status: "failed".into(),
+                    code: Some(f.code),
+                    error: Some(f.message),
+                });
             }
         }
     }
-    Err(ResolveError::Exhausted { id: spec.id.clone(), code: last_code, attempts })
+    Err(ResolveError::Exhausted {
+        id: spec.id.clone(),
+        code: last_code,
+        attempts,
+    })
 }
 
 /// The lockfile/plan JSON of a plan (DocsToKG `plan_to_dict` fields; no credentials).
@@ -373,18 +509,40 @@ mod tests {
     #[test]
     fn checksums_parse_in_every_form() {
         let h = "ab".repeat(32);
-        assert_eq!(parse_checksum(&Value::String(format!("sha256:{h}"))).unwrap().value, h);
-        assert_eq!(parse_checksum(&Value::String(h.to_uppercase())).unwrap().value, h);
+        assert_eq!(
+            parse_checksum(&Value::String(format!("sha256:{h}")))
+                .unwrap()
+                .value,
+            h
+        );
+        assert_eq!(
+            parse_checksum(&Value::String(h.to_uppercase()))
+                .unwrap()
+                .value,
+            h
+        );
         assert!(parse_checksum(&serde_json::json!({"algorithm": "md5", "value": "00"})).is_err());
         assert!(parse_checksum(&Value::String("sha256:xyz".into())).is_err());
         let text = format!("{}  other.owl\n{h} *bfo.owl\n", "cd".repeat(32));
-        assert_eq!(checksum_from_text(&text, "bfo.owl").as_deref(), Some(h.as_str()));
+        assert_eq!(
+            checksum_from_text(&text, "bfo.owl").as_deref(),
+            Some(h.as_str())
+        );
         assert_eq!(checksum_from_text(&h, "x.owl").as_deref(), Some(h.as_str()));
     }
 
     #[test]
     fn filenames_come_from_the_url() {
-        assert_eq!(filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"), "bfo.owl");
-        assert_eq!(filename_for("https://data.bioontology.org/ontologies/NCIT/download", "ncit"), "ncit.owl");
+        assert_eq!(
+            filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"),
+            "bfo.owl"
+        );
+        assert_eq!(
+            filename_for(
+                "https://data.bioontology.org/ontologies/NCIT/download",
+                "ncit"
+            ),
+            "ncit.owl"
+        );
     }
 }

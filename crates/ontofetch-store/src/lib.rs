@@ -142,6 +142,11 @@ fn fsync_dir(dir: &Path) {
     }
 }
 
+/// Lowercase hex SHA-256 of bytes.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Lowercase hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> Result<String, StoreError> {
     let mut f = std::fs::File::open(path).map_err(io(format!("opening {}", path.display())))?;

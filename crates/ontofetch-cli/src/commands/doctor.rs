@@ -134,7 +134,21 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
         ] {
             let refused = gates.url(probe).err();
             let ok = refused.is_some();
-            if !ok {
+            // An explicit IP/CIDR allowlist entry is the user's decision (tests, mirrors);
+            // anything else letting these through is a misconfiguration, and so is any
+            // policy that reaches the cloud metadata endpoint.
+            let listed = ontofetch_policy::url_gate::check_url(&l.policy.net, probe)
+                .ok()
+                .and_then(|a| match a.host {
+                    ontofetch_policy::TargetHost::Ip(ip) => Some(ip),
+                    ontofetch_policy::TargetHost::Domain(_) => None,
+                })
+                .is_some_and(|ip| l.policy.net.allowed_hosts.iter().any(|r| r.matches_ip(ip)));
+            if !ok && listed && !probe.contains("169.254.169.254") {
+                notes.push(format!(
+                    "{probe} is reachable because allowed_hosts lists its address explicitly"
+                ));
+            } else if !ok {
                 problems.push(format!(
                     "the configured policy lets {probe} through; check defaults.http.allowed_hosts"
                 ));
@@ -142,6 +156,8 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
             self_test.push(json!({"url": probe, "refused": ok, "code": refused.and_then(|e| e.code()).map(|c| c.as_str())}));
         }
     }
+
+    let store = store_check(ctx, loaded.as_ref(), fix, &mut problems, &mut fixes);
 
     let ok = problems.is_empty();
     let doc = json!({
@@ -152,6 +168,7 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
         "config": config,
         "credentials": credentials,
         "gate_self_test": self_test,
+        "store": store,
         "problems": problems,
         "notes": notes,
         "fixes": fixes,
@@ -195,4 +212,120 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
             problems.len()
         )))
     }
+}
+
+/// Store ↔ catalog consistency: version directories without rows, rows without files,
+/// and staging left by an interrupted pull. With `fix`, each side's orphans are removed so
+/// the two agree again (the catalog is the record; an unrecorded directory never became
+/// visible as a version).
+fn store_check(
+    ctx: &Context,
+    loaded: Option<&ontofetch_config::Loaded>,
+    fix: bool,
+    problems: &mut Vec<String>,
+    fixes: &mut Vec<String>,
+) -> Value {
+    use ontofetch_catalog::Catalog;
+    use ontofetch_policy::db_boundary::PairFacts;
+    use ontofetch_store::Store;
+    let store = Store::new(&ctx.dirs.root);
+    let stale: Vec<String> = store
+        .stale_staging()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    for p in &stale {
+        if fix && std::fs::remove_dir_all(p).is_ok() {
+            fixes.push(format!("removed interrupted staging {p}"));
+        } else {
+            problems.push(format!(
+                "interrupted pull left staging {p}; run `ontofetch doctor --fix`"
+            ));
+        }
+    }
+    let cat_path = crate::pipeline::catalog_path(&ctx.dirs);
+    let disk = store.version_dirs();
+    if !cat_path.exists() {
+        if !disk.is_empty() {
+            problems.push(format!(
+                "{} version directories but no catalog at {}",
+                disk.len(),
+                cat_path.display()
+            ));
+        }
+        return json!({"catalog": null, "version_dirs": disk.len(), "stale_staging": stale});
+    }
+    let mut cat = match Catalog::open(&cat_path) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(format!("catalog {}: {e}", cat_path.display()));
+            return json!({"catalog": cat_path, "ok": false, "error": e.to_string()});
+        }
+    };
+    let rows = cat.versions(None, u32::MAX).unwrap_or_default();
+    let default_policy = ontofetch_policy::Policy::default();
+    let policy = loaded.map(|l| &l.policy).unwrap_or(&default_policy);
+    let gates = ontofetch_policy::Gates::new(policy, ctx.metrics.as_ref());
+    let mut orphan_dirs = Vec::new();
+    let mut orphan_rows = Vec::new();
+    for (id, version) in &disk {
+        let key = format!("ontologies/{id}/{version}");
+        let row_exists = rows
+            .iter()
+            .any(|r| &r.ontology == id && &r.version == version);
+        if let Err(e) = gates.pair(&PairFacts {
+            key: &key,
+            row_exists,
+            file_exists: true,
+        }) {
+            orphan_dirs.push(key.clone());
+            if fix && store.remove_version(&gates, id, version).is_ok() {
+                fixes.push(format!("removed {key}: it has no catalog row"));
+            } else {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    for r in &rows {
+        let original = store
+            .version_dir(&r.ontology, &r.version)
+            .join("original")
+            .join(&r.filename);
+        let file_exists = original.is_file();
+        if let Err(e) = gates.pair(&PairFacts {
+            key: &r.relpath,
+            row_exists: true,
+            file_exists,
+        }) {
+            orphan_rows.push(r.relpath.clone());
+            if fix && cat.remove_version(&r.ontology, &r.version).is_ok() {
+                fixes.push(format!(
+                    "removed the catalog row of {}: its files are gone",
+                    r.relpath
+                ));
+            } else {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    if fix {
+        for id in rows
+            .iter()
+            .map(|r| r.ontology.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            if let Ok(Some(latest)) = cat.latest(&id) {
+                let _ = store.set_latest(&id, &latest.version);
+            }
+        }
+    }
+    json!({
+        "catalog": cat_path,
+        "schema_version": cat.schema_version().ok(),
+        "versions": rows.len(),
+        "version_dirs": disk.len(),
+        "dirs_without_rows": orphan_dirs,
+        "rows_without_files": orphan_rows,
+        "stale_staging": stale,
+    })
 }

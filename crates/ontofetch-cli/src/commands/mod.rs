@@ -4,3 +4,5 @@ pub mod config;
 pub mod doctor;
 pub mod init;
 pub mod policy;
+pub mod pull;
+pub mod store;

@@ -1,0 +1,581 @@
+//! `ontofetch pull` end to end: the real binary against the fault-injecting loopback
+//! server, with the registry endpoints pointed at it.
+
+use ontofetch_testsupport::{Fault, Reply, TestServer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const OWL: &str = "application/rdf+xml";
+
+fn owl(version_iri: Option<&str>, filler: &str) -> Vec<u8> {
+    let v = version_iri
+        .map(|v| format!("<owl:versionIRI rdf:resource=\"{v}\"/>"))
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n<owl:Ontology rdf:about=\"http://x.org/o\">{v}</owl:Ontology>\n<!-- {filler} -->\n</rdf:RDF>\n"
+    )
+    .into_bytes()
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    server: TestServer,
+}
+
+impl Env {
+    fn new() -> Self {
+        let server = TestServer::start();
+        server.route(
+            "/obo/bfo.owl",
+            vec![
+                Reply::ok(
+                    owl(
+                        Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"),
+                        "bfo",
+                    ),
+                    OWL,
+                )
+                .header("ETag", "\"bfo-1\""),
+            ],
+        );
+        server.route(
+            "/obo/ro.owl",
+            vec![Reply::ok(owl(None, "ro"), OWL).header("ETag", "\"ro-1\"")],
+        );
+        server.route(
+            "/obo/pato.owl",
+            vec![Reply::ok(
+                owl(
+                    Some("http://purl.obolibrary.org/obo/pato/releases/2025-05-14/pato.owl"),
+                    "pato",
+                ),
+                OWL,
+            )],
+        );
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            server,
+        }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("home/ontology-fetcher")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+        cmd.args(args)
+            .arg("--allowed-hosts")
+            .arg(self.server.allow_entry())
+            .current_dir(self.dir.path())
+            .env("PYSTOW_HOME", self.dir.path().join("home"))
+            .env("HOME", self.dir.path())
+            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
+            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
+            .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
+            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
+            .env_remove("BIOPORTAL_API_KEY");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self.run(args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap(), v)
+    }
+
+    fn spec(&self, text: &str) -> String {
+        let p = self.dir.path().join("sources.yaml");
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    fn version_dirs(&self, id: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root().join("ontologies").join(id))
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "latest" && !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn staging_is_empty(&self) -> bool {
+        std::fs::read_dir(self.root().join(".staging"))
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true)
+    }
+}
+
+fn by_id<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {results}"))
+}
+
+#[test]
+fn default_spec_pulls_into_store_catalog_manifest_and_lockfile() {
+    let env = Env::new();
+    let (code, results) = env.json(&["pull", "--json"]);
+    assert_eq!(code, 0, "{results}");
+    for id in ["bfo", "ro", "pato"] {
+        assert_eq!(by_id(&results, id)["status"], "fresh", "{id}");
+    }
+    let bfo = by_id(&results, "bfo");
+    assert_eq!(bfo["version"], "2019-08-26", "version from owl:versionIRI");
+    assert_eq!(by_id(&results, "pato")["version"], "2025-05-14");
+    let ro_version = by_id(&results, "ro")["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        ro_version.contains("-sha256-"),
+        "unversioned source gets a content version: {ro_version}"
+    );
+    // layout, manifest, latest
+    let vdir = env.root().join("ontologies/bfo/2019-08-26");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(vdir.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["schema_version"], "1.0");
+    assert_eq!(manifest["sha256"], bfo["sha256"]);
+    assert_eq!(manifest["status"], "fresh");
+    assert_eq!(manifest["resolver"], "obo");
+    assert!(manifest["downloaded_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(manifest["resolver_attempts"][0]["status"], "ok");
+    assert_eq!(manifest["fingerprint"].as_str().unwrap().len(), 64);
+    for key in [
+        "etag",
+        "last_modified",
+        "content_type",
+        "content_length",
+        "expected_checksum",
+        "target_formats",
+        "validation",
+        "artifacts",
+        "normalized_sha256",
+        "filename",
+        "url",
+        "license",
+        "id",
+    ] {
+        assert!(manifest.get(key).is_some(), "manifest lacks {key}");
+    }
+    assert_eq!(
+        std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(),
+        Path::new("2019-08-26")
+    );
+    assert!(env.staging_is_empty());
+    // lockfile pinned to the downloaded digest
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = lock["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "bfo")
+        .unwrap();
+    assert_eq!(entry["expected_checksum"]["value"], bfo["sha256"]);
+    // catalog commands and show
+    let (_, latest) = env.json(&["db", "latest", "--json"]);
+    assert_eq!(latest["count"], 3);
+    let (_, shown) = env.json(&["show", "bfo", "--json"]);
+    assert_eq!(shown, manifest);
+    let (_, stats) = env.json(&["db", "stats", "--json"]);
+    assert_eq!(stats["statistics"]["versions"], 3);
+    let (_, files) = env.json(&["db", "files", "bfo", "--json"]);
+    assert!(
+        files["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "original"
+                && f["relpath"] == "ontologies/bfo/2019-08-26/original/bfo.owl")
+    );
+}
+
+#[test]
+fn second_pull_is_a_conditional_get_and_changes_nothing() {
+    let env = Env::new();
+    assert_eq!(env.json(&["pull", "--json", "bfo"]).0, 0);
+    let (code, results) = env.json(&["pull", "--json", "bfo"]);
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["status"], "cached");
+    assert_eq!(results[0]["cache_status"], "hit");
+    let last = env
+        .server
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path == "/obo/bfo.owl")
+        .unwrap();
+    assert_eq!(
+        last.headers.get("if-none-match").map(String::as_str),
+        Some("\"bfo-1\"")
+    );
+    assert_eq!(env.version_dirs("bfo"), ["2019-08-26"]);
+    // --force skips the conditional request; identical bytes still make no new directory
+    let (_, forced) = env.json(&["pull", "--json", "--force", "ro"]);
+    let (_, again) = env.json(&["pull", "--json", "--force", "ro"]);
+    assert_eq!(again[0]["status"], "cached");
+    assert_eq!(forced[0]["version"], again[0]["version"]);
+    assert_eq!(
+        env.version_dirs("ro").len(),
+        1,
+        "never a new directory for identical bytes"
+    );
+}
+
+#[test]
+fn upstream_change_under_the_same_version_is_kept_apart_and_latest_follows_download_time() {
+    let env = Env::new();
+    assert_eq!(env.json(&["pull", "--json", "bfo"]).0, 0);
+    env.server.route(
+        "/obo/bfo.owl",
+        vec![
+            Reply::ok(
+                owl(
+                    Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"),
+                    "silently changed",
+                ),
+                OWL,
+            )
+            .header("ETag", "\"bfo-2\""),
+        ],
+    );
+    let (code, results) = env.json(&["pull", "--json", "bfo"]);
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["status"], "updated");
+    let v = results[0]["version"].as_str().unwrap();
+    assert!(v.starts_with("2019-08-26-sha256-"), "{v}");
+    assert!(
+        results[0]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("same version")
+    );
+    assert_eq!(env.version_dirs("bfo").len(), 2);
+    assert_eq!(
+        std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(),
+        Path::new(v),
+        "latest is the newest download, not the greatest name"
+    );
+}
+
+#[test]
+fn pull_with_the_lockfile_refuses_changed_content() {
+    let env = Env::new();
+    assert_eq!(env.json(&["pull", "--json", "ro"]).0, 0);
+    env.server
+        .route("/obo/ro.owl", vec![Reply::ok(owl(None, "tampered"), OWL)]);
+    let (code, results) = env.json(&["pull", "--json", "--lock", "ontologies.lock.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(results[0]["status"], "failed");
+    assert_eq!(results[0]["error"]["code"], "E_CHECKSUM");
+    assert_eq!(env.version_dirs("ro").len(), 1, "store unchanged");
+    assert!(env.staging_is_empty());
+    let (_, versions) = env.json(&["db", "versions", "ro", "--json"]);
+    assert_eq!(versions["count"], 1);
+}
+
+#[test]
+fn refused_and_broken_downloads_leave_no_trace() {
+    let env = Env::new();
+    env.server.route(
+        "/obo/bfo.owl",
+        vec![Reply::redirect(
+            302,
+            "http://169.254.169.254/latest/meta-data/",
+        )],
+    );
+    env.server.route(
+        "/obo/ro.owl",
+        vec![Reply::ok(
+            "<!DOCTYPE html><html><body>maintenance</body></html>",
+            "text/html",
+        )],
+    );
+    env.server.route(
+        "/obo/pato.owl",
+        vec![Reply::ok(owl(None, "x"), OWL).fault(Fault::DropAfter(20))],
+    );
+    let prom = env.dir.path().join("m.prom");
+    let out = env.run(&[
+        "pull",
+        "--json",
+        "--max-retries",
+        "2",
+        "--metrics-textfile",
+        prom.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(by_id(&results, "bfo")["error"]["code"], "E_PRIVATE_IP");
+    assert_eq!(by_id(&results, "ro")["error"]["code"], "E_MEDIA_TYPE");
+    assert_eq!(by_id(&results, "pato")["error"]["code"], "E_NETWORK");
+    for id in ["bfo", "ro", "pato"] {
+        assert!(env.version_dirs(id).is_empty(), "{id}");
+    }
+    assert!(env.staging_is_empty());
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(
+        text.contains("ontofetch_downloads_total{resolver=\"obo\",result=\"failed\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ontofetch_gate_rejections_total{gate=\"redirect\",code=\"E_PRIVATE_IP\"} 1"),
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("{\"error\"") || l.contains("\"event\":\"pull.done\"")),
+        "JSON lines on stderr when not a TTY: {stderr}"
+    );
+}
+
+#[test]
+fn fallback_chain_and_ols_metadata_are_gated() {
+    let env = Env::new();
+    let file = env.server.url("/files/pato.owl");
+    env.server.route(
+        "/files/pato.owl",
+        vec![Reply::ok(owl(None, "pato via ols"), OWL)],
+    );
+    env.server.route("/ols/api/ontologies/pato", vec![Reply::ok(format!("{{\"config\": {{\"fileLocation\": \"{file}\", \"version\": \"2024-03-01\", \"license\": {{\"label\": \"CC BY 4.0\"}}}}}}"), "application/json")]);
+    env.server.route(
+        "/ols/api/ontologies/evil",
+        vec![Reply::ok(
+            "{\"config\": {\"fileLocation\": \"http://169.254.169.254/latest/\"}}",
+            "application/json",
+        )],
+    );
+    env.server.route("/obo/hp.owl", vec![Reply::status(404)]);
+    env.server.route(
+        "/files/hp.owl",
+        vec![Reply::ok(owl(None, "hp direct"), OWL)],
+    );
+    let spec = env.spec(&format!(
+        "defaults:\n  prefer_source: [obo, direct]\nontologies:\n  - id: pato\n    resolver: ols\n  - id: evil\n    resolver: ols\n  - id: hp\n    resolver: obo\n    extras:\n      url: {}\n",
+        env.server.url("/files/hp.owl")
+    ));
+    let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "pato", "evil", "hp"]);
+    assert_eq!(code, 1);
+    let pato = by_id(&results, "pato");
+    assert_eq!(
+        (
+            pato["status"].as_str(),
+            pato["version"].as_str(),
+            pato["resolver"].as_str()
+        ),
+        (Some("fresh"), Some("2024-03-01"), Some("ols"))
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.root().join("ontologies/pato/2024-03-01/manifest.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["license"], "CC-BY-4.0");
+    let hp = by_id(&results, "hp");
+    assert_eq!(
+        (hp["status"].as_str(), hp["resolver"].as_str()),
+        (Some("fresh"), Some("direct")),
+        "obo 404 falls back to direct: {hp}"
+    );
+    let evil = by_id(&results, "evil");
+    assert_eq!(evil["status"], "failed");
+    assert_eq!(
+        evil["error"]["code"], "E_PRIVATE_IP",
+        "the primary resolver's refusal is the reported code: {evil}"
+    );
+}
+
+#[test]
+fn bioportal_key_goes_only_to_the_api_in_a_header() {
+    let env = Env::new();
+    env.server.route(
+        "/bp/ontologies/NCIT/latest_submission",
+        vec![Reply::ok("{\"version\": \"24.01d\"}", "application/json")],
+    );
+    env.server.route(
+        "/bp/ontologies/NCIT/download",
+        vec![Reply::ok(owl(None, "ncit"), OWL)],
+    );
+    let spec = env
+        .spec("ontologies:\n  - id: ncit\n    resolver: bioportal\n    extras: {acronym: NCIT}\n");
+    let out = env
+        .command(&["pull", "--json", "--spec", &spec])
+        .env("BIOPORTAL_API_KEY", "SEKRIT-KEY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = env.server.seen();
+    let sub = seen
+        .iter()
+        .find(|s| s.path.ends_with("latest_submission"))
+        .unwrap();
+    assert_eq!(
+        sub.headers.get("authorization").map(String::as_str),
+        Some("apikey token=SEKRIT-KEY")
+    );
+    assert!(
+        seen.iter().all(|s| !s.path.contains("SEKRIT")),
+        "never in a URL"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("SEKRIT"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("SEKRIT"));
+    assert!(
+        !std::fs::read_to_string(env.dir.path().join("ontologies.lock.json"))
+            .unwrap()
+            .contains("SEKRIT")
+    );
+    let manifest =
+        std::fs::read_to_string(env.root().join("ontologies/ncit/24.01d/manifest.json")).unwrap();
+    assert!(!manifest.contains("SEKRIT"));
+}
+
+#[test]
+fn a_bare_id_means_pull_and_dry_run_only_plans() {
+    let env = Env::new();
+    let (code, plans) = env.json(&["--json", "pull", "--dry-run", "bfo"]);
+    assert_eq!(code, 0);
+    assert_eq!(plans[0]["url"], env.server.url("/obo/bfo.owl"));
+    assert!(env.version_dirs("bfo").is_empty());
+    let (code, results) = env.json(&["--json", "bfo"]);
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["status"], "fresh");
+}
+
+#[test]
+fn prune_keeps_the_newest_and_refuses_an_unsynchronised_catalog() {
+    let env = Env::new();
+    for i in 0..3 {
+        env.server.route(
+            "/obo/ro.owl",
+            vec![Reply::ok(
+                owl(Some(&format!("http://x.org/ro/v{i}/ro.owl")), "ro"),
+                OWL,
+            )],
+        );
+        assert_eq!(env.json(&["pull", "--json", "ro"]).0, 0);
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    assert_eq!(env.version_dirs("ro"), ["v0", "v1", "v2"]);
+    // a directory the catalog does not know: prune must not run
+    std::fs::create_dir_all(env.root().join("ontologies/ro/stray/original")).unwrap();
+    let out = env.run(&["prune", "--keep", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("E_DB_ORPHAN")
+            || String::from_utf8_lossy(&out.stderr).contains("doctor")
+    );
+    assert_eq!(env.version_dirs("ro").len(), 4, "nothing deleted");
+    std::fs::remove_dir_all(env.root().join("ontologies/ro/stray")).unwrap();
+    let (code, dry) = env.json(&["prune", "--keep", "1", "--dry-run", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(dry["total_deleted"], 2);
+    assert_eq!(env.version_dirs("ro").len(), 3, "dry run deletes nothing");
+    let (code, done) = env.json(&["prune", "--keep", "1", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(done["ontologies"][0]["retained"][0], "v2");
+    assert_eq!(env.version_dirs("ro"), ["v2"]);
+    assert_eq!(
+        std::fs::read_link(env.root().join("ontologies/ro/latest")).unwrap(),
+        Path::new("v2")
+    );
+}
+
+#[test]
+fn doctor_finds_and_fixes_orphans_on_either_side() {
+    let env = Env::new();
+    assert_eq!(env.json(&["pull", "--json", "bfo", "ro"]).0, 0);
+    let ro_version = env.version_dirs("ro")[0].clone();
+    std::fs::create_dir_all(env.root().join("ontologies/bfo/orphan/original")).unwrap();
+    std::fs::remove_dir_all(env.root().join("ontologies/ro").join(&ro_version)).unwrap();
+    std::fs::create_dir_all(env.root().join(".staging/bfo-1-2/original")).unwrap();
+    let (code, report) = env.json(&["doctor", "--json"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(
+        report["store"]["dirs_without_rows"][0],
+        "ontologies/bfo/orphan"
+    );
+    assert_eq!(
+        report["store"]["rows_without_files"][0],
+        format!("ontologies/ro/{ro_version}")
+    );
+    assert_eq!(
+        report["store"]["stale_staging"].as_array().unwrap().len(),
+        1
+    );
+    let (code, fixed) = env.json(&["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{fixed}");
+    let (code, after) = env.json(&["doctor", "--json"]);
+    assert_eq!(code, 0, "{after}");
+    assert_eq!(env.version_dirs("bfo"), ["2019-08-26"]);
+    let (_, versions) = env.json(&["db", "versions", "--json"]);
+    assert_eq!(versions["count"], 1);
+}
+
+#[test]
+fn kill_minus_nine_mid_pull_then_doctor_leaves_store_and_catalog_consistent() {
+    let env = Env::new();
+    let big = owl(None, &"x".repeat(400_000));
+    env.server.route(
+        "/obo/ro.owl",
+        vec![Reply::ok(big, OWL).fault(Fault::Slow {
+            chunk: 4096,
+            delay: Duration::from_millis(20),
+        })],
+    );
+    let mut child = env
+        .command(&["pull", "--json", "ro"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait (bounded) until the download has started, then kill -9
+    for _ in 0..200 {
+        if env.server.hits("/obo/ro.owl") > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        env.version_dirs("ro").is_empty(),
+        "nothing visible from a killed pull"
+    );
+    let (code, report) = env.json(&["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = env.json(&["doctor", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(env.staging_is_empty());
+    assert_eq!(report["store"]["versions"], 0);
+}
