@@ -37,10 +37,7 @@ impl CatalogError {
 }
 
 fn sql(what: &str) -> impl FnOnce(rusqlite::Error) -> CatalogError + '_ {
-    move |source| CatalogError::Sqlite {
-        what: what.to_string(),
-        source,
-    }
+    move |source| CatalogError::Sqlite { what: what.to_string(), source }
 }
 
 /// Schema migrations, applied in order inside one transaction each. Append only.
@@ -172,22 +169,13 @@ impl Catalog {
     /// Opens (creating) the catalog, hardens the connection and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self, CatalogError> {
         let conn = Connection::open(path).map_err(sql("opening the catalog"))?;
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
-            .map_err(sql("enabling defensive mode"))?;
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
-            .map_err(sql("distrusting the schema"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql("setting the busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql("enabling WAL"))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(sql("enabling foreign keys"))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql("setting synchronous"))?;
-        let mut cat = Catalog {
-            conn,
-            paths: PathPolicy::default(),
-        };
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true).map_err(sql("enabling defensive mode"))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false).map_err(sql("distrusting the schema"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql("setting the busy timeout"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql("enabling foreign keys"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
+        let mut cat = Catalog { conn, paths: PathPolicy::default() };
         cat.migrate()?;
         Ok(cat)
     }
@@ -198,24 +186,13 @@ impl Catalog {
             .map_err(sql("creating schema_migrations"))?;
         let current: i64 = self
             .conn
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
             .map_err(sql("reading the schema version"))?;
         for (i, script) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = self
-                .conn
-                .transaction()
-                .map_err(sql("starting a migration"))?;
-            tx.execute_batch(script)
-                .map_err(sql(&format!("applying migration {}", i + 1)))?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version) VALUES (?1)",
-                params![i as i64 + 1],
-            )
-            .map_err(sql("recording a migration"))?;
+            let tx = self.conn.transaction().map_err(sql("starting a migration"))?;
+            tx.execute_batch(script).map_err(sql(&format!("applying migration {}", i + 1)))?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES (?1)", params![i as i64 + 1])
+                .map_err(sql("recording a migration"))?;
             tx.commit().map_err(sql("committing a migration"))?;
         }
         Ok(())
@@ -224,9 +201,7 @@ impl Catalog {
     /// The schema version after migrations.
     pub fn schema_version(&self) -> Result<i64, CatalogError> {
         self.conn
-            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))
             .map_err(sql("reading the schema version"))
     }
 
@@ -242,10 +217,7 @@ impl Catalog {
         for a in artifacts {
             check_stored_path(&self.paths, &a.relpath)?;
         }
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(sql("starting a transaction"))?;
+        let tx = self.conn.transaction().map_err(sql("starting a transaction"))?;
         ontofetch_policy::db_boundary::check_commit(&ontofetch_policy::db_boundary::CommitFacts {
             what: &format!("{}/{}", row.ontology, row.version),
             blob_durable,
@@ -300,38 +272,24 @@ impl Catalog {
                 "SELECT {VERSION_COLUMNS} FROM versions v WHERE rowid = (SELECT rowid FROM versions w WHERE w.ontology = v.ontology ORDER BY downloaded_at DESC, rowid DESC LIMIT 1) ORDER BY ontology"
             ))
             .map_err(sql("listing latest versions"))?;
-        let rows = stmt
-            .query_map([], row_to_version)
-            .map_err(sql("listing latest versions"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(sql("listing latest versions"))
+        let rows = stmt.query_map([], row_to_version).map_err(sql("listing latest versions"))?;
+        rows.collect::<Result<_, _>>().map_err(sql("listing latest versions"))
     }
 
     /// Versions, newest first; all ontologies when `ontology` is `None`.
-    pub fn versions(
-        &self,
-        ontology: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<VersionRow>, CatalogError> {
+    pub fn versions(&self, ontology: Option<&str>, limit: u32) -> Result<Vec<VersionRow>, CatalogError> {
         let mut stmt = self
             .conn
             .prepare(&format!(
                 "SELECT {VERSION_COLUMNS} FROM versions WHERE (?1 IS NULL OR ontology = ?1) ORDER BY downloaded_at DESC, rowid DESC LIMIT ?2"
             ))
             .map_err(sql("listing versions"))?;
-        let rows = stmt
-            .query_map(params![ontology, limit], row_to_version)
-            .map_err(sql("listing versions"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(sql("listing versions"))
+        let rows = stmt.query_map(params![ontology, limit], row_to_version).map_err(sql("listing versions"))?;
+        rows.collect::<Result<_, _>>().map_err(sql("listing versions"))
     }
 
     /// The version of an ontology that already holds these exact bytes, if any.
-    pub fn find_by_sha(
-        &self,
-        ontology: &str,
-        sha256: &str,
-    ) -> Result<Option<VersionRow>, CatalogError> {
+    pub fn find_by_sha(&self, ontology: &str, sha256: &str) -> Result<Option<VersionRow>, CatalogError> {
         self.conn
             .query_row(
                 &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 AND sha256 = ?2 ORDER BY downloaded_at DESC LIMIT 1"),
@@ -343,11 +301,7 @@ impl Catalog {
     }
 
     /// Files of one version, with their store keys re-validated.
-    pub fn artifacts(
-        &self,
-        ontology: &str,
-        version: &str,
-    ) -> Result<Vec<ArtifactRow>, CatalogError> {
+    pub fn artifacts(&self, ontology: &str, version: &str) -> Result<Vec<ArtifactRow>, CatalogError> {
         let mut stmt = self
             .conn
             .prepare("SELECT relpath, sha256, bytes, kind FROM artifacts WHERE ontology = ?1 AND version = ?2 ORDER BY relpath")
@@ -372,10 +326,8 @@ impl Catalog {
 
     /// Every artifact key, re-validated (doctor compares these with the files on disk).
     pub fn all_artifact_keys(&self) -> Result<Vec<String>, CatalogError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT relpath FROM artifacts ORDER BY relpath")
-            .map_err(sql("listing artifacts"))?;
+        let mut stmt =
+            self.conn.prepare("SELECT relpath FROM artifacts ORDER BY relpath").map_err(sql("listing artifacts"))?;
         let keys: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .map_err(sql("listing artifacts"))?
@@ -389,20 +341,11 @@ impl Catalog {
 
     /// Removes a version's rows (doctor --fix, prune).
     pub fn remove_version(&mut self, ontology: &str, version: &str) -> Result<(), CatalogError> {
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(sql("starting a transaction"))?;
-        tx.execute(
-            "DELETE FROM artifacts WHERE ontology = ?1 AND version = ?2",
-            params![ontology, version],
-        )
-        .map_err(sql("removing artifacts"))?;
-        tx.execute(
-            "DELETE FROM versions WHERE ontology = ?1 AND version = ?2",
-            params![ontology, version],
-        )
-        .map_err(sql("removing a version"))?;
+        let tx = self.conn.transaction().map_err(sql("starting a transaction"))?;
+        tx.execute("DELETE FROM artifacts WHERE ontology = ?1 AND version = ?2", params![ontology, version])
+            .map_err(sql("removing artifacts"))?;
+        tx.execute("DELETE FROM versions WHERE ontology = ?1 AND version = ?2", params![ontology, version])
+            .map_err(sql("removing a version"))?;
         tx.commit().map_err(sql("committing"))
     }
 
@@ -457,23 +400,10 @@ mod tests {
     #[test]
     fn latest_is_chosen_by_download_time_not_by_name() {
         let (_d, mut cat) = open();
-        cat.record(
-            &row("bfo", "zzz-old", "a", "2024-01-01T00:00:00Z"),
-            &[],
-            true,
-        )
-        .unwrap();
-        cat.record(
-            &row("bfo", "aaa-new", "b", "2025-01-01T00:00:00Z"),
-            &[],
-            true,
-        )
-        .unwrap();
+        cat.record(&row("bfo", "zzz-old", "a", "2024-01-01T00:00:00Z"), &[], true).unwrap();
+        cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00Z"), &[], true).unwrap();
         assert_eq!(cat.latest("bfo").unwrap().unwrap().version, "aaa-new");
-        assert_eq!(
-            cat.find_by_sha("bfo", "a").unwrap().unwrap().version,
-            "zzz-old"
-        );
+        assert_eq!(cat.find_by_sha("bfo", "a").unwrap().unwrap().version, "zzz-old");
         assert_eq!(cat.versions(Some("bfo"), 10).unwrap().len(), 2);
         assert_eq!(cat.stats().unwrap().versions, 2);
         assert_eq!(cat.schema_version().unwrap(), MIGRATIONS.len() as i64);
@@ -482,29 +412,15 @@ mod tests {
     #[test]
     fn boundary_refuses_undurable_commits_and_foreign_paths() {
         let (_d, mut cat) = open();
-        let e = cat
-            .record(&row("bfo", "v1", "a", "t"), &[], false)
-            .unwrap_err();
+        let e = cat.record(&row("bfo", "v1", "a", "t"), &[], false).unwrap_err();
         assert_eq!(e.code(), "E_DB_TXN");
         assert!(cat.latest("bfo").unwrap().is_none(), "nothing committed");
         let mut bad = row("bfo", "v2", "a", "t");
         bad.relpath = "/etc/passwd".into();
-        assert_eq!(
-            cat.record(&bad, &[], true).unwrap_err().code(),
-            "E_ABSOLUTE_PATH"
-        );
-        let art = ArtifactRow {
-            relpath: "ontologies/../../x".into(),
-            sha256: "a".into(),
-            bytes: 1,
-            kind: "original".into(),
-        };
-        assert_eq!(
-            cat.record(&row("bfo", "v3", "a", "t"), &[art], true)
-                .unwrap_err()
-                .code(),
-            "E_TRAVERSAL"
-        );
+        assert_eq!(cat.record(&bad, &[], true).unwrap_err().code(), "E_ABSOLUTE_PATH");
+        let art =
+            ArtifactRow { relpath: "ontologies/../../x".into(), sha256: "a".into(), bytes: 1, kind: "original".into() };
+        assert_eq!(cat.record(&row("bfo", "v3", "a", "t"), &[art], true).unwrap_err().code(), "E_TRAVERSAL");
     }
 
     #[test]
@@ -516,25 +432,16 @@ mod tests {
             bytes: 1,
             kind: "original".into(),
         };
-        cat.record(&row("bfo", "v1", "a", "t"), &[art], true)
-            .unwrap();
-        cat.conn
-            .execute("UPDATE artifacts SET relpath = '/etc/shadow'", [])
-            .unwrap();
-        assert_eq!(
-            cat.artifacts("bfo", "v1").unwrap_err().code(),
-            "E_ABSOLUTE_PATH"
-        );
+        cat.record(&row("bfo", "v1", "a", "t"), &[art], true).unwrap();
+        cat.conn.execute("UPDATE artifacts SET relpath = '/etc/shadow'", []).unwrap();
+        assert_eq!(cat.artifacts("bfo", "v1").unwrap_err().code(), "E_ABSOLUTE_PATH");
     }
 
     #[test]
     fn reopening_keeps_data_and_does_not_remigrate() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.sqlite");
-        Catalog::open(&p)
-            .unwrap()
-            .record(&row("ro", "v1", "a", "t"), &[], true)
-            .unwrap();
+        Catalog::open(&p).unwrap().record(&row("ro", "v1", "a", "t"), &[], true).unwrap();
         let cat = Catalog::open(&p).unwrap();
         assert_eq!(cat.latest("ro").unwrap().unwrap().version, "v1");
     }

@@ -22,19 +22,14 @@ pub struct Context {
 impl Context {
     /// Resolves directories from flags and the environment.
     pub fn new(global: Global) -> Result<Self, CliError> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| CliError::io("reading the current directory", e))?;
+        let cwd = std::env::current_dir().map_err(|e| CliError::io("reading the current directory", e))?;
         let dirs = DataDirs::resolve(
             global.data_root.as_deref(),
             std::env::var("PYSTOW_HOME").ok().as_deref(),
             std::env::var("HOME").ok().as_deref(),
             &cwd,
         );
-        Ok(Context {
-            global,
-            dirs,
-            metrics: Arc::new(Metrics::new(&KnownSeries::default())),
-        })
+        Ok(Context { global, dirs, metrics: Arc::new(Metrics::new(&KnownSeries::default())) })
     }
 
     /// The configuration source: `--spec`, else `<configs>/sources.yaml` if present, else
@@ -43,10 +38,7 @@ impl Context {
         let path: Option<PathBuf> = if builtin_only {
             None
         } else {
-            self.global
-                .spec
-                .clone()
-                .or_else(|| Some(self.dirs.default_sources()).filter(|p| p.is_file()))
+            self.global.spec.clone().or_else(|| Some(self.dirs.default_sources()).filter(|p| p.is_file()))
         };
         match path {
             None => Ok((Origin::Builtin, BUILTIN_SOURCES.to_string())),
@@ -68,11 +60,7 @@ impl Context {
 
     /// As [`Context::load`], with command-specific flags (`--target-formats`,
     /// `--concurrent-downloads`) added to the global ones.
-    pub fn load_with(
-        &mut self,
-        builtin_only: bool,
-        command: Overrides,
-    ) -> Result<Loaded, CliError> {
+    pub fn load_with(&mut self, builtin_only: bool, command: Overrides) -> Result<Loaded, CliError> {
         let (origin, text) = self.source(builtin_only)?;
         let overrides = Overrides {
             max_retries: self.global.max_retries,
@@ -82,26 +70,12 @@ impl Context {
             ..command
         };
         let env = |k: &str| std::env::var(k).ok();
-        let loaded =
-            ontofetch_config::load(origin, &text, &env, &overrides, self.metrics.as_ref())?;
+        let loaded = ontofetch_config::load(origin, &text, &env, &overrides, self.metrics.as_ref())?;
         let known = KnownSeries {
-            services: ["obo", "ols", "bioportal", "direct"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            resolvers: loaded
-                .config
-                .ontologies
-                .iter()
-                .map(|s| loaded.resolver(s))
-                .collect(),
+            services: ["obo", "ols", "bioportal", "direct"].iter().map(|s| s.to_string()).collect(),
+            resolvers: loaded.config.ontologies.iter().map(|s| loaded.resolver(s)).collect(),
             validators: vec![],
-            ontologies: loaded
-                .config
-                .ontologies
-                .iter()
-                .map(|s| s.id.clone())
-                .collect(),
+            ontologies: loaded.config.ontologies.iter().map(|s| s.id.clone()).collect(),
         };
         self.metrics.add_known(&known);
         Ok(loaded)

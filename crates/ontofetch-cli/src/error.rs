@@ -47,10 +47,7 @@ pub enum CliError {
 impl CliError {
     /// Wraps an I/O error with what we were doing.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        CliError::Io {
-            what: what.into(),
-            source,
-        }
+        CliError::Io { what: what.into(), source }
     }
 
     /// The stable code printed with the error.
@@ -58,10 +55,7 @@ impl CliError {
         match self {
             CliError::Config(e) => e.code().as_str().into(),
             CliError::Usage(_) => "E_USAGE".into(),
-            CliError::Refused(e) => e
-                .code()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_else(|| "E_GATE_ERROR".into()),
+            CliError::Refused(e) => e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into()),
             CliError::Metrics(MetricsError::Encode(_)) => "E_METRICS_ENCODE".into(),
             CliError::Metrics(MetricsError::Write { .. }) => "E_METRICS_WRITE".into(),
             CliError::Io { .. } => "E_IO".into(),
@@ -75,10 +69,9 @@ impl CliError {
         match self {
             CliError::Config(_) | CliError::Usage(_) => EXIT_USAGE,
             CliError::Refused(_) => EXIT_REFUSED,
-            CliError::Metrics(_)
-            | CliError::Io { .. }
-            | CliError::CheckFailed(_)
-            | CliError::Failed(..) => EXIT_FAILURE,
+            CliError::Metrics(_) | CliError::Io { .. } | CliError::CheckFailed(_) | CliError::Failed(..) => {
+                EXIT_FAILURE
+            }
         }
     }
 }

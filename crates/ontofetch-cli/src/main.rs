@@ -20,39 +20,25 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     let mut ctx = Context::new(cli.global)?;
     let status = match &cli.command {
         Command::Init { path, force } => commands::init::run(&ctx, path, *force).map(|_| EXIT_OK),
-        Command::Config(ConfigCommand::Show {
-            defaults,
-            no_redact,
-        }) => commands::config::show(&mut ctx, *defaults, *no_redact).map(|_| EXIT_OK),
-        Command::Config(ConfigCommand::Validate) => {
-            commands::config::validate(&mut ctx).map(|_| EXIT_OK)
+        Command::Config(ConfigCommand::Show { defaults, no_redact }) => {
+            commands::config::show(&mut ctx, *defaults, *no_redact).map(|_| EXIT_OK)
         }
+        Command::Config(ConfigCommand::Validate) => commands::config::validate(&mut ctx).map(|_| EXIT_OK),
         Command::Policy(PolicyCommand::CheckUrl { url, resolve }) => {
             commands::policy::check_url(&mut ctx, url, *resolve)
         }
-        Command::Policy(PolicyCommand::CheckPath { path, root }) => {
-            commands::policy::check_path(&mut ctx, path, root)
-        }
+        Command::Policy(PolicyCommand::CheckPath { path, root }) => commands::policy::check_path(&mut ctx, path, root),
         Command::Policy(PolicyCommand::Codes) => commands::policy::codes(&ctx).map(|_| EXIT_OK),
         Command::Doctor { fix } => commands::doctor::run(&mut ctx, *fix).map(|_| EXIT_OK),
         Command::Pull(args) => commands::pull::pull(&mut ctx, args).map(|_| EXIT_OK),
         Command::Plan(args) => commands::pull::plan(&mut ctx, args).map(|_| EXIT_OK),
-        Command::PlanDiff {
-            plan,
-            baseline,
-            update_baseline,
-        } => commands::pull::plan_diff(&mut ctx, plan, baseline.as_deref(), *update_baseline)
-            .map(|_| EXIT_OK),
-        Command::Show { id, versions } => {
-            commands::store::show(&mut ctx, id, *versions).map(|_| EXIT_OK)
+        Command::PlanDiff { plan, baseline, update_baseline } => {
+            commands::pull::plan_diff(&mut ctx, plan, baseline.as_deref(), *update_baseline).map(|_| EXIT_OK)
         }
-        Command::Prune {
-            keep,
-            older_than,
-            ids,
-            dry_run,
-        } => commands::store::prune(&mut ctx, *keep, older_than.as_deref(), ids, *dry_run)
-            .map(|_| EXIT_OK),
+        Command::Show { id, versions } => commands::store::show(&mut ctx, id, *versions).map(|_| EXIT_OK),
+        Command::Prune { keep, older_than, ids, dry_run } => {
+            commands::store::prune(&mut ctx, *keep, older_than.as_deref(), ids, *dry_run).map(|_| EXIT_OK)
+        }
         Command::Db(cmd) => commands::store::db(&mut ctx, cmd).map(|_| EXIT_OK),
     };
     // Metrics are written whatever the outcome: a refused run is worth observing.
@@ -77,9 +63,7 @@ const VALUE_FLAGS: &[&str] = &[
 fn with_default_command(args: Vec<String>) -> Vec<String> {
     let known: Vec<String> = Cli::command()
         .get_subcommands()
-        .flat_map(|c| {
-            std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(str::to_string))
-        })
+        .flat_map(|c| std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(str::to_string)))
         .chain(["help".to_string()])
         .collect();
     let mut i = 1;
@@ -113,10 +97,7 @@ fn main() -> ExitCode {
             // A failed check already printed its own report as the JSON document.
             if json && !matches!(e, CliError::CheckFailed(_)) {
                 let doc = serde_json::json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}});
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&doc).expect("JSON values serialise")
-                );
+                println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
             }
             ExitCode::from(e.exit_status())
         }

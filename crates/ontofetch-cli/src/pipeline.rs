@@ -97,33 +97,27 @@ pub fn net_config(loaded: &Loaded) -> NetConfig {
         backoff_base: Duration::from_secs_f64(h.backoff_factor),
         max_retry_after: Duration::from_secs(120),
         max_bytes: (h.max_uncompressed_size_gb * (1u64 << 30) as f64) as u64,
-        headers: h
-            .polite_headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        headers: h.polite_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        // Rates were validated by the config gate; a bad one cannot reach here.
+        limits: ontofetch_net::limit::Limits::new(
+            h.rate_limits
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), ontofetch_policy::config_gate::parse_rate_limit(k, v).ok()?)))
+                .collect(),
+            ontofetch_policy::config_gate::parse_rate_limit("per_host_rate_limit", &h.per_host_rate_limit).ok(),
+        ),
     }
 }
 
 /// Turns config specs into planner input (resolver chain = own resolver + prefer_source).
-pub fn spec_inputs(
-    loaded: &Loaded,
-    ids: &[String],
-    resolver_override: Option<&str>,
-) -> Result<Vec<SpecInput>, String> {
+pub fn spec_inputs(loaded: &Loaded, ids: &[String], resolver_override: Option<&str>) -> Result<Vec<SpecInput>, String> {
     let d = &loaded.config.defaults;
     let mut out = Vec::new();
     let build = |id: &str, spec: Option<&ontofetch_config::OntologySpec>| {
-        let first = resolver_override
-            .map(str::to_string)
-            .unwrap_or_else(|| match spec {
-                Some(s) => loaded.resolver(s),
-                None => d
-                    .prefer_source
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "obo".into()),
-            });
+        let first = resolver_override.map(str::to_string).unwrap_or_else(|| match spec {
+            Some(s) => loaded.resolver(s),
+            None => d.prefer_source.first().cloned().unwrap_or_else(|| "obo".into()),
+        });
         let mut chain = vec![first];
         if d.resolver_fallback_enabled && resolver_override.is_none() {
             for r in &d.prefer_source {
@@ -136,9 +130,7 @@ pub fn spec_inputs(
             id: id.to_string(),
             chain,
             extras: spec.map(|s| s.extras.clone()).unwrap_or_default(),
-            target_formats: spec
-                .map(|s| loaded.target_formats(s))
-                .unwrap_or_else(|| d.normalize_to.clone()),
+            target_formats: spec.map(|s| loaded.target_formats(s)).unwrap_or_else(|| d.normalize_to.clone()),
         }
     };
     if ids.is_empty() {
@@ -147,8 +139,7 @@ pub fn spec_inputs(
         }
     } else {
         for id in ids {
-            ontofetch_policy::config_gate::check_ontology_id("ontology id", id)
-                .map_err(|r| r.message)?;
+            ontofetch_policy::config_gate::check_ontology_id("ontology id", id).map_err(|r| r.message)?;
             let spec = loaded.config.ontologies.iter().find(|s| &s.id == id);
             out.push(build(id, spec));
         }
@@ -158,16 +149,12 @@ pub fn spec_inputs(
 
 /// The API key for BioPortal: `BIOPORTAL_API_KEY`, else `configs/bioportal_api_key.txt`.
 pub fn secrets(dirs: &DataDirs) -> Secrets {
-    let env = std::env::var("BIOPORTAL_API_KEY")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
+    let env = std::env::var("BIOPORTAL_API_KEY").ok().filter(|v| !v.trim().is_empty());
     let file = std::fs::read_to_string(dirs.configs.join("bioportal_api_key.txt"))
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    Secrets {
-        bioportal_api_key: env.or(file).map(|k| k.trim().to_string()),
-    }
+    Secrets { bioportal_api_key: env.or(file).map(|k| k.trim().to_string()) }
 }
 
 /// Everything a pull needs, shared by concurrent downloads.
@@ -215,13 +202,7 @@ impl Pipeline {
     }
 
     fn count(&self, resolver: &str, result: &'static str) {
-        self.metrics
-            .downloads
-            .get_or_create(&DownloadLabels {
-                resolver: resolver.to_string(),
-                result,
-            })
-            .inc();
+        self.metrics.downloads.get_or_create(&DownloadLabels { resolver: resolver.to_string(), result }).inc();
     }
 
     /// Plans one spec.
@@ -246,34 +227,20 @@ impl Pipeline {
         let mut failures: Vec<String> = Vec::new();
         let mut first: Option<(Option<String>, String)> = None;
         let result = loop {
-            let rest = SpecInput {
-                chain: spec.chain[start..].to_vec(),
-                ..spec.clone()
-            };
+            let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
             let (r, used) = match self.plan(&rest).await {
                 Ok(plan) => {
                     // Resolvers the planner skipped on the way count as failures too.
-                    for a in plan
-                        .resolver_attempts
-                        .iter()
-                        .filter(|a| a.status == "failed")
-                    {
+                    for a in plan.resolver_attempts.iter().filter(|a| a.status == "failed") {
                         let msg = a.error.clone().unwrap_or_default();
                         let code = a.code.clone().unwrap_or_else(|| "E_RESOLVE".into());
                         first.get_or_insert((Some(a.resolver.clone()), code));
                         failures.push(format!("{}: {msg}", a.resolver));
                     }
-                    let used = start
-                        + spec.chain[start..]
-                            .iter()
-                            .position(|r| r == &plan.resolver)
-                            .unwrap_or(0);
+                    let used = start + spec.chain[start..].iter().position(|r| r == &plan.resolver).unwrap_or(0);
                     (self.fetch_plan(&plan, progress).await, used)
                 }
-                Err(e) => (
-                    PullResult::failed(&spec.id, None, e.code(), e.to_string()),
-                    spec.chain.len(),
-                ),
+                Err(e) => (PullResult::failed(&spec.id, None, e.code(), e.to_string()), spec.chain.len()),
             };
             let Some(err) = r.error.clone() else { break r };
             let code = err["code"].as_str().unwrap_or("E_UNKNOWN").to_string();
@@ -292,25 +259,15 @@ impl Pipeline {
         if result.is_failure() {
             self.count(result.resolver.as_deref().unwrap_or("none"), "failed");
         } else {
-            let now = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            self.metrics
-                .ontology_last_success
-                .get_or_create(&OntologyLabels {
-                    ontology: spec.id.clone(),
-                })
-                .set(now);
+            let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            self.metrics.ontology_last_success.get_or_create(&OntologyLabels { ontology: spec.id.clone() }).set(now);
         }
         progress.finish(&result);
         result
     }
 
     async fn fetch_plan(&self, plan: &Plan, progress: &Progress) -> PullResult {
-        let fail = |code: &str, msg: String| {
-            PullResult::failed(&plan.id, Some(plan.resolver.clone()), code, msg)
-        };
+        let fail = |code: &str, msg: String| PullResult::failed(&plan.id, Some(plan.resolver.clone()), code, msg);
         let previous = match lock(&self.catalog).latest(&plan.id) {
             Ok(p) => p,
             Err(e) => return fail(e.code(), e.to_string()),
@@ -327,10 +284,7 @@ impl Pipeline {
         let conditional = previous
             .as_ref()
             .filter(|p| !self.force && p.url == plan.url)
-            .map(|p| Validators {
-                etag: p.etag.clone(),
-                last_modified: p.last_modified.clone(),
-            });
+            .map(|p| Validators { etag: p.etag.clone(), last_modified: p.last_modified.clone() });
         let bar = progress.bar(&plan.id);
         let on_progress = move |got: u64, total: Option<u64>| bar(got, total);
         let download = Download {
@@ -342,10 +296,7 @@ impl Pipeline {
             credential: plan.credential.clone(),
             progress: Some(&on_progress),
         };
-        let expected = plan
-            .expected_checksum
-            .as_ref()
-            .map(|c| format!("sha256:{}", c.value));
+        let expected = plan.expected_checksum.as_ref().map(|c| format!("sha256:{}", c.value));
         let info = match self.fetcher.download(&download).await {
             Ok(Fetched::Downloaded(info)) => info,
             Ok(Fetched::NotModified { .. }) => {
@@ -361,12 +312,7 @@ impl Pipeline {
         };
         if let Some(row) = existing {
             self.count(&plan.resolver, "not_modified");
-            return self.cached(
-                plan,
-                &row,
-                expected,
-                vec!["identical bytes already stored; no new version".into()],
-            );
+            return self.cached(plan, &row, expected, vec!["identical bytes already stored; no new version".into()]);
         }
         let downloaded_at = now_rfc3339();
         let mut notes = vec![];
@@ -374,56 +320,30 @@ impl Pipeline {
             .version
             .clone()
             .or_else(|| ontofetch_resolve::version::sniff(&read_prefix(&dest, 256 * 1024)))
-            .unwrap_or_else(|| {
-                ontofetch_resolve::version::from_content(&info.sha256, &downloaded_at[..10])
-            });
+            .unwrap_or_else(|| ontofetch_resolve::version::from_content(&info.sha256, &downloaded_at[..10]));
         let mut version = sanitize_version(&base_version);
         let clash = lock(&self.catalog)
             .versions(Some(&plan.id), 10_000)
             .map(|v| v.iter().any(|r| r.version == version))
             .unwrap_or(false);
         if clash || self.store.version_dir(&plan.id, &version).exists() {
-            notes.push(format!("upstream published new bytes under the same version {version:?}; stored as a separate version"));
+            notes.push(format!(
+                "upstream published new bytes under the same version {version:?}; stored as a separate version"
+            ));
             version = format!("{version}-sha256-{}", &info.sha256[..12]);
         }
-        let status = if previous.is_some() {
-            "updated"
-        } else {
-            "fresh"
-        };
-        let filename = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let status = if previous.is_some() { "updated" } else { "fresh" };
+        let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let final_dir = self.store.version_dir(&plan.id, &version);
-        let mut artifacts_abs = vec![
-            final_dir
-                .join("original")
-                .join(&filename)
-                .display()
-                .to_string(),
-        ];
+        let mut artifacts_abs = vec![final_dir.join("original").join(&filename).display().to_string()];
         let cas_key = if self.loaded.config.defaults.enable_cas_mirror {
-            let key = format!(
-                "by-sha256/{}/{}/{}",
-                &info.sha256[..2],
-                &info.sha256[2..4],
-                info.sha256
-            );
+            let key = format!("by-sha256/{}/{}/{}", &info.sha256[..2], &info.sha256[2..4], info.sha256);
             artifacts_abs.push(self.store.root().join(&key).display().to_string());
             Some(key)
         } else {
             None
         };
-        let manifest = manifest(
-            plan,
-            &version,
-            status,
-            &info,
-            &filename,
-            &downloaded_at,
-            &artifacts_abs,
-        );
+        let manifest = manifest(plan, &version, status, &info, &filename, &downloaded_at, &artifacts_abs);
         if let Err(e) = staging.write_json("manifest.json", &manifest) {
             return fail(&e.code(), e.to_string());
         }
@@ -439,11 +359,7 @@ impl Pipeline {
             kind: "original".into(),
         }];
         if let Some(key) = &cas_key {
-            match self.store.cas_put(
-                &gates,
-                &info.sha256,
-                &promoted.dir.join("original").join(&filename),
-            ) {
+            match self.store.cas_put(&gates, &info.sha256, &promoted.dir.join("original").join(&filename)) {
                 Ok(k) => artifacts.push(ArtifactRow {
                     relpath: k,
                     sha256: info.sha256.clone(),
@@ -455,9 +371,7 @@ impl Pipeline {
         }
         let manifest_path = promoted.dir.join("manifest.json");
         if let Ok(sha) = sha256_file(&manifest_path) {
-            let bytes = std::fs::metadata(&manifest_path)
-                .map(|m| m.len())
-                .unwrap_or(0);
+            let bytes = std::fs::metadata(&manifest_path).map(|m| m.len()).unwrap_or(0);
             artifacts.push(ArtifactRow {
                 relpath: format!("{}/manifest.json", promoted.relpath),
                 sha256: sha,
@@ -483,10 +397,7 @@ impl Pipeline {
         };
         if let Err(e) = lock(&self.catalog).record(&row, &artifacts, true) {
             let _ = self.store.remove_version(&gates, &plan.id, &version);
-            return fail(
-                e.code(),
-                format!("{e}; the promoted files were rolled back"),
-            );
+            return fail(e.code(), format!("{e}; the promoted files were rolled back"));
         }
         if let Err(e) = self.store.set_latest(&plan.id, &version) {
             notes.push(format!("could not update the latest link: {e}"));
@@ -511,13 +422,7 @@ impl Pipeline {
         }
     }
 
-    fn cached(
-        &self,
-        plan: &Plan,
-        row: &VersionRow,
-        expected: Option<String>,
-        notes: Vec<String>,
-    ) -> PullResult {
+    fn cached(&self, plan: &Plan, row: &VersionRow, expected: Option<String>, notes: Vec<String>) -> PullResult {
         let _ = self.store.set_latest(&plan.id, &row.version);
         PullResult {
             id: plan.id.clone(),
@@ -526,11 +431,7 @@ impl Pipeline {
             version: Some(row.version.clone()),
             sha256: Some(row.sha256.clone()),
             path: Some(
-                self.store
-                    .root()
-                    .join(format!("{}/original/{}", row.relpath, row.filename))
-                    .display()
-                    .to_string(),
+                self.store.root().join(format!("{}/original/{}", row.relpath, row.filename)).display().to_string(),
             ),
             content_type: row.content_type.clone(),
             content_length: Some(row.bytes),
@@ -558,9 +459,8 @@ fn manifest(
     let mut formats = plan.target_formats.clone();
     formats.sort();
     // DocsToKG's fingerprint: content basis | prefix hash | normalisation mode | formats.
-    let fingerprint = ontofetch_store::sha256_bytes(
-        format!("1.0|{}||none|{}", info.sha256, formats.join(",")).as_bytes(),
-    );
+    let fingerprint =
+        ontofetch_store::sha256_bytes(format!("1.0|{}||none|{}", info.sha256, formats.join(",")).as_bytes());
     json!({
         "schema_version": "1.0",
         "id": plan.id,

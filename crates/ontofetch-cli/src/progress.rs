@@ -25,10 +25,7 @@ impl Progress {
     /// Bars if stderr is a terminal, else JSON lines.
     pub fn detect() -> Self {
         if std::io::stderr().is_terminal() {
-            Progress::Bars {
-                multi: MultiProgress::new(),
-                bars: Mutex::new(HashMap::new()),
-            }
+            Progress::Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
         } else {
             Progress::JsonLines
         }
@@ -41,13 +38,13 @@ impl Progress {
             Progress::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar.set_prefix(id.to_string());
-                bars.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(id.to_string(), bar);
+                bars.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), bar);
             }
         }
     }
@@ -57,11 +54,7 @@ impl Progress {
         match self {
             Progress::JsonLines => Box::new(|_, _| {}),
             Progress::Bars { bars, .. } => {
-                let bar = bars
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(id)
-                    .cloned();
+                let bar = bars.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
                 Box::new(move |got, total| {
                     if let Some(b) = &bar {
                         if let Some(t) = total {

@@ -10,9 +10,7 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Env { dir: tempfile::tempdir().unwrap() }
     }
 
     fn path(&self, rel: &str) -> std::path::PathBuf {
@@ -37,10 +35,7 @@ impl Env {
         let out = self.run(args);
         let stdout = String::from_utf8(out.stdout).unwrap();
         let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON document ({e}):\n{stdout}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
+            panic!("stdout is not one JSON document ({e}):\n{stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
         });
         (out.status.code().unwrap(), v)
     }
@@ -55,18 +50,10 @@ impl Env {
 #[test]
 fn check_url_refusal_has_the_documented_shape_and_exit_3() {
     let env = Env::new();
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "http://169.254.169.254/latest/meta-data/",
-    ]);
+    let (code, v) = env.json(&["policy", "check-url", "--json", "http://169.254.169.254/latest/meta-data/"]);
     assert_eq!(code, 3);
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        ["allowed", "code", "gate", "normalized_url", "reason"]
-    );
+    assert_eq!(keys, ["allowed", "code", "gate", "normalized_url", "reason"]);
     assert_eq!(v["allowed"], false);
     assert_eq!(v["code"], "E_PRIVATE_IP");
     assert_eq!(v["gate"], "url");
@@ -76,38 +63,21 @@ fn check_url_refusal_has_the_documented_shape_and_exit_3() {
 #[test]
 fn check_url_allowed_and_normalised_exit_0() {
     let env = Env::new();
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "http://PURL.obolibrary.org./obo/bfo.owl",
-    ]);
+    let (code, v) = env.json(&["policy", "check-url", "--json", "http://PURL.obolibrary.org./obo/bfo.owl"]);
     assert_eq!(code, 0);
     assert_eq!(v["allowed"], true);
     assert_eq!(v["code"], Value::Null);
-    assert_eq!(
-        v["normalized_url"],
-        "https://purl.obolibrary.org/obo/bfo.owl"
-    );
+    assert_eq!(v["normalized_url"], "https://purl.obolibrary.org/obo/bfo.owl");
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let env = Env::new();
     assert_eq!(env.run(&["policy", "check-url"]).status.code(), Some(2));
-    assert_eq!(
-        env.run(&["policy", "check-path", "x"]).status.code(),
-        Some(2),
-        "--root is required"
-    );
+    assert_eq!(env.run(&["policy", "check-path", "x"]).status.code(), Some(2), "--root is required");
     // an unknown word is an ontology id (`ontofetch hp` = `ontofetch pull hp`), checked before any network
     assert_eq!(env.run(&["../etc"]).status.code(), Some(2));
-    assert_eq!(
-        env.run(&["pull", "--concurrent-downloads", "0"])
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(env.run(&["pull", "--concurrent-downloads", "0"]).status.code(), Some(2));
 }
 
 #[test]
@@ -115,61 +85,24 @@ fn loopback_is_reachable_only_through_an_allowlist_entry() {
     let env = Env::new();
     let url = "http://127.0.0.1:8080/bfo.owl";
     assert_eq!(env.json(&["policy", "check-url", "--json", url]).0, 3);
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "--allowed-hosts",
-        "127.0.0.1:8080",
-        url,
-    ]);
+    let (code, v) = env.json(&["policy", "check-url", "--json", "--allowed-hosts", "127.0.0.1:8080", url]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(
-        v["normalized_url"], url,
-        "an IP allowlist entry allows plain http"
-    );
-    let spec = env.write(
-        "s.yaml",
-        "defaults:\n  http:\n    allowed_hosts: ['127.0.0.1:8080']\nontologies: []\n",
-    );
-    assert_eq!(
-        env.json(&["policy", "check-url", "--json", "--spec", &spec, url])
-            .0,
-        0
-    );
+    assert_eq!(v["normalized_url"], url, "an IP allowlist entry allows plain http");
+    let spec = env.write("s.yaml", "defaults:\n  http:\n    allowed_hosts: ['127.0.0.1:8080']\nontologies: []\n");
+    assert_eq!(env.json(&["policy", "check-url", "--json", "--spec", &spec, url]).0, 0);
     // an allowlist narrows everything else
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "--spec",
-        &spec,
-        "https://purl.obolibrary.org/",
-    ]);
+    let (code, v) = env.json(&["policy", "check-url", "--json", "--spec", &spec, "https://purl.obolibrary.org/"]);
     assert_eq!((code, v["code"].as_str()), (3, Some("E_HOST_DENIED")));
 }
 
 #[test]
 fn resolve_runs_every_address_through_the_ip_gate() {
     let env = Env::new();
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "--resolve",
-        "https://[64:ff9b::a9fe:a9fe]/",
-    ]);
+    let (code, v) = env.json(&["policy", "check-url", "--json", "--resolve", "https://[64:ff9b::a9fe:a9fe]/"]);
     assert_eq!(code, 3);
     assert_eq!(v["code"], "E_PRIVATE_IP");
-    let (code, v) = env.json(&[
-        "policy",
-        "check-url",
-        "--json",
-        "--resolve",
-        "--allowed-hosts",
-        "127.0.0.1",
-        "http://127.0.0.1/",
-    ]);
+    let (code, v) =
+        env.json(&["policy", "check-url", "--json", "--resolve", "--allowed-hosts", "127.0.0.1", "http://127.0.0.1/"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["gate"], "ip");
     assert_eq!(v["resolved"][0]["address"], "127.0.0.1");
@@ -183,46 +116,15 @@ fn check_path_refuses_traversal_and_symlinked_prefixes() {
     std::fs::create_dir_all(root.join("real")).unwrap();
     std::os::unix::fs::symlink("/etc", root.join("escape")).unwrap();
     let r = root.to_str().unwrap();
-    let (code, v) = env.json(&[
-        "policy",
-        "check-path",
-        "--json",
-        "--root",
-        r,
-        "../../etc/passwd",
-    ]);
-    assert_eq!(
-        (code, v["code"].as_str(), v["gate"].as_str()),
-        (3, Some("E_TRAVERSAL"), Some("filesystem"))
-    );
-    let (code, v) = env.json(&[
-        "policy",
-        "check-path",
-        "--json",
-        "--root",
-        r,
-        "escape/passwd",
-    ]);
+    let (code, v) = env.json(&["policy", "check-path", "--json", "--root", r, "../../etc/passwd"]);
+    assert_eq!((code, v["code"].as_str(), v["gate"].as_str()), (3, Some("E_TRAVERSAL"), Some("filesystem")));
+    let (code, v) = env.json(&["policy", "check-path", "--json", "--root", r, "escape/passwd"]);
     assert_eq!((code, v["code"].as_str()), (3, Some("E_LINK")));
-    let (code, v) = env.json(&[
-        "policy",
-        "check-path",
-        "--json",
-        "--root",
-        r,
-        "real/./x.owl",
-    ]);
+    let (code, v) = env.json(&["policy", "check-path", "--json", "--root", r, "real/./x.owl"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["normalized_path"], "real/x.owl");
     let inside = root.join("real/y.owl");
-    let (code, _) = env.json(&[
-        "policy",
-        "check-path",
-        "--json",
-        "--root",
-        r,
-        inside.to_str().unwrap(),
-    ]);
+    let (code, _) = env.json(&["policy", "check-path", "--json", "--root", r, inside.to_str().unwrap()]);
     assert_eq!(code, 0);
 }
 
@@ -230,11 +132,7 @@ fn check_path_refuses_traversal_and_symlinked_prefixes() {
 fn init_writes_once_and_the_result_validates() {
     let env = Env::new();
     let out = env.run(&["init", "cfg/sources.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let written = std::fs::read_to_string(env.path("cfg/sources.yaml")).unwrap();
     std::fs::write(env.path("cfg/sources.yaml"), "# mine\nontologies: []\n").unwrap();
     let again = env.run(&["init", "cfg/sources.yaml"]);
@@ -245,39 +143,23 @@ fn init_writes_once_and_the_result_validates() {
         "# mine\nontologies: []\n",
         "not clobbered"
     );
-    assert!(
-        env.run(&["init", "--force", "cfg/sources.yaml"])
-            .status
-            .success()
-    );
-    assert_eq!(
-        std::fs::read_to_string(env.path("cfg/sources.yaml")).unwrap(),
-        written
-    );
+    assert!(env.run(&["init", "--force", "cfg/sources.yaml"]).status.success());
+    assert_eq!(std::fs::read_to_string(env.path("cfg/sources.yaml")).unwrap(), written);
     let (code, v) = env.json(&["config", "validate", "--json", "--spec", "cfg/sources.yaml"]);
     assert_eq!(code, 0);
     assert!(v["ontologies"].as_u64().unwrap() >= 2);
-    let leftovers: Vec<_> = std::fs::read_dir(env.path("cfg"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(env.path("cfg")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
 }
 
 #[test]
 fn invalid_config_names_file_line_and_key() {
     let env = Env::new();
-    let spec = env.write(
-        "bad.yaml",
-        "defaults:\n  http:\n    max_retries: 3\n    timeout_secs: 9\nontologies: []\n",
-    );
+    let spec = env.write("bad.yaml", "defaults:\n  http:\n    max_retries: 3\n    timeout_secs: 9\nontologies: []\n");
     let out = env.run(&["config", "validate", "--spec", &spec]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{spec}:4: defaults.http.timeout_secs")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{spec}:4: defaults.http.timeout_secs")), "{stderr}");
     assert!(stderr.contains("E_CONFIG_INVALID"), "{stderr}");
     let (code, v) = env.json(&["config", "validate", "--json", "--spec", &spec]);
     assert_eq!(code, 2);
@@ -296,15 +178,7 @@ fn config_show_masks_secrets_and_reports_layers() {
         "defaults:\n  http:\n    polite_headers: {Authorization: Bearer sekrit}\nontologies:\n  - id: ncit\n    resolver: bioportal\n    extras: {api_key: sekrit, acronym: NCIT}\n",
     );
     let out = Command::new(env!("CARGO_BIN_EXE_ontofetch"))
-        .args([
-            "config",
-            "show",
-            "--json",
-            "--spec",
-            &spec,
-            "--max-retries",
-            "2",
-        ])
+        .args(["config", "show", "--json", "--spec", &spec, "--max-retries", "2"])
         .env("PYSTOW_HOME", env.path("home"))
         .env("ONTOFETCH_TIMEOUT_SEC", "12")
         .output()
@@ -316,10 +190,7 @@ fn config_show_masks_secrets_and_reports_layers() {
     assert_eq!(v["config"]["ontologies"][0]["extras"]["acronym"], "NCIT");
     assert_eq!(v["config"]["defaults"]["http"]["max_retries"], 2);
     assert_eq!(v["config"]["defaults"]["http"]["timeout_sec"], 12.0);
-    assert_eq!(
-        v["env_overrides"]["ONTOFETCH_TIMEOUT_SEC"],
-        "defaults.http.timeout_sec"
-    );
+    assert_eq!(v["env_overrides"]["ONTOFETCH_TIMEOUT_SEC"], "defaults.http.timeout_sec");
     assert_eq!(v["cli_overrides"][0], "defaults.http.max_retries");
     let (_, builtin) = env.json(&["config", "show", "--json", "--defaults"]);
     assert_eq!(builtin["source"], "builtin");
@@ -338,54 +209,18 @@ fn metric(text: &str, series: &str) -> f64 {
 fn metrics_textfile_counts_gate_calls_even_on_refusal() {
     let env = Env::new();
     let prom = env.path("m.prom");
-    let out = env.run(&[
-        "policy",
-        "check-url",
-        "--metrics-textfile",
-        prom.to_str().unwrap(),
-        "http://10.0.0.1/",
-    ]);
+    let out = env.run(&["policy", "check-url", "--metrics-textfile", prom.to_str().unwrap(), "http://10.0.0.1/"]);
     assert_eq!(out.status.code(), Some(3));
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert_eq!(
-        metric(
-            &text,
-            "ontofetch_gate_rejections_total{gate=\"url\",code=\"E_PRIVATE_IP\"}"
-        ),
-        1.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            "ontofetch_gate_decisions_total{gate=\"url\",decision=\"reject\"}"
-        ),
-        1.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            "ontofetch_gate_decisions_total{gate=\"url\",decision=\"allow\"}"
-        ),
-        0.0
-    );
+    assert_eq!(metric(&text, "ontofetch_gate_rejections_total{gate=\"url\",code=\"E_PRIVATE_IP\"}"), 1.0);
+    assert_eq!(metric(&text, "ontofetch_gate_decisions_total{gate=\"url\",decision=\"reject\"}"), 1.0);
+    assert_eq!(metric(&text, "ontofetch_gate_decisions_total{gate=\"url\",decision=\"allow\"}"), 0.0);
     assert!(
-        metric(
-            &text,
-            "ontofetch_gate_decisions_total{gate=\"config\",decision=\"allow\"}"
-        ) > 10.0,
+        metric(&text, "ontofetch_gate_decisions_total{gate=\"config\",decision=\"allow\"}") > 10.0,
         "config values went through the config gate"
     );
-    assert_eq!(
-        metric(
-            &text,
-            "ontofetch_ontology_last_success_timestamp_seconds{ontology=\"bfo\"}"
-        ),
-        0.0
-    );
-    assert_eq!(
-        metric(&text, "ontofetch_gate_errors_total{gate=\"extraction\"}"),
-        0.0
-    );
+    assert_eq!(metric(&text, "ontofetch_ontology_last_success_timestamp_seconds{ontology=\"bfo\"}"), 0.0);
+    assert_eq!(metric(&text, "ontofetch_gate_errors_total{gate=\"extraction\"}"), 0.0);
 }
 
 #[test]
@@ -400,10 +235,7 @@ fn doctor_reports_and_fixes() {
     assert_eq!(v["directories"]["ontologies"]["exists"], true);
     assert!(Path::new(&env.path("home/ontology-fetcher/ontologies")).is_dir());
     // a policy that lets the metadata endpoint through is a problem
-    let spec = env.write(
-        "open.yaml",
-        "defaults:\n  http:\n    allowed_hosts: ['169.254.0.0/16']\nontologies: []\n",
-    );
+    let spec = env.write("open.yaml", "defaults:\n  http:\n    allowed_hosts: ['169.254.0.0/16']\nontologies: []\n");
     let (code, v) = env.json(&["doctor", "--json", "--spec", &spec]);
     assert_eq!(code, 1);
     assert_eq!(v["ok"], false);

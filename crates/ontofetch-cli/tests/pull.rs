@@ -10,9 +10,7 @@ use std::time::Duration;
 const OWL: &str = "application/rdf+xml";
 
 fn owl(version_iri: Option<&str>, filler: &str) -> Vec<u8> {
-    let v = version_iri
-        .map(|v| format!("<owl:versionIRI rdf:resource=\"{v}\"/>"))
-        .unwrap_or_default();
+    let v = version_iri.map(|v| format!("<owl:versionIRI rdf:resource=\"{v}\"/>")).unwrap_or_default();
     format!(
         "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n<owl:Ontology rdf:about=\"http://x.org/o\">{v}</owl:Ontology>\n<!-- {filler} -->\n</rdf:RDF>\n"
     )
@@ -30,34 +28,16 @@ impl Env {
         server.route(
             "/obo/bfo.owl",
             vec![
-                Reply::ok(
-                    owl(
-                        Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"),
-                        "bfo",
-                    ),
-                    OWL,
-                )
-                .header("ETag", "\"bfo-1\""),
+                Reply::ok(owl(Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"), "bfo"), OWL)
+                    .header("ETag", "\"bfo-1\""),
             ],
         );
-        server.route(
-            "/obo/ro.owl",
-            vec![Reply::ok(owl(None, "ro"), OWL).header("ETag", "\"ro-1\"")],
-        );
+        server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "ro"), OWL).header("ETag", "\"ro-1\"")]);
         server.route(
             "/obo/pato.owl",
-            vec![Reply::ok(
-                owl(
-                    Some("http://purl.obolibrary.org/obo/pato/releases/2025-05-14/pato.owl"),
-                    "pato",
-                ),
-                OWL,
-            )],
+            vec![Reply::ok(owl(Some("http://purl.obolibrary.org/obo/pato/releases/2025-05-14/pato.owl"), "pato"), OWL)],
         );
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-            server,
-        }
+        Env { dir: tempfile::tempdir().unwrap(), server }
     }
 
     fn root(&self) -> PathBuf {
@@ -75,6 +55,7 @@ impl Env {
             .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
             .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
             .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
+            .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
             .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
             .env_remove("BIOPORTAL_API_KEY");
         cmd
@@ -87,12 +68,8 @@ impl Env {
     fn json(&self, args: &[&str]) -> (i32, Value) {
         let out = self.run(args);
         let stdout = String::from_utf8(out.stdout).unwrap();
-        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "{e}: {stdout}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+        let v = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{e}: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
         (out.status.code().unwrap(), v)
     }
 
@@ -116,19 +93,12 @@ impl Env {
     }
 
     fn staging_is_empty(&self) -> bool {
-        std::fs::read_dir(self.root().join(".staging"))
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(true)
+        std::fs::read_dir(self.root().join(".staging")).map(|mut d| d.next().is_none()).unwrap_or(true)
     }
 }
 
 fn by_id<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("{id} not in {results}"))
+    results.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} not in {results}"))
 }
 
 #[test]
@@ -142,19 +112,11 @@ fn default_spec_pulls_into_store_catalog_manifest_and_lockfile() {
     let bfo = by_id(&results, "bfo");
     assert_eq!(bfo["version"], "2019-08-26", "version from owl:versionIRI");
     assert_eq!(by_id(&results, "pato")["version"], "2025-05-14");
-    let ro_version = by_id(&results, "ro")["version"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        ro_version.contains("-sha256-"),
-        "unversioned source gets a content version: {ro_version}"
-    );
+    let ro_version = by_id(&results, "ro")["version"].as_str().unwrap().to_string();
+    assert!(ro_version.contains("-sha256-"), "unversioned source gets a content version: {ro_version}");
     // layout, manifest, latest
     let vdir = env.root().join("ontologies/bfo/2019-08-26");
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(vdir.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(vdir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["schema_version"], "1.0");
     assert_eq!(manifest["sha256"], bfo["sha256"]);
     assert_eq!(manifest["status"], "fresh");
@@ -179,22 +141,12 @@ fn default_spec_pulls_into_store_catalog_manifest_and_lockfile() {
     ] {
         assert!(manifest.get(key).is_some(), "manifest lacks {key}");
     }
-    assert_eq!(
-        std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(),
-        Path::new("2019-08-26")
-    );
+    assert_eq!(std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(), Path::new("2019-08-26"));
     assert!(env.staging_is_empty());
     // lockfile pinned to the downloaded digest
-    let lock: Value = serde_json::from_str(
-        &std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap(),
-    )
-    .unwrap();
-    let entry = lock["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == "bfo")
-        .unwrap();
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap()).unwrap();
+    let entry = lock["entries"].as_array().unwrap().iter().find(|e| e["id"] == "bfo").unwrap();
     assert_eq!(entry["expected_checksum"]["value"], bfo["sha256"]);
     // catalog commands and show
     let (_, latest) = env.json(&["db", "latest", "--json"]);
@@ -209,8 +161,7 @@ fn default_spec_pulls_into_store_catalog_manifest_and_lockfile() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["kind"] == "original"
-                && f["relpath"] == "ontologies/bfo/2019-08-26/original/bfo.owl")
+            .any(|f| f["kind"] == "original" && f["relpath"] == "ontologies/bfo/2019-08-26/original/bfo.owl")
     );
 }
 
@@ -222,27 +173,15 @@ fn second_pull_is_a_conditional_get_and_changes_nothing() {
     assert_eq!(code, 0);
     assert_eq!(results[0]["status"], "cached");
     assert_eq!(results[0]["cache_status"], "hit");
-    let last = env
-        .server
-        .seen()
-        .into_iter()
-        .rfind(|s| s.path == "/obo/bfo.owl")
-        .unwrap();
-    assert_eq!(
-        last.headers.get("if-none-match").map(String::as_str),
-        Some("\"bfo-1\"")
-    );
+    let last = env.server.seen().into_iter().rfind(|s| s.path == "/obo/bfo.owl").unwrap();
+    assert_eq!(last.headers.get("if-none-match").map(String::as_str), Some("\"bfo-1\""));
     assert_eq!(env.version_dirs("bfo"), ["2019-08-26"]);
     // --force skips the conditional request; identical bytes still make no new directory
     let (_, forced) = env.json(&["pull", "--json", "--force", "ro"]);
     let (_, again) = env.json(&["pull", "--json", "--force", "ro"]);
     assert_eq!(again[0]["status"], "cached");
     assert_eq!(forced[0]["version"], again[0]["version"]);
-    assert_eq!(
-        env.version_dirs("ro").len(),
-        1,
-        "never a new directory for identical bytes"
-    );
+    assert_eq!(env.version_dirs("ro").len(), 1, "never a new directory for identical bytes");
 }
 
 #[test]
@@ -252,14 +191,8 @@ fn upstream_change_under_the_same_version_is_kept_apart_and_latest_follows_downl
     env.server.route(
         "/obo/bfo.owl",
         vec![
-            Reply::ok(
-                owl(
-                    Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"),
-                    "silently changed",
-                ),
-                OWL,
-            )
-            .header("ETag", "\"bfo-2\""),
+            Reply::ok(owl(Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"), "silently changed"), OWL)
+                .header("ETag", "\"bfo-2\""),
         ],
     );
     let (code, results) = env.json(&["pull", "--json", "bfo"]);
@@ -267,12 +200,7 @@ fn upstream_change_under_the_same_version_is_kept_apart_and_latest_follows_downl
     assert_eq!(results[0]["status"], "updated");
     let v = results[0]["version"].as_str().unwrap();
     assert!(v.starts_with("2019-08-26-sha256-"), "{v}");
-    assert!(
-        results[0]["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("same version")
-    );
+    assert!(results[0]["notes"][0].as_str().unwrap().contains("same version"));
     assert_eq!(env.version_dirs("bfo").len(), 2);
     assert_eq!(
         std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(),
@@ -285,8 +213,7 @@ fn upstream_change_under_the_same_version_is_kept_apart_and_latest_follows_downl
 fn pull_with_the_lockfile_refuses_changed_content() {
     let env = Env::new();
     assert_eq!(env.json(&["pull", "--json", "ro"]).0, 0);
-    env.server
-        .route("/obo/ro.owl", vec![Reply::ok(owl(None, "tampered"), OWL)]);
+    env.server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "tampered"), OWL)]);
     let (code, results) = env.json(&["pull", "--json", "--lock", "ontologies.lock.json"]);
     assert_eq!(code, 1);
     assert_eq!(results[0]["status"], "failed");
@@ -300,33 +227,12 @@ fn pull_with_the_lockfile_refuses_changed_content() {
 #[test]
 fn refused_and_broken_downloads_leave_no_trace() {
     let env = Env::new();
-    env.server.route(
-        "/obo/bfo.owl",
-        vec![Reply::redirect(
-            302,
-            "http://169.254.169.254/latest/meta-data/",
-        )],
-    );
-    env.server.route(
-        "/obo/ro.owl",
-        vec![Reply::ok(
-            "<!DOCTYPE html><html><body>maintenance</body></html>",
-            "text/html",
-        )],
-    );
-    env.server.route(
-        "/obo/pato.owl",
-        vec![Reply::ok(owl(None, "x"), OWL).fault(Fault::DropAfter(20))],
-    );
+    env.server.route("/obo/bfo.owl", vec![Reply::redirect(302, "http://169.254.169.254/latest/meta-data/")]);
+    env.server
+        .route("/obo/ro.owl", vec![Reply::ok("<!DOCTYPE html><html><body>maintenance</body></html>", "text/html")]);
+    env.server.route("/obo/pato.owl", vec![Reply::ok(owl(None, "x"), OWL).fault(Fault::DropAfter(20))]);
     let prom = env.dir.path().join("m.prom");
-    let out = env.run(&[
-        "pull",
-        "--json",
-        "--max-retries",
-        "2",
-        "--metrics-textfile",
-        prom.to_str().unwrap(),
-    ]);
+    let out = env.run(&["pull", "--json", "--max-retries", "2", "--metrics-textfile", prom.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let results: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(by_id(&results, "bfo")["error"]["code"], "E_PRIVATE_IP");
@@ -337,19 +243,11 @@ fn refused_and_broken_downloads_leave_no_trace() {
     }
     assert!(env.staging_is_empty());
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert!(
-        text.contains("ontofetch_downloads_total{resolver=\"obo\",result=\"failed\"} 3"),
-        "{text}"
-    );
-    assert!(
-        text.contains("ontofetch_gate_rejections_total{gate=\"redirect\",code=\"E_PRIVATE_IP\"} 1"),
-        "{text}"
-    );
+    assert!(text.contains("ontofetch_downloads_total{resolver=\"obo\",result=\"failed\"} 3"), "{text}");
+    assert!(text.contains("ontofetch_gate_rejections_total{gate=\"redirect\",code=\"E_PRIVATE_IP\"} 1"), "{text}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr
-            .lines()
-            .any(|l| l.starts_with("{\"error\"") || l.contains("\"event\":\"pull.done\"")),
+        stderr.lines().any(|l| l.starts_with("{\"error\"") || l.contains("\"event\":\"pull.done\"")),
         "JSON lines on stderr when not a TTY: {stderr}"
     );
 }
@@ -358,23 +256,14 @@ fn refused_and_broken_downloads_leave_no_trace() {
 fn fallback_chain_and_ols_metadata_are_gated() {
     let env = Env::new();
     let file = env.server.url("/files/pato.owl");
-    env.server.route(
-        "/files/pato.owl",
-        vec![Reply::ok(owl(None, "pato via ols"), OWL)],
-    );
+    env.server.route("/files/pato.owl", vec![Reply::ok(owl(None, "pato via ols"), OWL)]);
     env.server.route("/ols/api/ontologies/pato", vec![Reply::ok(format!("{{\"config\": {{\"fileLocation\": \"{file}\", \"version\": \"2024-03-01\", \"license\": {{\"label\": \"CC BY 4.0\"}}}}}}"), "application/json")]);
     env.server.route(
         "/ols/api/ontologies/evil",
-        vec![Reply::ok(
-            "{\"config\": {\"fileLocation\": \"http://169.254.169.254/latest/\"}}",
-            "application/json",
-        )],
+        vec![Reply::ok("{\"config\": {\"fileLocation\": \"http://169.254.169.254/latest/\"}}", "application/json")],
     );
     env.server.route("/obo/hp.owl", vec![Reply::status(404)]);
-    env.server.route(
-        "/files/hp.owl",
-        vec![Reply::ok(owl(None, "hp direct"), OWL)],
-    );
+    env.server.route("/files/hp.owl", vec![Reply::ok(owl(None, "hp direct"), OWL)]);
     let spec = env.spec(&format!(
         "defaults:\n  prefer_source: [obo, direct]\nontologies:\n  - id: pato\n    resolver: ols\n  - id: evil\n    resolver: ols\n  - id: hp\n    resolver: obo\n    extras:\n      url: {}\n",
         env.server.url("/files/hp.owl")
@@ -383,16 +272,11 @@ fn fallback_chain_and_ols_metadata_are_gated() {
     assert_eq!(code, 1);
     let pato = by_id(&results, "pato");
     assert_eq!(
-        (
-            pato["status"].as_str(),
-            pato["version"].as_str(),
-            pato["resolver"].as_str()
-        ),
+        (pato["status"].as_str(), pato["version"].as_str(), pato["resolver"].as_str()),
         (Some("fresh"), Some("2024-03-01"), Some("ols"))
     );
     let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(env.root().join("ontologies/pato/2024-03-01/manifest.json"))
-            .unwrap(),
+        &std::fs::read_to_string(env.root().join("ontologies/pato/2024-03-01/manifest.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(manifest["license"], "CC-BY-4.0");
@@ -404,10 +288,7 @@ fn fallback_chain_and_ols_metadata_are_gated() {
     );
     let evil = by_id(&results, "evil");
     assert_eq!(evil["status"], "failed");
-    assert_eq!(
-        evil["error"]["code"], "E_PRIVATE_IP",
-        "the primary resolver's refusal is the reported code: {evil}"
-    );
+    assert_eq!(evil["error"]["code"], "E_PRIVATE_IP", "the primary resolver's refusal is the reported code: {evil}");
 }
 
 #[test]
@@ -417,45 +298,19 @@ fn bioportal_key_goes_only_to_the_api_in_a_header() {
         "/bp/ontologies/NCIT/latest_submission",
         vec![Reply::ok("{\"version\": \"24.01d\"}", "application/json")],
     );
-    env.server.route(
-        "/bp/ontologies/NCIT/download",
-        vec![Reply::ok(owl(None, "ncit"), OWL)],
-    );
-    let spec = env
-        .spec("ontologies:\n  - id: ncit\n    resolver: bioportal\n    extras: {acronym: NCIT}\n");
-    let out = env
-        .command(&["pull", "--json", "--spec", &spec])
-        .env("BIOPORTAL_API_KEY", "SEKRIT-KEY")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.server.route("/bp/ontologies/NCIT/download", vec![Reply::ok(owl(None, "ncit"), OWL)]);
+    let spec = env.spec("ontologies:\n  - id: ncit\n    resolver: bioportal\n    extras: {acronym: NCIT}\n");
+    let out =
+        env.command(&["pull", "--json", "--spec", &spec]).env("BIOPORTAL_API_KEY", "SEKRIT-KEY").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let seen = env.server.seen();
-    let sub = seen
-        .iter()
-        .find(|s| s.path.ends_with("latest_submission"))
-        .unwrap();
-    assert_eq!(
-        sub.headers.get("authorization").map(String::as_str),
-        Some("apikey token=SEKRIT-KEY")
-    );
-    assert!(
-        seen.iter().all(|s| !s.path.contains("SEKRIT")),
-        "never in a URL"
-    );
+    let sub = seen.iter().find(|s| s.path.ends_with("latest_submission")).unwrap();
+    assert_eq!(sub.headers.get("authorization").map(String::as_str), Some("apikey token=SEKRIT-KEY"));
+    assert!(seen.iter().all(|s| !s.path.contains("SEKRIT")), "never in a URL");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("SEKRIT"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("SEKRIT"));
-    assert!(
-        !std::fs::read_to_string(env.dir.path().join("ontologies.lock.json"))
-            .unwrap()
-            .contains("SEKRIT")
-    );
-    let manifest =
-        std::fs::read_to_string(env.root().join("ontologies/ncit/24.01d/manifest.json")).unwrap();
+    assert!(!std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap().contains("SEKRIT"));
+    let manifest = std::fs::read_to_string(env.root().join("ontologies/ncit/24.01d/manifest.json")).unwrap();
     assert!(!manifest.contains("SEKRIT"));
 }
 
@@ -475,13 +330,7 @@ fn a_bare_id_means_pull_and_dry_run_only_plans() {
 fn prune_keeps_the_newest_and_refuses_an_unsynchronised_catalog() {
     let env = Env::new();
     for i in 0..3 {
-        env.server.route(
-            "/obo/ro.owl",
-            vec![Reply::ok(
-                owl(Some(&format!("http://x.org/ro/v{i}/ro.owl")), "ro"),
-                OWL,
-            )],
-        );
+        env.server.route("/obo/ro.owl", vec![Reply::ok(owl(Some(&format!("http://x.org/ro/v{i}/ro.owl")), "ro"), OWL)]);
         assert_eq!(env.json(&["pull", "--json", "ro"]).0, 0);
         std::thread::sleep(Duration::from_millis(1100));
     }
@@ -504,10 +353,7 @@ fn prune_keeps_the_newest_and_refuses_an_unsynchronised_catalog() {
     assert_eq!(code, 0);
     assert_eq!(done["ontologies"][0]["retained"][0], "v2");
     assert_eq!(env.version_dirs("ro"), ["v2"]);
-    assert_eq!(
-        std::fs::read_link(env.root().join("ontologies/ro/latest")).unwrap(),
-        Path::new("v2")
-    );
+    assert_eq!(std::fs::read_link(env.root().join("ontologies/ro/latest")).unwrap(), Path::new("v2"));
 }
 
 #[test]
@@ -520,18 +366,9 @@ fn doctor_finds_and_fixes_orphans_on_either_side() {
     std::fs::create_dir_all(env.root().join(".staging/bfo-1-2/original")).unwrap();
     let (code, report) = env.json(&["doctor", "--json"]);
     assert_eq!(code, 1, "{report}");
-    assert_eq!(
-        report["store"]["dirs_without_rows"][0],
-        "ontologies/bfo/orphan"
-    );
-    assert_eq!(
-        report["store"]["rows_without_files"][0],
-        format!("ontologies/ro/{ro_version}")
-    );
-    assert_eq!(
-        report["store"]["stale_staging"].as_array().unwrap().len(),
-        1
-    );
+    assert_eq!(report["store"]["dirs_without_rows"][0], "ontologies/bfo/orphan");
+    assert_eq!(report["store"]["rows_without_files"][0], format!("ontologies/ro/{ro_version}"));
+    assert_eq!(report["store"]["stale_staging"].as_array().unwrap().len(), 1);
     let (code, fixed) = env.json(&["doctor", "--json", "--fix"]);
     assert_eq!(code, 0, "{fixed}");
     let (code, after) = env.json(&["doctor", "--json"]);
@@ -547,10 +384,7 @@ fn kill_minus_nine_mid_pull_then_doctor_leaves_store_and_catalog_consistent() {
     let big = owl(None, &"x".repeat(400_000));
     env.server.route(
         "/obo/ro.owl",
-        vec![Reply::ok(big, OWL).fault(Fault::Slow {
-            chunk: 4096,
-            delay: Duration::from_millis(20),
-        })],
+        vec![Reply::ok(big, OWL).fault(Fault::Slow { chunk: 4096, delay: Duration::from_millis(20) })],
     );
     let mut child = env
         .command(&["pull", "--json", "ro"])
@@ -568,14 +402,49 @@ fn kill_minus_nine_mid_pull_then_doctor_leaves_store_and_catalog_consistent() {
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(
-        env.version_dirs("ro").is_empty(),
-        "nothing visible from a killed pull"
-    );
+    assert!(env.version_dirs("ro").is_empty(), "nothing visible from a killed pull");
     let (code, report) = env.json(&["doctor", "--json", "--fix"]);
     assert_eq!(code, 0, "{report}");
     let (code, report) = env.json(&["doctor", "--json"]);
     assert_eq!(code, 0, "{report}");
     assert!(env.staging_is_empty());
     assert_eq!(report["store"]["versions"], 0);
+}
+
+#[test]
+fn plan_probes_with_head_writes_a_lockfile_and_plan_diff_reports_changes() {
+    let env = Env::new();
+    env.server.route("/obo/ro.owl", vec![Reply::redirect(302, "http://10.0.0.1/ro.owl")]);
+    env.server.route(
+        "/lov/api/v2/vocabulary/info?uri=http%3A%2F%2Fx.org%2Fvoc%2F",
+        vec![Reply::ok(
+            format!(
+                "{{\"versions\": [{{\"fileURL\": \"{}\", \"name\": \"2020\"}}]}}",
+                env.server.url("/files/voc.ttl")
+            ),
+            "application/json",
+        )],
+    );
+    env.server.route("/files/voc.ttl", vec![Reply::ok("@prefix x: <http://x.org/> .", "text/turtle")]);
+    let spec = env.spec("defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: bfo\n  - id: ro\n  - id: voc\n    resolver: lov\n    extras: {uri: 'http://x.org/voc/'}\n");
+    let (code, plans) = env.json(&["plan", "--json", "--spec", &spec]);
+    assert_eq!(code, 1, "ro's redirect to a private address fails its plan: {plans}");
+    let bfo = by_id(&plans, "bfo");
+    assert_eq!(bfo["probe"]["method"], "HEAD");
+    assert!(bfo["content_length"].as_u64().unwrap() > 0);
+    assert_eq!(by_id(&plans, "ro")["error"]["code"], "E_PRIVATE_IP");
+    assert_eq!(by_id(&plans, "voc")["url"], env.server.url("/files/voc.ttl"));
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap()).unwrap();
+    assert_eq!(lock["entries"].as_array().unwrap().len(), 2, "only plans that succeeded are locked");
+    // plan-diff: the first run creates the baseline, a changed URL shows up as modified
+    let (code, first) = env.json(&["plan-diff", "--json", "--spec", &spec, "--update-baseline", "--no-lock", "bfo"]);
+    assert_eq!(code, 0);
+    assert_eq!(first["added"].as_array().unwrap().len(), 1);
+    let spec2 = env.spec(&format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: bfo\n    resolver: direct\n    extras: {{url: '{}'}}\n", env.server.url("/obo/bfo.owl?mirror")));
+    env.server.route("/obo/bfo.owl?mirror", vec![Reply::ok(owl(None, "m"), OWL)]);
+    let (code, diff) = env.json(&["plan-diff", "--json", "--spec", &spec2, "--no-lock", "bfo"]);
+    assert_eq!(code, 0, "{diff}");
+    assert_eq!(diff["modified"][0]["id"], "bfo");
+    assert!(diff["modified"][0]["changes"]["url"]["after"].as_str().unwrap().ends_with("?mirror"));
 }

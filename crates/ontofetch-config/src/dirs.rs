@@ -33,27 +33,14 @@ impl DataDirs {
 
     /// Resolves the root: `--root` wins, then `$PYSTOW_HOME/ontology-fetcher`, then
     /// `$HOME/.data/ontology-fetcher`. Relative paths are made absolute against `cwd`.
-    pub fn resolve(
-        flag: Option<&Path>,
-        pystow_home: Option<&str>,
-        home: Option<&str>,
-        cwd: &Path,
-    ) -> Self {
-        let root = match (
-            flag,
-            pystow_home.filter(|s| !s.is_empty()),
-            home.filter(|s| !s.is_empty()),
-        ) {
+    pub fn resolve(flag: Option<&Path>, pystow_home: Option<&str>, home: Option<&str>, cwd: &Path) -> Self {
+        let root = match (flag, pystow_home.filter(|s| !s.is_empty()), home.filter(|s| !s.is_empty())) {
             (Some(r), _, _) => r.to_path_buf(),
             (None, Some(p), _) => PathBuf::from(p).join("ontology-fetcher"),
             (None, None, Some(h)) => PathBuf::from(h).join(".data").join("ontology-fetcher"),
             (None, None, None) => PathBuf::from(".data").join("ontology-fetcher"),
         };
-        let root = if root.is_absolute() {
-            root
-        } else {
-            cwd.join(root)
-        };
+        let root = if root.is_absolute() { root } else { cwd.join(root) };
         DataDirs::under(&root)
     }
 
@@ -70,14 +57,8 @@ mod tests {
     #[test]
     fn precedence_flag_then_pystow_then_home() {
         let cwd = Path::new("/work");
-        assert_eq!(
-            DataDirs::resolve(Some(Path::new("r")), Some("/p"), Some("/h"), cwd).root,
-            PathBuf::from("/work/r")
-        );
-        assert_eq!(
-            DataDirs::resolve(None, Some("/p"), Some("/h"), cwd).root,
-            PathBuf::from("/p/ontology-fetcher")
-        );
+        assert_eq!(DataDirs::resolve(Some(Path::new("r")), Some("/p"), Some("/h"), cwd).root, PathBuf::from("/work/r"));
+        assert_eq!(DataDirs::resolve(None, Some("/p"), Some("/h"), cwd).root, PathBuf::from("/p/ontology-fetcher"));
         assert_eq!(
             DataDirs::resolve(None, Some(""), Some("/h"), cwd).ontologies,
             PathBuf::from("/h/.data/ontology-fetcher/ontologies")

@@ -29,18 +29,8 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn invalid(
-        origin: &Origin,
-        line: Option<usize>,
-        key: String,
-        message: String,
-    ) -> Self {
-        ConfigError::Invalid {
-            file: origin.label(),
-            line,
-            key,
-            message,
-        }
+    pub(crate) fn invalid(origin: &Origin, line: Option<usize>, key: String, message: String) -> Self {
+        ConfigError::Invalid { file: origin.label(), line, key, message }
     }
 
     /// The stable code.

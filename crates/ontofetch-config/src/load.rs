@@ -36,17 +36,7 @@ pub const BUILTIN_SOURCES: &str = include_str!("default_sources.yaml");
 pub const TEMPLATE_SOURCES: &str = include_str!("template_sources.yaml");
 
 /// Resolver names DocsToKG knows (the `prefer_source` / `resolver` vocabulary).
-pub const RESOLVERS: &[&str] = &[
-    "obo",
-    "bioregistry",
-    "ols",
-    "bioportal",
-    "skos",
-    "xbrl",
-    "lov",
-    "ontobee",
-    "direct",
-];
+pub const RESOLVERS: &[&str] = &["obo", "bioregistry", "ols", "bioportal", "skos", "xbrl", "lov", "ontobee", "direct"];
 
 /// Formats accepted in `normalize_to` / `target_formats`.
 pub const FORMATS: &[&str] = &[
@@ -127,29 +117,16 @@ pub fn parse(origin: &Origin, text: &str) -> Result<SourcesFile, ConfigError> {
         let mut key = e.path().to_string();
         let inner = e.inner();
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        if let Some(field) = message
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
             && !key.ends_with(field)
         {
-            key = if key == "." || key.is_empty() {
-                field.to_string()
-            } else {
-                format!("{key}.{field}")
-            };
+            key = if key == "." || key.is_empty() { field.to_string() } else { format!("{key}.{field}") };
         }
         if key == "." {
             key = "(top level)".into();
         }
-        let line = inner
-            .location()
-            .map(|l| l.line())
-            .or_else(|| line_of(text, &key));
+        let line = inner.location().map(|l| l.line()).or_else(|| line_of(text, &key));
         ConfigError::invalid(origin, line, key, message)
     })
 }
@@ -163,80 +140,36 @@ pub fn apply_env(
     let mut applied = BTreeMap::new();
     let origin = Origin::File(PathBuf::from("<environment>"));
     let bad = |var: &str, value: &str, what: &str| {
-        ConfigError::invalid(
-            &origin,
-            None,
-            var.to_string(),
-            format!("{value:?} is not {what}"),
-        )
+        ConfigError::invalid(&origin, None, var.to_string(), format!("{value:?} is not {what}"))
     };
     let http = &mut config.defaults.http;
     macro_rules! num {
         ($var:literal, $field:expr, $key:literal, $ty:ty) => {
             if let Some(v) = env($var).filter(|v| !v.trim().is_empty()) {
-                $field = v
-                    .trim()
-                    .parse::<$ty>()
-                    .map_err(|_| bad($var, &v, "a number"))?;
+                $field = v.trim().parse::<$ty>().map_err(|_| bad($var, &v, "a number"))?;
                 applied.insert($var.to_string(), $key.to_string());
             }
         };
     }
-    num!(
-        "ONTOFETCH_MAX_RETRIES",
-        http.max_retries,
-        "defaults.http.max_retries",
-        u32
-    );
-    num!(
-        "ONTOFETCH_TIMEOUT_SEC",
-        http.timeout_sec,
-        "defaults.http.timeout_sec",
-        f64
-    );
-    num!(
-        "ONTOFETCH_DOWNLOAD_TIMEOUT_SEC",
-        http.download_timeout_sec,
-        "defaults.http.download_timeout_sec",
-        f64
-    );
-    num!(
-        "ONTOFETCH_BACKOFF_FACTOR",
-        http.backoff_factor,
-        "defaults.http.backoff_factor",
-        f64
-    );
+    num!("ONTOFETCH_MAX_RETRIES", http.max_retries, "defaults.http.max_retries", u32);
+    num!("ONTOFETCH_TIMEOUT_SEC", http.timeout_sec, "defaults.http.timeout_sec", f64);
+    num!("ONTOFETCH_DOWNLOAD_TIMEOUT_SEC", http.download_timeout_sec, "defaults.http.download_timeout_sec", f64);
+    num!("ONTOFETCH_BACKOFF_FACTOR", http.backoff_factor, "defaults.http.backoff_factor", f64);
     num!(
         "ONTOFETCH_MAX_UNCOMPRESSED_SIZE_GB",
         http.max_uncompressed_size_gb,
         "defaults.http.max_uncompressed_size_gb",
         f64
     );
-    num!(
-        "ONTOFETCH_CONCURRENT_DOWNLOADS",
-        http.concurrent_downloads,
-        "defaults.http.concurrent_downloads",
-        u32
-    );
-    num!(
-        "ONTOFETCH_MAX_REDIRECTS",
-        http.max_redirects,
-        "defaults.http.max_redirects",
-        u32
-    );
+    num!("ONTOFETCH_CONCURRENT_DOWNLOADS", http.concurrent_downloads, "defaults.http.concurrent_downloads", u32);
+    num!("ONTOFETCH_MAX_REDIRECTS", http.max_redirects, "defaults.http.max_redirects", u32);
     if let Some(v) = env("ONTOFETCH_PER_HOST_RATE_LIMIT").filter(|v| !v.trim().is_empty()) {
         http.per_host_rate_limit = v.trim().to_string();
-        applied.insert(
-            "ONTOFETCH_PER_HOST_RATE_LIMIT".into(),
-            "defaults.http.per_host_rate_limit".into(),
-        );
+        applied.insert("ONTOFETCH_PER_HOST_RATE_LIMIT".into(), "defaults.http.per_host_rate_limit".into());
     }
     if let Some(v) = env("ONTOFETCH_SHARED_RATE_LIMIT_DIR").filter(|v| !v.trim().is_empty()) {
         http.shared_rate_limit_dir = Some(v.trim().to_string());
-        applied.insert(
-            "ONTOFETCH_SHARED_RATE_LIMIT_DIR".into(),
-            "defaults.http.shared_rate_limit_dir".into(),
-        );
+        applied.insert("ONTOFETCH_SHARED_RATE_LIMIT_DIR".into(), "defaults.http.shared_rate_limit_dir".into());
     }
     if let Some(v) = env("ONTOFETCH_ALLOWED_HOSTS").filter(|v| !v.trim().is_empty()) {
         let list = http.allowed_hosts.get_or_insert_with(Vec::new);
@@ -245,34 +178,21 @@ pub fn apply_env(
                 list.push(h.to_string());
             }
         }
-        applied.insert(
-            "ONTOFETCH_ALLOWED_HOSTS".into(),
-            "defaults.http.allowed_hosts".into(),
-        );
+        applied.insert("ONTOFETCH_ALLOWED_HOSTS".into(), "defaults.http.allowed_hosts".into());
     }
     if let Some(v) = env("ONTOFETCH_LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
         config.defaults.logging.level = v.trim().to_string();
-        applied.insert(
-            "ONTOFETCH_LOG_LEVEL".into(),
-            "defaults.logging.level".into(),
-        );
+        applied.insert("ONTOFETCH_LOG_LEVEL".into(), "defaults.logging.level".into());
     }
     if let Some(v) = env("ONTOFETCH_ENABLE_CAS_MIRROR").filter(|v| !v.trim().is_empty()) {
         config.defaults.enable_cas_mirror = match v.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => true,
             "0" | "false" | "no" | "off" => false,
             _ => {
-                return Err(bad(
-                    "ONTOFETCH_ENABLE_CAS_MIRROR",
-                    &v,
-                    "a boolean (true/false)",
-                ));
+                return Err(bad("ONTOFETCH_ENABLE_CAS_MIRROR", &v, "a boolean (true/false)"));
             }
         };
-        applied.insert(
-            "ONTOFETCH_ENABLE_CAS_MIRROR".into(),
-            "defaults.enable_cas_mirror".into(),
-        );
+        applied.insert("ONTOFETCH_ENABLE_CAS_MIRROR".into(), "defaults.enable_cas_mirror".into());
     }
     Ok(applied)
 }
@@ -325,11 +245,7 @@ pub fn validate(
 ) -> Result<Policy, ConfigError> {
     let fail = |key: &str, e: PolicyError| {
         let message = match &e {
-            PolicyError::Refused(r) => r
-                .message
-                .strip_prefix(&format!("{key}: "))
-                .unwrap_or(&r.message)
-                .to_string(),
+            PolicyError::Refused(r) => r.message.strip_prefix(&format!("{key}: ")).unwrap_or(&r.message).to_string(),
             PolicyError::GateFailed { .. } => e.to_string(),
         };
         ConfigError::invalid(origin, line_of(text, key), key.to_string(), message)
@@ -337,92 +253,26 @@ pub fn validate(
     let gate = |key: &str, f: &dyn Fn() -> Result<(), ontofetch_policy::Refusal>| {
         observed(observer, Gate::Config, f).map_err(|e| fail(key, e))
     };
-    let range =
-        |key: &str, v: f64, lo: f64, hi: f64| gate(key, &|| cg::check_range(key, v, lo, hi));
+    let range = |key: &str, v: f64, lo: f64, hi: f64| gate(key, &|| cg::check_range(key, v, lo, hi));
 
     let d = &mut config.defaults;
     let h = &d.http;
     range("defaults.http.max_retries", h.max_retries as f64, 0.0, 20.0)?;
     range("defaults.http.timeout_sec", h.timeout_sec, 1.0, 300.0)?;
-    range(
-        "defaults.http.download_timeout_sec",
-        h.download_timeout_sec,
-        1.0,
-        3600.0,
-    )?;
-    range(
-        "defaults.http.connect_timeout_sec",
-        h.connect_timeout_sec,
-        0.1,
-        300.0,
-    )?;
-    range(
-        "defaults.http.pool_timeout_sec",
-        h.pool_timeout_sec,
-        0.1,
-        300.0,
-    )?;
+    range("defaults.http.download_timeout_sec", h.download_timeout_sec, 1.0, 3600.0)?;
+    range("defaults.http.connect_timeout_sec", h.connect_timeout_sec, 0.1, 300.0)?;
+    range("defaults.http.pool_timeout_sec", h.pool_timeout_sec, 0.1, 300.0)?;
     range("defaults.http.backoff_factor", h.backoff_factor, 0.1, 10.0)?;
-    range(
-        "defaults.http.max_httpx_connections",
-        h.max_httpx_connections as f64,
-        1.0,
-        1024.0,
-    )?;
-    range(
-        "defaults.http.max_keepalive_connections",
-        h.max_keepalive_connections as f64,
-        0.0,
-        1024.0,
-    )?;
-    range(
-        "defaults.http.keepalive_expiry_sec",
-        h.keepalive_expiry_sec,
-        0.0,
-        3600.0,
-    )?;
-    range(
-        "defaults.http.max_uncompressed_size_gb",
-        h.max_uncompressed_size_gb,
-        1e-6,
-        200.0,
-    )?;
-    range(
-        "defaults.http.max_checksum_response_bytes",
-        h.max_checksum_response_bytes as f64,
-        1024.0,
-        8.0 * 1048576.0,
-    )?;
-    range(
-        "defaults.http.concurrent_downloads",
-        h.concurrent_downloads as f64,
-        1.0,
-        10.0,
-    )?;
-    range(
-        "defaults.http.concurrent_plans",
-        h.concurrent_plans as f64,
-        1.0,
-        32.0,
-    )?;
-    range(
-        "defaults.http.progress_log_percent_step",
-        h.progress_log_percent_step,
-        0.001,
-        1.0,
-    )?;
-    range(
-        "defaults.http.max_redirects",
-        h.max_redirects as f64,
-        0.0,
-        20.0,
-    )?;
-    range(
-        "defaults.http.checksum_mismatch_retries",
-        h.checksum_mismatch_retries as f64,
-        0.0,
-        10.0,
-    )?;
+    range("defaults.http.max_httpx_connections", h.max_httpx_connections as f64, 1.0, 1024.0)?;
+    range("defaults.http.max_keepalive_connections", h.max_keepalive_connections as f64, 0.0, 1024.0)?;
+    range("defaults.http.keepalive_expiry_sec", h.keepalive_expiry_sec, 0.0, 3600.0)?;
+    range("defaults.http.max_uncompressed_size_gb", h.max_uncompressed_size_gb, 1e-6, 200.0)?;
+    range("defaults.http.max_checksum_response_bytes", h.max_checksum_response_bytes as f64, 1024.0, 8.0 * 1048576.0)?;
+    range("defaults.http.concurrent_downloads", h.concurrent_downloads as f64, 1.0, 10.0)?;
+    range("defaults.http.concurrent_plans", h.concurrent_plans as f64, 1.0, 32.0)?;
+    range("defaults.http.progress_log_percent_step", h.progress_log_percent_step, 0.001, 1.0)?;
+    range("defaults.http.max_redirects", h.max_redirects as f64, 0.0, 20.0)?;
+    range("defaults.http.checksum_mismatch_retries", h.checksum_mismatch_retries as f64, 0.0, 10.0)?;
     gate("defaults.http.per_host_rate_limit", &|| {
         cg::parse_rate_limit("defaults.http.per_host_rate_limit", &h.per_host_rate_limit).map(drop)
     })?;
@@ -436,62 +286,27 @@ pub fn validate(
     let mut rules = Vec::new();
     for (i, entry) in h.allowed_hosts.iter().flatten().enumerate() {
         let key = format!("defaults.http.allowed_hosts[{i}]");
-        let rule = observed(observer, Gate::Config, || cg::check_host_entry(&key, entry))
-            .map_err(|e| fail(&key, e))?;
+        let rule = observed(observer, Gate::Config, || cg::check_host_entry(&key, entry)).map_err(|e| fail(&key, e))?;
         rules.push(rule);
     }
     for (i, port) in h.allowed_ports.iter().flatten().enumerate() {
-        range(
-            &format!("defaults.http.allowed_ports[{i}]"),
-            *port as f64,
-            1.0,
-            65535.0,
-        )?;
+        range(&format!("defaults.http.allowed_ports[{i}]"), *port as f64, 1.0, 65535.0)?;
     }
     for (i, entry) in d.planner.head_precheck_hosts.iter().enumerate() {
         let key = format!("defaults.planner.head_precheck_hosts[{i}]");
         gate(&key, &|| cg::check_host_entry(&key, entry).map(drop))?;
     }
     let v = &d.validation;
-    range(
-        "defaults.validation.parser_timeout_sec",
-        v.parser_timeout_sec as f64,
-        1.0,
-        3600.0,
-    )?;
-    range(
-        "defaults.validation.max_memory_mb",
-        v.max_memory_mb as f64,
-        64.0,
-        1048576.0,
-    )?;
-    range(
-        "defaults.validation.max_concurrent_validators",
-        v.max_concurrent_validators as f64,
-        1.0,
-        8.0,
-    )?;
+    range("defaults.validation.parser_timeout_sec", v.parser_timeout_sec as f64, 1.0, 3600.0)?;
+    range("defaults.validation.max_memory_mb", v.max_memory_mb as f64, 64.0, 1048576.0)?;
+    range("defaults.validation.max_concurrent_validators", v.max_concurrent_validators as f64, 1.0, 8.0)?;
     let level = d.logging.level.to_ascii_uppercase();
     gate("defaults.logging.level", &|| {
-        cg::check_one_of(
-            "defaults.logging.level",
-            &level,
-            &["DEBUG", "INFO", "WARNING", "ERROR"],
-        )
+        cg::check_one_of("defaults.logging.level", &level, &["DEBUG", "INFO", "WARNING", "ERROR"])
     })?;
     d.logging.level = level;
-    range(
-        "defaults.logging.max_log_size_mb",
-        d.logging.max_log_size_mb as f64,
-        1.0,
-        1048576.0,
-    )?;
-    range(
-        "defaults.logging.retention_days",
-        d.logging.retention_days as f64,
-        1.0,
-        3650.0,
-    )?;
+    range("defaults.logging.max_log_size_mb", d.logging.max_log_size_mb as f64, 1.0, 1048576.0)?;
+    range("defaults.logging.retention_days", d.logging.retention_days as f64, 1.0, 3650.0)?;
     check_names(&gate, "defaults.prefer_source", &d.prefer_source, RESOLVERS)?;
     check_names(&gate, "defaults.normalize_to", &d.normalize_to, FORMATS)?;
 
@@ -509,28 +324,17 @@ pub fn validate(
         let key = format!("ontologies[{i}].id");
         gate(&key, &|| cg::check_ontology_id(&key, &spec.id))?;
         if !seen.insert(spec.id.clone()) {
-            gate(&key, &|| {
-                cg::structural(&key, format!("duplicate ontology id {:?}", spec.id))
-            })?;
+            gate(&key, &|| cg::structural(&key, format!("duplicate ontology id {:?}", spec.id)))?;
         }
         if let Some(r) = &spec.resolver {
             let key = format!("ontologies[{i}].resolver");
             gate(&key, &|| cg::check_one_of(&key, r, RESOLVERS))?;
         }
         if let Some(list) = &spec.prefer_source {
-            check_names(
-                &gate,
-                &format!("ontologies[{i}].prefer_source"),
-                list,
-                RESOLVERS,
-            )?;
+            check_names(&gate, &format!("ontologies[{i}].prefer_source"), list, RESOLVERS)?;
         }
         for field in ["normalize_to", "target_formats"] {
-            let list = if field == "normalize_to" {
-                &spec.normalize_to
-            } else {
-                &spec.target_formats
-            };
+            let list = if field == "normalize_to" { &spec.normalize_to } else { &spec.target_formats };
             if let Some(list) = list {
                 check_names(&gate, &format!("ontologies[{i}].{field}"), list, FORMATS)?;
             }
@@ -539,12 +343,7 @@ pub fn validate(
             if let Some(value) = spec.extras.get(field) {
                 let key = format!("ontologies[{i}].extras.{field}");
                 let Some(url) = value.as_str() else {
-                    return Err(ConfigError::invalid(
-                        origin,
-                        line_of(text, &key),
-                        key,
-                        "must be a string URL".into(),
-                    ));
+                    return Err(ConfigError::invalid(origin, line_of(text, &key), key, "must be a string URL".into()));
                 };
                 observed(observer, Gate::Url, || url_gate::check_url(&net, url)).map_err(|e| {
                     ConfigError::invalid(
@@ -557,22 +356,13 @@ pub fn validate(
             }
         }
     }
-    Ok(Policy {
-        net,
-        ..Policy::default()
-    })
+    Ok(Policy { net, ..Policy::default() })
 }
 
 /// One config-gate check, run and reported under its key.
-type GateFn<'a> = dyn Fn(&str, &dyn Fn() -> Result<(), ontofetch_policy::Refusal>) -> Result<(), ConfigError>
-    + 'a;
+type GateFn<'a> = dyn Fn(&str, &dyn Fn() -> Result<(), ontofetch_policy::Refusal>) -> Result<(), ConfigError> + 'a;
 
-fn check_names(
-    gate: &GateFn<'_>,
-    key: &str,
-    names: &[String],
-    allowed: &[&str],
-) -> Result<(), ConfigError> {
+fn check_names(gate: &GateFn<'_>, key: &str, names: &[String], allowed: &[&str]) -> Result<(), ConfigError> {
     for (i, name) in names.iter().enumerate() {
         let k = format!("{key}[{i}]");
         gate(&k, &|| cg::check_one_of(&k, name, allowed))?;
@@ -593,11 +383,5 @@ pub fn load(
     let env_overrides = apply_env(&mut config, env)?;
     let cli_overrides = apply_overrides(&mut config, overrides);
     let policy = validate(&origin, text, &mut config, observer)?;
-    Ok(Loaded {
-        origin,
-        config,
-        env_overrides,
-        cli_overrides,
-        policy,
-    })
+    Ok(Loaded { origin, config, env_overrides, cli_overrides, policy })
 }

@@ -38,13 +38,7 @@ fn indent(line: &str) -> usize {
 fn is_key_line(line: &str, key: &str) -> bool {
     let t = line.trim_start_matches([' ', '-']).trim_start();
     let t = t.strip_prefix(['"', '\'']).unwrap_or(t);
-    t.strip_prefix(key)
-        .map(|r| {
-            r.trim_start_matches(['"', '\''])
-                .trim_start()
-                .starts_with(':')
-        })
-        .unwrap_or(false)
+    t.strip_prefix(key).map(|r| r.trim_start_matches(['"', '\'']).trim_start().starts_with(':')).unwrap_or(false)
 }
 
 /// 1-based line of the deepest step of `path` that can be found (best effort: block-style
@@ -129,10 +123,6 @@ ontologies:
         assert_eq!(line_of(DOC, "ontologies[1].resolver"), Some(11));
         assert_eq!(line_of(DOC, "ontologies[0].id"), Some(8));
         assert_eq!(line_of(DOC, "ontologies[2].id"), Some(12));
-        assert_eq!(
-            line_of(DOC, "defaults.http.missing"),
-            Some(2),
-            "falls back to the parent"
-        );
+        assert_eq!(line_of(DOC, "defaults.http.missing"), Some(2), "falls back to the parent");
     }
 }

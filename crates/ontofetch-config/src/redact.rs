@@ -3,14 +3,7 @@
 use serde_json::Value;
 
 /// Key fragments that mark a secret (case-insensitive), as in DocsToKG plus `authorization`.
-const SECRET_KEYS: &[&str] = &[
-    "token",
-    "key",
-    "secret",
-    "password",
-    "credential",
-    "authorization",
-];
+const SECRET_KEYS: &[&str] = &["token", "key", "secret", "password", "credential", "authorization"];
 
 /// Is this key a secret's name?
 pub fn is_secret_key(key: &str) -> bool {

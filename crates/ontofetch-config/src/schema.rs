@@ -47,12 +47,7 @@ impl Default for Defaults {
         Defaults {
             accept_licenses: vec!["CC-BY-4.0".into(), "CC0-1.0".into(), "OGL-UK-3.0".into()],
             normalize_to: vec!["ttl".into()],
-            prefer_source: vec![
-                "obo".into(),
-                "ols".into(),
-                "bioportal".into(),
-                "direct".into(),
-            ],
+            prefer_source: vec!["obo".into(), "ols".into(), "bioportal".into(), "direct".into()],
             continue_on_error: true,
             resolver_fallback_enabled: true,
             enable_cas_mirror: false,
@@ -144,14 +139,10 @@ impl Default for HttpSettings {
             keepalive_expiry_sec: 30.0,
             http2_enabled: true,
             per_host_rate_limit: "4/second".into(),
-            rate_limits: [
-                ("ols", "4/second"),
-                ("bioportal", "2/second"),
-                ("lov", "1/second"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+            rate_limits: [("ols", "4/second"), ("bioportal", "2/second"), ("lov", "1/second")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             max_uncompressed_size_gb: 10.0,
             max_checksum_response_bytes: 262_144,
             concurrent_downloads: 1,
@@ -167,10 +158,7 @@ impl Default for HttpSettings {
             allowed_ports: None,
             polite_headers: [(
                 "User-Agent".to_string(),
-                format!(
-                    "ontofetch/{} (+https://github.com/ontofetch/ontofetch)",
-                    env!("CARGO_PKG_VERSION")
-                ),
+                format!("ontofetch/{} (+https://github.com/ontofetch/ontofetch)", env!("CARGO_PKG_VERSION")),
             )]
             .into_iter()
             .collect(),
@@ -194,10 +182,7 @@ pub struct PlannerSettings {
 
 impl Default for PlannerSettings {
     fn default() -> Self {
-        PlannerSettings {
-            probing_enabled: true,
-            head_precheck_hosts: Vec::new(),
-        }
+        PlannerSettings { probing_enabled: true, head_precheck_hosts: Vec::new() }
     }
 }
 
@@ -249,11 +234,7 @@ pub struct LoggingSettings {
 
 impl Default for LoggingSettings {
     fn default() -> Self {
-        LoggingSettings {
-            level: "INFO".into(),
-            max_log_size_mb: 100,
-            retention_days: 30,
-        }
+        LoggingSettings { level: "INFO".into(), max_log_size_mb: 100, retention_days: 30 }
     }
 }
 

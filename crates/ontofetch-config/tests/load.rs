@@ -19,12 +19,7 @@ fn try_load(text: &str) -> Result<ontofetch_config::Loaded, ConfigError> {
 
 fn err(text: &str) -> (Option<usize>, String, String) {
     match try_load(text).unwrap_err() {
-        ConfigError::Invalid {
-            line,
-            key,
-            message,
-            file,
-        } => {
+        ConfigError::Invalid { line, key, message, file } => {
             assert_eq!(file, "/cfg/sources.yaml");
             (line, key, message)
         }
@@ -34,25 +29,10 @@ fn err(text: &str) -> (Option<usize>, String, String) {
 
 #[test]
 fn builtin_default_and_template_load() {
-    let builtin = load(
-        Origin::Builtin,
-        BUILTIN_SOURCES,
-        &no_env,
-        &Overrides::default(),
-        &NoObserver,
-    )
-    .unwrap();
-    let ids: Vec<_> = builtin
-        .config
-        .ontologies
-        .iter()
-        .map(|s| s.id.as_str())
-        .collect();
+    let builtin = load(Origin::Builtin, BUILTIN_SOURCES, &no_env, &Overrides::default(), &NoObserver).unwrap();
+    let ids: Vec<_> = builtin.config.ontologies.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["bfo", "ro", "pato"]);
-    assert_eq!(
-        builtin.config.defaults.http.max_retries, 5,
-        "built-in default"
-    );
+    assert_eq!(builtin.config.defaults.http.max_retries, 5, "built-in default");
     assert_eq!(builtin.resolver(&builtin.config.ontologies[0]), "obo");
     let template = try_load(TEMPLATE_SOURCES).unwrap();
     assert!(template.config.ontologies.len() >= 2);
@@ -90,17 +70,11 @@ ontologies:
 ";
     let l = try_load(text).unwrap();
     assert_eq!(l.config.defaults.http.max_retries, 3);
-    assert_eq!(
-        l.config.defaults.logging.level, "DEBUG",
-        "level is case-insensitive"
-    );
+    assert_eq!(l.config.defaults.logging.level, "DEBUG", "level is case-insensitive");
     assert_eq!(l.policy.net.allowed_hosts.len(), 3);
     assert_eq!(l.policy.net.extra_ports, vec![8443]);
     assert_eq!(l.resolver(&l.config.ontologies[1]), "obo");
-    assert_eq!(
-        l.target_formats(&l.config.ontologies[0]),
-        ["ttl", "obographs"]
-    );
+    assert_eq!(l.target_formats(&l.config.ontologies[0]), ["ttl", "obographs"]);
     assert_eq!(l.target_formats(&l.config.ontologies[1]), ["ttl"]);
 }
 
@@ -126,33 +100,22 @@ fn wrong_types_and_missing_keys_say_where() {
     assert_eq!((line, key.as_str()), (Some(3), "defaults.http.max_retries"));
     assert!(message.contains("invalid"), "{message}");
     let (_, key, message) = err("defaults: {}\n");
-    assert!(
-        message.contains("missing field `ontologies`"),
-        "{key}: {message}"
-    );
+    assert!(message.contains("missing field `ontologies`"), "{key}: {message}");
 }
 
 #[test]
 fn values_out_of_bounds_name_key_and_line() {
-    let (line, key, message) =
-        err("defaults:\n  http:\n    timeout_sec: 3\n    max_retries: 99\nontologies: []\n");
+    let (line, key, message) = err("defaults:\n  http:\n    timeout_sec: 3\n    max_retries: 99\nontologies: []\n");
     assert_eq!((line, key.as_str()), (Some(4), "defaults.http.max_retries"));
-    assert!(
-        message.contains("99") && message.contains("0..=20"),
-        "{message}"
-    );
+    assert!(message.contains("99") && message.contains("0..=20"), "{message}");
     let (line, key, _) = err("defaults:\n  http:\n    per_host_rate_limit: fast\nontologies: []\n");
-    assert_eq!(
-        (line, key.as_str()),
-        (Some(3), "defaults.http.per_host_rate_limit")
-    );
+    assert_eq!((line, key.as_str()), (Some(3), "defaults.http.per_host_rate_limit"));
     let (_, key, _) = err("defaults:\n  logging:\n    level: LOUD\nontologies: []\n");
     assert_eq!(key, "defaults.logging.level");
     let (_, key, _) = err("defaults:\n  prefer_source: [obo, pypi]\nontologies: []\n");
     assert_eq!(key, "defaults.prefer_source[1]");
-    let (line, key, _) = err(
-        "defaults:\n  http:\n    allowed_hosts:\n      - ok.org\n      - 'api.*.example.com'\nontologies: []\n",
-    );
+    let (line, key, _) =
+        err("defaults:\n  http:\n    allowed_hosts:\n      - ok.org\n      - 'api.*.example.com'\nontologies: []\n");
     assert_eq!(key, "defaults.http.allowed_hosts[1]");
     assert_eq!(line, Some(5), "the offending list item itself");
 }
@@ -179,77 +142,42 @@ fn ontology_entries_are_gated() {
 #[test]
 fn precedence_defaults_then_file_then_env_then_flags() {
     let text = "defaults:\n  http:\n    max_retries: 7\n    timeout_sec: 40\nontologies: []\n";
-    let env: HashMap<&str, &str> = [
-        ("ONTOFETCH_MAX_RETRIES", "9"),
-        ("ONTOFETCH_TIMEOUT_SEC", ""),
-        ("ONTOFETCH_LOG_LEVEL", "warning"),
-    ]
-    .into();
+    let env: HashMap<&str, &str> =
+        [("ONTOFETCH_MAX_RETRIES", "9"), ("ONTOFETCH_TIMEOUT_SEC", ""), ("ONTOFETCH_LOG_LEVEL", "warning")].into();
     let env_fn = |k: &str| env.get(k).map(|v| v.to_string());
     let file_only = try_load(text).unwrap();
-    assert_eq!(
-        file_only.config.defaults.http.max_retries, 7,
-        "file beats default 5"
-    );
+    assert_eq!(file_only.config.defaults.http.max_retries, 7, "file beats default 5");
     let with_env = load(origin(), text, &env_fn, &Overrides::default(), &NoObserver).unwrap();
-    assert_eq!(
-        with_env.config.defaults.http.max_retries, 9,
-        "env beats file"
-    );
-    assert_eq!(
-        with_env.config.defaults.http.timeout_sec, 40.0,
-        "empty env value is unset"
-    );
+    assert_eq!(with_env.config.defaults.http.max_retries, 9, "env beats file");
+    assert_eq!(with_env.config.defaults.http.timeout_sec, 40.0, "empty env value is unset");
     assert_eq!(with_env.config.defaults.logging.level, "WARNING");
     assert_eq!(
-        with_env
-            .env_overrides
-            .get("ONTOFETCH_MAX_RETRIES")
-            .map(String::as_str),
+        with_env.env_overrides.get("ONTOFETCH_MAX_RETRIES").map(String::as_str),
         Some("defaults.http.max_retries")
     );
-    let flags = Overrides {
-        max_retries: Some(11),
-        ..Overrides::default()
-    };
+    let flags = Overrides { max_retries: Some(11), ..Overrides::default() };
     let with_flags = load(origin(), text, &env_fn, &flags, &NoObserver).unwrap();
-    assert_eq!(
-        with_flags.config.defaults.http.max_retries, 11,
-        "flags beat env"
-    );
+    assert_eq!(with_flags.config.defaults.http.max_retries, 11, "flags beat env");
     assert_eq!(with_flags.cli_overrides, ["defaults.http.max_retries"]);
 }
 
 #[test]
 fn env_errors_name_the_variable_and_env_values_are_gated() {
     let bad = |k: &str| (k == "ONTOFETCH_MAX_RETRIES").then(|| "lots".to_string());
-    match load(
-        origin(),
-        "ontologies: []\n",
-        &bad,
-        &Overrides::default(),
-        &NoObserver,
-    )
-    .unwrap_err()
-    {
+    match load(origin(), "ontologies: []\n", &bad, &Overrides::default(), &NoObserver).unwrap_err() {
         ConfigError::Invalid { key, .. } => assert_eq!(key, "ONTOFETCH_MAX_RETRIES"),
         other => panic!("{other:?}"),
     }
     let high = |k: &str| (k == "ONTOFETCH_MAX_RETRIES").then(|| "500".to_string());
-    let e = load(
-        origin(),
-        "ontologies: []\n",
-        &high,
-        &Overrides::default(),
-        &NoObserver,
-    )
-    .unwrap_err();
+    let e = load(origin(), "ontologies: []\n", &high, &Overrides::default(), &NoObserver).unwrap_err();
     assert!(e.to_string().contains("defaults.http.max_retries"), "{e}");
 }
 
 #[test]
 fn cas_mirror_and_target_formats_are_settable() {
-    let l = try_load("defaults:\n  enable_cas_mirror: true\nontologies:\n  - id: bfo\n    target_formats: [owl, obo]\n").unwrap();
+    let l =
+        try_load("defaults:\n  enable_cas_mirror: true\nontologies:\n  - id: bfo\n    target_formats: [owl, obo]\n")
+            .unwrap();
     assert!(l.config.defaults.enable_cas_mirror);
     assert_eq!(l.target_formats(&l.config.ontologies[0]), ["owl", "obo"]);
     let env = |k: &str| (k == "ONTOFETCH_ENABLE_CAS_MIRROR").then(|| "false".to_string());
@@ -267,14 +195,8 @@ fn cas_mirror_and_target_formats_are_settable() {
         allowed_hosts: vec!["127.0.0.1:9".into()],
         ..Overrides::default()
     };
-    let l = load(
-        origin(),
-        "ontologies:\n  - id: bfo\n    target_formats: [owl]\n",
-        &no_env,
-        &flags,
-        &NoObserver,
-    )
-    .unwrap();
+    let l =
+        load(origin(), "ontologies:\n  - id: bfo\n    target_formats: [owl]\n", &no_env, &flags, &NoObserver).unwrap();
     assert_eq!(l.target_formats(&l.config.ontologies[0]), ["ttl"]);
     assert_eq!(l.policy.net.allowed_hosts.len(), 1);
 }

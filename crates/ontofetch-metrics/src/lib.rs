@@ -207,90 +207,36 @@ impl Metrics {
             registry: Registry::default(),
         };
         let r = &mut registry;
-        r.register(
-            "gate_decisions",
-            "Gate calls by decision",
-            m.gate_decisions.clone(),
-        );
-        r.register(
-            "gate_rejections",
-            "Gate refusals by stable code",
-            m.gate_rejections.clone(),
-        );
-        r.register_with_unit(
-            "gate_duration",
-            "Time to decide",
-            Unit::Seconds,
-            m.gate_duration.clone(),
-        );
-        r.register(
-            "gate_errors",
-            "Gate calls that failed to decide (failed closed)",
-            m.gate_errors.clone(),
-        );
-        r.register(
-            "http_requests",
-            "HTTP requests by status class",
-            m.http_requests.clone(),
-        );
+        r.register("gate_decisions", "Gate calls by decision", m.gate_decisions.clone());
+        r.register("gate_rejections", "Gate refusals by stable code", m.gate_rejections.clone());
+        r.register_with_unit("gate_duration", "Time to decide", Unit::Seconds, m.gate_duration.clone());
+        r.register("gate_errors", "Gate calls that failed to decide (failed closed)", m.gate_errors.clone());
+        r.register("http_requests", "HTTP requests by status class", m.http_requests.clone());
         r.register_with_unit(
             "http_request_duration",
             "HTTP request time to last byte",
             Unit::Seconds,
             m.http_duration.clone(),
         );
-        r.register_with_unit(
-            "http_response",
-            "HTTP response body bytes",
-            Unit::Bytes,
-            m.http_response_bytes.clone(),
-        );
+        r.register_with_unit("http_response", "HTTP response body bytes", Unit::Bytes, m.http_response_bytes.clone());
         r.register("http_retries", "HTTP retries", m.http_retries.clone());
         r.register("downloads", "Downloads by result", m.downloads.clone());
-        r.register_with_unit(
-            "download",
-            "Bytes downloaded",
-            Unit::Bytes,
-            m.download_bytes.clone(),
-        );
-        r.register_with_unit(
-            "extracted",
-            "Bytes extracted from archives",
-            Unit::Bytes,
-            m.extracted_bytes.clone(),
-        );
+        r.register_with_unit("download", "Bytes downloaded", Unit::Bytes, m.download_bytes.clone());
+        r.register_with_unit("extracted", "Bytes extracted from archives", Unit::Bytes, m.extracted_bytes.clone());
         r.register(
             "archive_expansion_ratio",
             "Produced/compressed bytes per archive",
             m.archive_expansion_ratio.clone(),
         );
-        r.register(
-            "validations",
-            "Validator runs by result",
-            m.validations.clone(),
-        );
-        r.register_with_unit(
-            "validation_duration",
-            "Validator run time",
-            Unit::Seconds,
-            m.validation_duration.clone(),
-        );
+        r.register("validations", "Validator runs by result", m.validations.clone());
+        r.register_with_unit("validation_duration", "Validator run time", Unit::Seconds, m.validation_duration.clone());
         r.register(
             "ontology_last_success_timestamp_seconds",
             "Unix time of the last successful pull of each configured ontology (0 = never)",
             m.ontology_last_success.clone(),
         );
-        r.register_with_unit(
-            "store",
-            "Bytes in the store",
-            Unit::Bytes,
-            m.store_bytes.clone(),
-        );
-        r.register(
-            "store_artifacts",
-            "Artifacts in the store",
-            m.store_artifacts.clone(),
-        );
+        r.register_with_unit("store", "Bytes in the store", Unit::Bytes, m.store_bytes.clone());
+        r.register("store_artifacts", "Artifacts in the store", m.store_artifacts.clone());
         m.registry = registry;
         m.add_known(known);
         m
@@ -302,56 +248,36 @@ impl Metrics {
         for gate in Gate::ALL {
             let g = gate.as_str();
             for decision in ["allow", "reject"] {
-                let _ = self
-                    .gate_decisions
-                    .get_or_create(&DecisionLabels { gate: g, decision });
+                let _ = self.gate_decisions.get_or_create(&DecisionLabels { gate: g, decision });
             }
             for code in gate.codes() {
-                let _ = self.gate_rejections.get_or_create(&RejectionLabels {
-                    gate: g,
-                    code: code.as_str(),
-                });
+                let _ = self.gate_rejections.get_or_create(&RejectionLabels { gate: g, code: code.as_str() });
             }
             let _ = self.gate_duration.get_or_create(&GateLabels { gate: g });
             let _ = self.gate_errors.get_or_create(&GateLabels { gate: g });
         }
         for service in &known.services {
             for code_class in CODE_CLASSES {
-                let _ = self.http_requests.get_or_create(&HttpLabels {
-                    service: service.clone(),
-                    code_class,
-                });
+                let _ = self.http_requests.get_or_create(&HttpLabels { service: service.clone(), code_class });
             }
-            let s = ServiceLabels {
-                service: service.clone(),
-            };
+            let s = ServiceLabels { service: service.clone() };
             let _ = self.http_duration.get_or_create(&s);
             let _ = self.http_response_bytes.get_or_create(&s);
             let _ = self.http_retries.get_or_create(&s);
         }
         for resolver in &known.resolvers {
             for result in DOWNLOAD_RESULTS {
-                let _ = self.downloads.get_or_create(&DownloadLabels {
-                    resolver: resolver.clone(),
-                    result,
-                });
+                let _ = self.downloads.get_or_create(&DownloadLabels { resolver: resolver.clone(), result });
             }
         }
         for validator in &known.validators {
             for result in VALIDATION_RESULTS {
-                let _ = self.validations.get_or_create(&ValidationLabels {
-                    validator: validator.clone(),
-                    result,
-                });
+                let _ = self.validations.get_or_create(&ValidationLabels { validator: validator.clone(), result });
             }
-            let _ = self.validation_duration.get_or_create(&ValidatorLabels {
-                validator: validator.clone(),
-            });
+            let _ = self.validation_duration.get_or_create(&ValidatorLabels { validator: validator.clone() });
         }
         for ontology in &known.ontologies {
-            let _ = self.ontology_last_success.get_or_create(&OntologyLabels {
-                ontology: ontology.clone(),
-            });
+            let _ = self.ontology_last_success.get_or_create(&OntologyLabels { ontology: ontology.clone() });
         }
     }
 
@@ -366,18 +292,9 @@ impl Metrics {
     /// collector and for batch runs: a reader never sees half a file.
     pub fn write_textfile(&self, path: &std::path::Path) -> Result<(), MetricsError> {
         let text = self.encode()?;
-        let err = |source| MetricsError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let err = |source| MetricsError::Write { path: path.display().to_string(), source };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, text).map_err(err)?;
         std::fs::rename(&tmp, path).map_err(|e| {
@@ -390,31 +307,20 @@ impl Metrics {
 impl GateObserver for Metrics {
     fn observe(&self, gate: Gate, outcome: Outcome, elapsed: Duration) {
         let g = gate.as_str();
-        self.gate_duration
-            .get_or_create(&GateLabels { gate: g })
-            .observe(elapsed.as_secs_f64());
+        self.gate_duration.get_or_create(&GateLabels { gate: g }).observe(elapsed.as_secs_f64());
         let decision = match outcome {
             Outcome::Allow => "allow",
             Outcome::Reject(code) => {
-                self.gate_rejections
-                    .get_or_create(&RejectionLabels {
-                        gate: g,
-                        code: code.as_str(),
-                    })
-                    .inc();
+                self.gate_rejections.get_or_create(&RejectionLabels { gate: g, code: code.as_str() }).inc();
                 "reject"
             }
             Outcome::Error => {
                 // A gate that cannot decide fails closed: it is an error and a rejection.
-                self.gate_errors
-                    .get_or_create(&GateLabels { gate: g })
-                    .inc();
+                self.gate_errors.get_or_create(&GateLabels { gate: g }).inc();
                 "reject"
             }
         };
-        self.gate_decisions
-            .get_or_create(&DecisionLabels { gate: g, decision })
-            .inc();
+        self.gate_decisions.get_or_create(&DecisionLabels { gate: g, decision }).inc();
     }
 }
 
@@ -474,49 +380,18 @@ mod tests {
         assert!(gates.url("https://purl.obolibrary.org/obo/bfo.owl").is_ok());
         assert!(gates.url("http://169.254.169.254/").is_err());
         assert!(gates.url("http://10.0.0.1/").is_err());
-        let failed =
-            ontofetch_policy::observed::<()>(&metrics, Gate::Config, || panic!("bad facts"));
+        let failed = ontofetch_policy::observed::<()>(&metrics, Gate::Config, || panic!("bad facts"));
         assert!(failed.is_err());
         let text = metrics.encode().unwrap();
+        assert_eq!(value(&text, "ontofetch_gate_decisions_total{gate=\"url\",decision=\"allow\"}"), Some(1.0));
+        assert_eq!(value(&text, "ontofetch_gate_decisions_total{gate=\"url\",decision=\"reject\"}"), Some(2.0));
         assert_eq!(
-            value(
-                &text,
-                "ontofetch_gate_decisions_total{gate=\"url\",decision=\"allow\"}"
-            ),
-            Some(1.0)
-        );
-        assert_eq!(
-            value(
-                &text,
-                "ontofetch_gate_decisions_total{gate=\"url\",decision=\"reject\"}"
-            ),
+            value(&text, &format!("ontofetch_gate_rejections_total{{gate=\"url\",code=\"{}\"}}", Code::PrivateIp)),
             Some(2.0)
         );
-        assert_eq!(
-            value(
-                &text,
-                &format!(
-                    "ontofetch_gate_rejections_total{{gate=\"url\",code=\"{}\"}}",
-                    Code::PrivateIp
-                )
-            ),
-            Some(2.0)
-        );
-        assert_eq!(
-            value(&text, "ontofetch_gate_duration_seconds_count{gate=\"url\"}"),
-            Some(3.0)
-        );
-        assert_eq!(
-            value(&text, "ontofetch_gate_errors_total{gate=\"config\"}"),
-            Some(1.0)
-        );
-        assert_eq!(
-            value(
-                &text,
-                "ontofetch_gate_decisions_total{gate=\"config\",decision=\"reject\"}"
-            ),
-            Some(1.0)
-        );
+        assert_eq!(value(&text, "ontofetch_gate_duration_seconds_count{gate=\"url\"}"), Some(3.0));
+        assert_eq!(value(&text, "ontofetch_gate_errors_total{gate=\"config\"}"), Some(1.0));
+        assert_eq!(value(&text, "ontofetch_gate_decisions_total{gate=\"config\",decision=\"reject\"}"), Some(1.0));
     }
 
     #[test]
@@ -524,16 +399,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ontofetch-metrics-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("ontofetch.prom");
-        Metrics::new(&KnownSeries::default())
-            .write_textfile(&path)
-            .unwrap();
+        Metrics::new(&KnownSeries::default()).write_textfile(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("ontofetch_gate_errors_total{gate=\"url\"} 0"));
-        assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
-            1,
-            "no temp file left behind"
-        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

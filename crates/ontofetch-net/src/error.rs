@@ -109,10 +109,7 @@ impl NetError {
     /// The stable code.
     pub fn code(&self) -> String {
         match self {
-            NetError::Refused(e) => e
-                .code()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_else(|| "E_GATE_ERROR".into()),
+            NetError::Refused(e) => e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into()),
             NetError::Status { .. }
             | NetError::RetryableStatus { .. }
             | NetError::NoLocation { .. }
@@ -138,9 +135,6 @@ impl NetError {
     }
 
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        NetError::Io {
-            what: what.into(),
-            source,
-        }
+        NetError::Io { what: what.into(), source }
     }
 }

@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use url::Url;
 
 /// Client settings (from `defaults.http`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NetConfig {
     /// Attempts per download (at least 1).
     pub max_attempts: u32,
@@ -35,6 +35,8 @@ pub struct NetConfig {
     pub max_bytes: u64,
     /// Headers sent with every request (User-Agent…).
     pub headers: Vec<(String, String)>,
+    /// Requests per second by service, and for the rest.
+    pub limits: crate::limit::Limits,
 }
 
 impl Default for NetConfig {
@@ -47,10 +49,8 @@ impl Default for NetConfig {
             backoff_base: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(120),
             max_bytes: 10 << 30,
-            headers: vec![(
-                "User-Agent".into(),
-                format!("ontofetch/{}", env!("CARGO_PKG_VERSION")),
-            )],
+            headers: vec![("User-Agent".into(), format!("ontofetch/{}", env!("CARGO_PKG_VERSION")))],
+            limits: crate::limit::Limits::default(),
         }
     }
 }
@@ -129,6 +129,23 @@ pub struct DownloadInfo {
     pub resumed: bool,
 }
 
+/// What a planning probe learned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProbeInfo {
+    /// Where the redirect chain ended.
+    pub final_url: String,
+    /// `HEAD`, or `GET` after a 405/403 to HEAD.
+    pub method: &'static str,
+    /// Announced size.
+    pub content_length: Option<u64>,
+    /// Announced type.
+    pub content_type: Option<String>,
+    /// ETag.
+    pub etag: Option<String>,
+    /// Last-Modified.
+    pub last_modified: Option<String>,
+}
+
 /// The HTTP client every network call goes through.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -158,20 +175,16 @@ fn code_class(status: u16) -> &'static str {
 }
 
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 fn retry_after(resp: &reqwest::Response, cap: Duration) -> Option<Duration> {
     let v = header(resp, "retry-after")?;
     let d = match v.trim().parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
-        Err(_) => httpdate::parse_http_date(v.trim())
-            .ok()?
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
+        Err(_) => {
+            httpdate::parse_http_date(v.trim()).ok()?.duration_since(std::time::SystemTime::now()).unwrap_or_default()
+        }
     };
     Some(d.min(cap))
 }
@@ -190,28 +203,18 @@ pub fn looks_like_html(prefix: &[u8]) -> bool {
 
 impl HostCredential {
     fn applies_to(&self, url: &Url) -> bool {
-        url.host_str() == Some(self.host.as_str())
-            && self
-                .port
-                .is_none_or(|p| url.port_or_known_default() == Some(p))
+        url.host_str() == Some(self.host.as_str()) && self.port.is_none_or(|p| url.port_or_known_default() == Some(p))
     }
 }
 
 impl Fetcher {
     /// Builds the client: no redirects (we follow them), no proxy from the environment,
     /// DNS only through the ip gate, rustls with the platform verifier.
-    pub fn new(
-        policy: Arc<Policy>,
-        metrics: Arc<Metrics>,
-        config: NetConfig,
-    ) -> Result<Self, NetError> {
+    pub fn new(policy: Arc<Policy>, metrics: Arc<Metrics>, config: NetConfig) -> Result<Self, NetError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         for (k, v) in &config.headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::try_from(k.as_str()),
-                HeaderValue::try_from(v.as_str()),
-            ) {
+            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
                 headers.insert(k, v);
             }
         }
@@ -228,12 +231,7 @@ impl Fetcher {
                 url: String::new(),
                 message: format!("cannot build the HTTP client: {e}"),
             })?;
-        Ok(Fetcher {
-            client,
-            policy,
-            metrics,
-            config,
-        })
+        Ok(Fetcher { client, policy, metrics, config })
     }
 
     fn gates(&self) -> Gates<'_> {
@@ -241,13 +239,7 @@ impl Fetcher {
     }
 
     fn count(&self, service: &str, class: &'static str) {
-        self.metrics
-            .http_requests
-            .get_or_create(&HttpLabels {
-                service: service.to_string(),
-                code_class: class,
-            })
-            .inc();
+        self.metrics.http_requests.get_or_create(&HttpLabels { service: service.to_string(), code_class: class }).inc();
     }
 
     /// Downloads to `dest` atomically: `dest` appears only complete and verified; a failure
@@ -271,18 +263,10 @@ impl Fetcher {
             match result {
                 Err(e) if e.retryable() && attempt < self.config.max_attempts.max(1) => {
                     let wait = match &e {
-                        NetError::RetryableStatus {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
+                        NetError::RetryableStatus { retry_after: Some(d), .. } => *d,
                         _ => self.config.backoff_base * 2u32.saturating_pow(attempt - 1),
                     };
-                    self.metrics
-                        .http_retries
-                        .get_or_create(&ServiceLabels {
-                            service: req.service.to_string(),
-                        })
-                        .inc();
+                    self.metrics.http_retries.get_or_create(&ServiceLabels { service: req.service.to_string() }).inc();
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,
@@ -302,22 +286,14 @@ impl Fetcher {
         let mut hop = 0usize;
         loop {
             let deadline = self.config.attempt_deadline;
-            let step =
-                tokio::time::timeout(deadline, self.attempt(req, &url, part, attempt, resumed))
-                    .await
-                    .map_err(|_| NetError::Timeout {
-                        url: url.to_string(),
-                        seconds: deadline.as_secs_f64(),
-                    })??;
+            let step = tokio::time::timeout(deadline, self.attempt(req, &url, part, attempt, resumed))
+                .await
+                .map_err(|_| NetError::Timeout { url: url.to_string(), seconds: deadline.as_secs_f64() })??;
             match step {
                 Step::Done(f) => return Ok(f),
                 Step::Redirect(next) => {
                     hop += 1;
-                    let allowed = self.gates().redirect(&RedirectFacts {
-                        from: &url,
-                        location: next.as_str(),
-                        hop,
-                    })?;
+                    let allowed = self.gates().redirect(&RedirectFacts { from: &url, location: next.as_str(), hop })?;
                     url = allowed.url;
                 }
             }
@@ -332,10 +308,7 @@ impl Fetcher {
         attempt: u32,
         resumed: &mut bool,
     ) -> Result<Step, NetError> {
-        let have = tokio::fs::metadata(part)
-            .await
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let have = tokio::fs::metadata(part).await.map(|m| m.len()).unwrap_or(0);
         let mut rb = self.client.get(url.clone());
         if have > 0 {
             rb = rb.header("Range", format!("bytes={have}-"));
@@ -352,6 +325,7 @@ impl Fetcher {
         {
             rb = rb.header(c.header.as_str(), c.value.as_str());
         }
+        self.config.limits.wait(req.service).await;
         let started = Instant::now();
         let resp = match rb.send().await {
             Ok(r) => r,
@@ -360,20 +334,14 @@ impl Fetcher {
                 if let Some(policy) = policy_error(&e) {
                     return Err(NetError::Refused(policy));
                 }
-                return Err(NetError::Network {
-                    url: url.to_string(),
-                    message: error_chain(&e),
-                });
+                return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
             }
         };
         let status = resp.status().as_u16();
         self.count(req.service, code_class(status));
         match status {
             300..=399 if status != 304 => {
-                let loc = header(&resp, "location").ok_or(NetError::NoLocation {
-                    url: url.to_string(),
-                    status,
-                })?;
+                let loc = header(&resp, "location").ok_or(NetError::NoLocation { url: url.to_string(), status })?;
                 let next = url.join(&loc).map_err(|e| NetError::Network {
                     url: url.to_string(),
                     message: format!("bad Location {loc:?}: {e}"),
@@ -381,9 +349,7 @@ impl Fetcher {
                 return Ok(Step::Redirect(next));
             }
             304 => {
-                return Ok(Step::Done(Fetched::NotModified {
-                    final_url: url.to_string(),
-                }));
+                return Ok(Step::Done(Fetched::NotModified { final_url: url.to_string() }));
             }
             416 => {
                 // Our partial file is longer than the resource: start over without Range.
@@ -403,10 +369,7 @@ impl Fetcher {
             }
             200 | 206 => {}
             _ => {
-                return Err(NetError::Status {
-                    url: url.to_string(),
-                    status,
-                });
+                return Err(NetError::Status { url: url.to_string(), status });
             }
         }
         let content_type = header(&resp, "content-type");
@@ -417,9 +380,7 @@ impl Fetcher {
         let mut offset = 0u64;
         if status == 206 {
             let start = header(&resp, "content-range").and_then(|r| {
-                r.strip_prefix("bytes ")
-                    .and_then(|r| r.split('-').next())
-                    .and_then(|n| n.parse::<u64>().ok())
+                r.strip_prefix("bytes ").and_then(|r| r.split('-').next()).and_then(|n| n.parse::<u64>().ok())
             });
             if start != Some(have) {
                 let _ = tokio::fs::remove_file(part).await;
@@ -435,17 +396,13 @@ impl Fetcher {
         if let Some(total) = total_declared
             && total > self.config.max_bytes
         {
-            return Err(NetError::SizeLimit {
-                url: url.to_string(),
-                limit: self.config.max_bytes,
-            });
+            return Err(NetError::SizeLimit { url: url.to_string(), limit: self.config.max_bytes });
         }
         let mut hasher = Sha256::new();
         let mut file = if offset > 0 {
             // Resume stitches the hash: the bytes already on disk go in first.
-            let existing = tokio::fs::read(part)
-                .await
-                .map_err(|e| NetError::io(format!("reading {}", part.display()), e))?;
+            let existing =
+                tokio::fs::read(part).await.map_err(|e| NetError::io(format!("reading {}", part.display()), e))?;
             hasher.update(&existing);
             tokio::fs::OpenOptions::new().append(true).open(part).await
         } else {
@@ -462,10 +419,7 @@ impl Fetcher {
                     file.flush().await.ok();
                     return Err(NetError::Network {
                         url: url.to_string(),
-                        message: format!(
-                            "body interrupted after {received} bytes: {}",
-                            error_chain(&e)
-                        ),
+                        message: format!("body interrupted after {received} bytes: {}", error_chain(&e)),
                     });
                 }
             };
@@ -475,61 +429,34 @@ impl Fetcher {
                     let _ = tokio::fs::remove_file(part).await;
                     return Err(NetError::MediaType {
                         url: url.to_string(),
-                        content_type: content_type
-                            .clone()
-                            .unwrap_or_else(|| "no Content-Type".into()),
+                        content_type: content_type.clone().unwrap_or_else(|| "no Content-Type".into()),
                     });
                 }
             }
             received += chunk.len() as u64;
             if received > self.config.max_bytes {
-                return Err(NetError::SizeLimit {
-                    url: url.to_string(),
-                    limit: self.config.max_bytes,
-                });
+                return Err(NetError::SizeLimit { url: url.to_string(), limit: self.config.max_bytes });
             }
             hasher.update(&chunk);
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
+            file.write_all(&chunk).await.map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
         }
-        file.flush()
-            .await
-            .map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
-        file.sync_all()
-            .await
-            .map_err(|e| NetError::io(format!("syncing {}", part.display()), e))?;
+        file.flush().await.map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
+        file.sync_all().await.map_err(|e| NetError::io(format!("syncing {}", part.display()), e))?;
         drop(file);
         if let Some(total) = total_declared
             && received < total
         {
-            return Err(NetError::Truncated {
-                url: url.to_string(),
-                got: received,
-                expected: total,
-            });
+            return Err(NetError::Truncated { url: url.to_string(), got: received, expected: total });
         }
-        let service = ServiceLabels {
-            service: req.service.to_string(),
-        };
-        self.metrics
-            .http_duration
-            .get_or_create(&service)
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics
-            .http_response_bytes
-            .get_or_create(&service)
-            .inc_by(received - offset);
+        let service = ServiceLabels { service: req.service.to_string() };
+        self.metrics.http_duration.get_or_create(&service).observe(started.elapsed().as_secs_f64());
+        self.metrics.http_response_bytes.get_or_create(&service).inc_by(received - offset);
         self.metrics.download_bytes.inc_by(received - offset);
         let sha256 = hex::encode(hasher.finalize());
         if let Some(expected) = &req.expected_sha256
             && !expected.eq_ignore_ascii_case(&sha256)
         {
-            return Err(NetError::Checksum {
-                url: url.to_string(),
-                expected: expected.clone(),
-                actual: sha256,
-            });
+            return Err(NetError::Checksum { url: url.to_string(), expected: expected.clone(), actual: sha256 });
         }
         tokio::fs::rename(part, req.dest)
             .await
@@ -572,6 +499,7 @@ impl Fetcher {
             {
                 rb = rb.header(c.header.as_str(), c.value.as_str());
             }
+            self.config.limits.wait(service).await;
             let resp = match rb.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -583,10 +511,7 @@ impl Fetcher {
                         tokio::time::sleep(self.config.backoff_base * attempt).await;
                         continue;
                     }
-                    return Err(NetError::Network {
-                        url: url.to_string(),
-                        message: error_chain(&e),
-                    });
+                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
                 }
             };
             let status = resp.status().as_u16();
@@ -594,60 +519,80 @@ impl Fetcher {
             match status {
                 200 => {
                     if resp.content_length().is_some_and(|n| n > cap) {
-                        return Err(NetError::SizeLimit {
-                            url: url.to_string(),
-                            limit: cap,
-                        });
+                        return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
                     }
                     let mut out = Vec::new();
                     let mut stream = resp.bytes_stream();
                     while let Some(chunk) = stream.next().await {
-                        let chunk = chunk.map_err(|e| NetError::Network {
-                            url: url.to_string(),
-                            message: error_chain(&e),
-                        })?;
+                        let chunk =
+                            chunk.map_err(|e| NetError::Network { url: url.to_string(), message: error_chain(&e) })?;
                         out.extend_from_slice(&chunk);
                         if out.len() as u64 > cap {
-                            return Err(NetError::SizeLimit {
-                                url: url.to_string(),
-                                limit: cap,
-                            });
+                            return Err(NetError::SizeLimit { url: url.to_string(), limit: cap });
                         }
                     }
                     return Ok(out);
                 }
                 300..=399 => {
                     hop += 1;
-                    let loc = header(&resp, "location").ok_or(NetError::NoLocation {
-                        url: url.to_string(),
-                        status,
-                    })?;
-                    url = self
-                        .gates()
-                        .redirect(&RedirectFacts {
-                            from: &url,
-                            location: &loc,
-                            hop,
-                        })?
-                        .url;
+                    let loc = header(&resp, "location").ok_or(NetError::NoLocation { url: url.to_string(), status })?;
+                    url = self.gates().redirect(&RedirectFacts { from: &url, location: &loc, hop })?.url;
                 }
                 408 | 429 | 500..=599 if attempt < self.config.max_attempts => {
-                    let wait = retry_after(&resp, self.config.max_retry_after)
-                        .unwrap_or(self.config.backoff_base * attempt);
-                    self.metrics
-                        .http_retries
-                        .get_or_create(&ServiceLabels {
-                            service: service.to_string(),
-                        })
-                        .inc();
+                    let wait =
+                        retry_after(&resp, self.config.max_retry_after).unwrap_or(self.config.backoff_base * attempt);
+                    self.metrics.http_retries.get_or_create(&ServiceLabels { service: service.to_string() }).inc();
                     tokio::time::sleep(wait).await;
                 }
                 _ => {
-                    return Err(NetError::Status {
-                        url: url.to_string(),
-                        status,
+                    return Err(NetError::Status { url: url.to_string(), status });
+                }
+            }
+        }
+    }
+
+    /// A metadata probe for planning: HEAD, falling back to GET (headers only) when the
+    /// server refuses HEAD with 405 or 403. Redirects are followed through the redirect
+    /// gate exactly as for downloads.
+    pub async fn probe(&self, raw: &str, service: &str) -> Result<ProbeInfo, NetError> {
+        let mut url = self.gates().url(raw)?.url;
+        let mut hop = 0;
+        let mut use_get = false;
+        loop {
+            self.config.limits.wait(service).await;
+            let rb = if use_get { self.client.get(url.clone()) } else { self.client.head(url.clone()) };
+            let resp = match rb.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.count(service, "error");
+                    if let Some(p) = policy_error(&e) {
+                        return Err(NetError::Refused(p));
+                    }
+                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
+                }
+            };
+            let status = resp.status().as_u16();
+            self.count(service, code_class(status));
+            match status {
+                300..=399 if status != 304 => {
+                    hop += 1;
+                    let loc = header(&resp, "location").ok_or(NetError::NoLocation { url: url.to_string(), status })?;
+                    url = self.gates().redirect(&RedirectFacts { from: &url, location: &loc, hop })?.url;
+                }
+                403 | 405 if !use_get => use_get = true,
+                200..=299 => {
+                    // Dropping the response closes the connection without reading a GET body.
+                    return Ok(ProbeInfo {
+                        final_url: url.to_string(),
+                        method: if use_get { "GET" } else { "HEAD" },
+                        // The header, not the body size: a HEAD body is always empty.
+                        content_length: header(&resp, "content-length").and_then(|v| v.trim().parse().ok()),
+                        content_type: header(&resp, "content-type"),
+                        etag: header(&resp, "etag"),
+                        last_modified: header(&resp, "last-modified"),
                     });
                 }
+                _ => return Err(NetError::Status { url: url.to_string(), status }),
             }
         }
     }
@@ -659,13 +604,8 @@ impl Fetcher {
         service: &str,
         credential: Option<&HostCredential>,
     ) -> Result<serde_json::Value, NetError> {
-        let bytes = self
-            .get_small(raw, service, "application/json", 8 << 20, credential)
-            .await?;
-        serde_json::from_slice(&bytes).map_err(|e| NetError::Json {
-            url: raw.to_string(),
-            message: e.to_string(),
-        })
+        let bytes = self.get_small(raw, service, "application/json", 8 << 20, credential).await?;
+        serde_json::from_slice(&bytes).map_err(|e| NetError::Json { url: raw.to_string(), message: e.to_string() })
     }
 }
 

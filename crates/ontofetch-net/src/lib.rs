@@ -4,10 +4,10 @@
 
 pub mod error;
 pub mod fetch;
+pub mod limit;
 pub mod resolver;
 
 pub use error::NetError;
 pub use fetch::{
-    Download, DownloadInfo, Fetched, Fetcher, HostCredential, NetConfig, Validators,
-    looks_like_html,
+    Download, DownloadInfo, Fetched, Fetcher, HostCredential, NetConfig, ProbeInfo, Validators, looks_like_html,
 };

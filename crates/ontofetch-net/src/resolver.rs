@@ -28,19 +28,14 @@ impl Resolve for GatedResolver {
         let metrics = self.metrics.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let answers: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let answers: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let gates = Gates::new(&policy, metrics.as_ref());
             let internal = policy.net.domain_allows_internal(&host);
             if answers.is_empty() {
                 gates.resolved(&host, &[], internal)?;
             }
             for addr in &answers {
-                gates.ip(&IpFacts {
-                    ip: addr.ip(),
-                    host: Some(&host),
-                    host_allows_internal: internal,
-                })?;
+                gates.ip(&IpFacts { ip: addr.ip(), host: Some(&host), host_allows_internal: internal })?;
             }
             let addrs: Addrs = Box::new(answers.into_iter());
             Ok(addrs)

@@ -31,10 +31,7 @@ struct Rig {
 fn rig(servers: &[&TestServer], tweak: impl FnOnce(&mut NetConfig)) -> Rig {
     let policy = Policy {
         net: NetPolicy {
-            allowed_hosts: servers
-                .iter()
-                .map(|s| HostRule::parse(&s.allow_entry()).unwrap())
-                .collect(),
+            allowed_hosts: servers.iter().map(|s| HostRule::parse(&s.allow_entry()).unwrap()).collect(),
             ..NetPolicy::default()
         },
         ..Policy::default()
@@ -47,11 +44,7 @@ fn rig(servers: &[&TestServer], tweak: impl FnOnce(&mut NetConfig)) -> Rig {
     };
     tweak(&mut config);
     let fetcher = Fetcher::new(Arc::new(policy), metrics.clone(), config).unwrap();
-    Rig {
-        fetcher,
-        metrics,
-        dir: tempfile::tempdir().unwrap(),
-    }
+    Rig { fetcher, metrics, dir: tempfile::tempdir().unwrap() }
 }
 
 impl Rig {
@@ -59,11 +52,7 @@ impl Rig {
         self.get_with(url, |_| {}).await
     }
 
-    async fn get_with(
-        &self,
-        url: &str,
-        tweak: impl FnOnce(&mut Download<'_>),
-    ) -> Result<Fetched, NetError> {
+    async fn get_with(&self, url: &str, tweak: impl FnOnce(&mut Download<'_>)) -> Result<Fetched, NetError> {
         let dest = self.dest();
         let mut d = Download {
             url,
@@ -110,10 +99,7 @@ fn downloaded(r: Result<Fetched, NetError>) -> ontofetch_net::DownloadInfo {
 async fn plain_download_is_hashed_and_atomic() {
     let s = TestServer::start();
     let b = body(100_000);
-    s.route(
-        "/bfo.owl",
-        vec![Reply::ok(b.clone(), OWL).header("ETag", "\"v1\"")],
-    );
+    s.route("/bfo.owl", vec![Reply::ok(b.clone(), OWL).header("ETag", "\"v1\"")]);
     let r = rig(&[&s], |_| {});
     let info = downloaded(r.get(&s.url("/bfo.owl")).await);
     assert_eq!(info.sha256, sha(&b));
@@ -121,16 +107,9 @@ async fn plain_download_is_hashed_and_atomic() {
     assert_eq!(info.etag.as_deref(), Some("\"v1\""));
     assert_eq!(std::fs::read(r.dest()).unwrap(), b);
     assert_eq!(r.files(), ["file.owl"]);
-    let ua = s.seen()[0]
-        .headers
-        .get("user-agent")
-        .cloned()
-        .unwrap_or_default();
+    let ua = s.seen()[0].headers.get("user-agent").cloned().unwrap_or_default();
     assert!(ua.starts_with("ontofetch/"), "polite User-Agent: {ua}");
-    assert_eq!(
-        r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"2xx\"}"),
-        1.0
-    );
+    assert_eq!(r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"2xx\"}"), 1.0);
     assert_eq!(r.metric("ontofetch_download_bytes_total"), b.len() as f64);
 }
 
@@ -138,40 +117,23 @@ async fn plain_download_is_hashed_and_atomic() {
 async fn dropped_body_resumes_with_range_and_stitches_the_hash() {
     let s = TestServer::start();
     let b = body(200_000);
-    s.route(
-        "/x.owl",
-        vec![
-            Reply::ok(b.clone(), OWL).fault(Fault::DropAfter(70_000)),
-            Reply::ok(b.clone(), OWL),
-        ],
-    );
+    s.route("/x.owl", vec![Reply::ok(b.clone(), OWL).fault(Fault::DropAfter(70_000)), Reply::ok(b.clone(), OWL)]);
     let r = rig(&[&s], |_| {});
     let info = downloaded(r.get(&s.url("/x.owl")).await);
     assert!(info.resumed);
     assert_eq!(info.attempts, 2);
     assert_eq!(info.sha256, sha(&b), "hash covers the resumed prefix too");
     let range = s.seen()[1].headers.get("range").cloned();
-    assert!(
-        range
-            .as_deref()
-            .is_some_and(|r| r.starts_with("bytes=") && r != "bytes=0-"),
-        "{range:?}"
-    );
+    assert!(range.as_deref().is_some_and(|r| r.starts_with("bytes=") && r != "bytes=0-"), "{range:?}");
     assert_eq!(std::fs::read(r.dest()).unwrap(), b);
-    assert_eq!(
-        r.metric("ontofetch_http_retries_total{service=\"test\"}"),
-        1.0
-    );
+    assert_eq!(r.metric("ontofetch_http_retries_total{service=\"test\"}"), 1.0);
 }
 
 #[tokio::test]
 async fn truncation_that_never_heals_fails_and_leaves_nothing() {
     let s = TestServer::start();
     let b = body(5_000);
-    s.route(
-        "/t.owl",
-        vec![Reply::ok(b, OWL).fault(Fault::LieLength(50_000))],
-    );
+    s.route("/t.owl", vec![Reply::ok(b, OWL).fault(Fault::LieLength(50_000))]);
     let r = rig(&[&s], |c| c.max_attempts = 3);
     let e = r.get(&s.url("/t.owl")).await.unwrap_err();
     assert_eq!(e.code(), "E_NETWORK", "{e}");
@@ -195,14 +157,8 @@ async fn retry_after_on_429_and_503_is_honoured() {
     let info = downloaded(r.get(&s.url("/r.owl")).await);
     assert_eq!(info.attempts, 3);
     assert_eq!(info.sha256, sha(&b));
-    assert_eq!(
-        r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"4xx\"}"),
-        1.0
-    );
-    assert_eq!(
-        r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"5xx\"}"),
-        1.0
-    );
+    assert_eq!(r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"4xx\"}"), 1.0);
+    assert_eq!(r.metric("ontofetch_http_requests_total{service=\"test\",code_class=\"5xx\"}"), 1.0);
 }
 
 #[tokio::test]
@@ -222,54 +178,28 @@ async fn redirect_chains_are_followed_and_every_hop_is_gated() {
     s.route("/a", vec![Reply::redirect(301, "/b")]);
     s.route("/b", vec![Reply::redirect(302, &s.url("/c.owl"))]);
     s.route("/c.owl", vec![Reply::ok(b.clone(), OWL)]);
-    s.route(
-        "/meta",
-        vec![Reply::redirect(
-            302,
-            "http://169.254.169.254/latest/meta-data/",
-        )],
-    );
-    s.route(
-        "/mapped",
-        vec![Reply::redirect(302, "http://[::ffff:127.0.0.1]:1/")],
-    );
+    s.route("/meta", vec![Reply::redirect(302, "http://169.254.169.254/latest/meta-data/")]);
+    s.route("/mapped", vec![Reply::redirect(302, "http://[::ffff:127.0.0.1]:1/")]);
     s.route("/loop", vec![Reply::redirect(302, "/loop")]);
     s.route("/file", vec![Reply::redirect(302, "file:///etc/passwd")]);
     let r = rig(&[&s], |_| {});
     let info = downloaded(r.get(&s.url("/a")).await);
     assert_eq!(info.final_url, s.url("/c.owl"));
-    for (path, code) in [
-        ("/meta", "E_PRIVATE_IP"),
-        ("/loop", "E_REDIRECT_LIMIT"),
-        ("/file", "E_SCHEME"),
-    ] {
+    for (path, code) in [("/meta", "E_PRIVATE_IP"), ("/loop", "E_REDIRECT_LIMIT"), ("/file", "E_SCHEME")] {
         let e = r.get(&s.url(path)).await.unwrap_err();
         assert_eq!(e.code(), code, "{path}: {e}");
     }
     // the mapped form of the allowed loopback address is allowed only on the allowed port
     assert_eq!(r.get(&s.url("/mapped")).await.unwrap_err().code(), "E_PORT");
-    assert_eq!(
-        s.hits("/loop"),
-        6,
-        "initial request plus max_redirects hops, then refused"
-    );
-    assert_eq!(
-        r.metric("ontofetch_gate_rejections_total{gate=\"redirect\",code=\"E_PRIVATE_IP\"}"),
-        1.0
-    );
+    assert_eq!(s.hits("/loop"), 6, "initial request plus max_redirects hops, then refused");
+    assert_eq!(r.metric("ontofetch_gate_rejections_total{gate=\"redirect\",code=\"E_PRIVATE_IP\"}"), 1.0);
     assert!(r.files().is_empty() || r.files() == ["file.owl"]);
 }
 
 #[tokio::test]
 async fn html_error_pages_are_refused() {
     let s = TestServer::start();
-    s.route(
-        "/page.owl",
-        vec![Reply::ok(
-            "<!DOCTYPE HTML>\n<html><body>Not here</body></html>",
-            "text/html",
-        )],
-    );
+    s.route("/page.owl", vec![Reply::ok("<!DOCTYPE HTML>\n<html><body>Not here</body></html>", "text/html")]);
     s.route("/lying.owl", vec![Reply::ok("  <html><head>", OWL)]);
     let r = rig(&[&s], |_| {});
     for p in ["/page.owl", "/lying.owl"] {
@@ -282,10 +212,7 @@ async fn html_error_pages_are_refused() {
 #[tokio::test]
 async fn conditional_get_yields_not_modified() {
     let s = TestServer::start();
-    s.route(
-        "/c.owl",
-        vec![Reply::ok(body(10), OWL).header("ETag", "\"abc\"")],
-    );
+    s.route("/c.owl", vec![Reply::ok(body(10), OWL).header("ETag", "\"abc\"")]);
     let r = rig(&[&s], |_| {});
     let got = r
         .get_with(&s.url("/c.owl"), |d| {
@@ -298,19 +225,13 @@ async fn conditional_get_yields_not_modified() {
         .unwrap();
     assert!(matches!(got, Fetched::NotModified { .. }), "{got:?}");
     let seen = &s.seen()[0];
-    assert_eq!(
-        seen.headers.get("if-none-match").map(String::as_str),
-        Some("\"abc\"")
-    );
+    assert_eq!(seen.headers.get("if-none-match").map(String::as_str), Some("\"abc\""));
     assert!(seen.headers.contains_key("if-modified-since"));
     assert!(r.files().is_empty());
     // a changed ETag downloads again
     let got = r
         .get_with(&s.url("/c.owl"), |d| {
-            d.conditional = Some(Validators {
-                etag: Some("\"old\"".into()),
-                last_modified: None,
-            })
+            d.conditional = Some(Validators { etag: Some("\"old\"".into()), last_modified: None })
         })
         .await;
     assert_eq!(downloaded(got).etag.as_deref(), Some("\"abc\""));
@@ -321,30 +242,15 @@ async fn size_cap_and_checksum_leave_nothing_behind() {
     let s = TestServer::start();
     let b = body(50_000);
     s.route("/big.owl", vec![Reply::ok(b.clone(), OWL)]);
-    s.route(
-        "/chunked-big.owl",
-        vec![Reply::ok(b.clone(), OWL).fault(Fault::BadLength)],
-    );
+    s.route("/chunked-big.owl", vec![Reply::ok(b.clone(), OWL).fault(Fault::BadLength)]);
     let small = rig(&[&s], |c| c.max_bytes = 10_000);
-    assert_eq!(
-        small.get(&s.url("/big.owl")).await.unwrap_err().code(),
-        "E_SIZE_LIMIT"
-    );
+    assert_eq!(small.get(&s.url("/big.owl")).await.unwrap_err().code(), "E_SIZE_LIMIT");
     assert!(small.files().is_empty());
     let r = rig(&[&s], |_| {});
-    let e = r
-        .get_with(&s.url("/big.owl"), |d| {
-            d.expected_sha256 = Some("00".repeat(32))
-        })
-        .await
-        .unwrap_err();
+    let e = r.get_with(&s.url("/big.owl"), |d| d.expected_sha256 = Some("00".repeat(32))).await.unwrap_err();
     assert_eq!(e.code(), "E_CHECKSUM");
     assert!(r.files().is_empty());
-    let ok = r
-        .get_with(&s.url("/big.owl"), |d| {
-            d.expected_sha256 = Some(sha(&b).to_uppercase())
-        })
-        .await;
+    let ok = r.get_with(&s.url("/big.owl"), |d| d.expected_sha256 = Some(sha(&b).to_uppercase())).await;
     assert_eq!(downloaded(ok).sha256, sha(&b));
     // a malformed Content-Length is a protocol error for hyper (RFC 9112 §6.3): refused, nothing kept
     let e = small.get(&s.url("/chunked-big.owl")).await.unwrap_err();
@@ -361,14 +267,8 @@ async fn stale_partial_longer_than_the_resource_recovers_from_416() {
     std::fs::write(r.dir.path().join("file.owl.part"), vec![b'x'; 5000]).unwrap();
     let info = downloaded(r.get(&s.url("/s.owl")).await);
     assert_eq!(info.sha256, sha(&b));
-    assert_eq!(
-        s.seen()[0].headers.get("range").map(String::as_str),
-        Some("bytes=5000-")
-    );
-    assert!(
-        !s.seen()[1].headers.contains_key("range"),
-        "retried without Range"
-    );
+    assert_eq!(s.seen()[0].headers.get("range").map(String::as_str), Some("bytes=5000-"));
+    assert!(!s.seen()[1].headers.contains_key("range"), "retried without Range");
 }
 
 #[tokio::test]
@@ -376,10 +276,7 @@ async fn slow_bodies_time_out_and_partials_are_removed() {
     let s = TestServer::start();
     s.route(
         "/slow.owl",
-        vec![Reply::ok(body(4000), OWL).fault(Fault::Slow {
-            chunk: 100,
-            delay: Duration::from_millis(50),
-        })],
+        vec![Reply::ok(body(4000), OWL).fault(Fault::Slow { chunk: 100, delay: Duration::from_millis(50) })],
     );
     let r = rig(&[&s], |c| {
         c.attempt_deadline = Duration::from_millis(300);
@@ -395,39 +292,18 @@ async fn credentials_go_only_to_their_host_and_port() {
     let api = TestServer::start();
     let other = TestServer::start();
     other.route("/file.owl", vec![Reply::ok(body(10), OWL)]);
-    api.route(
-        "/download",
-        vec![Reply::redirect(302, &other.url("/file.owl"))],
-    );
+    api.route("/download", vec![Reply::redirect(302, &other.url("/file.owl"))]);
     let r = rig(&[&api, &other], |_| {});
-    let port: u16 = api
-        .allow_entry()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port: u16 = api.allow_entry().rsplit(':').next().unwrap().parse().unwrap();
     let cred = HostCredential {
         host: "127.0.0.1".into(),
         port: Some(port),
         header: "Authorization".into(),
         value: "apikey token=SECRET".into(),
     };
-    downloaded(
-        r.get_with(&api.url("/download"), |d| d.credential = Some(cred))
-            .await,
-    );
-    assert_eq!(
-        api.seen()[0]
-            .headers
-            .get("authorization")
-            .map(String::as_str),
-        Some("apikey token=SECRET")
-    );
-    assert!(
-        !other.seen()[0].headers.contains_key("authorization"),
-        "no credential after a cross-origin redirect"
-    );
+    downloaded(r.get_with(&api.url("/download"), |d| d.credential = Some(cred)).await);
+    assert_eq!(api.seen()[0].headers.get("authorization").map(String::as_str), Some("apikey token=SECRET"));
+    assert!(!other.seen()[0].headers.contains_key("authorization"), "no credential after a cross-origin redirect");
 }
 
 #[tokio::test]
@@ -435,10 +311,7 @@ async fn unlisted_loopback_is_refused_before_connecting() {
     let s = TestServer::start();
     s.route("/x.owl", vec![Reply::ok(body(10), OWL)]);
     let r = rig(&[], |_| {});
-    assert_eq!(
-        r.get(&s.url("/x.owl")).await.unwrap_err().code(),
-        "E_PRIVATE_IP"
-    );
+    assert_eq!(r.get(&s.url("/x.owl")).await.unwrap_err().code(), "E_PRIVATE_IP");
     assert_eq!(s.hits("/x.owl"), 0);
 }
 
@@ -446,23 +319,34 @@ async fn unlisted_loopback_is_refused_before_connecting() {
 async fn the_resolver_gates_every_answer() {
     use reqwest::dns::Resolve;
     let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
-    let resolver =
-        ontofetch_net::resolver::GatedResolver::new(Arc::new(Policy::default()), metrics.clone());
+    let resolver = ontofetch_net::resolver::GatedResolver::new(Arc::new(Policy::default()), metrics.clone());
     // "localhost" resolves from /etc/hosts (no network) to loopback, which must be refused.
     let err = match resolver.resolve("localhost".parse().unwrap()).await {
         Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
         Err(e) => e,
     };
-    let policy = err
-        .downcast_ref::<ontofetch_policy::PolicyError>()
-        .expect("a gate refusal");
+    let policy = err.downcast_ref::<ontofetch_policy::PolicyError>().expect("a gate refusal");
     assert_eq!(policy.code().map(|c| c.as_str()), Some("E_PRIVATE_IP"));
     let text = metrics.encode().unwrap();
     assert!(
         text.contains("ontofetch_gate_rejections_total{gate=\"ip\",code=\"E_PRIVATE_IP\"} 1")
-            || text
-                .contains("ontofetch_gate_rejections_total{gate=\"ip\",code=\"E_PRIVATE_IP\"} 2"),
+            || text.contains("ontofetch_gate_rejections_total{gate=\"ip\",code=\"E_PRIVATE_IP\"} 2"),
         "{text}"
     );
     let _ = Path::new("");
+}
+
+#[tokio::test]
+async fn probe_uses_head_then_get_on_405_and_gates_redirects() {
+    let s = TestServer::start();
+    s.route("/h.owl", vec![Reply::status(405), Reply::ok(body(100), OWL).header("ETag", "\"p\"")]);
+    s.route("/bad", vec![Reply::redirect(302, "http://[::1]/x")]);
+    let r = rig(&[&s], |_| {});
+    let info = r.fetcher.probe(&s.url("/h.owl"), "test").await.unwrap();
+    assert_eq!(info.method, "GET");
+    assert_eq!(info.etag.as_deref(), Some("\"p\""));
+    let methods: Vec<String> = s.seen().iter().map(|x| x.method.clone()).collect();
+    assert_eq!(methods, ["HEAD", "GET"]);
+    let e = r.fetcher.probe(&s.url("/bad"), "test").await.unwrap_err();
+    assert_eq!(e.code(), "E_PRIVATE_IP", "a redirect to a disallowed host is refused on HEAD too");
 }

@@ -6,11 +6,7 @@ use crate::gate::{Gate, Refusal};
 use crate::host::HostRule;
 
 fn refuse(key: &str, message: String) -> Refusal {
-    Refusal::new(
-        Gate::Config,
-        Code::ConfigInvalid,
-        format!("{key}: {message}"),
-    )
+    Refusal::new(Gate::Config, Code::ConfigInvalid, format!("{key}: {message}"))
 }
 
 /// A number within inclusive bounds.
@@ -24,22 +20,14 @@ pub fn check_range(key: &str, value: f64, min: f64, max: f64) -> Result<(), Refu
 /// One of a closed set of names.
 pub fn check_one_of(key: &str, value: &str, allowed: &[&str]) -> Result<(), Refusal> {
     if !allowed.contains(&value) {
-        return Err(refuse(
-            key,
-            format!("{value:?} is not one of {}", allowed.join(", ")),
-        ));
+        return Err(refuse(key, format!("{value:?} is not one of {}", allowed.join(", "))));
     }
     Ok(())
 }
 
 /// Parses a DocsToKG rate limit (`4/second`, `0.5/s`, `60/minute`, `100/h`) into requests/s.
 pub fn parse_rate_limit(key: &str, value: &str) -> Result<f64, Refusal> {
-    let bad = || {
-        refuse(
-            key,
-            format!("{value:?} is not a rate like \"4/second\", \"60/minute\" or \"100/hour\""),
-        )
-    };
+    let bad = || refuse(key, format!("{value:?} is not a rate like \"4/second\", \"60/minute\" or \"100/hour\""));
     let (n, unit) = value.trim().split_once('/').ok_or_else(bad)?;
     let n: f64 = n.trim().parse().map_err(|_| bad())?;
     let per = match unit.trim() {
@@ -65,15 +53,11 @@ pub fn check_ontology_id(key: &str, value: &str) -> Result<(), Refusal> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && !value.starts_with('.')
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !ok {
         return Err(refuse(
             key,
-            format!(
-                "ontology id {value:?} must be 1-64 characters of [A-Za-z0-9._-], not starting with '.'"
-            ),
+            format!("ontology id {value:?} must be 1-64 characters of [A-Za-z0-9._-], not starting with '.'"),
         ));
     }
     Ok(())
@@ -101,11 +85,7 @@ mod tests {
     #[test]
     fn messages_name_the_key() {
         let e = check_range("defaults.http.max_retries", 99.0, 0.0, 20.0).unwrap_err();
-        assert!(
-            e.message.starts_with("defaults.http.max_retries:"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.starts_with("defaults.http.max_retries:"), "{}", e.message);
         assert!(check_ontology_id("ontologies[0].id", "../x").is_err());
         assert!(check_ontology_id("ontologies[0].id", "NCBITaxon").is_ok());
     }

@@ -59,9 +59,7 @@ impl EntryLedger {
         let comps = path.components();
         for i in 1..comps.len() {
             let dir = comps[..i].join("/");
-            self.folded
-                .entry(dir.to_lowercase())
-                .or_insert_with(|| dir.clone());
+            self.folded.entry(dir.to_lowercase()).or_insert_with(|| dir.clone());
             self.implied_dirs.insert(dir);
         }
         let name = path.as_slash_path();
@@ -84,10 +82,7 @@ fn link_stays_inside(paths: &PathPolicy, entry: &SafeRelPath, target: &str) -> b
     if target.starts_with('/') || target.starts_with('\\') {
         return false;
     }
-    let mut stack: Vec<&str> = entry.components()[..entry.components().len() - 1]
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let mut stack: Vec<&str> = entry.components()[..entry.components().len() - 1].iter().map(String::as_str).collect();
     for part in target.split(['/', '\\']) {
         match part {
             "" | "." => {}
@@ -112,21 +107,13 @@ pub fn check_entry(
     if facts.depth > policy.max_nesting {
         return Err(refuse(
             Code::Nesting,
-            format!(
-                "{:?} is nested {} archives deep (max {})",
-                facts.name, facts.depth, policy.max_nesting
-            ),
+            format!("{:?} is nested {} archives deep (max {})", facts.name, facts.depth, policy.max_nesting),
         ));
     }
     if facts.index >= policy.max_entries {
         return Err(refuse(
             Code::EntryCount,
-            format!(
-                "entry #{} ({:?}) exceeds max entries {}",
-                facts.index + 1,
-                facts.name,
-                policy.max_entries
-            ),
+            format!("entry #{} ({:?}) exceeds max entries {}", facts.index + 1, facts.name, policy.max_entries),
         ));
     }
     let path = normalize(paths, facts.name).map_err(|(code, m)| refuse(code, m))?;
@@ -141,18 +128,12 @@ pub fn check_entry(
             }
         }
         EntryKind::Hardlink(target) => {
-            return Err(refuse(
-                Code::Link,
-                format!("hardlink {path} -> {target:?} refused"),
-            ));
+            return Err(refuse(Code::Link, format!("hardlink {path} -> {target:?} refused")));
         }
         EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Fifo | EntryKind::Other => {
             return Err(refuse(
                 Code::SpecialFile,
-                format!(
-                    "{path} is a {:?} entry; only files and directories are extracted",
-                    facts.kind
-                ),
+                format!("{path} is a {:?} entry; only files and directories are extracted", facts.kind),
             ));
         }
     }
@@ -164,22 +145,14 @@ pub fn check_entry(
         {
             return Err(refuse(
                 Code::CaseCollision,
-                format!(
-                    "directory {prefix} of {path} collides with {other} on case-insensitive filesystems"
-                ),
+                format!("directory {prefix} of {path} collides with {other} on case-insensitive filesystems"),
             ));
         }
         if ledger.symlinks.contains(&prefix) {
-            return Err(refuse(
-                Code::Link,
-                format!("{path} would be written through symlink {prefix}"),
-            ));
+            return Err(refuse(Code::Link, format!("{path} would be written through symlink {prefix}")));
         }
         if ledger.exact.get(&prefix) == Some(&false) {
-            return Err(refuse(
-                Code::DuplicateEntry,
-                format!("{path} would be written under file entry {prefix}"),
-            ));
+            return Err(refuse(Code::DuplicateEntry, format!("{path} would be written under file entry {prefix}")));
         }
     }
     let name = path.as_slash_path();
@@ -187,16 +160,10 @@ pub fn check_entry(
     let dir_seen = ledger.implied_dirs.contains(&name) || ledger.exact.get(&name) == Some(&true);
     if let Some(prev_is_dir) = ledger.exact.get(&name) {
         if !(is_dir && *prev_is_dir) {
-            return Err(refuse(
-                Code::DuplicateEntry,
-                format!("{name} appears twice in the archive"),
-            ));
+            return Err(refuse(Code::DuplicateEntry, format!("{name} appears twice in the archive")));
         }
     } else if dir_seen && !is_dir {
-        return Err(refuse(
-            Code::DuplicateEntry,
-            format!("{name} is both a directory and a file"),
-        ));
+        return Err(refuse(Code::DuplicateEntry, format!("{name} is both a directory and a file")));
     } else if let Some(other) = ledger.folded.get(&path.fold_key())
         && other != &name
     {
@@ -233,39 +200,27 @@ pub fn check_produced(policy: &ExtractionPolicy, facts: &ProducedFacts<'_>) -> R
     if facts.entry_bytes > policy.max_entry_bytes {
         return Err(refuse(
             Code::EntrySize,
-            format!(
-                "{} produced {} bytes (max {})",
-                facts.name, facts.entry_bytes, policy.max_entry_bytes
-            ),
+            format!("{} produced {} bytes (max {})", facts.name, facts.entry_bytes, policy.max_entry_bytes),
         ));
     }
     if facts.total_bytes > policy.max_total_bytes {
         return Err(refuse(
             Code::SizeLimit,
-            format!(
-                "archive produced {} bytes in total (max {})",
-                facts.total_bytes, policy.max_total_bytes
-            ),
+            format!("archive produced {} bytes in total (max {})", facts.total_bytes, policy.max_total_bytes),
         ));
     }
     let entry_ratio = ratio(facts.entry_bytes, facts.entry_compressed);
     if facts.entry_bytes >= policy.ratio_floor_bytes && entry_ratio > policy.max_ratio {
         return Err(refuse(
             Code::Ratio,
-            format!(
-                "{} expands {entry_ratio:.0}:1 (max {}:1)",
-                facts.name, policy.max_ratio
-            ),
+            format!("{} expands {entry_ratio:.0}:1 (max {}:1)", facts.name, policy.max_ratio),
         ));
     }
     let total_ratio = ratio(facts.total_bytes, facts.archive_compressed);
     if facts.total_bytes >= policy.ratio_floor_bytes && total_ratio > policy.max_ratio {
         return Err(refuse(
             Code::Ratio,
-            format!(
-                "archive expands {total_ratio:.0}:1 overall (max {}:1)",
-                policy.max_ratio
-            ),
+            format!("archive expands {total_ratio:.0}:1 overall (max {}:1)", policy.max_ratio),
         ));
     }
     Ok(())
@@ -300,20 +255,14 @@ pub fn check_zip_layout(spans: &[ZipSpan<'_>], central_dir_start: u64) -> Result
             ));
         }
         if span.data_end < span.header_start || span.data_end > central_dir_start {
-            return Err(refuse(
-                Code::Overlap,
-                format!("{:?} runs into the central directory", span.central_name),
-            ));
+            return Err(refuse(Code::Overlap, format!("{:?} runs into the central directory", span.central_name)));
         }
     }
     for pair in sorted.windows(2) {
         if pair[1].header_start < pair[0].data_end {
             return Err(refuse(
                 Code::Overlap,
-                format!(
-                    "{:?} overlaps {:?} (possible zip bomb)",
-                    pair[1].central_name, pair[0].central_name
-                ),
+                format!("{:?} overlaps {:?} (possible zip bomb)", pair[1].central_name, pair[0].central_name),
             ));
         }
     }

@@ -27,19 +27,10 @@ fn refuse(code: Code, message: String) -> Refusal {
 /// A root is usable when it is absolute and has no `.`/`..` components to be re-interpreted.
 pub fn check_root(root: &Path) -> Result<(), Refusal> {
     if !root.is_absolute() {
-        return Err(refuse(
-            Code::StorageRoot,
-            format!("root {} is not an absolute path", root.display()),
-        ));
+        return Err(refuse(Code::StorageRoot, format!("root {} is not an absolute path", root.display())));
     }
-    if root
-        .components()
-        .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
-    {
-        return Err(refuse(
-            Code::StorageRoot,
-            format!("root {} contains '.' or '..' components", root.display()),
-        ));
+    if root.components().any(|c| matches!(c, Component::ParentDir | Component::CurDir)) {
+        return Err(refuse(Code::StorageRoot, format!("root {} contains '.' or '..' components", root.display())));
     }
     Ok(())
 }
@@ -48,10 +39,7 @@ pub fn check_root(root: &Path) -> Result<(), Refusal> {
 pub fn check_path(policy: &PathPolicy, facts: &PathFacts<'_>) -> Result<SafeRelPath, Refusal> {
     check_root(facts.root)?;
     if facts.root_is_symlink {
-        return Err(refuse(
-            Code::StorageRoot,
-            format!("root {} is a symlink", facts.root.display()),
-        ));
+        return Err(refuse(Code::StorageRoot, format!("root {} is a symlink", facts.root.display())));
     }
     let relative = if facts.candidate.starts_with('/') {
         let candidate = Path::new(facts.candidate);
@@ -60,11 +48,7 @@ pub fn check_path(policy: &PathPolicy, facts: &PathFacts<'_>) -> Result<SafeRelP
             _ => {
                 return Err(refuse(
                     Code::AbsolutePath,
-                    format!(
-                        "absolute path {} is not inside root {}",
-                        facts.candidate,
-                        facts.root.display()
-                    ),
+                    format!("absolute path {} is not inside root {}", facts.candidate, facts.root.display()),
                 ));
             }
         }
@@ -81,10 +65,7 @@ pub fn check_path(policy: &PathPolicy, facts: &PathFacts<'_>) -> Result<SafeRelP
         if facts.symlinked_prefixes.iter().any(|s| s == &prefix) {
             return Err(refuse(
                 Code::Link,
-                format!(
-                    "{prefix} under {} is a symlink; refusing to go through it",
-                    facts.root.display()
-                ),
+                format!("{prefix} under {} is a symlink; refusing to go through it", facts.root.display()),
             ));
         }
     }
@@ -96,58 +77,25 @@ mod tests {
     use super::*;
 
     fn facts<'a>(candidate: &'a str, links: &'a [String]) -> PathFacts<'a> {
-        PathFacts {
-            root: Path::new("/srv/onto"),
-            candidate,
-            root_is_symlink: false,
-            symlinked_prefixes: links,
-        }
+        PathFacts { root: Path::new("/srv/onto"), candidate, root_is_symlink: false, symlinked_prefixes: links }
     }
 
     #[test]
     fn absolute_inside_root_is_made_relative() {
-        let p = check_path(
-            &PathPolicy::default(),
-            &facts("/srv/onto/ontologies/bfo", &[]),
-        )
-        .unwrap();
+        let p = check_path(&PathPolicy::default(), &facts("/srv/onto/ontologies/bfo", &[])).unwrap();
         assert_eq!(p.as_slash_path(), "ontologies/bfo");
-        let e =
-            check_path(&PathPolicy::default(), &facts("/srv/ontology-evil/x", &[])).unwrap_err();
-        assert_eq!(
-            e.code,
-            Code::AbsolutePath,
-            "string prefix is not path containment"
-        );
+        let e = check_path(&PathPolicy::default(), &facts("/srv/ontology-evil/x", &[])).unwrap_err();
+        assert_eq!(e.code, Code::AbsolutePath, "string prefix is not path containment");
     }
 
     #[test]
     fn symlinked_prefix_and_bad_roots_are_refused() {
         let links = vec!["a/b".to_string()];
-        assert_eq!(
-            check_path(&PathPolicy::default(), &facts("a/b/c", &links))
-                .unwrap_err()
-                .code,
-            Code::Link
-        );
+        assert_eq!(check_path(&PathPolicy::default(), &facts("a/b/c", &links)).unwrap_err().code, Code::Link);
         assert!(check_path(&PathPolicy::default(), &facts("a/bc", &links)).is_ok());
-        let rel = PathFacts {
-            root: Path::new("rel/root"),
-            ..facts("x", &[])
-        };
-        assert_eq!(
-            check_path(&PathPolicy::default(), &rel).unwrap_err().code,
-            Code::StorageRoot
-        );
-        let linked = PathFacts {
-            root_is_symlink: true,
-            ..facts("x", &[])
-        };
-        assert_eq!(
-            check_path(&PathPolicy::default(), &linked)
-                .unwrap_err()
-                .code,
-            Code::StorageRoot
-        );
+        let rel = PathFacts { root: Path::new("rel/root"), ..facts("x", &[]) };
+        assert_eq!(check_path(&PathPolicy::default(), &rel).unwrap_err().code, Code::StorageRoot);
+        let linked = PathFacts { root_is_symlink: true, ..facts("x", &[]) };
+        assert_eq!(check_path(&PathPolicy::default(), &linked).unwrap_err().code, Code::StorageRoot);
     }
 }

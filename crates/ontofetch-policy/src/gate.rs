@@ -58,21 +58,11 @@ impl Gate {
         use Code::*;
         match self {
             Gate::Config => &[ConfigInvalid],
-            Gate::Url => &[
-                UrlInvalid, Scheme, Userinfo, HostDenied, Port, Idn, PrivateIp,
-            ],
+            Gate::Url => &[UrlInvalid, Scheme, Userinfo, HostDenied, Port, Idn, PrivateIp],
             Gate::Ip => &[PrivateIp, Dns],
-            Gate::Redirect => &[
-                RedirectLimit,
-                RedirectDowngrade,
-                UrlInvalid,
-                Scheme,
-                Userinfo,
-                HostDenied,
-                Port,
-                Idn,
-                PrivateIp,
-            ],
+            Gate::Redirect => {
+                &[RedirectLimit, RedirectDowngrade, UrlInvalid, Scheme, Userinfo, HostDenied, Port, Idn, PrivateIp]
+            }
             Gate::Extraction => &[
                 Traversal,
                 AbsolutePath,
@@ -90,15 +80,7 @@ impl Gate {
                 PathDepth,
                 PathLength,
             ],
-            Gate::Filesystem => &[
-                Traversal,
-                AbsolutePath,
-                Link,
-                ReservedName,
-                PathDepth,
-                PathLength,
-                StorageRoot,
-            ],
+            Gate::Filesystem => &[Traversal, AbsolutePath, Link, ReservedName, PathDepth, PathLength, StorageRoot],
             Gate::Storage => &[StorageRoot, DiskSpace, Traversal, ReservedName, PathLength],
             Gate::DbBoundary => &[DbTxn, DbOrphan, AbsolutePath, Traversal, StorageRoot],
         }
@@ -132,11 +114,7 @@ pub struct Refusal {
 impl Refusal {
     /// Builds a refusal; gates call this with the value they refuse in the message.
     pub fn new(gate: Gate, code: Code, message: impl Into<String>) -> Self {
-        Refusal {
-            gate,
-            code,
-            message: message.into(),
-        }
+        Refusal { gate, code, message: message.into() }
     }
 
     /// Re-labels a refusal decided by a sub-gate (e.g. the url gate inside the redirect gate).
@@ -255,20 +233,12 @@ mod tests {
     fn observed_reports_allow_reject_and_error() {
         let rec = Recorder::default();
         assert_eq!(observed(&rec, Gate::Url, || Ok(5)).unwrap(), 5);
-        let err = observed::<()>(&rec, Gate::Ip, || {
-            Err(Refusal::new(Gate::Url, Code::PrivateIp, "10.0.0.1"))
-        })
-        .unwrap_err();
+        let err =
+            observed::<()>(&rec, Gate::Ip, || Err(Refusal::new(Gate::Url, Code::PrivateIp, "10.0.0.1"))).unwrap_err();
         assert_eq!(err.code(), Some(Code::PrivateIp));
-        assert_eq!(
-            err.gate(),
-            Gate::Ip,
-            "refusal is labelled with the observed gate"
-        );
+        assert_eq!(err.gate(), Gate::Ip, "refusal is labelled with the observed gate");
         let failed = observed::<()>(&rec, Gate::Storage, || panic!("boom")).unwrap_err();
-        assert!(
-            matches!(failed, PolicyError::GateFailed { gate: Gate::Storage, ref reason } if reason == "boom")
-        );
+        assert!(matches!(failed, PolicyError::GateFailed { gate: Gate::Storage, ref reason } if reason == "boom"));
         let seen = rec.0.lock().unwrap().clone();
         assert_eq!(
             seen,

@@ -37,62 +37,41 @@ impl HostRule {
             return Err("empty host entry".into());
         }
         if entry.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!(
-                "host entry {entry:?} contains whitespace or control characters"
-            ));
+            return Err(format!("host entry {entry:?} contains whitespace or control characters"));
         }
         if let Some(rest) = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.')) {
             if rest.contains('*') || rest.contains(':') {
-                return Err(format!(
-                    "host entry {entry:?}: a wildcard entry takes no port and only one leading '*.'"
-                ));
+                return Err(format!("host entry {entry:?}: a wildcard entry takes no port and only one leading '*.'"));
             }
             return Ok(HostRule::Suffix(ascii_domain(rest)?));
         }
         if entry.contains('*') {
-            return Err(format!(
-                "host entry {entry:?}: only a leading '*.' wildcard is allowed"
-            ));
+            return Err(format!("host entry {entry:?}: only a leading '*.' wildcard is allowed"));
         }
         if let Some(rest) = entry.strip_prefix('[') {
-            let (addr, tail) = rest
-                .split_once(']')
-                .ok_or_else(|| format!("host entry {entry:?}: unclosed '['"))?;
-            let ip: IpAddr = addr
-                .parse()
-                .map_err(|_| format!("host entry {entry:?}: {addr:?} is not an IPv6 address"))?;
+            let (addr, tail) = rest.split_once(']').ok_or_else(|| format!("host entry {entry:?}: unclosed '['"))?;
+            let ip: IpAddr =
+                addr.parse().map_err(|_| format!("host entry {entry:?}: {addr:?} is not an IPv6 address"))?;
             let port = match tail {
                 "" => None,
                 t => Some(parse_port(entry, t.strip_prefix(':').unwrap_or(t))?),
             };
-            return Ok(HostRule::Net {
-                net: IpNet::from(ip),
-                port,
-            });
+            return Ok(HostRule::Net { net: IpNet::from(ip), port });
         }
         if let Ok(net) = entry.parse::<IpNet>() {
             return Ok(HostRule::Net { net, port: None });
         }
         if let Ok(ip) = entry.parse::<IpAddr>() {
-            return Ok(HostRule::Net {
-                net: IpNet::from(ip),
-                port: None,
-            });
+            return Ok(HostRule::Net { net: IpNet::from(ip), port: None });
         }
         let (host, port) = match entry.rsplit_once(':') {
             Some((h, p)) => (h, Some(parse_port(entry, p)?)),
             None => (entry, None),
         };
         if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-            return Ok(HostRule::Net {
-                net: IpNet::from(IpAddr::V4(ip)),
-                port,
-            });
+            return Ok(HostRule::Net { net: IpNet::from(IpAddr::V4(ip)), port });
         }
-        Ok(HostRule::Exact {
-            host: ascii_domain(host)?,
-            port,
-        })
+        Ok(HostRule::Exact { host: ascii_domain(host)?, port })
     }
 
     /// Does this rule cover the (ASCII, normalised) domain?
@@ -128,17 +107,14 @@ impl HostRule {
 
 fn parse_port(entry: &str, text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
-        Ok(0) | Err(_) => Err(format!(
-            "host entry {entry:?}: port {text:?} is not in 1..=65535"
-        )),
+        Ok(0) | Err(_) => Err(format!("host entry {entry:?}: port {text:?} is not in 1..=65535")),
         Ok(p) => Ok(p),
     }
 }
 
 /// IDNA-maps a configured domain to the ASCII form URLs are compared in.
 fn ascii_domain(text: &str) -> Result<String, String> {
-    let ascii = idna::domain_to_ascii(text)
-        .map_err(|_| format!("host entry {text:?} is not a valid domain name"))?;
+    let ascii = idna::domain_to_ascii(text).map_err(|_| format!("host entry {text:?} is not a valid domain name"))?;
     let ascii = ascii.strip_suffix('.').unwrap_or(&ascii).to_string();
     check_domain_shape(&ascii)?;
     Ok(ascii)
@@ -157,34 +133,18 @@ pub fn check_domain_shape(domain: &str) -> Result<(), String> {
             return Err(format!("host name {domain:?} has an empty label"));
         }
         if label.len() > 63 {
-            return Err(format!(
-                "host name {domain:?} has a label of {} bytes (max 63)",
-                label.len()
-            ));
+            return Err(format!("host name {domain:?} has a label of {} bytes (max 63)", label.len()));
         }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        {
-            return Err(format!(
-                "host name {domain:?} has characters outside [a-z0-9-_]"
-            ));
+        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+            return Err(format!("host name {domain:?} has characters outside [a-z0-9-_]"));
         }
     }
     Ok(())
 }
 
 /// Names that never resolve to the public internet (RFC 6761, 6762, 8375, ICANN `.internal`).
-const SPECIAL_USE_SUFFIXES: &[&str] = &[
-    "localhost",
-    "local",
-    "internal",
-    "home.arpa",
-    "invalid",
-    "test",
-    "onion",
-    "lan",
-];
+const SPECIAL_USE_SUFFIXES: &[&str] =
+    &["localhost", "local", "internal", "home.arpa", "invalid", "test", "onion", "lan"];
 
 /// Returns the special-use suffix the domain falls under, if any.
 pub fn special_use(domain: &str) -> Option<&'static str> {
@@ -220,18 +180,12 @@ pub fn check_idn(domain: &str) -> Result<(), String> {
         let mut scripts = BTreeSet::new();
         for c in unicode.chars() {
             if is_invisible(c) {
-                return Err(format!(
-                    "label {label:?} ({unicode}) hides an invisible character U+{:04X}",
-                    c as u32
-                ));
+                return Err(format!("label {label:?} ({unicode}) hides an invisible character U+{:04X}", c as u32));
             }
             match c.script() {
                 Script::Common | Script::Inherited => {}
                 Script::Unknown => {
-                    return Err(format!(
-                        "label {label:?} ({unicode}) has an unassigned character U+{:04X}",
-                        c as u32
-                    ));
+                    return Err(format!("label {label:?} ({unicode}) has an unassigned character U+{:04X}", c as u32));
                 }
                 s => {
                     scripts.insert(s.full_name());
@@ -240,10 +194,7 @@ pub fn check_idn(domain: &str) -> Result<(), String> {
         }
         if !script_mix_allowed(&scripts) {
             let names: Vec<_> = scripts.into_iter().collect();
-            return Err(format!(
-                "label {label:?} ({unicode}) mixes scripts {} (possible homograph)",
-                names.join("+")
-            ));
+            return Err(format!("label {label:?} ({unicode}) mixes scripts {} (possible homograph)", names.join("+")));
         }
     }
     Ok(())
@@ -255,16 +206,10 @@ fn script_mix_allowed(scripts: &BTreeSet<&'static str>) -> bool {
     }
     let others: BTreeSet<&str> = scripts.iter().copied().filter(|s| *s != "Latin").collect();
     let within = |allowed: &[&str]| others.iter().all(|s| allowed.contains(s));
-    if within(&["Han", "Hiragana", "Katakana"])
-        || within(&["Han", "Bopomofo"])
-        || within(&["Han", "Hangul"])
-    {
+    if within(&["Han", "Hiragana", "Katakana"]) || within(&["Han", "Bopomofo"]) || within(&["Han", "Hangul"]) {
         return true;
     }
-    scripts.contains("Latin")
-        && others.len() == 1
-        && !others.contains("Cyrillic")
-        && !others.contains("Greek")
+    scripts.contains("Latin") && others.len() == 1 && !others.contains("Cyrillic") && !others.contains("Greek")
 }
 
 #[cfg(test)]
@@ -275,44 +220,17 @@ mod tests {
     fn parses_every_entry_form() {
         assert_eq!(
             HostRule::parse("Purl.OBOLibrary.org.").unwrap(),
-            HostRule::Exact {
-                host: "purl.obolibrary.org".into(),
-                port: None
-            }
+            HostRule::Exact { host: "purl.obolibrary.org".into(), port: None }
         );
         assert_eq!(
             HostRule::parse("mirror.example.org:8443").unwrap(),
-            HostRule::Exact {
-                host: "mirror.example.org".into(),
-                port: Some(8443)
-            }
+            HostRule::Exact { host: "mirror.example.org".into(), port: Some(8443) }
         );
-        assert_eq!(
-            HostRule::parse("*.ebi.ac.uk").unwrap(),
-            HostRule::Suffix("ebi.ac.uk".into())
-        );
-        assert_eq!(
-            HostRule::parse(".ebi.ac.uk").unwrap(),
-            HostRule::Suffix("ebi.ac.uk".into())
-        );
-        assert!(matches!(
-            HostRule::parse("127.0.0.1:8080").unwrap(),
-            HostRule::Net {
-                port: Some(8080),
-                ..
-            }
-        ));
-        assert!(matches!(
-            HostRule::parse("[::1]:9000").unwrap(),
-            HostRule::Net {
-                port: Some(9000),
-                ..
-            }
-        ));
-        assert!(matches!(
-            HostRule::parse("10.0.0.0/8").unwrap(),
-            HostRule::Net { port: None, .. }
-        ));
+        assert_eq!(HostRule::parse("*.ebi.ac.uk").unwrap(), HostRule::Suffix("ebi.ac.uk".into()));
+        assert_eq!(HostRule::parse(".ebi.ac.uk").unwrap(), HostRule::Suffix("ebi.ac.uk".into()));
+        assert!(matches!(HostRule::parse("127.0.0.1:8080").unwrap(), HostRule::Net { port: Some(8080), .. }));
+        assert!(matches!(HostRule::parse("[::1]:9000").unwrap(), HostRule::Net { port: Some(9000), .. }));
+        assert!(matches!(HostRule::parse("10.0.0.0/8").unwrap(), HostRule::Net { port: None, .. }));
         for bad in [
             "",
             "api.*.example.com",

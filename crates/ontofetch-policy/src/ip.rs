@@ -34,47 +34,19 @@ pub struct DeniedRange {
 
 const TABLE: &[(&str, &str, RangeKind)] = &[
     // IPv4 (IANA special-purpose registry; safeurl's seed list)
-    (
-        "0.0.0.0/8",
-        "\"this network\"/unspecified",
-        RangeKind::Never,
-    ),
+    ("0.0.0.0/8", "\"this network\"/unspecified", RangeKind::Never),
     ("10.0.0.0/8", "private (RFC 1918)", RangeKind::Internal),
-    (
-        "100.64.0.0/10",
-        "shared/CGNAT (RFC 6598)",
-        RangeKind::Internal,
-    ),
+    ("100.64.0.0/10", "shared/CGNAT (RFC 6598)", RangeKind::Internal),
     ("127.0.0.0/8", "loopback", RangeKind::Internal),
-    (
-        "169.254.0.0/16",
-        "link-local (cloud metadata)",
-        RangeKind::Internal,
-    ),
+    ("169.254.0.0/16", "link-local (cloud metadata)", RangeKind::Internal),
     ("172.16.0.0/12", "private (RFC 1918)", RangeKind::Internal),
-    (
-        "192.0.0.0/24",
-        "IETF protocol assignments",
-        RangeKind::Never,
-    ),
-    (
-        "192.0.2.0/24",
-        "documentation (TEST-NET-1)",
-        RangeKind::Documentation,
-    ),
+    ("192.0.0.0/24", "IETF protocol assignments", RangeKind::Never),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)", RangeKind::Documentation),
     ("192.88.99.0/24", "6to4 relay anycast", RangeKind::Never),
     ("192.168.0.0/16", "private (RFC 1918)", RangeKind::Internal),
     ("198.18.0.0/15", "benchmarking (RFC 2544)", RangeKind::Never),
-    (
-        "198.51.100.0/24",
-        "documentation (TEST-NET-2)",
-        RangeKind::Documentation,
-    ),
-    (
-        "203.0.113.0/24",
-        "documentation (TEST-NET-3)",
-        RangeKind::Documentation,
-    ),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)", RangeKind::Documentation),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)", RangeKind::Documentation),
     ("224.0.0.0/4", "multicast", RangeKind::Never),
     ("255.255.255.255/32", "broadcast", RangeKind::Never),
     ("240.0.0.0/4", "reserved (class E)", RangeKind::Never),
@@ -89,11 +61,7 @@ const TABLE: &[(&str, &str, RangeKind)] = &[
     ("2001:db8::/32", "documentation", RangeKind::Documentation),
     ("2001::/23", "IETF protocol assignments", RangeKind::Never),
     ("2002::/16", "6to4", RangeKind::Embedding),
-    (
-        "3fff::/20",
-        "documentation (RFC 9637)",
-        RangeKind::Documentation,
-    ),
+    ("3fff::/20", "documentation (RFC 9637)", RangeKind::Documentation),
     ("5f00::/16", "SRv6 SIDs", RangeKind::Never),
     ("fc00::/7", "unique-local (ULA)", RangeKind::Internal),
     ("fe80::/10", "link-local", RangeKind::Internal),
@@ -107,11 +75,7 @@ pub fn deny_table() -> &'static [DeniedRange] {
     CELL.get_or_init(|| {
         TABLE
             .iter()
-            .map(|(cidr, name, kind)| DeniedRange {
-                net: cidr.parse().expect("deny table CIDR"),
-                name,
-                kind: *kind,
-            })
+            .map(|(cidr, name, kind)| DeniedRange { net: cidr.parse().expect("deny table CIDR"), name, kind: *kind })
             .collect()
     })
 }
@@ -132,9 +96,7 @@ fn embedded_v4(v6: Ipv6Addr, range: &str) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let o = v6.octets();
     match range {
-        "NAT64" | "local-use NAT64" | "IPv4-compatible (deprecated)" => {
-            Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
-        }
+        "NAT64" | "local-use NAT64" | "IPv4-compatible (deprecated)" => Some(Ipv4Addr::new(o[12], o[13], o[14], o[15])),
         "6to4" => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
         // Teredo stores the client address obfuscated (bit-inverted) in the last 32 bits.
         "Teredo" => Some(Ipv4Addr::from(!(((s[6] as u32) << 16) | s[7] as u32))),
@@ -177,11 +139,7 @@ pub struct IpFacts<'a> {
 /// everything else must be public.
 pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> {
     let ip = canonical(facts.ip);
-    if policy
-        .allowed_hosts
-        .iter()
-        .any(|r| r.matches_ip(ip) || r.matches_ip(facts.ip))
-    {
+    if policy.allowed_hosts.iter().any(|r| r.matches_ip(ip) || r.matches_ip(facts.ip)) {
         return Ok(());
     }
     let Some(row) = classify(ip) else {
@@ -200,9 +158,7 @@ pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> 
         None => format!("address {}", facts.ip),
     };
     let carried = match facts.ip {
-        IpAddr::V6(v6) => embedded_v4(v6, row.name)
-            .map(|v4| format!(" carrying IPv4 {v4}"))
-            .unwrap_or_default(),
+        IpAddr::V6(v6) => embedded_v4(v6, row.name).map(|v4| format!(" carrying IPv4 {v4}")).unwrap_or_default(),
         IpAddr::V4(_) => String::new(),
     };
     Err(Refusal::new(
@@ -224,21 +180,10 @@ pub fn check_resolved(
     host_allows_internal: bool,
 ) -> Result<(), Refusal> {
     if addrs.is_empty() {
-        return Err(Refusal::new(
-            Gate::Ip,
-            Code::Dns,
-            format!("{host} did not resolve to any address"),
-        ));
+        return Err(Refusal::new(Gate::Ip, Code::Dns, format!("{host} did not resolve to any address")));
     }
     for ip in addrs {
-        check_ip(
-            policy,
-            &IpFacts {
-                ip: *ip,
-                host: Some(host),
-                host_allows_internal,
-            },
-        )?;
+        check_ip(policy, &IpFacts { ip: *ip, host: Some(host), host_allows_internal })?;
     }
     Ok(())
 }
@@ -249,16 +194,9 @@ mod tests {
     use crate::host::HostRule;
 
     fn deny(ip: &str) -> Option<Code> {
-        check_ip(
-            &NetPolicy::default(),
-            &IpFacts {
-                ip: ip.parse().unwrap(),
-                host: None,
-                host_allows_internal: false,
-            },
-        )
-        .err()
-        .map(|r| r.code)
+        check_ip(&NetPolicy::default(), &IpFacts { ip: ip.parse().unwrap(), host: None, host_allows_internal: false })
+            .err()
+            .map(|r| r.code)
     }
 
     #[test]
@@ -287,14 +225,8 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for ip in [
-            "8.8.8.8",
-            "1.1.1.1",
-            "193.62.193.80",
-            "2606:4700:4700::1111",
-            "2a00:1450:4001::1",
-            "::ffff:8.8.8.8",
-        ] {
+        for ip in ["8.8.8.8", "1.1.1.1", "193.62.193.80", "2606:4700:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8"]
+        {
             assert_eq!(deny(ip), None, "{ip}");
         }
     }
@@ -303,25 +235,13 @@ mod tests {
     fn embedded_ipv4_is_named_and_refused_even_when_public() {
         let r = check_ip(
             &NetPolicy::default(),
-            &IpFacts {
-                ip: "64:ff9b::808:808".parse().unwrap(),
-                host: None,
-                host_allows_internal: false,
-            },
+            &IpFacts { ip: "64:ff9b::808:808".parse().unwrap(), host: None, host_allows_internal: false },
         )
         .unwrap_err();
-        assert!(
-            r.message.contains("NAT64") && r.message.contains("8.8.8.8"),
-            "{}",
-            r.message
-        );
+        assert!(r.message.contains("NAT64") && r.message.contains("8.8.8.8"), "{}", r.message);
         let r = check_ip(
             &NetPolicy::default(),
-            &IpFacts {
-                ip: "2002:a9fe:a9fe::1".parse().unwrap(),
-                host: None,
-                host_allows_internal: false,
-            },
+            &IpFacts { ip: "2002:a9fe:a9fe::1".parse().unwrap(), host: None, host_allows_internal: false },
         )
         .unwrap_err();
         assert!(r.message.contains("169.254.169.254"), "{}", r.message);
@@ -334,62 +254,30 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(
-            r.message.contains("Teredo") && r.message.contains("192.0.2.45"),
-            "{}",
-            r.message
-        );
+        assert!(r.message.contains("Teredo") && r.message.contains("192.0.2.45"), "{}", r.message);
     }
 
     #[test]
     fn allowlist_entries_lift_internal_ranges_only_where_named() {
-        let policy = NetPolicy {
-            allowed_hosts: vec![HostRule::parse("127.0.0.1").unwrap()],
-            ..NetPolicy::default()
-        };
-        let facts = |ip: &str| IpFacts {
-            ip: ip.parse().unwrap(),
-            host: None,
-            host_allows_internal: false,
-        };
+        let policy = NetPolicy { allowed_hosts: vec![HostRule::parse("127.0.0.1").unwrap()], ..NetPolicy::default() };
+        let facts = |ip: &str| IpFacts { ip: ip.parse().unwrap(), host: None, host_allows_internal: false };
         assert!(check_ip(&policy, &facts("127.0.0.1")).is_ok());
-        assert!(
-            check_ip(&policy, &facts("::ffff:127.0.0.1")).is_ok(),
-            "mapped form of an allowed IP"
-        );
+        assert!(check_ip(&policy, &facts("::ffff:127.0.0.1")).is_ok(), "mapped form of an allowed IP");
         assert!(check_ip(&policy, &facts("127.0.0.2")).is_err());
         // a domain allowance reaches internal ranges but never multicast/embedding
-        let dom = IpFacts {
-            ip: "10.1.2.3".parse().unwrap(),
-            host: Some("m.example.org"),
-            host_allows_internal: true,
-        };
+        let dom = IpFacts { ip: "10.1.2.3".parse().unwrap(), host: Some("m.example.org"), host_allows_internal: true };
         assert!(check_ip(&NetPolicy::default(), &dom).is_ok());
-        let mc = IpFacts {
-            ip: "224.0.0.1".parse().unwrap(),
-            host: Some("m.example.org"),
-            host_allows_internal: true,
-        };
+        let mc = IpFacts { ip: "224.0.0.1".parse().unwrap(), host: Some("m.example.org"), host_allows_internal: true };
         assert!(check_ip(&NetPolicy::default(), &mc).is_err());
     }
 
     #[test]
     fn documentation_ranges_follow_policy() {
         assert_eq!(deny("192.0.2.1"), Some(Code::PrivateIp));
-        let lenient = NetPolicy {
-            allow_documentation_ranges: true,
-            ..NetPolicy::default()
-        };
+        let lenient = NetPolicy { allow_documentation_ranges: true, ..NetPolicy::default() };
         assert!(
-            check_ip(
-                &lenient,
-                &IpFacts {
-                    ip: "192.0.2.1".parse().unwrap(),
-                    host: None,
-                    host_allows_internal: false
-                }
-            )
-            .is_ok()
+            check_ip(&lenient, &IpFacts { ip: "192.0.2.1".parse().unwrap(), host: None, host_allows_internal: false })
+                .is_ok()
         );
     }
 
@@ -399,15 +287,7 @@ mod tests {
         let public: IpAddr = "8.8.8.8".parse().unwrap();
         let private: IpAddr = "10.0.0.1".parse().unwrap();
         assert!(check_resolved(&p, "h.org", &[public], false).is_ok());
-        assert_eq!(
-            check_resolved(&p, "h.org", &[public, private], false)
-                .unwrap_err()
-                .code,
-            Code::PrivateIp
-        );
-        assert_eq!(
-            check_resolved(&p, "h.org", &[], false).unwrap_err().code,
-            Code::Dns
-        );
+        assert_eq!(check_resolved(&p, "h.org", &[public, private], false).unwrap_err().code, Code::PrivateIp);
+        assert_eq!(check_resolved(&p, "h.org", &[], false).unwrap_err().code, Code::Dns);
     }
 }

@@ -48,35 +48,22 @@ impl<'a> Gates<'a> {
 
     /// The url gate.
     pub fn url(&self, raw: &str) -> Result<UrlAllowed, PolicyError> {
-        observed(self.observer, Gate::Url, || {
-            url_gate::check_url(&self.policy.net, raw)
-        })
+        observed(self.observer, Gate::Url, || url_gate::check_url(&self.policy.net, raw))
     }
 
     /// The ip gate on one address.
     pub fn ip(&self, facts: &ip::IpFacts<'_>) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Ip, || {
-            ip::check_ip(&self.policy.net, facts)
-        })
+        observed(self.observer, Gate::Ip, || ip::check_ip(&self.policy.net, facts))
     }
 
     /// The ip gate on a whole DNS answer.
-    pub fn resolved(
-        &self,
-        host: &str,
-        addrs: &[IpAddr],
-        host_allows_internal: bool,
-    ) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Ip, || {
-            ip::check_resolved(&self.policy.net, host, addrs, host_allows_internal)
-        })
+    pub fn resolved(&self, host: &str, addrs: &[IpAddr], host_allows_internal: bool) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Ip, || ip::check_resolved(&self.policy.net, host, addrs, host_allows_internal))
     }
 
     /// The redirect gate.
     pub fn redirect(&self, facts: &redirect::RedirectFacts<'_>) -> Result<UrlAllowed, PolicyError> {
-        observed(self.observer, Gate::Redirect, || {
-            redirect::check_redirect(&self.policy.net, facts)
-        })
+        observed(self.observer, Gate::Redirect, || redirect::check_redirect(&self.policy.net, facts))
     }
 
     /// The extraction gate on one entry header.
@@ -92,44 +79,27 @@ impl<'a> Gates<'a> {
 
     /// The extraction gate on produced bytes.
     pub fn produced(&self, facts: &extraction::ProducedFacts<'_>) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Extraction, || {
-            extraction::check_produced(&self.policy.extraction, facts)
-        })
+        observed(self.observer, Gate::Extraction, || extraction::check_produced(&self.policy.extraction, facts))
     }
 
     /// The extraction gate on a zip layout.
-    pub fn zip_layout(
-        &self,
-        spans: &[extraction::ZipSpan<'_>],
-        central_dir_start: u64,
-    ) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Extraction, || {
-            extraction::check_zip_layout(spans, central_dir_start)
-        })
+    pub fn zip_layout(&self, spans: &[extraction::ZipSpan<'_>], central_dir_start: u64) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Extraction, || extraction::check_zip_layout(spans, central_dir_start))
     }
 
     /// The filesystem gate.
-    pub fn path(
-        &self,
-        facts: &filesystem::PathFacts<'_>,
-    ) -> Result<path::SafeRelPath, PolicyError> {
-        observed(self.observer, Gate::Filesystem, || {
-            filesystem::check_path(&self.policy.paths, facts)
-        })
+    pub fn path(&self, facts: &filesystem::PathFacts<'_>) -> Result<path::SafeRelPath, PolicyError> {
+        observed(self.observer, Gate::Filesystem, || filesystem::check_path(&self.policy.paths, facts))
     }
 
     /// The storage gate on a write.
     pub fn write(&self, facts: &storage::WriteFacts<'_>) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Storage, || {
-            storage::check_write(&self.policy.storage, facts)
-        })
+        observed(self.observer, Gate::Storage, || storage::check_write(&self.policy.storage, facts))
     }
 
     /// The storage gate on an id or version used as a directory name.
     pub fn segment(&self, what: &str, value: &str) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Storage, || {
-            storage::check_segment(&self.policy.storage, what, value)
-        })
+        observed(self.observer, Gate::Storage, || storage::check_segment(&self.policy.storage, what, value))
     }
 
     /// The storage gate on a CAS key.
@@ -139,22 +109,16 @@ impl<'a> Gates<'a> {
 
     /// The db_boundary gate before a commit.
     pub fn commit(&self, facts: &db_boundary::CommitFacts<'_>) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::DbBoundary, || {
-            db_boundary::check_commit(facts)
-        })
+        observed(self.observer, Gate::DbBoundary, || db_boundary::check_commit(facts))
     }
 
     /// The db_boundary gate on a path read from the catalog.
     pub fn stored_path(&self, stored: &str) -> Result<path::SafeRelPath, PolicyError> {
-        observed(self.observer, Gate::DbBoundary, || {
-            db_boundary::check_stored_path(&self.policy.paths, stored)
-        })
+        observed(self.observer, Gate::DbBoundary, || db_boundary::check_stored_path(&self.policy.paths, stored))
     }
 
     /// The db_boundary gate on a row/file pair.
     pub fn pair(&self, facts: &db_boundary::PairFacts<'_>) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::DbBoundary, || {
-            db_boundary::check_pair(facts)
-        })
+        observed(self.observer, Gate::DbBoundary, || db_boundary::check_pair(facts))
     }
 }

@@ -39,11 +39,7 @@ impl fmt::Display for SafeRelPath {
 const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"];
 
 fn is_reserved_device(component: &str) -> bool {
-    let stem = component
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(' ');
+    let stem = component.split('.').next().unwrap_or("").trim_end_matches(' ');
     let upper = stem.to_uppercase();
     if RESERVED.contains(&upper.as_str()) {
         return true;
@@ -63,97 +59,57 @@ pub fn normalize(policy: &PathPolicy, raw: &str) -> Result<SafeRelPath, (Code, S
         return Err((Code::ReservedName, "empty path".into()));
     }
     if raw.len() > policy.max_path_bytes {
-        return Err((
-            Code::PathLength,
-            format!(
-                "path is {} bytes (max {})",
-                raw.len(),
-                policy.max_path_bytes
-            ),
-        ));
+        return Err((Code::PathLength, format!("path is {} bytes (max {})", raw.len(), policy.max_path_bytes)));
     }
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
-        return Err((
-            Code::ReservedName,
-            format!("path {raw:?} contains control character U+{:04X}", c as u32),
-        ));
+        return Err((Code::ReservedName, format!("path {raw:?} contains control character U+{:04X}", c as u32)));
     }
     if raw.starts_with('/') || raw.starts_with('\\') {
-        return Err((
-            Code::AbsolutePath,
-            format!("path {raw:?} is absolute (or UNC/device)"),
-        ));
+        return Err((Code::AbsolutePath, format!("path {raw:?} is absolute (or UNC/device)")));
     }
     let b = raw.as_bytes();
     if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
-        return Err((
-            Code::AbsolutePath,
-            format!("path {raw:?} starts with a drive letter"),
-        ));
+        return Err((Code::AbsolutePath, format!("path {raw:?} starts with a drive letter")));
     }
     let mut components = Vec::new();
     for part in raw.split(['/', '\\']) {
         match part {
             "" | "." => continue,
             ".." => {
-                return Err((
-                    Code::Traversal,
-                    format!("path {raw:?} contains a '..' component"),
-                ));
+                return Err((Code::Traversal, format!("path {raw:?} contains a '..' component")));
             }
             _ => {}
         }
         if part.len() > policy.max_component_bytes {
             return Err((
                 Code::PathLength,
-                format!(
-                    "component of {raw:?} is {} bytes (max {})",
-                    part.len(),
-                    policy.max_component_bytes
-                ),
+                format!("component of {raw:?} is {} bytes (max {})", part.len(), policy.max_component_bytes),
             ));
         }
-        if let Some(c) = part
-            .chars()
-            .find(|c| matches!(c, ':' | '<' | '>' | '"' | '|' | '?' | '*'))
-        {
+        if let Some(c) = part.chars().find(|c| matches!(c, ':' | '<' | '>' | '"' | '|' | '?' | '*')) {
             return Err((
                 Code::ReservedName,
-                format!(
-                    "component {part:?} of {raw:?} contains {c:?} (drive, NTFS stream or wildcard)"
-                ),
+                format!("component {part:?} of {raw:?} contains {c:?} (drive, NTFS stream or wildcard)"),
             ));
         }
         if part.ends_with('.') || part.ends_with(' ') {
             return Err((
                 Code::ReservedName,
-                format!(
-                    "component {part:?} of {raw:?} ends with a dot or space (aliases on Windows)"
-                ),
+                format!("component {part:?} of {raw:?} ends with a dot or space (aliases on Windows)"),
             ));
         }
         if is_reserved_device(part) {
-            return Err((
-                Code::ReservedName,
-                format!("component {part:?} of {raw:?} is a reserved device name"),
-            ));
+            return Err((Code::ReservedName, format!("component {part:?} of {raw:?} is a reserved device name")));
         }
         components.push(part.nfc().collect::<String>());
     }
     if components.is_empty() {
-        return Err((
-            Code::Traversal,
-            format!("path {raw:?} resolves to the root itself"),
-        ));
+        return Err((Code::Traversal, format!("path {raw:?} resolves to the root itself")));
     }
     if components.len() > policy.max_depth {
         return Err((
             Code::PathDepth,
-            format!(
-                "path {raw:?} has {} components (max {})",
-                components.len(),
-                policy.max_depth
-            ),
+            format!("path {raw:?} has {} components (max {})", components.len(), policy.max_depth),
         ));
     }
     Ok(SafeRelPath { components })
@@ -165,32 +121,20 @@ mod tests {
     use proptest::prelude::*;
 
     fn n(raw: &str) -> Result<String, Code> {
-        normalize(&PathPolicy::default(), raw)
-            .map(|p| p.as_slash_path())
-            .map_err(|e| e.0)
+        normalize(&PathPolicy::default(), raw).map(|p| p.as_slash_path()).map_err(|e| e.0)
     }
 
     #[test]
     fn good_paths_are_cleaned() {
         assert_eq!(n("a/./b//c.owl"), Ok("a/b/c.owl".into()));
         assert_eq!(n("dir\\file.ttl"), Ok("dir/file.ttl".into()));
-        assert_eq!(
-            n("café.owl"),
-            Ok("caf\u{e9}.owl".into()),
-            "NFD input comes out NFC"
-        );
-        assert_eq!(
-            n("console.owl"),
-            Ok("console.owl".into()),
-            "CON prefix inside a word is fine"
-        );
+        assert_eq!(n("café.owl"), Ok("caf\u{e9}.owl".into()), "NFD input comes out NFC");
+        assert_eq!(n("console.owl"), Ok("console.owl".into()), "CON prefix inside a word is fine");
     }
 
     #[test]
     fn reserved_device_names_in_all_spellings() {
-        for bad in [
-            "CON", "con.txt", "NUL.owl", "COM1 ", "com¹", "LPT0", "a/aux", "conin$",
-        ] {
+        for bad in ["CON", "con.txt", "NUL.owl", "COM1 ", "com¹", "LPT0", "a/aux", "conin$"] {
             assert_eq!(n(bad), Err(Code::ReservedName), "{bad:?}");
         }
     }

@@ -54,8 +54,7 @@ impl NetPolicy {
     /// this for each name it is asked about, without re-running the url gate).
     pub fn domain_allows_internal(&self, domain: &str) -> bool {
         let domain = domain.strip_suffix('.').unwrap_or(domain);
-        self.allow_private_for_allowlist
-            && self.allowed_hosts.iter().any(|r| r.matches_domain(domain))
+        self.allow_private_for_allowlist && self.allowed_hosts.iter().any(|r| r.matches_domain(domain))
     }
 }
 
@@ -72,11 +71,7 @@ pub struct PathPolicy {
 
 impl Default for PathPolicy {
     fn default() -> Self {
-        PathPolicy {
-            max_path_bytes: 4096,
-            max_component_bytes: 255,
-            max_depth: 32,
-        }
+        PathPolicy { max_path_bytes: 4096, max_component_bytes: 255, max_depth: 32 }
     }
 }
 
@@ -124,9 +119,6 @@ pub struct StoragePolicy {
 
 impl Default for StoragePolicy {
     fn default() -> Self {
-        StoragePolicy {
-            reserve_bytes: 64 << 20,
-            max_segment_len: 128,
-        }
+        StoragePolicy { reserve_bytes: 64 << 20, max_segment_len: 128 }
     }
 }

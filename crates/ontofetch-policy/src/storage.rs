@@ -32,23 +32,13 @@ pub struct WriteFacts<'a> {
 pub fn check_write(policy: &StoragePolicy, facts: &WriteFacts<'_>) -> Result<(), Refusal> {
     check_root(facts.root).map_err(|r| r.under(Gate::Storage))?;
     if facts.root_is_symlink {
-        return Err(refuse(
-            Code::StorageRoot,
-            format!("store root {} is a symlink", facts.root.display()),
-        ));
+        return Err(refuse(Code::StorageRoot, format!("store root {} is a symlink", facts.root.display())));
     }
-    let escapes = facts
-        .target
-        .components()
-        .any(|c| matches!(c, Component::ParentDir | Component::CurDir));
+    let escapes = facts.target.components().any(|c| matches!(c, Component::ParentDir | Component::CurDir));
     if escapes || !facts.target.starts_with(facts.root) || facts.target == facts.root {
         return Err(refuse(
             Code::StorageRoot,
-            format!(
-                "write to {} is not inside store root {}",
-                facts.target.display(),
-                facts.root.display()
-            ),
+            format!("write to {} is not inside store root {}", facts.target.display(), facts.root.display()),
         ));
     }
     if let Some(free) = facts.free_bytes
@@ -73,24 +63,15 @@ pub fn check_segment(policy: &StoragePolicy, what: &str, value: &str) -> Result<
     if value.len() > policy.max_segment_len {
         return Err(refuse(
             Code::PathLength,
-            format!(
-                "{what} {value:?} is {} bytes (max {})",
-                value.len(),
-                policy.max_segment_len
-            ),
+            format!("{what} {value:?} is {} bytes (max {})", value.len(), policy.max_segment_len),
         ));
     }
     if value.contains(['/', '\\']) || value == ".." {
-        return Err(refuse(
-            Code::Traversal,
-            format!("{what} {value:?} contains a path separator or '..'"),
-        ));
+        return Err(refuse(Code::Traversal, format!("{what} {value:?} contains a path separator or '..'")));
     }
     let charset_ok = !value.is_empty()
         && !value.starts_with('.')
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !charset_ok {
         return Err(refuse(
             Code::ReservedName,
@@ -100,34 +81,21 @@ pub fn check_segment(policy: &StoragePolicy, what: &str, value: &str) -> Result<
             ),
         ));
     }
-    normalize(&PathPolicy::default(), value)
-        .map_err(|(code, m)| refuse(code, format!("{what}: {m}")))?;
+    normalize(&PathPolicy::default(), value).map_err(|(code, m)| refuse(code, format!("{what}: {m}")))?;
     Ok(())
 }
 
 /// The storage gate for a content-addressed key: exactly `by-sha256/aa/bb/<64 hex>` with
 /// the fan-out taken from the digest itself.
 pub fn check_cas_key(key: &str) -> Result<(), Refusal> {
-    let bad = || {
-        refuse(
-            Code::StorageRoot,
-            format!("{key:?} is not a CAS key by-sha256/aa/bb/<sha256>"),
-        )
-    };
+    let bad = || refuse(Code::StorageRoot, format!("{key:?} is not a CAS key by-sha256/aa/bb/<sha256>"));
     let mut parts = key.split('/');
-    let (Some("by-sha256"), Some(a), Some(b), Some(digest), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some("by-sha256"), Some(a), Some(b), Some(digest), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad());
     };
-    let hex = digest.len() == 64
-        && digest
-            .bytes()
-            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    let hex = digest.len() == 64 && digest.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
     if !hex || a != &digest[..2] || b != &digest[2..4] {
         return Err(bad());
     }
@@ -149,35 +117,10 @@ mod tests {
             bytes,
             free_bytes: free,
         };
-        assert!(
-            check_write(
-                &p,
-                &w(
-                    "/data/onto/ontologies/bfo/v1/original/bfo.owl",
-                    10,
-                    Some(1 << 40)
-                )
-            )
-            .is_ok()
-        );
-        assert_eq!(
-            check_write(&p, &w("/data/onto/../etc/x", 10, None))
-                .unwrap_err()
-                .code,
-            Code::StorageRoot
-        );
-        assert_eq!(
-            check_write(&p, &w("/data/onto-evil/x", 10, None))
-                .unwrap_err()
-                .code,
-            Code::StorageRoot
-        );
-        assert_eq!(
-            check_write(&p, &w("/data/onto/x", 10, Some(1000)))
-                .unwrap_err()
-                .code,
-            Code::DiskSpace
-        );
+        assert!(check_write(&p, &w("/data/onto/ontologies/bfo/v1/original/bfo.owl", 10, Some(1 << 40))).is_ok());
+        assert_eq!(check_write(&p, &w("/data/onto/../etc/x", 10, None)).unwrap_err().code, Code::StorageRoot);
+        assert_eq!(check_write(&p, &w("/data/onto-evil/x", 10, None)).unwrap_err().code, Code::StorageRoot);
+        assert_eq!(check_write(&p, &w("/data/onto/x", 10, Some(1000))).unwrap_err().code, Code::DiskSpace);
     }
 
     #[test]
@@ -186,30 +129,12 @@ mod tests {
         for good in ["bfo", "NCBITaxon", "2024-01-01", "v1.2.3", "go_plus"] {
             assert!(check_segment(&p, "id", good).is_ok(), "{good}");
         }
-        assert_eq!(
-            check_segment(&p, "id", "../../x").unwrap_err().code,
-            Code::Traversal
-        );
-        assert_eq!(
-            check_segment(&p, "id", "..").unwrap_err().code,
-            Code::Traversal
-        );
-        assert_eq!(
-            check_segment(&p, "id", "").unwrap_err().code,
-            Code::ReservedName
-        );
-        assert_eq!(
-            check_segment(&p, "id", ".hidden").unwrap_err().code,
-            Code::ReservedName
-        );
-        assert_eq!(
-            check_segment(&p, "id", "con").unwrap_err().code,
-            Code::ReservedName
-        );
-        assert_eq!(
-            check_segment(&p, "id", &"a".repeat(300)).unwrap_err().code,
-            Code::PathLength
-        );
+        assert_eq!(check_segment(&p, "id", "../../x").unwrap_err().code, Code::Traversal);
+        assert_eq!(check_segment(&p, "id", "..").unwrap_err().code, Code::Traversal);
+        assert_eq!(check_segment(&p, "id", "").unwrap_err().code, Code::ReservedName);
+        assert_eq!(check_segment(&p, "id", ".hidden").unwrap_err().code, Code::ReservedName);
+        assert_eq!(check_segment(&p, "id", "con").unwrap_err().code, Code::ReservedName);
+        assert_eq!(check_segment(&p, "id", &"a".repeat(300)).unwrap_err().code, Code::PathLength);
         let d = "ab".repeat(32);
         assert!(check_cas_key(&format!("by-sha256/ab/ab/{d}")).is_ok());
         assert!(check_cas_key(&format!("by-sha256/ab/cd/{d}")).is_err());

@@ -38,16 +38,10 @@ fn refuse(code: Code, message: String) -> Refusal {
 /// Refuses control characters and over-long input before any parser sees them.
 pub(crate) fn check_raw(policy: &NetPolicy, raw: &str) -> Result<(), Refusal> {
     if raw.len() > policy.max_url_len {
-        return Err(refuse(
-            Code::UrlInvalid,
-            format!("URL is {} bytes (max {})", raw.len(), policy.max_url_len),
-        ));
+        return Err(refuse(Code::UrlInvalid, format!("URL is {} bytes (max {})", raw.len(), policy.max_url_len)));
     }
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
-        return Err(refuse(
-            Code::UrlInvalid,
-            format!("URL {raw:?} contains control character U+{:04X}", c as u32),
-        ));
+        return Err(refuse(Code::UrlInvalid, format!("URL {raw:?} contains control character U+{:04X}", c as u32)));
     }
     Ok(())
 }
@@ -83,9 +77,7 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
         other => {
             return Err(refuse(
                 Code::Scheme,
-                format!(
-                    "scheme {other:?} in {url} is not allowed; only https (and http where allowed)"
-                ),
+                format!("scheme {other:?} in {url} is not allowed; only https (and http where allowed)"),
             ));
         }
     };
@@ -113,10 +105,7 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
             check_idn(&domain).map_err(|m| refuse(Code::Idn, format!("host {domain}: {m}")))?;
             let rules = matching_rules(policy, |r| r.matches_domain(&domain));
             if !policy.allowed_hosts.is_empty() && rules.is_empty() {
-                return Err(refuse(
-                    Code::HostDenied,
-                    format!("host {domain} is not in allowed_hosts"),
-                ));
+                return Err(refuse(Code::HostDenied, format!("host {domain} is not in allowed_hosts")));
             }
             let matched = !rules.is_empty();
             (
@@ -132,17 +121,13 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
     if let TargetHost::Domain(domain) = &host
         && url.host_str() != Some(domain.as_str())
     {
-        url.set_host(Some(domain))
-            .map_err(|e| refuse(Code::HostDenied, format!("host {domain}: {e}")))?;
+        url.set_host(Some(domain)).map_err(|e| refuse(Code::HostDenied, format!("host {domain}: {e}")))?;
     }
     if plain_http && !http_ok {
         // Upgrade rather than refuse: registries publish http:// PURLs that serve https.
-        url.set_scheme("https")
-            .map_err(|_| refuse(Code::Scheme, format!("cannot upgrade {url} to https")))?;
+        url.set_scheme("https").map_err(|_| refuse(Code::Scheme, format!("cannot upgrade {url} to https")))?;
     }
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| refuse(Code::Port, format!("URL {url} has no port")))?;
+    let port = url.port_or_known_default().ok_or_else(|| refuse(Code::Port, format!("URL {url} has no port")))?;
     let port_ok = port != 0
         && (port == 443
             || port == 80
@@ -151,17 +136,10 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
     if !port_ok {
         return Err(refuse(
             Code::Port,
-            format!(
-                "port {port} of {url} is not allowed (80, 443, allowed_ports, or host:port entries)"
-            ),
+            format!("port {port} of {url} is not allowed (80, 443, allowed_ports, or host:port entries)"),
         ));
     }
-    Ok(UrlAllowed {
-        url,
-        host,
-        port,
-        host_allows_internal: internal_ok,
-    })
+    Ok(UrlAllowed { url, host, port, host_allows_internal: internal_ok })
 }
 
 /// Every allowlist rule that covers the host: each may grant its own extra port.
@@ -172,22 +150,11 @@ fn matching_rules(policy: &NetPolicy, pred: impl Fn(&HostRule) -> bool) -> Vec<&
 type HostDecision<'p> = (TargetHost, Vec<&'p HostRule>, bool, bool);
 
 fn ip_host(policy: &NetPolicy, ip: IpAddr) -> Result<HostDecision<'_>, Refusal> {
-    check_ip(
-        policy,
-        &IpFacts {
-            ip,
-            host: None,
-            host_allows_internal: false,
-        },
-    )
-    .map_err(|r| r.under(Gate::Url))?;
+    check_ip(policy, &IpFacts { ip, host: None, host_allows_internal: false }).map_err(|r| r.under(Gate::Url))?;
     let canon = crate::ip::canonical(ip);
     let rules = matching_rules(policy, |r| r.matches_ip(ip) || r.matches_ip(canon));
     if !policy.allowed_hosts.is_empty() && rules.is_empty() {
-        return Err(refuse(
-            Code::HostDenied,
-            format!("address {ip} is not in allowed_hosts"),
-        ));
+        return Err(refuse(Code::HostDenied, format!("address {ip} is not in allowed_hosts")));
     }
     let matched = !rules.is_empty();
     Ok((TargetHost::Ip(canon), rules, matched, matched))
@@ -203,11 +170,7 @@ mod tests {
 
     #[test]
     fn http_is_upgraded_unless_allowed() {
-        let ok = check_url(
-            &NetPolicy::default(),
-            "http://purl.obolibrary.org/obo/bfo.owl",
-        )
-        .unwrap();
+        let ok = check_url(&NetPolicy::default(), "http://purl.obolibrary.org/obo/bfo.owl").unwrap();
         assert_eq!(ok.url.as_str(), "https://purl.obolibrary.org/obo/bfo.owl");
         assert_eq!(ok.port, 443);
         let loopback = NetPolicy {
@@ -216,11 +179,7 @@ mod tests {
             ..NetPolicy::default()
         };
         let ok = check_url(&loopback, "http://127.0.0.1:8080/x").unwrap();
-        assert_eq!(
-            ok.url.as_str(),
-            "http://127.0.0.1:8080/x",
-            "IP allowlist entries may use http"
-        );
+        assert_eq!(ok.url.as_str(), "http://127.0.0.1:8080/x", "IP allowlist entries may use http");
     }
 
     #[test]
@@ -232,15 +191,9 @@ mod tests {
 
     #[test]
     fn allowlist_narrows_public_hosts() {
-        let p = NetPolicy {
-            allowed_hosts: vec![HostRule::parse("*.obolibrary.org").unwrap()],
-            ..NetPolicy::default()
-        };
+        let p = NetPolicy { allowed_hosts: vec![HostRule::parse("*.obolibrary.org").unwrap()], ..NetPolicy::default() };
         assert!(check_url(&p, "https://purl.obolibrary.org/obo/ro.owl").is_ok());
-        assert_eq!(
-            code(&p, "https://www.ebi.ac.uk/ols4/"),
-            Some(Code::HostDenied)
-        );
+        assert_eq!(code(&p, "https://www.ebi.ac.uk/ols4/"), Some(Code::HostDenied));
         assert_eq!(code(&p, "https://8.8.8.8/"), Some(Code::HostDenied));
     }
 
@@ -254,9 +207,6 @@ mod tests {
             ..NetPolicy::default()
         };
         assert!(check_url(&p, "https://mirror.example.org:8443/").is_ok());
-        assert_eq!(
-            code(&p, "https://other.example.org:8443/"),
-            Some(Code::Port)
-        );
+        assert_eq!(code(&p, "https://other.example.org:8443/"), Some(Code::Port));
     }
 }

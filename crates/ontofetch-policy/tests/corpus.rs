@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 fn corpus(name: &str) -> Vec<Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/corpus")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -42,29 +40,14 @@ fn net_policy(case: &Value) -> NetPolicy {
     let mut p = NetPolicy::default();
     if let Some(pol) = case.get("policy") {
         if let Some(hosts) = pol.get("allowed_hosts") {
-            p.allowed_hosts = hosts
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| HostRule::parse(h.as_str().unwrap()).unwrap())
-                .collect();
+            p.allowed_hosts =
+                hosts.as_array().unwrap().iter().map(|h| HostRule::parse(h.as_str().unwrap()).unwrap()).collect();
         }
         if let Some(ports) = pol.get("allowed_ports") {
-            p.extra_ports = ports
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_u64().unwrap() as u16)
-                .collect();
+            p.extra_ports = ports.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u16).collect();
         }
-        p.allow_plain_http_for_allowlist = pol
-            .get("allow_plain_http")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        p.allow_documentation_ranges = pol
-            .get("allow_documentation_ranges")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        p.allow_plain_http_for_allowlist = pol.get("allow_plain_http").and_then(Value::as_bool).unwrap_or(false);
+        p.allow_documentation_ranges = pol.get("allow_documentation_ranges").and_then(Value::as_bool).unwrap_or(false);
         if let Some(m) = pol.get("max_redirects") {
             p.max_redirects = m.as_u64().unwrap() as usize;
         }
@@ -80,21 +63,13 @@ fn verdict<T>(r: &Result<T, ontofetch_policy::Refusal>) -> String {
 }
 
 fn report(failures: Vec<String>, total: usize, what: &str) {
-    assert!(
-        failures.is_empty(),
-        "{} of {total} {what} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {total} {what} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn url_corpus_as_first_url_and_as_redirect_location() {
     let cases = corpus("url.jsonl");
-    assert!(
-        cases.len() >= 60,
-        "the issue asks for at least 60 URL cases"
-    );
+    assert!(cases.len() >= 60, "the issue asks for at least 60 URL cases");
     let origin = Url::parse("http://origin.example.org/start").unwrap();
     let mut failures = Vec::new();
     for case in &cases {
@@ -105,10 +80,8 @@ fn url_corpus_as_first_url_and_as_redirect_location() {
         let result = check_url(&policy, &input);
         let got = verdict(&result);
         if got != expect {
-            failures.push(format!(
-                "{id} {input:?}: expected {expect}, got {got} ({:?})",
-                result.err().map(|e| e.message)
-            ));
+            failures
+                .push(format!("{id} {input:?}: expected {expect}, got {got} ({:?})", result.err().map(|e| e.message)));
             continue;
         }
         if let (Some(norm), Ok(ok)) = (case.get("normalized"), &result)
@@ -117,23 +90,11 @@ fn url_corpus_as_first_url_and_as_redirect_location() {
             failures.push(format!("{id}: normalized {} != {}", ok.url, norm));
         }
         // The same value as a redirect Location from a plain-http origin (no downgrade).
-        let redirect_expect = case
-            .get("redirect_expect")
-            .and_then(Value::as_str)
-            .unwrap_or(expect);
-        let hop = check_redirect(
-            &policy,
-            &RedirectFacts {
-                from: &origin,
-                location: &input,
-                hop: 1,
-            },
-        );
+        let redirect_expect = case.get("redirect_expect").and_then(Value::as_str).unwrap_or(expect);
+        let hop = check_redirect(&policy, &RedirectFacts { from: &origin, location: &input, hop: 1 });
         let got = verdict(&hop);
         if got != redirect_expect {
-            failures.push(format!(
-                "{id} as redirect: expected {redirect_expect}, got {got}"
-            ));
+            failures.push(format!("{id} as redirect: expected {redirect_expect}, got {got}"));
         }
     }
     report(failures, cases.len(), "url");
@@ -155,10 +116,7 @@ fn redirect_corpus() {
         let expect = case["expect"].as_str().unwrap();
         let got = verdict(&result);
         if got != expect {
-            failures.push(format!(
-                "{id}: expected {expect}, got {got} ({:?})",
-                result.err().map(|e| e.message)
-            ));
+            failures.push(format!("{id}: expected {expect}, got {got} ({:?})", result.err().map(|e| e.message)));
         } else if let (Some(norm), Ok(ok)) = (case.get("normalized"), &result)
             && ok.url.as_str() != norm.as_str().unwrap()
         {
@@ -171,25 +129,15 @@ fn redirect_corpus() {
 #[test]
 fn path_corpus_through_filesystem_and_extraction_gates() {
     let cases = corpus("path.jsonl");
-    assert!(
-        cases.len() >= 20,
-        "the issue asks for at least 20 path cases"
-    );
+    assert!(cases.len() >= 20, "the issue asks for at least 20 path cases");
     let mut failures = Vec::new();
     for case in &cases {
         let id = case["id"].as_str().unwrap();
         let input = expand(case["input"].as_str().unwrap());
         let expect = case["expect"].as_str().unwrap();
-        let root = case
-            .get("root")
-            .and_then(Value::as_str)
-            .unwrap_or("/srv/store");
-        let facts = PathFacts {
-            root: Path::new(root),
-            candidate: &input,
-            root_is_symlink: false,
-            symlinked_prefixes: &[],
-        };
+        let root = case.get("root").and_then(Value::as_str).unwrap_or("/srv/store");
+        let facts =
+            PathFacts { root: Path::new(root), candidate: &input, root_is_symlink: false, symlinked_prefixes: &[] };
         let result = check_path(&PathPolicy::default(), &facts);
         let got = verdict(&result);
         if got != expect {
@@ -205,27 +153,16 @@ fn path_corpus_through_filesystem_and_extraction_gates() {
             failures.push(format!("{id}: normalized {} != {}", ok, norm));
         }
         // Relative inputs are also archive entry names; absolute ones are always refused there.
-        let entry_expect = if input.starts_with('/') {
-            "E_ABSOLUTE_PATH"
-        } else {
-            expect
-        };
+        let entry_expect = if input.starts_with('/') { "E_ABSOLUTE_PATH" } else { expect };
         let entry = check_entry(
             &ExtractionPolicy::default(),
             &PathPolicy::default(),
             &EntryLedger::default(),
-            &EntryFacts {
-                name: &input,
-                kind: EntryKind::File,
-                index: 0,
-                depth: 0,
-            },
+            &EntryFacts { name: &input, kind: EntryKind::File, index: 0, depth: 0 },
         );
         let got = verdict(&entry);
         if got != entry_expect {
-            failures.push(format!(
-                "{id} {input:?}: extraction expected {entry_expect}, got {got}"
-            ));
+            failures.push(format!("{id} {input:?}: extraction expected {entry_expect}, got {got}"));
         }
     }
     report(failures, cases.len(), "path");
@@ -239,10 +176,7 @@ fn archive_entry_sequences() {
         let id = case["id"].as_str().unwrap();
         let mut policy = ExtractionPolicy::default();
         if let Some(p) = case.get("policy") {
-            policy.allow_internal_symlinks = p
-                .get("allow_internal_symlinks")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            policy.allow_internal_symlinks = p.get("allow_internal_symlinks").and_then(Value::as_bool).unwrap_or(false);
             if let Some(m) = p.get("max_entries") {
                 policy.max_entries = m.as_u64().unwrap();
             }

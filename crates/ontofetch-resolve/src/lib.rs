@@ -6,6 +6,4 @@ pub mod lockfile;
 pub mod plan;
 pub mod version;
 
-pub use plan::{
-    Attempt, Checksum, Endpoints, Plan, ResolveError, Secrets, SpecInput, plan, plan_to_value,
-};
+pub use plan::{Attempt, Checksum, Endpoints, Plan, ResolveError, Secrets, SpecInput, plan, plan_to_value};

@@ -3,11 +3,7 @@
 /// Maps the spellings registries use to SPDX ids; unknown text is returned trimmed.
 pub fn normalize(raw: &str) -> String {
     let t = raw.trim();
-    let k: String = t
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect();
+    let k: String = t.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
     let spdx = if k.contains("publicdomain/zero")
         || k.contains("zero/1.0")
         || k.starts_with("cc0")
@@ -20,10 +16,7 @@ pub fn normalize(raw: &str) -> String {
         "CC-BY-3.0"
     } else if k.contains("ccbysa4.0") || k.contains("licensesbysa4.0") {
         "CC-BY-SA-4.0"
-    } else if k.contains("apache2.0")
-        || k.contains("apachelicense2.0")
-        || k.contains("licenseslicense2.0")
-    {
+    } else if k.contains("apache2.0") || k.contains("apachelicense2.0") || k.contains("licenseslicense2.0") {
         "Apache-2.0"
     } else if k.contains("ogluk3.0") || k.contains("opengovernmentlicence") {
         "OGL-UK-3.0"
@@ -56,10 +49,7 @@ mod tests {
             ("CC BY 4.0", "CC-BY-4.0"),
             ("CC-BY 4.0", "CC-BY-4.0"),
             ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0"),
-            (
-                "http://creativecommons.org/publicdomain/zero/1.0/",
-                "CC0-1.0",
-            ),
+            ("http://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
             ("CC0", "CC0-1.0"),
             ("CC BY 3.0", "CC-BY-3.0"),
             ("Apache 2.0", "Apache-2.0"),

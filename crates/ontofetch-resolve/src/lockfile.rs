@@ -31,19 +31,11 @@ pub enum LockError {
 /// Writes a lockfile atomically (temp file in the same directory, fsync, rename).
 pub fn write(path: &Path, entries: &[Value], generated_at: &str) -> Result<(), LockError> {
     let doc = json!({"schema_version": "1.0", "generated_at": generated_at, "entries": entries});
-    let err = |e: std::io::Error| LockError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let err = |e: std::io::Error| LockError::Io { path: path.display().to_string(), message: e.to_string() };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
     let mut f = std::fs::File::create(&tmp).map_err(err)?;
@@ -60,34 +52,19 @@ pub fn write(path: &Path, entries: &[Value], generated_at: &str) -> Result<(), L
 /// changed content even when the registry published no checksum.
 pub fn pin(entries: &mut [Value], digests: &BTreeMap<String, String>) {
     for e in entries {
-        if let Some(sha) = e
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|id| digests.get(id))
-        {
-            e["expected_checksum"] = json!(Checksum {
-                algorithm: "sha256".into(),
-                value: sha.clone()
-            });
+        if let Some(sha) = e.get("id").and_then(Value::as_str).and_then(|id| digests.get(id)) {
+            e["expected_checksum"] = json!(Checksum { algorithm: "sha256".into(), value: sha.clone() });
         }
     }
 }
 
 /// Reads a lockfile into `direct` specs (URL and checksum pinned).
 pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
-    let invalid = |m: String| LockError::Invalid {
-        path: path.display().to_string(),
-        message: m,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| LockError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let invalid = |m: String| LockError::Invalid { path: path.display().to_string(), message: m };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LockError::Io { path: path.display().to_string(), message: e.to_string() })?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    let entries = doc
-        .get("entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| invalid("no \"entries\" array".into()))?;
+    let entries = doc.get("entries").and_then(Value::as_array).ok_or_else(|| invalid("no \"entries\" array".into()))?;
     entries
         .iter()
         .enumerate()
@@ -103,26 +80,15 @@ pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
                 }
             }
             if let Some(c) = e.get("expected_checksum").filter(|c| !c.is_null()) {
-                parse_checksum(c)
-                    .map_err(|m| invalid(format!("entries[{i}].expected_checksum: {m}")))?;
+                parse_checksum(c).map_err(|m| invalid(format!("entries[{i}].expected_checksum: {m}")))?;
                 extras.insert("checksum".to_string(), c.clone());
             }
             let target_formats = e
                 .get("target_formats")
                 .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                 .unwrap_or_default();
-            Ok(SpecInput {
-                id,
-                chain: vec!["direct".into()],
-                extras,
-                target_formats,
-            })
+            Ok(SpecInput { id, chain: vec!["direct".into()], extras, target_formats })
         })
         .collect()
 }
@@ -143,22 +109,10 @@ mod tests {
         write(&p, &entries, "2026-11-25T00:00:00Z").unwrap();
         let specs = read(&p).unwrap();
         assert_eq!(specs[0].chain, ["direct"]);
-        assert_eq!(
-            specs[0].extras["url"],
-            "https://purl.obolibrary.org/obo/bfo.owl"
-        );
+        assert_eq!(specs[0].extras["url"], "https://purl.obolibrary.org/obo/bfo.owl");
         assert_eq!(specs[0].extras["checksum"]["value"], sha);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
         std::fs::write(&p, "{\"entries\": [{\"id\": \"x\"}]}").unwrap();
-        assert!(
-            read(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("entries[0] (x) has no url")
-        );
+        assert!(read(&p).unwrap_err().to_string().contains("entries[0] (x) has no url"));
     }
 }

@@ -17,6 +17,8 @@ pub struct Endpoints {
     pub ols: String,
     /// BioPortal API base.
     pub bioportal: String,
+    /// Linked Open Vocabularies base.
+    pub lov: String,
 }
 
 impl Default for Endpoints {
@@ -25,6 +27,7 @@ impl Default for Endpoints {
             obo: "https://purl.obolibrary.org/obo".into(),
             ols: "https://www.ebi.ac.uk/ols4".into(),
             bioportal: "https://data.bioontology.org".into(),
+            lov: "https://lov.linkeddata.es/dataset/lov".into(),
         }
     }
 }
@@ -44,6 +47,7 @@ impl Endpoints {
             obo: get("ONTOFETCH_OBO_BASE_URL", d.obo),
             ols: get("ONTOFETCH_OLS_BASE_URL", d.ols),
             bioportal: get("ONTOFETCH_BIOPORTAL_BASE_URL", d.bioportal),
+            lov: get("ONTOFETCH_LOV_BASE_URL", d.lov),
         }
     }
 }
@@ -174,28 +178,16 @@ struct Failure {
 
 impl From<NetError> for Failure {
     fn from(e: NetError) -> Self {
-        Failure {
-            code: e.code(),
-            message: e.to_string(),
-            url: None,
-        }
+        Failure { code: e.code(), message: e.to_string(), url: None }
     }
 }
 
 fn fail(code: &str, message: impl Into<String>) -> Failure {
-    Failure {
-        code: code.into(),
-        message: message.into(),
-        url: None,
-    }
+    Failure { code: code.into(), message: message.into(), url: None }
 }
 
 fn extra_str<'a>(extras: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
-    extras
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    extras.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn wants_obo(formats: &[String]) -> bool {
@@ -210,26 +202,22 @@ async fn candidate(
     secrets: &Secrets,
 ) -> Result<Candidate, Failure> {
     match resolver {
-        "obo" => {
-            let ext = if wants_obo(&spec.target_formats) {
-                "obo"
-            } else {
-                "owl"
-            };
+        "obo" | "bioregistry" | "ontobee" => {
+            // Ontobee serves the OBO PURLs; bioregistry is the original's alias for obo.
+            let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
+            if resolver == "ontobee" && !spec.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                return Err(fail(
+                    "E_CONFIG_INVALID",
+                    format!("ontobee needs an id starting with a letter, not {:?}", spec.id),
+                ));
+            }
             let id = spec.id.to_ascii_lowercase();
             Ok(Candidate {
                 url: format!("{}/{id}.{ext}", ep.obo),
                 version: None,
                 license: None,
-                media_type: Some(
-                    if ext == "obo" {
-                        "text/obo"
-                    } else {
-                        "application/rdf+xml"
-                    }
-                    .into(),
-                ),
-                service: "obo",
+                media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
+                service: if resolver == "ontobee" { "ontobee" } else { "obo" },
                 credential: None,
             })
         }
@@ -240,47 +228,33 @@ async fn candidate(
             let config = doc.get("config").unwrap_or(&Value::Null);
             let url = config
                 .get("fileLocation")
+                .or_else(|| config.get("downloadLocation"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| fail("E_RESOLVE", format!("{api} has no config.fileLocation")))?;
             let version = config
                 .get("version")
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .or_else(|| {
-                    config
-                        .get("versionIri")
-                        .and_then(Value::as_str)
-                        .map(crate::version::sniff_iri)
-                });
+                .or_else(|| config.get("versionIri").and_then(Value::as_str).map(crate::version::sniff_iri));
             let license = config
                 .pointer("/license/label")
                 .or_else(|| config.pointer("/license/url"))
                 .or_else(|| config.get("license"))
                 .and_then(Value::as_str)
                 .map(license::normalize);
-            Ok(Candidate {
-                url: url.to_string(),
-                version,
-                license,
-                media_type: None,
-                service: "ols",
-                credential: None,
-            })
+            Ok(Candidate { url: url.to_string(), version, license, media_type: None, service: "ols", credential: None })
         }
         "bioportal" => {
-            let key = secrets
-                .bioportal_api_key
-                .clone()
-                .ok_or_else(|| fail("E_CONFIG_INVALID", "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)"))?;
-            let acronym = extra_str(&spec.extras, "acronym")
-                .map(str::to_string)
-                .unwrap_or_else(|| spec.id.to_ascii_uppercase());
-            let base = url::Url::parse(&ep.bioportal).map_err(|e| {
+            let key = secrets.bioportal_api_key.clone().ok_or_else(|| {
                 fail(
                     "E_CONFIG_INVALID",
-                    format!("BioPortal base {}: {e}", ep.bioportal),
+                    "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)",
                 )
             })?;
+            let acronym =
+                extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
+            let base = url::Url::parse(&ep.bioportal)
+                .map_err(|e| fail("E_CONFIG_INVALID", format!("BioPortal base {}: {e}", ep.bioportal)))?;
             let credential = HostCredential {
                 host: base.host_str().unwrap_or_default().to_string(),
                 port: base.port_or_known_default(),
@@ -294,16 +268,17 @@ async fn candidate(
                     Some(&credential),
                 )
                 .await?;
-            let version = sub
-                .get("version")
+            let version = sub.get("version").and_then(Value::as_str).map(str::to_string);
+            let license = sub.get("hasLicense").and_then(Value::as_str).map(license::normalize);
+            // The submission's own download link, when given, is registry metadata: untrusted
+            // input that the url gate judges like any other candidate.
+            let url = sub
+                .pointer("/links/download")
                 .and_then(Value::as_str)
-                .map(str::to_string);
-            let license = sub
-                .get("hasLicense")
-                .and_then(Value::as_str)
-                .map(license::normalize);
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{}/ontologies/{acronym}/download", ep.bioportal));
             Ok(Candidate {
-                url: format!("{}/ontologies/{acronym}/download", ep.bioportal),
+                url,
                 version,
                 license,
                 media_type: None,
@@ -311,22 +286,56 @@ async fn candidate(
                 credential: Some(credential),
             })
         }
-        "direct" => {
+        "direct" | "skos" | "xbrl" => {
             let url = extra_str(&spec.extras, "url")
-                .ok_or_else(|| fail("E_CONFIG_INVALID", "the direct resolver needs extras.url"))?;
+                .ok_or_else(|| fail("E_CONFIG_INVALID", format!("the {resolver} resolver needs extras.url")))?;
+            let (service, default_media) = match resolver {
+                "skos" => ("skos", Some("application/rdf+xml")),
+                "xbrl" => ("xbrl", Some("application/zip")),
+                _ => ("direct", None),
+            };
             Ok(Candidate {
                 url: url.to_string(),
                 version: extra_str(&spec.extras, "version").map(str::to_string),
                 license: extra_str(&spec.extras, "license").map(license::normalize),
-                media_type: extra_str(&spec.extras, "media_type").map(str::to_string),
-                service: "direct",
+                media_type: extra_str(&spec.extras, "media_type").or(default_media).map(str::to_string),
+                service,
                 credential: None,
             })
         }
-        other => Err(fail(
-            "E_RESOLVER_UNAVAILABLE",
-            format!("resolver {other:?} is not implemented yet"),
-        )),
+        "lov" => {
+            let uri = extra_str(&spec.extras, "uri")
+                .ok_or_else(|| fail("E_CONFIG_INVALID", "the lov resolver needs extras.uri (the vocabulary URI)"))?;
+            let mut api = url::Url::parse(&format!("{}/api/v2/vocabulary/info", ep.lov))
+                .map_err(|e| fail("E_CONFIG_INVALID", format!("LOV base {}: {e}", ep.lov)))?;
+            api.query_pairs_mut().append_pair("uri", uri);
+            let doc = fetcher.get_json(api.as_str(), "lov", None).await?;
+            let url = find_key(&doc, &["download", "downloadURL", "fileURL"])
+                .ok_or_else(|| fail("E_RESOLVE", format!("LOV has no download link for {uri}")))?;
+            Ok(Candidate {
+                url,
+                version: find_key(&doc, &["version", "latestVersion"]),
+                license: find_key(&doc, &["license"]).map(|l| license::normalize(&l)),
+                media_type: extra_str(&spec.extras, "media_type")
+                    .map(str::to_string)
+                    .or_else(|| find_key(&doc, &["mediaType", "format"])),
+                service: "lov",
+                credential: None,
+            })
+        }
+        other => Err(fail("E_RESOLVER_UNAVAILABLE", format!("resolver {other:?} is not implemented yet"))),
+    }
+}
+
+/// The first string value under any of `keys`, searching the whole document depth-first.
+fn find_key(doc: &Value, keys: &[&str]) -> Option<String> {
+    match doc {
+        Value::Object(m) => keys
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str).map(str::to_string))
+            .or_else(|| m.values().find_map(|v| find_key(v, keys))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, keys)),
+        _ => None,
     }
 }
 
@@ -338,39 +347,25 @@ pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
             None => ("sha256".to_string(), s.trim().to_ascii_lowercase()),
         },
         Value::Object(m) => (
-            m.get("algorithm")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_ascii_lowercase(),
-            m.get("value")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_ascii_lowercase(),
+            m.get("algorithm").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
+            m.get("value").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
         ),
         _ => return Err("checksum must be \"sha256:HEX\" or {algorithm, value}".into()),
     };
     if alg != "sha256" {
-        return Err(format!(
-            "checksum algorithm {alg:?} is not supported; use sha256"
-        ));
+        return Err(format!("checksum algorithm {alg:?} is not supported; use sha256"));
     }
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{hex:?} is not a sha256 hex digest"));
     }
-    Ok(Checksum {
-        algorithm: alg,
-        value: hex,
-    })
+    Ok(Checksum { algorithm: alg, value: hex })
 }
 
 /// Finds the sha256 for `filename` in a checksum file (`HEX  name` lines, or a bare digest).
 pub fn checksum_from_text(text: &str, filename: &str) -> Option<String> {
     let is_hex = |t: &str| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit());
     let lines: Vec<&str> = text.lines().collect();
-    let named = lines.iter().find(|l| {
-        l.split_whitespace()
-            .any(|t| t.trim_start_matches('*').ends_with(filename))
-    });
+    let named = lines.iter().find(|l| l.split_whitespace().any(|t| t.trim_start_matches('*').ends_with(filename)));
     named
         .into_iter()
         .chain(lines.iter())
@@ -382,10 +377,7 @@ pub fn checksum_from_text(text: &str, filename: &str) -> Option<String> {
 fn filename_for(url: &str, id: &str) -> String {
     url::Url::parse(url)
         .ok()
-        .and_then(|u| {
-            u.path_segments()
-                .and_then(|mut s| s.next_back().map(str::to_string))
-        })
+        .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
         .filter(|s| !s.is_empty() && s.contains('.'))
         .unwrap_or_else(|| format!("{id}.owl"))
 }
@@ -404,17 +396,12 @@ pub async fn plan(
     for (i, resolver) in spec.chain.iter().enumerate() {
         let result = async {
             let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
-            let url = fetcher.check_url(&c.url).map_err(|e| Failure {
-                url: Some(c.url.clone()),
-                ..Failure::from(e)
-            })?;
+            let url =
+                fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
             if !license::accepted(c.license.as_deref(), accept_licenses) {
                 return Err(Failure {
                     code: "E_LICENSE".into(),
-                    message: format!(
-                        "licence {:?} is not in accept_licenses",
-                        c.license.clone().unwrap_or_default()
-                    ),
+                    message: format!("licence {:?} is not in accept_licenses", c.license.clone().unwrap_or_default()),
                     url: Some(url.to_string()),
                 });
             }
@@ -426,16 +413,11 @@ pub async fn plan(
             if expected.is_none()
                 && let Some(cu) = extra_str(&spec.extras, "checksum_url")
             {
-                let bytes = fetcher
-                    .get_small(cu, c.service, "text/plain", 256 * 1024, None)
-                    .await?;
+                let bytes = fetcher.get_small(cu, c.service, "text/plain", 256 * 1024, None).await?;
                 let text = String::from_utf8_lossy(&bytes);
                 let value = checksum_from_text(&text, &filename)
                     .ok_or_else(|| fail("E_CHECKSUM", format!("no sha256 digest in {cu}")))?;
-                expected = Some(Checksum {
-                    algorithm: "sha256".into(),
-                    value,
-                });
+                expected = Some(Checksum { algorithm: "sha256".into(), value });
             }
             Ok((c, url, expected, filename))
         }
@@ -478,11 +460,7 @@ pub async fn plan(
             }
         }
     }
-    Err(ResolveError::Exhausted {
-        id: spec.id.clone(),
-        code: last_code,
-        attempts,
-    })
+    Err(ResolveError::Exhausted { id: spec.id.clone(), code: last_code, attempts })
 }
 
 /// The lockfile/plan JSON of a plan (DocsToKG `plan_to_dict` fields; no credentials).
@@ -509,40 +487,18 @@ mod tests {
     #[test]
     fn checksums_parse_in_every_form() {
         let h = "ab".repeat(32);
-        assert_eq!(
-            parse_checksum(&Value::String(format!("sha256:{h}")))
-                .unwrap()
-                .value,
-            h
-        );
-        assert_eq!(
-            parse_checksum(&Value::String(h.to_uppercase()))
-                .unwrap()
-                .value,
-            h
-        );
+        assert_eq!(parse_checksum(&Value::String(format!("sha256:{h}"))).unwrap().value, h);
+        assert_eq!(parse_checksum(&Value::String(h.to_uppercase())).unwrap().value, h);
         assert!(parse_checksum(&serde_json::json!({"algorithm": "md5", "value": "00"})).is_err());
         assert!(parse_checksum(&Value::String("sha256:xyz".into())).is_err());
         let text = format!("{}  other.owl\n{h} *bfo.owl\n", "cd".repeat(32));
-        assert_eq!(
-            checksum_from_text(&text, "bfo.owl").as_deref(),
-            Some(h.as_str())
-        );
+        assert_eq!(checksum_from_text(&text, "bfo.owl").as_deref(), Some(h.as_str()));
         assert_eq!(checksum_from_text(&h, "x.owl").as_deref(), Some(h.as_str()));
     }
 
     #[test]
     fn filenames_come_from_the_url() {
-        assert_eq!(
-            filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"),
-            "bfo.owl"
-        );
-        assert_eq!(
-            filename_for(
-                "https://data.bioontology.org/ontologies/NCIT/download",
-                "ncit"
-            ),
-            "ncit.owl"
-        );
+        assert_eq!(filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"), "bfo.owl");
+        assert_eq!(filename_for("https://data.bioontology.org/ontologies/NCIT/download", "ncit"), "ncit.owl");
     }
 }

@@ -7,22 +7,12 @@ fn date_like(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && s.chars().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == '-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
+        && s.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() })
 }
 
 /// The most specific version token in a version IRI (`…/bfo/2019-08-26/bfo.owl` → `2019-08-26`).
 fn from_iri(iri: &str) -> String {
-    let segments: Vec<&str> = iri
-        .trim_end_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments: Vec<&str> = iri.trim_end_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     if let Some(d) = segments.iter().rev().find(|s| date_like(s)) {
         return d.to_string();
     }
@@ -69,10 +59,7 @@ pub fn sniff(prefix: &[u8]) -> Option<String> {
         } else {
             rest.split_once('>').and_then(|(_, r)| r.split('<').next())
         };
-        if let Some(v) = value
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && v.len() <= 100)
-        {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty() && v.len() <= 100) {
             return Some(v.to_string());
         }
     }
@@ -96,21 +83,16 @@ mod tests {
     #[test]
     fn versions_from_headers_in_each_syntax() {
         assert_eq!(
-            sniff(b"format-version: 1.2\ndata-version: releases/2024-01-01\nontology: go\n")
-                .as_deref(),
+            sniff(b"format-version: 1.2\ndata-version: releases/2024-01-01\nontology: go\n").as_deref(),
             Some("2024-01-01")
         );
         let rdfxml = br#"<owl:Ontology rdf:about="http://purl.obolibrary.org/obo/bfo.owl"><owl:versionIRI rdf:resource="http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"/>"#;
         assert_eq!(sniff(rdfxml).as_deref(), Some("2019-08-26"));
-        let ttl =
-            b"<http://x.org/o> a owl:Ontology ;\n  owl:versionIRI <http://x.org/o/v2.1/o.ttl> .";
+        let ttl = b"<http://x.org/o> a owl:Ontology ;\n  owl:versionIRI <http://x.org/o/v2.1/o.ttl> .";
         assert_eq!(sniff(ttl).as_deref(), Some("v2.1"));
         let info = b"<owl:versionInfo rdf:datatype=\"xsd:string\">1.4</owl:versionInfo>";
         assert_eq!(sniff(info).as_deref(), Some("1.4"));
         assert_eq!(sniff(b"<rdf:RDF></rdf:RDF>"), None);
-        assert_eq!(
-            from_content("abcdef0123456789", "2026-11-25"),
-            "2026-11-25-sha256-abcdef012345"
-        );
+        assert_eq!(from_content("abcdef0123456789", "2026-11-25"), "2026-11-25-sha256-abcdef012345");
     }
 }

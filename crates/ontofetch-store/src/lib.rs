@@ -33,10 +33,7 @@ impl StoreError {
     /// The stable code.
     pub fn code(&self) -> String {
         match self {
-            StoreError::Refused(e) => e
-                .code()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_else(|| "E_GATE_ERROR".into()),
+            StoreError::Refused(e) => e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into()),
             StoreError::Io { .. } => "E_IO".into(),
             StoreError::Exists(_) => "E_EXISTS".into(),
         }
@@ -51,22 +48,10 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
 /// DocsToKG's `sanitize_filename`: separators and anything outside `[A-Za-z0-9._-]` become
 /// `_`, leading/trailing `.`/`_` are stripped, empty becomes `ontology`, max 255 bytes.
 pub fn sanitize_filename(name: &str) -> String {
-    let mapped: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mapped: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
     let trimmed = mapped.trim_matches(|c| c == '.' || c == '_');
-    let mut out = if trimmed.is_empty() {
-        "ontology".to_string()
-    } else {
-        trimmed.to_string()
-    };
+    let mut out = if trimmed.is_empty() { "ontology".to_string() } else { trimmed.to_string() };
     out.truncate(255);
     out
 }
@@ -106,11 +91,9 @@ impl Staging {
     pub fn write_json(&self, rel: &str, value: &serde_json::Value) -> Result<PathBuf, StoreError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(io(format!("creating {}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
         }
-        let mut f =
-            std::fs::File::create(&path).map_err(io(format!("creating {}", path.display())))?;
+        let mut f = std::fs::File::create(&path).map_err(io(format!("creating {}", path.display())))?;
         let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
         f.write_all(text.as_bytes())
             .and_then(|_| f.write_all(b"\n"))
@@ -158,9 +141,7 @@ pub fn sha256_file(path: &Path) -> Result<String, StoreError> {
 impl Store {
     /// The store under `root` (the data root; `ontologies/`, `by-sha256/` and `.staging/` live in it).
     pub fn new(root: &Path) -> Self {
-        Store {
-            root: root.to_path_buf(),
-        }
+        Store { root: root.to_path_buf() }
     }
 
     /// The data root.
@@ -188,19 +169,14 @@ impl Store {
         gates.segment("ontology id", id)?;
         let base = self.staging_root();
         std::fs::create_dir_all(&base).map_err(io(format!("creating {}", base.display())))?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = base.join(format!("{id}-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
         Ok(Staging { dir })
     }
 
     fn free_bytes(&self) -> Option<u64> {
-        rustix::fs::statvfs(&self.root)
-            .ok()
-            .map(|s| s.f_bavail * s.f_frsize)
+        rustix::fs::statvfs(&self.root).ok().map(|s| s.f_bavail * s.f_frsize)
     }
 
     /// Moves staging into `ontologies/<id>/<version>` by one rename, after the storage gate
@@ -215,9 +191,8 @@ impl Store {
         gates.segment("ontology id", id)?;
         gates.segment("version", version)?;
         let target = self.version_dir(id, version);
-        let root_is_symlink = std::fs::symlink_metadata(&self.root)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
+        let root_is_symlink =
+            std::fs::symlink_metadata(&self.root).map(|m| m.file_type().is_symlink()).unwrap_or(false);
         // The bytes are already on this filesystem; the gate checks the path and the reserve.
         gates.write(&WriteFacts {
             root: &self.root,
@@ -231,23 +206,14 @@ impl Store {
         if target.exists() {
             return Err(StoreError::Exists(target.display().to_string()));
         }
-        std::fs::rename(&staging.dir, &target)
-            .map_err(io(format!("promoting into {}", target.display())))?;
+        std::fs::rename(&staging.dir, &target).map_err(io(format!("promoting into {}", target.display())))?;
         fsync_dir(parent);
         std::mem::forget(staging);
-        Ok(Promoted {
-            dir: target,
-            relpath: format!("ontologies/{id}/{version}"),
-        })
+        Ok(Promoted { dir: target, relpath: format!("ontologies/{id}/{version}") })
     }
 
     /// Hard-links (or copies) a file into the CAS; returns the store key.
-    pub fn cas_put(
-        &self,
-        gates: &Gates<'_>,
-        sha256: &str,
-        src: &Path,
-    ) -> Result<String, StoreError> {
+    pub fn cas_put(&self, gates: &Gates<'_>, sha256: &str, src: &Path) -> Result<String, StoreError> {
         let key = format!(
             "by-sha256/{}/{}/{sha256}",
             &sha256[..2.min(sha256.len())],
@@ -274,8 +240,7 @@ impl Store {
         let link = dir.join("latest");
         let tmp = dir.join(format!(".latest.{}.tmp", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(version, &tmp)
-            .map_err(io(format!("linking {}", tmp.display())))?;
+        std::os::unix::fs::symlink(version, &tmp).map_err(io(format!("linking {}", tmp.display())))?;
         std::fs::rename(&tmp, &link).map_err(io(format!("replacing {}", link.display())))?;
         fsync_dir(&dir);
         Ok(())
@@ -283,18 +248,11 @@ impl Store {
 
     /// The version `latest` points at.
     pub fn latest(&self, id: &str) -> Option<String> {
-        std::fs::read_link(self.ontologies().join(id).join("latest"))
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned())
+        std::fs::read_link(self.ontologies().join(id).join("latest")).ok().map(|p| p.to_string_lossy().into_owned())
     }
 
     /// Removes a version directory (rollback after a failed catalog commit, prune).
-    pub fn remove_version(
-        &self,
-        gates: &Gates<'_>,
-        id: &str,
-        version: &str,
-    ) -> Result<(), StoreError> {
+    pub fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError> {
         gates.segment("ontology id", id)?;
         gates.segment("version", version)?;
         let dir = self.version_dir(id, version);
@@ -314,10 +272,7 @@ impl Store {
             let idn = id.file_name().to_string_lossy().into_owned();
             for v in std::fs::read_dir(id.path()).into_iter().flatten().flatten() {
                 let name = v.file_name().to_string_lossy().into_owned();
-                if name == "latest"
-                    || name.starts_with('.')
-                    || !v.file_type().map(|t| t.is_dir()).unwrap_or(false)
-                {
+                if name == "latest" || name.starts_with('.') || !v.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                     continue;
                 }
                 out.push((idn.clone(), name));
@@ -329,12 +284,7 @@ impl Store {
 
     /// Leftover staging directories (from a killed pull).
     pub fn stale_staging(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.staging_root())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect()
+        std::fs::read_dir(self.staging_root()).into_iter().flatten().flatten().map(|e| e.path()).collect()
     }
 }
 
@@ -365,42 +315,24 @@ mod tests {
         let st = store.begin(&gates, "bfo").unwrap();
         let orig = st.original("bfo.owl").unwrap();
         std::fs::write(&orig, b"hello").unwrap();
-        st.write_json("manifest.json", &serde_json::json!({"b": 1, "a": 2}))
-            .unwrap();
+        st.write_json("manifest.json", &serde_json::json!({"b": 1, "a": 2})).unwrap();
         let p = store.promote(&gates, st, "bfo", "2024-01-01").unwrap();
         assert_eq!(p.relpath, "ontologies/bfo/2024-01-01");
-        assert_eq!(
-            std::fs::read(p.dir.join("original/bfo.owl")).unwrap(),
-            b"hello"
-        );
+        assert_eq!(std::fs::read(p.dir.join("original/bfo.owl")).unwrap(), b"hello");
         let manifest = std::fs::read_to_string(p.dir.join("manifest.json")).unwrap();
-        assert!(
-            manifest.find("\"a\"").unwrap() < manifest.find("\"b\"").unwrap(),
-            "sorted keys"
-        );
+        assert!(manifest.find("\"a\"").unwrap() < manifest.find("\"b\"").unwrap(), "sorted keys");
         assert!(store.stale_staging().is_empty());
         let sha = sha256_file(&p.dir.join("original/bfo.owl")).unwrap();
-        let key = store
-            .cas_put(&gates, &sha, &p.dir.join("original/bfo.owl"))
-            .unwrap();
+        let key = store.cas_put(&gates, &sha, &p.dir.join("original/bfo.owl")).unwrap();
         assert_eq!(key, format!("by-sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]));
         assert_eq!(std::fs::read(dir.path().join(&key)).unwrap(), b"hello");
         store.set_latest("bfo", "2024-01-01").unwrap();
         assert_eq!(store.latest("bfo").as_deref(), Some("2024-01-01"));
-        assert_eq!(
-            store.version_dirs(),
-            vec![("bfo".to_string(), "2024-01-01".to_string())]
-        );
+        assert_eq!(store.version_dirs(), vec![("bfo".to_string(), "2024-01-01".to_string())]);
         // a second promote to the same version is refused, staging cleaned up
         let st = store.begin(&gates, "bfo").unwrap();
-        assert!(matches!(
-            store.promote(&gates, st, "bfo", "2024-01-01"),
-            Err(StoreError::Exists(_))
-        ));
-        assert!(
-            store.stale_staging().is_empty(),
-            "dropped staging is removed"
-        );
+        assert!(matches!(store.promote(&gates, st, "bfo", "2024-01-01"), Err(StoreError::Exists(_))));
+        assert!(store.stale_staging().is_empty(), "dropped staging is removed");
     }
 
     #[test]
@@ -409,17 +341,9 @@ mod tests {
         let store = Store::new(dir.path());
         let policy = Policy::default();
         let gates = Gates::new(&policy, &NoObserver);
-        assert_eq!(
-            store.begin(&gates, "../x").unwrap_err().code(),
-            "E_TRAVERSAL"
-        );
+        assert_eq!(store.begin(&gates, "../x").unwrap_err().code(), "E_TRAVERSAL");
         let st = store.begin(&gates, "bfo").unwrap();
-        assert_eq!(
-            store.promote(&gates, st, "bfo", "..").unwrap_err().code(),
-            "E_TRAVERSAL"
-        );
-        assert!(
-            !dir.path().join("ontologies").join("bfo").exists() || store.version_dirs().is_empty()
-        );
+        assert_eq!(store.promote(&gates, st, "bfo", "..").unwrap_err().code(), "E_TRAVERSAL");
+        assert!(!dir.path().join("ontologies").join("bfo").exists() || store.version_dirs().is_empty());
     }
 }

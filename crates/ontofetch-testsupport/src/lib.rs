@@ -61,10 +61,7 @@ impl Reply {
 
     /// A status with an empty body.
     pub fn status(status: u16) -> Self {
-        Reply {
-            status,
-            ..Reply::default()
-        }
+        Reply { status, ..Reply::default() }
     }
 
     /// A redirect to `location`.
@@ -129,12 +126,7 @@ impl TestServer {
                 }
             }
         });
-        TestServer {
-            addr,
-            state,
-            stop,
-            thread: Some(thread),
-        }
+        TestServer { addr, state, stop, thread: Some(thread) }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -154,11 +146,7 @@ impl TestServer {
 
     /// Scripts `path`: each request takes the next reply; the last one repeats.
     pub fn route(&self, path: &str, replies: Vec<Reply>) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.to_string(), (replies, 0));
+        self.state.lock().unwrap().routes.insert(path.to_string(), (replies, 0));
     }
 
     /// Every request so far.
@@ -199,18 +187,11 @@ fn read_request(stream: &TcpStream) -> Option<Seen> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    if let Some(n) = headers
-        .get("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+    if let Some(n) = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()) {
         let mut body = vec![0; n];
         reader.read_exact(&mut body).ok()?;
     }
-    Some(Seen {
-        method,
-        path,
-        headers,
-    })
+    Some(Seen { method, path, headers })
 }
 
 fn handle(mut stream: TcpStream, state: &Mutex<State>) {
@@ -249,11 +230,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Result<()> {
-    let etag = reply
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
-        .map(|(_, v)| v.clone());
+    let etag = reply.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")).map(|(_, v)| v.clone());
     let mut extra = vec![];
     if reply.honour_conditionals && reply.status == 200 {
         if etag.is_some() && req.headers.get("if-none-match") == etag.as_ref() {
@@ -273,19 +250,12 @@ fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Res
                 reply.body.clear();
             } else {
                 reply.status = 206;
-                extra.push((
-                    "Content-Range".to_string(),
-                    format!("bytes {start}-{}/{len}", len - 1),
-                ));
+                extra.push(("Content-Range".to_string(), format!("bytes {start}-{}/{len}", len - 1)));
                 reply.body = reply.body[start..].to_vec();
             }
         }
     }
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nConnection: close\r\n",
-        reply.status,
-        reason(reply.status)
-    );
+    let mut head = format!("HTTP/1.1 {} {}\r\nConnection: close\r\n", reply.status, reason(reply.status));
     for (k, v) in reply.headers.iter().chain(extra.iter()) {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -54,15 +54,11 @@ pub fn validate(ctx: &mut Context) -> Result<(), CliError> {
     let loaded = ctx.load(false)?;
     let (source, path) = source_fields(&loaded.origin);
     let n = loaded.config.ontologies.len();
-    emit(
-        &ctx.global,
-        &json!({"ok": true, "source": source, "path": path, "ontologies": n}),
-        || {
-            format!(
-                "Configuration passed ({n} ontologies) -> {}",
-                path.clone().unwrap_or_else(|| "built-in default".into())
-            )
-        },
-    );
+    emit(&ctx.global, &json!({"ok": true, "source": source, "path": path, "ontologies": n}), || {
+        format!(
+            "Configuration passed ({n} ontologies) -> {}",
+            path.clone().unwrap_or_else(|| "built-in default".into())
+        )
+    });
     Ok(())
 }

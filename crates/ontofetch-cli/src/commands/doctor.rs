@@ -53,18 +53,14 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
         if d["exists"] != true {
             // A missing directory is fine if it can be created on first use.
             let path = Path::new(d["path"].as_str().unwrap_or(""));
-            let creatable =
-                rustix::fs::access(nearest_existing(path), rustix::fs::Access::WRITE_OK).is_ok();
+            let creatable = rustix::fs::access(nearest_existing(path), rustix::fs::Access::WRITE_OK).is_ok();
             if creatable {
                 notes.push(format!(
                     "directory {name} ({}) will be created on first use (or now with --fix)",
                     path.display()
                 ));
             } else {
-                problems.push(format!(
-                    "directory {name} ({}) is missing and cannot be created",
-                    path.display()
-                ));
+                problems.push(format!("directory {name} ({}) is missing and cannot be created", path.display()));
             }
         }
     }
@@ -77,18 +73,12 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
             let threshold = disk_threshold(total);
             let ok = free >= threshold;
             if !ok {
-                problems.push(format!(
-                    "only {free} bytes free under {} (want {threshold})",
-                    probe.display()
-                ));
+                problems.push(format!("only {free} bytes free under {} (want {threshold})", probe.display()));
             }
             json!({"path": probe, "ok": ok, "total_bytes": total, "free_bytes": free, "threshold_bytes": threshold})
         }
         Err(e) => {
-            problems.push(format!(
-                "cannot read free space of {}: {e}",
-                probe.display()
-            ));
+            problems.push(format!("cannot read free space of {}: {e}", probe.display()));
             json!({"path": probe, "ok": false, "error": e.to_string()})
         }
     };
@@ -99,27 +89,17 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
                 ontofetch_config::Origin::Builtin => Value::Null,
                 ontofetch_config::Origin::File(p) => json!(p),
             };
-            (
-                json!({"ok": true, "path": path, "ontologies": l.config.ontologies.len()}),
-                Some(l),
-            )
+            (json!({"ok": true, "path": path, "ontologies": l.config.ontologies.len()}), Some(l))
         }
         Err(e) => {
             problems.push(e.to_string());
-            (
-                json!({"ok": false, "error": e.to_string(), "code": e.code()}),
-                None,
-            )
+            (json!({"ok": false, "error": e.to_string(), "code": e.code()}), None)
         }
     };
 
     let key_file = dirs.configs.join("bioportal_api_key.txt");
-    let env_key = std::env::var("BIOPORTAL_API_KEY")
-        .map(|v| !v.trim().is_empty())
-        .unwrap_or(false);
-    let file_key = std::fs::read_to_string(&key_file)
-        .map(|v| !v.trim().is_empty())
-        .unwrap_or(false);
+    let env_key = std::env::var("BIOPORTAL_API_KEY").map(|v| !v.trim().is_empty()).unwrap_or(false);
+    let file_key = std::fs::read_to_string(&key_file).map(|v| !v.trim().is_empty()).unwrap_or(false);
     let credentials = json!({"bioportal_api_key": {"env": env_key, "file": key_file, "file_configured": file_key, "configured": env_key || file_key}});
 
     // The configured policy must still refuse the classic SSRF targets.
@@ -145,15 +125,12 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
                 })
                 .is_some_and(|ip| l.policy.net.allowed_hosts.iter().any(|r| r.matches_ip(ip)));
             if !ok && listed && !probe.contains("169.254.169.254") {
-                notes.push(format!(
-                    "{probe} is reachable because allowed_hosts lists its address explicitly"
-                ));
+                notes.push(format!("{probe} is reachable because allowed_hosts lists its address explicitly"));
             } else if !ok {
-                problems.push(format!(
-                    "the configured policy lets {probe} through; check defaults.http.allowed_hosts"
-                ));
+                problems.push(format!("the configured policy lets {probe} through; check defaults.http.allowed_hosts"));
             }
-            self_test.push(json!({"url": probe, "refused": ok, "code": refused.and_then(|e| e.code()).map(|c| c.as_str())}));
+            self_test
+                .push(json!({"url": probe, "refused": ok, "code": refused.and_then(|e| e.code()).map(|c| c.as_str())}));
         }
     }
 
@@ -204,14 +181,7 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
         out.push_str(if ok { "OK" } else { "NOT OK" });
         out
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::CheckFailed(format!(
-            "doctor found {} problem(s)",
-            problems.len()
-        )))
-    }
+    if ok { Ok(()) } else { Err(CliError::CheckFailed(format!("doctor found {} problem(s)", problems.len()))) }
 }
 
 /// Store ↔ catalog consistency: version directories without rows, rows without files,
@@ -229,29 +199,19 @@ fn store_check(
     use ontofetch_policy::db_boundary::PairFacts;
     use ontofetch_store::Store;
     let store = Store::new(&ctx.dirs.root);
-    let stale: Vec<String> = store
-        .stale_staging()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let stale: Vec<String> = store.stale_staging().iter().map(|p| p.display().to_string()).collect();
     for p in &stale {
         if fix && std::fs::remove_dir_all(p).is_ok() {
             fixes.push(format!("removed interrupted staging {p}"));
         } else {
-            problems.push(format!(
-                "interrupted pull left staging {p}; run `ontofetch doctor --fix`"
-            ));
+            problems.push(format!("interrupted pull left staging {p}; run `ontofetch doctor --fix`"));
         }
     }
     let cat_path = crate::pipeline::catalog_path(&ctx.dirs);
     let disk = store.version_dirs();
     if !cat_path.exists() {
         if !disk.is_empty() {
-            problems.push(format!(
-                "{} version directories but no catalog at {}",
-                disk.len(),
-                cat_path.display()
-            ));
+            problems.push(format!("{} version directories but no catalog at {}", disk.len(), cat_path.display()));
         }
         return json!({"catalog": null, "version_dirs": disk.len(), "stale_staging": stale});
     }
@@ -270,14 +230,8 @@ fn store_check(
     let mut orphan_rows = Vec::new();
     for (id, version) in &disk {
         let key = format!("ontologies/{id}/{version}");
-        let row_exists = rows
-            .iter()
-            .any(|r| &r.ontology == id && &r.version == version);
-        if let Err(e) = gates.pair(&PairFacts {
-            key: &key,
-            row_exists,
-            file_exists: true,
-        }) {
+        let row_exists = rows.iter().any(|r| &r.ontology == id && &r.version == version);
+        if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
             orphan_dirs.push(key.clone());
             if fix && store.remove_version(&gates, id, version).is_ok() {
                 fixes.push(format!("removed {key}: it has no catalog row"));
@@ -287,33 +241,19 @@ fn store_check(
         }
     }
     for r in &rows {
-        let original = store
-            .version_dir(&r.ontology, &r.version)
-            .join("original")
-            .join(&r.filename);
+        let original = store.version_dir(&r.ontology, &r.version).join("original").join(&r.filename);
         let file_exists = original.is_file();
-        if let Err(e) = gates.pair(&PairFacts {
-            key: &r.relpath,
-            row_exists: true,
-            file_exists,
-        }) {
+        if let Err(e) = gates.pair(&PairFacts { key: &r.relpath, row_exists: true, file_exists }) {
             orphan_rows.push(r.relpath.clone());
             if fix && cat.remove_version(&r.ontology, &r.version).is_ok() {
-                fixes.push(format!(
-                    "removed the catalog row of {}: its files are gone",
-                    r.relpath
-                ));
+                fixes.push(format!("removed the catalog row of {}: its files are gone", r.relpath));
             } else {
                 problems.push(e.to_string());
             }
         }
     }
     if fix {
-        for id in rows
-            .iter()
-            .map(|r| r.ontology.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
+        for id in rows.iter().map(|r| r.ontology.clone()).collect::<std::collections::BTreeSet<_>>() {
             if let Ok(Some(latest)) = cat.latest(&id) {
                 let _ = store.set_latest(&id, &latest.version);
             }

@@ -74,10 +74,9 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
     let normalized = Some(allowed.url.to_string());
     if !resolve {
         let reason = match &allowed.host {
-            TargetHost::Domain(d) => format!(
-                "{} (host {d} not resolved; add --resolve to judge its DNS answers)",
-                allowed.url
-            ),
+            TargetHost::Domain(d) => {
+                format!("{} (host {d} not resolved; add --resolve to judge its DNS answers)", allowed.url)
+            }
             TargetHost::Ip(ip) => {
                 format!("{} (literal address {ip} passed the ip rules)", allowed.url)
             }
@@ -106,11 +105,7 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
     let mut first_refusal = None;
     let mut resolved = Vec::new();
     for ip in &addrs {
-        let facts = IpFacts {
-            ip: *ip,
-            host: Some(&host),
-            host_allows_internal: allowed.host_allows_internal,
-        };
+        let facts = IpFacts { ip: *ip, host: Some(&host), host_allows_internal: allowed.host_allows_internal };
         let verdict = gates.ip(&facts);
         resolved.push(json!({"address": ip.to_string(), "allowed": verdict.is_ok(), "code": verdict.as_ref().err().and_then(|e| e.code()).map(|c| c.as_str())}));
         if let Err(e) = verdict {
@@ -118,9 +113,7 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
         }
     }
     if addrs.is_empty() {
-        first_refusal = gates
-            .resolved(&host, &addrs, allowed.host_allows_internal)
-            .err();
+        first_refusal = gates.resolved(&host, &addrs, allowed.host_allows_internal).err();
     }
     let extra = json!({"resolved": resolved});
     let v = match first_refusal {
@@ -128,11 +121,7 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
             allowed: true,
             gate: Gate::Ip,
             code: None,
-            reason: format!(
-                "{} resolves to {} allowed address(es)",
-                allowed.url,
-                addrs.len()
-            ),
+            reason: format!("{} resolves to {} allowed address(es)", allowed.url, addrs.len()),
             normalized_url: normalized,
             extra,
         },
@@ -145,13 +134,9 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
 pub fn check_path(ctx: &mut Context, raw: &str, root: &Path) -> Result<u8, CliError> {
     let loaded = ctx.load(false)?;
     let gates = ctx.gates(&loaded);
-    let root_is_symlink = std::fs::symlink_metadata(root)
-        .map(|m| m.file_type().is_symlink())
-        .unwrap_or(false);
-    let relative = Path::new(raw)
-        .strip_prefix(root)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| raw.to_string());
+    let root_is_symlink = std::fs::symlink_metadata(root).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+    let relative =
+        Path::new(raw).strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| raw.to_string());
     let mut symlinked = Vec::new();
     if let Ok(safe) = ontofetch_policy::path::normalize(&loaded.policy.paths, &relative) {
         let mut prefix = String::new();
@@ -160,20 +145,12 @@ pub fn check_path(ctx: &mut Context, raw: &str, root: &Path) -> Result<u8, CliEr
                 prefix.push('/');
             }
             prefix.push_str(c);
-            if std::fs::symlink_metadata(root.join(&prefix))
-                .map(|m| m.file_type().is_symlink())
-                .unwrap_or(false)
-            {
+            if std::fs::symlink_metadata(root.join(&prefix)).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
                 symlinked.push(prefix.clone());
             }
         }
     }
-    let facts = PathFacts {
-        root,
-        candidate: raw,
-        root_is_symlink,
-        symlinked_prefixes: &symlinked,
-    };
+    let facts = PathFacts { root, candidate: raw, root_is_symlink, symlinked_prefixes: &symlinked };
     let v = match gates.path(&facts) {
         Ok(safe) => Verdict {
             allowed: true,
@@ -198,15 +175,7 @@ pub fn codes(ctx: &Context) -> Result<(), CliError> {
         Gate::ALL
             .iter()
             .map(|g| {
-                format!(
-                    "{:<12} {}",
-                    g.as_str(),
-                    g.codes()
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
+                format!("{:<12} {}", g.as_str(), g.codes().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))
             })
             .collect::<Vec<_>>()
             .join("\n")

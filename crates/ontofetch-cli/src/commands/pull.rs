@@ -4,9 +4,7 @@ use crate::cli::{PlanArgs, PullArgs};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::emit;
-use crate::pipeline::{
-    Pipeline, PullResult, catalog_path, net_config, now_rfc3339, secrets, spec_inputs,
-};
+use crate::pipeline::{Pipeline, PullResult, catalog_path, net_config, now_rfc3339, secrets, spec_inputs};
 use crate::progress::Progress;
 use futures_util::StreamExt;
 use ontofetch_catalog::Catalog;
@@ -36,12 +34,7 @@ fn overrides(args: &PlanArgs, concurrent: Option<u32>) -> Overrides {
 }
 
 /// Builds the pipeline: directories, catalog, HTTP client.
-fn pipeline(
-    ctx: &mut Context,
-    args: &PlanArgs,
-    concurrent: Option<u32>,
-    force: bool,
-) -> Result<Pipeline, CliError> {
+fn pipeline(ctx: &mut Context, args: &PlanArgs, concurrent: Option<u32>, force: bool) -> Result<Pipeline, CliError> {
     let loaded = ctx.load_with(false, overrides(args, concurrent))?;
     if let Some(r) = &args.resolver
         && !ontofetch_config::load::RESOLVERS.contains(&r.as_str())
@@ -53,17 +46,11 @@ fn pipeline(
     }
     let dirs = ctx.dirs.clone();
     for d in [&dirs.root, &dirs.ontologies, &dirs.cache] {
-        std::fs::create_dir_all(d)
-            .map_err(|e| CliError::io(format!("creating {}", d.display()), e))?;
+        std::fs::create_dir_all(d).map_err(|e| CliError::io(format!("creating {}", d.display()), e))?;
     }
-    let catalog = Catalog::open(&catalog_path(&dirs))
-        .map_err(|e| CliError::Failed(e.code().into(), e.to_string()))?;
-    let fetcher = Fetcher::new(
-        Arc::new(loaded.policy.clone()),
-        ctx.metrics.clone(),
-        net_config(&loaded),
-    )
-    .map_err(|e| CliError::Failed(e.code(), e.to_string()))?;
+    let catalog = Catalog::open(&catalog_path(&dirs)).map_err(|e| CliError::Failed(e.code().into(), e.to_string()))?;
+    let fetcher = Fetcher::new(Arc::new(loaded.policy.clone()), ctx.metrics.clone(), net_config(&loaded))
+        .map_err(|e| CliError::Failed(e.code(), e.to_string()))?;
     let env = |k: &str| std::env::var(k).ok();
     Ok(Pipeline {
         store: Store::new(&dirs.root),
@@ -79,12 +66,9 @@ fn pipeline(
 }
 
 fn specs(p: &Pipeline, args: &PlanArgs) -> Result<Vec<SpecInput>, CliError> {
-    let specs =
-        spec_inputs(&p.loaded, &args.ids, args.resolver.as_deref()).map_err(CliError::Usage)?;
+    let specs = spec_inputs(&p.loaded, &args.ids, args.resolver.as_deref()).map_err(CliError::Usage)?;
     if specs.is_empty() {
-        return Err(CliError::Usage(
-            "no ontologies to process: give ids or a --spec with ontologies".into(),
-        ));
+        return Err(CliError::Usage("no ontologies to process: give ids or a --spec with ontologies".into()));
     }
     Ok(specs)
 }
@@ -96,11 +80,7 @@ fn table(results: &[PullResult]) -> String {
     );
     for r in results {
         let tail = match &r.error {
-            Some(e) => format!(
-                "{}: {}",
-                e["code"].as_str().unwrap_or(""),
-                e["message"].as_str().unwrap_or("")
-            ),
+            Some(e) => format!("{}: {}", e["code"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")),
             None => r.path.clone().unwrap_or_default(),
         };
         out.push_str(&format!(
@@ -110,10 +90,7 @@ fn table(results: &[PullResult]) -> String {
             r.status,
             r.version.clone().unwrap_or_default(),
             r.content_length.map(|b| b.to_string()).unwrap_or_default(),
-            r.sha256
-                .as_deref()
-                .map(|s| &s[..12.min(s.len())])
-                .unwrap_or(""),
+            r.sha256.as_deref().map(|s| &s[..12.min(s.len())]).unwrap_or(""),
             tail
         ));
         for n in &r.notes {
@@ -132,10 +109,7 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
             if !args.plan.ids.is_empty() {
                 for id in &args.plan.ids {
                     if !s.iter().any(|x| &x.id == id) {
-                        return Err(CliError::Usage(format!(
-                            "{id} is not in the lockfile {}",
-                            lock.display()
-                        )));
+                        return Err(CliError::Usage(format!("{id} is not in the lockfile {}", lock.display())));
                     }
                 }
                 s.retain(|x| args.plan.ids.contains(&x.id));
@@ -165,25 +139,16 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
     let results: Vec<PullResult> = results.into_iter().map(|(_, r)| r).collect();
     if args.lock.is_none() && !args.plan.no_lock {
         let mut entries: Vec<Value> = results.iter().filter_map(|r| r.plan.clone()).collect();
-        let digests: BTreeMap<String, String> = results
-            .iter()
-            .filter_map(|r| Some((r.id.clone(), r.sha256.clone()?)))
-            .collect();
+        let digests: BTreeMap<String, String> =
+            results.iter().filter_map(|r| Some((r.id.clone(), r.sha256.clone()?))).collect();
         lockfile::pin(&mut entries, &digests);
         lockfile::write(&args.plan.lock_output, &entries, &now_rfc3339())
             .map_err(|e| CliError::Failed("E_IO".into(), e.to_string()))?;
     }
-    emit(
-        &ctx.global,
-        &serde_json::to_value(&results).expect("results serialise"),
-        || table(&results),
-    );
+    emit(&ctx.global, &serde_json::to_value(&results).expect("results serialise"), || table(&results));
     let failed = results.iter().filter(|r| r.is_failure()).count();
     if failed > 0 {
-        return Err(CliError::CheckFailed(format!(
-            "{failed} of {} ontologies failed",
-            results.len()
-        )));
+        return Err(CliError::CheckFailed(format!("{failed} of {} ontologies failed", results.len())));
     }
     Ok(())
 }
@@ -192,25 +157,39 @@ async fn plan_all(p: &Pipeline, specs: &[SpecInput]) -> Vec<Result<Value, Value>
     let mut out = Vec::new();
     for s in specs {
         out.push(match p.plan(s).await {
-            Ok(plan) => Ok(plan_to_value(&plan)),
-            Err(e) => {
-                Err(json!({"id": s.id, "error": {"code": e.code(), "message": e.to_string()}}))
+            Ok(plan) if p.loaded.config.defaults.planner.probing_enabled => {
+                // The planner probe (HEAD, GET on 405/403) fills in size and dates; a gate
+                // refusal on the way (e.g. a redirect to a private address) fails the plan.
+                let mut v = plan_to_value(&plan);
+                match p.fetcher.probe(&plan.url, &plan.service).await {
+                    Ok(info) => {
+                        v["content_length"] = json!(info.content_length);
+                        v["last_modified"] = json!(info.last_modified);
+                        v["etag"] = json!(info.etag);
+                        v["probe"] = json!({"method": info.method, "final_url": info.final_url});
+                        Ok(v)
+                    }
+                    Err(e @ ontofetch_net::NetError::Refused(_)) => {
+                        Err(json!({"id": s.id, "error": {"code": e.code(), "message": e.to_string()}}))
+                    }
+                    Err(e) => {
+                        v["probe"] = json!({"error": {"code": e.code(), "message": e.to_string()}});
+                        Ok(v)
+                    }
+                }
             }
+            Ok(plan) => Ok(plan_to_value(&plan)),
+            Err(e) => Err(json!({"id": s.id, "error": {"code": e.code(), "message": e.to_string()}})),
         });
     }
     out
 }
 
 fn print_plans(ctx: &Context, plans: &[Result<Value, Value>]) -> Result<(), CliError> {
-    let all: Vec<Value> = plans
-        .iter()
-        .map(|r| r.clone().unwrap_or_else(|e| e))
-        .collect();
+    let all: Vec<Value> = plans.iter().map(|r| r.clone().unwrap_or_else(|e| e)).collect();
     emit(&ctx.global, &Value::Array(all.clone()), || {
-        let mut out = format!(
-            "{:<14} {:<10} {:<10} {:<24} {}\n",
-            "id", "resolver", "service", "version", "url / error"
-        );
+        let mut out =
+            format!("{:<14} {:<10} {:<10} {:<24} {}\n", "id", "resolver", "service", "version", "url / error");
         for v in &all {
             let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let tail = if v.get("error").is_some() {
@@ -230,10 +209,7 @@ fn print_plans(ctx: &Context, plans: &[Result<Value, Value>]) -> Result<(), CliE
     });
     let failed = plans.iter().filter(|r| r.is_err()).count();
     if failed > 0 {
-        return Err(CliError::CheckFailed(format!(
-            "{failed} of {} ontologies could not be planned",
-            plans.len()
-        )));
+        return Err(CliError::CheckFailed(format!("{failed} of {} ontologies could not be planned", plans.len())));
     }
     Ok(())
 }
@@ -244,10 +220,7 @@ pub fn plan(ctx: &mut Context, args: &PlanArgs) -> Result<(), CliError> {
     let specs = specs(&p, args)?;
     let plans = runtime()?.block_on(plan_all(&p, &specs));
     if !args.no_lock {
-        let entries: Vec<Value> = plans
-            .iter()
-            .filter_map(|r| r.as_ref().ok().cloned())
-            .collect();
+        let entries: Vec<Value> = plans.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
         lockfile::write(&args.lock_output, &entries, &now_rfc3339())
             .map_err(|e| CliError::Failed("E_IO".into(), e.to_string()))?;
     }
@@ -259,33 +232,18 @@ const DIFF_FIELDS: &[&str] = &["url", "version", "license", "media_type", "servi
 /// Diffs two plan lists keyed by id (sorted output, so it is stable).
 pub fn diff(baseline: &[Value], current: &[Value]) -> Value {
     let index = |v: &[Value]| -> BTreeMap<String, Value> {
-        v.iter()
-            .filter_map(|e| Some((e.get("id")?.as_str()?.to_string(), e.clone())))
-            .collect()
+        v.iter().filter_map(|e| Some((e.get("id")?.as_str()?.to_string(), e.clone()))).collect()
     };
     let (old, new) = (index(baseline), index(current));
-    let added: Vec<&Value> = new
-        .iter()
-        .filter(|(k, _)| !old.contains_key(*k))
-        .map(|(_, v)| v)
-        .collect();
-    let removed: Vec<&Value> = old
-        .iter()
-        .filter(|(k, _)| !new.contains_key(*k))
-        .map(|(_, v)| v)
-        .collect();
+    let added: Vec<&Value> = new.iter().filter(|(k, _)| !old.contains_key(*k)).map(|(_, v)| v).collect();
+    let removed: Vec<&Value> = old.iter().filter(|(k, _)| !new.contains_key(*k)).map(|(_, v)| v).collect();
     let mut modified = Vec::new();
     for (id, n) in &new {
         if let Some(o) = old.get(id) {
             let changes: serde_json::Map<String, Value> = DIFF_FIELDS
                 .iter()
                 .filter(|f| o.get(**f) != n.get(**f))
-                .map(|f| {
-                    (
-                        f.to_string(),
-                        json!({"before": o.get(*f), "after": n.get(*f)}),
-                    )
-                })
+                .map(|f| (f.to_string(), json!({"before": o.get(*f), "after": n.get(*f)})))
                 .collect();
             if !changes.is_empty() {
                 modified.push(json!({"id": id, "changes": changes}));
@@ -296,26 +254,14 @@ pub fn diff(baseline: &[Value], current: &[Value]) -> Value {
 }
 
 /// `ontofetch plan-diff`.
-pub fn plan_diff(
-    ctx: &mut Context,
-    args: &PlanArgs,
-    baseline: Option<&Path>,
-    update: bool,
-) -> Result<(), CliError> {
+pub fn plan_diff(ctx: &mut Context, args: &PlanArgs, baseline: Option<&Path>, update: bool) -> Result<(), CliError> {
     let p = pipeline(ctx, args, None, false)?;
-    let path = baseline
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| p.dirs.cache.join("plans").join("baseline.json"));
+    let path = baseline.map(Path::to_path_buf).unwrap_or_else(|| p.dirs.cache.join("plans").join("baseline.json"));
     let base: Vec<Value> = match std::fs::read_to_string(&path) {
         Ok(t) => serde_json::from_str::<Value>(&t)
             .ok()
             .and_then(|v| v.as_array().cloned())
-            .ok_or_else(|| {
-                CliError::Usage(format!(
-                    "baseline {} must be a JSON array of plans",
-                    path.display()
-                ))
-            })?,
+            .ok_or_else(|| CliError::Usage(format!("baseline {} must be a JSON array of plans", path.display())))?,
         Err(_) if update => vec![],
         Err(e) => {
             return Err(CliError::Usage(format!(
@@ -326,17 +272,13 @@ pub fn plan_diff(
     };
     let specs = specs(&p, args)?;
     let plans = runtime()?.block_on(plan_all(&p, &specs));
-    let current: Vec<Value> = plans
-        .iter()
-        .filter_map(|r| r.as_ref().ok().cloned())
-        .collect();
+    let current: Vec<Value> = plans.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
     let mut doc = diff(&base, &current);
     doc["baseline"] = json!(path);
     doc["baseline_updated"] = json!(update);
     if update {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| CliError::io(format!("creating {}", parent.display()), e))?;
+            std::fs::create_dir_all(parent).map_err(|e| CliError::io(format!("creating {}", parent.display()), e))?;
         }
         let text = serde_json::to_string_pretty(&current).expect("JSON");
         let tmp = path.with_extension("tmp");
@@ -364,11 +306,7 @@ pub fn plan_diff(
                 .flatten()
                 .map(|(k, c)| format!("{k}: {} -> {}", c["before"], c["after"]))
                 .collect();
-            out.push_str(&format!(
-                "~ {} {}\n",
-                m["id"].as_str().unwrap_or(""),
-                changes.join(", ")
-            ));
+            out.push_str(&format!("~ {} {}\n", m["id"].as_str().unwrap_or(""), changes.join(", ")));
         }
         if out.is_empty() {
             out.push_str("No plan differences detected\n");

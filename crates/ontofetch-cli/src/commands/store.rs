@@ -13,10 +13,7 @@ use serde_json::{Value, json};
 fn open(ctx: &Context) -> Result<Catalog, CliError> {
     let path = catalog_path(&ctx.dirs);
     if !path.exists() {
-        return Err(CliError::Usage(format!(
-            "no catalog at {} yet; run `ontofetch pull` first",
-            path.display()
-        )));
+        return Err(CliError::Usage(format!("no catalog at {} yet; run `ontofetch pull` first", path.display())));
     }
     Catalog::open(&path).map_err(|e| CliError::Failed(e.code().into(), e.to_string()))
 }
@@ -26,10 +23,7 @@ fn db_err(e: ontofetch_catalog::CatalogError) -> CliError {
 }
 
 fn rows_text(rows: &[VersionRow]) -> String {
-    let mut out = format!(
-        "{:<14} {:<30} {:<21} {:>12}  {}\n",
-        "id", "version", "downloaded_at", "bytes", "sha256"
-    );
+    let mut out = format!("{:<14} {:<30} {:<21} {:>12}  {}\n", "id", "version", "downloaded_at", "bytes", "sha256");
     for r in rows {
         out.push_str(&format!(
             "{:<14} {:<30} {:<21} {:>12}  {}\n",
@@ -45,28 +39,19 @@ fn rows_text(rows: &[VersionRow]) -> String {
 
 /// `ontofetch show ID [--versions]`.
 pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), CliError> {
-    ontofetch_policy::config_gate::check_ontology_id("id", id)
-        .map_err(|r| CliError::Usage(r.message))?;
+    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::Usage(r.message))?;
     let cat = open(ctx)?;
     if versions {
         let rows = cat.versions(Some(id), 10_000).map_err(db_err)?;
         let names: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
-        emit(&ctx.global, &json!({"id": id, "versions": rows}), || {
-            names.join("\n")
-        });
+        emit(&ctx.global, &json!({"id": id, "versions": rows}), || names.join("\n"));
         return Ok(());
     }
-    let row = cat
-        .latest(id)
-        .map_err(db_err)?
-        .ok_or_else(|| CliError::Usage(format!("{id} has no stored version")))?;
+    let row = cat.latest(id).map_err(db_err)?.ok_or_else(|| CliError::Usage(format!("{id} has no stored version")))?;
     let loaded = ctx.load(false)?;
-    let rel = ctx
-        .gates(&loaded)
-        .stored_path(&format!("{}/manifest.json", row.relpath))?;
+    let rel = ctx.gates(&loaded).stored_path(&format!("{}/manifest.json", row.relpath))?;
     let path = ctx.dirs.root.join(rel.as_slash_path());
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
     let manifest: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::Failed("E_MANIFEST".into(), format!("{}: {e}", path.display())))?;
     emit(&ctx.global, &manifest, || {
@@ -75,14 +60,7 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), CliError>
             .into_iter()
             .flatten()
             .filter(|(_, v)| !v.is_object() && !v.is_array())
-            .map(|(k, v)| {
-                format!(
-                    "{k}: {}",
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                )
-            })
+            .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
             .collect::<Vec<_>>()
             .join("\n")
     });
@@ -98,33 +76,21 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), CliError> {
                 Some(id) => cat.latest(id).map_err(db_err)?.into_iter().collect(),
                 None => cat.latest_all().map_err(db_err)?,
             };
-            emit(
-                &ctx.global,
-                &json!({"ok": true, "count": rows.len(), "latest": rows}),
-                || rows_text(&rows),
-            );
+            emit(&ctx.global, &json!({"ok": true, "count": rows.len(), "latest": rows}), || rows_text(&rows));
         }
         DbCommand::Versions { id, limit } => {
             let rows = cat.versions(id.as_deref(), *limit).map_err(db_err)?;
-            emit(
-                &ctx.global,
-                &json!({"ok": true, "count": rows.len(), "versions": rows}),
-                || rows_text(&rows),
-            );
+            emit(&ctx.global, &json!({"ok": true, "count": rows.len(), "versions": rows}), || rows_text(&rows));
         }
         DbCommand::Stats => {
             let s = cat.stats().map_err(db_err)?;
             let schema = cat.schema_version().map_err(db_err)?;
-            emit(
-                &ctx.global,
-                &json!({"ok": true, "schema_version": schema, "statistics": s}),
-                || {
-                    format!(
-                        "ontologies: {}\nversions: {}\nartifacts: {}\nbytes: {}\nschema: {schema}",
-                        s.ontologies, s.versions, s.artifacts, s.bytes
-                    )
-                },
-            );
+            emit(&ctx.global, &json!({"ok": true, "schema_version": schema, "statistics": s}), || {
+                format!(
+                    "ontologies: {}\nversions: {}\nartifacts: {}\nbytes: {}\nschema: {schema}",
+                    s.ontologies, s.versions, s.artifacts, s.bytes
+                )
+            });
         }
         DbCommand::Files { id, version } => {
             let version = match version {
@@ -165,25 +131,15 @@ pub fn prune(
     if let Some(d) = older_than
         && (d.len() != 10 || humantime::parse_rfc3339(&format!("{d}T00:00:00Z")).is_err())
     {
-        return Err(CliError::Usage(format!(
-            "--older-than {d:?} is not a YYYY-MM-DD date"
-        )));
+        return Err(CliError::Usage(format!("--older-than {d:?} is not a YYYY-MM-DD date")));
     }
     let loaded = ctx.load(false)?;
     let mut cat = open(ctx)?;
     let store = Store::new(&ctx.dirs.root);
-    let known: std::collections::HashSet<(String, String)> = cat
-        .versions(None, u32::MAX)
-        .map_err(db_err)?
-        .into_iter()
-        .map(|r| (r.ontology, r.version))
-        .collect();
-    let unknown: Vec<String> = store
-        .version_dirs()
-        .into_iter()
-        .filter(|k| !known.contains(k))
-        .map(|(i, v)| format!("{i}/{v}"))
-        .collect();
+    let known: std::collections::HashSet<(String, String)> =
+        cat.versions(None, u32::MAX).map_err(db_err)?.into_iter().map(|r| (r.ontology, r.version)).collect();
+    let unknown: Vec<String> =
+        store.version_dirs().into_iter().filter(|k| !known.contains(k)).map(|(i, v)| format!("{i}/{v}")).collect();
     if !unknown.is_empty() {
         return Err(CliError::Failed(
             "E_DB_ORPHAN".into(),
@@ -221,8 +177,7 @@ pub fn prune(
         let bytes: u64 = deleted.iter().map(|r| r.bytes).sum();
         if !dry_run {
             for r in &deleted {
-                cat.remove_version(&r.ontology, &r.version)
-                    .map_err(db_err)?;
+                cat.remove_version(&r.ontology, &r.version).map_err(db_err)?;
                 store
                     .remove_version(&gates, &r.ontology, &r.version)
                     .map_err(|e| CliError::Failed(e.code(), e.to_string()))?;
