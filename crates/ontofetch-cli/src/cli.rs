@@ -112,6 +112,59 @@ pub enum Command {
     /// Query the catalog.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Serve /metrics, /healthz and /readyz; optionally pull on a schedule.
+    Serve(ServeArgs),
+    /// Run `serve` in the background, and write Grafana/Prometheus provisioning.
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
+}
+
+/// `serve` options.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; anything else is an explicit choice).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+    /// Pull every configured ontology at start and then every DURATION (e.g. 24h, 30m).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub refresh: Option<std::time::Duration>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// File holding a bearer token required on /metrics.
+    #[arg(long, value_name = "FILE", conflicts_with = "basic_auth_file")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// File holding `user:password` required (HTTP basic) on /metrics.
+    #[arg(long, value_name = "FILE")]
+    pub basic_auth_file: Option<PathBuf>,
+}
+
+/// `monitor …`.
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Start `serve` in the background (pidfile and log under the data root).
+    Start(ServeArgs),
+    /// Stop the background `serve` (SIGTERM, then wait).
+    Stop,
+    /// Is the background `serve` running and healthy?
+    Status,
+    /// Write Grafana provisioning (datasource, provider, dashboard) and Prometheus rules.
+    GrafanaConfig {
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Prometheus URL Grafana should query.
+        #[arg(long, default_value = "http://127.0.0.1:9090")]
+        prometheus_url: String,
+        /// The `serve` address Prometheus should scrape.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        target: String,
+    },
+    /// Print the Grafana dashboard JSON.
+    Dashboard,
 }
 
 /// Options shared by `pull`, `plan` and `plan-diff`.
@@ -151,6 +204,12 @@ pub struct PullArgs {
     /// Parallel downloads (overrides defaults.http.concurrent_downloads).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
     pub concurrent_downloads: Option<u32>,
+    /// Serve /metrics on this address while the pull runs.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Push the metrics to this Pushgateway when the pull ends (job "ontofetch").
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
 }
 
 /// `db …`.

@@ -8,10 +8,11 @@ mod error;
 mod output;
 mod pipeline;
 mod progress;
+mod serve;
 
 use clap::CommandFactory;
 use clap::Parser;
-use cli::{Cli, Command, ConfigCommand, PolicyCommand};
+use cli::{Cli, Command, ConfigCommand, MonitorCommand, PolicyCommand};
 use context::Context;
 use error::{CliError, EXIT_OK};
 use std::process::ExitCode;
@@ -40,6 +41,14 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             commands::store::prune(&mut ctx, *keep, older_than.as_deref(), ids, *dry_run).map(|_| EXIT_OK)
         }
         Command::Db(cmd) => commands::store::db(&mut ctx, cmd).map(|_| EXIT_OK),
+        Command::Serve(args) => commands::monitor::serve(&mut ctx, args).map(|_| EXIT_OK),
+        Command::Monitor(MonitorCommand::Start(args)) => commands::monitor::start(&mut ctx, args).map(|_| EXIT_OK),
+        Command::Monitor(MonitorCommand::Stop) => commands::monitor::stop(&mut ctx).map(|_| EXIT_OK),
+        Command::Monitor(MonitorCommand::Status) => commands::monitor::status(&mut ctx).map(|_| EXIT_OK),
+        Command::Monitor(MonitorCommand::GrafanaConfig { out, prometheus_url, target }) => {
+            commands::monitor::grafana_config(&ctx, out, prometheus_url, target).map(|_| EXIT_OK)
+        }
+        Command::Monitor(MonitorCommand::Dashboard) => commands::monitor::dashboard().map(|_| EXIT_OK),
     };
     // Metrics are written whatever the outcome: a refused run is worth observing.
     let written = ctx.finish();

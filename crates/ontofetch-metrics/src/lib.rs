@@ -281,7 +281,14 @@ impl Metrics {
         }
     }
 
-    /// The OpenMetrics text exposition (what `/metrics` serves).
+    /// The Prometheus text exposition 0.0.4 (for node_exporter's textfile collector,
+    /// Pushgateway and `promtool check metrics`), derived from the OpenMetrics text: counter
+    /// families take their `_total` name, info becomes a gauge, `# UNIT`/`# EOF` go.
+    pub fn encode_prometheus(&self) -> Result<String, MetricsError> {
+        Ok(openmetrics_to_prometheus(&self.encode()?))
+    }
+
+    /// The OpenMetrics text exposition (what `/metrics` serves to Prometheus).
     pub fn encode(&self) -> Result<String, MetricsError> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
@@ -291,7 +298,7 @@ impl Metrics {
     /// Writes the exposition atomically (temp file + rename), for node_exporter's textfile
     /// collector and for batch runs: a reader never sees half a file.
     pub fn write_textfile(&self, path: &std::path::Path) -> Result<(), MetricsError> {
-        let text = self.encode()?;
+        let text = self.encode_prometheus()?;
         let err = |source| MetricsError::Write { path: path.display().to_string(), source };
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -302,6 +309,45 @@ impl Metrics {
             err(e)
         })
     }
+}
+
+/// Rewrites OpenMetrics text into Prometheus text format 0.0.4.
+pub fn openmetrics_to_prometheus(om: &str) -> String {
+    let mut types = std::collections::HashMap::new();
+    for line in om.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split_whitespace();
+            if let (Some(name), Some(kind)) = (it.next(), it.next()) {
+                types.insert(name.to_string(), kind.to_string());
+            }
+        }
+    }
+    let rename = |name: &str| -> (String, Option<&'static str>) {
+        match types.get(name).map(String::as_str) {
+            Some("counter") => (format!("{name}_total"), None),
+            Some("info") => (format!("{name}_info"), Some("gauge")),
+            Some("unknown") => (name.to_string(), Some("untyped")),
+            _ => (name.to_string(), None),
+        }
+    };
+    let mut out = String::with_capacity(om.len());
+    for line in om.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+            let (new, forced) = rename(name);
+            out.push_str(&format!("# TYPE {new} {}\n", forced.unwrap_or(kind)));
+        } else if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            out.push_str(&format!("# HELP {} {help}\n", rename(name).0));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl GateObserver for Metrics {
@@ -392,6 +438,16 @@ mod tests {
         assert_eq!(value(&text, "ontofetch_gate_duration_seconds_count{gate=\"url\"}"), Some(3.0));
         assert_eq!(value(&text, "ontofetch_gate_errors_total{gate=\"config\"}"), Some(1.0));
         assert_eq!(value(&text, "ontofetch_gate_decisions_total{gate=\"config\",decision=\"reject\"}"), Some(1.0));
+    }
+
+    #[test]
+    fn prometheus_text_renames_counters_and_info() {
+        let text = Metrics::new(&KnownSeries::default()).encode_prometheus().unwrap();
+        assert!(text.contains("# TYPE ontofetch_gate_decisions_total counter"), "{text}");
+        assert!(text.contains("# TYPE ontofetch_build_info gauge"));
+        assert!(text.contains("# TYPE ontofetch_gate_duration_seconds histogram"));
+        assert!(!text.contains("# EOF") && !text.contains("# UNIT"));
+        assert!(text.contains("ontofetch_gate_errors_total{gate=\"url\"} 0"));
     }
 
     #[test]

@@ -597,6 +597,25 @@ impl Fetcher {
         }
     }
 
+    /// PUTs a text body (Pushgateway). The URL is gated; redirects are not followed.
+    pub async fn put_text(&self, raw: &str, service: &str, content_type: &str, body: String) -> Result<u16, NetError> {
+        let url = self.gates().url(raw)?.url;
+        self.config.limits.wait(service).await;
+        let resp = match self.client.put(url.clone()).header("Content-Type", content_type).body(body).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.count(service, "error");
+                if let Some(p) = policy_error(&e) {
+                    return Err(NetError::Refused(p));
+                }
+                return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
+            }
+        };
+        let status = resp.status().as_u16();
+        self.count(service, code_class(status));
+        if (200..300).contains(&status) { Ok(status) } else { Err(NetError::Status { url: url.to_string(), status }) }
+    }
+
     /// GETs a JSON document (capped at 8 MiB).
     pub async fn get_json(
         &self,

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod doctor;
 pub mod init;
+pub mod monitor;
 pub mod policy;
 pub mod pull;
 pub mod store;

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// The async runtime commands run on (two workers: this is a 2-core tool).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,7 +35,12 @@ fn overrides(args: &PlanArgs, concurrent: Option<u32>) -> Overrides {
 }
 
 /// Builds the pipeline: directories, catalog, HTTP client.
-fn pipeline(ctx: &mut Context, args: &PlanArgs, concurrent: Option<u32>, force: bool) -> Result<Pipeline, CliError> {
+pub(crate) fn pipeline(
+    ctx: &mut Context,
+    args: &PlanArgs,
+    concurrent: Option<u32>,
+    force: bool,
+) -> Result<Pipeline, CliError> {
     let loaded = ctx.load_with(false, overrides(args, concurrent))?;
     if let Some(r) = &args.resolver
         && !ontofetch_config::load::RESOLVERS.contains(&r.as_str())
@@ -125,18 +131,34 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
     }
     let progress = Progress::detect();
     let n = p.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
-    let mut results: Vec<(usize, PullResult)> = rt.block_on(async {
-        futures_util::stream::iter(specs.iter().enumerate())
-            .map(|(i, s)| {
-                let (p, progress) = (&p, &progress);
-                async move { (i, p.pull(s, progress).await) }
-            })
-            .buffer_unordered(n)
-            .collect()
-            .await
-    });
-    results.sort_by_key(|(i, _)| *i);
-    let results: Vec<PullResult> = results.into_iter().map(|(_, r)| r).collect();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let exporter = match args.metrics_addr {
+        Some(addr) => {
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind(addr))
+                .map_err(|e| CliError::io(format!("listening on {addr}"), e))?;
+            let state = Arc::new(crate::serve::ServerState {
+                metrics: ctx.metrics.clone(),
+                dirs: ctx.dirs.clone(),
+                auth: None,
+            });
+            Some(rt.spawn(crate::serve::serve(listener, state, None, async move {
+                let _ = stop_rx.await;
+            })))
+        }
+        None => None,
+    };
+    let results = rt.block_on(pull_all(&p, &specs, &progress, n));
+    let _ = stop_tx.send(());
+    if let Some(handle) = exporter {
+        let _ = rt.block_on(handle);
+    }
+    if let Some(gw) = &args.pushgateway {
+        let url = format!("{}/metrics/job/ontofetch", gw.trim_end_matches('/'));
+        let body = ctx.metrics.encode_prometheus()?;
+        rt.block_on(p.fetcher.put_text(&url, "pushgateway", "text/plain; version=0.0.4", body))
+            .map_err(|e| CliError::Failed(e.code(), format!("pushing metrics: {e}")))?;
+    }
     if args.lock.is_none() && !args.plan.no_lock {
         let mut entries: Vec<Value> = results.iter().filter_map(|r| r.plan.clone()).collect();
         let digests: BTreeMap<String, String> =
@@ -151,6 +173,17 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
         return Err(CliError::CheckFailed(format!("{failed} of {} ontologies failed", results.len())));
     }
     Ok(())
+}
+
+/// Pulls specs with at most `n` at once; results in spec order.
+pub(crate) async fn pull_all(p: &Pipeline, specs: &[SpecInput], progress: &Progress, n: usize) -> Vec<PullResult> {
+    let mut results: Vec<(usize, PullResult)> = futures_util::stream::iter(specs.iter().enumerate())
+        .map(|(i, s)| async move { (i, p.pull(s, progress).await) })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn plan_all(p: &Pipeline, specs: &[SpecInput]) -> Vec<Result<Value, Value>> {

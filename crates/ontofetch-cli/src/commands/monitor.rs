@@ -1,0 +1,267 @@
+//! `ontofetch serve` and `ontofetch monitor start|stop|status|grafana-config|dashboard`.
+
+use crate::cli::ServeArgs;
+use crate::commands::pull::{pipeline, pull_all, runtime};
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::emit;
+use crate::pipeline::spec_inputs;
+use crate::progress::Progress;
+use crate::serve::{Auth, ServerState, serve as run_server, termination, tls_acceptor};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `ontofetch serve`.
+pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
+    let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
+        .map_err(CliError::Usage)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(tls_acceptor(c, k).map_err(CliError::Usage)?),
+        _ => None,
+    };
+    // Validates the configuration (and builds the pipeline when refreshing).
+    let pipeline = match args.refresh {
+        Some(_) => Some(Arc::new(pipeline(ctx, &Default::default(), None, false)?)),
+        None => {
+            ctx.load(false)?;
+            None
+        }
+    };
+    let rt = runtime()?;
+    let state = Arc::new(ServerState { metrics: ctx.metrics.clone(), dirs: ctx.dirs.clone(), auth });
+    let listen = args.listen;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| CliError::io(format!("listening on {listen}"), e))?;
+        eprintln!("{}", json!({"event": "serve.start", "listen": listen.to_string(), "tls": tls.is_some(), "refresh_seconds": args.refresh.map(|d| d.as_secs())}));
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let refresher = async {
+            let (Some(p), Some(every)) = (pipeline.as_deref(), args.refresh) else { return };
+            let progress = Progress::JsonLines;
+            loop {
+                let specs = spec_inputs(&p.loaded, &[], None).unwrap_or_default();
+                let n = p.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+                // Stopping mid-pull is safe: an unfinished version lives only in its staging
+                // directory, which is removed when the pull is dropped.
+                let results = tokio::select! {
+                    r = pull_all(p, &specs, &progress, n) => r,
+                    _ = stop_rx.changed() => return,
+                };
+                let failed = results.iter().filter(|r| r.is_failure()).count();
+                eprintln!("{}", json!({"event": "serve.refresh", "ontologies": results.len(), "failed": failed}));
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {},
+                    _ = stop_rx.changed() => return,
+                }
+            }
+        };
+        let server = async {
+            run_server(listener, state, tls, termination()).await;
+            let _ = stop_tx.send(true);
+        };
+        tokio::join!(server, refresher);
+        eprintln!("{}", json!({"event": "serve.stop"}));
+        Ok::<(), CliError>(())
+    })
+}
+
+fn pidfile(ctx: &Context) -> PathBuf {
+    ctx.dirs.root.join("serve.pid")
+}
+
+fn alive(pid: i32) -> bool {
+    rustix::process::Pid::from_raw(pid).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+}
+
+/// GET /healthz over plain HTTP on loopback; `true` on a 200.
+fn healthy(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
+}
+
+fn read_pidfile(ctx: &Context) -> Option<Value> {
+    std::fs::read_to_string(pidfile(ctx)).ok().and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// `monitor start`.
+pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
+    ctx.load(false)?;
+    if let Some(info) = read_pidfile(ctx) {
+        let pid = info["pid"].as_i64().unwrap_or(0) as i32;
+        if alive(pid) {
+            return Err(CliError::Usage(format!(
+                "serve is already running (pid {pid}); `ontofetch monitor stop` first"
+            )));
+        }
+        let _ = std::fs::remove_file(pidfile(ctx));
+    }
+    std::fs::create_dir_all(&ctx.dirs.logs)
+        .map_err(|e| CliError::io(format!("creating {}", ctx.dirs.logs.display()), e))?;
+    let log_path = ctx.dirs.logs.join("serve.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| CliError::io(format!("opening {}", log_path.display()), e))?;
+    let exe = std::env::current_exe().map_err(|e| CliError::io("finding the ontofetch executable", e))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--data-root").arg(&ctx.dirs.root);
+    if let Some(spec) = &ctx.global.spec {
+        cmd.arg("--spec").arg(spec);
+    }
+    for h in &ctx.global.allowed_hosts {
+        cmd.arg("--allowed-hosts").arg(h);
+    }
+    cmd.arg("serve").arg("--listen").arg(args.listen.to_string());
+    if let Some(r) = args.refresh {
+        cmd.arg("--refresh").arg(humantime::format_duration(r).to_string());
+    }
+    for (flag, v) in [
+        ("--tls-cert", &args.tls_cert),
+        ("--tls-key", &args.tls_key),
+        ("--bearer-token-file", &args.bearer_token_file),
+        ("--basic-auth-file", &args.basic_auth_file),
+    ] {
+        if let Some(p) = v {
+            cmd.arg(flag).arg(p);
+        }
+    }
+    use std::os::unix::process::CommandExt;
+    let err_log = log.try_clone().map_err(|e| CliError::io("duplicating the log handle", e))?;
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(err_log)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| CliError::io("starting ontofetch serve", e))?;
+    let pid = child.id() as i32;
+    let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": crate::pipeline::now_rfc3339()});
+    let tmp = pidfile(ctx).with_extension("tmp");
+    std::fs::write(&tmp, info.to_string())
+        .and_then(|_| std::fs::rename(&tmp, pidfile(ctx)))
+        .map_err(|e| CliError::io("writing the pidfile", e))?;
+    // Wait (bounded) until it answers, or report its log.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut up = false;
+    while Instant::now() < deadline && alive(pid) {
+        up = if args.tls_cert.is_some() {
+            TcpStream::connect_timeout(&args.listen, Duration::from_millis(300)).is_ok()
+        } else {
+            healthy(args.listen)
+        };
+        if up {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !up {
+        let tail: String = std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let _ = std::fs::remove_file(pidfile(ctx));
+        return Err(CliError::Failed(
+            "E_SERVE_START".into(),
+            format!("serve did not come up on {}; last log lines:\n{tail}", args.listen),
+        ));
+    }
+    emit(&ctx.global, &json!({"ok": true, "pid": pid, "listen": args.listen.to_string(), "log": log_path}), || {
+        format!("serve running (pid {pid}) on {}; log {}", args.listen, log_path.display())
+    });
+    Ok(())
+}
+
+/// `monitor stop`.
+pub fn stop(ctx: &mut Context) -> Result<(), CliError> {
+    let Some(info) = read_pidfile(ctx) else {
+        emit(&ctx.global, &json!({"ok": true, "was_running": false}), || "serve is not running".into());
+        return Ok(());
+    };
+    let pid = info["pid"].as_i64().unwrap_or(0) as i32;
+    if !alive(pid) {
+        let _ = std::fs::remove_file(pidfile(ctx));
+        emit(&ctx.global, &json!({"ok": true, "was_running": false, "stale_pidfile": true, "pid": pid}), || {
+            format!("removed a stale pidfile (pid {pid} was not running)")
+        });
+        return Ok(());
+    }
+    let p = rustix::process::Pid::from_raw(pid)
+        .ok_or_else(|| CliError::Failed("E_PIDFILE".into(), format!("bad pid {pid}")))?;
+    rustix::process::kill_process(p, rustix::process::Signal::TERM)
+        .map_err(|e| CliError::io(format!("signalling pid {pid}"), e.into()))?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let forced = alive(pid);
+    if forced {
+        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+    }
+    let _ = std::fs::remove_file(pidfile(ctx));
+    emit(&ctx.global, &json!({"ok": true, "was_running": true, "pid": pid, "forced": forced}), || {
+        format!("stopped serve (pid {pid}){}", if forced { " with SIGKILL after 15 s" } else { "" })
+    });
+    Ok(())
+}
+
+/// `monitor status`: exit 0 when running and healthy, 1 otherwise.
+pub fn status(ctx: &mut Context) -> Result<(), CliError> {
+    let info = read_pidfile(ctx);
+    let pid = info.as_ref().and_then(|i| i["pid"].as_i64()).map(|p| p as i32);
+    let listen: Option<SocketAddr> = info.as_ref().and_then(|i| i["listen"].as_str()).and_then(|s| s.parse().ok());
+    let running = pid.is_some_and(alive);
+    let tls = info.as_ref().is_some_and(|i| i["tls"] == true);
+    let health = running
+        && listen.is_some_and(|a| {
+            if tls { TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok() } else { healthy(a) }
+        });
+    let doc = json!({"running": running, "healthy": health, "pid": pid, "listen": listen.map(|a| a.to_string()), "stale_pidfile": pid.is_some() && !running, "pidfile": pidfile(ctx)});
+    emit(&ctx.global, &doc, || match (running, health) {
+        (true, true) => format!(
+            "serve running (pid {}) on {}, healthy",
+            pid.unwrap_or(0),
+            listen.map(|a| a.to_string()).unwrap_or_default()
+        ),
+        (true, false) => format!("serve running (pid {}) but /healthz does not answer", pid.unwrap_or(0)),
+        _ if pid.is_some() => "serve is not running (stale pidfile; `monitor stop` removes it)".into(),
+        _ => "serve is not running".into(),
+    });
+    if running && health { Ok(()) } else { Err(CliError::CheckFailed("serve is not running and healthy".into())) }
+}
+
+/// `monitor grafana-config`.
+pub fn grafana_config(
+    ctx: &Context,
+    out: &std::path::Path,
+    prometheus_url: &str,
+    target: &str,
+) -> Result<(), CliError> {
+    let files = ontofetch_monitor::write_tree(out, prometheus_url, target)
+        .map_err(|e| CliError::Failed("E_IO".into(), e.to_string()))?;
+    emit(&ctx.global, &json!({"ok": true, "files": files}), || {
+        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("\n")
+    });
+    Ok(())
+}
+
+/// `monitor dashboard`: the dashboard JSON on stdout (with or without --json).
+pub fn dashboard() -> Result<(), CliError> {
+    println!("{}", serde_json::to_string_pretty(&ontofetch_monitor::dashboard()).expect("JSON"));
+    Ok(())
+}
