@@ -74,7 +74,7 @@ impl Context {
         let known = KnownSeries {
             services: ["obo", "ols", "bioportal", "direct"].iter().map(|s| s.to_string()).collect(),
             resolvers: loaded.config.ontologies.iter().map(|s| loaded.resolver(s)).collect(),
-            validators: vec![],
+            validators: ontofetch_metrics::VALIDATORS.iter().map(|s| s.to_string()).collect(),
             ontologies: loaded.config.ontologies.iter().map(|s| s.id.clone()).collect(),
         };
         self.metrics.add_known(&known);

@@ -116,6 +116,10 @@ pub struct KnownSeries {
     pub ontologies: Vec<String>,
 }
 
+/// The validators (by detected format: RDF, OBO, OWL) whose series exist from the start, so
+/// validation panels and alerts have data before the first validation runs.
+pub const VALIDATORS: &[&str] = &["rdf", "obo", "owl"];
+
 /// HTTP status classes used as label values.
 pub const CODE_CLASSES: &[&str] = &["2xx", "3xx", "4xx", "5xx", "error"];
 /// Download results used as label values.

@@ -359,7 +359,7 @@ pub fn rules_yaml() -> String {
         .collect();
     let records: Vec<Value> = recordings().iter().map(|r| json!({"record": r.record, "expr": r.expr})).collect();
     let doc = json!({"groups": [
-        {"name": "ontofetch-recording", "interval": "30s", "rules": records},
+        {"name": "ontofetch-recording", "rules": records},
         {"name": "ontofetch-alerts", "rules": alerts},
     ]});
     format!(
@@ -532,6 +532,24 @@ mod tests {
             assert!(!p["targets"].as_array().unwrap().is_empty());
         }
         assert!(datasource_yaml("http://127.0.0.1:9090").contains("uid: ontofetch-prometheus"));
+    }
+
+    /// deploy/ is checked in; it must be exactly what the generator writes.
+    #[test]
+    fn checked_in_deploy_tree_is_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_tree(dir.path(), "http://127.0.0.1:9090", "127.0.0.1:9464").unwrap();
+        let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+        for f in files {
+            let rel = f.strip_prefix(dir.path()).unwrap();
+            let checked_in = std::fs::read_to_string(deploy.join(rel)).unwrap_or_default();
+            assert_eq!(
+                checked_in,
+                std::fs::read_to_string(&f).unwrap(),
+                "deploy/{} is stale: run `ontofetch monitor grafana-config --out deploy`",
+                rel.display()
+            );
+        }
     }
 
     #[test]
