@@ -64,6 +64,7 @@ codes! {
     DbOrphan => "E_DB_ORPHAN": "A catalog row without its file, or a file without its row.",
     Validation => "E_VALIDATION": "The content failed validation.",
     UrlInvalid => "E_URL_INVALID": "The URL cannot be parsed, is over-long or has control characters.",
+    Unsupported => "E_UNSUPPORTED": "An archive entry is encrypted or uses a compression method that is not enabled.",
 }
 
 impl fmt::Display for Code {

@@ -29,6 +29,8 @@ pub enum EntryKind<'a> {
     Fifo,
     /// A socket or any type the reader does not know.
     Other,
+    /// Encrypted, or compressed with a method that is not enabled (the reason).
+    Unsupported(&'a str),
 }
 
 /// Facts about one entry, as read from its header.
@@ -130,6 +132,9 @@ pub fn check_entry(
         EntryKind::Hardlink(target) => {
             return Err(refuse(Code::Link, format!("hardlink {path} -> {target:?} refused")));
         }
+        EntryKind::Unsupported(why) => {
+            return Err(refuse(Code::Unsupported, format!("{path}: {why}")));
+        }
         EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Fifo | EntryKind::Other => {
             return Err(refuse(
                 Code::SpecialFile,
@@ -188,6 +193,8 @@ pub struct ProducedFacts<'a> {
     pub total_bytes: u64,
     /// Compressed bytes of the whole archive.
     pub archive_compressed: u64,
+    /// The size the archive header declared for this entry, if any.
+    pub declared: Option<u64>,
 }
 
 fn ratio(out: u64, input: u64) -> f64 {
@@ -197,6 +204,17 @@ fn ratio(out: u64, input: u64) -> f64 {
 /// The extraction gate on produced bytes: per-entry and total caps, per-entry and overall
 /// ratio. Called as bytes stream, so a bomb stops at the cap, never at its declared size.
 pub fn check_produced(policy: &ExtractionPolicy, facts: &ProducedFacts<'_>) -> Result<(), Refusal> {
+    if let Some(declared) = facts.declared
+        && facts.entry_bytes > declared
+    {
+        return Err(refuse(
+            Code::EntrySize,
+            format!(
+                "{} produced {} bytes but its header declared {declared} (size lie)",
+                facts.name, facts.entry_bytes
+            ),
+        ));
+    }
     if facts.entry_bytes > policy.max_entry_bytes {
         return Err(refuse(
             Code::EntrySize,
@@ -241,7 +259,23 @@ pub struct ZipSpan<'a> {
 
 /// The extraction gate on a zip's layout (Fifield): local and central names agree, and no
 /// two entries (nor an entry and the central directory) share bytes.
-pub fn check_zip_layout(spans: &[ZipSpan<'_>], central_dir_start: u64) -> Result<(), Refusal> {
+///
+/// `declared_entries` is the end-of-central-directory record's count: readers that index
+/// entries by name silently drop duplicates, so fewer listed records than declared means
+/// two entries share a name.
+pub fn check_zip_layout(
+    spans: &[ZipSpan<'_>],
+    central_dir_start: u64,
+    declared_entries: Option<u64>,
+) -> Result<(), Refusal> {
+    if let Some(n) = declared_entries
+        && n != spans.len() as u64
+    {
+        return Err(refuse(
+            Code::DuplicateEntry,
+            format!("the central directory declares {n} entries but only {} distinct names", spans.len()),
+        ));
+    }
     let mut sorted: Vec<&ZipSpan<'_>> = spans.iter().collect();
     sorted.sort_by_key(|s| s.header_start);
     for span in &sorted {

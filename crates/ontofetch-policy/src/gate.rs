@@ -79,6 +79,7 @@ impl Gate {
                 ReservedName,
                 PathDepth,
                 PathLength,
+                Unsupported,
             ],
             Gate::Filesystem => &[Traversal, AbsolutePath, Link, ReservedName, PathDepth, PathLength, StorageRoot],
             Gate::Storage => &[StorageRoot, DiskSpace, Traversal, ReservedName, PathLength],

@@ -83,8 +83,15 @@ impl<'a> Gates<'a> {
     }
 
     /// The extraction gate on a zip layout.
-    pub fn zip_layout(&self, spans: &[extraction::ZipSpan<'_>], central_dir_start: u64) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Extraction, || extraction::check_zip_layout(spans, central_dir_start))
+    pub fn zip_layout(
+        &self,
+        spans: &[extraction::ZipSpan<'_>],
+        central_dir_start: u64,
+        declared_entries: Option<u64>,
+    ) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Extraction, || {
+            extraction::check_zip_layout(spans, central_dir_start, declared_entries)
+        })
     }
 
     /// The filesystem gate.

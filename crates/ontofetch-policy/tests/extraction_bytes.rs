@@ -14,6 +14,7 @@ fn produced(entry: u64, entry_c: u64, total: u64, archive_c: u64) -> Option<Code
             entry_compressed: entry_c,
             total_bytes: total,
             archive_compressed: archive_c,
+            declared: None,
         },
     )
     .err()
@@ -35,6 +36,20 @@ fn ratio_and_size_caps() {
 }
 
 #[test]
+fn a_declared_size_is_a_ceiling() {
+    let facts = |produced| ProducedFacts {
+        name: "x.owl",
+        entry_bytes: produced,
+        entry_compressed: 10,
+        total_bytes: produced,
+        archive_compressed: 10,
+        declared: Some(100),
+    };
+    assert!(check_produced(&ExtractionPolicy::default(), &facts(100)).is_ok());
+    assert_eq!(check_produced(&ExtractionPolicy::default(), &facts(101)).unwrap_err().code, Code::EntrySize);
+}
+
+#[test]
 fn zip_layout_overlap_and_header_disagreement() {
     let span = |c: &'static str, l: &'static str, s, e| ZipSpan {
         central_name: c,
@@ -42,15 +57,15 @@ fn zip_layout_overlap_and_header_disagreement() {
         header_start: s,
         data_end: e,
     };
-    assert!(check_zip_layout(&[span("a", "a", 0, 100), span("b", "b", 100, 250)], 250).is_ok());
+    assert!(check_zip_layout(&[span("a", "a", 0, 100), span("b", "b", 100, 250)], 250, None).is_ok());
     // zbsm-style: every entry points into one kernel
-    let err = check_zip_layout(&[span("a", "a", 0, 1000), span("b", "b", 30, 1000)], 1000).unwrap_err();
+    let err = check_zip_layout(&[span("a", "a", 0, 1000), span("b", "b", 30, 1000)], 1000, None).unwrap_err();
     assert_eq!(err.code, Code::Overlap);
     // quoted overlap: headers disjoint but data ranges cross
     assert_eq!(
-        check_zip_layout(&[span("a", "a", 0, 150), span("b", "b", 100, 300)], 300).unwrap_err().code,
+        check_zip_layout(&[span("a", "a", 0, 150), span("b", "b", 100, 300)], 300, None).unwrap_err().code,
         Code::Overlap
     );
-    assert_eq!(check_zip_layout(&[span("a", "evil", 0, 10)], 10).unwrap_err().code, Code::Overlap);
-    assert_eq!(check_zip_layout(&[span("a", "a", 0, 120)], 100).unwrap_err().code, Code::Overlap);
+    assert_eq!(check_zip_layout(&[span("a", "evil", 0, 10)], 10, None).unwrap_err().code, Code::Overlap);
+    assert_eq!(check_zip_layout(&[span("a", "a", 0, 120)], 100, None).unwrap_err().code, Code::Overlap);
 }

@@ -2,6 +2,9 @@
 //! responses per path (drops mid-body, lying Content-Length, slow bodies, 429/503 with
 //! Retry-After, redirects, ETag/304, Range/206), and a record of every request.
 //! Plain std threads, one request per connection: small, deterministic, no internet.
+//! [`archives`] generates good and malicious archives for the extraction tests.
+
+pub mod archives;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
