@@ -314,6 +314,29 @@ impl Pipeline {
             self.count(&plan.resolver, "not_modified");
             return self.cached(plan, &row, expected, vec!["identical bytes already stored; no new version".into()]);
         }
+        // Archives are extracted inside staging, through the extraction and filesystem
+        // gates; a refused entry fails the pull and the staging (with everything
+        // extracted so far) is discarded.
+        let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = filename.split('.').next().filter(|s| !s.is_empty()).unwrap_or("archive").to_string();
+        let extracted = if ontofetch_archive::is_archive(&dest) {
+            let into = staging.dir().join("original").join(format!("{stem}_extracted"));
+            match ontofetch_archive::extract(&dest, &into, &gates) {
+                Ok(report) => {
+                    self.metrics.extracted_bytes.inc_by(report.total_bytes);
+                    self.metrics.archive_expansion_ratio.observe(report.ratio());
+                    let audit =
+                        json!({"archive": filename, "sha256": info.sha256, "report": report, "ratio": report.ratio()});
+                    if let Err(e) = staging.write_json(&format!("original/{stem}_extracted.audit.json"), &audit) {
+                        return fail(&e.code(), e.to_string());
+                    }
+                    Some(report)
+                }
+                Err(e) => return fail(&e.code(), format!("extracting {filename}: {e}")),
+            }
+        } else {
+            None
+        };
         let downloaded_at = now_rfc3339();
         let mut notes = vec![];
         let base_version = plan
@@ -333,9 +356,14 @@ impl Pipeline {
             version = format!("{version}-sha256-{}", &info.sha256[..12]);
         }
         let status = if previous.is_some() { "updated" } else { "fresh" };
-        let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let final_dir = self.store.version_dir(&plan.id, &version);
         let mut artifacts_abs = vec![final_dir.join("original").join(&filename).display().to_string()];
+        let extracted_rel: Vec<(String, &ontofetch_archive::ExtractedFile)> = extracted
+            .iter()
+            .flat_map(|r| r.files.iter())
+            .map(|f| (format!("original/{stem}_extracted/{}", f.path), f))
+            .collect();
+        artifacts_abs.extend(extracted_rel.iter().map(|(rel, _)| final_dir.join(rel).display().to_string()));
         let cas_key = if self.loaded.config.defaults.enable_cas_mirror {
             let key = format!("by-sha256/{}/{}/{}", &info.sha256[..2], &info.sha256[2..4], info.sha256);
             artifacts_abs.push(self.store.root().join(&key).display().to_string());
@@ -368,6 +396,14 @@ impl Pipeline {
                 }),
                 Err(e) => notes.push(format!("CAS copy {key} failed: {e}")),
             }
+        }
+        for (rel, f) in &extracted_rel {
+            artifacts.push(ArtifactRow {
+                relpath: format!("{}/{rel}", promoted.relpath),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+                kind: "extracted".into(),
+            });
         }
         let manifest_path = promoted.dir.join("manifest.json");
         if let Ok(sha) = sha256_file(&manifest_path) {

@@ -448,3 +448,49 @@ fn plan_probes_with_head_writes_a_lockfile_and_plan_diff_reports_changes() {
     assert_eq!(diff["modified"][0]["id"], "bfo");
     assert!(diff["modified"][0]["changes"]["url"]["after"].as_str().unwrap().ends_with("?mirror"));
 }
+
+#[test]
+fn archives_are_extracted_through_the_gates_or_refused_whole() {
+    use ontofetch_testsupport::archives::{RawEntry, TarEntry, gz, tar, zip};
+    let env = Env::new();
+    let good =
+        gz(&tar(&[TarEntry::file("mesh/mesh.owl", &owl(None, "mesh")), TarEntry::file("mesh/README", b"read me")]));
+    env.server.route("/files/mesh.tar.gz", vec![Reply::ok(good, "application/gzip")]);
+    env.server.route(
+        "/files/slip.zip",
+        vec![Reply::ok(
+            zip(&[RawEntry::file("ok.owl", b"<rdf:RDF/>"), RawEntry::file("../../escape.owl", b"x")], &[]),
+            "application/zip",
+        )],
+    );
+    let spec = env.spec(&format!(
+        "defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: mesh\n    resolver: direct\n    extras: {{url: '{}'}}\n  - id: slip\n    resolver: direct\n    extras: {{url: '{}'}}\n",
+        env.server.url("/files/mesh.tar.gz"),
+        env.server.url("/files/slip.zip")
+    ));
+    let prom = env.dir.path().join("m.prom");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "--metrics-textfile", prom.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let mesh = by_id(&results, "mesh");
+    assert_eq!(mesh["status"], "fresh", "{mesh}");
+    let vdir = env.root().join("ontologies/mesh").join(mesh["version"].as_str().unwrap());
+    assert_eq!(std::fs::read(vdir.join("original/mesh_extracted/mesh/README")).unwrap(), b"read me");
+    assert!(vdir.join("original/mesh_extracted.audit.json").is_file());
+    let (_, files) = env.json(&["db", "files", "mesh", "--json"]);
+    assert!(
+        files["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "extracted"
+                && f["relpath"].as_str().unwrap().ends_with("mesh_extracted/mesh/mesh.owl"))
+    );
+    let slip = by_id(&results, "slip");
+    assert_eq!(slip["error"]["code"], "E_TRAVERSAL", "{slip}");
+    assert!(env.version_dirs("slip").is_empty());
+    assert!(!env.dir.path().join("escape.owl").exists() && !env.root().join("escape.owl").exists());
+    assert!(env.staging_is_empty());
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("ontofetch_gate_rejections_total{gate=\"extraction\",code=\"E_TRAVERSAL\"} 1"), "{text}");
+    assert!(!text.contains("ontofetch_extracted_bytes_total 0\n"), "extracted bytes counted");
+}
