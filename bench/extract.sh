@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Extract the same archives with ontofetch's gated extractor and with bsdtar; print median
+# wall times and ratios. Usage: bench/extract.sh [SIZE_MB=200] [RUNS=3]
+set -euo pipefail
+SIZE_MB=${1:-200}
+RUNS=${2:-3}
+cd "$(dirname "$0")/.."
+command -v bsdtar >/dev/null || { echo "needs bsdtar: apt-get install libarchive-tools" >&2; exit 2; }
+cargo build --release --quiet -p ontofetch-archive --example extract
+BIN=$PWD/target/release/examples/extract
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/src/onto"
+python3 - "$WORK/src/onto" "$SIZE_MB" <<'PY'
+import os, random, sys
+root, mb = sys.argv[1], int(sys.argv[2])
+random.seed(7)
+words = [b"owl:Class", b"rdfs:label", b"rdfs:subClassOf", b"obo:IAO_0000115", b"\"a term\"@en", b";", b"."]
+n = 20
+# A 1 MiB block of random lines, repeated: beyond deflate's 32 KiB window, so the archive
+# compresses like real Turtle (~5:1), not like a bomb.
+block = b"".join(b" ".join(random.choice(words) + str(random.randrange(10**6)).encode() for _ in range(10)) + b"\n" for _ in range(9000))[: 1 << 20]
+for i in range(n):
+    with open(os.path.join(root, f"part{i:02d}.ttl"), "wb") as f:
+        f.write(block * (mb // n))
+PY
+(cd "$WORK/src" && tar -cf "$WORK/a.tar" onto && gzip -k -6 "$WORK/a.tar" && python3 -c "import zipfile,os,sys
+z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
+[z.write(os.path.join('onto',f)) for f in sorted(os.listdir('onto'))]
+z.close()" "$WORK/a.zip")
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+time_it() {
+  for _ in $(seq "$RUNS"); do
+    rm -rf "$WORK/out"; mkdir -p "$WORK/out"
+    local t0 t1
+    t0=$(date +%s.%N); "$@" >/dev/null 2>"$WORK/err" || { echo "failed: $* $(cat "$WORK/err")" >&2; exit 1; }; t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc -l
+  done | median
+}
+printf '\n%s MB of Turtle in 20 files, median of %s runs\n\n' "$SIZE_MB" "$RUNS"
+printf '| %-10s | %12s | %18s | %10s |\n' archive "bsdtar -xf s" "ontofetch s" ratio
+printf '|%s|%s|%s|%s|\n' ------------ -------------- -------------------- ------------
+for a in a.tar a.tar.gz a.zip; do
+  b=$(time_it bsdtar -xf "$WORK/$a" -C "$WORK/out")
+  o=$(time_it "$BIN" "$WORK/$a" "$WORK/out/x")
+  printf '| %-10s | %12.3f | %18.3f | %10.2f |\n' "$a" "$b" "$o" "$(echo "$o / $b" | bc -l)"
+done
