@@ -1,0 +1,102 @@
+use super::*;
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const RDFXML: &str = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:owl="http://www.w3.org/2002/07/owl#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <owl:Ontology rdf:about="http://x.org/o">
+    <owl:versionIRI rdf:resource="http://x.org/o/2024-01-01/o.owl"/>
+    <owl:imports rdf:resource="http://x.org/other"/>
+  </owl:Ontology>
+  <owl:Class rdf:about="http://x.org/A"><rdfs:label>A</rdfs:label></owl:Class>
+</rdf:RDF>"#;
+
+#[test]
+fn formats_are_sniffed_from_content() {
+    assert_eq!(sniff(RDFXML.as_bytes(), "x.bin"), Detected::RdfXml);
+    assert_eq!(sniff(b"@prefix : <http://x.org/> .", "x"), Detected::Turtle);
+    assert_eq!(sniff(b"<http://a> <http://b> <http://c> .", "x.nt"), Detected::NTriples);
+    assert_eq!(
+        sniff(b"format-version: 1.2\ndata-version: 2024", "x.owl"),
+        Detected::Obo,
+        "OBO is not RDF, whatever the name"
+    );
+    assert_eq!(sniff(b"Prefix(:=<http://x.org/>)\nOntology(<http://x.org/o>)", "x"), Detected::Ofn);
+    assert_eq!(sniff(b"  <!DOCTYPE HTML><html>", "x.owl"), Detected::Html);
+    assert_eq!(sniff(b"\n\n", "x.owl"), Detected::Empty);
+    assert_eq!(sniff(b"{\"@context\": {}}", "x"), Detected::JsonLd);
+}
+
+#[test]
+fn rdf_is_counted_with_imports_and_version() {
+    let d = tempfile::tempdir().unwrap();
+    let o = validate(&write(d.path(), "o.owl", RDFXML), &Options::default());
+    assert_eq!(o.status, Status::Ok, "{o:?}");
+    assert_eq!(o.validator, "rdf");
+    assert_eq!(o.statements, 5);
+    assert_eq!(o.imports, ["http://x.org/other"]);
+    assert_eq!(o.version_iri.as_deref(), Some("http://x.org/o/2024-01-01/o.owl"));
+}
+
+#[test]
+fn html_empty_zero_triples_and_broken_files_fail() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("a.owl", "<!DOCTYPE html><html></html>"),
+        ("b.owl", ""),
+        ("c.ttl", "@prefix : <http://x.org/> .\n"),
+        ("d.ttl", "@prefix : <http://x.org/> .\n:a :b"),
+    ] {
+        let o = validate(&write(d.path(), name, text), &Options::default());
+        assert_eq!(o.status, Status::Failed, "{name}: {o:?}");
+        assert!(o.message.is_some());
+    }
+}
+
+#[test]
+fn owl_syntaxes_without_a_validator_are_skipped_not_ok() {
+    let d = tempfile::tempdir().unwrap();
+    let o = validate(
+        &write(d.path(), "o.ofn", "Prefix(:=<http://x.org/>)\nOntology(<http://x.org/o>)"),
+        &Options::default(),
+    );
+    assert_eq!((o.status, o.validator), (Status::Skipped, "owl"));
+}
+
+#[test]
+fn obo_is_parsed_as_obo() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "format-version: 1.2\ndata-version: releases/2024-05-01\nontology: x\nimport: http://x.org/y.owl\n\n[Term]\nid: X:0000001\nname: thing\n\n[Term]\nid: X:0000002\nname: other\nis_a: X:0000001\n";
+    let o = validate(&write(d.path(), "x.obo", text), &Options::default());
+    assert_eq!(o.status, Status::Ok, "{o:?}");
+    assert_eq!((o.validator, o.terms), ("obo", 2));
+    assert_eq!(o.data_version.as_deref(), Some("releases/2024-05-01"));
+    assert_eq!(o.imports.len(), 1);
+    let bad =
+        validate(&write(d.path(), "bad.obo", "format-version: 1.2\n\n[Term]\nname: no id\n"), &Options::default());
+    assert_eq!(bad.status, Status::Failed);
+}
+
+#[test]
+fn canonical_hash_ignores_blank_node_labels_and_syntax() {
+    let d = tempfile::tempdir().unwrap();
+    let a = "@prefix : <http://x.org/> .\n:s :p _:b1 .\n_:b1 :q \"v\"@en .\n_:b2 :q :o .\n";
+    let b = "<http://x.org/s> <http://x.org/p> _:zz .\n_:yy <http://x.org/q> <http://x.org/o> .\n_:zz <http://x.org/q> \"v\"@en .\n";
+    let opts = |p: &'static str| (d.path().join(p), 1u64 << 30);
+    let (pa, max) = opts("a.nt");
+    let oa = validate(&write(d.path(), "a.ttl", a), &Options { normalize_to: Some(&pa), max_normalize_bytes: max });
+    let (pb, _) = opts("b.nt");
+    let ob = validate(&write(d.path(), "b.nt", b), &Options { normalize_to: Some(&pb), max_normalize_bytes: max });
+    assert_eq!(oa.status, Status::Ok, "{oa:?}");
+    assert_eq!(ob.status, Status::Ok, "{ob:?}");
+    assert_eq!(oa.normalized_sha256, ob.normalized_sha256, "same graph, same hash");
+    assert!(std::fs::read_to_string(&pa).unwrap().contains("_:c14n"));
+    let c = "@prefix : <http://x.org/> .\n:s :p _:b1 .\n_:b1 :q \"w\"@en .\n_:b2 :q :o .\n";
+    let (pc, _) = opts("c.nt");
+    let oc = validate(&write(d.path(), "c.ttl", c), &Options { normalize_to: Some(&pc), max_normalize_bytes: max });
+    assert_ne!(oa.normalized_sha256, oc.normalized_sha256, "a changed literal changes the hash");
+}
