@@ -126,6 +126,19 @@ pub struct ArtifactRow {
     pub kind: String,
 }
 
+/// One validation result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationRow {
+    /// Validator key (`rdf`, `obo`, `owl`, or `rdf:<extracted path>`).
+    pub validator: String,
+    /// `ok`, `failed` or `skipped`.
+    pub result: String,
+    /// The validator's report (JSON).
+    pub details: String,
+    /// RFC 3339 time.
+    pub run_at: String,
+}
+
 /// Counts for `db stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -337,6 +350,38 @@ impl Catalog {
             check_stored_path(&self.paths, k)?;
         }
         Ok(keys)
+    }
+
+    /// Records (or replaces) validation results of a version.
+    pub fn record_validations(
+        &mut self,
+        ontology: &str,
+        version: &str,
+        rows: &[ValidationRow],
+    ) -> Result<(), CatalogError> {
+        let tx = self.conn.transaction().map_err(sql("starting a transaction"))?;
+        for r in rows {
+            tx.execute(
+                "INSERT OR REPLACE INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![ontology, version, r.validator, r.result, r.details, r.run_at],
+            )
+            .map_err(sql("recording a validation"))?;
+        }
+        tx.commit().map_err(sql("committing"))
+    }
+
+    /// Validation results of a version.
+    pub fn validations(&self, ontology: &str, version: &str) -> Result<Vec<ValidationRow>, CatalogError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT validator, result, details, run_at FROM validations WHERE ontology = ?1 AND version = ?2 ORDER BY validator")
+            .map_err(sql("listing validations"))?;
+        let rows = stmt
+            .query_map(params![ontology, version], |r| {
+                Ok(ValidationRow { validator: r.get(0)?, result: r.get(1)?, details: r.get(2)?, run_at: r.get(3)? })
+            })
+            .map_err(sql("listing validations"))?;
+        rows.collect::<Result<_, _>>().map_err(sql("listing validations"))
     }
 
     /// Removes a version's rows (doctor --fix, prune).

@@ -112,6 +112,29 @@ pub enum Command {
     /// Query the catalog.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Re-run the validators on a stored version and record the results.
+    Validate {
+        /// Ontology id.
+        id: String,
+        /// Version (default: the latest).
+        version: Option<String>,
+        /// On failure, purge this version and point `latest` back at the previous good one.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Internal: validate one file in this (resource-limited) process and print JSON.
+    #[command(hide = true)]
+    ValidateWorker {
+        /// File to validate.
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write canonical N-Triples.
+        #[arg(long)]
+        normalize_to: Option<PathBuf>,
+        /// Canonicalise only below this size.
+        #[arg(long, default_value_t = 200 << 20)]
+        max_normalize_bytes: u64,
+    },
     /// Serve /metrics, /healthz and /readyz; optionally pull on a schedule.
     Serve(ServeArgs),
     /// Run `serve` in the background, and write Grafana/Prometheus provisioning.
@@ -230,6 +253,13 @@ pub enum DbCommand {
     },
     /// Totals.
     Stats,
+    /// Validation results of a version (default: the latest).
+    Validations {
+        /// Ontology id.
+        id: String,
+        /// Version.
+        version: Option<String>,
+    },
     /// Files of a version (default: the latest).
     Files {
         /// Ontology id.

@@ -9,6 +9,7 @@ mod output;
 mod pipeline;
 mod progress;
 mod serve;
+mod validation;
 
 use clap::CommandFactory;
 use clap::Parser;
@@ -41,6 +42,20 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             commands::store::prune(&mut ctx, *keep, older_than.as_deref(), ids, *dry_run).map(|_| EXIT_OK)
         }
         Command::Db(cmd) => commands::store::db(&mut ctx, cmd).map(|_| EXIT_OK),
+        Command::Validate { id, version, strict } => {
+            commands::store::validate(&mut ctx, id, version.as_deref(), *strict).map(|_| EXIT_OK)
+        }
+        Command::ValidateWorker { file, normalize_to, max_normalize_bytes } => {
+            let opts = ontofetch_validate::Options {
+                normalize_to: normalize_to.as_deref(),
+                max_normalize_bytes: *max_normalize_bytes,
+            };
+            println!(
+                "{}",
+                serde_json::to_string(&ontofetch_validate::validate(file, &opts)).expect("outcome serialises")
+            );
+            Ok(EXIT_OK)
+        }
         Command::Serve(args) => commands::monitor::serve(&mut ctx, args).map(|_| EXIT_OK),
         Command::Monitor(MonitorCommand::Start(args)) => commands::monitor::start(&mut ctx, args).map(|_| EXIT_OK),
         Command::Monitor(MonitorCommand::Stop) => commands::monitor::stop(&mut ctx).map(|_| EXIT_OK),

@@ -337,6 +337,62 @@ impl Pipeline {
         } else {
             None
         };
+        // Validators run on the original (or on each extracted file) in staging, each in a
+        // resource-limited child process; strict mode turns a failure into a failed pull.
+        let limits = crate::validation::Limits::from_config(&self.loaded);
+        let targets: Vec<(String, std::path::PathBuf)> = match &extracted {
+            None => vec![(String::new(), dest.clone())],
+            Some(r) => r
+                .files
+                .iter()
+                .take(50)
+                .map(|f| {
+                    (f.path.clone(), staging.dir().join("original").join(format!("{stem}_extracted")).join(&f.path))
+                })
+                .collect(),
+        };
+        let normalized_dir = staging.dir().join("normalized");
+        if let Err(e) = std::fs::create_dir_all(&normalized_dir) {
+            return fail("E_IO", format!("creating {}: {e}", normalized_dir.display()));
+        }
+        let mut validation = serde_json::Map::new();
+        let mut validation_rows = Vec::new();
+        let mut normalized_sha256 = None;
+        for (rel, file) in &targets {
+            let base = if rel.is_empty() { stem.clone() } else { ontofetch_store::sanitize_filename(rel) };
+            let nt = normalized_dir.join(format!("{base}.nt"));
+            let outcome = crate::validation::run_isolated(file, Some(&nt), limits, &self.metrics);
+            let validator = outcome["validator"].as_str().unwrap_or("rdf").to_string();
+            let key = if rel.is_empty() { validator.clone() } else { format!("{validator}:{rel}") };
+            let status = outcome["status"].as_str().unwrap_or("failed").to_string();
+            if rel.is_empty() {
+                normalized_sha256 = outcome["normalized_sha256"].as_str().map(str::to_string);
+            }
+            let outputs: Vec<String> = if nt.exists() { vec![format!("normalized/{base}.nt")] } else { vec![] };
+            validation.insert(
+                key.clone(),
+                json!({"ok": status == "ok", "status": status, "details": outcome, "output_files": outputs}),
+            );
+            validation_rows.push(ontofetch_catalog::ValidationRow {
+                validator: key,
+                result: status,
+                details: outcome.to_string(),
+                run_at: now_rfc3339(),
+            });
+        }
+        let report = Value::Object(validation.clone());
+        if let Err(e) = staging.write_json("validation/report.json", &report) {
+            return fail(&e.code(), e.to_string());
+        }
+        if !self.loaded.config.defaults.continue_on_error
+            && let Some(bad) = validation_rows.iter().find(|r| r.result == "failed")
+        {
+            let msg = validation[&bad.validator]["details"]["message"].as_str().unwrap_or("").to_string();
+            return fail(
+                "E_VALIDATION",
+                format!("{} failed validation (strict mode keeps the last good version): {msg}", bad.validator),
+            );
+        }
         let downloaded_at = now_rfc3339();
         let mut notes = vec![];
         let base_version = plan
@@ -371,7 +427,9 @@ impl Pipeline {
         } else {
             None
         };
-        let manifest = manifest(plan, &version, status, &info, &filename, &downloaded_at, &artifacts_abs);
+        let mut manifest = manifest(plan, &version, status, &info, &filename, &downloaded_at, &artifacts_abs);
+        manifest["validation"] = Value::Object(validation);
+        manifest["normalized_sha256"] = json!(normalized_sha256);
         if let Err(e) = staging.write_json("manifest.json", &manifest) {
             return fail(&e.code(), e.to_string());
         }
@@ -434,6 +492,9 @@ impl Pipeline {
         if let Err(e) = lock(&self.catalog).record(&row, &artifacts, true) {
             let _ = self.store.remove_version(&gates, &plan.id, &version);
             return fail(e.code(), format!("{e}; the promoted files were rolled back"));
+        }
+        if let Err(e) = lock(&self.catalog).record_validations(&plan.id, &version, &validation_rows) {
+            notes.push(format!("validation results not recorded: {e}"));
         }
         if let Err(e) = self.store.set_latest(&plan.id, &version) {
             notes.push(format!("could not update the latest link: {e}"));

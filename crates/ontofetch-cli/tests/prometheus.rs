@@ -137,7 +137,7 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
         &format!("127.0.0.1:{serve_port}"),
     ]);
     env(&mut provision);
-    assert!(provision.status().unwrap().success());
+    assert!(provision.stdout(Stdio::null()).status().unwrap().success());
     let rules_dir = prov.join("prometheus");
     promtool(&["check", "rules", "ontofetch-rules.yml"], None, &rules_dir);
     promtool(&["test", "rules", "ontofetch-rules.test.yml"], None, &rules_dir);

@@ -494,3 +494,49 @@ fn archives_are_extracted_through_the_gates_or_refused_whole() {
     assert!(text.contains("ontofetch_gate_rejections_total{gate=\"extraction\",code=\"E_TRAVERSAL\"} 1"), "{text}");
     assert!(!text.contains("ontofetch_extracted_bytes_total 0\n"), "extracted bytes counted");
 }
+
+#[test]
+fn validation_runs_in_staging_strict_mode_keeps_the_last_good_version() {
+    let env = Env::new();
+    // a good first version, validated and normalised
+    let (code, results) = env.json(&["pull", "--json", "bfo"]);
+    assert_eq!(code, 0, "{results}");
+    let v1 = results[0]["version"].as_str().unwrap().to_string();
+    let vdir = env.root().join("ontologies/bfo").join(&v1);
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(vdir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["validation"]["rdf"]["ok"], true, "{}", manifest["validation"]);
+    assert_eq!(manifest["validation"]["rdf"]["details"]["statements"], 2);
+    assert_eq!(manifest["normalized_sha256"].as_str().unwrap().len(), 64);
+    assert!(vdir.join("normalized/bfo.nt").is_file());
+    let (_, rows) = env.json(&["db", "validations", "bfo", "--json"]);
+    assert_eq!(rows["validations"][0]["result"], "ok");
+    // upstream now serves a broken file: strict mode refuses to promote it
+    env.server.route(
+        "/obo/bfo.owl",
+        vec![Reply::ok(
+            "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><broken",
+            OWL,
+        )],
+    );
+    let strict = env.spec("defaults:\n  continue_on_error: false\nontologies:\n  - id: bfo\n");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &strict, "--force", "bfo"]);
+    assert_eq!(code, 1);
+    assert_eq!(results[0]["error"]["code"], "E_VALIDATION", "{results}");
+    assert_eq!(env.version_dirs("bfo"), [v1.clone()], "the last good version stays, alone");
+    assert!(env.staging_is_empty());
+    // lenient mode stores it, with the failure recorded
+    let lenient = env.spec("defaults:\n  continue_on_error: true\nontologies:\n  - id: bfo\n");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &lenient, "--force", "bfo"]);
+    assert_eq!(code, 0, "{results}");
+    let v2 = results[0]["version"].as_str().unwrap().to_string();
+    let (_, rows) = env.json(&["db", "validations", "bfo", &v2, "--json"]);
+    assert_eq!(rows["failure_count"], 1, "{rows}");
+    // re-validating it strictly purges it and latest goes back to the good one
+    let (code, out) = env.json(&["validate", "--json", "--strict", "bfo", &v2]);
+    assert_eq!(code, 1);
+    assert_eq!(out["purged"], true, "{out}");
+    assert_eq!(env.version_dirs("bfo"), [v1.clone()]);
+    assert_eq!(std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(), Path::new(&v1));
+    let (code, ok) = env.json(&["validate", "--json", "bfo"]);
+    assert_eq!((code, ok["status"].as_str()), (0, Some("ok")), "{ok}");
+}

@@ -92,6 +92,23 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), CliError> {
                 )
             });
         }
+        DbCommand::Validations { id, version } => {
+            let version = match version {
+                Some(v) => v.clone(),
+                None => cat
+                    .latest(id)
+                    .map_err(db_err)?
+                    .map(|r| r.version)
+                    .ok_or_else(|| CliError::Usage(format!("{id} has no stored version")))?,
+            };
+            let rows = cat.validations(id, &version).map_err(db_err)?;
+            let failures = rows.iter().filter(|r| r.result == "failed").count();
+            emit(
+                &ctx.global,
+                &json!({"ok": true, "id": id, "version": version, "failure_count": failures, "validations": rows}),
+                || rows.iter().map(|r| format!("{:<30} {}", r.validator, r.result)).collect::<Vec<_>>().join("\n"),
+            );
+        }
         DbCommand::Files { id, version } => {
             let version = match version {
                 Some(v) => v.clone(),
@@ -202,5 +219,87 @@ pub fn prune(
             if dry_run { "Dry-run" } else { "Pruned" }
         )
     });
+    Ok(())
+}
+
+/// `ontofetch validate ID [VERSION] [--strict]`: re-runs the validator on the stored
+/// original, rewrites the manifest's `validation` atomically and records the result. With
+/// `--strict`, a failed version is purged and `latest` goes back to the previous one.
+pub fn validate(ctx: &mut Context, id: &str, version: Option<&str>, strict: bool) -> Result<(), CliError> {
+    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::Usage(r.message))?;
+    let loaded = ctx.load(false)?;
+    let mut cat = open(ctx)?;
+    let row = match version {
+        Some(v) => cat.versions(Some(id), u32::MAX).map_err(db_err)?.into_iter().find(|r| r.version == v),
+        None => cat.latest(id).map_err(db_err)?,
+    }
+    .ok_or_else(|| CliError::Usage(format!("{id} {} is not in the catalog", version.unwrap_or("(latest)"))))?;
+    let gates = ctx.gates(&loaded);
+    let original =
+        ctx.dirs.root.join(gates.stored_path(&format!("{}/original/{}", row.relpath, row.filename))?.as_slash_path());
+    let manifest_path =
+        ctx.dirs.root.join(gates.stored_path(&format!("{}/manifest.json", row.relpath))?.as_slash_path());
+    let stem = row.filename.split('.').next().unwrap_or("ontology").to_string();
+    let normalized_dir = ctx.dirs.root.join(&row.relpath).join("normalized");
+    std::fs::create_dir_all(&normalized_dir)
+        .map_err(|e| CliError::io(format!("creating {}", normalized_dir.display()), e))?;
+    let nt = normalized_dir.join(format!("{stem}.nt"));
+    let outcome = crate::validation::run_isolated(
+        &original,
+        Some(&nt),
+        crate::validation::Limits::from_config(&loaded),
+        &ctx.metrics,
+    );
+    let validator = outcome["validator"].as_str().unwrap_or("rdf").to_string();
+    let status = outcome["status"].as_str().unwrap_or("failed").to_string();
+    // Rewrite the manifest atomically with the new result.
+    let mut manifest: Value =
+        std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
+            CliError::Failed("E_MANIFEST".into(), format!("{} is missing or not JSON", manifest_path.display()))
+        })?;
+    let outputs: Vec<String> = if nt.exists() { vec![format!("normalized/{stem}.nt")] } else { vec![] };
+    manifest["validation"][&validator] =
+        json!({"ok": status == "ok", "status": status, "details": outcome, "output_files": outputs});
+    if let Some(h) = outcome["normalized_sha256"].as_str() {
+        manifest["normalized_sha256"] = json!(h);
+    }
+    let tmp = manifest_path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&manifest).expect("JSON") + "\n")
+        .and_then(|_| std::fs::rename(&tmp, &manifest_path))
+        .map_err(|e| CliError::io(format!("writing {}", manifest_path.display()), e))?;
+    let vrow = ontofetch_catalog::ValidationRow {
+        validator: validator.clone(),
+        result: status.clone(),
+        details: outcome.to_string(),
+        run_at: crate::pipeline::now_rfc3339(),
+    };
+    cat.record_validations(id, &row.version, &[vrow]).map_err(db_err)?;
+    let mut purged = false;
+    if status == "failed" && strict {
+        let store = Store::new(&ctx.dirs.root);
+        cat.remove_version(id, &row.version).map_err(db_err)?;
+        store.remove_version(&gates, id, &row.version).map_err(|e| CliError::Failed(e.code(), e.to_string()))?;
+        if let Some(good) = cat.latest(id).map_err(db_err)? {
+            let _ = store.set_latest(id, &good.version);
+        } else {
+            let _ = std::fs::remove_file(store.ontologies().join(id).join("latest"));
+        }
+        purged = true;
+    }
+    emit(
+        &ctx.global,
+        &json!({"id": id, "version": row.version, "validator": validator, "status": status, "purged": purged, "details": outcome}),
+        || {
+            let msg = outcome["message"].as_str().map(|m| format!(" ({m})")).unwrap_or_default();
+            format!(
+                "{id} {}: {validator} {status}{msg}{}",
+                row.version,
+                if purged { "; purged, latest points at the previous good version" } else { "" }
+            )
+        },
+    );
+    if status == "failed" {
+        return Err(CliError::CheckFailed(format!("{id} {} failed validation", row.version)));
+    }
     Ok(())
 }
