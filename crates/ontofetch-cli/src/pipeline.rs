@@ -318,7 +318,7 @@ impl Pipeline {
         // gates; a refused entry fails the pull and the staging (with everything
         // extracted so far) is discarded.
         let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let stem = filename.split('.').next().filter(|s| !s.is_empty()).unwrap_or("archive").to_string();
+        let stem = ontofetch_store::file_stem(&filename);
         let extracted = if ontofetch_archive::is_archive(&dest) {
             let into = staging.dir().join("original").join(format!("{stem}_extracted"));
             match ontofetch_archive::extract(&dest, &into, &gates) {

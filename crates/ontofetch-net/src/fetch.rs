@@ -238,6 +238,16 @@ impl Fetcher {
         Gates::new(&self.policy, self.metrics.as_ref())
     }
 
+    /// Counts a request that got no response and turns its error into ours: a gate refusal
+    /// from the resolver stays a refusal, anything else is a network error.
+    fn send_failed(&self, service: &str, url: &Url, e: &reqwest::Error) -> NetError {
+        self.count(service, "error");
+        match policy_error(e) {
+            Some(p) => NetError::Refused(p),
+            None => NetError::Network { url: url.to_string(), message: error_chain(e) },
+        }
+    }
+
     fn count(&self, service: &str, class: &'static str) {
         self.metrics.http_requests.get_or_create(&HttpLabels { service: service.to_string(), code_class: class }).inc();
     }
@@ -327,16 +337,7 @@ impl Fetcher {
         }
         self.config.limits.wait(req.service).await;
         let started = Instant::now();
-        let resp = match rb.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.count(req.service, "error");
-                if let Some(policy) = policy_error(&e) {
-                    return Err(NetError::Refused(policy));
-                }
-                return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
-            }
-        };
+        let resp = rb.send().await.map_err(|e| self.send_failed(req.service, url, &e))?;
         let status = resp.status().as_u16();
         self.count(req.service, code_class(status));
         match status {
@@ -503,15 +504,12 @@ impl Fetcher {
             let resp = match rb.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    self.count(service, "error");
-                    if let Some(p) = policy_error(&e) {
-                        return Err(NetError::Refused(p));
-                    }
-                    if attempt < self.config.max_attempts {
+                    let err = self.send_failed(service, &url, &e);
+                    if !matches!(err, NetError::Refused(_)) && attempt < self.config.max_attempts {
                         tokio::time::sleep(self.config.backoff_base * attempt).await;
                         continue;
                     }
-                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
+                    return Err(err);
                 }
             };
             let status = resp.status().as_u16();
@@ -561,16 +559,7 @@ impl Fetcher {
         loop {
             self.config.limits.wait(service).await;
             let rb = if use_get { self.client.get(url.clone()) } else { self.client.head(url.clone()) };
-            let resp = match rb.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    self.count(service, "error");
-                    if let Some(p) = policy_error(&e) {
-                        return Err(NetError::Refused(p));
-                    }
-                    return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
-                }
-            };
+            let resp = rb.send().await.map_err(|e| self.send_failed(service, &url, &e))?;
             let status = resp.status().as_u16();
             self.count(service, code_class(status));
             match status {
@@ -601,16 +590,14 @@ impl Fetcher {
     pub async fn put_text(&self, raw: &str, service: &str, content_type: &str, body: String) -> Result<u16, NetError> {
         let url = self.gates().url(raw)?.url;
         self.config.limits.wait(service).await;
-        let resp = match self.client.put(url.clone()).header("Content-Type", content_type).body(body).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.count(service, "error");
-                if let Some(p) = policy_error(&e) {
-                    return Err(NetError::Refused(p));
-                }
-                return Err(NetError::Network { url: url.to_string(), message: error_chain(&e) });
-            }
-        };
+        let resp = self
+            .client
+            .put(url.clone())
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.send_failed(service, &url, &e))?;
         let status = resp.status().as_u16();
         self.count(service, code_class(status));
         if (200..300).contains(&status) { Ok(status) } else { Err(NetError::Status { url: url.to_string(), status }) }

@@ -56,6 +56,12 @@ pub fn sanitize_filename(name: &str) -> String {
     out
 }
 
+/// The part of a file name before its first dot (`hp.owl.gz` → `hp`), naming the
+/// `<stem>_extracted/` and `normalized/<stem>.nt` siblings of an original.
+pub fn file_stem(file_name: &str) -> String {
+    file_name.split('.').next().filter(|s| !s.is_empty()).unwrap_or("ontology").to_string()
+}
+
 /// Makes a version string usable as one directory name (same charset as ids).
 pub fn sanitize_version(version: &str) -> String {
     let s = sanitize_filename(version);

@@ -94,6 +94,8 @@ pub struct Seen {
     pub path: String,
     /// Headers, names lower-cased.
     pub headers: HashMap<String, String>,
+    /// Request body (when a Content-Length was sent).
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -190,11 +192,12 @@ fn read_request(stream: &TcpStream) -> Option<Seen> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
+    let mut body = Vec::new();
     if let Some(n) = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        let mut body = vec![0; n];
+        body = vec![0; n];
         reader.read_exact(&mut body).ok()?;
     }
-    Some(Seen { method, path, headers })
+    Some(Seen { method, path, headers, body })
 }
 
 fn handle(mut stream: TcpStream, state: &Mutex<State>) {

@@ -37,6 +37,18 @@ fn rows_text(rows: &[VersionRow]) -> String {
     out
 }
 
+/// The given version, or the latest by download time.
+fn version_or_latest(cat: &Catalog, id: &str, version: Option<&str>) -> Result<String, CliError> {
+    match version {
+        Some(v) => Ok(v.to_string()),
+        None => cat
+            .latest(id)
+            .map_err(db_err)?
+            .map(|r| r.version)
+            .ok_or_else(|| CliError::Usage(format!("{id} has no stored version"))),
+    }
+}
+
 /// `ontofetch show ID [--versions]`.
 pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), CliError> {
     ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::Usage(r.message))?;
@@ -93,14 +105,7 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), CliError> {
             });
         }
         DbCommand::Validations { id, version } => {
-            let version = match version {
-                Some(v) => v.clone(),
-                None => cat
-                    .latest(id)
-                    .map_err(db_err)?
-                    .map(|r| r.version)
-                    .ok_or_else(|| CliError::Usage(format!("{id} has no stored version")))?,
-            };
+            let version = version_or_latest(&cat, id, version.as_deref())?;
             let rows = cat.validations(id, &version).map_err(db_err)?;
             let failures = rows.iter().filter(|r| r.result == "failed").count();
             emit(
@@ -110,14 +115,7 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), CliError> {
             );
         }
         DbCommand::Files { id, version } => {
-            let version = match version {
-                Some(v) => v.clone(),
-                None => cat
-                    .latest(id)
-                    .map_err(db_err)?
-                    .map(|r| r.version)
-                    .ok_or_else(|| CliError::Usage(format!("{id} has no stored version")))?,
-            };
+            let version = version_or_latest(&cat, id, version.as_deref())?;
             let files = cat.artifacts(id, &version).map_err(db_err)?;
             emit(
                 &ctx.global,
@@ -239,7 +237,7 @@ pub fn validate(ctx: &mut Context, id: &str, version: Option<&str>, strict: bool
         ctx.dirs.root.join(gates.stored_path(&format!("{}/original/{}", row.relpath, row.filename))?.as_slash_path());
     let manifest_path =
         ctx.dirs.root.join(gates.stored_path(&format!("{}/manifest.json", row.relpath))?.as_slash_path());
-    let stem = row.filename.split('.').next().unwrap_or("ontology").to_string();
+    let stem = ontofetch_store::file_stem(&row.filename);
     let normalized_dir = ctx.dirs.root.join(&row.relpath).join("normalized");
     std::fs::create_dir_all(&normalized_dir)
         .map_err(|e| CliError::io(format!("creating {}", normalized_dir.display()), e))?;

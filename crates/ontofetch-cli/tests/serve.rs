@@ -1,0 +1,244 @@
+//! `serve`, `monitor start|stop|status`, `pull --metrics-addr` and `--pushgateway`, end to end.
+
+use ontofetch_testsupport::{Fault, Reply, TestServer};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn ontofetch(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+    c.env("PYSTOW_HOME", home).env("HOME", home);
+    c
+}
+
+/// Raw HTTP/1.0 GET on loopback with optional headers; (status line, body).
+fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n{extra}\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_string(), body.to_string()))
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listening on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn metrics_need_the_token_health_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(dir.path().join("token"), "s3cret-token\n").unwrap();
+    let _serve = Guard(
+        ontofetch(dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--bearer-token-file"])
+            .arg(dir.path().join("token"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    assert!(get(port, "/healthz", &[]).unwrap().0.contains("200"));
+    assert!(get(port, "/readyz", &[]).unwrap().0.contains("200"));
+    assert!(get(port, "/metrics", &[]).unwrap().0.contains("401"));
+    assert!(get(port, "/metrics", &[("Authorization", "Bearer wrong")]).unwrap().0.contains("401"));
+    let (status, body) = get(port, "/metrics", &[("Authorization", "Bearer s3cret-token")]).unwrap();
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("ontofetch_build_info"));
+    let (_, om) =
+        get(port, "/metrics", &[("Authorization", "Bearer s3cret-token"), ("Accept", "application/openmetrics-text")])
+            .unwrap();
+    assert!(om.ends_with("# EOF\n"), "OpenMetrics when asked for");
+    assert!(get(port, "/other", &[]).unwrap().0.contains("404"));
+}
+
+#[test]
+fn basic_auth_over_tls_and_graceful_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl makes the test certificate");
+    assert!(made.success());
+    std::fs::write(dir.path().join("basic"), "prom:pa55").unwrap();
+    let port = free_port();
+    let mut serve = ontofetch(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--basic-auth-file")
+        .arg(dir.path().join("basic"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(port);
+    let curl = |extra: &[&str], path: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
+            .arg(&cert)
+            .args(extra)
+            .arg(format!("https://127.0.0.1:{port}{path}"))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(curl(&[], "/healthz").ends_with("200"));
+    assert!(curl(&[], "/metrics").ends_with("401"));
+    assert!(curl(&["-u", "prom:wrong"], "/metrics").ends_with("401"));
+    let ok = curl(&["-u", "prom:pa55"], "/metrics");
+    assert!(ok.ends_with("200") && ok.contains("ontofetch_gate_decisions_total"), "{ok}");
+    // plain HTTP to the TLS port gets no HTTP answer
+    assert!(get(port, "/healthz", &[]).is_none_or(|(s, _)| !s.contains("200")));
+    // SIGTERM: the server stops by itself, successfully
+    let pid = serve.id();
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = serve.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+/// The process has exited (gone, or a zombie its reparented init has not reaped yet).
+fn gone(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.contains(") Z "),
+    }
+}
+
+#[test]
+fn monitor_start_status_stop_and_stale_pidfiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let json = |args: &[&str]| {
+        let out = ontofetch(dir.path()).args(args).arg("--json").output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap(), v)
+    };
+    let (code, started) = json(&["monitor", "start", "--listen", &listen]);
+    assert_eq!(code, 0, "{started}");
+    let pid = started["pid"].as_u64().unwrap();
+    let (code, status) = json(&["monitor", "status"]);
+    assert_eq!((code, status["healthy"].as_bool()), (0, Some(true)), "{status}");
+    assert_eq!(json(&["monitor", "start", "--listen", &listen]).0, 2, "a second start is refused");
+    let (code, stopped) = json(&["monitor", "stop"]);
+    assert_eq!((code, stopped["was_running"].as_bool()), (0, Some(true)), "{stopped}");
+    assert!(gone(pid), "serve (pid {pid}) still running after stop");
+    let (code, status) = json(&["monitor", "status"]);
+    assert_eq!((code, status["running"].as_bool()), (1, Some(false)));
+    // a pidfile left by a dead process is reported as stale and removed by stop
+    let mut dead = Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let pidfile = dir.path().join("ontology-fetcher/serve.pid");
+    std::fs::write(&pidfile, format!("{{\"pid\": {dead_pid}, \"listen\": \"{listen}\"}}")).unwrap();
+    let (_, status) = json(&["monitor", "status"]);
+    assert_eq!(status["stale_pidfile"], true, "{status}");
+    let (code, stopped) = json(&["monitor", "stop"]);
+    assert_eq!((code, stopped["stale_pidfile"].as_bool()), (0, Some(true)));
+    assert!(!pidfile.exists());
+    let log = std::fs::read_to_string(dir.path().join("ontology-fetcher/logs/serve.log")).unwrap();
+    assert!(log.contains("serve.start") && log.contains("serve.stop"), "{log}");
+}
+
+#[test]
+fn batch_pulls_expose_and_push_their_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    let body = format!(
+        "<?xml version=\"1.0\"?><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"http://x.org/a\"><rdf:type rdf:resource=\"http://x.org/T\"/></rdf:Description></rdf:RDF><!-- {} -->",
+        "x".repeat(40_000)
+    );
+    server.route(
+        "/obo/bfo.owl",
+        vec![
+            Reply::ok(body, "application/rdf+xml").fault(Fault::Slow { chunk: 2048, delay: Duration::from_millis(40) }),
+        ],
+    );
+    server.route("/gw/metrics/job/ontofetch", vec![Reply::status(200)]);
+    let port = free_port();
+    let mut pull = ontofetch(dir.path())
+        .args([
+            "--allowed-hosts",
+            &server.allow_entry(),
+            "pull",
+            "bfo",
+            "--no-lock",
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+            "--pushgateway",
+            &server.url("/gw"),
+        ])
+        .env("ONTOFETCH_OBO_BASE_URL", server.url("/obo"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // scrape while the (slow) download runs
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let scraped = loop {
+        if let Some((s, b)) = get(port, "/metrics", &[]) {
+            break (s, b);
+        }
+        assert!(Instant::now() < deadline, "no /metrics during the pull");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(scraped.0.contains("200") && scraped.1.contains("ontofetch_gate_decisions_total"));
+    let status = pull.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the exporter stops with the pull");
+    let pushed = server.seen().into_iter().find(|s| s.path == "/gw/metrics/job/ontofetch").expect("pushed");
+    assert_eq!(pushed.method, "PUT");
+    let text = String::from_utf8(pushed.body).unwrap();
+    assert!(text.contains("ontofetch_downloads_total{resolver=\"obo\",result=\"fetched\"} 1"), "{text}");
+    assert!(!text.contains("# EOF"), "Prometheus text format for the Pushgateway");
+}
