@@ -2,9 +2,10 @@
 //! parser (oxrdfio for RDF/XML, Turtle, N-Triples, N-Quads, TriG, JSON-LD; fastobo for OBO),
 //! report counts, imports and versions, refuse HTML/empty/zero-triple content, and
 //! normalise RDF to canonical N-Triples (RDFC-1.0, so blank nodes hash deterministically).
-//! OWL/XML and functional syntax are reported as *skipped*, never as ok or failed.
+//! OWL/XML and OWL functional syntax are parsed with horned-owl.
 
 mod canon;
+mod owl;
 mod sniff;
 
 pub use sniff::{Detected, sniff};
@@ -65,7 +66,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(validator: &'static str, format: Detected, status: Status, message: Option<String>) -> Self {
+    pub(crate) fn new(validator: &'static str, format: Detected, status: Status, message: Option<String>) -> Self {
         Outcome {
             validator,
             status,
@@ -114,12 +115,7 @@ pub fn validate(path: &Path, opts: &Options<'_>) -> Outcome {
         Detected::Empty => Outcome::new("rdf", detected, Status::Failed, Some("the file is empty".into())),
         Detected::Html => Outcome::new("rdf", detected, Status::Failed, Some("an HTML page, not an ontology".into())),
         Detected::Obo => validate_obo(path),
-        Detected::OwlXml | Detected::Ofn => Outcome::new(
-            "owl",
-            detected,
-            Status::Skipped,
-            Some("no OWL/XML or functional-syntax validator is built in (validator unavailable)".into()),
-        ),
+        Detected::OwlXml | Detected::Ofn => owl::validate(path, detected),
         Detected::Unknown => Outcome::new("rdf", detected, Status::Skipped, Some("format not recognised".into())),
         rdf => validate_rdf(path, rdf, opts),
     }

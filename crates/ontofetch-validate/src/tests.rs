@@ -58,13 +58,34 @@ fn html_empty_zero_triples_and_broken_files_fail() {
 }
 
 #[test]
-fn owl_syntaxes_without_a_validator_are_skipped_not_ok() {
+fn owl_functional_and_owl_xml_are_parsed_by_horned_owl() {
     let d = tempfile::tempdir().unwrap();
-    let o = validate(
-        &write(d.path(), "o.ofn", "Prefix(:=<http://x.org/>)\nOntology(<http://x.org/o>)"),
+    let ofn = "Prefix(:=<http://x.org/>)\nOntology(<http://x.org/o> <http://x.org/o/1.0>\nImport(<http://x.org/other>)\nDeclaration(Class(:A))\nDeclaration(Class(:B))\nSubClassOf(:A :B)\n)";
+    let o = validate(&write(d.path(), "o.ofn", ofn), &Options::default());
+    assert_eq!((o.status, o.validator), (Status::Ok, "owl"), "{o:?}");
+    assert_eq!(o.terms, 2);
+    assert_eq!(o.imports, ["http://x.org/other"]);
+    assert_eq!(o.version_iri.as_deref(), Some("http://x.org/o/1.0"));
+    let owx = r#"<?xml version="1.0"?>
+<Ontology xmlns="http://www.w3.org/2002/07/owl#" ontologyIRI="http://x.org/o">
+  <Declaration><Class IRI="http://x.org/A"/></Declaration>
+  <SubClassOf><Class IRI="http://x.org/A"/><Class IRI="http://x.org/B"/></SubClassOf>
+</Ontology>"#;
+    let o = validate(&write(d.path(), "o.owx", owx), &Options::default());
+    assert_eq!(o.format, Detected::OwlXml);
+    assert_eq!((o.status, o.terms), (Status::Ok, 1), "{o:?}");
+    let broken = validate(
+        &write(d.path(), "b.ofn", "Prefix(:=<http://x.org/>)\nOntology(<http://x.org/o>\nSubClassOf(:A"),
         &Options::default(),
     );
-    assert_eq!((o.status, o.validator), (Status::Skipped, "owl"));
+    assert_eq!(broken.status, Status::Failed);
+}
+
+#[test]
+fn unknown_formats_are_skipped_not_ok() {
+    let d = tempfile::tempdir().unwrap();
+    let o = validate(&write(d.path(), "o.bin", "hello world, not an ontology"), &Options::default());
+    assert_eq!(o.status, Status::Skipped);
 }
 
 #[test]
