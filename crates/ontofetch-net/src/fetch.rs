@@ -440,6 +440,9 @@ impl Fetcher {
             }
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
+            if let Some(progress) = req.progress {
+                progress(received, total_declared);
+            }
         }
         file.flush().await.map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
         file.sync_all().await.map_err(|e| NetError::io(format!("syncing {}", part.display()), e))?;

@@ -350,3 +350,30 @@ async fn probe_uses_head_then_get_on_405_and_gates_redirects() {
     let e = r.fetcher.probe(&s.url("/bad"), "test").await.unwrap_err();
     assert_eq!(e.code(), "E_PRIVATE_IP", "a redirect to a disallowed host is refused on HEAD too");
 }
+
+#[tokio::test]
+async fn progress_reports_every_byte_and_the_total() {
+    use std::sync::Mutex;
+    let s = TestServer::start();
+    let b = body(300_000);
+    s.route("/p.owl", vec![Reply::ok(b.clone(), OWL)]);
+    let r = rig(&[&s], |_| {});
+    let seen: Mutex<Vec<(u64, Option<u64>)>> = Mutex::new(Vec::new());
+    let record = |got: u64, total: Option<u64>| seen.lock().unwrap().push((got, total));
+    let dest = r.dest();
+    let url = s.url("/p.owl");
+    let d = Download {
+        url: &url,
+        service: "test",
+        dest: &dest,
+        conditional: None,
+        expected_sha256: None,
+        credential: None,
+        progress: Some(&record),
+    };
+    downloaded(r.fetcher.download(&d).await);
+    let calls = seen.into_inner().unwrap();
+    assert!(!calls.is_empty());
+    assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0), "monotonic");
+    assert_eq!(calls.last().unwrap(), &(b.len() as u64, Some(b.len() as u64)));
+}
