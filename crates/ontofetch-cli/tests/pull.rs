@@ -540,3 +540,30 @@ fn validation_runs_in_staging_strict_mode_keeps_the_last_good_version() {
     let (code, ok) = env.json(&["validate", "--json", "bfo"]);
     assert_eq!((code, ok["status"].as_str()), (0, Some("ok")), "{ok}");
 }
+
+#[test]
+fn cas_mirror_keeps_a_content_addressed_copy() {
+    let env = Env::new();
+    let spec = env.spec("defaults:\n  enable_cas_mirror: true\nontologies:\n  - id: bfo\n");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "bfo"]);
+    assert_eq!(code, 0, "{results}");
+    let sha = results[0]["sha256"].as_str().unwrap();
+    let key = format!("by-sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
+    let original = std::fs::read(results[0]["path"].as_str().unwrap()).unwrap();
+    assert_eq!(std::fs::read(env.root().join(&key)).unwrap(), original);
+    let (_, files) = env.json(&["db", "files", "bfo", "--json"]);
+    assert!(
+        files["files"].as_array().unwrap().iter().any(|f| f["kind"] == "cas" && f["relpath"] == key.as_str()),
+        "{files}"
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            env.root().join("ontologies/bfo").join(results[0]["version"].as_str().unwrap()).join("manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(manifest["artifacts"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().ends_with(&key)));
+    // doctor agrees with the store
+    assert_eq!(env.json(&["doctor", "--json"]).0, 0);
+}
