@@ -50,11 +50,7 @@ pub fn check_host_entry(key: &str, value: &str) -> Result<HostRule, Refusal> {
 /// An ontology id: used as a directory name and a metric label, so `[A-Za-z0-9._-]{1,64}`
 /// without a leading dot.
 pub fn check_ontology_id(key: &str, value: &str) -> Result<(), Refusal> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && !value.starts_with('.')
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !ok {
+    if value.len() > 64 || !crate::path::is_safe_segment(value) {
         return Err(refuse(
             key,
             format!("ontology id {value:?} must be 1-64 characters of [A-Za-z0-9._-], not starting with '.'"),

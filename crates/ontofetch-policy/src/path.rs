@@ -52,6 +52,14 @@ fn is_reserved_device(component: &str) -> bool {
         && (rest[0].is_ascii_digit() || matches!(rest[0], '¹' | '²' | '³'))
 }
 
+/// Whether `value` can be one directory name used as an identifier (ontology id, version):
+/// non-empty, no leading dot, only `[A-Za-z0-9._-]`. Lengths are the caller's rule.
+pub fn is_safe_segment(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with('.')
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// Normalises an untrusted relative path (archive entry name, id, catalog value) or says,
 /// with a stable code, why it cannot be one.
 pub fn normalize(policy: &PathPolicy, raw: &str) -> Result<SafeRelPath, (Code, String)> {

@@ -5,7 +5,7 @@
 use crate::code::Code;
 use crate::filesystem::check_root;
 use crate::gate::{Gate, Refusal};
-use crate::path::normalize;
+use crate::path::{is_safe_segment, normalize};
 use crate::policy::{PathPolicy, StoragePolicy};
 use std::path::{Component, Path};
 
@@ -69,10 +69,7 @@ pub fn check_segment(policy: &StoragePolicy, what: &str, value: &str) -> Result<
     if value.contains(['/', '\\']) || value == ".." {
         return Err(refuse(Code::Traversal, format!("{what} {value:?} contains a path separator or '..'")));
     }
-    let charset_ok = !value.is_empty()
-        && !value.starts_with('.')
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !charset_ok {
+    if !is_safe_segment(value) {
         return Err(refuse(
             Code::ReservedName,
             format!(

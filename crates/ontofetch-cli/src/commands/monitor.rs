@@ -146,9 +146,7 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::io("starting ontofetch serve", e))?;
     let pid = child.id() as i32;
     let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": crate::pipeline::now_rfc3339()});
-    let tmp = pidfile(ctx).with_extension("tmp");
-    std::fs::write(&tmp, info.to_string())
-        .and_then(|_| std::fs::rename(&tmp, pidfile(ctx)))
+    crate::fsutil::write_atomic(&pidfile(ctx), info.to_string().as_bytes())
         .map_err(|e| CliError::io("writing the pidfile", e))?;
     // Wait (bounded) until it answers, or report its log.
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -314,9 +314,7 @@ pub fn plan_diff(ctx: &mut Context, args: &PlanArgs, baseline: Option<&Path>, up
             std::fs::create_dir_all(parent).map_err(|e| CliError::io(format!("creating {}", parent.display()), e))?;
         }
         let text = serde_json::to_string_pretty(&current).expect("JSON");
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, &path))
+        crate::fsutil::write_atomic(&path, text.as_bytes())
             .map_err(|e| CliError::io(format!("writing {}", path.display()), e))?;
     }
     emit(&ctx.global, &doc, || {

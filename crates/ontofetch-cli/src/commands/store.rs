@@ -261,9 +261,8 @@ pub fn validate(ctx: &mut Context, id: &str, version: Option<&str>, strict: bool
     if let Some(h) = outcome["normalized_sha256"].as_str() {
         manifest["normalized_sha256"] = json!(h);
     }
-    let tmp = manifest_path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&manifest).expect("JSON") + "\n")
-        .and_then(|_| std::fs::rename(&tmp, &manifest_path))
+    let text = serde_json::to_string_pretty(&manifest).expect("JSON") + "\n";
+    crate::fsutil::write_atomic(&manifest_path, text.as_bytes())
         .map_err(|e| CliError::io(format!("writing {}", manifest_path.display()), e))?;
     let vrow = ontofetch_catalog::ValidationRow {
         validator: validator.clone(),
