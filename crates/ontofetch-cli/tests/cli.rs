@@ -198,11 +198,7 @@ fn config_show_masks_secrets_and_reports_layers() {
 }
 
 fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{series} not in\n{text}"))
+    ontofetch_testsupport::local::metric_value(text, series).unwrap_or_else(|| panic!("{series} not in\n{text}"))
 }
 
 #[test]

@@ -4,23 +4,13 @@
 //! dashboard query, alert signal and recording rule must return data; promtool checks the
 //! rules, their unit tests and the exposition.
 
+use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::{Reply, TestServer};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A child process killed when the test ends, pass or fail.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn tool(name: &str) -> PathBuf {
     let found = std::env::var_os("PATH")
@@ -29,10 +19,6 @@ fn tool(name: &str) -> PathBuf {
         .map(|d| d.join(name))
         .find(|p| p.is_file());
     found.unwrap_or_else(|| panic!("{name} is not installed: `apt-get install prometheus` (.ci/run does this)"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn encode(q: &str) -> String {
@@ -47,19 +33,8 @@ fn encode(q: &str) -> String {
         .collect()
 }
 
-/// GET over HTTP/1.0 on loopback; returns (status line, body).
-fn get(port: u16, path: &str) -> Option<(String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    Some((head.lines().next()?.to_string(), body.to_string()))
-}
-
 fn query(port: u16, promql: &str) -> Option<Vec<Value>> {
-    let (_, body) = get(port, &format!("/api/v1/query?query={}", encode(promql)))?;
+    let (_, body) = http_get(port, &format!("/api/v1/query?query={}", encode(promql)), &[])?;
     let v: Value = serde_json::from_str(&body).ok()?;
     (v["status"] == "success").then(|| v["data"]["result"].as_array().cloned().unwrap_or_default())
 }
@@ -123,7 +98,7 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
         "2s",
     ]);
     env(&mut serve);
-    let _serve = Guard(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let _serve = ChildGuard(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
 
     // provisioning from the binary itself
     let prov = dir.path().join("prov");
@@ -158,7 +133,7 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
         ),
     )
     .unwrap();
-    let _prom = Guard(
+    let _prom = ChildGuard(
         Command::new(prometheus)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
@@ -221,9 +196,9 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
     }
 
     // the exposition itself is lint-clean
-    let (status, body) = get(serve_port, "/metrics").unwrap();
+    let (status, body) = http_get(serve_port, "/metrics", &[]).unwrap();
     assert!(status.contains("200"), "{status}");
     promtool(&["check", "metrics"], Some(&body), dir.path());
-    let (ready, _) = get(serve_port, "/readyz").unwrap();
+    let (ready, _) = http_get(serve_port, "/readyz", &[]).unwrap();
     assert!(ready.contains("200"), "{ready}");
 }

@@ -1,42 +1,17 @@
 //! `serve`, `monitor start|stop|status`, `pull --metrics-addr` and `--pushgateway`, end to end.
 
+use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn ontofetch(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
     c.env("PYSTOW_HOME", home).env("HOME", home);
     c
-}
-
-/// Raw HTTP/1.0 GET on loopback with optional headers; (status line, body).
-fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n{extra}\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    Some((head.lines().next()?.to_string(), body.to_string()))
 }
 
 fn wait_port(port: u16) {
@@ -52,7 +27,7 @@ fn metrics_need_the_token_health_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     std::fs::write(dir.path().join("token"), "s3cret-token\n").unwrap();
-    let _serve = Guard(
+    let _serve = ChildGuard(
         ontofetch(dir.path())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--bearer-token-file"])
             .arg(dir.path().join("token"))
@@ -61,18 +36,21 @@ fn metrics_need_the_token_health_does_not() {
             .unwrap(),
     );
     wait_port(port);
-    assert!(get(port, "/healthz", &[]).unwrap().0.contains("200"));
-    assert!(get(port, "/readyz", &[]).unwrap().0.contains("200"));
-    assert!(get(port, "/metrics", &[]).unwrap().0.contains("401"));
-    assert!(get(port, "/metrics", &[("Authorization", "Bearer wrong")]).unwrap().0.contains("401"));
-    let (status, body) = get(port, "/metrics", &[("Authorization", "Bearer s3cret-token")]).unwrap();
+    assert!(http_get(port, "/healthz", &[]).unwrap().0.contains("200"));
+    assert!(http_get(port, "/readyz", &[]).unwrap().0.contains("200"));
+    assert!(http_get(port, "/metrics", &[]).unwrap().0.contains("401"));
+    assert!(http_get(port, "/metrics", &[("Authorization", "Bearer wrong")]).unwrap().0.contains("401"));
+    let (status, body) = http_get(port, "/metrics", &[("Authorization", "Bearer s3cret-token")]).unwrap();
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("ontofetch_build_info"));
-    let (_, om) =
-        get(port, "/metrics", &[("Authorization", "Bearer s3cret-token"), ("Accept", "application/openmetrics-text")])
-            .unwrap();
+    let (_, om) = http_get(
+        port,
+        "/metrics",
+        &[("Authorization", "Bearer s3cret-token"), ("Accept", "application/openmetrics-text")],
+    )
+    .unwrap();
     assert!(om.ends_with("# EOF\n"), "OpenMetrics when asked for");
-    assert!(get(port, "/other", &[]).unwrap().0.contains("404"));
+    assert!(http_get(port, "/other", &[]).unwrap().0.contains("404"));
 }
 
 #[test]
@@ -131,7 +109,7 @@ fn basic_auth_over_tls_and_graceful_sigterm() {
     let ok = curl(&["-u", "prom:pa55"], "/metrics");
     assert!(ok.ends_with("200") && ok.contains("ontofetch_gate_decisions_total"), "{ok}");
     // plain HTTP to the TLS port gets no HTTP answer
-    assert!(get(port, "/healthz", &[]).is_none_or(|(s, _)| !s.contains("200")));
+    assert!(http_get(port, "/healthz", &[]).is_none_or(|(s, _)| !s.contains("200")));
     // SIGTERM: the server stops by itself, successfully
     let pid = serve.id();
     Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
@@ -226,7 +204,7 @@ fn batch_pulls_expose_and_push_their_metrics() {
     // scrape while the (slow) download runs
     let deadline = Instant::now() + Duration::from_secs(20);
     let scraped = loop {
-        if let Some((s, b)) = get(port, "/metrics", &[]) {
+        if let Some((s, b)) = http_get(port, "/metrics", &[]) {
             break (s, b);
         }
         assert!(Instant::now() < deadline, "no /metrics during the pull");

@@ -379,12 +379,7 @@ mod tests {
     use super::*;
     use ontofetch_policy::{Code, Gates, Policy};
 
-    fn value(text: &str, series: &str) -> Option<f64> {
-        text.lines()
-            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-    }
+    use ontofetch_testsupport::local::metric_value as value;
 
     #[test]
     fn every_design_metric_is_exported_from_the_start() {

@@ -79,12 +79,7 @@ impl Rig {
     }
 
     fn metric(&self, series: &str) -> f64 {
-        let text = self.metrics.encode().unwrap();
-        text.lines()
-            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
+        ontofetch_testsupport::local::metric_value(&self.metrics.encode().unwrap(), series).unwrap_or(0.0)
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`archives`] generates good and malicious archives for the extraction tests.
 
 pub mod archives;
+pub mod local;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
