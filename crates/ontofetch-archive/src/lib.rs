@@ -1,9 +1,11 @@
-//! Safe extraction (DESIGN.md §3 "Archive rules"): zip, tar and tar.{gz,xz,zst,bz2}, and
+//! Safe extraction (docs/architecture.md, "Archive rules"): zip, tar and tar.{gz,xz,zst,bz2}, and
 //! single .gz/.xz/.zst/.bz2 files. No crate's `extract()`/`unpack()` is called: entries are
 //! iterated, every entry passes the extraction gate, bytes are counted as they are written
 //! (never trusting declared sizes), files are created through a directory handle (cap-std)
 //! with create-new semantics in a fresh directory, and any failure removes everything
 //! extracted so far.
+
+#![warn(missing_docs)]
 
 mod format;
 mod sink;
@@ -23,7 +25,7 @@ pub enum ArchiveError {
     #[error(transparent)]
     Refused(#[from] PolicyError),
     /// The archive is damaged or not what it claims.
-    #[error("E_ARCHIVE_CORRUPT: {what}: {message}")]
+    #[error("{what}: {message}")]
     Corrupt {
         /// Which archive (and entry).
         what: String,
@@ -31,7 +33,7 @@ pub enum ArchiveError {
         message: String,
     },
     /// Local file trouble.
-    #[error("E_IO: {what}: {source}")]
+    #[error("{what}: {source}")]
     Io {
         /// What we were doing.
         what: String,
@@ -40,18 +42,17 @@ pub enum ArchiveError {
     },
 }
 
-impl ArchiveError {
-    /// The stable code.
-    pub fn code(&self) -> String {
+impl ontofetch_policy::Coded for ArchiveError {
+    fn code(&self) -> ontofetch_policy::Code {
         match self {
-            ArchiveError::Refused(e) => {
-                e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into())
-            }
-            ArchiveError::Corrupt { .. } => "E_ARCHIVE_CORRUPT".into(),
-            ArchiveError::Io { .. } => "E_IO".into(),
+            ArchiveError::Refused(e) => e.code(),
+            ArchiveError::Corrupt { .. } => ontofetch_policy::Code::ArchiveCorrupt,
+            ArchiveError::Io { .. } => ontofetch_policy::Code::Io,
         }
     }
+}
 
+impl ArchiveError {
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         ArchiveError::Io { what: what.into(), source }
     }

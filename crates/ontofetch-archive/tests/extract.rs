@@ -3,7 +3,7 @@
 //! byte for byte.
 
 use ontofetch_archive::{Report, extract};
-use ontofetch_policy::{ExtractionPolicy, Gates, NoObserver, Policy};
+use ontofetch_policy::{Coded, ExtractionPolicy, Gates, NoObserver, Policy};
 use ontofetch_testsupport::archives::{RawEntry, TarEntry, bz2, gz, tar, xz, zip, zip_quoted_overlap, zst};
 use std::path::{Path, PathBuf};
 use tar::EntryType;
@@ -230,7 +230,7 @@ fn every_malicious_archive_is_refused_and_leaves_nothing() {
         let (work, result) = run(c.file, &c.bytes, &c.policy);
         let got = match &result {
             Ok(r) => format!("ALLOW ({} files)", r.files.len()),
-            Err(e) => e.code(),
+            Err(e) => e.code().to_string(),
         };
         if got != c.expect {
             failures.push(format!(

@@ -163,6 +163,13 @@ pub struct ServeArgs {
     /// File holding `user:password` required (HTTP basic) on /metrics.
     #[arg(long, value_name = "FILE")]
     pub basic_auth_file: Option<PathBuf>,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(usize))]
+    pub max_connections: usize,
+    /// Close a connection that has not sent a whole request head within this many seconds
+    /// (also between requests on a kept-alive connection).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub header_timeout_sec: f64,
 }
 
 /// `monitor …`.

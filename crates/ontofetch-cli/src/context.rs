@@ -1,89 +1,69 @@
-//! What every command starts from: the data directories, the loaded configuration and
-//! the metrics registry that observes every gate.
+//! What every command starts from: the flags, a snapshot of the environment, the resolved
+//! settings (or why they could not be resolved), the metric registry that observes every
+//! gate, and how to start a validator worker.
 
 use crate::cli::Global;
 use crate::error::CliError;
-use ontofetch_config::{BUILTIN_SOURCES, ConfigError, DataDirs, Loaded, Origin, Overrides};
+use ontofetch_config::{ConfigError, DataDirs, Env, Flags, Overrides, Settings};
 use ontofetch_metrics::{KnownSeries, Metrics};
+use ontofetch_pipeline::{Pipeline, Subprocess};
 use ontofetch_policy::Gates;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The command context.
 pub struct Context {
     /// Global options.
     pub global: Global,
-    /// Data directories.
+    /// Data directories (known even when the configuration is invalid).
     pub dirs: DataDirs,
     /// The metric registry; also the gate observer.
     pub metrics: Arc<Metrics>,
+    /// How validator workers are started.
+    pub worker: Subprocess,
+    settings: Result<Settings, ConfigError>,
 }
 
 impl Context {
-    /// Resolves directories from flags and the environment.
-    pub fn new(global: Global) -> Result<Self, CliError> {
+    /// Resolves the settings for a command; `command` holds its own overrides.
+    pub fn new(global: Global, command: Overrides, builtin_only: bool, worker: Subprocess) -> Result<Self, CliError> {
         let cwd = std::env::current_dir().map_err(|e| CliError::io("reading the current directory", e))?;
-        let dirs = DataDirs::resolve(
-            global.data_root.as_deref(),
-            std::env::var("PYSTOW_HOME").ok().as_deref(),
-            std::env::var("HOME").ok().as_deref(),
-            &cwd,
-        );
-        Ok(Context { global, dirs, metrics: Arc::new(Metrics::new(&KnownSeries::default())) })
-    }
-
-    /// The configuration source: `--spec`, else `<configs>/sources.yaml` if present, else
-    /// the built-in default spec.
-    pub fn source(&self, builtin_only: bool) -> Result<(Origin, String), ConfigError> {
-        let path: Option<PathBuf> = if builtin_only {
-            None
-        } else {
-            self.global.spec.clone().or_else(|| Some(self.dirs.default_sources()).filter(|p| p.is_file()))
-        };
-        match path {
-            None => Ok((Origin::Builtin, BUILTIN_SOURCES.to_string())),
-            Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
-                    file: p.display().to_string(),
-                    message: format!("{e} (create one with `ontofetch init {}`)", p.display()),
-                })?;
-                Ok((Origin::File(p), text))
-            }
-        }
-    }
-
-    /// Loads and validates the configuration through the config gate; metric series for
-    /// the configured ontologies and resolvers are created at 0.
-    pub fn load(&mut self, builtin_only: bool) -> Result<Loaded, CliError> {
-        self.load_with(builtin_only, Overrides::default())
-    }
-
-    /// As [`Context::load`], with command-specific flags (`--target-formats`,
-    /// `--concurrent-downloads`) added to the global ones.
-    pub fn load_with(&mut self, builtin_only: bool, command: Overrides) -> Result<Loaded, CliError> {
-        let (origin, text) = self.source(builtin_only)?;
+        let env = Env::from_process();
         let overrides = Overrides {
-            max_retries: self.global.max_retries,
-            timeout_sec: self.global.timeout_sec,
-            allowed_hosts: self.global.allowed_hosts.clone(),
-            log_level: self.global.log_level.clone(),
+            max_retries: global.max_retries,
+            timeout_sec: global.timeout_sec,
+            allowed_hosts: global.allowed_hosts.clone(),
+            log_level: global.log_level.clone(),
             ..command
         };
-        let env = |k: &str| std::env::var(k).ok();
-        let loaded = ontofetch_config::load(origin, &text, &env, &overrides, self.metrics.as_ref())?;
-        let known = KnownSeries {
-            services: ["obo", "ols", "bioportal", "direct"].iter().map(|s| s.to_string()).collect(),
-            resolvers: loaded.config.ontologies.iter().map(|s| loaded.resolver(s)).collect(),
-            validators: ontofetch_metrics::VALIDATORS.iter().map(|s| s.to_string()).collect(),
-            ontologies: loaded.config.ontologies.iter().map(|s| s.id.clone()).collect(),
-        };
-        self.metrics.add_known(&known);
-        Ok(loaded)
+        let flags = Flags { spec: global.spec.clone(), data_root: global.data_root.clone(), builtin_only, overrides };
+        let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+        let settings = Settings::resolve(&flags, &env, &cwd, metrics.as_ref());
+        if let Ok(s) = &settings {
+            metrics.add_known(&ontofetch_pipeline::known_series(s));
+        }
+        crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), global.log_level.as_deref());
+        Ok(Context { dirs: Settings::dirs(&flags, &env, &cwd), global, metrics, worker, settings })
     }
 
-    /// Gates bound to a policy, reporting into this context's metrics.
-    pub fn gates<'a>(&'a self, loaded: &'a Loaded) -> Gates<'a> {
-        Gates::new(&loaded.policy, self.metrics.as_ref())
+    /// The settings, or the configuration error (exit 2).
+    pub fn settings(&self) -> Result<&Settings, CliError> {
+        self.settings.as_ref().map_err(|e| e.clone().into())
+    }
+
+    /// The settings or their error, for commands that report either (doctor).
+    pub fn settings_result(&self) -> Result<&Settings, &ConfigError> {
+        self.settings.as_ref()
+    }
+
+    /// Gates bound to the configured policy, reporting into this context's metrics.
+    pub fn gates(&self) -> Result<Gates<'_>, CliError> {
+        Ok(Gates::new(&self.settings()?.loaded.policy, self.metrics.as_ref()))
+    }
+
+    /// The pipeline: backends opened (created if missing), HTTP client built.
+    pub async fn pipeline(&self, force: bool) -> Result<Pipeline, CliError> {
+        let runner = Arc::new(self.worker.clone());
+        Ok(Pipeline::new(self.settings()?.clone(), self.metrics.clone(), runner, force).await?)
     }
 
     /// Writes the metrics textfile if one was asked for.
@@ -93,4 +73,13 @@ impl Context {
         }
         Ok(())
     }
+}
+
+/// The async runtime commands run on (two workers: this is a 2-core tool).
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("starting the async runtime", e))
 }

@@ -1,8 +1,7 @@
-//! The CLI's error type: every failure carries a stable code and an exit status.
+//! The binary's error: a stable code and a message; the exit status follows from the code
+//! (0 ok, 1 failure, 2 usage or configuration, 3 refused by a gate).
 
-use ontofetch_config::ConfigError;
-use ontofetch_metrics::MetricsError;
-use ontofetch_policy::PolicyError;
+use ontofetch_policy::{Code, Coded};
 
 /// Exit status for success.
 pub const EXIT_OK: u8 = 0;
@@ -14,64 +13,77 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_REFUSED: u8 = 3;
 
 /// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// The configuration is wrong (file, line, key in the message).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The command line is wrong.
-    #[error("E_USAGE: {0}")]
-    Usage(String),
-    /// A gate refused.
-    #[error(transparent)]
-    Refused(#[from] PolicyError),
-    /// Metrics could not be written.
-    #[error(transparent)]
-    Metrics(#[from] MetricsError),
-    /// A file operation failed.
-    #[error("E_IO: {what}: {source}")]
-    Io {
-        /// What we were doing, naming the path.
-        what: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A runtime failure from a lower crate, with its stable code.
-    #[error("{1}")]
-    Failed(String, String),
-    /// A check reported problems (already printed).
-    #[error("E_CHECK_FAILED: {0}")]
-    CheckFailed(String),
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// The stable code.
+    pub code: Code,
+    /// What happened and what to do.
+    pub message: String,
+    /// A gate refused the command's input (exit 3).
+    pub refused: bool,
 }
 
 impl CliError {
-    /// Wraps an I/O error with what we were doing.
-    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        CliError::Io { what: what.into(), source }
+    /// A failure with a code.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        CliError { code, message: message.into(), refused: false }
     }
 
-    /// The stable code printed with the error.
-    pub fn code(&self) -> String {
-        match self {
-            CliError::Config(e) => e.code().as_str().into(),
-            CliError::Usage(_) => "E_USAGE".into(),
-            CliError::Refused(e) => e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into()),
-            CliError::Metrics(MetricsError::Encode(_)) => "E_METRICS_ENCODE".into(),
-            CliError::Metrics(MetricsError::Write { .. }) => "E_METRICS_WRITE".into(),
-            CliError::Io { .. } => "E_IO".into(),
-            CliError::CheckFailed(_) => "E_CHECK_FAILED".into(),
-            CliError::Failed(code, _) => code.clone(),
-        }
+    /// Bad usage (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::new(Code::Usage, message)
     }
 
-    /// The process exit status.
+    /// A check or part of a batch failed; its report was already printed (exit 1).
+    pub fn check_failed(message: impl Into<String>) -> Self {
+        CliError::new(Code::CheckFailed, message)
+    }
+
+    /// An I/O failure naming what was being done.
+    pub fn io(what: impl std::fmt::Display, e: std::io::Error) -> Self {
+        CliError::new(Code::Io, format!("{what}: {e}"))
+    }
+
+    /// The process exit status: 2 for usage and configuration, 3 when a gate refused the
+    /// command's own input, 1 for everything that failed while working.
     pub fn exit_status(&self) -> u8 {
-        match self {
-            CliError::Config(_) | CliError::Usage(_) => EXIT_USAGE,
-            CliError::Refused(_) => EXIT_REFUSED,
-            CliError::Metrics(_) | CliError::Io { .. } | CliError::CheckFailed(_) | CliError::Failed(..) => {
-                EXIT_FAILURE
-            }
+        match self.code {
+            Code::Usage | Code::ConfigInvalid => EXIT_USAGE,
+            _ if self.refused => EXIT_REFUSED,
+            _ => EXIT_FAILURE,
         }
     }
 }
+
+impl Coded for CliError {
+    fn code(&self) -> Code {
+        self.code
+    }
+}
+
+macro_rules! from_coded {
+    ($($t:ty),+) => {$(
+        impl From<$t> for CliError {
+            fn from(e: $t) -> Self {
+                CliError { code: e.code(), message: e.to_string(), refused: false }
+            }
+        }
+    )+};
+}
+
+impl From<ontofetch_policy::PolicyError> for CliError {
+    fn from(e: ontofetch_policy::PolicyError) -> Self {
+        CliError { code: e.code(), message: e.to_string(), refused: true }
+    }
+}
+
+from_coded!(
+    ontofetch_config::ConfigError,
+    ontofetch_metrics::MetricsError,
+    ontofetch_pipeline::PullError,
+    ontofetch_catalog::CatalogError,
+    ontofetch_store::StoreError,
+    ontofetch_monitor::WriteError,
+    ontofetch_resolve::lockfile::LockError
+);

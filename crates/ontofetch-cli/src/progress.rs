@@ -1,88 +1,86 @@
-//! Pull progress on stderr: indicatif bars when stderr is a terminal, JSON lines otherwise
-//! (stdout stays reserved for the result).
+//! The two ways a pull shows progress on stderr (stdout stays reserved for the result):
+//! indicatif bars on a terminal, JSON-lines events otherwise.
 
-use crate::pipeline::PullResult;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use ontofetch_pipeline::{PullObserver, PullResult, ValidationSummary};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
-/// Where progress goes.
-pub enum Progress {
-    /// Bars on a terminal.
-    Bars {
-        /// The bar group.
-        multi: MultiProgress,
-        /// One bar per ontology.
-        bars: Mutex<HashMap<String, ProgressBar>>,
-    },
-    /// One JSON object per event.
-    JsonLines,
+/// Bars if stderr is a terminal, else JSON lines.
+pub fn detect() -> Box<dyn PullObserver> {
+    if std::io::stderr().is_terminal() { Box::new(Bars::default()) } else { Box::new(JsonLines) }
 }
 
-impl Progress {
-    /// Bars if stderr is a terminal, else JSON lines.
-    pub fn detect() -> Self {
-        if std::io::stderr().is_terminal() {
-            Progress::Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
-        } else {
-            Progress::JsonLines
+/// One JSON object per event on stderr.
+pub struct JsonLines;
+
+impl PullObserver for JsonLines {
+    fn started(&self, id: &str) {
+        eprintln!("{}", json!({"event": "pull.start", "id": id}));
+    }
+
+    fn validated(&self, id: &str, summary: &ValidationSummary) {
+        eprintln!("{}", json!({"event": "pull.validated", "id": id, "validation": summary}));
+    }
+
+    fn finished(&self, r: &PullResult) {
+        eprintln!(
+            "{}",
+            json!({"event": "pull.done", "id": r.id, "status": r.status, "version": r.version, "sha256": r.sha256, "error": r.error})
+        );
+    }
+}
+
+/// One progress bar per ontology.
+#[derive(Default)]
+pub struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Bars {
+    fn bar(&self, id: &str) -> Option<ProgressBar> {
+        self.bars.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+}
+
+impl PullObserver for Bars {
+    fn started(&self, id: &str) {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(id.to_string());
+        self.bars.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), bar);
+    }
+
+    fn bytes(&self, id: &str, received: u64, total: Option<u64>) {
+        if let Some(b) = self.bar(id) {
+            if let Some(t) = total {
+                b.set_length(t);
+            }
+            b.set_position(received);
         }
     }
 
-    /// An ontology started.
-    pub fn start(&self, id: &str) {
-        match self {
-            Progress::JsonLines => eprintln!("{}", json!({"event": "pull.start", "id": id})),
-            Progress::Bars { multi, bars } => {
-                let bar = multi.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                bar.set_prefix(id.to_string());
-                bars.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), bar);
-            }
+    fn validated(&self, id: &str, summary: &ValidationSummary) {
+        if let Some(b) = self.bar(id) {
+            b.set_message(format!("validated: {}", summary.status));
         }
     }
 
-    /// A callback for the download's byte progress.
-    pub fn bar(&self, id: &str) -> Box<dyn Fn(u64, Option<u64>) + Send + Sync> {
-        match self {
-            Progress::JsonLines => Box::new(|_, _| {}),
-            Progress::Bars { bars, .. } => {
-                let bar = bars.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
-                Box::new(move |got, total| {
-                    if let Some(b) = &bar {
-                        if let Some(t) = total {
-                            b.set_length(t);
-                        }
-                        b.set_position(got);
-                    }
-                })
-            }
-        }
-    }
-
-    /// An ontology ended.
-    pub fn finish(&self, r: &PullResult) {
-        match self {
-            Progress::JsonLines => eprintln!(
-                "{}",
-                json!({"event": "pull.done", "id": r.id, "status": r.status, "version": r.version, "sha256": r.sha256, "error": r.error})
-            ),
-            Progress::Bars { bars, .. } => {
-                if let Some(b) = bars.lock().unwrap_or_else(|p| p.into_inner()).get(&r.id) {
-                    let msg = match &r.error {
-                        Some(e) => format!("failed: {}", e["code"].as_str().unwrap_or("")),
-                        None => format!("{} {}", r.status, r.version.clone().unwrap_or_default()),
-                    };
-                    b.finish_with_message(msg);
-                }
-            }
+    fn finished(&self, r: &PullResult) {
+        if let Some(b) = self.bar(&r.id) {
+            let msg = match &r.error {
+                Some(e) => format!("failed: {}", e.code),
+                None => format!("{} {}", r.status.as_str(), r.version.clone().unwrap_or_default()),
+            };
+            b.finish_with_message(msg);
         }
     }
 }

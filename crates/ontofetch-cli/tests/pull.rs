@@ -363,7 +363,8 @@ fn doctor_finds_and_fixes_orphans_on_either_side() {
     let ro_version = env.version_dirs("ro")[0].clone();
     std::fs::create_dir_all(env.root().join("ontologies/bfo/orphan/original")).unwrap();
     std::fs::remove_dir_all(env.root().join("ontologies/ro").join(&ro_version)).unwrap();
-    std::fs::create_dir_all(env.root().join(".staging/bfo-1-2/original")).unwrap();
+    // staging of a process that no longer runs (pid 999999999): a killed pull
+    std::fs::create_dir_all(env.root().join(".staging/bfo-999999999-2/original")).unwrap();
     let (code, report) = env.json(&["doctor", "--json"]);
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["store"]["dirs_without_rows"][0], "ontologies/bfo/orphan");

@@ -7,7 +7,7 @@ use ontofetch_policy::Code;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A value, key or structure is wrong.
-    #[error("E_CONFIG_INVALID: {file}{}: {key}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[error("{file}{}: {key}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         /// The file (or `<environment>`, `<built-in default>`).
         file: String,
@@ -19,7 +19,7 @@ pub enum ConfigError {
         message: String,
     },
     /// The file cannot be read.
-    #[error("E_CONFIG_INVALID: cannot read {file}: {message}")]
+    #[error("cannot read {file}: {message}")]
     Read {
         /// The file.
         file: String,
@@ -32,9 +32,10 @@ impl ConfigError {
     pub(crate) fn invalid(origin: &Origin, line: Option<usize>, key: String, message: String) -> Self {
         ConfigError::Invalid { file: origin.label(), line, key, message }
     }
+}
 
-    /// The stable code.
-    pub fn code(&self) -> Code {
+impl ontofetch_policy::Coded for ConfigError {
+    fn code(&self) -> Code {
         Code::ConfigInvalid
     }
 }

@@ -1,6 +1,7 @@
 //! Loading: YAML → schema (unknown keys named) → `ONTOFETCH_*` environment → command-line
 //! flags → config gate on every value → the [`Policy`] the other gates use.
 
+use crate::env::Env;
 use crate::error::ConfigError;
 use crate::locate::line_of;
 use crate::schema::{OntologySpec, SourcesFile};
@@ -131,12 +132,9 @@ pub fn parse(origin: &Origin, text: &str) -> Result<SourcesFile, ConfigError> {
     })
 }
 
-/// Reads `ONTOFETCH_*` variables through `env` (so tests never touch the process
-/// environment) and applies them; empty values count as unset.
-pub fn apply_env(
-    config: &mut SourcesFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<BTreeMap<String, String>, ConfigError> {
+/// Applies the `ONTOFETCH_*` variables of an environment snapshot (so tests never touch
+/// the process environment); empty values count as unset.
+pub fn apply_env(config: &mut SourcesFile, env: &Env) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut applied = BTreeMap::new();
     let origin = Origin::File(PathBuf::from("<environment>"));
     let bad = |var: &str, value: &str, what: &str| {
@@ -145,8 +143,8 @@ pub fn apply_env(
     let http = &mut config.defaults.http;
     macro_rules! num {
         ($var:literal, $field:expr, $key:literal, $ty:ty) => {
-            if let Some(v) = env($var).filter(|v| !v.trim().is_empty()) {
-                $field = v.trim().parse::<$ty>().map_err(|_| bad($var, &v, "a number"))?;
+            if let Some(v) = env.get($var) {
+                $field = v.parse::<$ty>().map_err(|_| bad($var, v, "a number"))?;
                 applied.insert($var.to_string(), $key.to_string());
             }
         };
@@ -163,15 +161,15 @@ pub fn apply_env(
     );
     num!("ONTOFETCH_CONCURRENT_DOWNLOADS", http.concurrent_downloads, "defaults.http.concurrent_downloads", u32);
     num!("ONTOFETCH_MAX_REDIRECTS", http.max_redirects, "defaults.http.max_redirects", u32);
-    if let Some(v) = env("ONTOFETCH_PER_HOST_RATE_LIMIT").filter(|v| !v.trim().is_empty()) {
-        http.per_host_rate_limit = v.trim().to_string();
+    if let Some(v) = env.get("ONTOFETCH_PER_HOST_RATE_LIMIT") {
+        http.per_host_rate_limit = v.to_string();
         applied.insert("ONTOFETCH_PER_HOST_RATE_LIMIT".into(), "defaults.http.per_host_rate_limit".into());
     }
-    if let Some(v) = env("ONTOFETCH_SHARED_RATE_LIMIT_DIR").filter(|v| !v.trim().is_empty()) {
-        http.shared_rate_limit_dir = Some(v.trim().to_string());
+    if let Some(v) = env.get("ONTOFETCH_SHARED_RATE_LIMIT_DIR") {
+        http.shared_rate_limit_dir = Some(v.to_string());
         applied.insert("ONTOFETCH_SHARED_RATE_LIMIT_DIR".into(), "defaults.http.shared_rate_limit_dir".into());
     }
-    if let Some(v) = env("ONTOFETCH_ALLOWED_HOSTS").filter(|v| !v.trim().is_empty()) {
+    if let Some(v) = env.get("ONTOFETCH_ALLOWED_HOSTS") {
         let list = http.allowed_hosts.get_or_insert_with(Vec::new);
         for h in v.split(',').map(str::trim).filter(|h| !h.is_empty()) {
             if !list.iter().any(|x| x == h) {
@@ -180,21 +178,45 @@ pub fn apply_env(
         }
         applied.insert("ONTOFETCH_ALLOWED_HOSTS".into(), "defaults.http.allowed_hosts".into());
     }
-    if let Some(v) = env("ONTOFETCH_LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
-        config.defaults.logging.level = v.trim().to_string();
+    if let Some(v) = env.get("ONTOFETCH_CONTACT") {
+        http.contact = Some(v.to_string());
+        applied.insert("ONTOFETCH_CONTACT".into(), "defaults.http.contact".into());
+    }
+    if let Some(v) = env.get("ONTOFETCH_LOG_FORMAT") {
+        config.defaults.logging.format = v.to_string();
+        applied.insert("ONTOFETCH_LOG_FORMAT".into(), "defaults.logging.format".into());
+    }
+    if env.get("ONTOFETCH_LOG_DIR").is_some() {
+        config.defaults.logging.file = true;
+        applied.insert("ONTOFETCH_LOG_DIR".into(), "defaults.logging.file".into());
+    }
+    if let Some(v) = env.get("ONTOFETCH_CATALOG_URL") {
+        config.defaults.storage.catalog_url = Some(v.to_string());
+        applied.insert("ONTOFETCH_CATALOG_URL".into(), "defaults.storage.catalog_url".into());
+    }
+    if let Some(v) = env.get("ONTOFETCH_STORE_URL") {
+        config.defaults.storage.store_url = Some(v.to_string());
+        applied.insert("ONTOFETCH_STORE_URL".into(), "defaults.storage.store_url".into());
+    }
+    if let Some(v) = env.get("ONTOFETCH_LOG_LEVEL") {
+        config.defaults.logging.level = v.to_string();
         applied.insert("ONTOFETCH_LOG_LEVEL".into(), "defaults.logging.level".into());
     }
-    if let Some(v) = env("ONTOFETCH_ENABLE_CAS_MIRROR").filter(|v| !v.trim().is_empty()) {
-        config.defaults.enable_cas_mirror = match v.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => true,
-            "0" | "false" | "no" | "off" => false,
-            _ => {
-                return Err(bad("ONTOFETCH_ENABLE_CAS_MIRROR", &v, "a boolean (true/false)"));
-            }
-        };
+    if let Some(v) = env.get("ONTOFETCH_ENABLE_CAS_MIRROR") {
+        config.defaults.enable_cas_mirror =
+            parse_bool(v).ok_or_else(|| bad("ONTOFETCH_ENABLE_CAS_MIRROR", v, "a boolean (true/false)"))?;
         applied.insert("ONTOFETCH_ENABLE_CAS_MIRROR".into(), "defaults.enable_cas_mirror".into());
     }
     Ok(applied)
+}
+
+/// `1/true/yes/on` or `0/false/no/off`, any case.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// Applies command-line flags; returns the keys they set.
@@ -305,6 +327,9 @@ pub fn validate(
         cg::check_one_of("defaults.logging.level", &level, &["DEBUG", "INFO", "WARNING", "ERROR"])
     })?;
     d.logging.level = level;
+    let format = d.logging.format.to_ascii_lowercase();
+    gate("defaults.logging.format", &|| cg::check_one_of("defaults.logging.format", &format, &["text", "json"]))?;
+    d.logging.format = format;
     range("defaults.logging.max_log_size_mb", d.logging.max_log_size_mb as f64, 1.0, 1048576.0)?;
     range("defaults.logging.retention_days", d.logging.retention_days as f64, 1.0, 3650.0)?;
     check_names(&gate, "defaults.prefer_source", &d.prefer_source, RESOLVERS)?;
@@ -350,7 +375,7 @@ pub fn validate(
                         origin,
                         line_of(text, &key),
                         key.clone(),
-                        format!("{url} is refused by the url gate: {e}"),
+                        format!("{url} is refused by the url gate ({}): {e}", ontofetch_policy::Coded::code(&e)),
                     )
                 })?;
             }
@@ -375,7 +400,7 @@ fn check_names(gate: &GateFn<'_>, key: &str, names: &[String], allowed: &[&str])
 pub fn load(
     origin: Origin,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
     overrides: &Overrides,
     observer: &dyn GateObserver,
 ) -> Result<Loaded, ConfigError> {

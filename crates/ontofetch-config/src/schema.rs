@@ -1,5 +1,5 @@
 //! The `sources.yaml` schema, key for key with DocsToKG's OntologyDownload
-//! (reference/original-pipeline.md §3.2). Unknown keys are errors that name the key.
+//! (docs/architecture.md, "Compatibility"). Unknown keys are errors that name the key.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,6 +32,12 @@ pub struct Defaults {
     pub resolver_fallback_enabled: bool,
     /// Keep a content-addressed copy of every original (settable here, unlike the original).
     pub enable_cas_mirror: bool,
+    /// With `accept_licenses` set, refuse sources whose licence stays unknown (default:
+    /// fetch them with a warning, a manifest note and a metric).
+    pub reject_unknown_licenses: bool,
+    /// Where the catalog and the artifacts live (local by default; PostgreSQL and object
+    /// storage for a shared mirror).
+    pub storage: StorageSettings,
     /// Network settings.
     pub http: HttpSettings,
     /// Planner settings.
@@ -51,6 +57,8 @@ impl Default for Defaults {
             continue_on_error: true,
             resolver_fallback_enabled: true,
             enable_cas_mirror: false,
+            reject_unknown_licenses: false,
+            storage: StorageSettings::default(),
             http: HttpSettings::default(),
             planner: PlannerSettings::default(),
             validation: ValidationSettings::default(),
@@ -113,8 +121,11 @@ pub struct HttpSettings {
     pub allow_plain_http_for_host_allowlist: bool,
     /// Ports allowed besides 80/443.
     pub allowed_ports: Option<Vec<u16>>,
-    /// Headers sent with every request (User-Agent…).
+    /// Headers sent with every request; a `User-Agent` here replaces the default one.
     pub polite_headers: BTreeMap<String, String>,
+    /// Who runs this mirror (an e-mail, `mailto:` or web address): named in the User-Agent
+    /// (and `From` for an e-mail) so registry operators can reach you.
+    pub contact: Option<String>,
     /// Rate limiter backend (kept for compatibility; only `pyrate`-equivalent exists).
     pub rate_limiter: String,
     /// Directory for rate-limit state shared across processes.
@@ -156,12 +167,8 @@ impl Default for HttpSettings {
             allow_private_networks_for_host_allowlist: false,
             allow_plain_http_for_host_allowlist: false,
             allowed_ports: None,
-            polite_headers: [(
-                "User-Agent".to_string(),
-                format!("ontofetch/{} (+https://github.com/ontofetch/ontofetch)", env!("CARGO_PKG_VERSION")),
-            )]
-            .into_iter()
-            .collect(),
+            polite_headers: BTreeMap::new(),
+            contact: None,
             rate_limiter: "pyrate".into(),
             shared_rate_limit_dir: None,
             max_redirects: 5,
@@ -220,12 +227,27 @@ impl Default for ValidationSettings {
     }
 }
 
+/// `defaults.storage:`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// The catalog: a SQLite file path (default `<data root>/catalog.sqlite`) or a
+    /// `postgresql://user@host:port/db` URL.
+    pub catalog_url: Option<String>,
+    /// The artifacts: `file://DIR` (default: the data root) or `s3://bucket/prefix`.
+    pub store_url: Option<String>,
+}
+
 /// `defaults.logging:`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingSettings {
     /// DEBUG, INFO, WARNING or ERROR (any case).
     pub level: String,
+    /// `text` (default) or `json` lines on stderr.
+    pub format: String,
+    /// Also write JSON lines to a daily-rotated file under `logs/` (kept `retention_days`).
+    pub file: bool,
     /// Log file rotation size, MiB.
     pub max_log_size_mb: u64,
     /// Days logs are kept.
@@ -234,7 +256,13 @@ pub struct LoggingSettings {
 
 impl Default for LoggingSettings {
     fn default() -> Self {
-        LoggingSettings { level: "INFO".into(), max_log_size_mb: 100, retention_days: 30 }
+        LoggingSettings {
+            level: "INFO".into(),
+            format: "text".into(),
+            file: false,
+            max_log_size_mb: 100,
+            retention_days: 30,
+        }
     }
 }
 

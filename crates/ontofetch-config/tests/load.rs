@@ -1,20 +1,19 @@
 //! Loading sources.yaml end to end: compatibility, precedence, and errors that say where.
 
-use ontofetch_config::{BUILTIN_SOURCES, ConfigError, Origin, Overrides, TEMPLATE_SOURCES, load};
+use ontofetch_config::{BUILTIN_SOURCES, ConfigError, Env, Origin, Overrides, TEMPLATE_SOURCES, load};
 use ontofetch_policy::NoObserver;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn origin() -> Origin {
     Origin::File(PathBuf::from("/cfg/sources.yaml"))
 }
 
-fn no_env(_: &str) -> Option<String> {
-    None
+fn no_env() -> Env {
+    Env::default()
 }
 
 fn try_load(text: &str) -> Result<ontofetch_config::Loaded, ConfigError> {
-    load(origin(), text, &no_env, &Overrides::default(), &NoObserver)
+    load(origin(), text, &no_env(), &Overrides::default(), &NoObserver)
 }
 
 fn err(text: &str) -> (Option<usize>, String, String) {
@@ -29,7 +28,7 @@ fn err(text: &str) -> (Option<usize>, String, String) {
 
 #[test]
 fn builtin_default_and_template_load() {
-    let builtin = load(Origin::Builtin, BUILTIN_SOURCES, &no_env, &Overrides::default(), &NoObserver).unwrap();
+    let builtin = load(Origin::Builtin, BUILTIN_SOURCES, &no_env(), &Overrides::default(), &NoObserver).unwrap();
     let ids: Vec<_> = builtin.config.ontologies.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["bfo", "ro", "pato"]);
     assert_eq!(builtin.config.defaults.http.max_retries, 5, "built-in default");
@@ -142,9 +141,11 @@ fn ontology_entries_are_gated() {
 #[test]
 fn precedence_defaults_then_file_then_env_then_flags() {
     let text = "defaults:\n  http:\n    max_retries: 7\n    timeout_sec: 40\nontologies: []\n";
-    let env: HashMap<&str, &str> =
-        [("ONTOFETCH_MAX_RETRIES", "9"), ("ONTOFETCH_TIMEOUT_SEC", ""), ("ONTOFETCH_LOG_LEVEL", "warning")].into();
-    let env_fn = |k: &str| env.get(k).map(|v| v.to_string());
+    let env_fn = Env::from_pairs([
+        ("ONTOFETCH_MAX_RETRIES", "9"),
+        ("ONTOFETCH_TIMEOUT_SEC", ""),
+        ("ONTOFETCH_LOG_LEVEL", "warning"),
+    ]);
     let file_only = try_load(text).unwrap();
     assert_eq!(file_only.config.defaults.http.max_retries, 7, "file beats default 5");
     let with_env = load(origin(), text, &env_fn, &Overrides::default(), &NoObserver).unwrap();
@@ -163,12 +164,12 @@ fn precedence_defaults_then_file_then_env_then_flags() {
 
 #[test]
 fn env_errors_name_the_variable_and_env_values_are_gated() {
-    let bad = |k: &str| (k == "ONTOFETCH_MAX_RETRIES").then(|| "lots".to_string());
+    let bad = Env::from_pairs([("ONTOFETCH_MAX_RETRIES", "lots")]);
     match load(origin(), "ontologies: []\n", &bad, &Overrides::default(), &NoObserver).unwrap_err() {
         ConfigError::Invalid { key, .. } => assert_eq!(key, "ONTOFETCH_MAX_RETRIES"),
         other => panic!("{other:?}"),
     }
-    let high = |k: &str| (k == "ONTOFETCH_MAX_RETRIES").then(|| "500".to_string());
+    let high = Env::from_pairs([("ONTOFETCH_MAX_RETRIES", "500")]);
     let e = load(origin(), "ontologies: []\n", &high, &Overrides::default(), &NoObserver).unwrap_err();
     assert!(e.to_string().contains("defaults.http.max_retries"), "{e}");
 }
@@ -180,7 +181,7 @@ fn cas_mirror_and_target_formats_are_settable() {
             .unwrap();
     assert!(l.config.defaults.enable_cas_mirror);
     assert_eq!(l.target_formats(&l.config.ontologies[0]), ["owl", "obo"]);
-    let env = |k: &str| (k == "ONTOFETCH_ENABLE_CAS_MIRROR").then(|| "false".to_string());
+    let env = Env::from_pairs([("ONTOFETCH_ENABLE_CAS_MIRROR", "false")]);
     let l = load(
         origin(),
         "defaults:\n  enable_cas_mirror: true\nontologies: []\n",
@@ -195,8 +196,8 @@ fn cas_mirror_and_target_formats_are_settable() {
         allowed_hosts: vec!["127.0.0.1:9".into()],
         ..Overrides::default()
     };
-    let l =
-        load(origin(), "ontologies:\n  - id: bfo\n    target_formats: [owl]\n", &no_env, &flags, &NoObserver).unwrap();
+    let l = load(origin(), "ontologies:\n  - id: bfo\n    target_formats: [owl]\n", &no_env(), &flags, &NoObserver)
+        .unwrap();
     assert_eq!(l.target_formats(&l.config.ontologies[0]), ["ttl"]);
     assert_eq!(l.policy.net.allowed_hosts.len(), 1);
 }

@@ -1,7 +1,9 @@
-//! ontofetch's metric registry (DESIGN.md §4): every metric name lives here, every series
+//! ontofetch's metric registry (docs/architecture.md, "Metrics"): every metric name lives here, every series
 //! that can be known in advance is created at 0 so dashboards and alerts see it before the
 //! first event, and the registry is a [`GateObserver`] so gates are counted without
 //! depending on this crate.
+
+#![warn(missing_docs)]
 
 use ontofetch_policy::{Gate, GateObserver, Outcome};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -18,16 +20,25 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
     /// Text encoding failed (a label value the encoder rejects).
-    #[error("E_METRICS_ENCODE: cannot encode metrics: {0}")]
+    #[error("cannot encode metrics: {0}")]
     Encode(#[from] std::fmt::Error),
     /// Writing the textfile failed.
-    #[error("E_METRICS_WRITE: cannot write metrics to {path}: {source}")]
+    #[error("cannot write metrics to {path}: {source}")]
     Write {
         /// Where we tried to write.
         path: String,
         /// Why it failed.
         source: std::io::Error,
     },
+}
+
+impl ontofetch_policy::Coded for MetricsError {
+    fn code(&self) -> ontofetch_policy::Code {
+        match self {
+            MetricsError::Encode(_) => ontofetch_policy::Code::MetricsEncode,
+            MetricsError::Write { .. } => ontofetch_policy::Code::MetricsWrite,
+        }
+    }
 }
 
 /// `{gate}` labels.
@@ -303,15 +314,8 @@ impl Metrics {
     /// collector and for batch runs: a reader never sees half a file.
     pub fn write_textfile(&self, path: &std::path::Path) -> Result<(), MetricsError> {
         let text = self.encode_prometheus()?;
-        let err = |source| MetricsError::Write { path: path.display().to_string(), source };
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, text).map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            err(e)
-        })
+        ontofetch_fsutil::write_atomic(path, text.as_bytes())
+            .map_err(|source| MetricsError::Write { path: path.display().to_string(), source })
     }
 }
 

@@ -1,7 +1,9 @@
-//! Observability provisioning generated from one source (DESIGN.md §4, issue 4): the Grafana
+//! Observability provisioning generated from one source (docs/architecture.md, "Metrics"): the Grafana
 //! dashboard, the Prometheus alert and recording rules, `promtool test rules` cases for
 //! every alert, and the Grafana datasource/provider files. Panels and alerts name only
 //! metrics of the registry; every query is run against a real Prometheus in the tests.
+
+#![warn(missing_docs)]
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -459,12 +461,18 @@ pub fn prometheus_yaml(target: &str, rules: &str) -> String {
 
 /// Errors writing provisioning files.
 #[derive(Debug, thiserror::Error)]
-#[error("E_IO: writing {path}: {source}")]
+#[error("writing {path}: {source}")]
 pub struct WriteError {
     /// The file.
     pub path: String,
     /// The OS error.
     pub source: std::io::Error,
+}
+
+impl ontofetch_policy::Coded for WriteError {
+    fn code(&self) -> ontofetch_policy::Code {
+        ontofetch_policy::Code::Io
+    }
 }
 
 /// Writes the whole provisioning tree under `out`; returns the files written.
@@ -498,8 +506,7 @@ pub fn write_tree(out: &Path, prometheus_url: &str, target: &str) -> Result<Vec<
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(err)?;
         }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path)).map_err(err)?;
+        ontofetch_fsutil::write_atomic(&path, text.as_bytes()).map_err(err)?;
         written.push(path);
     }
     Ok(written)

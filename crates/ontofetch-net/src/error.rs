@@ -1,6 +1,6 @@
 //! The net crate's error: a stable code, whether a retry may help, and the URL involved.
 
-use ontofetch_policy::PolicyError;
+use ontofetch_policy::{Code, PolicyError};
 use std::time::Duration;
 
 /// Why a fetch failed.
@@ -10,7 +10,7 @@ pub enum NetError {
     #[error(transparent)]
     Refused(#[from] PolicyError),
     /// The server answered with a status that is not retried.
-    #[error("E_HTTP_STATUS: {url} answered {status}")]
+    #[error("{url} answered {status}")]
     Status {
         /// The URL.
         url: String,
@@ -18,7 +18,7 @@ pub enum NetError {
         status: u16,
     },
     /// A status worth retrying (429, 503, 5xx, 408), possibly with Retry-After.
-    #[error("E_HTTP_STATUS: {url} answered {status} (retryable)")]
+    #[error("{url} answered {status} (retryable)")]
     RetryableStatus {
         /// The URL.
         url: String,
@@ -28,7 +28,7 @@ pub enum NetError {
         retry_after: Option<Duration>,
     },
     /// Connection, TLS or body stream failure (the partial file is kept for resume).
-    #[error("E_NETWORK: {url}: {message}")]
+    #[error("{url}: {message}")]
     Network {
         /// The URL.
         url: String,
@@ -36,7 +36,7 @@ pub enum NetError {
         message: String,
     },
     /// The body ended before its Content-Length.
-    #[error("E_NETWORK: {url}: body truncated at {got} of {expected} bytes")]
+    #[error("{url}: body truncated at {got} of {expected} bytes")]
     Truncated {
         /// The URL.
         url: String,
@@ -46,7 +46,7 @@ pub enum NetError {
         expected: u64,
     },
     /// The attempt exceeded its deadline.
-    #[error("E_TIMEOUT: {url}: no complete response within {seconds:.0} s")]
+    #[error("{url}: no complete response within {seconds:.0} s")]
     Timeout {
         /// The URL.
         url: String,
@@ -54,7 +54,7 @@ pub enum NetError {
         seconds: f64,
     },
     /// More bytes than the cap.
-    #[error("E_SIZE_LIMIT: {url}: more than {limit} bytes")]
+    #[error("{url}: more than {limit} bytes")]
     SizeLimit {
         /// The URL.
         url: String,
@@ -62,7 +62,7 @@ pub enum NetError {
         limit: u64,
     },
     /// The bytes do not match the expected checksum.
-    #[error("E_CHECKSUM: {url}: sha256 {actual} but {expected} was expected")]
+    #[error("{url}: sha256 {actual} but {expected} was expected")]
     Checksum {
         /// The URL.
         url: String,
@@ -72,7 +72,7 @@ pub enum NetError {
         actual: String,
     },
     /// An HTML page where an ontology was expected.
-    #[error("E_MEDIA_TYPE: {url}: got an HTML page ({content_type}), not an ontology")]
+    #[error("{url}: got an HTML page ({content_type}), not an ontology")]
     MediaType {
         /// The URL.
         url: String,
@@ -80,7 +80,7 @@ pub enum NetError {
         content_type: String,
     },
     /// A redirect without a usable Location.
-    #[error("E_HTTP_STATUS: {url} answered {status} without a Location header")]
+    #[error("{url} answered {status} without a Location header")]
     NoLocation {
         /// The URL.
         url: String,
@@ -88,7 +88,7 @@ pub enum NetError {
         status: u16,
     },
     /// Local file trouble.
-    #[error("E_IO: {what}: {source}")]
+    #[error("{what}: {source}")]
     Io {
         /// What we were doing.
         what: String,
@@ -96,7 +96,7 @@ pub enum NetError {
         source: std::io::Error,
     },
     /// A JSON API answered something that is not the JSON we need.
-    #[error("E_HTTP_STATUS: {url}: unusable JSON: {message}")]
+    #[error("{url}: unusable JSON: {message}")]
     Json {
         /// The URL.
         url: String,
@@ -105,24 +105,25 @@ pub enum NetError {
     },
 }
 
-impl NetError {
-    /// The stable code.
-    pub fn code(&self) -> String {
+impl ontofetch_policy::Coded for NetError {
+    fn code(&self) -> Code {
         match self {
-            NetError::Refused(e) => e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "E_GATE_ERROR".into()),
+            NetError::Refused(e) => e.code(),
             NetError::Status { .. }
             | NetError::RetryableStatus { .. }
             | NetError::NoLocation { .. }
-            | NetError::Json { .. } => "E_HTTP_STATUS".into(),
-            NetError::Network { .. } | NetError::Truncated { .. } => "E_NETWORK".into(),
-            NetError::Timeout { .. } => "E_TIMEOUT".into(),
-            NetError::SizeLimit { .. } => "E_SIZE_LIMIT".into(),
-            NetError::Checksum { .. } => "E_CHECKSUM".into(),
-            NetError::MediaType { .. } => "E_MEDIA_TYPE".into(),
-            NetError::Io { .. } => "E_IO".into(),
+            | NetError::Json { .. } => Code::HttpStatus,
+            NetError::Network { .. } | NetError::Truncated { .. } => Code::Network,
+            NetError::Timeout { .. } => Code::Timeout,
+            NetError::SizeLimit { .. } => Code::SizeLimit,
+            NetError::Checksum { .. } => Code::Checksum,
+            NetError::MediaType { .. } => Code::MediaType,
+            NetError::Io { .. } => Code::Io,
         }
     }
+}
 
+impl NetError {
     /// Whether another attempt may succeed.
     pub fn retryable(&self) -> bool {
         matches!(

@@ -1,6 +1,8 @@
-//! ontofetch's HTTP client (DESIGN.md §1, §3): every URL and redirect hop through the
+//! ontofetch's HTTP client (docs/architecture.md, "A pull", "Gates"): every URL and redirect hop through the
 //! url/redirect gates, every resolved address through the ip gate before it is dialled,
 //! and downloads that appear on disk only whole and verified.
+
+#![warn(missing_docs)]
 
 pub mod error;
 pub mod fetch;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-/// The gates of DESIGN.md §3. Their names are metric label values, so they are stable.
+/// The gates of docs/architecture.md, "Gates". Their names are metric label values, so they are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Gate {
     /// Configuration values.
@@ -102,7 +102,7 @@ impl serde::Serialize for Gate {
 
 /// A gate's "no": which gate, the stable code, and a message that names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("{gate} gate refused ({code}): {message}")]
+#[error("{gate} gate refused: {message}")]
 pub struct Refusal {
     /// The gate that refused.
     pub gate: Gate,
@@ -141,15 +141,23 @@ pub enum PolicyError {
     },
 }
 
-impl PolicyError {
-    /// The stable code, when the gate decided.
-    pub fn code(&self) -> Option<Code> {
+impl crate::code::Coded for PolicyError {
+    /// The refusal's code; a gate that failed to decide refused with `E_GATE_ERROR`.
+    fn code(&self) -> Code {
         match self {
-            PolicyError::Refused(r) => Some(r.code),
-            PolicyError::GateFailed { .. } => None,
+            PolicyError::Refused(r) => r.code,
+            PolicyError::GateFailed { .. } => Code::GateError,
         }
     }
+}
 
+impl crate::code::Coded for Refusal {
+    fn code(&self) -> Code {
+        self.code
+    }
+}
+
+impl PolicyError {
     /// The gate involved.
     pub fn gate(&self) -> Gate {
         match self {
@@ -236,7 +244,7 @@ mod tests {
         assert_eq!(observed(&rec, Gate::Url, || Ok(5)).unwrap(), 5);
         let err =
             observed::<()>(&rec, Gate::Ip, || Err(Refusal::new(Gate::Url, Code::PrivateIp, "10.0.0.1"))).unwrap_err();
-        assert_eq!(err.code(), Some(Code::PrivateIp));
+        assert_eq!(crate::Coded::code(&err), Code::PrivateIp);
         assert_eq!(err.gate(), Gate::Ip, "refusal is labelled with the observed gate");
         let failed = observed::<()>(&rec, Gate::Storage, || panic!("boom")).unwrap_err();
         assert!(matches!(failed, PolicyError::GateFailed { gate: Gate::Storage, ref reason } if reason == "boom"));

@@ -1,4 +1,4 @@
-//! ontofetch's policy gates (DESIGN.md §3).
+//! ontofetch's policy gates (docs/architecture.md, "Gates").
 //!
 //! Each gate is a pure, synchronous function `check(&policy, &facts)` that lets a value
 //! through or refuses it with a stable [`Code`]. Gates never touch the network or the disk:
@@ -19,7 +19,7 @@ pub mod redirect;
 pub mod storage;
 pub mod url_gate;
 
-pub use code::Code;
+pub use code::{Code, CodeKind, Coded};
 pub use gate::{Gate, GateObserver, NoObserver, Outcome, PolicyError, Refusal, observed};
 pub use policy::{ExtractionPolicy, NetPolicy, PathPolicy, Policy, StoragePolicy};
 pub use url_gate::{TargetHost, UrlAllowed};
@@ -107,6 +107,11 @@ impl<'a> Gates<'a> {
     /// The storage gate on an id or version used as a directory name.
     pub fn segment(&self, what: &str, value: &str) -> Result<(), PolicyError> {
         observed(self.observer, Gate::Storage, || storage::check_segment(&self.policy.storage, what, value))
+    }
+
+    /// The storage gate on a version used as a directory name (reserved layout names too).
+    pub fn version(&self, value: &str) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Storage, || storage::check_version(&self.policy.storage, value))
     }
 
     /// The storage gate on a CAS key.

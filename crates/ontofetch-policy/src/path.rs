@@ -79,6 +79,10 @@ pub fn normalize(policy: &PathPolicy, raw: &str) -> Result<SafeRelPath, (Code, S
     if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
         return Err((Code::AbsolutePath, format!("path {raw:?} starts with a drive letter")));
     }
+    // A `..` anywhere is traversal, whatever else is wrong with the other components.
+    if raw.split(['/', '\\']).any(|p| p == "..") {
+        return Err((Code::Traversal, format!("path {raw:?} contains a '..' component")));
+    }
     let mut components = Vec::new();
     for part in raw.split(['/', '\\']) {
         match part {

@@ -16,7 +16,7 @@ pub struct Policy {
     pub storage: StoragePolicy,
 }
 
-/// Network egress rules (DESIGN.md §3, "Network rules").
+/// Network egress rules (docs/architecture.md, "Network rules").
 #[derive(Debug, Clone)]
 pub struct NetPolicy {
     /// Allowlist; empty means every public host.
@@ -75,7 +75,7 @@ impl Default for PathPolicy {
     }
 }
 
-/// Archive extraction caps (DESIGN.md §3, "Archive rules").
+/// Archive extraction caps (docs/architecture.md, "Archive rules").
 #[derive(Debug, Clone)]
 pub struct ExtractionPolicy {
     /// Maximum entries per archive.

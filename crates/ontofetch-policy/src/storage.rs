@@ -82,6 +82,23 @@ pub fn check_segment(policy: &StoragePolicy, what: &str, value: &str) -> Result<
     Ok(())
 }
 
+/// Names the store's layout keeps beside version directories (`ontologies/<id>/latest`):
+/// a version may never take one, in any case.
+pub const RESERVED_VERSIONS: &[&str] = &["latest"];
+
+/// The storage gate for a version used as a directory name: a safe segment that is not
+/// one of the layout's [`RESERVED_VERSIONS`].
+pub fn check_version(policy: &StoragePolicy, value: &str) -> Result<(), Refusal> {
+    check_segment(policy, "version", value)?;
+    if RESERVED_VERSIONS.iter().any(|r| r.eq_ignore_ascii_case(value)) {
+        return Err(refuse(
+            Code::ReservedName,
+            format!("version {value:?} is a name the store layout reserves ({})", RESERVED_VERSIONS.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
 /// The storage gate for a content-addressed key: exactly `by-sha256/aa/bb/<64 hex>` with
 /// the fan-out taken from the digest itself.
 pub fn check_cas_key(key: &str) -> Result<(), Refusal> {
@@ -132,6 +149,9 @@ mod tests {
         assert_eq!(check_segment(&p, "id", ".hidden").unwrap_err().code, Code::ReservedName);
         assert_eq!(check_segment(&p, "id", "con").unwrap_err().code, Code::ReservedName);
         assert_eq!(check_segment(&p, "id", &"a".repeat(300)).unwrap_err().code, Code::PathLength);
+        assert_eq!(check_version(&p, "latest").unwrap_err().code, Code::ReservedName);
+        assert_eq!(check_version(&p, "Latest").unwrap_err().code, Code::ReservedName);
+        assert!(check_version(&p, "latest-version").is_ok());
         let d = "ab".repeat(32);
         assert!(check_cas_key(&format!("by-sha256/ab/ab/{d}")).is_ok());
         assert!(check_cas_key(&format!("by-sha256/ab/cd/{d}")).is_err());

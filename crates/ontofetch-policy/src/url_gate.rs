@@ -61,7 +61,7 @@ fn parse(raw: &str) -> Result<Url, Refusal> {
     Url::parse(raw).map_err(|e| parse_error(raw, e))
 }
 
-/// The url gate. See DESIGN.md §3 for the rules; the order is scheme, userinfo, host
+/// The url gate. See docs/architecture.md, "Network rules"; the order is scheme, userinfo, host
 /// (shape, special-use, homograph, literal IP, allowlist), then port.
 pub fn check_url(policy: &NetPolicy, raw: &str) -> Result<UrlAllowed, Refusal> {
     check_raw(policy, raw)?;

@@ -1,9 +1,12 @@
 //! From ontology specs to download plans: resolvers with a fallback chain, licence
 //! normalisation, expected checksums, version sniffing, lockfiles.
 
+#![warn(missing_docs)]
+
 pub mod license;
 pub mod lockfile;
 pub mod plan;
 pub mod version;
 
-pub use plan::{Attempt, Checksum, Endpoints, Plan, ResolveError, Secrets, SpecInput, plan, plan_to_value};
+pub use ontofetch_config::{Endpoints, Secrets, SpecInput};
+pub use plan::{Attempt, Checksum, Plan, ResolveError, plan, plan_to_value};

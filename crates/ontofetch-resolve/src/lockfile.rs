@@ -1,17 +1,17 @@
 //! `ontologies.lock.json` (schema 1.0): the plans of a run, pinned after a pull to the
 //! SHA-256 actually downloaded, and replayed by `pull --lock` as `direct` specs.
 
-use crate::plan::{Checksum, SpecInput, parse_checksum};
+use crate::plan::{Checksum, parse_checksum};
+use ontofetch_config::SpecInput;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 /// Errors reading or writing lockfiles.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Cannot read or write the file.
-    #[error("E_IO: {path}: {message}")]
+    #[error("{path}: {message}")]
     Io {
         /// The file.
         path: String,
@@ -19,7 +19,7 @@ pub enum LockError {
         message: String,
     },
     /// The file is not a lockfile.
-    #[error("E_CONFIG_INVALID: {path}: {message}")]
+    #[error("{path}: {message}")]
     Invalid {
         /// The file.
         path: String,
@@ -28,24 +28,21 @@ pub enum LockError {
     },
 }
 
-/// Writes a lockfile atomically (temp file in the same directory, fsync, rename).
+impl ontofetch_policy::Coded for LockError {
+    fn code(&self) -> ontofetch_policy::Code {
+        match self {
+            LockError::Io { .. } => ontofetch_policy::Code::Io,
+            LockError::Invalid { .. } => ontofetch_policy::Code::ConfigInvalid,
+        }
+    }
+}
+
+/// Writes a lockfile atomically (readers see the old one or the new one).
 pub fn write(path: &Path, entries: &[Value], generated_at: &str) -> Result<(), LockError> {
     let doc = json!({"schema_version": "1.0", "generated_at": generated_at, "entries": entries});
-    let err = |e: std::io::Error| LockError::Io { path: path.display().to_string(), message: e.to_string() };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(serde_json::to_string_pretty(&doc).expect("JSON").as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise") + "\n";
+    ontofetch_fsutil::write_atomic(path, text.as_bytes())
+        .map_err(|e| LockError::Io { path: path.display().to_string(), message: e.to_string() })
 }
 
 /// Pins entries to downloaded digests (`id` → sha256), so a later `pull --lock` refuses

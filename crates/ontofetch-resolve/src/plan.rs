@@ -3,54 +3,12 @@
 //! goes through the url gate before it is accepted.
 
 use crate::license;
+use ontofetch_config::{Endpoints, Secrets, SpecInput};
 use ontofetch_net::{Fetcher, HostCredential, NetError};
+use ontofetch_policy::{Code, Coded};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// Registry endpoints (overridable for mirrors and for tests on loopback).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
-    /// OBO PURL base.
-    pub obo: String,
-    /// OLS4 base.
-    pub ols: String,
-    /// BioPortal API base.
-    pub bioportal: String,
-    /// Linked Open Vocabularies base.
-    pub lov: String,
-}
-
-impl Default for Endpoints {
-    fn default() -> Self {
-        Endpoints {
-            obo: "https://purl.obolibrary.org/obo".into(),
-            ols: "https://www.ebi.ac.uk/ols4".into(),
-            bioportal: "https://data.bioontology.org".into(),
-            lov: "https://lov.linkeddata.es/dataset/lov".into(),
-        }
-    }
-}
-
-impl Endpoints {
-    /// Defaults, overridden by `ONTOFETCH_OBO_BASE_URL`, `ONTOFETCH_OLS_BASE_URL`,
-    /// `ONTOFETCH_BIOPORTAL_BASE_URL`. The URLs still pass every gate.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let d = Endpoints::default();
-        let get = |k: &str, default: String| {
-            env(k)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| v.trim().trim_end_matches('/').to_string())
-                .unwrap_or(default)
-        };
-        Endpoints {
-            obo: get("ONTOFETCH_OBO_BASE_URL", d.obo),
-            ols: get("ONTOFETCH_OLS_BASE_URL", d.ols),
-            bioportal: get("ONTOFETCH_BIOPORTAL_BASE_URL", d.bioportal),
-            lov: get("ONTOFETCH_LOV_BASE_URL", d.lov),
-        }
-    }
-}
 
 /// An expected checksum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,19 +17,6 @@ pub struct Checksum {
     pub algorithm: String,
     /// Lowercase hex.
     pub value: String,
-}
-
-/// What to plan: a spec after config defaults were applied.
-#[derive(Debug, Clone)]
-pub struct SpecInput {
-    /// Ontology id.
-    pub id: String,
-    /// Resolvers to try, in order.
-    pub chain: Vec<String>,
-    /// Resolver settings (`url`, `acronym`, `checksum`, `checksum_url`, `version`, `license`…).
-    pub extras: BTreeMap<String, Value>,
-    /// Formats wanted.
-    pub target_formats: Vec<String>,
 }
 
 /// One resolver attempt, failed ones included (manifest `resolver_attempts`).
@@ -86,7 +31,7 @@ pub struct Attempt {
     /// `ok` or `failed`.
     pub status: String,
     /// The stable code of the failure.
-    pub code: Option<String>,
+    pub code: Option<Code>,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -125,12 +70,12 @@ pub struct Plan {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     /// Every resolver in the chain failed.
-    #[error("{code}: no resolver could plan {id}: {}", summary(.attempts))]
+    #[error("no resolver could plan {id}: {}", summary(.attempts))]
     Exhausted {
         /// Ontology id.
         id: String,
         /// The code of the last failure.
-        code: String,
+        code: Code,
         /// What each resolver said.
         attempts: Vec<Attempt>,
     },
@@ -144,20 +89,12 @@ fn summary(attempts: &[Attempt]) -> String {
         .join("; ")
 }
 
-impl ResolveError {
-    /// The stable code.
-    pub fn code(&self) -> &str {
+impl ontofetch_policy::Coded for ResolveError {
+    fn code(&self) -> Code {
         match self {
-            ResolveError::Exhausted { code, .. } => code,
+            ResolveError::Exhausted { code, .. } => *code,
         }
     }
-}
-
-/// Secrets resolvers may use (never serialised).
-#[derive(Debug, Clone, Default)]
-pub struct Secrets {
-    /// BioPortal API key.
-    pub bioportal_api_key: Option<String>,
 }
 
 /// What a single resolver returns.
@@ -171,7 +108,7 @@ struct Candidate {
 }
 
 struct Failure {
-    code: String,
+    code: Code,
     message: String,
     url: Option<String>,
 }
@@ -182,8 +119,8 @@ impl From<NetError> for Failure {
     }
 }
 
-fn fail(code: &str, message: impl Into<String>) -> Failure {
-    Failure { code: code.into(), message: message.into(), url: None }
+fn fail(code: Code, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into(), url: None }
 }
 
 fn extra_str<'a>(extras: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
@@ -207,7 +144,7 @@ async fn candidate(
             let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
             if resolver == "ontobee" && !spec.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
                 return Err(fail(
-                    "E_CONFIG_INVALID",
+                    Code::ConfigInvalid,
                     format!("ontobee needs an id starting with a letter, not {:?}", spec.id),
                 ));
             }
@@ -230,7 +167,7 @@ async fn candidate(
                 .get("fileLocation")
                 .or_else(|| config.get("downloadLocation"))
                 .and_then(Value::as_str)
-                .ok_or_else(|| fail("E_RESOLVE", format!("{api} has no config.fileLocation")))?;
+                .ok_or_else(|| fail(Code::Resolve, format!("{api} has no config.fileLocation")))?;
             let version = config
                 .get("version")
                 .and_then(Value::as_str)
@@ -247,14 +184,14 @@ async fn candidate(
         "bioportal" => {
             let key = secrets.bioportal_api_key.clone().ok_or_else(|| {
                 fail(
-                    "E_CONFIG_INVALID",
+                    Code::ConfigInvalid,
                     "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)",
                 )
             })?;
             let acronym =
                 extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
             let base = url::Url::parse(&ep.bioportal)
-                .map_err(|e| fail("E_CONFIG_INVALID", format!("BioPortal base {}: {e}", ep.bioportal)))?;
+                .map_err(|e| fail(Code::ConfigInvalid, format!("BioPortal base {}: {e}", ep.bioportal)))?;
             let credential = HostCredential {
                 host: base.host_str().unwrap_or_default().to_string(),
                 port: base.port_or_known_default(),
@@ -288,7 +225,7 @@ async fn candidate(
         }
         "direct" | "skos" | "xbrl" => {
             let url = extra_str(&spec.extras, "url")
-                .ok_or_else(|| fail("E_CONFIG_INVALID", format!("the {resolver} resolver needs extras.url")))?;
+                .ok_or_else(|| fail(Code::ConfigInvalid, format!("the {resolver} resolver needs extras.url")))?;
             let (service, default_media) = match resolver {
                 "skos" => ("skos", Some("application/rdf+xml")),
                 "xbrl" => ("xbrl", Some("application/zip")),
@@ -305,13 +242,13 @@ async fn candidate(
         }
         "lov" => {
             let uri = extra_str(&spec.extras, "uri")
-                .ok_or_else(|| fail("E_CONFIG_INVALID", "the lov resolver needs extras.uri (the vocabulary URI)"))?;
+                .ok_or_else(|| fail(Code::ConfigInvalid, "the lov resolver needs extras.uri (the vocabulary URI)"))?;
             let mut api = url::Url::parse(&format!("{}/api/v2/vocabulary/info", ep.lov))
-                .map_err(|e| fail("E_CONFIG_INVALID", format!("LOV base {}: {e}", ep.lov)))?;
+                .map_err(|e| fail(Code::ConfigInvalid, format!("LOV base {}: {e}", ep.lov)))?;
             api.query_pairs_mut().append_pair("uri", uri);
             let doc = fetcher.get_json(api.as_str(), "lov", None).await?;
             let url = find_key(&doc, &["download", "downloadURL", "fileURL"])
-                .ok_or_else(|| fail("E_RESOLVE", format!("LOV has no download link for {uri}")))?;
+                .ok_or_else(|| fail(Code::Resolve, format!("LOV has no download link for {uri}")))?;
             Ok(Candidate {
                 url,
                 version: find_key(&doc, &["version", "latestVersion"]),
@@ -323,7 +260,7 @@ async fn candidate(
                 credential: None,
             })
         }
-        other => Err(fail("E_RESOLVER_UNAVAILABLE", format!("resolver {other:?} is not implemented yet"))),
+        other => Err(fail(Code::ResolverUnavailable, format!("resolver {other:?} is not implemented yet"))),
     }
 }
 
@@ -392,7 +329,7 @@ pub async fn plan(
     accept_licenses: &[String],
 ) -> Result<Plan, ResolveError> {
     let mut attempts = Vec::new();
-    let mut last_code = "E_RESOLVE".to_string();
+    let mut last_code = Code::Resolve;
     for (i, resolver) in spec.chain.iter().enumerate() {
         let result = async {
             let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
@@ -400,13 +337,13 @@ pub async fn plan(
                 fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
             if !license::accepted(c.license.as_deref(), accept_licenses) {
                 return Err(Failure {
-                    code: "E_LICENSE".into(),
+                    code: Code::License,
                     message: format!("licence {:?} is not in accept_licenses", c.license.clone().unwrap_or_default()),
                     url: Some(url.to_string()),
                 });
             }
             let mut expected = match spec.extras.get("checksum") {
-                Some(v) => Some(parse_checksum(v).map_err(|m| fail("E_CONFIG_INVALID", m))?),
+                Some(v) => Some(parse_checksum(v).map_err(|m| fail(Code::ConfigInvalid, m))?),
                 None => None,
             };
             let filename = filename_for(url.as_str(), &spec.id);
@@ -416,7 +353,7 @@ pub async fn plan(
                 let bytes = fetcher.get_small(cu, c.service, "text/plain", 256 * 1024, None).await?;
                 let text = String::from_utf8_lossy(&bytes);
                 let value = checksum_from_text(&text, &filename)
-                    .ok_or_else(|| fail("E_CHECKSUM", format!("no sha256 digest in {cu}")))?;
+                    .ok_or_else(|| fail(Code::Checksum, format!("no sha256 digest in {cu}")))?;
                 expected = Some(Checksum { algorithm: "sha256".into(), value });
             }
             Ok((c, url, expected, filename))
@@ -448,7 +385,7 @@ pub async fn plan(
                 });
             }
             Err(f) => {
-                last_code = f.code.clone();
+                last_code = f.code;
                 attempts.push(Attempt {
                     resolver: resolver.clone(),
                     url: f.url,

@@ -1,4 +1,4 @@
-//! A generator of good and malicious archives for the extraction tests (issue 3): zip built
+//! A generator of good and malicious archives for the extraction tests: zip built
 //! byte by byte (so headers, offsets and names can lie), tar via the tar crate's headers
 //! (with raw names where the crate would refuse them), and compressed streams.
 

@@ -1,4 +1,4 @@
-//! A fault-injecting HTTP/1.1 server bound to 127.0.0.1 for tests (DESIGN.md §6): scripted
+//! A fault-injecting HTTP/1.1 server bound to 127.0.0.1 for tests (docs/architecture.md, "Tests"): scripted
 //! responses per path (drops mid-body, lying Content-Length, slow bodies, 429/503 with
 //! Retry-After, redirects, ETag/304, Range/206), and a record of every request.
 //! Plain std threads, one request per connection: small, deterministic, no internet.

@@ -4,19 +4,21 @@
 //! normalise RDF to canonical N-Triples (RDFC-1.0, so blank nodes hash deterministically).
 //! OWL/XML and OWL functional syntax are parsed with horned-owl.
 
+#![warn(missing_docs)]
+
 mod canon;
 mod owl;
 mod sniff;
 
 pub use sniff::{Detected, sniff};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// ok / failed / skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Parsed and non-empty.
@@ -39,10 +41,10 @@ impl Status {
 }
 
 /// What validation found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     /// `rdf`, `obo` or `owl` (the metric label).
-    pub validator: &'static str,
+    pub validator: String,
     /// The verdict.
     pub status: Status,
     /// Detected format.
@@ -66,9 +68,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn new(validator: &'static str, format: Detected, status: Status, message: Option<String>) -> Self {
+    /// An outcome with no counts yet.
+    pub fn new(validator: &str, format: Detected, status: Status, message: Option<String>) -> Self {
         Outcome {
-            validator,
+            validator: validator.to_string(),
             status,
             format,
             statements: 0,

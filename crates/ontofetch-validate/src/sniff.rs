@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A detected format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Detected {
     /// RDF/XML.

@@ -14,12 +14,22 @@ fn source_fields(origin: &Origin) -> (&'static str, Option<String>) {
     }
 }
 
-/// Prints the effective configuration with secrets masked unless `no_redact`.
-pub fn show(ctx: &mut Context, defaults: bool, no_redact: bool) -> Result<(), CliError> {
-    let loaded = ctx.load(defaults)?;
+/// Prints the effective configuration and the resolved settings (directories, endpoints,
+/// storage, logging), secrets masked unless `no_redact`.
+pub fn show(ctx: &mut Context, no_redact: bool) -> Result<(), CliError> {
+    let s = ctx.settings()?;
+    let loaded = &s.loaded;
     let mut config = serde_json::to_value(&loaded.config).expect("config serialises");
     let masked = if no_redact { 0 } else { redact(&mut config) };
     let (source, path) = source_fields(&loaded.origin);
+    let settings = json!({
+        "dirs": s.dirs,
+        "endpoints": s.endpoints,
+        "storage": s.storage,
+        "logging": s.logging,
+        "secrets": s.secrets,
+        "user_agent": s.user_agent,
+    });
     let doc = json!({
         "ok": true,
         "source": source,
@@ -29,6 +39,7 @@ pub fn show(ctx: &mut Context, defaults: bool, no_redact: bool) -> Result<(), Cl
         "cli_overrides": loaded.cli_overrides,
         "redacted": !no_redact,
         "masked_values": masked,
+        "settings": settings,
         "config": config,
     });
     emit(&ctx.global, &doc, || {
@@ -43,7 +54,10 @@ pub fn show(ctx: &mut Context, defaults: bool, no_redact: bool) -> Result<(), Cl
         for key in &loaded.cli_overrides {
             out.push_str(&format!("# {key} set by a command-line flag\n"));
         }
-        out.push_str(&serde_norway::to_string(&doc["config"]).unwrap_or_default());
+        out.push_str(
+            &serde_norway::to_string(&json!({"settings": doc["settings"], "config": doc["config"]}))
+                .unwrap_or_default(),
+        );
         out
     });
     Ok(())
@@ -51,7 +65,7 @@ pub fn show(ctx: &mut Context, defaults: bool, no_redact: bool) -> Result<(), Cl
 
 /// Validates the configuration; errors carry file, line and key.
 pub fn validate(ctx: &mut Context) -> Result<(), CliError> {
-    let loaded = ctx.load(false)?;
+    let loaded = &ctx.settings()?.loaded;
     let (source, path) = source_fields(&loaded.origin);
     let n = loaded.config.ontologies.len();
     emit(&ctx.global, &json!({"ok": true, "source": source, "path": path, "ontologies": n}), || {

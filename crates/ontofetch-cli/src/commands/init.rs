@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, path: &Path, force: bool) -> Result<(), CliError> {
     let persisted = if force { tmp.persist(path).map(drop) } else { tmp.persist_noclobber(path).map(drop) };
     if let Err(e) = persisted {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            return Err(CliError::Usage(format!("{} already exists; use --force to replace it", path.display())));
+            return Err(CliError::usage(format!("{} already exists; use --force to replace it", path.display())));
         }
         return Err(CliError::io(format!("writing {}", path.display()), e.error));
     }

@@ -6,4 +6,5 @@ pub mod init;
 pub mod monitor;
 pub mod policy;
 pub mod pull;
+pub mod serve;
 pub mod store;

@@ -1,72 +1,17 @@
-//! `ontofetch serve` and `ontofetch monitor start|stop|status|grafana-config|dashboard`.
+//! `ontofetch monitor start|stop|status|grafana-config|dashboard`: `serve` in the
+//! background with a pidfile and a log, and the provisioning files.
 
 use crate::cli::ServeArgs;
-use crate::commands::pull::{pipeline, pull_all, runtime};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::emit;
-use crate::pipeline::spec_inputs;
-use crate::progress::Progress;
-use crate::serve::{Auth, ServerState, serve as run_server, termination, tls_acceptor};
+use ontofetch_pipeline::now_rfc3339;
+use ontofetch_policy::Code;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// `ontofetch serve`.
-pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
-    let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
-        .map_err(CliError::Usage)?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(tls_acceptor(c, k).map_err(CliError::Usage)?),
-        _ => None,
-    };
-    // Validates the configuration (and builds the pipeline when refreshing).
-    let pipeline = match args.refresh {
-        Some(_) => Some(Arc::new(pipeline(ctx, &Default::default(), None, false)?)),
-        None => {
-            ctx.load(false)?;
-            None
-        }
-    };
-    let rt = runtime()?;
-    let state = Arc::new(ServerState { metrics: ctx.metrics.clone(), dirs: ctx.dirs.clone(), auth });
-    let listen = args.listen;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| CliError::io(format!("listening on {listen}"), e))?;
-        eprintln!("{}", json!({"event": "serve.start", "listen": listen.to_string(), "tls": tls.is_some(), "refresh_seconds": args.refresh.map(|d| d.as_secs())}));
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        let refresher = async {
-            let (Some(p), Some(every)) = (pipeline.as_deref(), args.refresh) else { return };
-            let progress = Progress::JsonLines;
-            loop {
-                let specs = spec_inputs(&p.loaded, &[], None).unwrap_or_default();
-                let n = p.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
-                // Stopping mid-pull is safe: an unfinished version lives only in its staging
-                // directory, which is removed when the pull is dropped.
-                let results = tokio::select! {
-                    r = pull_all(p, &specs, &progress, n) => r,
-                    _ = stop_rx.changed() => return,
-                };
-                let failed = results.iter().filter(|r| r.is_failure()).count();
-                eprintln!("{}", json!({"event": "serve.refresh", "ontologies": results.len(), "failed": failed}));
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {},
-                    _ = stop_rx.changed() => return,
-                }
-            }
-        };
-        let server = async {
-            run_server(listener, state, tls, termination()).await;
-            let _ = stop_tx.send(true);
-        };
-        tokio::join!(server, refresher);
-        eprintln!("{}", json!({"event": "serve.stop"}));
-        Ok::<(), CliError>(())
-    })
-}
 
 fn pidfile(ctx: &Context) -> PathBuf {
     ctx.dirs.root.join("serve.pid")
@@ -94,11 +39,11 @@ fn read_pidfile(ctx: &Context) -> Option<Value> {
 
 /// `monitor start`.
 pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
-    ctx.load(false)?;
+    ctx.settings()?;
     if let Some(info) = read_pidfile(ctx) {
         let pid = info["pid"].as_i64().unwrap_or(0) as i32;
         if alive(pid) {
-            return Err(CliError::Usage(format!(
+            return Err(CliError::usage(format!(
                 "serve is already running (pid {pid}); `ontofetch monitor stop` first"
             )));
         }
@@ -112,9 +57,8 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         .append(true)
         .open(&log_path)
         .map_err(|e| CliError::io(format!("opening {}", log_path.display()), e))?;
-    let exe = std::env::current_exe().map_err(|e| CliError::io("finding the ontofetch executable", e))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("--data-root").arg(&ctx.dirs.root);
+    let mut cmd = std::process::Command::new(&ctx.worker.program);
+    cmd.args(&ctx.worker.args).arg("--data-root").arg(&ctx.dirs.root);
     if let Some(spec) = &ctx.global.spec {
         cmd.arg("--spec").arg(spec);
     }
@@ -122,6 +66,8 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         cmd.arg("--allowed-hosts").arg(h);
     }
     cmd.arg("serve").arg("--listen").arg(args.listen.to_string());
+    cmd.arg("--max-connections").arg(args.max_connections.to_string());
+    cmd.arg("--header-timeout-sec").arg(args.header_timeout_sec.to_string());
     if let Some(r) = args.refresh {
         cmd.arg("--refresh").arg(humantime::format_duration(r).to_string());
     }
@@ -145,8 +91,8 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         .spawn()
         .map_err(|e| CliError::io("starting ontofetch serve", e))?;
     let pid = child.id() as i32;
-    let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": crate::pipeline::now_rfc3339()});
-    crate::fsutil::write_atomic(&pidfile(ctx), info.to_string().as_bytes())
+    let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": now_rfc3339()});
+    ontofetch_fsutil::write_atomic(&pidfile(ctx), info.to_string().as_bytes())
         .map_err(|e| CliError::io("writing the pidfile", e))?;
     // Wait (bounded) until it answers, or report its log.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -174,8 +120,8 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
             .collect::<Vec<_>>()
             .join("\n");
         let _ = std::fs::remove_file(pidfile(ctx));
-        return Err(CliError::Failed(
-            "E_SERVE_START".into(),
+        return Err(CliError::new(
+            Code::ServeStart,
             format!("serve did not come up on {}; last log lines:\n{tail}", args.listen),
         ));
     }
@@ -199,8 +145,8 @@ pub fn stop(ctx: &mut Context) -> Result<(), CliError> {
         });
         return Ok(());
     }
-    let p = rustix::process::Pid::from_raw(pid)
-        .ok_or_else(|| CliError::Failed("E_PIDFILE".into(), format!("bad pid {pid}")))?;
+    let p =
+        rustix::process::Pid::from_raw(pid).ok_or_else(|| CliError::new(Code::Pidfile, format!("bad pid {pid}")))?;
     rustix::process::kill_process(p, rustix::process::Signal::TERM)
         .map_err(|e| CliError::io(format!("signalling pid {pid}"), e.into()))?;
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -240,7 +186,7 @@ pub fn status(ctx: &mut Context) -> Result<(), CliError> {
         _ if pid.is_some() => "serve is not running (stale pidfile; `monitor stop` removes it)".into(),
         _ => "serve is not running".into(),
     });
-    if running && health { Ok(()) } else { Err(CliError::CheckFailed("serve is not running and healthy".into())) }
+    if running && health { Ok(()) } else { Err(CliError::check_failed("serve is not running and healthy")) }
 }
 
 /// `monitor grafana-config`.
@@ -250,8 +196,7 @@ pub fn grafana_config(
     prometheus_url: &str,
     target: &str,
 ) -> Result<(), CliError> {
-    let files = ontofetch_monitor::write_tree(out, prometheus_url, target)
-        .map_err(|e| CliError::Failed("E_IO".into(), e.to_string()))?;
+    let files = ontofetch_monitor::write_tree(out, prometheus_url, target)?;
     emit(&ctx.global, &json!({"ok": true, "files": files}), || {
         files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("\n")
     });

@@ -5,7 +5,7 @@ use crate::error::{CliError, EXIT_OK, EXIT_REFUSED};
 use crate::output::emit;
 use ontofetch_policy::filesystem::PathFacts;
 use ontofetch_policy::ip::IpFacts;
-use ontofetch_policy::{Gate, PolicyError, TargetHost};
+use ontofetch_policy::{Code, Coded, Gate, PolicyError, TargetHost};
 use serde_json::{Value, json};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
@@ -29,7 +29,7 @@ impl Verdict {
         Verdict {
             allowed: false,
             gate: e.gate(),
-            code: e.code().map(|c| c.as_str().to_string()),
+            code: Some(e.code().as_str().to_string()),
             reason,
             normalized_url,
             extra,
@@ -65,8 +65,7 @@ impl Verdict {
 
 /// `policy check-url`: the url gate, then (with `resolve`) DNS and the ip gate per address.
 pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliError> {
-    let loaded = ctx.load(false)?;
-    let gates = ctx.gates(&loaded);
+    let gates = ctx.gates()?;
     let allowed = match gates.url(raw) {
         Ok(a) => a,
         Err(e) => return Ok(Verdict::refused(&e, None, json!({})).print(ctx)),
@@ -107,7 +106,7 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
     for ip in &addrs {
         let facts = IpFacts { ip: *ip, host: Some(&host), host_allows_internal: allowed.host_allows_internal };
         let verdict = gates.ip(&facts);
-        resolved.push(json!({"address": ip.to_string(), "allowed": verdict.is_ok(), "code": verdict.as_ref().err().and_then(|e| e.code()).map(|c| c.as_str())}));
+        resolved.push(json!({"address": ip.to_string(), "allowed": verdict.is_ok(), "code": verdict.as_ref().err().map(|e| e.code())}));
         if let Err(e) = verdict {
             first_refusal.get_or_insert(e);
         }
@@ -132,13 +131,12 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
 
 /// `policy check-path`: the filesystem gate, with symlink facts gathered by `lstat`.
 pub fn check_path(ctx: &mut Context, raw: &str, root: &Path) -> Result<u8, CliError> {
-    let loaded = ctx.load(false)?;
-    let gates = ctx.gates(&loaded);
+    let gates = ctx.gates()?;
     let root_is_symlink = std::fs::symlink_metadata(root).map(|m| m.file_type().is_symlink()).unwrap_or(false);
     let relative =
         Path::new(raw).strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| raw.to_string());
     let mut symlinked = Vec::new();
-    if let Ok(safe) = ontofetch_policy::path::normalize(&loaded.policy.paths, &relative) {
+    if let Ok(safe) = ontofetch_policy::path::normalize(&gates.policy.paths, &relative) {
         let mut prefix = String::new();
         for c in safe.components() {
             if !prefix.is_empty() {
@@ -165,18 +163,23 @@ pub fn check_path(ctx: &mut Context, raw: &str, root: &Path) -> Result<u8, CliEr
     Ok(v.print(ctx))
 }
 
-/// `policy codes`: every gate and the codes it may return.
+/// `policy codes`: every code the tool can emit, with its meaning, and each gate's codes.
 pub fn codes(ctx: &Context) -> Result<(), CliError> {
+    let codes: Vec<Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            let gates: Vec<&str> = Gate::ALL.iter().filter(|g| g.codes().contains(c)).map(|g| g.as_str()).collect();
+            json!({"code": c, "kind": c.kind(), "gates": gates, "meaning": c.meaning()})
+        })
+        .collect();
     let gates: Vec<Value> = Gate::ALL
         .iter()
         .map(|g| json!({"gate": g.as_str(), "codes": g.codes().iter().map(|c| c.as_str()).collect::<Vec<_>>()}))
         .collect();
-    emit(&ctx.global, &json!({"gates": gates}), || {
-        Gate::ALL
+    emit(&ctx.global, &json!({"codes": codes, "gates": gates}), || {
+        Code::ALL
             .iter()
-            .map(|g| {
-                format!("{:<12} {}", g.as_str(), g.codes().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))
-            })
+            .map(|c| format!("{:<24} {:<8} {}", c.as_str(), format!("{:?}", c.kind()).to_lowercase(), c.meaning()))
             .collect::<Vec<_>>()
             .join("\n")
     });

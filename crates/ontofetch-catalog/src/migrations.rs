@@ -1,0 +1,67 @@
+//! The catalog schema as one ordered list of migrations, shared by every backend. Each is
+//! applied once, in order, inside one transaction, by whichever process gets the
+//! migration lock first (docs/architecture.md, "Catalog"). Append only: a released
+//! migration never changes, because existing catalogs already ran it.
+
+/// One migration: portable SQL (the PostgreSQL dialect widens `INTEGER` to `BIGINT`).
+pub struct Migration {
+    /// 1-based version recorded in `schema_migrations`.
+    pub version: i64,
+    /// What it does.
+    pub name: &'static str,
+    /// The statements, `;`-separated.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "versions and artifacts",
+        sql: "CREATE TABLE versions (
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        resolver TEXT NOT NULL,
+        url TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        relpath TEXT NOT NULL,
+        content_type TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        license TEXT,
+        downloaded_at TEXT NOT NULL,
+        PRIMARY KEY (ontology, version)
+    );
+    CREATE INDEX versions_by_sha ON versions (ontology, sha256);
+    CREATE TABLE artifacts (
+        relpath TEXT PRIMARY KEY,
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
+    );",
+    },
+    Migration {
+        version: 2,
+        name: "validations",
+        sql: "CREATE TABLE validations (
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        validator TEXT NOT NULL,
+        result TEXT NOT NULL,
+        details TEXT NOT NULL,
+        run_at TEXT NOT NULL,
+        PRIMARY KEY (ontology, version, validator),
+        FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
+    );",
+    },
+];
+
+/// The SQL of a migration in a dialect.
+pub fn for_postgres(sql: &str) -> String {
+    sql.replace(" INTEGER ", " BIGINT ")
+}

@@ -1,0 +1,506 @@
+//! The embedded SQLite catalog: one file under the data root, WAL so readers never block
+//! the writer, a busy timeout so concurrent processes wait for each other instead of
+//! failing, defensive mode and an untrusted schema. Calls run on tokio's blocking pool.
+
+use crate::migrations::MIGRATIONS;
+use crate::{
+    ArtifactRow, Catalog, CatalogError, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow, VersionRow,
+    check_keys,
+};
+use async_trait::async_trait;
+use ontofetch_policy::PathPolicy;
+use ontofetch_policy::db_boundary::{CommitFacts, check_commit, check_stored_path};
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a statement waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The SQLite catalog.
+#[derive(Clone)]
+pub struct SqliteCatalog {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> CatalogError {
+    let what = what.into();
+    move |e| CatalogError::db(what, e)
+}
+
+fn row_to_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionRow> {
+    Ok(VersionRow {
+        ontology: r.get(0)?,
+        version: r.get(1)?,
+        resolver: r.get(2)?,
+        url: r.get(3)?,
+        sha256: r.get(4)?,
+        bytes: r.get::<_, i64>(5)? as u64,
+        filename: r.get(6)?,
+        relpath: r.get(7)?,
+        content_type: r.get(8)?,
+        etag: r.get(9)?,
+        last_modified: r.get(10)?,
+        license: r.get(11)?,
+        downloaded_at: r.get(12)?,
+    })
+}
+
+fn current_version(conn: &Connection) -> Result<i64, CatalogError> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
+        [],
+    )
+    .map_err(sql("creating schema_migrations"))?;
+    conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(sql("reading the schema version"))
+}
+
+/// Applies pending migrations inside one exclusive transaction: the first process to get
+/// the lock migrates, the others wait (busy timeout), re-read the version and find
+/// nothing left to do.
+fn migrate(conn: &mut Connection) -> Result<(), CatalogError> {
+    let latest = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    if conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get::<_, i64>(0)).ok()
+        == Some(latest)
+    {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(sql("locking for migrations"))?;
+    let current = current_version(&tx)?;
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tx.execute_batch(m.sql).map_err(sql(format!("applying migration {} ({})", m.version, m.name)))?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES (?1)", params![m.version])
+            .map_err(sql("recording a migration"))?;
+    }
+    tx.commit().map_err(sql("committing migrations"))
+}
+
+impl SqliteCatalog {
+    /// Opens (creating) the catalog file, hardens the connection and applies pending
+    /// migrations. Safe when many processes open the same file at once.
+    pub fn open(path: &Path) -> Result<Self, CatalogError> {
+        let mut conn = Connection::open(path).map_err(sql(format!("opening the catalog {}", path.display())))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql("setting the busy timeout"))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true).map_err(sql("enabling defensive mode"))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false).map_err(sql("distrusting the schema"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql("enabling foreign keys"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
+        migrate(&mut conn)?;
+        Ok(SqliteCatalog { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
+    }
+
+    /// Runs `f` on the connection on tokio's blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, CatalogError> + Send + 'static,
+    ) -> Result<T, CatalogError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| CatalogError::db("running a catalog query", e))?
+    }
+
+    /// Runs raw SQL (tests that tamper with rows).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, statement: &str) -> Result<usize, CatalogError> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner()).execute(statement, []).map_err(sql("raw statement"))
+    }
+}
+
+fn query_versions(
+    conn: &Connection,
+    what: &str,
+    sql_text: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<VersionRow>, CatalogError> {
+    let mut stmt = conn.prepare(sql_text).map_err(sql(what))?;
+    let rows = stmt.query_map(args, row_to_version).map_err(sql(what))?;
+    rows.collect::<Result<_, _>>().map_err(sql(what))
+}
+
+#[async_trait]
+impl Catalog for SqliteCatalog {
+    fn url(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+
+    async fn schema_version(&self) -> Result<i64, CatalogError> {
+        self.with(|c| {
+            c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))
+                .map_err(sql("reading the schema version"))
+        })
+        .await
+    }
+
+    async fn record(
+        &self,
+        row: &VersionRow,
+        artifacts: &[ArtifactRow],
+        blob_durable: bool,
+    ) -> Result<Recorded, CatalogError> {
+        check_keys(row, artifacts)?;
+        let (row, artifacts) = (row.clone(), artifacts.to_vec());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            check_commit(&CommitFacts {
+                what: &format!("{}/{}", row.ontology, row.version),
+                blob_durable,
+                in_transaction: true,
+            })?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT sha256 FROM versions WHERE ontology = ?1 AND version = ?2",
+                    params![row.ontology, row.version],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql("checking for the version"))?;
+            match existing {
+                Some(sha) if sha == row.sha256 => return Ok(Recorded::AlreadyPresent),
+                Some(_) => return Err(CatalogError::Conflict { ontology: row.ontology, version: row.version }),
+                None => {}
+            }
+            tx.execute(
+                &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                params![
+                    row.ontology,
+                    row.version,
+                    row.resolver,
+                    row.url,
+                    row.sha256,
+                    row.bytes as i64,
+                    row.filename,
+                    row.relpath,
+                    row.content_type,
+                    row.etag,
+                    row.last_modified,
+                    row.license,
+                    row.downloaded_at
+                ],
+            )
+            .map_err(sql(format!("recording {}/{}", row.ontology, row.version)))?;
+            for a in &artifacts {
+                tx.execute(
+                    "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                    params![a.relpath, row.ontology, row.version, a.sha256, a.bytes as i64, a.kind],
+                )
+                .map_err(sql(format!("recording artifact {}", a.relpath)))?;
+            }
+            tx.commit().map_err(sql("committing"))?;
+            Ok(Recorded::Inserted)
+        })
+        .await
+    }
+
+    async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let ontology = ontology.to_string();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 {NEWEST_FIRST} LIMIT 1"),
+                params![ontology],
+                row_to_version,
+            )
+            .optional()
+            .map_err(sql("reading the latest version"))
+        })
+        .await
+    }
+
+    async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError> {
+        self.with(|c| {
+            query_versions(
+                c,
+                "listing latest versions",
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions v WHERE NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
+                ),
+                &[],
+            )
+        })
+        .await
+    }
+
+    async fn versions(&self, ontology: Option<&str>, limit: u32) -> Result<Vec<VersionRow>, CatalogError> {
+        let ontology = ontology.map(str::to_string);
+        self.with(move |c| {
+            query_versions(
+                c,
+                "listing versions",
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE (CAST(?1 AS TEXT) IS NULL OR ontology = ?1) {NEWEST_FIRST} LIMIT ?2"
+                ),
+                &[&ontology, &limit],
+            )
+        })
+        .await
+    }
+
+    async fn find_by_sha(&self, ontology: &str, sha256: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let (ontology, sha256) = (ontology.to_string(), sha256.to_string());
+        self.with(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 AND sha256 = ?2 {NEWEST_FIRST} LIMIT 1"
+                ),
+                params![ontology, sha256],
+                row_to_version,
+            )
+            .optional()
+            .map_err(sql("looking up a digest"))
+        })
+        .await
+    }
+
+    async fn artifacts(&self, ontology: &str, version: &str) -> Result<Vec<ArtifactRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        let rows: Vec<ArtifactRow> = self
+            .with(move |c| {
+                let mut stmt = c
+                    .prepare("SELECT relpath, sha256, bytes, kind FROM artifacts WHERE ontology = ?1 AND version = ?2 ORDER BY relpath")
+                    .map_err(sql("listing artifacts"))?;
+                let rows = stmt
+                    .query_map(params![ontology, version], |r| {
+                        Ok(ArtifactRow {
+                            relpath: r.get(0)?,
+                            sha256: r.get(1)?,
+                            bytes: r.get::<_, i64>(2)? as u64,
+                            kind: r.get(3)?,
+                        })
+                    })
+                    .map_err(sql("listing artifacts"))?;
+                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
+            })
+            .await?;
+        let paths = PathPolicy::default();
+        for a in &rows {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        Ok(rows)
+    }
+
+    async fn record_validations(
+        &self,
+        ontology: &str,
+        version: &str,
+        rows: &[ValidationRow],
+    ) -> Result<(), CatalogError> {
+        let (ontology, version, rows) = (ontology.to_string(), version.to_string(), rows.to_vec());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            for r in &rows {
+                tx.execute(
+                    "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                    params![ontology, version, r.validator, r.result, r.details, r.run_at],
+                )
+                .map_err(sql("recording a validation"))?;
+            }
+            tx.commit().map_err(sql("committing"))
+        })
+        .await
+    }
+
+    async fn validations(&self, ontology: &str, version: &str) -> Result<Vec<ValidationRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare("SELECT validator, result, details, run_at FROM validations WHERE ontology = ?1 AND version = ?2 ORDER BY validator")
+                .map_err(sql("listing validations"))?;
+            let rows = stmt
+                .query_map(params![ontology, version], |r| {
+                    Ok(ValidationRow { validator: r.get(0)?, result: r.get(1)?, details: r.get(2)?, run_at: r.get(3)? })
+                })
+                .map_err(sql("listing validations"))?;
+            rows.collect::<Result<_, _>>().map_err(sql("listing validations"))
+        })
+        .await
+    }
+
+    async fn remove_version(&self, ontology: &str, version: &str) -> Result<(), CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.with(move |c| {
+            let tx =
+                c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            for table in ["validations", "artifacts", "versions"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE ontology = ?1 AND version = ?2"),
+                    params![ontology, version],
+                )
+                .map_err(sql(format!("removing {ontology}/{version} from {table}")))?;
+            }
+            tx.commit().map_err(sql("committing"))
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<Stats, CatalogError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT (SELECT COUNT(DISTINCT ontology) FROM versions), (SELECT COUNT(*) FROM versions), (SELECT COUNT(*) FROM artifacts), (SELECT COALESCE(SUM(bytes), 0) FROM artifacts)",
+                [],
+                |r| {
+                    Ok(Stats {
+                        ontologies: r.get::<_, i64>(0)? as u64,
+                        versions: r.get::<_, i64>(1)? as u64,
+                        artifacts: r.get::<_, i64>(2)? as u64,
+                        bytes: r.get::<_, i64>(3)? as u64,
+                    })
+                },
+            )
+            .map_err(sql("computing stats"))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ontofetch_policy::Coded;
+    use proptest::prelude::*;
+
+    pub(crate) fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
+        VersionRow {
+            ontology: id.into(),
+            version: version.into(),
+            resolver: "obo".into(),
+            url: "https://purl.obolibrary.org/obo/x.owl".into(),
+            sha256: sha.into(),
+            bytes: 10,
+            filename: "x.owl".into(),
+            relpath: format!("ontologies/{id}/{version}"),
+            content_type: None,
+            etag: Some("\"e\"".into()),
+            last_modified: None,
+            license: None,
+            downloaded_at: at.into(),
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, SqliteCatalog) {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = SqliteCatalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+        (dir, cat)
+    }
+
+    #[tokio::test]
+    async fn latest_is_chosen_by_download_time_not_by_name() {
+        let (_d, cat) = open();
+        cat.record(&row("bfo", "zzz-old", "a", "2024-01-01T00:00:00Z"), &[], true).await.unwrap();
+        cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00Z"), &[], true).await.unwrap();
+        cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00Z"), &[], true).await.unwrap();
+        assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new");
+        let all: Vec<_> = cat.latest_all().await.unwrap().into_iter().map(|r| r.version).collect();
+        assert_eq!(all, ["aaa-new", "v1"]);
+        assert_eq!(cat.find_by_sha("bfo", "a").await.unwrap().unwrap().version, "zzz-old");
+        assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 2);
+        assert_eq!(cat.versions(None, 10).await.unwrap().len(), 3);
+        assert_eq!(cat.stats().await.unwrap().versions, 3);
+        assert_eq!(cat.schema_version().await.unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn recording_is_idempotent_for_the_same_bytes_only() {
+        let (_d, cat) = open();
+        assert_eq!(cat.record(&row("bfo", "v1", "a", "t"), &[], true).await.unwrap(), Recorded::Inserted);
+        assert_eq!(cat.record(&row("bfo", "v1", "a", "t2"), &[], true).await.unwrap(), Recorded::AlreadyPresent);
+        assert_eq!(cat.record(&row("bfo", "v1", "b", "t3"), &[], true).await.unwrap_err().code(), "E_EXISTS");
+        assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn boundary_refuses_undurable_commits_and_foreign_paths() {
+        let (_d, cat) = open();
+        let e = cat.record(&row("bfo", "v1", "a", "t"), &[], false).await.unwrap_err();
+        assert_eq!(e.code(), "E_DB_TXN");
+        assert!(cat.latest("bfo").await.unwrap().is_none(), "nothing committed");
+        let mut bad = row("bfo", "v2", "a", "t");
+        bad.relpath = "/etc/passwd".into();
+        assert_eq!(cat.record(&bad, &[], true).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+        let art =
+            ArtifactRow { relpath: "ontologies/../../x".into(), sha256: "a".into(), bytes: 1, kind: "original".into() };
+        assert_eq!(cat.record(&row("bfo", "v3", "a", "t"), &[art], true).await.unwrap_err().code(), "E_TRAVERSAL");
+    }
+
+    #[tokio::test]
+    async fn tampered_rows_are_refused_when_read_back() {
+        let (_d, cat) = open();
+        let art = ArtifactRow {
+            relpath: "ontologies/bfo/v1/original/x.owl".into(),
+            sha256: "a".into(),
+            bytes: 1,
+            kind: "original".into(),
+        };
+        cat.record(&row("bfo", "v1", "a", "t"), &[art], true).await.unwrap();
+        cat.execute_raw("UPDATE artifacts SET relpath = '/etc/shadow'").unwrap();
+        assert_eq!(cat.artifacts("bfo", "v1").await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+    }
+
+    #[tokio::test]
+    async fn removing_a_version_takes_its_files_and_validations() {
+        let (_d, cat) = open();
+        let art = ArtifactRow {
+            relpath: "ontologies/bfo/v1/x".into(),
+            sha256: "a".into(),
+            bytes: 1,
+            kind: "original".into(),
+        };
+        cat.record(&row("bfo", "v1", "a", "t"), &[art], true).await.unwrap();
+        let v =
+            ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+        cat.record_validations("bfo", "v1", &[v.clone(), v]).await.unwrap();
+        assert_eq!(cat.validations("bfo", "v1").await.unwrap().len(), 1, "a validator has one row");
+        cat.remove_version("bfo", "v1").await.unwrap();
+        assert_eq!(cat.stats().await.unwrap(), Stats { ontologies: 0, versions: 0, artifacts: 0, bytes: 0 });
+        assert!(cat.validations("bfo", "v1").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_data_and_does_not_remigrate() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.sqlite");
+        SqliteCatalog::open(&p).unwrap().record(&row("ro", "v1", "a", "t"), &[], true).await.unwrap();
+        let cat = SqliteCatalog::open(&p).unwrap();
+        assert_eq!(cat.latest("ro").await.unwrap().unwrap().version, "v1");
+    }
+
+    #[test]
+    fn many_threads_opening_a_new_catalog_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.sqlite");
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| SqliteCatalog::open(&p).map(drop))).collect();
+            for h in handles {
+                h.join().unwrap().unwrap();
+            }
+        });
+        let conn = Connection::open(&p).unwrap();
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, MIGRATIONS.len() as i64);
+    }
+
+    proptest! {
+        /// Untrusted strings (titles, ETags, URLs) round-trip as data, never as SQL.
+        #[test]
+        fn arbitrary_strings_are_parameters(etag in "\\PC*", url in "\\PC*") {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let (_d, cat) = open();
+                let mut r = row("bfo", "v1", "a", "t");
+                r.etag = Some(etag.clone());
+                r.url = url.clone();
+                cat.record(&r, &[], true).await.unwrap();
+                let back = cat.latest("bfo").await.unwrap().unwrap();
+                assert_eq!(back.etag, Some(etag));
+                assert_eq!(back.url, url);
+                assert_eq!(cat.stats().await.unwrap().versions, 1);
+            });
+        }
+    }
+}

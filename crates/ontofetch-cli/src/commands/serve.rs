@@ -1,0 +1,49 @@
+//! `ontofetch serve`: parse the flags, build the server state (and the pipeline when
+//! refreshing), run the server library until SIGTERM.
+
+use crate::cli::ServeArgs;
+use crate::context::{Context, runtime};
+use crate::error::CliError;
+use ontofetch_server::{Auth, Limits, ServerState, refresh_loop, serve as run_server, termination};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `ontofetch serve`.
+pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
+    let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
+        .map_err(CliError::usage)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(CliError::usage)?),
+        _ => None,
+    };
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_secs_f64(args.header_timeout_sec),
+        ..Limits::default()
+    };
+    let rt = runtime()?;
+    let pipeline = match args.refresh {
+        Some(_) => Some(rt.block_on(ctx.pipeline(false))?),
+        None => None,
+    };
+    let state = Arc::new(ServerState::new(ctx.metrics.clone(), ctx.settings()?.clone(), auth));
+    let listen = args.listen;
+    rt.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.map_err(|e| CliError::io(format!("listening on {listen}"), e))?;
+        tracing::info!(listen = %listen, tls = tls.is_some(), refresh_seconds = args.refresh.map(|d| d.as_secs()), "serve.start");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let refresher = async {
+            if let (Some(p), Some(every)) = (pipeline.as_ref(), args.refresh) {
+                refresh_loop(p, every, &crate::progress::JsonLines, stop_rx).await;
+            }
+        };
+        let server = async {
+            run_server(listener, state, tls, limits, termination()).await;
+            let _ = stop_tx.send(true);
+        };
+        tokio::join!(server, refresher);
+        tracing::info!("serve.stop");
+        Ok::<(), CliError>(())
+    })
+}

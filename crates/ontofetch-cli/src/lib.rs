@@ -1,0 +1,162 @@
+//! The `ontofetch` command line: parse the arguments, resolve the settings, call a
+//! library (pipeline, server, monitor) and render the result. Also a library so the Python
+//! module can run the same command line in-process (`ontofetch` installed by pip).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+mod commands;
+pub mod context;
+pub mod error;
+mod logging;
+mod output;
+mod progress;
+mod render;
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, ConfigCommand, MonitorCommand, PolicyCommand};
+use context::Context;
+use error::{CliError, EXIT_OK};
+use ontofetch_config::Overrides;
+use ontofetch_pipeline::Subprocess;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Flags of a command that override configuration values.
+fn command_overrides(command: &Command) -> Overrides {
+    let plan = |a: &cli::PlanArgs| (!a.target_formats.is_empty()).then(|| a.target_formats.clone());
+    match command {
+        Command::Pull(a) => Overrides {
+            target_formats: plan(&a.plan),
+            concurrent_downloads: a.concurrent_downloads,
+            ..Overrides::default()
+        },
+        Command::Plan(a) | Command::PlanDiff { plan: a, .. } => {
+            Overrides { target_formats: plan(a), ..Overrides::default() }
+        }
+        _ => Overrides::default(),
+    }
+}
+
+fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
+    let ok = |r: Result<(), CliError>| r.map(|_| EXIT_OK);
+    match command {
+        Command::Init { path, force } => ok(commands::init::run(ctx, path, *force)),
+        Command::Config(ConfigCommand::Show { no_redact, .. }) => ok(commands::config::show(ctx, *no_redact)),
+        Command::Config(ConfigCommand::Validate) => ok(commands::config::validate(ctx)),
+        Command::Policy(PolicyCommand::CheckUrl { url, resolve }) => commands::policy::check_url(ctx, url, *resolve),
+        Command::Policy(PolicyCommand::CheckPath { path, root }) => commands::policy::check_path(ctx, path, root),
+        Command::Policy(PolicyCommand::Codes) => ok(commands::policy::codes(ctx)),
+        Command::Doctor { fix } => ok(commands::doctor::run(ctx, *fix)),
+        Command::Pull(args) => ok(commands::pull::pull(ctx, args)),
+        Command::Plan(args) => ok(commands::pull::plan(ctx, args)),
+        Command::PlanDiff { plan, baseline, update_baseline } => {
+            ok(commands::pull::plan_diff(ctx, plan, baseline.as_deref(), *update_baseline))
+        }
+        Command::Show { id, versions } => ok(commands::store::show(ctx, id, *versions)),
+        Command::Prune { keep, older_than, ids, dry_run } => {
+            ok(commands::store::prune(ctx, *keep, older_than.as_deref(), ids, *dry_run))
+        }
+        Command::Db(cmd) => ok(commands::store::db(ctx, cmd)),
+        Command::Validate { id, version, strict } => {
+            ok(commands::store::validate(ctx, id, version.as_deref(), *strict))
+        }
+        Command::ValidateWorker { file, normalize_to, max_normalize_bytes } => {
+            println!(
+                "{}",
+                ontofetch_pipeline::runner::worker_output(file, normalize_to.as_deref(), *max_normalize_bytes)
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Serve(args) => ok(commands::serve::serve(ctx, args)),
+        Command::Monitor(MonitorCommand::Start(args)) => ok(commands::monitor::start(ctx, args)),
+        Command::Monitor(MonitorCommand::Stop) => ok(commands::monitor::stop(ctx)),
+        Command::Monitor(MonitorCommand::Status) => ok(commands::monitor::status(ctx)),
+        Command::Monitor(MonitorCommand::GrafanaConfig { out, prometheus_url, target }) => {
+            ok(commands::monitor::grafana_config(ctx, out, prometheus_url, target))
+        }
+        Command::Monitor(MonitorCommand::Dashboard) => ok(commands::monitor::dashboard()),
+    }
+}
+
+fn run(cli: Cli, worker: Subprocess) -> Result<u8, CliError> {
+    let builtin_only = matches!(cli.command, Command::Config(ConfigCommand::Show { defaults: true, .. }));
+    let mut ctx = Context::new(cli.global, command_overrides(&cli.command), builtin_only, worker)?;
+    let status = dispatch(&mut ctx, &cli.command);
+    // Metrics are written whatever the outcome: a refused run is worth observing.
+    let written = ctx.finish();
+    let status = status?;
+    written?;
+    Ok(status)
+}
+
+/// Global options that take a value (skipped when looking for the command word).
+const VALUE_FLAGS: &[&str] = &[
+    "--spec",
+    "--data-root",
+    "--log-level",
+    "--metrics-textfile",
+    "--max-retries",
+    "--timeout-sec",
+    "--allowed-hosts",
+];
+
+/// DocsToKG compatibility: `ontofetch hp` means `ontofetch pull hp`.
+fn with_default_command(args: Vec<OsString>) -> Vec<OsString> {
+    let known: Vec<String> = Cli::command()
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(str::to_string)))
+        .chain(["help".to_string()])
+        .collect();
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        if VALUE_FLAGS.contains(&a.as_ref()) {
+            i += 2;
+            continue;
+        }
+        if a.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        if !known.iter().any(|k| k == a.as_ref()) {
+            let mut out = args.clone();
+            out.insert(i, "pull".into());
+            return out;
+        }
+        break;
+    }
+    args
+}
+
+/// Runs the command line `args` (program name first). `worker` starts this program again
+/// for validator jobs and background servers: the binary passes its own path, the Python
+/// module its interpreter and `-m ontofetch`.
+pub fn run_args(args: Vec<OsString>, worker: Subprocess) -> ExitCode {
+    let cli = match Cli::try_parse_from(with_default_command(args)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { error::EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let json = cli.global.json;
+    match run(cli, worker) {
+        Ok(status) => ExitCode::from(status),
+        Err(e) => {
+            eprintln!("ontofetch: {}: {e}", e.code);
+            // A failed check already printed its own report as the JSON document.
+            if json && e.code != ontofetch_policy::Code::CheckFailed {
+                let doc = serde_json::json!({"ok": false, "error": {"code": e.code, "message": e.message}});
+                println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
+            }
+            ExitCode::from(e.exit_status())
+        }
+    }
+}
+
+/// The binary's entry point: its own executable runs validator workers.
+pub fn main() -> ExitCode {
+    let program = std::env::current_exe().unwrap_or_else(|_| "ontofetch".into());
+    run_args(std::env::args_os().collect(), Subprocess { program, args: vec![] })
+}

@@ -1,0 +1,41 @@
+//! Logs: `tracing` events from every crate, filtered by `--log-level` /
+//! `defaults.logging.level`, as text or JSON lines on stderr (stdout is the result's), and
+//! optionally as JSON lines in a daily-rotated file under `logs/` kept `retention_days`.
+
+use ontofetch_config::settings::Logging;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+fn directive(level: &str) -> &'static str {
+    match level.to_ascii_uppercase().as_str() {
+        "DEBUG" => "debug",
+        "WARNING" | "WARN" => "warn",
+        "ERROR" => "error",
+        _ => "info",
+    }
+}
+
+/// Installs the subscriber once per process (later calls do nothing).
+pub fn init(settings: Option<&Logging>, flag_level: Option<&str>) {
+    let level = flag_level.or(settings.map(|s| s.level.as_str())).unwrap_or("INFO");
+    // Dependencies log at their own level only when asked for DEBUG.
+    let filter = || EnvFilter::new(format!("warn,ontofetch={}", directive(level)));
+    let json = settings.is_some_and(|s| s.format == "json");
+    let stderr = if json {
+        tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter()).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter()).boxed()
+    };
+    let file = settings.and_then(|s| s.file_dir.as_ref().map(|d| (d, s.retention_days))).and_then(|(dir, days)| {
+        let appender = tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("ontofetch")
+            .filename_suffix("jsonl")
+            .max_log_files(days.max(1) as usize)
+            .build(dir)
+            .ok()?;
+        Some(tracing_subscriber::fmt::layer().json().with_writer(appender).with_filter(filter()).boxed())
+    });
+    let _ = tracing_subscriber::registry().with(stderr).with(file).try_init();
+}

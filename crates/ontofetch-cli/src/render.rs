@@ -1,0 +1,113 @@
+//! Text renderings of results (the `--json` forms are the results themselves).
+
+use ontofetch_catalog::VersionRow;
+use ontofetch_pipeline::PullResult;
+use ontofetch_pipeline::plan_diff::PlanDiff;
+use serde_json::Value;
+use std::path::Path;
+
+/// The pull table: one row per ontology, notes and validation under it.
+pub fn pull_table(results: &[PullResult]) -> String {
+    let mut out = format!(
+        "{:<14} {:<10} {:<8} {:<28} {:>12}  {:<14} {}\n",
+        "id", "resolver", "status", "version", "bytes", "sha256", "file / error"
+    );
+    for r in results {
+        let tail = match &r.error {
+            Some(e) => format!("{}: {}", e.code, e.message),
+            None => r.path.clone().unwrap_or_default(),
+        };
+        out.push_str(&format!(
+            "{:<14} {:<10} {:<8} {:<28} {:>12}  {:<14} {}\n",
+            r.id,
+            r.resolver.clone().unwrap_or_default(),
+            r.status.as_str(),
+            r.version.clone().unwrap_or_default(),
+            r.content_length.map(|b| b.to_string()).unwrap_or_default(),
+            r.sha256.as_deref().map(|s| &s[..12.min(s.len())]).unwrap_or(""),
+            tail
+        ));
+        if let Some(v) = &r.validation {
+            out.push_str(&format!("{:<14} validation: {}\n", "", v.brief()));
+        }
+        for n in &r.notes {
+            out.push_str(&format!("{:<14} note: {n}\n", ""));
+        }
+    }
+    out
+}
+
+/// The plan table.
+pub fn plan_table(plans: &[Value]) -> String {
+    let mut out = format!("{:<14} {:<10} {:<10} {:<24} {}\n", "id", "resolver", "service", "version", "url / error");
+    for v in plans {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let tail = match v.get("error") {
+            Some(e) => format!("{}: {}", e["code"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")),
+            None => s("url"),
+        };
+        out.push_str(&format!(
+            "{:<14} {:<10} {:<10} {:<24} {tail}\n",
+            s("id"),
+            s("resolver"),
+            s("service"),
+            s("version")
+        ));
+    }
+    out
+}
+
+/// `+ id …`, `- id`, `~ id field: a -> b`.
+pub fn plan_diff_text(d: &PlanDiff, updated: Option<&Path>) -> String {
+    let mut out = String::new();
+    for a in &d.added {
+        let id = a["id"].as_str().unwrap_or("");
+        out.push_str(&format!("+ {id} version={} url={}\n", a["version"], a["url"].as_str().unwrap_or("")));
+    }
+    for r in &d.removed {
+        out.push_str(&format!("- {}\n", r["id"].as_str().unwrap_or("")));
+    }
+    for m in &d.modified {
+        let changes: Vec<String> = m["changes"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, c)| format!("{k}: {} -> {}", c["before"], c["after"]))
+            .collect();
+        out.push_str(&format!("~ {} {}\n", m["id"].as_str().unwrap_or(""), changes.join(", ")));
+    }
+    if out.is_empty() {
+        out.push_str("No plan differences detected\n");
+    }
+    if let Some(p) = updated {
+        out.push_str(&format!("Updated baseline at {}\n", p.display()));
+    }
+    out
+}
+
+/// Catalog rows.
+pub fn rows(rows: &[VersionRow]) -> String {
+    let mut out = format!("{:<14} {:<30} {:<24} {:>12}  {}\n", "id", "version", "downloaded_at", "bytes", "sha256");
+    for r in rows {
+        out.push_str(&format!(
+            "{:<14} {:<30} {:<24} {:>12}  {}\n",
+            r.ontology,
+            r.version,
+            r.downloaded_at,
+            r.bytes,
+            &r.sha256[..12.min(r.sha256.len())]
+        ));
+    }
+    out
+}
+
+/// `key: value` lines of a JSON object's scalar fields.
+pub fn scalars(v: &Value) -> String {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| !v.is_object() && !v.is_array())
+        .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

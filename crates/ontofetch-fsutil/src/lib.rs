@@ -1,0 +1,101 @@
+//! The one way ontofetch writes a small file and hashes a file. Readers (another process,
+//! node_exporter, Prometheus, a person) must see the old file or the new one, never half of
+//! one, even when several processes write the same path at once: every write goes to a
+//! uniquely named temporary file in the same directory, is fsynced, renamed over the target,
+//! and the directory is fsynced so the rename survives a crash.
+
+#![warn(missing_docs)]
+
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically (see the crate docs). The parent directory must
+/// exist. A failure leaves `path` as it was and no temporary file behind.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // The prefix keeps temporaries hidden (dot-files) and recognisable; the random suffix
+    // keeps concurrent writers of the same path apart.
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    fsync_dir(dir);
+    Ok(())
+}
+
+/// Fsyncs a directory so a rename or create inside it is durable (best effort: some
+/// filesystems refuse to open directories for sync).
+pub fn fsync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Lowercase hex SHA-256 of bytes.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Lowercase hex SHA-256 of a file, read in large blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_atomic(&dir.path().join("missing/x"), b"x").is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_torn_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("shared");
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let p = p.clone();
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic(&p, &vec![i; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(bytes.len(), 4096);
+        assert!(bytes.iter().all(|b| *b == bytes[0]), "one writer's bytes, whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn hashes_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"abc").unwrap();
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_bytes(b"abc"), expected);
+        assert_eq!(sha256_file(&p).unwrap(), expected);
+    }
+}

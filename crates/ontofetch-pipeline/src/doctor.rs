@@ -1,0 +1,246 @@
+//! `doctor`: is this machine ready to pull? Directories, free space, the configuration,
+//! credentials, a self-test that the configured policy still refuses the classic SSRF
+//! targets, and store ↔ catalog consistency. With `fix`, missing directories are created,
+//! staging left by killed pulls is removed, and orphans on either side are retired so the
+//! two agree again (the catalog is the record: an unrecorded directory never became a
+//! version anyone could see).
+
+use crate::backends::{Backends, Open};
+use crate::retire::repoint_latest;
+use ontofetch_config::{ConfigError, DataDirs, Settings};
+use ontofetch_policy::db_boundary::PairFacts;
+use ontofetch_policy::{Coded, Gates, Policy, TargetHost, url_gate};
+use ontofetch_store::layout;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The SSRF targets every policy must refuse (an explicit allowlist entry for an address
+/// is the operator's decision, except for the cloud metadata endpoint).
+pub const SELF_TEST: &[&str] = &[
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://localhost/",
+    "file:///etc/passwd",
+];
+
+/// What doctor found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The JSON report (`ok`, `directories`, `disk`, `config`, `credentials`,
+    /// `gate_self_test`, `store`, `problems`, `notes`, `fixes`).
+    pub doc: Value,
+    /// Problems (the check fails when there is one).
+    pub problems: Vec<String>,
+}
+
+#[derive(Default)]
+struct Findings {
+    problems: Vec<String>,
+    notes: Vec<String>,
+    fixes: Vec<String>,
+}
+
+/// Free-space threshold: min(total, max(10 GB, 10% of total)), as DocsToKG's doctor.
+fn disk_threshold(total: u64) -> u64 {
+    total.min((10u64 * 1_000_000_000).max(total / 10))
+}
+
+fn nearest_existing(path: &Path) -> &Path {
+    let mut p = path;
+    while !p.exists() {
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    p
+}
+
+fn writable(p: &Path) -> bool {
+    rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Value {
+    let mut exists = path.is_dir();
+    if !exists && fix && std::fs::create_dir_all(path).is_ok() {
+        f.fixes.push(format!("created {}", path.display()));
+        exists = true;
+    }
+    let is_writable = exists && writable(path);
+    if exists && !is_writable {
+        f.problems.push(format!("directory {name} ({}) is not writable", path.display()));
+    } else if !exists && writable(nearest_existing(path)) {
+        f.notes.push(format!("directory {name} ({}) will be created on first use (or now with --fix)", path.display()));
+    } else if !exists {
+        f.problems.push(format!("directory {name} ({}) is missing and cannot be created", path.display()));
+    }
+    json!({"path": path, "exists": exists, "writable": is_writable})
+}
+
+fn disk(root: &Path, f: &mut Findings) -> Value {
+    let probe = nearest_existing(root);
+    match rustix::fs::statvfs(probe) {
+        Ok(s) => {
+            let (total, free) = (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize);
+            let threshold = disk_threshold(total);
+            if free < threshold {
+                f.problems.push(format!("only {free} bytes free under {} (want {threshold})", probe.display()));
+            }
+            json!({"path": probe, "ok": free >= threshold, "total_bytes": total, "free_bytes": free, "threshold_bytes": threshold})
+        }
+        Err(e) => {
+            f.problems.push(format!("cannot read free space of {}: {e}", probe.display()));
+            json!({"path": probe, "ok": false, "error": e.to_string()})
+        }
+    }
+}
+
+fn self_test(policy: &Policy, gates: &Gates<'_>, f: &mut Findings) -> Vec<Value> {
+    SELF_TEST
+        .iter()
+        .map(|probe| {
+            let refused = gates.url(probe).err();
+            let listed = url_gate::check_url(&policy.net, probe)
+                .ok()
+                .and_then(|a| match a.host {
+                    TargetHost::Ip(ip) => Some(ip),
+                    TargetHost::Domain(_) => None,
+                })
+                .is_some_and(|ip| policy.net.allowed_hosts.iter().any(|r| r.matches_ip(ip)));
+            if refused.is_none() && listed && !probe.contains("169.254.169.254") {
+                f.notes.push(format!("{probe} is reachable because allowed_hosts lists its address explicitly"));
+            } else if refused.is_none() {
+                f.problems
+                    .push(format!("the configured policy lets {probe} through; check defaults.http.allowed_hosts"));
+            }
+            json!({"url": probe, "refused": refused.is_some(), "code": refused.map(|e| e.code())})
+        })
+        .collect()
+}
+
+/// Runs every check.
+pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gates: Gates<'_>, fix: bool) -> Report {
+    let mut f = Findings::default();
+    let directories = json!({
+        "root": directory("root", &dirs.root, fix, &mut f),
+        "configs": directory("configs", &dirs.configs, fix, &mut f),
+        "cache": directory("cache", &dirs.cache, fix, &mut f),
+        "logs": directory("logs", &dirs.logs, fix, &mut f),
+        "ontologies": directory("ontologies", &dirs.ontologies, fix, &mut f),
+    });
+    let disk = disk(&dirs.root, &mut f);
+    let config = match settings {
+        Ok(s) => {
+            let path = match &s.loaded.origin {
+                ontofetch_config::Origin::Builtin => Value::Null,
+                ontofetch_config::Origin::File(p) => json!(p),
+            };
+            json!({"ok": true, "path": path, "ontologies": s.loaded.config.ontologies.len()})
+        }
+        Err(e) => {
+            f.problems.push(e.to_string());
+            json!({"ok": false, "error": e.to_string(), "code": e.code()})
+        }
+    };
+    let key_file = dirs.configs.join("bioportal_api_key.txt");
+    let file_key = std::fs::read_to_string(&key_file).map(|v| !v.trim().is_empty()).unwrap_or(false);
+    let configured = settings.is_ok_and(|s| s.secrets.bioportal_api_key.is_some());
+    let credentials =
+        json!({"bioportal_api_key": {"file": key_file, "file_configured": file_key, "configured": configured}});
+    let self_test = match settings {
+        Ok(s) => self_test(&s.loaded.policy, &gates, &mut f),
+        Err(_) => vec![],
+    };
+    let store = match settings {
+        Ok(s) => reconcile(s, &gates, fix, &mut f).await,
+        Err(_) => Value::Null,
+    };
+    let ok = f.problems.is_empty();
+    let doc = json!({
+        "ok": ok,
+        "version": env!("CARGO_PKG_VERSION"),
+        "directories": directories,
+        "disk": disk,
+        "config": config,
+        "credentials": credentials,
+        "gate_self_test": self_test,
+        "store": store,
+        "problems": f.problems,
+        "notes": f.notes,
+        "fixes": f.fixes,
+    });
+    Report { doc, problems: f.problems }
+}
+
+/// Store ↔ catalog consistency: version directories without rows, rows without files,
+/// staging left by killed pulls.
+async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Findings) -> Value {
+    let b = match Backends::open(settings, Open::Existing).await {
+        Ok(b) => b,
+        Err(e) if e.code == ontofetch_policy::Code::Usage => {
+            // No catalog yet: fine, unless versions were stored without one.
+            use ontofetch_store::ArtifactStore;
+            let local = ontofetch_store::LocalStore::new(&settings.dirs.root);
+            let dirs = local.version_dirs().await.unwrap_or_default();
+            if !dirs.is_empty() {
+                f.problems.push(format!("{} version directories but {}", dirs.len(), e.message));
+            }
+            return json!({"catalog": null, "version_dirs": dirs.len(), "note": e.message});
+        }
+        Err(e) => {
+            f.problems.push(format!("catalog: {e}"));
+            return json!({"ok": false, "error": e.message});
+        }
+    };
+    let stale: Vec<String> = b.store.stale_staging().iter().map(|p| p.display().to_string()).collect();
+    for p in &stale {
+        if fix && std::fs::remove_dir_all(p).is_ok() {
+            f.fixes.push(format!("removed interrupted staging {p}"));
+        } else {
+            f.problems.push(format!("interrupted pull left staging {p}; run `ontofetch doctor --fix`"));
+        }
+    }
+    let disk = b.store.version_dirs().await.unwrap_or_default();
+    let rows = b.catalog.versions(None, u32::MAX).await.unwrap_or_default();
+    let mut orphan_dirs = Vec::new();
+    for (id, version) in &disk {
+        let key = layout::version_key(id, version);
+        let row_exists = rows.iter().any(|r| &r.ontology == id && &r.version == version);
+        if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
+            orphan_dirs.push(key.clone());
+            if fix && b.store.remove_version(gates, id, version).await.is_ok() {
+                f.fixes.push(format!("removed {key}: it has no catalog row"));
+            } else {
+                f.problems.push(e.to_string());
+            }
+        }
+    }
+    let mut orphan_rows = Vec::new();
+    for r in &rows {
+        let original = format!("{}/{}", r.relpath, layout::original_rel(&r.filename));
+        let file_exists = b.store.exists(&original).await.unwrap_or(false);
+        if let Err(e) = gates.pair(&PairFacts { key: &r.relpath, row_exists: true, file_exists }) {
+            orphan_rows.push(r.relpath.clone());
+            if fix && b.catalog.remove_version(&r.ontology, &r.version).await.is_ok() {
+                f.fixes.push(format!("removed the catalog row of {}: its files are gone", r.relpath));
+            } else {
+                f.problems.push(e.to_string());
+            }
+        }
+    }
+    if fix {
+        for id in rows.iter().map(|r| r.ontology.clone()).collect::<std::collections::BTreeSet<_>>() {
+            let _ = repoint_latest(&b, &id).await;
+        }
+    }
+    json!({
+        "catalog": b.catalog.url(),
+        "store": b.store.url(),
+        "schema_version": b.catalog.schema_version().await.ok(),
+        "versions": rows.len(),
+        "version_dirs": disk.len(),
+        "dirs_without_rows": orphan_dirs,
+        "rows_without_files": orphan_rows,
+        "stale_staging": stale,
+    })
+}

@@ -1,0 +1,113 @@
+//! The work ontofetch does, as a library (docs/architecture.md, "Crates"): plan, pull
+//! (one module per step), plan-diff, prune, re-validation and doctor's reconciliation.
+//! The binary, the server and the Python module call it; it draws nothing and reads no
+//! environment: progress goes to a [`PullObserver`], validators run through a
+//! [`ValidatorRunner`], settings come resolved.
+
+#![warn(missing_docs)]
+
+pub mod backends;
+pub mod doctor;
+pub mod error;
+pub mod observer;
+pub mod plan;
+pub mod plan_diff;
+pub mod prune;
+pub mod pull;
+pub mod result;
+pub mod retire;
+pub mod revalidate;
+pub mod runner;
+
+pub use backends::{Backends, Open};
+pub use error::PullError;
+pub use observer::{PullObserver, Silent};
+pub use result::{PullResult, PullStatus, ValidationSummary, ValidatorVerdict};
+pub use runner::{InProcess, Job, Limits, Subprocess, ValidatorRunner};
+
+use ontofetch_config::Settings;
+use ontofetch_metrics::{KnownSeries, Metrics};
+use ontofetch_net::{Fetcher, NetConfig};
+use ontofetch_policy::Gates;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Everything a pull needs, shared by concurrent downloads.
+pub struct Pipeline {
+    /// Resolved settings (configuration, policy, endpoints, secrets).
+    pub settings: Settings,
+    /// The catalog and the store.
+    pub backends: Backends,
+    /// The HTTP client every request goes through.
+    pub fetcher: Fetcher,
+    /// The metric registry (also the gates' observer).
+    pub metrics: Arc<Metrics>,
+    /// Where validators run.
+    pub runner: Arc<dyn ValidatorRunner>,
+    /// Skip conditional requests.
+    pub force: bool,
+}
+
+/// UTC now as RFC 3339 with milliseconds (`2026-11-25T15:00:00.123Z`): sorts as text, and
+/// orders versions downloaded within the same second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// The network settings of `defaults.http`.
+pub fn net_config(settings: &Settings) -> NetConfig {
+    let h = &settings.loaded.config.defaults.http;
+    let rate = |k: &str, v: &str| ontofetch_policy::config_gate::parse_rate_limit(k, v).ok();
+    NetConfig {
+        max_attempts: h.max_retries.max(1),
+        read_timeout: Duration::from_secs_f64(h.timeout_sec),
+        connect_timeout: Duration::from_secs_f64(h.connect_timeout_sec),
+        attempt_deadline: Duration::from_secs_f64(h.download_timeout_sec),
+        backoff_base: Duration::from_secs_f64(h.backoff_factor),
+        max_retry_after: Duration::from_secs(120),
+        max_bytes: (h.max_uncompressed_size_gb * (1u64 << 30) as f64) as u64,
+        headers: settings.request_headers(),
+        // Rates were validated by the config gate; a bad one cannot reach here.
+        limits: ontofetch_net::limit::Limits::new(
+            h.rate_limits.iter().filter_map(|(k, v)| Some((k.clone(), rate(k, v)?))).collect(),
+            rate("per_host_rate_limit", &h.per_host_rate_limit),
+        ),
+    }
+}
+
+/// The series to create at 0 for a configuration: its services, resolvers, validators
+/// and ontologies.
+pub fn known_series(settings: &Settings) -> KnownSeries {
+    let loaded = &settings.loaded;
+    KnownSeries {
+        services: ["obo", "ols", "bioportal", "direct"].iter().map(|s| s.to_string()).collect(),
+        resolvers: loaded.config.ontologies.iter().map(|s| loaded.resolver(s)).collect(),
+        validators: ontofetch_metrics::VALIDATORS.iter().map(|s| s.to_string()).collect(),
+        ontologies: loaded.config.ontologies.iter().map(|s| s.id.clone()).collect(),
+    }
+}
+
+impl Pipeline {
+    /// Opens the backends and builds the HTTP client for these settings.
+    pub async fn new(
+        settings: Settings,
+        metrics: Arc<Metrics>,
+        runner: Arc<dyn ValidatorRunner>,
+        force: bool,
+    ) -> Result<Pipeline, PullError> {
+        metrics.add_known(&known_series(&settings));
+        let backends = Backends::open(&settings, Open::Create).await?;
+        let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), net_config(&settings))?;
+        Ok(Pipeline { settings, backends, fetcher, metrics, runner, force })
+    }
+
+    /// Gates bound to the configured policy, reporting into the metrics.
+    pub fn gates(&self) -> Gates<'_> {
+        Gates::new(&self.settings.loaded.policy, self.metrics.as_ref())
+    }
+
+    /// The validator limits of the configuration.
+    pub fn limits(&self) -> Limits {
+        Limits::from_settings(&self.settings)
+    }
+}

@@ -1,0 +1,153 @@
+//! `prune`: keep the newest `keep` versions (by download time) of each ontology; with
+//! `older_than`, only versions downloaded before that date go. Refuses to run while the
+//! store holds versions the catalog does not know: deleting against an unsynchronised
+//! catalog is how the original lost data.
+
+use crate::backends::Backends;
+use crate::error::PullError;
+use crate::retire::{repoint_latest, retire_version};
+use ontofetch_catalog::VersionRow;
+use ontofetch_policy::{Code, Gates};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashSet};
+
+/// What to prune.
+#[derive(Debug, Clone, Default)]
+pub struct PruneRequest {
+    /// Versions kept per ontology (at least 1).
+    pub keep: usize,
+    /// `YYYY-MM-DD`: only versions downloaded before it may go.
+    pub older_than: Option<String>,
+    /// Only these ontologies (all when empty).
+    pub ids: Vec<String>,
+    /// Report only.
+    pub dry_run: bool,
+}
+
+/// One ontology's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrunedOntology {
+    /// Ontology id.
+    pub id: String,
+    /// Versions deleted (or that would be).
+    pub deleted: Vec<String>,
+    /// Versions kept, newest first.
+    pub retained: Vec<String>,
+    /// Bytes of the deleted originals.
+    pub reclaimed_bytes: u64,
+}
+
+/// The whole outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneReport {
+    /// Per ontology.
+    pub ontologies: Vec<PrunedOntology>,
+    /// Versions deleted.
+    pub total_deleted: usize,
+    /// Bytes reclaimed.
+    pub total_reclaimed_bytes: u64,
+    /// Nothing was deleted.
+    pub dry_run: bool,
+}
+
+/// Splits versions (newest first) into (retained, deleted): the first `keep` always stay;
+/// of the rest, only those downloaded before `older_than` (when given) go.
+pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (Vec<VersionRow>, Vec<VersionRow>) {
+    let (mut retained, mut deleted) = (Vec::new(), Vec::new());
+    for (i, r) in rows.into_iter().enumerate() {
+        if i < keep || older_than.is_some_and(|d| r.downloaded_at.as_str() >= d) {
+            retained.push(r);
+        } else {
+            deleted.push(r);
+        }
+    }
+    (retained, deleted)
+}
+
+/// Runs a prune.
+pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PullError> {
+    let all = b.catalog.versions(None, u32::MAX).await?;
+    let known: HashSet<(String, String)> = all.iter().map(|r| (r.ontology.clone(), r.version.clone())).collect();
+    let unknown: Vec<String> = b
+        .store
+        .version_dirs()
+        .await?
+        .into_iter()
+        .filter(|k| !known.contains(k))
+        .map(|(i, v)| format!("{i}/{v}"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(PullError::new(
+            Code::DbOrphan,
+            format!(
+                "the catalog does not know {} stored version(s) ({}); run `ontofetch doctor --fix` before pruning",
+                unknown.len(),
+                unknown.join(", ")
+            ),
+        ));
+    }
+    let targets: Vec<String> = if req.ids.is_empty() {
+        all.iter().map(|r| r.ontology.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+    } else {
+        req.ids.clone()
+    };
+    let mut ontologies = Vec::new();
+    for id in targets {
+        let rows = b.catalog.versions(Some(&id), u32::MAX).await?;
+        let (retained, deleted) = select(rows, req.keep, req.older_than.as_deref());
+        if !req.dry_run {
+            for r in &deleted {
+                retire_version(b, gates, &r.ontology, &r.version).await?;
+            }
+            repoint_latest(b, &id).await?;
+        }
+        ontologies.push(PrunedOntology {
+            reclaimed_bytes: deleted.iter().map(|r| r.bytes).sum(),
+            deleted: deleted.into_iter().map(|r| r.version).collect(),
+            retained: retained.into_iter().map(|r| r.version).collect(),
+            id,
+        });
+    }
+    Ok(PruneReport {
+        total_deleted: ontologies.iter().map(|o| o.deleted.len()).sum(),
+        total_reclaimed_bytes: ontologies.iter().map(|o| o.reclaimed_bytes).sum(),
+        ontologies,
+        dry_run: req.dry_run,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(v: &str, at: &str) -> VersionRow {
+        VersionRow {
+            ontology: "x".into(),
+            version: v.into(),
+            resolver: "obo".into(),
+            url: "u".into(),
+            sha256: "s".into(),
+            bytes: 1,
+            filename: "x.owl".into(),
+            relpath: format!("ontologies/x/{v}"),
+            content_type: None,
+            etag: None,
+            last_modified: None,
+            license: None,
+            downloaded_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn keep_then_older_than() {
+        let rows = || vec![row("v3", "2025-03-01"), row("v2", "2025-02-01"), row("v1", "2025-01-01")];
+        let names = |v: Vec<VersionRow>| v.into_iter().map(|r| r.version).collect::<Vec<_>>();
+        let (kept, gone) = select(rows(), 1, None);
+        assert_eq!((names(kept), names(gone)), (vec!["v3".to_string()], vec!["v2".to_string(), "v1".to_string()]));
+        let (kept, gone) = select(rows(), 1, Some("2025-01-15"));
+        assert_eq!(names(kept), ["v3", "v2"], "v2 is newer than the cut-off");
+        assert_eq!(names(gone), ["v1"]);
+        let (kept, gone) = select(rows(), 5, None);
+        assert_eq!((kept.len(), gone.len()), (3, 0));
+    }
+}

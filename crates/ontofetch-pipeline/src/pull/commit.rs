@@ -1,0 +1,183 @@
+//! Step 6, commit: write the manifest into staging, promote staging into the store,
+//! keep a CAS copy, record the version in the catalog through the db_boundary gate (the
+//! files are durable first; a failed commit rolls the promoted files back), record the
+//! validations and move `latest`.
+
+use super::download::Arrived;
+use super::validate::Validated;
+use super::version::Chosen;
+use super::{count, expected_checksum};
+use crate::error::PullError;
+use crate::result::{PullResult, PullStatus};
+use crate::{Pipeline, now_rfc3339};
+use ontofetch_archive::Report;
+use ontofetch_catalog::{ArtifactRow, VersionRow};
+use ontofetch_policy::Gates;
+use ontofetch_resolve::Plan;
+use ontofetch_store::manifest::{ExpectedChecksum, Manifest, Normalization, ResolverAttempt, SCHEMA_VERSION};
+use ontofetch_store::{Staging, layout};
+use std::collections::BTreeMap;
+
+/// Everything the earlier steps produced for one new version.
+pub(super) struct Commit<'a> {
+    pub plan: &'a Plan,
+    pub staging: Staging,
+    pub fetched: Arrived,
+    pub extracted: Option<Report>,
+    pub validation: Validated,
+    pub version: Chosen,
+    pub status: PullStatus,
+}
+
+/// Store keys (relative to the version) and facts of every file of the version.
+fn files(c: &Commit<'_>) -> Vec<(String, String, u64, &'static str)> {
+    let info = &c.fetched.info;
+    let mut out = vec![(layout::original_rel(&c.fetched.filename), info.sha256.clone(), info.bytes, "original")];
+    let stem = layout::file_stem(&c.fetched.filename);
+    for f in c.extracted.iter().flat_map(|r| r.files.iter()) {
+        out.push((format!("{}/{}", layout::extracted_rel(&stem), f.path), f.sha256.clone(), f.bytes, "extracted"));
+    }
+    out
+}
+
+fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Manifest {
+    let info = &c.fetched.info;
+    let mut artifacts: Vec<String> =
+        files(c).iter().map(|(rel, ..)| p.backends.store.location(&format!("{key}/{rel}"))).collect();
+    if p.settings.loaded.config.defaults.enable_cas_mirror {
+        artifacts.push(p.backends.store.location(&layout::cas_key(&info.sha256)));
+    }
+    let mode = if c.validation.normalized_sha256.is_some() { "rdfc-1.0" } else { "none" };
+    let plan = c.plan;
+    Manifest {
+        schema_version: SCHEMA_VERSION.into(),
+        id: plan.id.clone(),
+        resolver: plan.resolver.clone(),
+        url: info.final_url.clone(),
+        filename: c.fetched.filename.clone(),
+        version: Some(c.version.name.clone()),
+        license: plan.license.clone(),
+        status: c.status.as_str().into(),
+        sha256: info.sha256.clone(),
+        normalized_sha256: c.validation.normalized_sha256.clone(),
+        fingerprint: Some(Manifest::fingerprint(&info.sha256, "none", &plan.target_formats)),
+        etag: info.etag.clone(),
+        last_modified: info.last_modified.clone(),
+        content_type: info.content_type.clone(),
+        content_length: Some(info.bytes),
+        source_media_type_label: None,
+        streaming_prefix_sha256: None,
+        streaming_content_sha256: None,
+        expected_checksum: plan
+            .expected_checksum
+            .as_ref()
+            .map(|e| ExpectedChecksum { algorithm: e.algorithm.clone(), value: e.value.clone() }),
+        downloaded_at: downloaded_at.to_string(),
+        target_formats: plan.target_formats.clone(),
+        validation: c.validation.entries.clone(),
+        artifacts,
+        resolver_attempts: plan
+            .resolver_attempts
+            .iter()
+            .map(|a| ResolverAttempt {
+                resolver: a.resolver.clone(),
+                url: a.url.clone(),
+                attempt: a.attempt as u32,
+                status: a.status.clone(),
+                error: a.error.clone(),
+                code: a.code.map(|c| c.as_str().to_string()),
+                extra: BTreeMap::new(),
+            })
+            .collect(),
+        normalization: Some(Normalization { mode: mode.into(), skipped_reason: None }),
+        notes: c.version.note.iter().cloned().collect(),
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Commits a validated version.
+pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Result<PullResult, PullError> {
+    let (plan, id, version) = (c.plan, &c.plan.id, c.version.name.clone());
+    let key = layout::version_key(id, &version);
+    let downloaded_at = now_rfc3339();
+    let manifest_text = manifest(p, &c, &key, &downloaded_at).to_pretty_json();
+    c.staging.write(layout::MANIFEST, manifest_text.as_bytes())?;
+    let mut artifacts: Vec<ArtifactRow> = files(&c)
+        .into_iter()
+        .map(|(rel, sha256, bytes, kind)| ArtifactRow {
+            relpath: format!("{key}/{rel}"),
+            sha256,
+            bytes,
+            kind: kind.into(),
+        })
+        .collect();
+    artifacts.push(ArtifactRow {
+        relpath: format!("{key}/{}", layout::MANIFEST),
+        sha256: ontofetch_fsutil::sha256_bytes(manifest_text.as_bytes()),
+        bytes: manifest_text.len() as u64,
+        kind: "manifest".into(),
+    });
+    let info = c.fetched.info.clone();
+    let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
+    let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
+    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
+    if p.settings.loaded.config.defaults.enable_cas_mirror {
+        match p.backends.store.cas_put(gates, &info.sha256, &original_key).await {
+            Ok(k) => artifacts.push(ArtifactRow {
+                relpath: k,
+                sha256: info.sha256.clone(),
+                bytes: info.bytes,
+                kind: "cas".into(),
+            }),
+            Err(e) => notes.push(format!("CAS copy failed: {e}")),
+        }
+    }
+    let row = VersionRow {
+        ontology: id.clone(),
+        version: version.clone(),
+        resolver: plan.resolver.clone(),
+        // The plan's URL, not the redirect target: next time's conditional GET starts there.
+        url: plan.url.clone(),
+        sha256: info.sha256.clone(),
+        bytes: info.bytes,
+        filename: c.fetched.filename.clone(),
+        relpath: key.clone(),
+        content_type: info.content_type.clone(),
+        etag: info.etag.clone(),
+        last_modified: info.last_modified.clone(),
+        license: plan.license.clone(),
+        downloaded_at,
+    };
+    if let Err(e) = p.backends.catalog.record(&row, &artifacts, true).await {
+        if !promoted.existed {
+            let _ = p.backends.store.remove_version(gates, id, &version).await;
+        }
+        return Err(PullError::from_coded(e).context("recording the version (the promoted files were rolled back)"));
+    }
+    if let Err(e) = p.backends.catalog.record_validations(id, &version, &c.validation.rows).await {
+        notes.push(format!("validation results not recorded: {e}"));
+    }
+    if let Err(e) = p.backends.store.set_latest(id, &version).await {
+        notes.push(format!("could not update the latest pointer: {e}"));
+    }
+    count(p, &plan.resolver, "fetched");
+    let status = if promoted.existed { PullStatus::Cached } else { c.status };
+    Ok(PullResult {
+        id: id.clone(),
+        resolver: Some(plan.resolver.clone()),
+        status,
+        version: Some(version),
+        sha256: Some(info.sha256),
+        path: Some(p.backends.store.location(&original_key)),
+        content_type: info.content_type,
+        content_length: Some(info.bytes),
+        etag: info.etag,
+        last_modified: info.last_modified,
+        cache_status: Some(if promoted.existed { "hit" } else { "miss" }.into()),
+        expected_checksum: expected_checksum(plan),
+        error: None,
+        validation: Some(c.validation.summary),
+        notes,
+        plan: Some(plan.clone()),
+    })
+}

@@ -1,0 +1,70 @@
+//! Step 2, download: the gated download into staging, conditional on the previous
+//! version's validators. Every response is data: an unsolicited `304` is a failure with a
+//! code, never a crash.
+
+use crate::Pipeline;
+use crate::error::PullError;
+use crate::observer::PullObserver;
+use ontofetch_catalog::VersionRow;
+use ontofetch_net::{Download, DownloadInfo, Fetched, Validators};
+use ontofetch_policy::Code;
+use ontofetch_resolve::Plan;
+use ontofetch_store::Staging;
+use std::path::PathBuf;
+
+/// Bytes that arrived, where they are, and what the server said about them.
+pub(super) struct Arrived {
+    /// Facts about the bytes.
+    pub info: DownloadInfo,
+    /// `original/<file>` in staging.
+    pub dest: PathBuf,
+    /// The file name stored.
+    pub filename: String,
+}
+
+/// What the download step produced.
+pub(super) enum Outcome {
+    /// The server said nothing changed since this stored version.
+    NotModified(VersionRow),
+    /// New bytes in staging.
+    Downloaded(Arrived),
+}
+
+/// Downloads the plan's URL into `original/` of `staging`.
+pub(super) async fn run(
+    p: &Pipeline,
+    plan: &Plan,
+    staging: &Staging,
+    previous: Option<&VersionRow>,
+    observer: &dyn PullObserver,
+) -> Result<Outcome, PullError> {
+    let dest = staging.original(&plan.filename)?;
+    // A conditional request only against the URL the stored version came from.
+    let asked_previous = previous.filter(|prev| !p.force && prev.url == plan.url);
+    let conditional =
+        asked_previous.map(|prev| Validators { etag: prev.etag.clone(), last_modified: prev.last_modified.clone() });
+    let id = plan.id.clone();
+    let progress = move |got: u64, total: Option<u64>| observer.bytes(&id, got, total);
+    let download = Download {
+        url: &plan.url,
+        service: &plan.service,
+        dest: &dest,
+        conditional,
+        expected_sha256: plan.expected_checksum.as_ref().map(|c| c.value.clone()),
+        credential: plan.credential.clone(),
+        progress: Some(&progress),
+    };
+    match p.fetcher.download(&download).await? {
+        Fetched::Downloaded(info) => {
+            let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(Outcome::Downloaded(Arrived { info, dest, filename }))
+        }
+        Fetched::NotModified { final_url } => match asked_previous {
+            Some(prev) => Ok(Outcome::NotModified(prev.clone())),
+            None => Err(PullError::new(
+                Code::HttpStatus,
+                format!("{final_url} answered 304 Not Modified to a request that was not conditional"),
+            )),
+        },
+    }
+}

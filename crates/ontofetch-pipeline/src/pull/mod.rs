@@ -1,0 +1,162 @@
+//! A pull (docs/architecture.md, "A pull"): for each ontology, plan → gated download into
+//! staging → extract → validate → choose the version → commit (manifest, promote, CAS,
+//! catalog, `latest`). A version becomes visible only at the end; any failure leaves the
+//! store and catalog as they were. Each step is a module returning `Result<_, PullError>`.
+
+mod commit;
+mod download;
+mod extract;
+mod resolve;
+mod validate;
+mod version;
+
+use crate::error::PullError;
+use crate::observer::PullObserver;
+use crate::result::{PullResult, PullStatus};
+use crate::{Pipeline, now_rfc3339};
+use futures_util::StreamExt;
+use ontofetch_catalog::VersionRow;
+use ontofetch_config::SpecInput;
+use ontofetch_metrics::{DownloadLabels, OntologyLabels};
+use ontofetch_resolve::Plan;
+use std::time::SystemTime;
+
+pub use validate::validate_file;
+
+/// Pulls specs with at most `concurrency` at once; results in spec order.
+pub async fn pull_all(
+    p: &Pipeline,
+    specs: &[SpecInput],
+    observer: &dyn PullObserver,
+    concurrency: usize,
+) -> Vec<PullResult> {
+    let mut results: Vec<(usize, PullResult)> = futures_util::stream::iter(specs.iter().enumerate())
+        .map(|(i, s)| async move { (i, pull_one(p, s, observer).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Pulls one spec end to end. Never panics on bad input: every failure is a result.
+pub async fn pull_one(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver) -> PullResult {
+    observer.started(&spec.id);
+    let result = match with_fallback(p, spec, observer).await {
+        Ok(r) => r,
+        Err((resolver, e)) => PullResult::failed(&spec.id, resolver, e),
+    };
+    if result.is_failure() {
+        count(p, result.resolver.as_deref().unwrap_or("none"), "failed");
+    } else {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        p.metrics.ontology_last_success.get_or_create(&OntologyLabels { ontology: spec.id.clone() }).set(now);
+    }
+    observer.finished(&result);
+    result
+}
+
+/// Walks the resolver chain: when a planned candidate fails to download, the next
+/// resolver is tried (moving PURLs are the common case). The failure reported is the
+/// primary resolver's, once; the others follow in brackets.
+async fn with_fallback(
+    p: &Pipeline,
+    spec: &SpecInput,
+    observer: &dyn PullObserver,
+) -> Result<PullResult, (Option<String>, PullError)> {
+    let mut failures: Vec<(String, PullError)> = Vec::new();
+    let mut start = 0;
+    while start < spec.chain.len() {
+        let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
+        let (plan, skipped) = match resolve::plan(p, &rest).await {
+            Ok(x) => x,
+            Err(attempts) => {
+                failures.extend(attempts);
+                break;
+            }
+        };
+        failures.extend(skipped);
+        let used = start + rest.chain.iter().position(|r| r == &plan.resolver).unwrap_or(0);
+        match fetch(p, &plan, observer).await {
+            Ok(r) => return Ok(r),
+            Err(e) => failures.push((plan.resolver.clone(), e)),
+        }
+        start = used + 1;
+    }
+    Err(summarize(failures))
+}
+
+/// The primary failure with its code, and the other resolvers' failures after it.
+fn summarize(failures: Vec<(String, PullError)>) -> (Option<String>, PullError) {
+    let mut it = failures.into_iter();
+    let Some((resolver, first)) = it.next() else {
+        return (None, PullError::new(ontofetch_policy::Code::Resolve, "no resolver to try"));
+    };
+    let others: Vec<String> = it.map(|(r, e)| format!("{r}: {e}")).collect();
+    let mut message = format!("{resolver}: {first}");
+    if !others.is_empty() {
+        message.push_str(&format!(" (also tried {})", others.join("; ")));
+    }
+    (Some(resolver), PullError::new(first.code, message))
+}
+
+/// One planned candidate, through every step.
+async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PullError> {
+    let previous = p.backends.catalog.latest(&plan.id).await?;
+    let gates = p.gates();
+    let staging = p.backends.store.begin(&gates, &plan.id)?;
+    let fetched = match download::run(p, plan, &staging, previous.as_ref(), observer).await? {
+        download::Outcome::NotModified(row) => {
+            count(p, &plan.resolver, "not_modified");
+            return Ok(cached(p, plan, &row, vec![]).await);
+        }
+        download::Outcome::Downloaded(f) => f,
+    };
+    if let Some(row) = p.backends.catalog.find_by_sha(&plan.id, &fetched.info.sha256).await? {
+        count(p, &plan.resolver, "not_modified");
+        return Ok(cached(p, plan, &row, vec!["identical bytes already stored; no new version".into()]).await);
+    }
+    let extracted = extract::run(p, &gates, &staging, &fetched)?;
+    let validation = validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), observer).await?;
+    let version = version::choose(p, plan, &fetched).await?;
+    let status = if previous.is_some() { PullStatus::Updated } else { PullStatus::Fresh };
+    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status };
+    commit::run(p, &gates, done).await
+}
+
+fn count(p: &Pipeline, resolver: &str, result: &'static str) {
+    p.metrics.downloads.get_or_create(&DownloadLabels { resolver: resolver.to_string(), result }).inc();
+}
+
+/// The result for a version that is already stored (304, identical bytes).
+async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: Vec<String>) -> PullResult {
+    let _ = p.backends.store.set_latest(&plan.id, &row.version).await;
+    let original = format!("{}/{}", row.relpath, ontofetch_store::layout::original_rel(&row.filename));
+    PullResult {
+        id: plan.id.clone(),
+        resolver: Some(plan.resolver.clone()),
+        status: PullStatus::Cached,
+        version: Some(row.version.clone()),
+        sha256: Some(row.sha256.clone()),
+        path: Some(p.backends.store.location(&original)),
+        content_type: row.content_type.clone(),
+        content_length: Some(row.bytes),
+        etag: row.etag.clone(),
+        last_modified: row.last_modified.clone(),
+        cache_status: Some("hit".into()),
+        expected_checksum: expected_checksum(plan),
+        error: None,
+        validation: None,
+        notes,
+        plan: Some(plan.clone()),
+    }
+}
+
+fn expected_checksum(plan: &Plan) -> Option<String> {
+    plan.expected_checksum.as_ref().map(|c| format!("sha256:{}", c.value))
+}
+
+/// Today, for version names derived from content.
+fn today() -> String {
+    now_rfc3339()[..10].to_string()
+}

@@ -1,0 +1,51 @@
+//! Step 5, version: the registry's version, else the file's own (`owl:versionIRI`,
+//! `owl:versionInfo`, OBO `data-version`), else `<date>-sha256-<digest prefix>`. New bytes
+//! under a version that is already stored become `<version>-sha256-<prefix>` with a note,
+//! never a replacement of the old bytes.
+
+use super::download::Arrived;
+use super::today;
+use crate::Pipeline;
+use crate::error::PullError;
+use ontofetch_resolve::Plan;
+use ontofetch_store::layout;
+use std::io::Read;
+
+/// The chosen version directory name, and a note when it had to differ from upstream's.
+pub(super) struct Chosen {
+    /// Version directory name.
+    pub name: String,
+    /// Why it is not upstream's version, if it is not.
+    pub note: Option<String>,
+}
+
+fn read_prefix(path: &std::path::Path, n: u64) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(n).read_to_end(&mut buf);
+    }
+    buf
+}
+
+/// Chooses the version of newly downloaded bytes.
+pub(super) async fn choose(p: &Pipeline, plan: &Plan, arrived: &Arrived) -> Result<Chosen, PullError> {
+    let sha = &arrived.info.sha256;
+    let base = plan
+        .version
+        .clone()
+        .or_else(|| ontofetch_resolve::version::sniff(&read_prefix(&arrived.dest, 256 * 1024)))
+        .unwrap_or_else(|| ontofetch_resolve::version::from_content(sha, &today()));
+    let name = layout::sanitize_version(&base);
+    let recorded = p.backends.catalog.versions(Some(&plan.id), u32::MAX).await?.iter().any(|r| r.version == name);
+    let on_disk =
+        p.backends.store.exists(&format!("{}/{}", layout::version_key(&plan.id, &name), layout::MANIFEST)).await?;
+    if !(recorded || on_disk) {
+        return Ok(Chosen { name, note: None });
+    }
+    Ok(Chosen {
+        note: Some(format!(
+            "upstream published new bytes under the same version {name:?}; stored as a separate version"
+        )),
+        name: format!("{name}-sha256-{}", &sha[..12]),
+    })
+}

@@ -1,0 +1,154 @@
+//! What a pull reports for each ontology: DocsToKG's `results_to_dict` fields plus the
+//! version, the failure (`{code, message}`), the validation outcome and notes.
+
+use crate::error::PullError;
+use ontofetch_resolve::Plan;
+use serde::Serialize;
+
+/// How one ontology's pull ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullStatus {
+    /// First version of this ontology.
+    Fresh,
+    /// A new version beside older ones.
+    Updated,
+    /// Nothing new: 304, identical bytes, or another process pulled it during this run.
+    Cached,
+    /// It failed; see `error`.
+    Failed,
+}
+
+impl PullStatus {
+    /// The text shown in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullStatus::Fresh => "fresh",
+            PullStatus::Updated => "updated",
+            PullStatus::Cached => "cached",
+            PullStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One validator's verdict on one file, as the pull reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidatorVerdict {
+    /// `rdf`, `obo`, `owl`, or `rdf:<extracted path>`.
+    pub key: String,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// Why it failed or was skipped, or what else happened.
+    pub message: Option<String>,
+    /// Triples, frames or axioms.
+    pub statements: u64,
+    /// Distinct subjects, terms or classes.
+    pub terms: u64,
+}
+
+/// Every validator of a version: `failed` when any failed, `ok` when one passed and none
+/// failed, `skipped` when no validator applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationSummary {
+    /// Overall verdict.
+    pub status: String,
+    /// Each validator.
+    pub validators: Vec<ValidatorVerdict>,
+}
+
+impl ValidationSummary {
+    /// Summarises verdicts.
+    pub fn of(validators: Vec<ValidatorVerdict>) -> Self {
+        let status = if validators.iter().any(|v| v.status == "failed") {
+            "failed"
+        } else if validators.iter().any(|v| v.status == "ok") {
+            "ok"
+        } else {
+            "skipped"
+        };
+        ValidationSummary { status: status.into(), validators }
+    }
+
+    /// One line: `ok (rdf: 1200 statements, 300 terms)`, `failed (obo: parse error …)`.
+    pub fn brief(&self) -> String {
+        let detail: Vec<String> = self
+            .validators
+            .iter()
+            .filter(|v| v.status == self.status || self.status == "ok")
+            .take(2)
+            .map(|v| match (&v.status[..], &v.message) {
+                ("ok", _) => format!("{}: {} statements, {} terms", v.key, v.statements, v.terms),
+                (_, Some(m)) => format!("{}: {}", v.key, m.chars().take(120).collect::<String>()),
+                (s, None) => format!("{}: {s}", v.key),
+            })
+            .collect();
+        if detail.is_empty() { self.status.clone() } else { format!("{} ({})", self.status, detail.join("; ")) }
+    }
+}
+
+/// The result of one ontology's pull.
+#[derive(Debug, Clone, Serialize)]
+pub struct PullResult {
+    /// Ontology id.
+    pub id: String,
+    /// Resolver used.
+    pub resolver: Option<String>,
+    /// How it ended.
+    pub status: PullStatus,
+    /// Version directory.
+    pub version: Option<String>,
+    /// SHA-256 of the original.
+    pub sha256: Option<String>,
+    /// Where the original is (a path, or a URL on object storage).
+    pub path: Option<String>,
+    /// Response Content-Type.
+    pub content_type: Option<String>,
+    /// Bytes.
+    pub content_length: Option<u64>,
+    /// Response ETag.
+    pub etag: Option<String>,
+    /// Response Last-Modified.
+    pub last_modified: Option<String>,
+    /// `hit` (304, identical bytes, pulled by another process) or `miss`.
+    pub cache_status: Option<String>,
+    /// `sha256:HEX` when one was expected.
+    pub expected_checksum: Option<String>,
+    /// The failure, when it failed.
+    pub error: Option<PullError>,
+    /// The validation outcome of a newly stored version.
+    pub validation: Option<ValidationSummary>,
+    /// Things the user should know (e.g. upstream changed bytes without a new version).
+    pub notes: Vec<String>,
+    /// The plan behind it (for the lockfile).
+    #[serde(skip)]
+    pub plan: Option<Plan>,
+}
+
+impl PullResult {
+    /// A failed result.
+    pub fn failed(id: &str, resolver: Option<String>, error: PullError) -> Self {
+        PullResult {
+            id: id.to_string(),
+            resolver,
+            status: PullStatus::Failed,
+            version: None,
+            sha256: None,
+            path: None,
+            content_type: None,
+            content_length: None,
+            etag: None,
+            last_modified: None,
+            cache_status: None,
+            expected_checksum: None,
+            error: Some(error),
+            validation: None,
+            notes: vec![],
+            plan: None,
+        }
+    }
+
+    /// Whether it failed.
+    pub fn is_failure(&self) -> bool {
+        self.status == PullStatus::Failed
+    }
+}

@@ -1,0 +1,95 @@
+//! `validate ID [VERSION] [--strict]`: re-runs the validator on a stored original,
+//! rewrites the manifest's `validation` atomically and records the result. With strict, a
+//! failed version is retired and `latest` goes back to the previous good one.
+
+use crate::error::PullError;
+use crate::pull::validate_file;
+use crate::retire::retire_version;
+use crate::{Pipeline, now_rfc3339};
+use ontofetch_catalog::ValidationRow;
+use ontofetch_policy::Code;
+use ontofetch_store::layout;
+use ontofetch_store::manifest::{Manifest, ValidationEntry};
+use ontofetch_validate::Outcome;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What a re-validation found and did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revalidated {
+    /// Ontology id.
+    pub id: String,
+    /// Version.
+    pub version: String,
+    /// `rdf`, `obo` or `owl`.
+    pub validator: String,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// The version was retired (strict mode, failed).
+    pub purged: bool,
+    /// The validator's report.
+    pub details: Outcome,
+}
+
+/// Re-validates `id` at `version` (default: the latest).
+pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: bool) -> Result<Revalidated, PullError> {
+    let b = &p.backends;
+    let row = match version {
+        Some(v) => b.catalog.versions(Some(id), u32::MAX).await?.into_iter().find(|r| r.version == v),
+        None => b.catalog.latest(id).await?,
+    }
+    .ok_or_else(|| {
+        PullError::new(Code::NotFound, format!("{id} {} is not in the catalog", version.unwrap_or("(latest)")))
+    })?;
+    let gates = p.gates();
+    let key = gates.stored_path(&row.relpath)?.as_slash_path();
+    let original = gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path();
+    let stem = layout::file_stem(&row.filename);
+    let nt_key = format!("{key}/{}", layout::normalized_rel(&stem, "nt"));
+    let (Some(file), Some(nt)) = (b.store.local_path(&original), b.store.local_path(&nt_key)) else {
+        return Err(PullError::new(Code::Store, format!("{} is not on local disk", b.store.url())));
+    };
+    if let Some(dir) = nt.parent() {
+        std::fs::create_dir_all(dir).map_err(crate::error::io(format!("creating {}", dir.display())))?;
+    }
+    let outcome = validate_file(p, &file, Some(&nt)).await;
+    let status = outcome.status.as_str().to_string();
+    let details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    let manifest_key = format!("{key}/{}", layout::MANIFEST);
+    let mut manifest = Manifest::from_slice(&b.store.read(&manifest_key).await?)
+        .map_err(|e| PullError::new(Code::Manifest, format!("{manifest_key}: {e}")))?;
+    let output_files = if nt.exists() { vec![layout::normalized_rel(&stem, "nt")] } else { vec![] };
+    manifest.validation.insert(
+        outcome.validator.clone(),
+        ValidationEntry {
+            ok: status == "ok",
+            status: Some(status.clone()),
+            details: details.clone(),
+            output_files,
+            extra: BTreeMap::new(),
+        },
+    );
+    if let Some(h) = &outcome.normalized_sha256 {
+        manifest.normalized_sha256 = Some(h.clone());
+    }
+    b.store.write(&manifest_key, manifest.to_pretty_json().as_bytes()).await?;
+    let vrow = ValidationRow {
+        validator: outcome.validator.clone(),
+        result: status.clone(),
+        details: details.to_string(),
+        run_at: now_rfc3339(),
+    };
+    b.catalog.record_validations(id, &row.version, &[vrow]).await?;
+    let purged = status == "failed" && strict;
+    if purged {
+        retire_version(b, &gates, id, &row.version).await?;
+    }
+    Ok(Revalidated {
+        id: id.to_string(),
+        version: row.version,
+        validator: outcome.validator.clone(),
+        status,
+        purged,
+        details: outcome,
+    })
+}

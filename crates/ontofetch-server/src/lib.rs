@@ -1,0 +1,15 @@
+//! The server behind `ontofetch serve` (docs/architecture.md, "Serving"): `/metrics`,
+//! `/healthz`, `/readyz`, optional TLS and bearer/basic auth, limits on slow and idle
+//! clients, and the refresh scheduler. The binary parses flags and calls [`serve`].
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod http;
+pub mod refresh;
+mod routes;
+pub mod tls;
+
+pub use auth::Auth;
+pub use http::{Limits, ServerState, serve, termination};
+pub use refresh::refresh_loop;

@@ -1,0 +1,26 @@
+//! The refresh scheduler behind `serve --refresh`: pull every configured ontology at
+//! start and then every period, until told to stop. Stopping mid-pull is safe: an
+//! unfinished version lives only in its staging directory, removed when the pull is
+//! dropped.
+
+use ontofetch_pipeline::{Pipeline, PullObserver, pull};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Pulls every configured ontology now and then every `every`, until `stop` turns true.
+pub async fn refresh_loop(p: &Pipeline, every: Duration, observer: &dyn PullObserver, mut stop: watch::Receiver<bool>) {
+    loop {
+        let specs = p.settings.spec_inputs(&[], None).unwrap_or_default();
+        let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+        let results = tokio::select! {
+            r = pull::pull_all(p, &specs, observer, n) => r,
+            _ = stop.changed() => return,
+        };
+        let failed = results.iter().filter(|r| r.is_failure()).count();
+        tracing::info!(target: "ontofetch::serve", ontologies = results.len(), failed, "refresh finished");
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}

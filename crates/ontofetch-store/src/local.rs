@@ -1,0 +1,219 @@
+//! The local filesystem backend: the store is a directory (the data root by default).
+//! A version appears by one `rename` of its staging directory; `latest` is a relative
+//! symlink replaced atomically.
+
+use crate::layout;
+use crate::staging::{self, Staging};
+use crate::{ArtifactStore, Promoted, StoreError, io};
+use async_trait::async_trait;
+use ontofetch_policy::Gates;
+use ontofetch_policy::storage::WriteFacts;
+use std::path::{Path, PathBuf};
+
+/// The store rooted at a local directory.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// The store under `root` (`ontologies/`, `by-sha256/` and `.staging/` live in it).
+    pub fn new(root: &Path) -> Self {
+        LocalStore { root: root.to_path_buf() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<root>/<key>`.
+    pub fn path(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        rustix::fs::statvfs(&self.root).ok().map(|s| s.f_bavail * s.f_frsize)
+    }
+
+    fn root_is_symlink(&self) -> bool {
+        std::fs::symlink_metadata(&self.root).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+    }
+
+    /// Whether an existing version directory holds exactly these original bytes.
+    fn same_original(target: &Path, staging: &Staging) -> bool {
+        let original = |dir: &Path| -> Option<PathBuf> {
+            std::fs::read_dir(dir.join(layout::ORIGINAL))
+                .ok()?
+                .flatten()
+                .find(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+        };
+        match (original(target), original(staging.dir())) {
+            (Some(a), Some(b)) => {
+                a.file_name() == b.file_name()
+                    && matches!(
+                        (ontofetch_fsutil::sha256_file(&a), ontofetch_fsutil::sha256_file(&b)),
+                        (Ok(x), Ok(y)) if x == y
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
+#[async_trait]
+impl ArtifactStore for LocalStore {
+    fn url(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    fn local_root(&self) -> &Path {
+        &self.root
+    }
+
+    async fn promote(
+        &self,
+        gates: &Gates<'_>,
+        staging: Staging,
+        id: &str,
+        version: &str,
+    ) -> Result<Promoted, StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.version(version)?;
+        let key = layout::version_key(id, version);
+        let target = self.path(&key);
+        // The bytes are already on this filesystem; the gate checks the path and the reserve.
+        gates.write(&WriteFacts {
+            root: &self.root,
+            target: &target,
+            root_is_symlink: self.root_is_symlink(),
+            bytes: 0,
+            free_bytes: self.free_bytes(),
+        })?;
+        let parent = target.parent().expect("version dir has a parent");
+        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        // `rename` onto an existing non-empty directory fails: whoever promoted first wins,
+        // and identical bytes promoted twice are the same version, not an error.
+        match std::fs::rename(staging.dir(), &target) {
+            Ok(()) => {
+                ontofetch_fsutil::fsync_dir(parent);
+                staging.disarm();
+                Ok(Promoted { key, existed: false })
+            }
+            Err(_) if target.is_dir() && Self::same_original(&target, &staging) => Ok(Promoted { key, existed: true }),
+            Err(_) if target.exists() => Err(StoreError::Exists(target.display().to_string())),
+            Err(e) => Err(io(format!("promoting into {}", target.display()))(e)),
+        }
+    }
+
+    async fn cas_put(&self, gates: &Gates<'_>, sha256: &str, src_key: &str) -> Result<String, StoreError> {
+        let src = &self.path(src_key);
+        let key = layout::cas_key(sha256);
+        gates.cas_key(&key)?;
+        let dest = self.path(&key);
+        if dest.exists() {
+            return Ok(key);
+        }
+        let parent = dest.parent().expect("CAS key has a parent");
+        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{sha256}."))
+            .suffix(".tmp")
+            .make_in(parent, |p| std::fs::hard_link(src, p).or_else(|_| std::fs::copy(src, p).map(drop)))
+            .map_err(io(format!("copying into {}", parent.display())))?;
+        tmp.persist(&dest).map_err(|e| io(format!("renaming into {}", dest.display()))(e.error))?;
+        Ok(key)
+    }
+
+    async fn set_latest(&self, id: &str, version: &str) -> Result<(), StoreError> {
+        let dir = self.path(&layout::ontology_key(id));
+        let link = dir.join(layout::LATEST);
+        // A real directory named `latest` (an old squatted version) is never replaced.
+        if std::fs::symlink_metadata(&link).is_ok_and(|m| m.is_dir()) {
+            return Err(StoreError::Refused(ontofetch_policy::PolicyError::Refused(ontofetch_policy::Refusal::new(
+                ontofetch_policy::Gate::Storage,
+                ontofetch_policy::Code::ReservedName,
+                format!("{} is a directory, not the latest pointer; move it aside", link.display()),
+            ))));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".latest.")
+            .suffix(".tmp")
+            .make_in(&dir, |p| std::os::unix::fs::symlink(version, p))
+            .map_err(io(format!("linking in {}", dir.display())))?;
+        std::fs::rename(tmp.path(), &link).map_err(io(format!("replacing {}", link.display())))?;
+        std::mem::forget(tmp);
+        ontofetch_fsutil::fsync_dir(&dir);
+        Ok(())
+    }
+
+    async fn clear_latest(&self, id: &str) -> Result<(), StoreError> {
+        let link = self.path(&layout::ontology_key(id)).join(layout::LATEST);
+        match std::fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", link.display()))(e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.segment("version", version)?;
+        let dir = self.path(&layout::version_key(id, version));
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", dir.display()))(e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        let Ok(ids) = std::fs::read_dir(self.path(layout::ONTOLOGIES)) else {
+            return Ok(out);
+        };
+        for id in ids.flatten() {
+            if !id.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let idn = id.file_name().to_string_lossy().into_owned();
+            for v in std::fs::read_dir(id.path()).into_iter().flatten().flatten() {
+                let name = v.file_name().to_string_lossy().into_owned();
+                if name == layout::LATEST
+                    || name.starts_with('.')
+                    || !v.file_type().map(|t| t.is_dir()).unwrap_or(false)
+                {
+                    continue;
+                }
+                out.push((idn.clone(), name));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.path(key).is_file())
+    }
+
+    async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let p = self.path(key);
+        std::fs::read(&p).map_err(io(format!("reading {}", p.display())))
+    }
+
+    async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let p = self.path(key);
+        ontofetch_fsutil::write_atomic(&p, bytes).map_err(io(format!("writing {}", p.display())))
+    }
+
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        Some(self.path(key))
+    }
+
+    fn location(&self, key: &str) -> String {
+        self.path(key).display().to_string()
+    }
+
+    fn stale_staging(&self) -> Vec<PathBuf> {
+        staging::stale(&self.root)
+    }
+}

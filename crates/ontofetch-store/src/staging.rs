@@ -1,0 +1,117 @@
+//! Private staging directories on local disk: a version is assembled in one, and becomes
+//! visible only when the store promotes it. A staging directory that was not promoted is
+//! removed when it is dropped, so a failed pull leaves nothing behind.
+
+use crate::layout;
+use crate::{StoreError, io};
+use ontofetch_policy::Gates;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A private staging directory for one pull.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    kept: bool,
+}
+
+impl Staging {
+    /// A fresh, empty, private directory under `<local root>/.staging` (never reused:
+    /// archives are only ever extracted into new directories).
+    pub fn begin(local_root: &Path, gates: &Gates<'_>, id: &str) -> Result<Staging, StoreError> {
+        gates.segment("ontology id", id)?;
+        let base = local_root.join(layout::STAGING);
+        std::fs::create_dir_all(&base).map_err(io(format!("creating {}", base.display())))?;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = base.join(format!("{id}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        Ok(Staging { dir, kept: false })
+    }
+
+    /// The staging directory (the future version directory).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path inside staging for a relative layout key, its parent created.
+    pub fn path(&self, rel: &str) -> Result<PathBuf, StoreError> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        }
+        Ok(path)
+    }
+
+    /// `original/<filename>` inside staging (sanitised), its parent created.
+    pub fn original(&self, filename: &str) -> Result<PathBuf, StoreError> {
+        self.path(&layout::original_rel(&layout::sanitize_filename(filename)))
+    }
+
+    /// Writes a file durably (fsynced) inside staging.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        let path = self.path(rel)?;
+        ontofetch_fsutil::write_atomic(&path, bytes).map_err(io(format!("writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Writes a JSON document (sorted keys, indent 2) durably inside staging.
+    pub fn write_json(&self, rel: &str, value: &serde_json::Value) -> Result<PathBuf, StoreError> {
+        let text = serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n";
+        self.write(rel, text.as_bytes())
+    }
+
+    /// Every regular file in staging as (relative key, absolute path), sorted.
+    pub fn files(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.dir.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).map_err(io(format!("listing {}", d.display())))? {
+                let e = e.map_err(io(format!("listing {}", d.display())))?;
+                let t = e.file_type().map_err(io(format!("inspecting {}", e.path().display())))?;
+                if t.is_dir() {
+                    stack.push(e.path());
+                } else if t.is_file() {
+                    let rel = e.path().strip_prefix(&self.dir).expect("under staging").to_string_lossy().into_owned();
+                    out.push((rel, e.path()));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+impl Staging {
+    /// Called once the directory was renamed into the store: nothing left to clean up.
+    pub(crate) fn disarm(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Promoted staging was renamed away; anything still here is a failed attempt.
+        if !self.kept {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Leftover staging directories under a local root (from a killed pull) that no live
+/// process owns: the pid in the name is gone.
+pub fn stale(local_root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(local_root.join(layout::STAGING))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !owner_alive(p))
+        .collect()
+}
+
+fn owner_alive(dir: &Path) -> bool {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // `<id>-<pid>-<nanos>`: ids may contain '-', so read from the right.
+    let pid = name.rsplit('-').nth(1).and_then(|p| p.parse::<i32>().ok());
+    pid.and_then(rustix::process::Pid::from_raw).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+}
