@@ -42,6 +42,12 @@ impl Context {
             metrics.add_known(&ontofetch_pipeline::known_series(s));
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), global.log_level.as_deref());
+        match &settings {
+            Ok(s) => {
+                tracing::debug!(source = %s.loaded.origin.label(), catalog = ?s.loaded.config.defaults.storage.catalog_url, env = ?env.set_names(), "settings resolved")
+            }
+            Err(e) => tracing::debug!(error = %e, "settings not resolved"),
+        }
         Ok(Context { dirs: Settings::dirs(&flags, &env, &cwd), global, metrics, worker, settings })
     }
 

@@ -237,3 +237,56 @@ fn doctor_reports_and_fixes() {
     assert_eq!(v["ok"], false);
     assert!(v["problems"].to_string().contains("169.254.169.254"), "{v}");
 }
+
+#[test]
+fn log_level_and_format_control_what_is_logged() {
+    let env = Env::new();
+    let quiet = env.run(&["config", "validate"]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("settings resolved"), "INFO hides debug events");
+    let debug = env.run(&["--log-level", "DEBUG", "config", "validate"]);
+    let stderr = String::from_utf8_lossy(&debug.stderr);
+    assert!(stderr.contains("settings resolved"), "{stderr}");
+    let spec = env.write("json.yaml", "defaults:\n  logging: {level: debug, format: json}\nontologies: []\n");
+    let json = env.run(&["--spec", &spec, "config", "validate"]);
+    let line =
+        String::from_utf8_lossy(&json.stderr).lines().find(|l| l.contains("settings resolved")).map(str::to_string);
+    let v: Value = serde_json::from_str(&line.expect("a JSON log line")).unwrap();
+    assert_eq!(v["level"], "DEBUG");
+    assert_eq!(v["fields"]["message"], "settings resolved");
+}
+
+#[test]
+fn codes_list_every_code_with_its_meaning() {
+    let env = Env::new();
+    let (code, v) = env.json(&["policy", "codes", "--json"]);
+    assert_eq!(code, 0);
+    let codes = v["codes"].as_array().unwrap();
+    let find = |c: &str| codes.iter().find(|x| x["code"] == c).unwrap_or_else(|| panic!("{c} missing"));
+    assert_eq!(find("E_NETWORK")["kind"], "runtime");
+    assert!(find("E_DB")["meaning"].as_str().unwrap().contains("catalog"));
+    assert_eq!(find("E_PRIVATE_IP")["kind"], "refusal");
+    assert!(find("E_PRIVATE_IP")["gates"].as_array().unwrap().iter().any(|g| g == "ip"));
+    assert!(v["gates"].as_array().unwrap().iter().any(|g| g["gate"] == "db_boundary"));
+}
+
+#[test]
+fn config_show_names_the_resolved_settings() {
+    let env = Env::new();
+    let out = {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+        cmd.args(["config", "show", "--json"])
+            .current_dir(env.dir.path())
+            .env("PYSTOW_HOME", env.path("home"))
+            .env("HOME", env.path("userhome"));
+        cmd.env("ONTOFETCH_OLS_BASE_URL", "http://127.0.0.1:1/ols").env("BIOPORTAL_API_KEY", "SEKRIT");
+        cmd.output().unwrap()
+    };
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["settings"]["endpoints"]["ols"], "http://127.0.0.1:1/ols");
+    assert_eq!(v["settings"]["endpoints"]["obo"], "https://purl.obolibrary.org/obo");
+    assert_eq!(v["settings"]["secrets"]["bioportal_api_key"], "***");
+    assert!(v["settings"]["dirs"]["root"].as_str().unwrap().ends_with("home/ontology-fetcher"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("SEKRIT"));
+    assert!(v["settings"]["user_agent"].as_str().unwrap().starts_with("ontofetch/"));
+    assert!(!v["settings"]["user_agent"].as_str().unwrap().contains("github"), "no made-up URL");
+}

@@ -1,6 +1,6 @@
 //! The config crate's error: always `E_CONFIG_INVALID`, always naming where.
 
-use crate::load::Origin;
+use crate::origin::Origin;
 use ontofetch_policy::Code;
 
 /// A configuration problem the user must fix.

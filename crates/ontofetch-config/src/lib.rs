@@ -9,6 +9,7 @@ pub mod env;
 pub mod error;
 pub mod load;
 pub mod locate;
+pub mod origin;
 pub mod redact;
 pub mod schema;
 pub mod settings;

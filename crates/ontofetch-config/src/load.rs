@@ -4,32 +4,13 @@
 use crate::env::Env;
 use crate::error::ConfigError;
 use crate::locate::line_of;
+pub use crate::origin::Origin;
 use crate::schema::{OntologySpec, SourcesFile};
 use ontofetch_policy::config_gate as cg;
 use ontofetch_policy::{Gate, GateObserver, NetPolicy, Policy, PolicyError, observed, url_gate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-
-/// Where the configuration text came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "path", rename_all = "snake_case")]
-pub enum Origin {
-    /// The embedded default spec.
-    Builtin,
-    /// A file on disk.
-    File(PathBuf),
-}
-
-impl Origin {
-    /// How errors name it.
-    pub fn label(&self) -> String {
-        match self {
-            Origin::Builtin => "<built-in default>".into(),
-            Origin::File(p) => p.display().to_string(),
-        }
-    }
-}
 
 /// The embedded default spec (a few small OBO ontologies).
 pub const BUILTIN_SOURCES: &str = include_str!("default_sources.yaml");

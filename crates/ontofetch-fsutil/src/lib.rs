@@ -25,6 +25,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// As [`write_atomic`], but refuses (`AlreadyExists`) when `path` exists: never clobbers a
+/// file someone wrote (`ontofetch init`), even if it appears while we write.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    fsync_dir(dir);
+    Ok(())
+}
+
 /// Fsyncs a directory so a rename or create inside it is durable (best effort: some
 /// filesystems refuse to open directories for sync).
 pub fn fsync_dir(dir: &Path) {
@@ -86,6 +99,16 @@ mod tests {
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(bytes.len(), 4096);
         assert!(bytes.iter().all(|b| *b == bytes[0]), "one writer's bytes, whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn write_new_never_clobbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sources.yaml");
+        write_new(&p, b"first").unwrap();
+        assert_eq!(write_new(&p, b"second").unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&p).unwrap(), b"first");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+use ontofetch_policy::Code;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -183,7 +184,7 @@ pub fn alerts() -> Vec<Alert> {
                 "0 1 2 3 4 5 6 7 8 9",
             )],
             eval_time: "5m",
-            firing_labels: vec![("gate", "redirect"), ("code", "E_PRIVATE_IP")],
+            firing_labels: vec![("gate", "redirect"), ("code", Code::PrivateIp.as_str())],
             firing_description: "redirect refused 5 request(s) with E_PRIVATE_IP; check the registry metadata or redirects that produced them.",
         },
         Alert {
@@ -199,7 +200,7 @@ pub fn alerts() -> Vec<Alert> {
                 "0 0 1 1 1 1 1 1 1 1",
             )],
             eval_time: "5m",
-            firing_labels: vec![("code", "E_RATIO")],
+            firing_labels: vec![("code", Code::Ratio.as_str())],
             firing_description: "1 archive entries refused with E_RATIO in the last hour.",
         },
         Alert {
@@ -215,7 +216,7 @@ pub fn alerts() -> Vec<Alert> {
                 "0 1 1 1 1 1 1 1 1 1",
             )],
             eval_time: "5m",
-            firing_labels: vec![("gate", "filesystem"), ("code", "E_TRAVERSAL")],
+            firing_labels: vec![("gate", "filesystem"), ("code", Code::Traversal.as_str())],
             firing_description: "filesystem refused 1 path(s) with E_TRAVERSAL.",
         },
         Alert {

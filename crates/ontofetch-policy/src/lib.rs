@@ -5,6 +5,8 @@
 //! callers hand them facts (resolved addresses, `lstat` results, free space). [`Gates`]
 //! bundles a policy with a [`GateObserver`] so every call is timed and counted.
 
+#![warn(missing_docs)]
+
 pub mod code;
 pub mod config_gate;
 pub mod db_boundary;

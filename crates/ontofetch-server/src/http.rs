@@ -2,21 +2,17 @@
 //! timeout that also closes idle keep-alive connections (slow clients cannot hold file
 //! descriptors), optional TLS, graceful shutdown; and the routes.
 
-use crate::auth::Auth;
-use crate::routes;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response, StatusCode};
+use crate::routes::{self, Body};
+use crate::state::ServerState;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use ontofetch_catalog::Catalog;
-use ontofetch_config::Settings;
-use ontofetch_metrics::Metrics;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 /// Connection limits (`serve --max-connections`, `--header-timeout`).
@@ -39,52 +35,6 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
         }
     }
-}
-
-/// Shared by every connection.
-pub struct ServerState {
-    /// The registry served.
-    pub metrics: Arc<Metrics>,
-    /// The settings (to open the catalog when it appears).
-    pub settings: Settings,
-    /// Credentials required on `/metrics`.
-    pub metrics_auth: Option<Auth>,
-    /// The catalog, opened on first use (it may not exist when the server starts).
-    pub catalog: OnceCell<Arc<dyn Catalog>>,
-}
-
-impl ServerState {
-    /// State for these settings.
-    pub fn new(metrics: Arc<Metrics>, settings: Settings, metrics_auth: Option<Auth>) -> Self {
-        ServerState { metrics, settings, metrics_auth, catalog: OnceCell::new() }
-    }
-
-    /// The catalog, or `None` while none exists yet (a fresh mirror is still ready).
-    pub async fn catalog(&self) -> Result<Option<&Arc<dyn Catalog>>, String> {
-        let opened = self
-            .catalog
-            .get_or_try_init(|| async {
-                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Existing)
-                    .await
-                    .map(|b| b.catalog)
-            })
-            .await;
-        match opened {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.code == ontofetch_policy::Code::Usage => Ok(None),
-            Err(e) => Err(e.message),
-        }
-    }
-}
-
-pub(crate) type Body = Full<Bytes>;
-
-pub(crate) fn text(status: StatusCode, body: &str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("Content-Type", "text/plain; charset=utf-8")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("static response")
 }
 
 async fn handle(req: Request<Incoming>, st: Arc<ServerState>) -> Result<Response<Body>, Infallible> {

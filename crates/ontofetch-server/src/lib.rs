@@ -8,8 +8,10 @@ pub mod auth;
 pub mod http;
 pub mod refresh;
 mod routes;
+pub mod state;
 pub mod tls;
 
 pub use auth::Auth;
-pub use http::{Limits, ServerState, serve, termination};
+pub use http::{Limits, serve, termination};
 pub use refresh::refresh_loop;
+pub use state::ServerState;

@@ -1,10 +1,20 @@
 //! The routes: `/metrics` (OpenMetrics or Prometheus text by `Accept`, store gauges
 //! computed at scrape time from the catalog), `/healthz`, `/readyz`.
 
-use crate::http::{Body, ServerState, text};
+use crate::state::ServerState;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
+
+pub(crate) type Body = Full<Bytes>;
+
+pub(crate) fn text(status: StatusCode, body: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("static response")
+}
 
 async fn update_store_gauges(st: &ServerState) -> Result<(), String> {
     let Some(catalog) = st.catalog().await? else { return Ok(()) };

@@ -4,6 +4,8 @@
 //! Plain std threads, one request per connection: small, deterministic, no internet.
 //! [`archives`] generates good and malicious archives for the extraction tests.
 
+#![warn(missing_docs)]
+
 pub mod archives;
 pub mod local;
 

@@ -4,8 +4,8 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::output::emit;
 use ontofetch_config::TEMPLATE_SOURCES;
+use ontofetch_fsutil::{write_atomic, write_new};
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
 
 /// Writes the template to `path`; an existing file is kept unless `force`.
@@ -15,17 +15,14 @@ pub fn run(ctx: &Context, path: &Path, force: bool) -> Result<(), CliError> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| CliError::io(format!("creating {}", dir.display()), e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| CliError::io(format!("creating a temporary file in {}", dir.display()), e))?;
-    tmp.write_all(TEMPLATE_SOURCES.as_bytes())
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| CliError::io(format!("writing {}", path.display()), e))?;
-    let persisted = if force { tmp.persist(path).map(drop) } else { tmp.persist_noclobber(path).map(drop) };
-    if let Err(e) = persisted {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+    let bytes = TEMPLATE_SOURCES.as_bytes();
+    let written = if force { write_atomic(path, bytes) } else { write_new(path, bytes) };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(CliError::usage(format!("{} already exists; use --force to replace it", path.display())));
         }
-        return Err(CliError::io(format!("writing {}", path.display()), e.error));
+        Err(e) => return Err(CliError::io(format!("writing {}", path.display()), e)),
+        Ok(()) => {}
     }
     emit(&ctx.global, &json!({"ok": true, "path": path}), || {
         format!(

@@ -37,26 +37,8 @@ fn read_pidfile(ctx: &Context) -> Option<Value> {
     std::fs::read_to_string(pidfile(ctx)).ok().and_then(|t| serde_json::from_str(&t).ok())
 }
 
-/// `monitor start`.
-pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
-    ctx.settings()?;
-    if let Some(info) = read_pidfile(ctx) {
-        let pid = info["pid"].as_i64().unwrap_or(0) as i32;
-        if alive(pid) {
-            return Err(CliError::usage(format!(
-                "serve is already running (pid {pid}); `ontofetch monitor stop` first"
-            )));
-        }
-        let _ = std::fs::remove_file(pidfile(ctx));
-    }
-    std::fs::create_dir_all(&ctx.dirs.logs)
-        .map_err(|e| CliError::io(format!("creating {}", ctx.dirs.logs.display()), e))?;
-    let log_path = ctx.dirs.logs.join("serve.log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| CliError::io(format!("opening {}", log_path.display()), e))?;
+/// The `serve` command line a background server runs.
+fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
     let mut cmd = std::process::Command::new(&ctx.worker.program);
     cmd.args(&ctx.worker.args).arg("--data-root").arg(&ctx.dirs.root);
     if let Some(spec) = &ctx.global.spec {
@@ -81,9 +63,52 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
             cmd.arg(flag).arg(p);
         }
     }
+    cmd
+}
+
+/// Waits (bounded) until the server answers on `listen`.
+fn wait_up(pid: i32, listen: SocketAddr, tls: bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && alive(pid) {
+        let up =
+            if tls { TcpStream::connect_timeout(&listen, Duration::from_millis(300)).is_ok() } else { healthy(listen) };
+        if up {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn last_lines(path: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// `monitor start`.
+pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
+    ctx.settings()?;
+    if let Some(info) = read_pidfile(ctx) {
+        let pid = info["pid"].as_i64().unwrap_or(0) as i32;
+        if alive(pid) {
+            return Err(CliError::usage(format!(
+                "serve is already running (pid {pid}); `ontofetch monitor stop` first"
+            )));
+        }
+        let _ = std::fs::remove_file(pidfile(ctx));
+    }
+    std::fs::create_dir_all(&ctx.dirs.logs)
+        .map_err(|e| CliError::io(format!("creating {}", ctx.dirs.logs.display()), e))?;
+    let log_path = ctx.dirs.logs.join("serve.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| CliError::io(format!("opening {}", log_path.display()), e))?;
     use std::os::unix::process::CommandExt;
     let err_log = log.try_clone().map_err(|e| CliError::io("duplicating the log handle", e))?;
-    let child = cmd
+    let child = serve_command(ctx, args)
         .stdin(std::process::Stdio::null())
         .stdout(log)
         .stderr(err_log)
@@ -94,35 +119,11 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
     let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": now_rfc3339()});
     ontofetch_fsutil::write_atomic(&pidfile(ctx), info.to_string().as_bytes())
         .map_err(|e| CliError::io("writing the pidfile", e))?;
-    // Wait (bounded) until it answers, or report its log.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut up = false;
-    while Instant::now() < deadline && alive(pid) {
-        up = if args.tls_cert.is_some() {
-            TcpStream::connect_timeout(&args.listen, Duration::from_millis(300)).is_ok()
-        } else {
-            healthy(args.listen)
-        };
-        if up {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    if !up {
-        let tail: String = std::fs::read_to_string(&log_path)
-            .unwrap_or_default()
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
+    if !wait_up(pid, args.listen, args.tls_cert.is_some()) {
         let _ = std::fs::remove_file(pidfile(ctx));
         return Err(CliError::new(
             Code::ServeStart,
-            format!("serve did not come up on {}; last log lines:\n{tail}", args.listen),
+            format!("serve did not come up on {}; last log lines:\n{}", args.listen, last_lines(&log_path, 5)),
         ));
     }
     emit(&ctx.global, &json!({"ok": true, "pid": pid, "listen": args.listen.to_string(), "log": log_path}), || {

@@ -4,9 +4,9 @@
 //! validations and move `latest`.
 
 use super::download::Arrived;
+use super::outcome::{count, expected_checksum};
 use super::validate::Validated;
 use super::version::Chosen;
-use super::{count, expected_checksum};
 use crate::error::PullError;
 use crate::result::{PullResult, PullStatus};
 use crate::{Pipeline, now_rfc3339};
@@ -95,14 +95,9 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
     }
 }
 
-/// Commits a validated version.
-pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Result<PullResult, PullError> {
-    let (plan, id, version) = (c.plan, &c.plan.id, c.version.name.clone());
-    let key = layout::version_key(id, &version);
-    let downloaded_at = now_rfc3339();
-    let manifest_text = manifest(p, &c, &key, &downloaded_at).to_pretty_json();
-    c.staging.write(layout::MANIFEST, manifest_text.as_bytes())?;
-    let mut artifacts: Vec<ArtifactRow> = files(&c)
+/// The catalog rows of every file of the version, the manifest's included.
+fn artifact_rows(c: &Commit<'_>, key: &str, manifest_text: &str) -> Vec<ArtifactRow> {
+    let mut rows: Vec<ArtifactRow> = files(c)
         .into_iter()
         .map(|(rel, sha256, bytes, kind)| ArtifactRow {
             relpath: format!("{key}/{rel}"),
@@ -111,43 +106,58 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
             kind: kind.into(),
         })
         .collect();
-    artifacts.push(ArtifactRow {
+    rows.push(ArtifactRow {
         relpath: format!("{key}/{}", layout::MANIFEST),
         sha256: ontofetch_fsutil::sha256_bytes(manifest_text.as_bytes()),
         bytes: manifest_text.len() as u64,
         kind: "manifest".into(),
     });
-    let info = c.fetched.info.clone();
-    let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
-    let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
-    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
-    if p.settings.loaded.config.defaults.enable_cas_mirror {
-        match p.backends.store.cas_put(gates, &info.sha256, &original_key).await {
-            Ok(k) => artifacts.push(ArtifactRow {
-                relpath: k,
-                sha256: info.sha256.clone(),
-                bytes: info.bytes,
-                kind: "cas".into(),
-            }),
-            Err(e) => notes.push(format!("CAS copy failed: {e}")),
-        }
-    }
-    let row = VersionRow {
-        ontology: id.clone(),
-        version: version.clone(),
+    rows
+}
+
+fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
+    let (plan, info) = (c.plan, &c.fetched.info);
+    VersionRow {
+        ontology: plan.id.clone(),
+        version: c.version.name.clone(),
         resolver: plan.resolver.clone(),
         // The plan's URL, not the redirect target: next time's conditional GET starts there.
         url: plan.url.clone(),
         sha256: info.sha256.clone(),
         bytes: info.bytes,
         filename: c.fetched.filename.clone(),
-        relpath: key.clone(),
+        relpath: key.to_string(),
         content_type: info.content_type.clone(),
         etag: info.etag.clone(),
         last_modified: info.last_modified.clone(),
         license: plan.license.clone(),
         downloaded_at,
-    };
+    }
+}
+
+/// Commits a validated version.
+pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Result<PullResult, PullError> {
+    let (plan, id, version) = (c.plan, &c.plan.id, c.version.name.clone());
+    let key = layout::version_key(id, &version);
+    let downloaded_at = now_rfc3339();
+    let manifest_text = manifest(p, &c, &key, &downloaded_at).to_pretty_json();
+    c.staging.write(layout::MANIFEST, manifest_text.as_bytes())?;
+    let mut artifacts = artifact_rows(&c, &key, &manifest_text);
+    let row = version_row(&c, &key, downloaded_at);
+    let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
+    let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
+    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
+    if p.settings.loaded.config.defaults.enable_cas_mirror {
+        match p.backends.store.cas_put(gates, &row.sha256, &original_key).await {
+            Ok(k) => artifacts.push(ArtifactRow {
+                relpath: k,
+                sha256: row.sha256.clone(),
+                bytes: row.bytes,
+                kind: "cas".into(),
+            }),
+            Err(e) => notes.push(format!("CAS copy failed: {e}")),
+        }
+    }
     if let Err(e) = p.backends.catalog.record(&row, &artifacts, true).await {
         if !promoted.existed {
             let _ = p.backends.store.remove_version(gates, id, &version).await;
@@ -161,11 +171,11 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
         notes.push(format!("could not update the latest pointer: {e}"));
     }
     count(p, &plan.resolver, "fetched");
-    let status = if promoted.existed { PullStatus::Cached } else { c.status };
+    let info = c.fetched.info;
     Ok(PullResult {
         id: id.clone(),
         resolver: Some(plan.resolver.clone()),
-        status,
+        status: if promoted.existed { PullStatus::Cached } else { c.status },
         version: Some(version),
         sha256: Some(info.sha256),
         path: Some(p.backends.store.location(&original_key)),

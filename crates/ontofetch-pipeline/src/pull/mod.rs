@@ -6,19 +6,20 @@
 mod commit;
 mod download;
 mod extract;
+mod outcome;
 mod resolve;
 mod validate;
 mod version;
 
+use crate::Pipeline;
 use crate::error::PullError;
 use crate::observer::PullObserver;
 use crate::result::{PullResult, PullStatus};
-use crate::{Pipeline, now_rfc3339};
 use futures_util::StreamExt;
-use ontofetch_catalog::VersionRow;
 use ontofetch_config::SpecInput;
-use ontofetch_metrics::{DownloadLabels, OntologyLabels};
+use ontofetch_metrics::OntologyLabels;
 use ontofetch_resolve::Plan;
+use outcome::{cached, count};
 use std::time::SystemTime;
 
 pub use validate::validate_file;
@@ -52,6 +53,7 @@ pub async fn pull_one(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserve
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         p.metrics.ontology_last_success.get_or_create(&OntologyLabels { ontology: spec.id.clone() }).set(now);
     }
+    tracing::debug!(id = %spec.id, status = result.status.as_str(), version = ?result.version, "pull finished");
     observer.finished(&result);
     result
 }
@@ -122,41 +124,4 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     let status = if previous.is_some() { PullStatus::Updated } else { PullStatus::Fresh };
     let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status };
     commit::run(p, &gates, done).await
-}
-
-fn count(p: &Pipeline, resolver: &str, result: &'static str) {
-    p.metrics.downloads.get_or_create(&DownloadLabels { resolver: resolver.to_string(), result }).inc();
-}
-
-/// The result for a version that is already stored (304, identical bytes).
-async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: Vec<String>) -> PullResult {
-    let _ = p.backends.store.set_latest(&plan.id, &row.version).await;
-    let original = format!("{}/{}", row.relpath, ontofetch_store::layout::original_rel(&row.filename));
-    PullResult {
-        id: plan.id.clone(),
-        resolver: Some(plan.resolver.clone()),
-        status: PullStatus::Cached,
-        version: Some(row.version.clone()),
-        sha256: Some(row.sha256.clone()),
-        path: Some(p.backends.store.location(&original)),
-        content_type: row.content_type.clone(),
-        content_length: Some(row.bytes),
-        etag: row.etag.clone(),
-        last_modified: row.last_modified.clone(),
-        cache_status: Some("hit".into()),
-        expected_checksum: expected_checksum(plan),
-        error: None,
-        validation: None,
-        notes,
-        plan: Some(plan.clone()),
-    }
-}
-
-fn expected_checksum(plan: &Plan) -> Option<String> {
-    plan.expected_checksum.as_ref().map(|c| format!("sha256:{}", c.value))
-}
-
-/// Today, for version names derived from content.
-fn today() -> String {
-    now_rfc3339()[..10].to_string()
 }

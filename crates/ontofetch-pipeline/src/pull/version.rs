@@ -4,7 +4,7 @@
 //! never a replacement of the old bytes.
 
 use super::download::Arrived;
-use super::today;
+use super::outcome::today;
 use crate::Pipeline;
 use crate::error::PullError;
 use ontofetch_resolve::Plan;

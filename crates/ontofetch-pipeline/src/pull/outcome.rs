@@ -1,0 +1,47 @@
+//! What a pull step reports: download counters, and the result for a version that is
+//! already stored.
+
+use crate::Pipeline;
+use crate::now_rfc3339;
+use crate::result::{PullResult, PullStatus};
+use ontofetch_catalog::VersionRow;
+use ontofetch_metrics::DownloadLabels;
+use ontofetch_resolve::Plan;
+
+/// Counts a download by resolver and result (`fetched`, `not_modified`, `failed`).
+pub(super) fn count(p: &Pipeline, resolver: &str, result: &'static str) {
+    p.metrics.downloads.get_or_create(&DownloadLabels { resolver: resolver.to_string(), result }).inc();
+}
+
+/// The result for a version that is already stored (304, identical bytes).
+pub(super) async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: Vec<String>) -> PullResult {
+    let _ = p.backends.store.set_latest(&plan.id, &row.version).await;
+    let original = format!("{}/{}", row.relpath, ontofetch_store::layout::original_rel(&row.filename));
+    PullResult {
+        id: plan.id.clone(),
+        resolver: Some(plan.resolver.clone()),
+        status: PullStatus::Cached,
+        version: Some(row.version.clone()),
+        sha256: Some(row.sha256.clone()),
+        path: Some(p.backends.store.location(&original)),
+        content_type: row.content_type.clone(),
+        content_length: Some(row.bytes),
+        etag: row.etag.clone(),
+        last_modified: row.last_modified.clone(),
+        cache_status: Some("hit".into()),
+        expected_checksum: expected_checksum(plan),
+        error: None,
+        validation: None,
+        notes,
+        plan: Some(plan.clone()),
+    }
+}
+
+pub(super) fn expected_checksum(plan: &Plan) -> Option<String> {
+    plan.expected_checksum.as_ref().map(|c| format!("sha256:{}", c.value))
+}
+
+/// Today, for version names derived from content.
+pub(super) fn today() -> String {
+    now_rfc3339()[..10].to_string()
+}
