@@ -10,16 +10,22 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically (see the crate docs). The parent directory must
-/// exist. A failure leaves `path` as it was and no temporary file behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The bytes in a fsynced, uniquely named temporary file beside `path` (hidden: a dot
+/// file named after the target), ready to be renamed over it.
+fn staged<'p>(path: &'p Path, bytes: &[u8]) -> std::io::Result<(&'p Path, tempfile::NamedTempFile)> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // The prefix keeps temporaries hidden (dot-files) and recognisable; the random suffix
-    // keeps concurrent writers of the same path apart.
+    // The random suffix keeps concurrent writers of the same path apart.
     let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
+    Ok((dir, tmp))
+}
+
+/// Writes `bytes` to `path` atomically (see the crate docs). The parent directory must
+/// exist. A failure leaves `path` as it was and no temporary file behind.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (dir, tmp) = staged(path, bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     fsync_dir(dir);
     Ok(())
@@ -28,11 +34,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// As [`write_atomic`], but refuses (`AlreadyExists`) when `path` exists: never clobbers a
 /// file someone wrote (`ontofetch init`), even if it appears while we write.
 pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    let (dir, tmp) = staged(path, bytes)?;
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
     fsync_dir(dir);
     Ok(())

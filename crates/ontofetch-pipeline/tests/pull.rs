@@ -8,15 +8,7 @@ use ontofetch_store::Manifest;
 use ontofetch_testsupport::{Reply, TestServer};
 use std::sync::{Arc, Mutex};
 
-const OWL: &str = "application/rdf+xml";
-
-fn owl(version_iri: Option<&str>, filler: &str) -> Vec<u8> {
-    let v = version_iri.map(|v| format!("<owl:versionIRI rdf:resource=\"{v}\"/>")).unwrap_or_default();
-    format!(
-        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n<owl:Ontology rdf:about=\"http://x.org/o\">{v}</owl:Ontology>\n<!-- {filler} -->\n</rdf:RDF>\n"
-    )
-    .into_bytes()
-}
+use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 
 struct Fixture {
     dir: tempfile::TempDir,
