@@ -220,3 +220,64 @@ fn batch_pulls_expose_and_push_their_metrics() {
     assert!(text.contains("ontofetch_downloads_total{resolver=\"obo\",result=\"fetched\"} 1"), "{text}");
     assert!(!text.contains("# EOF"), "Prometheus text format for the Pushgateway");
 }
+
+/// 300 clients that send half a request line and stop: each is closed after the
+/// header-read timeout, at most `--max-connections` are held at once (file descriptors
+/// stay bounded), and a well-behaved client is still answered.
+#[test]
+fn slow_clients_are_cut_off_and_connections_are_capped() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let serve = ChildGuard(
+        ontofetch(dir.path())
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--header-timeout-sec",
+                "1",
+                "--max-connections",
+                "32",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    let pid = serve.0.id();
+    let fds = || std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
+    let idle_fds = fds();
+    let mut slow: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let _ = s.write_all(b"GET /metr");
+            s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fds() <= idle_fds + 32 + 4, "at most --max-connections held: {} fds (idle {idle_fds})", fds());
+    // a polite client gets its answer while the slow ones are being cut off
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if let Some(r) = http_get(port, "/healthz", &[]) {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "no answer to /healthz");
+    };
+    assert!(health.0.contains("200"), "{health:?}");
+    // every slow connection is closed by the server (EOF) within a bounded time
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 64];
+    while !slow.is_empty() {
+        assert!(Instant::now() < deadline, "{} slow connections still open", slow.len());
+        slow.retain_mut(|s| match s.read(&mut buf) {
+            Ok(0) => false,
+            Ok(_) => false,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => false,
+            Err(_) => true,
+        });
+    }
+    assert!(fds() <= idle_fds + 4, "descriptors released: {} (idle {idle_fds})", fds());
+}

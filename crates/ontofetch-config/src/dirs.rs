@@ -41,7 +41,9 @@ impl DataDirs {
             (None, None, None) => PathBuf::from(".data").join("ontology-fetcher"),
         };
         let root = if root.is_absolute() { root } else { cwd.join(root) };
-        DataDirs::under(&root)
+        // `ROOT/` and `ROOT/.` are ROOT: facts about the root (is it a symlink?) are
+        // gathered on this form, where `lstat` does not follow a link.
+        DataDirs::under(&root.components().collect::<PathBuf>())
     }
 
     /// The configuration file looked for when no `--spec` is given.
@@ -63,5 +65,7 @@ mod tests {
             DataDirs::resolve(None, Some(""), Some("/h"), cwd).ontologies,
             PathBuf::from("/h/.data/ontology-fetcher/ontologies")
         );
+        assert_eq!(DataDirs::resolve(Some(Path::new("/d/link/.")), None, None, cwd).root, PathBuf::from("/d/link"));
+        assert_eq!(DataDirs::resolve(Some(Path::new("/d/link/")), None, None, cwd).root, PathBuf::from("/d/link"));
     }
 }

@@ -295,6 +295,13 @@ pub fn validate(
     for (i, port) in h.allowed_ports.iter().flatten().enumerate() {
         range(&format!("defaults.http.allowed_ports[{i}]"), *port as f64, 1.0, 65535.0)?;
     }
+    for (i, server) in h.dns_servers.iter().enumerate() {
+        let key = format!("defaults.http.dns_servers[{i}]");
+        gate(&key, &|| match server.parse::<std::net::SocketAddr>() {
+            Ok(_) => Ok(()),
+            Err(_) => cg::structural(&key, format!("{server:?} is not an address like 10.0.0.53:53")),
+        })?;
+    }
     for (i, entry) in d.planner.head_precheck_hosts.iter().enumerate() {
         let key = format!("defaults.planner.head_precheck_hosts[{i}]");
         gate(&key, &|| cg::check_host_entry(&key, entry).map(drop))?;

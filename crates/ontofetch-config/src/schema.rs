@@ -123,6 +123,9 @@ pub struct HttpSettings {
     pub allowed_ports: Option<Vec<u16>>,
     /// Headers sent with every request; a `User-Agent` here replaces the default one.
     pub polite_headers: BTreeMap<String, String>,
+    /// DNS servers (`ip:port`) asked instead of the system resolver: air-gapped networks
+    /// and tests. Every answer still passes the ip gate.
+    pub dns_servers: Vec<String>,
     /// Who runs this mirror (an e-mail, `mailto:` or web address): named in the User-Agent
     /// (and `From` for an e-mail) so registry operators can reach you.
     pub contact: Option<String>,
@@ -168,6 +171,7 @@ impl Default for HttpSettings {
             allow_plain_http_for_host_allowlist: false,
             allowed_ports: None,
             polite_headers: BTreeMap::new(),
+            dns_servers: Vec::new(),
             contact: None,
             rate_limiter: "pyrate".into(),
             shared_rate_limit_dir: None,

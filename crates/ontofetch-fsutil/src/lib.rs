@@ -48,6 +48,36 @@ pub fn fsync_dir(dir: &Path) {
     }
 }
 
+/// The path with `.` components and trailing separators removed, lexically (no
+/// filesystem access). `lstat` of `LINK/` or `LINK/.` follows the link; of the normal form
+/// it does not, so facts about a root are gathered on this form.
+pub fn lexical(path: &Path) -> std::path::PathBuf {
+    path.components().collect()
+}
+
+/// Whether `path` itself (not what it points to) is a symbolic link, whatever trailing
+/// separators or `.` components it was written with.
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(lexical(path)).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+}
+
+/// The prefixes (`a`, `a/b`, …) of a relative path under `root` that exist as symlinks.
+pub fn symlinked_prefixes(root: &Path, components: &[String]) -> Vec<String> {
+    let root = lexical(root);
+    let mut prefix = String::new();
+    let mut out = Vec::new();
+    for c in components {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(c);
+        if is_symlink(&root.join(&prefix)) {
+            out.push(prefix.clone());
+        }
+    }
+    out
+}
+
 /// Lowercase hex SHA-256 of bytes.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -112,6 +142,26 @@ mod tests {
         assert_eq!(write_new(&p, b"second").unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&p).unwrap(), b"first");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn symlinks_are_seen_however_the_path_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        let link = dir.path().join("link");
+        for written in [
+            link.display().to_string(),
+            format!("{}/", link.display()),
+            format!("{}/.", link.display()),
+            format!("{}//./", link.display()),
+        ] {
+            assert!(is_symlink(Path::new(&written)), "{written}");
+        }
+        assert!(!is_symlink(&dir.path().join("real")));
+        std::os::unix::fs::symlink("/etc", dir.path().join("real/etc")).unwrap();
+        let got = symlinked_prefixes(&dir.path().join("real/."), &["etc".into(), "passwd".into()]);
+        assert_eq!(got, ["etc"]);
     }
 
     #[test]

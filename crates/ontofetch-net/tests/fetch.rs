@@ -314,7 +314,8 @@ async fn unlisted_loopback_is_refused_before_connecting() {
 async fn the_resolver_gates_every_answer() {
     use reqwest::dns::Resolve;
     let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
-    let resolver = ontofetch_net::resolver::GatedResolver::new(Arc::new(Policy::default()), metrics.clone());
+    let dns = Arc::new(ontofetch_net::resolver::Dns::new(&[]).unwrap());
+    let resolver = ontofetch_net::resolver::GatedResolver::new(Arc::new(Policy::default()), metrics.clone(), 443, dns);
     // "localhost" resolves from /etc/hosts (no network) to loopback, which must be refused.
     let err = match resolver.resolve("localhost".parse().unwrap()).await {
         Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
@@ -371,4 +372,150 @@ async fn progress_reports_every_byte_and_the_total() {
     assert!(!calls.is_empty());
     assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0), "monotonic");
     assert_eq!(calls.last().unwrap(), &(b.len() as u64, Some(b.len() as u64)));
+}
+
+#[tokio::test]
+async fn an_unsolicited_304_is_an_error_not_news() {
+    let s = TestServer::start();
+    s.route("/x.owl", vec![Reply::status(304)]);
+    let r = rig(&[&s], |_| {});
+    let e = r.get(&s.url("/x.owl")).await.unwrap_err();
+    assert_eq!(e.code(), "E_HTTP_STATUS", "{e}");
+    assert!(e.to_string().contains("304"), "{e}");
+    // a 304 to a conditional request is the server saying nothing changed
+    let etag = Validators { etag: Some("\"e\"".into()), last_modified: None };
+    let f = r.get_with(&s.url("/x.owl"), |d| d.conditional = Some(etag)).await.unwrap();
+    assert!(matches!(f, Fetched::NotModified { .. }));
+}
+
+#[tokio::test]
+async fn the_html_sniff_sees_past_chunk_boundaries_and_comments() {
+    let s = TestServer::start();
+    let page = b"\n\n<!DOCTYPE html><html><body>login</body></html>".to_vec();
+    s.route("/a.owl", vec![Reply::ok(page, OWL).fault(Fault::Chunked(vec![2, 3]))]);
+    let commented = b"<!-- served by a proxy -->\n<html><head><title>Error</title>".to_vec();
+    s.route("/b.owl", vec![Reply::ok(commented, OWL)]);
+    let mut rdf = b"<!-- generated -->\n".to_vec();
+    rdf.extend(body(50_000));
+    s.route("/c.owl", vec![Reply::ok(rdf.clone(), OWL).fault(Fault::Chunked(vec![1, 1, 7]))]);
+    let r = rig(&[&s], |_| {});
+    for path in ["/a.owl", "/b.owl"] {
+        let e = r.get(&s.url(path)).await.unwrap_err();
+        assert_eq!(e.code(), "E_MEDIA_TYPE", "{path}: {e}");
+        assert!(r.files().is_empty(), "{path}: nothing left");
+    }
+    let f = downloaded(r.get(&s.url("/c.owl")).await);
+    assert_eq!(f.sha256, sha(&rdf), "a chunked body arrives whole");
+}
+
+#[tokio::test]
+async fn small_requests_have_a_total_deadline() {
+    let s = TestServer::start();
+    s.route(
+        "/sums.txt",
+        vec![
+            Reply::ok(vec![b'a'; 200], "text/plain").fault(Fault::Slow { chunk: 1, delay: Duration::from_millis(100) }),
+        ],
+    );
+    let r = rig(&[&s], |c| {
+        c.attempt_deadline = Duration::from_millis(600);
+        c.max_attempts = 2;
+    });
+    let started = std::time::Instant::now();
+    let e = r.fetcher.get_small(&s.url("/sums.txt"), "test", "text/plain", 1024, None).await.unwrap_err();
+    assert_eq!(e.code(), "E_TIMEOUT", "{e}");
+    assert!(started.elapsed() < Duration::from_secs(15), "bounded by attempts x deadline");
+    assert_eq!(s.hits("/sums.txt"), 2, "each attempt under its deadline");
+}
+
+#[tokio::test]
+async fn a_tab_in_location_is_refused_on_every_path() {
+    let s = TestServer::start();
+    s.route("/r", vec![Reply::redirect(302, "/x\t.owl")]);
+    s.route("/x.owl", vec![Reply::ok(body(10), OWL)]);
+    let r = rig(&[&s], |_| {});
+    assert_eq!(r.get(&s.url("/r")).await.unwrap_err().code(), "E_URL_INVALID");
+    let e = r.fetcher.get_small(&s.url("/r"), "test", "text/plain", 1024, None).await.unwrap_err();
+    assert_eq!(e.code(), "E_URL_INVALID");
+    assert_eq!(s.hits("/x.owl"), 0);
+}
+
+mod dns {
+    use super::*;
+    use ontofetch_testsupport::dns::DnsStub;
+
+    fn rig_with_dns(stub: &DnsStub, allowed: &[String]) -> Rig {
+        let policy = Policy {
+            net: NetPolicy {
+                allowed_hosts: allowed.iter().map(|h| HostRule::parse(h).unwrap()).collect(),
+                allow_plain_http_for_allowlist: true,
+                ..NetPolicy::default()
+            },
+            ..Policy::default()
+        };
+        let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+        let config = NetConfig {
+            nameservers: vec![stub.addr()],
+            connect_timeout: Duration::from_millis(800),
+            backoff_base: Duration::from_millis(10),
+            max_attempts: 2,
+            ..NetConfig::default()
+        };
+        Rig {
+            fetcher: Fetcher::new(Arc::new(policy), metrics.clone(), config).unwrap(),
+            metrics,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn port(s: &TestServer) -> u16 {
+        s.allow_entry().rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// First answer public, every later one loopback (TTL 0): the client dials only what it
+    /// checked, so the loopback server never sees a request.
+    #[tokio::test]
+    async fn a_rebinding_name_never_reaches_the_private_address() {
+        let s = TestServer::start();
+        s.route("/x.owl", vec![Reply::ok(body(10), OWL)]);
+        let stub = DnsStub::start(vec![vec!["1.1.1.1".parse().unwrap()], vec!["127.0.0.1".parse().unwrap()]]);
+        let r = rig_with_dns(&stub, &[format!("rebind.example.org:{}", port(&s))]);
+        let e = r.get(&format!("http://rebind.example.org:{}/x.owl", port(&s))).await.unwrap_err();
+        assert_eq!(e.code(), "E_PRIVATE_IP", "the second answer is judged before any dial: {e}");
+        assert_eq!(s.hits("/x.owl"), 0, "never dialled the private address");
+        assert!(stub.lookups() >= 2, "each connection resolved again (TTL 0), {} lookups", stub.lookups());
+    }
+
+    #[tokio::test]
+    async fn a_mixed_answer_is_refused_whole() {
+        let s = TestServer::start();
+        s.route("/x.owl", vec![Reply::ok(body(10), OWL)]);
+        let stub = DnsStub::start(vec![vec!["1.1.1.1".parse().unwrap(), "127.0.0.1".parse().unwrap()]]);
+        let r = rig_with_dns(&stub, &[format!("mixed.example.org:{}", port(&s))]);
+        let e = r.get(&format!("http://mixed.example.org:{}/x.owl", port(&s))).await.unwrap_err();
+        assert_eq!(e.code(), "E_PRIVATE_IP");
+        assert_eq!(s.hits("/x.owl"), 0);
+        let text = r.metrics.encode().unwrap();
+        assert!(!text.contains("ontofetch_gate_rejections_total{gate=\"ip\",code=\"E_PRIVATE_IP\"} 0"), "counted");
+    }
+
+    /// `["127.0.0.1:<a>", "mirror.example.com:<b>"]` with the mirror resolving to 127.0.0.1:
+    /// the loopback entry lifts the refusal on its own port only, not on the mirror's.
+    #[tokio::test]
+    async fn an_ip_entry_with_a_port_does_not_open_loopback_to_another_name_and_port() {
+        let loopback = TestServer::start();
+        let mirror = TestServer::start();
+        mirror.route("/x.ttl", vec![Reply::ok(body(10), "text/turtle")]);
+        let stub = DnsStub::start(vec![vec!["127.0.0.1".parse().unwrap()]]);
+        let r = rig_with_dns(&stub, &[loopback.allow_entry(), format!("mirror.example.com:{}", port(&mirror))]);
+        let e = r.get(&format!("http://mirror.example.com:{}/x.ttl", port(&mirror))).await.unwrap_err();
+        assert_eq!(e.code(), "E_PRIVATE_IP", "{e}");
+        assert_eq!(mirror.hits("/x.ttl"), 0);
+        // listing the address with the mirror's port is the operator saying yes
+        let r = rig_with_dns(
+            &stub,
+            &[format!("127.0.0.1:{}", port(&mirror)), format!("mirror.example.com:{}", port(&mirror))],
+        );
+        downloaded(r.get(&format!("http://mirror.example.com:{}/x.ttl", port(&mirror))).await);
+    }
 }

@@ -67,6 +67,8 @@ pub fn net_config(settings: &Settings) -> NetConfig {
         max_retry_after: Duration::from_secs(120),
         max_bytes: (h.max_uncompressed_size_gb * (1u64 << 30) as f64) as u64,
         headers: settings.request_headers(),
+        // Validated by the config gate.
+        nameservers: h.dns_servers.iter().filter_map(|s| s.parse().ok()).collect(),
         // Rates were validated by the config gate; a bad one cannot reach here.
         limits: ontofetch_net::limit::Limits::new(
             h.rate_limits.iter().filter_map(|(k, v)| Some((k.clone(), rate(k, v)?))).collect(),
@@ -96,6 +98,15 @@ impl Pipeline {
         force: bool,
     ) -> Result<Pipeline, PullError> {
         metrics.add_known(&known_series(&settings));
+        // Nothing is created through a symlinked root (`LINK`, `LINK/`, `LINK/.`).
+        let root = &settings.dirs.root;
+        Gates::new(&settings.loaded.policy, metrics.as_ref()).write(&ontofetch_policy::storage::WriteFacts {
+            root,
+            target: &root.join(ontofetch_store::layout::ONTOLOGIES),
+            root_is_symlink: ontofetch_fsutil::is_symlink(root),
+            bytes: 0,
+            free_bytes: None,
+        })?;
         let backends = Backends::open(&settings, Open::Create).await?;
         let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), net_config(&settings))?;
         Ok(Pipeline { settings, backends, fetcher, metrics, runner, force })

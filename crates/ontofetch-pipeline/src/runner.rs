@@ -103,6 +103,8 @@ impl Subprocess {
                 Ok(())
             });
         }
+        // Its own process group: a timeout kills whatever the worker started too.
+        cmd.process_group(0);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
         cmd
     }
@@ -126,8 +128,12 @@ impl ValidatorRunner for Subprocess {
             match child.try_wait() {
                 Ok(Some(s)) => break s,
                 Ok(None) if Instant::now() >= deadline => {
+                    if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+                        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                    }
                     let _ = child.kill();
                     let _ = child.wait();
+                    let _ = reader.join();
                     return failed(format!(
                         "the validator timed out after {} s (parser_timeout_sec)",
                         job.limits.timeout.as_secs()
@@ -152,4 +158,49 @@ impl ValidatorRunner for Subprocess {
 pub fn worker_output(file: &Path, normalize_to: Option<&Path>, max_normalize_bytes: u64) -> String {
     let opts = ontofetch_validate::Options { normalize_to, max_normalize_bytes };
     serde_json::to_string(&ontofetch_validate::validate(file, &opts)).expect("outcomes serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(timeout: Duration, memory: u64) -> Job {
+        Job {
+            file: PathBuf::from("/nonexistent"),
+            normalize_to: None,
+            limits: Limits { max_memory_bytes: memory, timeout, max_normalize_bytes: 0 },
+        }
+    }
+
+    /// A worker that never answers is killed at the deadline, and that is a failure.
+    #[test]
+    fn a_worker_past_its_deadline_is_killed() {
+        let sleeper = Subprocess { program: "/bin/sh".into(), args: vec!["-c".into(), "sleep 30".into(), "--".into()] };
+        let started = Instant::now();
+        let out = sleeper.run(&job(Duration::from_millis(500), 1 << 30));
+        assert_eq!(out.status, Status::Failed);
+        assert!(out.message.unwrap().contains("timed out"));
+        assert!(started.elapsed() < Duration::from_secs(20), "killed, not waited for");
+    }
+
+    /// A worker that needs more memory than the cap dies, and that is a failure naming it.
+    #[test]
+    fn a_worker_over_its_memory_cap_dies() {
+        let hog = Subprocess {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "exec python3 -c 'x = bytearray(3 * 1024 ** 3)'".into(), "--".into()],
+        };
+        let out = hog.run(&job(Duration::from_secs(30), 512 << 20));
+        assert_eq!(out.status, Status::Failed);
+        assert!(out.message.unwrap().contains("max_memory_mb = 512"), "the cap is named");
+    }
+
+    #[test]
+    fn garbage_from_a_worker_is_a_failure_not_a_crash() {
+        let liar =
+            Subprocess { program: "/bin/sh".into(), args: vec!["-c".into(), "echo not-json".into(), "--".into()] };
+        let out = liar.run(&job(Duration::from_secs(10), 1 << 30));
+        assert_eq!(out.status, Status::Failed);
+        assert!(out.message.unwrap().contains("unreadable validator output"));
+    }
 }

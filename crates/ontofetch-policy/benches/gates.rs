@@ -36,11 +36,16 @@ fn gates(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("ip_gate");
-    let public =
-        IpFacts { ip: "193.62.193.80".parse().unwrap(), host: Some("www.ebi.ac.uk"), host_allows_internal: false };
+    let public = IpFacts {
+        ip: "193.62.193.80".parse().unwrap(),
+        host: Some("www.ebi.ac.uk"),
+        port: Some(443),
+        host_allows_internal: false,
+    };
     let teredo = IpFacts {
         ip: "2001:0:4136:e378:8000:63bf:3fff:fdd2".parse().unwrap(),
         host: None,
+        port: Some(443),
         host_allows_internal: false,
     };
     g.bench_function("allow_public_v4", |b| b.iter(|| check_ip(&open, black_box(&public))));

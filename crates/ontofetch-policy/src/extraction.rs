@@ -52,7 +52,9 @@ pub struct EntryLedger {
     exact: HashMap<String, bool>,
     folded: HashMap<String, String>,
     implied_dirs: HashSet<String>,
-    symlinks: HashSet<String>,
+    /// Symlinks let through, with where they resolve (components under the root, every
+    /// link along the way already substituted).
+    symlinks: HashMap<String, Vec<String>>,
 }
 
 impl EntryLedger {
@@ -66,8 +68,10 @@ impl EntryLedger {
         }
         let name = path.as_slash_path();
         let is_dir = matches!(kind, EntryKind::Directory);
-        if matches!(kind, EntryKind::Symlink(_)) {
-            self.symlinks.insert(name.clone());
+        if let EntryKind::Symlink(target) = kind
+            && let Some(resolved) = self.resolve_link(path, target)
+        {
+            self.symlinks.insert(name.clone(), resolved);
         }
         self.folded.insert(path.fold_key(), name.clone());
         self.exact.insert(name, is_dir);
@@ -78,25 +82,45 @@ fn refuse(code: Code, message: String) -> Refusal {
     Refusal::new(Gate::Extraction, code, message)
 }
 
-/// Resolves a link target relative to the entry's directory; `None` if it leaves the root
-/// or lands on the root itself.
-fn link_stays_inside(paths: &PathPolicy, entry: &SafeRelPath, target: &str) -> bool {
-    if target.starts_with('/') || target.starts_with('\\') {
-        return false;
-    }
-    let mut stack: Vec<&str> = entry.components()[..entry.components().len() - 1].iter().map(String::as_str).collect();
-    for part in target.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if stack.pop().is_none() {
-                    return false;
+impl EntryLedger {
+    /// Where a link entry's target resolves, relative to the root: component by
+    /// component from the entry's directory, substituting the links this archive already
+    /// created (so a chain is followed as the filesystem would follow it); `None` when it
+    /// leaves the root, is absolute, or loops.
+    fn resolve_link(&self, entry: &SafeRelPath, target: &str) -> Option<Vec<String>> {
+        if target.starts_with('/') || target.starts_with('\\') {
+            return None;
+        }
+        let comps = entry.components();
+        let mut stack: Vec<String> = comps[..comps.len() - 1].to_vec();
+        let mut substitutions = 0;
+        for part in target.split(['/', '\\']) {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    stack.pop()?;
+                }
+                p => {
+                    stack.push(p.to_string());
+                    if let Some(resolved) = self.symlinks.get(&stack.join("/")) {
+                        substitutions += 1;
+                        if substitutions > 40 {
+                            return None;
+                        }
+                        stack = resolved.clone();
+                    }
                 }
             }
-            p => stack.push(p),
         }
+        Some(stack)
     }
-    !stack.is_empty() && normalize(paths, &stack.join("/")).is_ok()
+}
+
+/// Whether a link target resolves inside the root (and not onto the root itself).
+fn link_stays_inside(paths: &PathPolicy, ledger: &EntryLedger, entry: &SafeRelPath, target: &str) -> bool {
+    ledger
+        .resolve_link(entry, target)
+        .is_some_and(|stack| !stack.is_empty() && normalize(paths, &stack.join("/")).is_ok())
 }
 
 /// The extraction gate for one entry header. Returns the safe relative path to write.
@@ -122,7 +146,7 @@ pub fn check_entry(
     match facts.kind {
         EntryKind::File | EntryKind::Directory => {}
         EntryKind::Symlink(target) => {
-            if !policy.allow_internal_symlinks || !link_stays_inside(paths, &path, target) {
+            if !policy.allow_internal_symlinks || !link_stays_inside(paths, ledger, &path, target) {
                 return Err(refuse(
                     Code::Link,
                     format!("symlink {path} -> {target:?} refused (links are not extracted)"),
@@ -153,7 +177,7 @@ pub fn check_entry(
                 format!("directory {prefix} of {path} collides with {other} on case-insensitive filesystems"),
             ));
         }
-        if ledger.symlinks.contains(&prefix) {
+        if ledger.symlinks.contains_key(&prefix) {
             return Err(refuse(Code::Link, format!("{path} would be written through symlink {prefix}")));
         }
         if ledger.exact.get(&prefix) == Some(&false) {

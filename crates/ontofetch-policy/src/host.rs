@@ -52,6 +52,8 @@ impl HostRule {
             let (addr, tail) = rest.split_once(']').ok_or_else(|| format!("host entry {entry:?}: unclosed '['"))?;
             let ip: IpAddr =
                 addr.parse().map_err(|_| format!("host entry {entry:?}: {addr:?} is not an IPv6 address"))?;
+            // `[::ffff:127.0.0.1]` is 127.0.0.1: URLs are judged on the folded address.
+            let ip = crate::ip::canonical(ip);
             let port = match tail {
                 "" => None,
                 t => Some(parse_port(entry, t.strip_prefix(':').unwrap_or(t))?),
@@ -59,16 +61,19 @@ impl HostRule {
             return Ok(HostRule::Net { net: IpNet::from(ip), port });
         }
         if let Ok(net) = entry.parse::<IpNet>() {
-            return Ok(HostRule::Net { net, port: None });
+            return Ok(HostRule::Net { net: canonical_net(net), port: None });
         }
         if let Ok(ip) = entry.parse::<IpAddr>() {
-            return Ok(HostRule::Net { net: IpNet::from(ip), port: None });
+            return Ok(HostRule::Net { net: IpNet::from(crate::ip::canonical(ip)), port: None });
         }
         let (host, port) = match entry.rsplit_once(':') {
             Some((h, p)) => (h, Some(parse_port(entry, p)?)),
             None => (entry, None),
         };
-        if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        // Decide as URLs will: the WHATWG host parser reads `127.0.0.01`, `0x7f.1` and
+        // `2130706433` as 127.0.0.1, so an entry written that way is that address, not a
+        // domain name that could never match.
+        if let Ok(url::Host::Ipv4(ip)) = url::Host::parse(host) {
             return Ok(HostRule::Net { net: IpNet::from(IpAddr::V4(ip)), port });
         }
         Ok(HostRule::Exact { host: ascii_domain(host)?, port })
@@ -102,6 +107,19 @@ impl HostRule {
             HostRule::Exact { port, .. } | HostRule::Net { port, .. } => *port,
             HostRule::Suffix(_) => None,
         }
+    }
+}
+
+/// An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) written as its IPv4 network.
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(n) => match n.network().to_ipv4_mapped() {
+            Some(v4) if n.prefix_len() >= 96 => {
+                ipnet::Ipv4Net::new(v4, n.prefix_len() - 96).map(IpNet::V4).unwrap_or(IpNet::V6(n))
+            }
+            _ => IpNet::V6(n),
+        },
+        v4 => v4,
     }
 }
 
@@ -200,6 +218,24 @@ pub fn check_idn(domain: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whole-script confusables (UTS #39): a punycode label whose skeleton is plain ASCII
+/// only looks like a Latin name (all-Cyrillic `аррӏе` is `apple` to the eye).
+pub fn check_confusable(domain: &str) -> Result<(), String> {
+    for label in domain.split('.').filter(|l| l.starts_with("xn--")) {
+        let (unicode, result) = idna::domain_to_unicode(label);
+        if result.is_err() {
+            return Err(format!("label {label:?} is not valid punycode"));
+        }
+        let skeleton: String = unicode_security::skeleton(&unicode).collect::<String>().to_lowercase();
+        if skeleton.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(format!(
+                "label {label:?} ({unicode}) is confusable with the Latin name {skeleton:?}; allowlist it if it is really meant"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn script_mix_allowed(scripts: &BTreeSet<&'static str>) -> bool {
     if scripts.len() <= 1 {
         return true;
@@ -263,6 +299,28 @@ mod tests {
         assert_eq!(special_use("router.home.arpa"), Some("home.arpa"));
         assert_eq!(special_use("notlocalhost"), None);
         assert_eq!(special_use("purl.obolibrary.org"), None);
+    }
+
+    #[test]
+    fn ip_entries_are_canonicalised_as_urls_read_them() {
+        let lo = |e: &str| HostRule::parse(e).unwrap();
+        let one: IpAddr = "127.0.0.1".parse().unwrap();
+        for entry in ["127.0.0.01", "0x7f.1", "2130706433", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1"] {
+            assert!(lo(entry).matches_ip(one), "{entry} is 127.0.0.1");
+        }
+        assert_eq!(lo("0x7f.1:8080").port(), Some(8080));
+        assert!(lo("::ffff:10.0.0.0/104").matches_ip("10.1.2.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn whole_script_confusables_are_refused() {
+        let apple = idna::domain_to_ascii("аррӏе.com").unwrap();
+        assert_eq!(apple, "xn--80ak6aa92e.com");
+        assert!(check_confusable(&apple).unwrap_err().contains("apple"));
+        for fine in ["müller.de", "日本語です.jp", "пример.рф", "purl.obolibrary.org"] {
+            let ascii = idna::domain_to_ascii(fine).unwrap();
+            assert!(check_confusable(&ascii).is_ok(), "{fine}");
+        }
     }
 
     #[test]

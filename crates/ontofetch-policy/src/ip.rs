@@ -130,16 +130,22 @@ pub struct IpFacts<'a> {
     pub ip: IpAddr,
     /// The host name it came from (for messages); `None` for literals.
     pub host: Option<&'a str>,
+    /// The port the connection goes to (an allowlist entry with a port lifts the refusal
+    /// only for that port); `None` when unknown, which no port-bound entry matches.
+    pub port: Option<u16>,
     /// The url gate found the host in an allowlist that lets it reach internal ranges.
     pub host_allows_internal: bool,
 }
 
-/// The ip gate. An allowlist IP/CIDR entry lets an address through whatever its range;
-/// an allowlisted domain with `allow_private_for_allowlist` may reach internal ranges;
-/// everything else must be public.
+/// The ip gate. An allowlist IP/CIDR entry lets an address through whatever its range,
+/// but only on the entry's port when it names one; an allowlisted domain with
+/// `allow_private_for_allowlist` may reach internal ranges; everything else must be public.
 pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> {
     let ip = canonical(facts.ip);
-    if policy.allowed_hosts.iter().any(|r| r.matches_ip(ip) || r.matches_ip(facts.ip)) {
+    let listed = |r: &crate::host::HostRule| {
+        (r.matches_ip(ip) || r.matches_ip(facts.ip)) && r.port().is_none_or(|p| facts.port == Some(p))
+    };
+    if policy.allowed_hosts.iter().any(listed) {
         return Ok(());
     }
     let Some(row) = classify(ip) else {
@@ -153,9 +159,10 @@ pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> 
     if lifted {
         return Ok(());
     }
+    let port = facts.port.map(|p| format!(" port {p}")).unwrap_or_default();
     let origin = match facts.host {
-        Some(h) => format!("{h} resolved to {}", facts.ip),
-        None => format!("address {}", facts.ip),
+        Some(h) => format!("{h} resolved to {}{port}", facts.ip),
+        None => format!("address {}{port}", facts.ip),
     };
     let carried = match facts.ip {
         IpAddr::V6(v6) => embedded_v4(v6, row.name).map(|v4| format!(" carrying IPv4 {v4}")).unwrap_or_default(),
@@ -165,7 +172,7 @@ pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> 
         Gate::Ip,
         Code::PrivateIp,
         format!(
-            "{origin} is in {} ({}){carried}; only an allowed_hosts entry for this IP/CIDR can reach it",
+            "{origin} is in {} ({}){carried}; only an allowed_hosts entry for this IP/CIDR (and port) can reach it",
             row.name, row.net
         ),
     ))
@@ -176,6 +183,7 @@ pub fn check_ip(policy: &NetPolicy, facts: &IpFacts<'_>) -> Result<(), Refusal> 
 pub fn check_resolved(
     policy: &NetPolicy,
     host: &str,
+    port: Option<u16>,
     addrs: &[IpAddr],
     host_allows_internal: bool,
 ) -> Result<(), Refusal> {
@@ -183,7 +191,7 @@ pub fn check_resolved(
         return Err(Refusal::new(Gate::Ip, Code::Dns, format!("{host} did not resolve to any address")));
     }
     for ip in addrs {
-        check_ip(policy, &IpFacts { ip: *ip, host: Some(host), host_allows_internal })?;
+        check_ip(policy, &IpFacts { ip: *ip, host: Some(host), port, host_allows_internal })?;
     }
     Ok(())
 }
@@ -194,9 +202,12 @@ mod tests {
     use crate::host::HostRule;
 
     fn deny(ip: &str) -> Option<Code> {
-        check_ip(&NetPolicy::default(), &IpFacts { ip: ip.parse().unwrap(), host: None, host_allows_internal: false })
-            .err()
-            .map(|r| r.code)
+        check_ip(
+            &NetPolicy::default(),
+            &IpFacts { ip: ip.parse().unwrap(), host: None, port: None, host_allows_internal: false },
+        )
+        .err()
+        .map(|r| r.code)
     }
 
     #[test]
@@ -235,13 +246,13 @@ mod tests {
     fn embedded_ipv4_is_named_and_refused_even_when_public() {
         let r = check_ip(
             &NetPolicy::default(),
-            &IpFacts { ip: "64:ff9b::808:808".parse().unwrap(), host: None, host_allows_internal: false },
+            &IpFacts { ip: "64:ff9b::808:808".parse().unwrap(), host: None, port: None, host_allows_internal: false },
         )
         .unwrap_err();
         assert!(r.message.contains("NAT64") && r.message.contains("8.8.8.8"), "{}", r.message);
         let r = check_ip(
             &NetPolicy::default(),
-            &IpFacts { ip: "2002:a9fe:a9fe::1".parse().unwrap(), host: None, host_allows_internal: false },
+            &IpFacts { ip: "2002:a9fe:a9fe::1".parse().unwrap(), host: None, port: None, host_allows_internal: false },
         )
         .unwrap_err();
         assert!(r.message.contains("169.254.169.254"), "{}", r.message);
@@ -250,6 +261,7 @@ mod tests {
             &IpFacts {
                 ip: "2001:0:4136:e378:8000:63bf:3fff:fdd2".parse().unwrap(),
                 host: None,
+                port: None,
                 host_allows_internal: false,
             },
         )
@@ -260,15 +272,43 @@ mod tests {
     #[test]
     fn allowlist_entries_lift_internal_ranges_only_where_named() {
         let policy = NetPolicy { allowed_hosts: vec![HostRule::parse("127.0.0.1").unwrap()], ..NetPolicy::default() };
-        let facts = |ip: &str| IpFacts { ip: ip.parse().unwrap(), host: None, host_allows_internal: false };
+        let facts =
+            |ip: &str| IpFacts { ip: ip.parse().unwrap(), host: None, port: Some(443), host_allows_internal: false };
         assert!(check_ip(&policy, &facts("127.0.0.1")).is_ok());
         assert!(check_ip(&policy, &facts("::ffff:127.0.0.1")).is_ok(), "mapped form of an allowed IP");
         assert!(check_ip(&policy, &facts("127.0.0.2")).is_err());
         // a domain allowance reaches internal ranges but never multicast/embedding
-        let dom = IpFacts { ip: "10.1.2.3".parse().unwrap(), host: Some("m.example.org"), host_allows_internal: true };
+        let dom = IpFacts {
+            ip: "10.1.2.3".parse().unwrap(),
+            host: Some("m.example.org"),
+            port: None,
+            host_allows_internal: true,
+        };
         assert!(check_ip(&NetPolicy::default(), &dom).is_ok());
-        let mc = IpFacts { ip: "224.0.0.1".parse().unwrap(), host: Some("m.example.org"), host_allows_internal: true };
+        let mc = IpFacts {
+            ip: "224.0.0.1".parse().unwrap(),
+            host: Some("m.example.org"),
+            port: None,
+            host_allows_internal: true,
+        };
         assert!(check_ip(&NetPolicy::default(), &mc).is_err());
+    }
+
+    #[test]
+    fn a_port_bound_entry_lifts_the_refusal_on_its_port_only() {
+        let policy =
+            NetPolicy { allowed_hosts: vec![HostRule::parse("127.0.0.1:28080").unwrap()], ..NetPolicy::default() };
+        let at = |port: Option<u16>| IpFacts {
+            ip: "127.0.0.1".parse().unwrap(),
+            host: Some("mirror.example.com"),
+            port,
+            host_allows_internal: false,
+        };
+        assert!(check_ip(&policy, &at(Some(28080))).is_ok());
+        assert_eq!(check_ip(&policy, &at(Some(9000))).unwrap_err().code, Code::PrivateIp);
+        assert_eq!(check_ip(&policy, &at(None)).unwrap_err().code, Code::PrivateIp, "unknown port: not lifted");
+        let any_port = NetPolicy { allowed_hosts: vec![HostRule::parse("127.0.0.1").unwrap()], ..NetPolicy::default() };
+        assert!(check_ip(&any_port, &at(Some(9000))).is_ok(), "an entry without a port lifts it on every allowed port");
     }
 
     #[test]
@@ -276,8 +316,11 @@ mod tests {
         assert_eq!(deny("192.0.2.1"), Some(Code::PrivateIp));
         let lenient = NetPolicy { allow_documentation_ranges: true, ..NetPolicy::default() };
         assert!(
-            check_ip(&lenient, &IpFacts { ip: "192.0.2.1".parse().unwrap(), host: None, host_allows_internal: false })
-                .is_ok()
+            check_ip(
+                &lenient,
+                &IpFacts { ip: "192.0.2.1".parse().unwrap(), host: None, port: None, host_allows_internal: false }
+            )
+            .is_ok()
         );
     }
 
@@ -286,8 +329,11 @@ mod tests {
         let p = NetPolicy::default();
         let public: IpAddr = "8.8.8.8".parse().unwrap();
         let private: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(check_resolved(&p, "h.org", &[public], false).is_ok());
-        assert_eq!(check_resolved(&p, "h.org", &[public, private], false).unwrap_err().code, Code::PrivateIp);
-        assert_eq!(check_resolved(&p, "h.org", &[], false).unwrap_err().code, Code::Dns);
+        assert!(check_resolved(&p, "h.org", Some(443), &[public], false).is_ok());
+        assert_eq!(
+            check_resolved(&p, "h.org", Some(443), &[public, private], false).unwrap_err().code,
+            Code::PrivateIp
+        );
+        assert_eq!(check_resolved(&p, "h.org", Some(443), &[], false).unwrap_err().code, Code::Dns);
     }
 }

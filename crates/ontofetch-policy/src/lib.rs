@@ -9,6 +9,7 @@
 
 pub mod code;
 pub mod config_gate;
+pub mod content;
 pub mod db_boundary;
 pub mod extraction;
 pub mod filesystem;
@@ -58,9 +59,17 @@ impl<'a> Gates<'a> {
         observed(self.observer, Gate::Ip, || ip::check_ip(&self.policy.net, facts))
     }
 
-    /// The ip gate on a whole DNS answer.
-    pub fn resolved(&self, host: &str, addrs: &[IpAddr], host_allows_internal: bool) -> Result<(), PolicyError> {
-        observed(self.observer, Gate::Ip, || ip::check_resolved(&self.policy.net, host, addrs, host_allows_internal))
+    /// The ip gate on a whole DNS answer for a connection to `port`.
+    pub fn resolved(
+        &self,
+        host: &str,
+        port: Option<u16>,
+        addrs: &[IpAddr],
+        host_allows_internal: bool,
+    ) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Ip, || {
+            ip::check_resolved(&self.policy.net, host, port, addrs, host_allows_internal)
+        })
     }
 
     /// The redirect gate.
@@ -114,6 +123,11 @@ impl<'a> Gates<'a> {
     /// The storage gate on a version used as a directory name (reserved layout names too).
     pub fn version(&self, value: &str) -> Result<(), PolicyError> {
         observed(self.observer, Gate::Storage, || storage::check_version(&self.policy.storage, value))
+    }
+
+    /// The storage gate on a file name about to be written.
+    pub fn file_name(&self, value: &str) -> Result<(), PolicyError> {
+        observed(self.observer, Gate::Storage, || storage::check_file_name(value))
     }
 
     /// The storage gate on a CAS key.

@@ -50,11 +50,32 @@ impl Default for NetPolicy {
 }
 
 impl NetPolicy {
-    /// Whether an allowlisted domain may resolve to internal addresses (the resolver needs
-    /// this for each name it is asked about, without re-running the url gate).
-    pub fn domain_allows_internal(&self, domain: &str) -> bool {
+    /// Whether an allowlisted domain may resolve to internal addresses on this port (the
+    /// resolver needs this for each name it is asked about, without re-running the url gate).
+    pub fn domain_allows_internal(&self, domain: &str, port: Option<u16>) -> bool {
         let domain = domain.strip_suffix('.').unwrap_or(domain);
-        self.allow_private_for_allowlist && self.allowed_hosts.iter().any(|r| r.matches_domain(domain))
+        self.allow_private_for_allowlist
+            && self.allowed_hosts.iter().any(|r| r.matches_domain(domain) && r.port().is_none_or(|p| port == Some(p)))
+    }
+
+    /// The ports a host may be reached on: without an allowlist entry for it, 80, 443 and
+    /// `allowed_ports`; with entries, the union over them: an entry with a port allows that
+    /// port only, an entry without one the defaults.
+    pub fn ports_for(&self, matching: &[&crate::host::HostRule]) -> Vec<u16> {
+        let defaults = || [80, 443].into_iter().chain(self.extra_ports.iter().copied());
+        if matching.is_empty() {
+            return defaults().collect();
+        }
+        let mut ports: Vec<u16> = Vec::new();
+        for r in matching {
+            match r.port() {
+                Some(p) => ports.push(p),
+                None => ports.extend(defaults()),
+            }
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        ports
     }
 }
 

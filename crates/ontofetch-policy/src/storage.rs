@@ -99,6 +99,17 @@ pub fn check_version(policy: &StoragePolicy, value: &str) -> Result<(), Refusal>
     Ok(())
 }
 
+/// The storage gate for a file name about to be written (`original/<name>`): one portable
+/// component, never a reserved device name (`con.ttl` would be written and then refused by
+/// every reader: refuse it before a byte is fetched).
+pub fn check_file_name(value: &str) -> Result<(), Refusal> {
+    let safe = normalize(&PathPolicy::default(), value).map_err(|(code, m)| refuse(code, format!("file name: {m}")))?;
+    if safe.components().len() != 1 {
+        return Err(refuse(Code::Traversal, format!("file name {value:?} is more than one path component")));
+    }
+    Ok(())
+}
+
 /// The storage gate for a content-addressed key: exactly `by-sha256/aa/bb/<64 hex>` with
 /// the fan-out taken from the digest itself.
 pub fn check_cas_key(key: &str) -> Result<(), Refusal> {
@@ -152,6 +163,9 @@ mod tests {
         assert_eq!(check_version(&p, "latest").unwrap_err().code, Code::ReservedName);
         assert_eq!(check_version(&p, "Latest").unwrap_err().code, Code::ReservedName);
         assert!(check_version(&p, "latest-version").is_ok());
+        assert_eq!(check_file_name("con.ttl").unwrap_err().code, Code::ReservedName);
+        assert_eq!(check_file_name("a/b.owl").unwrap_err().code, Code::Traversal);
+        assert!(check_file_name("hp.owl").is_ok());
         let d = "ab".repeat(32);
         assert!(check_cas_key(&format!("by-sha256/ab/ab/{d}")).is_ok());
         assert!(check_cas_key(&format!("by-sha256/ab/cd/{d}")).is_err());

@@ -19,7 +19,7 @@ pub struct LocalStore {
 impl LocalStore {
     /// The store under `root` (`ontologies/`, `by-sha256/` and `.staging/` live in it).
     pub fn new(root: &Path) -> Self {
-        LocalStore { root: root.to_path_buf() }
+        LocalStore { root: ontofetch_fsutil::lexical(root) }
     }
 
     /// The root directory.
@@ -37,7 +37,7 @@ impl LocalStore {
     }
 
     fn root_is_symlink(&self) -> bool {
-        std::fs::symlink_metadata(&self.root).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+        ontofetch_fsutil::is_symlink(&self.root)
     }
 
     /// Whether an existing version directory holds exactly these original bytes.

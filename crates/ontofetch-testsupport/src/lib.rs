@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod archives;
+pub mod dns;
 pub mod fixtures;
 pub mod local;
 
@@ -37,6 +38,9 @@ pub enum Fault {
     },
     /// Sends a malformed Content-Length header (and closes to delimit the body).
     BadLength,
+    /// Sends the body with `Transfer-Encoding: chunked`, cut into chunks of these sizes
+    /// (the rest in one last chunk), flushing each: the client sees the cuts.
+    Chunked(Vec<usize>),
 }
 
 /// One scripted response.
@@ -272,6 +276,7 @@ fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Res
     match &reply.fault {
         Fault::LieLength(n) => head.push_str(&format!("Content-Length: {n}\r\n")),
         Fault::BadLength => head.push_str("Content-Length: lots\r\n"),
+        Fault::Chunked(_) => head.push_str("Transfer-Encoding: chunked\r\n"),
         _ => head.push_str(&format!("Content-Length: {}\r\n", reply.body.len())),
     }
     head.push_str("\r\n");
@@ -284,6 +289,21 @@ fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Res
             stream.write_all(&reply.body[..n.min(reply.body.len())])?;
             stream.flush()?;
             let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        Fault::Chunked(sizes) => {
+            let mut rest = &reply.body[..];
+            for size in sizes.iter().copied().chain(std::iter::once(usize::MAX)) {
+                let (now, later) = rest.split_at(size.min(rest.len()));
+                if !now.is_empty() {
+                    write!(stream, "{:x}\r\n", now.len())?;
+                    stream.write_all(now)?;
+                    stream.write_all(b"\r\n")?;
+                    stream.flush()?;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                rest = later;
+            }
+            stream.write_all(b"0\r\n\r\n")?;
         }
         Fault::Slow { chunk, delay } => {
             for part in reply.body.chunks(chunk.max(1)) {

@@ -9,6 +9,7 @@
 mod canon;
 mod owl;
 mod sniff;
+pub mod xmlguard;
 
 pub use sniff::{Detected, sniff};
 
@@ -132,6 +133,12 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options<'_>) -> Outcome 
         Ok(f) => f,
         Err(e) => return Outcome::new("rdf", detected, Status::Failed, Some(e.to_string())),
     };
+    if detected == Detected::RdfXml
+        && let Err(why) =
+            std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| xmlguard::check(BufReader::new(f)))
+    {
+        return Outcome::new("rdf", detected, Status::Failed, Some(why));
+    }
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let keep = opts.normalize_to.is_some() && size <= opts.max_normalize_bytes;
     let mut out = Outcome::new("rdf", detected, Status::Ok, None);

@@ -19,6 +19,14 @@ fn tally(out: &mut Outcome, c: &Component<ArcStr>) {
 
 pub(crate) fn validate(path: &Path, detected: Detected) -> Outcome {
     let mut out = Outcome::new("owl", detected, Status::Ok, None);
+    if detected == Detected::OwlXml
+        && let Err(why) =
+            std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| crate::xmlguard::check(BufReader::new(f)))
+    {
+        out.status = Status::Failed;
+        out.message = Some(why);
+        return out;
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => BufReader::new(f),
         Err(e) => {

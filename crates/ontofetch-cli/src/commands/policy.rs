@@ -104,7 +104,12 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
     let mut first_refusal = None;
     let mut resolved = Vec::new();
     for ip in &addrs {
-        let facts = IpFacts { ip: *ip, host: Some(&host), host_allows_internal: allowed.host_allows_internal };
+        let facts = IpFacts {
+            ip: *ip,
+            host: Some(&host),
+            port: Some(allowed.port),
+            host_allows_internal: allowed.host_allows_internal,
+        };
         let verdict = gates.ip(&facts);
         resolved.push(json!({"address": ip.to_string(), "allowed": verdict.is_ok(), "code": verdict.as_ref().err().map(|e| e.code())}));
         if let Err(e) = verdict {
@@ -112,7 +117,7 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
         }
     }
     if addrs.is_empty() {
-        first_refusal = gates.resolved(&host, &addrs, allowed.host_allows_internal).err();
+        first_refusal = gates.resolved(&host, Some(allowed.port), &addrs, allowed.host_allows_internal).err();
     }
     let extra = json!({"resolved": resolved});
     let v = match first_refusal {
@@ -132,22 +137,14 @@ pub fn check_url(ctx: &mut Context, raw: &str, resolve: bool) -> Result<u8, CliE
 /// `policy check-path`: the filesystem gate, with symlink facts gathered by `lstat`.
 pub fn check_path(ctx: &mut Context, raw: &str, root: &Path) -> Result<u8, CliError> {
     let gates = ctx.gates()?;
-    let root_is_symlink = std::fs::symlink_metadata(root).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+    let root_is_symlink = ontofetch_fsutil::is_symlink(root);
+    let root = &ontofetch_fsutil::lexical(root);
     let relative =
         Path::new(raw).strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| raw.to_string());
-    let mut symlinked = Vec::new();
-    if let Ok(safe) = ontofetch_policy::path::normalize(&gates.policy.paths, &relative) {
-        let mut prefix = String::new();
-        for c in safe.components() {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(c);
-            if std::fs::symlink_metadata(root.join(&prefix)).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
-                symlinked.push(prefix.clone());
-            }
-        }
-    }
+    let symlinked = match ontofetch_policy::path::normalize(&gates.policy.paths, &relative) {
+        Ok(safe) => ontofetch_fsutil::symlinked_prefixes(root, safe.components()),
+        Err(_) => vec![],
+    };
     let facts = PathFacts { root, candidate: raw, root_is_symlink, symlinked_prefixes: &symlinked };
     let v = match gates.path(&facts) {
         Ok(safe) => Verdict {

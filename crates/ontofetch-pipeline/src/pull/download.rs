@@ -38,6 +38,8 @@ pub(super) async fn run(
     previous: Option<&VersionRow>,
     observer: &dyn PullObserver,
 ) -> Result<Outcome, PullError> {
+    // A name no reader would accept (`con.ttl`) is refused before a byte is fetched.
+    p.gates().file_name(&ontofetch_store::layout::sanitize_filename(&plan.filename))?;
     let dest = staging.original(&plan.filename)?;
     // A conditional request only against the URL the stored version came from.
     let asked_previous = previous.filter(|prev| !p.force && prev.url == plan.url);

@@ -1,0 +1,214 @@
+//! Findings of an attacker's pass over the gates and the pull, each replayed against the
+//! real binary and the loopback server: the hostile input is refused with its code, the
+//! rest of the run is unaffected, and nothing is left behind.
+
+use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
+use ontofetch_testsupport::{Fault, Reply, TestServer};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Env {
+    dir: tempfile::TempDir,
+    server: TestServer,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env { dir: tempfile::tempdir().unwrap(), server: TestServer::start() }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("home/ontology-fetcher")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.bare_command(args);
+        cmd.arg("--allowed-hosts").arg(self.server.allow_entry());
+        cmd
+    }
+
+    /// Without the test server's allowlist entry: the configuration's own entries only.
+    fn bare_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("PYSTOW_HOME", self.dir.path().join("home"))
+            .env("HOME", self.dir.path())
+            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
+            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
+            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
+            .env_remove("BIOPORTAL_API_KEY");
+        cmd
+    }
+
+    /// Runs to completion, or fails the test after `limit` (a hung pull is the bug).
+    fn run_within(&self, args: &[&str], limit: Duration) -> Output {
+        let mut child = self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = Instant::now() + limit;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("ontofetch {args:?} did not finish within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self.run_within(args, Duration::from_secs(120));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let v = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{e}: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), v)
+    }
+
+    fn spec(&self, text: &str) -> String {
+        let p = self.dir.path().join("sources.yaml");
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    fn staging_is_empty(&self) -> bool {
+        std::fs::read_dir(self.root().join(".staging")).map(|mut d| d.next().is_none()).unwrap_or(true)
+    }
+}
+
+fn by_id<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} not in {results}"))
+}
+
+#[test]
+fn an_unsolicited_304_fails_its_ontology_and_spares_the_rest() {
+    let env = Env::new();
+    env.server.route("/obo/bfo.owl", vec![Reply::status(304)]);
+    env.server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "ro"), OWL)]);
+    let spec = env.spec("ontologies:\n  - id: bfo\n  - id: ro\n");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "--max-retries", "1"]);
+    assert_eq!(code, 1, "a failure, not a crash (exit 101): {results}");
+    let bfo = by_id(&results, "bfo");
+    assert_eq!(bfo["error"]["code"], "E_HTTP_STATUS", "{bfo}");
+    assert!(bfo["error"]["message"].as_str().unwrap().contains("304"));
+    assert_eq!(by_id(&results, "ro")["status"], "fresh");
+    assert!(env.staging_is_empty());
+}
+
+#[test]
+fn a_symlinked_data_root_is_refused_however_it_is_written() {
+    let env = Env::new();
+    let real = env.dir.path().join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    let link = env.dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    env.server.route("/obo/bfo.owl", vec![Reply::ok(owl(None, "bfo"), OWL)]);
+    for written in [link.display().to_string(), format!("{}/", link.display()), format!("{}/.", link.display())] {
+        let (code, v) = env.json(&["policy", "check-path", "x.owl", "--root", &written, "--json"]);
+        assert_eq!((code, v["code"].as_str()), (3, Some("E_STORAGE_ROOT")), "{written}: {v}");
+        let (code, v) = env.json(&["pull", "--json", "--no-lock", "--data-root", &written, "bfo"]);
+        assert_eq!(code, 1, "{written}: {v}");
+        assert_eq!(v["error"]["code"], "E_STORAGE_ROOT", "refused before anything is opened: {written}: {v}");
+        let through: Vec<_> = std::fs::read_dir(&real).unwrap().collect();
+        assert!(through.is_empty(), "{written}: nothing created through the link: {through:?}");
+    }
+}
+
+#[test]
+fn checksum_and_registry_requests_have_a_total_deadline() {
+    let env = Env::new();
+    let drip = Fault::Slow { chunk: 1, delay: Duration::from_millis(1000) };
+    env.server.route("/files/x.owl", vec![Reply::ok(owl(None, "x"), OWL)]);
+    env.server.route("/files/x.sha256", vec![Reply::ok(vec![b'a'; 64], "text/plain").fault(drip.clone())]);
+    env.server.route("/ols/api/ontologies/y", vec![Reply::ok(vec![b' '; 64], "application/json").fault(drip)]);
+    let spec = env.spec(&format!(
+        "defaults:\n  http: {{timeout_sec: 3, download_timeout_sec: 5, max_retries: 1}}\n  resolver_fallback_enabled: false\nontologies:\n  - id: x\n    resolver: direct\n    extras: {{url: '{}', checksum_url: '{}'}}\n  - id: y\n    resolver: ols\n",
+        env.server.url("/files/x.owl"),
+        env.server.url("/files/x.sha256")
+    ));
+    let started = Instant::now();
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 1);
+    assert_eq!(by_id(&results, "x")["error"]["code"], "E_TIMEOUT", "{results}");
+    assert_eq!(by_id(&results, "y")["error"]["code"], "E_TIMEOUT", "{results}");
+    assert!(started.elapsed() < Duration::from_secs(60), "held for {:?}", started.elapsed());
+}
+
+#[test]
+fn a_registry_version_named_latest_never_squats_the_latest_pointer() {
+    let env = Env::new();
+    env.server.route("/files/v.owl", vec![Reply::ok(owl(None, "one"), OWL)]);
+    let spec = env.spec(&format!(
+        "ontologies:\n  - id: v\n    resolver: direct\n    extras: {{url: '{}', version: latest}}\n",
+        env.server.url("/files/v.owl")
+    ));
+    let (code, first) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first[0]["version"], "latest-version");
+    let latest = env.root().join("ontologies/v/latest");
+    assert!(std::fs::symlink_metadata(&latest).unwrap().file_type().is_symlink());
+    env.server.route("/files/v.owl", vec![Reply::ok(owl(None, "two"), OWL)]);
+    let (code, second) = env.json(&["pull", "--json", "--no-lock", "--force", "--spec", &spec]);
+    assert_eq!(code, 0, "{second}");
+    assert_eq!(std::fs::read_link(&latest).unwrap().to_str(), second[0]["version"].as_str());
+    let leftovers: Vec<String> = std::fs::read_dir(env.root().join("ontologies/v"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no .latest.*.tmp left: {leftovers:?}");
+}
+
+#[test]
+fn names_that_could_not_be_stored_fail_before_a_byte_is_fetched_and_long_ones_fit() {
+    let env = Env::new();
+    env.server.route("/files/con.ttl", vec![Reply::ok("@prefix x: <http://x.org/> .", "text/turtle")]);
+    let long = format!("/files/{}.owl", "a".repeat(249));
+    env.server.route(&long, vec![Reply::ok(owl(None, "long"), OWL)]);
+    let spec = env.spec(&format!(
+        "defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: con\n    resolver: direct\n    extras: {{url: '{}'}}\n  - id: long\n    resolver: direct\n    extras: {{url: '{}'}}\n",
+        env.server.url("/files/con.ttl"),
+        env.server.url(&long)
+    ));
+    let (_, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(by_id(&results, "con")["error"]["code"], "E_RESERVED_NAME", "{results}");
+    assert_eq!(env.server.hits("/files/con.ttl"), 0, "refused before downloading");
+    let long = by_id(&results, "long");
+    assert_eq!(long["status"], "fresh", "a 253-byte URL segment still fits its .part name: {long}");
+    assert!(env.staging_is_empty());
+}
+
+#[test]
+fn allowlist_entries_are_read_as_urls_read_hosts() {
+    let env = Env::new();
+    env.server.route("/obo/bfo.owl", vec![Reply::ok(owl(None, "bfo"), OWL)]);
+    let port = env.server.allow_entry().rsplit(':').next().unwrap().to_string();
+    let spec =
+        env.spec(&format!("defaults:\n  http:\n    allowed_hosts: ['0x7f.1:{port}']\nontologies:\n  - id: bfo\n"));
+    let out = env.bare_command(&["pull", "--json", "--no-lock", "--spec", &spec]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["status"], "fresh", "0x7f.1 is 127.0.0.1: {v}");
+}
+
+/// RDF/XML built to hit quick-xml's quadratic attribute check (RUSTSEC-2026-0194): refused
+/// by the guard in front of the parser, with a message that says so, in bounded time.
+#[test]
+fn hostile_xml_fails_bounded() {
+    let env = Env::new();
+    let attrs: String = (0..200_000).map(|i| format!(" a{i}=\"x\"")).collect();
+    let hostile = format!(
+        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description{attrs}/></rdf:RDF>"
+    );
+    env.server.route("/obo/bfo.owl", vec![Reply::ok(hostile, OWL)]);
+    let spec = env.spec(
+        "defaults:\n  continue_on_error: false\n  validation: {parser_timeout_sec: 60}\nontologies:\n  - id: bfo\n",
+    );
+    let started = Instant::now();
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 1, "{results}");
+    let error = &results[0]["error"];
+    assert_eq!(error["code"], "E_VALIDATION", "{results}");
+    assert!(error["message"].as_str().unwrap().contains("hostile XML"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(60), "bounded: {:?}", started.elapsed());
+    assert!(env.staging_is_empty());
+}
