@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod filelock;
 pub mod migrations;
 mod sqlite;
 
@@ -134,6 +135,26 @@ pub enum Recorded {
     AlreadyPresent,
 }
 
+/// A held lease on one ontology: while it lives, no other worker (process or machine) on
+/// this catalog works on that ontology. Dropping it releases it; a worker that dies
+/// releases it with its process (file lock) or connection (PostgreSQL advisory lock).
+pub struct Lease {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl Lease {
+    /// A lease held by `guard` (a locked file, a database session).
+    pub fn new(guard: impl Send + Sync + 'static) -> Self {
+        Lease { _held: Box::new(guard) }
+    }
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lease")
+    }
+}
+
 /// A catalog backend. Every method is one transaction; rows are written only through the
 /// db_boundary gate.
 #[async_trait]
@@ -185,6 +206,30 @@ pub trait Catalog: Send + Sync {
 
     /// Totals for `db stats`.
     async fn stats(&self) -> Result<Stats, CatalogError>;
+
+    /// Takes the ontology's lease now, or `None` when another worker holds it.
+    async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError>;
+
+    /// Waits (polling) until the ontology's lease is free, at most `wait`.
+    async fn lease(&self, ontology: &str, wait: std::time::Duration) -> Result<Option<Lease>, CatalogError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            if let Some(l) = self.try_lease(ontology).await? {
+                return Ok(Some(l));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Request pacing shared by every worker of this catalog: reserves the next slot of
+    /// `key` at `per_second` and returns how long to wait for it, or `None` when this
+    /// backend does not share rates (the caller paces on its own).
+    async fn reserve_rate(&self, _key: &str, _per_second: f64) -> Result<Option<std::time::Duration>, CatalogError> {
+        Ok(None)
+    }
 }
 
 /// The columns of `versions`, in [`VersionRow`] order.

@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow, VersionRow,
-    check_keys,
+    ArtifactRow, Catalog, CatalogError, Lease, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow,
+    VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::PathPolicy;
@@ -339,6 +339,17 @@ impl Catalog for SqliteCatalog {
         .await
     }
 
+    async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
+        let dir = self.path.parent().unwrap_or(Path::new(".")).join(".locks");
+        let ontology = ontology.to_string();
+        let what = format!("taking the lease of {ontology} in {}", dir.display());
+        tokio::task::spawn_blocking(move || crate::filelock::try_lock(&dir, &ontology))
+            .await
+            .map_err(|e| CatalogError::db("taking a lease", e))?
+            .map(|held| held.map(Lease::new))
+            .map_err(|e| CatalogError::db(what, e))
+    }
+
     async fn stats(&self) -> Result<Stats, CatalogError> {
         self.with(|c| {
             c.query_row(
@@ -468,6 +479,18 @@ mod tests {
         SqliteCatalog::open(&p).unwrap().record(&row("ro", "v1", "a", "t"), &[], true).await.unwrap();
         let cat = SqliteCatalog::open(&p).unwrap();
         assert_eq!(cat.latest("ro").await.unwrap().unwrap().version, "v1");
+    }
+
+    #[tokio::test]
+    async fn a_lease_is_exclusive_until_dropped() {
+        let (_d, cat) = open();
+        let held = cat.try_lease("bfo").await.unwrap().expect("free");
+        assert!(cat.try_lease("bfo").await.unwrap().is_none(), "held by someone else");
+        assert!(cat.try_lease("ro").await.unwrap().is_some(), "another ontology is independent");
+        let waiting = cat.lease("bfo", std::time::Duration::from_millis(300)).await.unwrap();
+        assert!(waiting.is_none(), "a bounded wait gives up");
+        drop(held);
+        assert!(cat.try_lease("bfo").await.unwrap().is_some());
     }
 
     #[test]

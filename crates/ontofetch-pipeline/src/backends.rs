@@ -4,6 +4,7 @@
 use crate::error::PullError;
 use ontofetch_catalog::{Catalog, SqliteCatalog};
 use ontofetch_config::Settings;
+use ontofetch_net::limit::{FileRates, SharedRates};
 use ontofetch_policy::Code;
 use ontofetch_store::{ArtifactStore, LocalStore, layout};
 use std::path::PathBuf;
@@ -25,6 +26,32 @@ pub enum Open {
     Create,
     /// Fail with a hint when it does not exist yet: commands that only read.
     Existing,
+}
+
+/// Where request slots are shared: `shared_rate_limit_dir` when set, else the catalog when
+/// it shares them (PostgreSQL: every worker of the mirror), else `<cache>/rate-limits`
+/// (every process on this data root).
+pub fn shared_rates(settings: &Settings, backends: &Backends) -> Arc<dyn SharedRates> {
+    let http = &settings.loaded.config.defaults.http;
+    match &http.shared_rate_limit_dir {
+        Some(dir) => Arc::new(FileRates::new(PathBuf::from(dir))),
+        None if backends.catalog.url().starts_with("postgres") => Arc::new(CatalogRates(backends.catalog.clone())),
+        None => Arc::new(FileRates::new(settings.dirs.cache.join("rate-limits"))),
+    }
+}
+
+/// Request slots kept in the catalog's database.
+struct CatalogRates(Arc<dyn Catalog>);
+
+#[async_trait::async_trait]
+impl SharedRates for CatalogRates {
+    async fn reserve(&self, key: &str, per_second: f64) -> std::io::Result<std::time::Duration> {
+        match self.0.reserve_rate(key, per_second).await {
+            Ok(Some(wait)) => Ok(wait),
+            Ok(None) => Err(std::io::Error::other("this catalog does not share rates")),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        }
+    }
 }
 
 /// The SQLite file a `sqlite:` catalog URL (or the default) names.

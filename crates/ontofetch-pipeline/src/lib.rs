@@ -108,7 +108,9 @@ impl Pipeline {
             free_bytes: None,
         })?;
         let backends = Backends::open(&settings, Open::Create).await?;
-        let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), net_config(&settings))?;
+        let mut config = net_config(&settings);
+        config.limits = config.limits.shared(backends::shared_rates(&settings, &backends));
+        let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), config)?;
         Ok(Pipeline { settings, backends, fetcher, metrics, runner, force })
     }
 

@@ -6,6 +6,7 @@
 mod commit;
 mod download;
 mod extract;
+mod lease;
 mod outcome;
 mod resolve;
 mod validate;
@@ -24,29 +25,76 @@ use std::time::SystemTime;
 
 pub use validate::validate_file;
 
-/// Pulls specs with at most `concurrency` at once; results in spec order.
+/// Pulls specs with at most `concurrency` at once; results in spec order. Ontologies
+/// another worker is pulling are deferred to the end instead of waited for.
 pub async fn pull_all(
     p: &Pipeline,
     specs: &[SpecInput],
     observer: &dyn PullObserver,
     concurrency: usize,
 ) -> Vec<PullResult> {
-    let mut results: Vec<(usize, PullResult)> = futures_util::stream::iter(specs.iter().enumerate())
-        .map(|(i, s)| async move { (i, pull_one(p, s, observer).await) })
+    let run_started = crate::now_rfc3339();
+    let run = run_started.as_str();
+    let first: Vec<Result<(usize, PullResult), usize>> = futures_util::stream::iter(specs.iter().enumerate())
+        .map(|(i, s)| async move {
+            match lease::try_claim(p, &s.id).await {
+                Ok(Some(lease)) => Ok((i, pull_leased(p, s, observer, run, lease).await)),
+                Ok(None) => Err(i),
+                Err(e) => Ok((i, finish(p, s, observer, PullResult::failed(&s.id, None, e)))),
+            }
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
+    let (mut done, deferred): (Vec<_>, Vec<_>) = first.into_iter().partition(Result::is_ok);
+    let later: Vec<(usize, PullResult)> = futures_util::stream::iter(deferred.into_iter().filter_map(Result::err))
+        .map(|i| async move { (i, pull_in(p, &specs[i], observer, run).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    done.extend(later.into_iter().map(Ok));
+    let mut results: Vec<(usize, PullResult)> = done.into_iter().filter_map(Result::ok).collect();
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Pulls one spec end to end. Never panics on bad input: every failure is a result.
+/// Pulls one spec end to end, waiting for its lease. Never panics on bad input: every
+/// failure is a result.
 pub async fn pull_one(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver) -> PullResult {
+    pull_in(p, spec, observer, &crate::now_rfc3339()).await
+}
+
+async fn pull_in(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, run_started: &str) -> PullResult {
+    match lease::claim(p, &spec.id).await {
+        Ok(lease) => pull_leased(p, spec, observer, run_started, lease).await,
+        Err(e) => finish(p, spec, observer, PullResult::failed(&spec.id, None, e)),
+    }
+}
+
+/// Pulls a spec whose lease this worker holds (released when this returns).
+async fn pull_leased(
+    p: &Pipeline,
+    spec: &SpecInput,
+    observer: &dyn PullObserver,
+    run_started: &str,
+    lease: ontofetch_catalog::Lease,
+) -> PullResult {
     observer.started(&spec.id);
-    let result = match with_fallback(p, spec, observer).await {
-        Ok(r) => r,
-        Err((resolver, e)) => PullResult::failed(&spec.id, resolver, e),
+    let meanwhile = if p.force { Ok(None) } else { lease::stored_meanwhile(p, &spec.id, run_started).await };
+    let result = match meanwhile {
+        Ok(Some(row)) => outcome::stored(p, &row, vec!["stored by another worker during this run".into()]),
+        Ok(None) => match with_fallback(p, spec, observer).await {
+            Ok(r) => r,
+            Err((resolver, e)) => PullResult::failed(&spec.id, resolver, e),
+        },
+        Err(e) => PullResult::failed(&spec.id, None, e),
     };
+    drop(lease);
+    finish(p, spec, observer, result)
+}
+
+/// Counts and reports a finished pull.
+fn finish(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, result: PullResult) -> PullResult {
     if result.is_failure() {
         count(p, result.resolver.as_deref().unwrap_or("none"), "failed");
     } else {

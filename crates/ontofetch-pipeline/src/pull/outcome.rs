@@ -16,10 +16,15 @@ pub(super) fn count(p: &Pipeline, resolver: &str, result: &'static str) {
 /// The result for a version that is already stored (304, identical bytes).
 pub(super) async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: Vec<String>) -> PullResult {
     let _ = p.backends.store.set_latest(&plan.id, &row.version).await;
+    PullResult { expected_checksum: expected_checksum(plan), plan: Some(plan.clone()), ..stored(p, row, notes) }
+}
+
+/// The result for a stored version, as the catalog records it.
+pub(super) fn stored(p: &Pipeline, row: &VersionRow, notes: Vec<String>) -> PullResult {
     let original = format!("{}/{}", row.relpath, ontofetch_store::layout::original_rel(&row.filename));
     PullResult {
-        id: plan.id.clone(),
-        resolver: Some(plan.resolver.clone()),
+        id: row.ontology.clone(),
+        resolver: Some(row.resolver.clone()),
         status: PullStatus::Cached,
         version: Some(row.version.clone()),
         sha256: Some(row.sha256.clone()),
@@ -29,11 +34,11 @@ pub(super) async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: V
         etag: row.etag.clone(),
         last_modified: row.last_modified.clone(),
         cache_status: Some("hit".into()),
-        expected_checksum: expected_checksum(plan),
+        expected_checksum: None,
         error: None,
         validation: None,
         notes,
-        plan: Some(plan.clone()),
+        plan: None,
     }
 }
 

@@ -1,0 +1,156 @@
+//! Many processes, one data root: cron, `serve --refresh` and a person pulling at once.
+
+use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
+use ontofetch_testsupport::{Fault, Reply, TestServer};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Env {
+    dir: tempfile::TempDir,
+    server: TestServer,
+}
+
+const IDS: &[&str] = &["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8"];
+
+impl Env {
+    fn new(delay: Duration, size: usize) -> Self {
+        let server = TestServer::start();
+        for id in IDS {
+            // Unversioned content: the version comes from the bytes, the race to watch.
+            let body = owl(None, &format!("{id} {}", "x".repeat(size)));
+            server
+                .route(&format!("/obo/{id}.owl"), vec![Reply::ok(body, OWL).fault(Fault::Slow { chunk: 8192, delay })]);
+        }
+        Env { dir: tempfile::tempdir().unwrap(), server }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("home/ontology-fetcher")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let spec = self.dir.path().join("sources.yaml");
+        if !spec.exists() {
+            let text: String = IDS.iter().map(|id| format!("  - id: {id}\n")).collect();
+            std::fs::write(&spec, format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"))
+                .unwrap();
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+        cmd.args(args)
+            .arg("--spec")
+            .arg(&spec)
+            .arg("--allowed-hosts")
+            .arg(self.server.allow_entry())
+            .current_dir(self.dir.path())
+            .env("PYSTOW_HOME", self.dir.path().join("home"))
+            .env("HOME", self.dir.path())
+            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn pull(&self, ids: &[&str]) -> Child {
+        let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
+        args.extend_from_slice(ids);
+        self.command(&args).spawn().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self.command(args).output().unwrap();
+        (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    fn version_dirs(&self, id: &str) -> Vec<String> {
+        std::fs::read_dir(self.root().join("ontologies").join(id))
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "latest" && !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<(i32, Value)> {
+    let deadline = Instant::now() + limit;
+    children
+        .into_iter()
+        .map(|mut c| {
+            while c.try_wait().unwrap().is_none() {
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    panic!("a pull did not finish within {limit:?}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let out = c.wait_with_output().unwrap();
+            let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            (out.status.code().unwrap_or(-1), v)
+        })
+        .collect()
+}
+
+/// Six processes on one new root, overlapping sets: no migration race, no duplicate
+/// version, no E_EXISTS, every body downloaded once, doctor clean.
+#[test]
+fn six_processes_on_one_root_store_each_version_once() {
+    let env = Env::new(Duration::from_millis(15), 20_000);
+    let sets: [&[&str]; 6] = [
+        &["a1", "b2", "c3", "d4"],
+        &["c3", "d4", "e5", "f6"],
+        &["e5", "f6", "g7", "h8"],
+        &["g7", "h8", "a1", "b2"],
+        &["a1", "c3", "e5", "g7"],
+        &["b2", "d4", "f6", "h8"],
+    ];
+    let children: Vec<Child> = sets.iter().map(|ids| env.pull(ids)).collect();
+    let outcomes = wait_all(children, Duration::from_secs(180));
+    for (i, (code, results)) in outcomes.iter().enumerate() {
+        assert_eq!(*code, 0, "process {i} failed: {results}");
+        for r in results.as_array().unwrap() {
+            assert!(matches!(r["status"].as_str(), Some("fresh" | "cached")), "process {i}: {r}");
+        }
+    }
+    for id in IDS {
+        assert_eq!(env.version_dirs(id).len(), 1, "{id}: one version for one content");
+        assert_eq!(env.server.hits(&format!("/obo/{id}.owl")), 1, "{id}: the body was downloaded once");
+    }
+    let (_, versions) = env.json(&["db", "versions", "--json", "--limit", "100"]);
+    assert_eq!(versions["count"], IDS.len());
+    let (code, doctor) = env.json(&["doctor", "--json"]);
+    assert_eq!(code, 0, "{doctor}");
+}
+
+/// A process killed (-9) while it holds an ontology's lease: the kernel releases the lock,
+/// another process takes the ontology over, and doctor --fix leaves the root clean.
+#[test]
+fn kill_minus_nine_while_holding_a_lease_does_not_block_the_others() {
+    // ~25 chunks of 8 KiB, 200 ms apart: the victim holds a1's lease for seconds.
+    let env = Env::new(Duration::from_millis(200), 200_000);
+    let mut victim = env.pull(&["a1"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.server.hits("/obo/a1.owl") == 0 {
+        assert!(Instant::now() < deadline, "the victim never started downloading");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let others = vec![env.pull(&["a1", "b2"]), env.pull(&["b2", "a1"])];
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(env.server.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    for (code, results) in wait_all(others, Duration::from_secs(180)) {
+        assert_eq!(code, 0, "{results}");
+    }
+    assert_eq!(env.version_dirs("a1").len(), 1);
+    assert_eq!(env.version_dirs("b2").len(), 1);
+    assert_eq!(env.server.hits("/obo/a1.owl"), 2, "one survivor took a1 over after the kill");
+    let (code, fixed) = env.json(&["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{fixed}");
+    let (code, clean) = env.json(&["doctor", "--json"]);
+    assert_eq!(code, 0, "{clean}");
+    assert!(clean["store"]["stale_staging"].as_array().unwrap().is_empty());
+}

@@ -1,0 +1,39 @@
+//! Step 0, claim: one worker at a time per ontology, across processes and machines (the
+//! catalog's lease: a file lock beside a SQLite catalog, an advisory lock in PostgreSQL).
+//! The lease is held from download to the catalog row. A worker that finds the lease taken
+//! moves on and comes back; when it gets the lease and the ontology was stored by another
+//! worker during this run, it reports that version as cached instead of fetching again.
+
+use crate::Pipeline;
+use crate::error::PullError;
+use ontofetch_catalog::{Lease, VersionRow};
+use ontofetch_policy::Code;
+use std::time::Duration;
+
+/// How long a worker waits for another's lease: a whole download, retries included.
+fn patience(p: &Pipeline) -> Duration {
+    let h = &p.settings.loaded.config.defaults.http;
+    Duration::from_secs_f64(h.download_timeout_sec * f64::from(h.max_retries.max(1)) * 2.0 + 60.0)
+}
+
+/// The lease now, or `None` when another worker holds it.
+pub(super) async fn try_claim(p: &Pipeline, id: &str) -> Result<Option<Lease>, PullError> {
+    Ok(p.backends.catalog.try_lease(id).await?)
+}
+
+/// The lease, waiting for another worker to finish (`E_LOCKED` past a whole download).
+pub(super) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PullError> {
+    let wait = patience(p);
+    p.backends.catalog.lease(id, wait).await?.ok_or_else(|| {
+        PullError::new(Code::Locked, format!("{id} is held by another worker for more than {} s", wait.as_secs()))
+    })
+}
+
+/// The version another worker stored since `run_started` (RFC 3339), if any.
+pub(super) async fn stored_meanwhile(
+    p: &Pipeline,
+    id: &str,
+    run_started: &str,
+) -> Result<Option<VersionRow>, PullError> {
+    Ok(p.backends.catalog.latest(id).await?.filter(|row| row.downloaded_at.as_str() >= run_started))
+}
