@@ -8,8 +8,10 @@
 
 mod filelock;
 pub mod migrations;
+mod postgres;
 mod sqlite;
 
+pub use postgres::{PgCatalog, redact};
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;

@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[Migration] = &[
         FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
     );",
     },
+    Migration {
+        version: 3,
+        name: "request slots shared by workers",
+        sql: "CREATE TABLE rate_slots (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

@@ -99,15 +99,75 @@ impl Secrets {
     }
 }
 
-/// Where the catalog and the artifacts live.
+/// How to reach object storage: the standard `AWS_*` variables.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ObjectStoreEnv {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY` (never shown).
+    pub secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN` (never shown).
+    pub session_token: Option<String>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
+    /// `AWS_ALLOW_HTTP`.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for ObjectStoreEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStoreEnv")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("allow_http", &self.allow_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for ObjectStoreEnv {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mask = |v: &Option<String>| v.as_ref().map(|_| "***");
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("access_key_id", &self.access_key_id)?;
+        m.serialize_entry("secret_access_key", &mask(&self.secret_access_key))?;
+        m.serialize_entry("session_token", &mask(&self.session_token))?;
+        m.serialize_entry("region", &self.region)?;
+        m.serialize_entry("endpoint", &self.endpoint)?;
+        m.serialize_entry("allow_http", &self.allow_http)?;
+        m.end()
+    }
+}
+
+impl ObjectStoreEnv {
+    fn from_env(env: &Env) -> Self {
+        let get = |k: &str| env.get(k).map(str::to_string);
+        ObjectStoreEnv {
+            access_key_id: get("AWS_ACCESS_KEY_ID"),
+            secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
+            session_token: get("AWS_SESSION_TOKEN"),
+            region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+            endpoint: get("AWS_ENDPOINT_URL"),
+            allow_http: env.get("AWS_ALLOW_HTTP").and_then(crate::load::parse_bool).unwrap_or(false),
+        }
+    }
+}
+
+/// Where the catalog and the artifacts live (`None`: the embedded defaults under the data
+/// root, which the store's layout names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Storage {
-    /// `sqlite:PATH` (the default file under the data root) or a PostgreSQL URL.
-    pub catalog_url: String,
-    /// `file://DIR` (default: the data root) or `s3://bucket/prefix`.
-    pub store_url: String,
+    /// `sqlite:PATH` or `postgresql://user@host:port/db`.
+    pub catalog_url: Option<String>,
+    /// `file://DIR` or `s3://bucket/prefix`.
+    pub store_url: Option<String>,
     /// This worker's name in metrics and leases.
     pub worker_id: String,
+    /// Object storage access.
+    pub s3: ObjectStoreEnv,
 }
 
 /// How logs are written.
@@ -175,16 +235,13 @@ impl Settings {
         let loaded = load(origin, &text, env, &flags.overrides, observer)?;
         let d = &loaded.config.defaults;
         let storage = Storage {
-            catalog_url: d
-                .storage
-                .catalog_url
-                .clone()
-                .unwrap_or_else(|| format!("sqlite:{}", dirs.root.join("catalog.sqlite").display())),
-            store_url: d.storage.store_url.clone().unwrap_or_else(|| format!("file://{}", dirs.root.display())),
+            catalog_url: d.storage.catalog_url.clone(),
+            store_url: d.storage.store_url.clone(),
             worker_id: env
                 .get("ONTOFETCH_WORKER_ID")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{}-{}", env.get("HOSTNAME").unwrap_or("localhost"), std::process::id())),
+            s3: ObjectStoreEnv::from_env(env),
         };
         let logging = Logging {
             level: d.logging.level.clone(),
@@ -354,8 +411,8 @@ mod tests {
         );
         assert_eq!(s.endpoints.ols, "http://127.0.0.1:9/ols");
         assert_eq!(s.endpoints.obo, Endpoints::default().obo);
-        assert!(s.storage.catalog_url.starts_with("sqlite:") && s.storage.catalog_url.ends_with("root/catalog.sqlite"));
-        assert_eq!(s.storage.store_url, "s3://bucket/prefix");
+        assert_eq!(s.storage.catalog_url, None, "the embedded default");
+        assert_eq!(s.storage.store_url.as_deref(), Some("s3://bucket/prefix"));
         assert_eq!(serde_json::to_value(&s.secrets).unwrap()["bioportal_api_key"], "***");
         assert_eq!(format!("{:?}", s.secrets), "Secrets { bioportal_api_key: Some(\"***\") }");
         let headers = s.request_headers();

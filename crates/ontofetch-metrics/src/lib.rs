@@ -125,6 +125,16 @@ pub struct KnownSeries {
     pub validators: Vec<String>,
     /// Configured ontology ids.
     pub ontologies: Vec<String>,
+    /// This worker's name (`ONTOFETCH_WORKER_ID`, else host and pid): many workers share
+    /// one mirror, and their series must not collide.
+    pub worker: Option<String>,
+}
+
+/// `{worker}` labels of the worker info series (one per process).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabels {
+    /// The worker's name.
+    pub worker: String,
 }
 
 /// The validators (by detected format: RDF, OBO, OWL) whose series exist from the start, so
@@ -190,6 +200,9 @@ pub struct Metrics {
     pub store_bytes: Gauge,
     /// `ontofetch_store_artifacts`.
     pub store_artifacts: Gauge,
+    /// `ontofetch_worker_info{worker}` = 1: which worker this endpoint is (join on
+    /// `instance` to label a worker's other series).
+    pub worker_info: Family<WorkerLabels, Gauge>,
 }
 
 impl Metrics {
@@ -219,6 +232,7 @@ impl Metrics {
             ontology_last_success: Family::default(),
             store_bytes: Gauge::default(),
             store_artifacts: Gauge::default(),
+            worker_info: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -252,6 +266,7 @@ impl Metrics {
         );
         r.register_with_unit("store", "Bytes in the store", Unit::Bytes, m.store_bytes.clone());
         r.register("store_artifacts", "Artifacts in the store", m.store_artifacts.clone());
+        r.register("worker_info", "The worker this process is; the value is always 1", m.worker_info.clone());
         m.registry = registry;
         m.add_known(known);
         m
@@ -293,6 +308,9 @@ impl Metrics {
         }
         for ontology in &known.ontologies {
             let _ = self.ontology_last_success.get_or_create(&OntologyLabels { ontology: ontology.clone() });
+        }
+        if let Some(worker) = &known.worker {
+            self.worker_info.get_or_create(&WorkerLabels { worker: worker.clone() }).set(1);
         }
     }
 
@@ -392,10 +410,12 @@ mod tests {
             resolvers: vec!["obo".into()],
             validators: vec!["rdf".into()],
             ontologies: vec!["bfo".into()],
+            worker: Some("host-a-42".into()),
         };
         let text = Metrics::new(&known).encode().unwrap();
         for name in [
             "ontofetch_build_info{version=",
+            "ontofetch_worker_info{worker=\"host-a-42\"} 1",
             "ontofetch_gate_decisions_total{gate=\"url\",decision=\"allow\"} 0",
             "ontofetch_gate_decisions_total{gate=\"db_boundary\",decision=\"reject\"} 0",
             "ontofetch_gate_rejections_total{gate=\"ip\",code=\"E_PRIVATE_IP\"} 0",

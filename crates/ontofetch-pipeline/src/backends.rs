@@ -2,11 +2,11 @@
 //! and the artifact store (the data root by default).
 
 use crate::error::PullError;
-use ontofetch_catalog::{Catalog, SqliteCatalog};
+use ontofetch_catalog::{Catalog, PgCatalog, SqliteCatalog};
 use ontofetch_config::Settings;
 use ontofetch_net::limit::{FileRates, SharedRates};
 use ontofetch_policy::Code;
-use ontofetch_store::{ArtifactStore, LocalStore, layout};
+use ontofetch_store::{ArtifactStore, LocalStore, ObjectStoreBackend, S3Options, layout};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -54,50 +54,82 @@ impl SharedRates for CatalogRates {
     }
 }
 
-/// The SQLite file a `sqlite:` catalog URL (or the default) names.
-pub fn sqlite_path(settings: &Settings) -> Option<PathBuf> {
-    match settings.loaded.config.defaults.storage.catalog_url.as_deref() {
-        None => Some(settings.dirs.root.join(layout::CATALOG_FILE)),
-        Some(url) => url.strip_prefix("sqlite:").map(|p| PathBuf::from(p.trim_start_matches("//"))),
+/// The catalog URL in effect: the configured one, else the SQLite file under the root.
+pub fn catalog_url(settings: &Settings) -> String {
+    settings
+        .storage
+        .catalog_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", settings.dirs.root.join(layout::CATALOG_FILE).display()))
+}
+
+/// The store URL in effect: the configured one, else the data root.
+pub fn store_url(settings: &Settings) -> String {
+    settings.storage.store_url.clone().unwrap_or_else(|| format!("file://{}", settings.dirs.root.display()))
+}
+
+fn config_error(key: &str, url: &str, what: &str) -> PullError {
+    PullError::new(Code::ConfigInvalid, format!("defaults.storage.{key} {url:?}: {what}"))
+}
+
+async fn open_store(settings: &Settings) -> Result<Arc<dyn ArtifactStore>, PullError> {
+    let url = store_url(settings);
+    if let Some(dir) = url.strip_prefix("file://") {
+        return Ok(Arc::new(LocalStore::new(&PathBuf::from(dir))));
     }
+    if url.starts_with("s3://") {
+        let e = &settings.storage.s3;
+        let options = S3Options {
+            access_key_id: e.access_key_id.clone(),
+            secret_access_key: e.secret_access_key.clone(),
+            session_token: e.session_token.clone(),
+            region: e.region.clone(),
+            endpoint: e.endpoint.clone(),
+            allow_http: e.allow_http,
+        };
+        let store = ObjectStoreBackend::open(&url, &options, &settings.dirs.root)?;
+        store.check().await?;
+        return Ok(Arc::new(store));
+    }
+    Err(config_error("store_url", &url, "use file://DIR or s3://bucket/prefix"))
+}
+
+async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog>, PullError> {
+    let url = catalog_url(settings);
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = PathBuf::from(path.trim_start_matches("//"));
+        if mode == Open::Existing && !path.exists() {
+            return Err(PullError::new(
+                Code::Usage,
+                format!("no catalog at {} yet; run `ontofetch pull` first", path.display()),
+            ));
+        }
+        let catalog = tokio::task::spawn_blocking(move || SqliteCatalog::open(&path))
+            .await
+            .map_err(|e| PullError::new(Code::Db, format!("opening the catalog: {e}")))??;
+        return Ok(Arc::new(catalog));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgCatalog::connect(&url).await?));
+    }
+    Err(config_error(
+        "catalog_url",
+        &ontofetch_catalog::redact(&url),
+        "use sqlite:PATH or postgresql://user@host:port/db",
+    ))
 }
 
 impl Backends {
-    /// Opens the backends the settings name.
+    /// Opens the backends the settings name. Shared backends are reached (and a missing
+    /// bucket, refused credentials or an unreachable database reported) before any work.
     pub async fn open(settings: &Settings, mode: Open) -> Result<Backends, PullError> {
-        let root = &settings.dirs.root;
         if mode == Open::Create {
-            for d in [root, &settings.dirs.ontologies, &settings.dirs.cache] {
+            for d in [&settings.dirs.root, &settings.dirs.ontologies, &settings.dirs.cache] {
                 std::fs::create_dir_all(d).map_err(crate::error::io(format!("creating {}", d.display())))?;
             }
         }
-        let store: Arc<dyn ArtifactStore> = match settings.loaded.config.defaults.storage.store_url.as_deref() {
-            None => Arc::new(LocalStore::new(root)),
-            Some(url) if url.starts_with("file://") => Arc::new(LocalStore::new(&PathBuf::from(&url[7..]))),
-            Some(url) => {
-                return Err(PullError::new(
-                    Code::ConfigInvalid,
-                    format!("defaults.storage.store_url {url:?}: use file://DIR (other stores are not built in)"),
-                ));
-            }
-        };
-        let catalog: Arc<dyn Catalog> = match sqlite_path(settings) {
-            Some(path) => {
-                if mode == Open::Existing && !path.exists() {
-                    return Err(PullError::new(
-                        Code::Usage,
-                        format!("no catalog at {} yet; run `ontofetch pull` first", path.display()),
-                    ));
-                }
-                Arc::new(SqliteCatalog::open(&path)?)
-            }
-            None => {
-                return Err(PullError::new(
-                    Code::ConfigInvalid,
-                    "defaults.storage.catalog_url: use sqlite:PATH (other catalogs are not built in)",
-                ));
-            }
-        };
+        let store = open_store(settings).await?;
+        let catalog = open_catalog(settings, mode).await?;
         Ok(Backends { catalog, store })
     }
 }

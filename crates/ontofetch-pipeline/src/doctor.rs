@@ -6,11 +6,8 @@
 //! version anyone could see).
 
 use crate::backends::{Backends, Open};
-use crate::retire::repoint_latest;
 use ontofetch_config::{ConfigError, DataDirs, Settings};
-use ontofetch_policy::db_boundary::PairFacts;
 use ontofetch_policy::{Coded, Gates, Policy, TargetHost, url_gate};
-use ontofetch_store::layout;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -200,47 +197,33 @@ async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Fi
             f.problems.push(format!("interrupted pull left staging {p}; run `ontofetch doctor --fix`"));
         }
     }
-    let disk = b.store.version_dirs().await.unwrap_or_default();
-    let rows = b.catalog.versions(None, u32::MAX).await.unwrap_or_default();
-    let mut orphan_dirs = Vec::new();
-    for (id, version) in &disk {
-        let key = layout::version_key(id, version);
-        let row_exists = rows.iter().any(|r| &r.ontology == id && &r.version == version);
-        if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
-            orphan_dirs.push(key.clone());
-            if fix && b.store.remove_version(gates, id, version).await.is_ok() {
-                f.fixes.push(format!("removed {key}: it has no catalog row"));
-            } else {
-                f.problems.push(e.to_string());
-            }
+    let found = match crate::reconcile::run(&b, gates, fix).await {
+        Ok(found) => found,
+        Err(e) => {
+            f.problems.push(format!("comparing {} with {}: {e}", b.store.url(), b.catalog.url()));
+            return json!({"ok": false, "catalog": b.catalog.url(), "store": b.store.url(), "error": e.message});
+        }
+    };
+    for o in found.dirs_without_rows.iter().chain(&found.rows_without_files) {
+        if o.fixed {
+            f.fixes.push(format!("removed {}: {}", o.key, o.problem));
+        } else {
+            f.problems.push(o.problem.clone());
         }
     }
-    let mut orphan_rows = Vec::new();
-    for r in &rows {
-        let original = format!("{}/{}", r.relpath, layout::original_rel(&r.filename));
-        let file_exists = b.store.exists(&original).await.unwrap_or(false);
-        if let Err(e) = gates.pair(&PairFacts { key: &r.relpath, row_exists: true, file_exists }) {
-            orphan_rows.push(r.relpath.clone());
-            if fix && b.catalog.remove_version(&r.ontology, &r.version).await.is_ok() {
-                f.fixes.push(format!("removed the catalog row of {}: its files are gone", r.relpath));
-            } else {
-                f.problems.push(e.to_string());
-            }
-        }
+    for id in &found.busy {
+        f.notes.push(format!("{id} is being pulled by another worker; not checked this time"));
     }
-    if fix {
-        for id in rows.iter().map(|r| r.ontology.clone()).collect::<std::collections::BTreeSet<_>>() {
-            let _ = repoint_latest(&b, &id).await;
-        }
-    }
+    let keys = |v: &[crate::reconcile::Orphan]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
     json!({
         "catalog": b.catalog.url(),
         "store": b.store.url(),
         "schema_version": b.catalog.schema_version().await.ok(),
-        "versions": rows.len(),
-        "version_dirs": disk.len(),
-        "dirs_without_rows": orphan_dirs,
-        "rows_without_files": orphan_rows,
+        "versions": found.rows,
+        "version_dirs": found.dirs,
+        "dirs_without_rows": keys(&found.dirs_without_rows),
+        "rows_without_files": keys(&found.rows_without_files),
+        "busy": found.busy,
         "stale_staging": stale,
     })
 }

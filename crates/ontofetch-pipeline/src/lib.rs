@@ -14,6 +14,7 @@ pub mod plan;
 pub mod plan_diff;
 pub mod prune;
 pub mod pull;
+pub mod reconcile;
 pub mod result;
 pub mod retire;
 pub mod revalidate;
@@ -86,6 +87,7 @@ pub fn known_series(settings: &Settings) -> KnownSeries {
         resolvers: loaded.config.ontologies.iter().map(|s| loaded.resolver(s)).collect(),
         validators: ontofetch_metrics::VALIDATORS.iter().map(|s| s.to_string()).collect(),
         ontologies: loaded.config.ontologies.iter().map(|s| s.id.clone()).collect(),
+        worker: Some(settings.storage.worker_id.clone()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `prune`: keep the newest `keep` versions (by download time) of each ontology; with
 //! `older_than`, only versions downloaded before that date go. Refuses to run while the
 //! store holds versions the catalog does not know: deleting against an unsynchronised
-//! catalog is how the original lost data.
+//! catalog is how the original lost data. Each ontology is pruned under its lease; one
+//! that another worker is pulling is left alone and reported.
 
 use crate::backends::Backends;
 use crate::error::PullError;
@@ -9,7 +10,7 @@ use crate::retire::{repoint_latest, retire_version};
 use ontofetch_catalog::VersionRow;
 use ontofetch_policy::{Code, Gates};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 /// What to prune.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +47,8 @@ pub struct PruneReport {
     pub total_deleted: usize,
     /// Bytes reclaimed.
     pub total_reclaimed_bytes: u64,
+    /// Ontologies another worker was pulling: left alone this time.
+    pub busy: Vec<String>,
     /// Nothing was deleted.
     pub dry_run: bool,
 }
@@ -66,16 +69,8 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
 
 /// Runs a prune.
 pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PullError> {
-    let all = b.catalog.versions(None, u32::MAX).await?;
-    let known: HashSet<(String, String)> = all.iter().map(|r| (r.ontology.clone(), r.version.clone())).collect();
-    let unknown: Vec<String> = b
-        .store
-        .version_dirs()
-        .await?
-        .into_iter()
-        .filter(|k| !known.contains(k))
-        .map(|(i, v)| format!("{i}/{v}"))
-        .collect();
+    let found = crate::reconcile::run(b, gates, false).await?;
+    let unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();
     if !unknown.is_empty() {
         return Err(PullError::new(
             Code::DbOrphan,
@@ -86,13 +81,20 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
             ),
         ));
     }
+    let all = b.catalog.versions(None, u32::MAX).await?;
     let targets: Vec<String> = if req.ids.is_empty() {
         all.iter().map(|r| r.ontology.clone()).collect::<BTreeSet<_>>().into_iter().collect()
     } else {
         req.ids.clone()
     };
     let mut ontologies = Vec::new();
+    let mut busy = Vec::new();
     for id in targets {
+        // Under the ontology's lease: never beside a pull of the same ontology.
+        let Some(_lease) = b.catalog.try_lease(&id).await? else {
+            busy.push(id);
+            continue;
+        };
         let rows = b.catalog.versions(Some(&id), u32::MAX).await?;
         let (retained, deleted) = select(rows, req.keep, req.older_than.as_deref());
         if !req.dry_run {
@@ -112,6 +114,7 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
         total_deleted: ontologies.iter().map(|o| o.deleted.len()).sum(),
         total_reclaimed_bytes: ontologies.iter().map(|o| o.reclaimed_bytes).sum(),
         ontologies,
+        busy,
         dry_run: req.dry_run,
     })
 }

@@ -34,6 +34,8 @@ pub struct Revalidated {
 /// Re-validates `id` at `version` (default: the latest).
 pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: bool) -> Result<Revalidated, PullError> {
     let b = &p.backends;
+    // The manifest is rewritten and the version may be retired: not beside a pull of it.
+    let _lease = crate::pull::claim(p, id).await?;
     let row = match version {
         Some(v) => b.catalog.versions(Some(id), u32::MAX).await?.into_iter().find(|r| r.version == v),
         None => b.catalog.latest(id).await?,
@@ -46,8 +48,15 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     let original = gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path();
     let stem = layout::file_stem(&row.filename);
     let nt_key = format!("{key}/{}", layout::normalized_rel(&stem, "nt"));
-    let (Some(file), Some(nt)) = (b.store.local_path(&original), b.store.local_path(&nt_key)) else {
-        return Err(PullError::new(Code::Store, format!("{} is not on local disk", b.store.url())));
+    // On a remote store the original is fetched into a private staging directory first.
+    let scratch = b.store.begin(&gates, id)?;
+    let (file, nt) = match (b.store.local_path(&original), b.store.local_path(&nt_key)) {
+        (Some(file), Some(nt)) => (file, nt),
+        _ => {
+            let file = scratch.original(&row.filename)?;
+            b.store.fetch_to(&original, &file).await?;
+            (file, scratch.path(&layout::normalized_rel(&stem, "nt"))?)
+        }
     };
     if let Some(dir) = nt.parent() {
         std::fs::create_dir_all(dir).map_err(crate::error::io(format!("creating {}", dir.display())))?;
@@ -73,6 +82,9 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
         manifest.normalized_sha256 = Some(h.clone());
     }
     b.store.write(&manifest_key, manifest.to_pretty_json().as_bytes()).await?;
+    if b.store.local_path(&nt_key).is_none() && nt.exists() {
+        b.store.put_file(&nt_key, &nt).await?;
+    }
     let vrow = ValidationRow {
         validator: outcome.validator.clone(),
         result: status.clone(),

@@ -9,10 +9,12 @@
 pub mod layout;
 mod local;
 pub mod manifest;
+mod object;
 mod staging;
 
 pub use local::LocalStore;
 pub use manifest::Manifest;
+pub use object::{ObjectStoreBackend, S3Options};
 pub use staging::Staging;
 
 use async_trait::async_trait;
@@ -118,6 +120,12 @@ pub trait ArtifactStore: Send + Sync {
     /// `(id, version)` of every version present.
     async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Whether the store can be reached and used (a missing bucket, refused credentials or
+    /// an unreachable endpoint fail here, before any work).
+    async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Whether a file exists.
     async fn exists(&self, key: &str) -> Result<bool, StoreError>;
 
@@ -126,6 +134,13 @@ pub trait ArtifactStore: Send + Sync {
 
     /// Replaces a small file atomically (a manifest rewritten by `validate`).
     async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// Stores a local file under `key`, replacing what was there (a re-normalised file);
+    /// large files go up in parts.
+    async fn put_file(&self, key: &str, src: &Path) -> Result<(), StoreError>;
+
+    /// Copies a stored file to a local path (a file to re-validate, to serve).
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), StoreError>;
 
     /// The local path of a key, when the backend is a directory.
     fn local_path(&self, key: &str) -> Option<PathBuf>;

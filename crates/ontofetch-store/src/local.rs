@@ -197,12 +197,35 @@ impl ArtifactStore for LocalStore {
 
     async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let p = self.path(key);
-        std::fs::read(&p).map_err(io(format!("reading {}", p.display())))
+        std::fs::read(&p).map_err(|e| missing_or(e, &p, format!("reading {}", p.display())))
     }
 
     async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let p = self.path(key);
         ontofetch_fsutil::write_atomic(&p, bytes).map_err(io(format!("writing {}", p.display())))
+    }
+
+    async fn put_file(&self, key: &str, src: &Path) -> Result<(), StoreError> {
+        let dest = self.path(key);
+        if dest == src {
+            return Ok(());
+        }
+        let parent = dest.parent().expect("a key has a parent");
+        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".put.")
+            .tempfile_in(parent)
+            .map_err(io(format!("creating a temporary file in {}", parent.display())))?;
+        std::fs::copy(src, tmp.path()).map_err(io(format!("copying {}", src.display())))?;
+        tmp.persist(&dest).map_err(|e| io(format!("replacing {}", dest.display()))(e.error))?;
+        Ok(())
+    }
+
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), StoreError> {
+        let src = self.path(key);
+        std::fs::copy(&src, dest)
+            .map(drop)
+            .map_err(|e| missing_or(e, &src, format!("copying {} to {}", src.display(), dest.display())))
     }
 
     fn local_path(&self, key: &str) -> Option<PathBuf> {
@@ -215,5 +238,14 @@ impl ArtifactStore for LocalStore {
 
     fn stale_staging(&self) -> Vec<PathBuf> {
         staging::stale(&self.root)
+    }
+}
+
+/// An absent file is [`StoreError::NotFound`] (as on object storage); anything else is I/O.
+fn missing_or(e: std::io::Error, path: &Path, what: String) -> StoreError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        StoreError::NotFound(path.display().to_string())
+    } else {
+        io(what)(e)
     }
 }

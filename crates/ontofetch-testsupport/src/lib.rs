@@ -10,6 +10,8 @@ pub mod archives;
 pub mod dns;
 pub mod fixtures;
 pub mod local;
+pub mod pg;
+pub mod s3;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -25,7 +25,12 @@ pub fn show(ctx: &mut Context, no_redact: bool) -> Result<(), CliError> {
     let settings = json!({
         "dirs": s.dirs,
         "endpoints": s.endpoints,
-        "storage": s.storage,
+        "storage": {
+            "catalog_url": ontofetch_catalog::redact(&ontofetch_pipeline::backends::catalog_url(s)),
+            "store_url": ontofetch_pipeline::backends::store_url(s),
+            "worker_id": s.storage.worker_id,
+            "s3": s.storage.s3,
+        },
         "logging": s.logging,
         "secrets": s.secrets,
         "user_agent": s.user_agent,

@@ -131,8 +131,13 @@ pub fn prune(
     let report =
         runtime()?.block_on(async { Ok::<_, CliError>(run_prune(&open(ctx).await?, &ctx.gates()?, &req).await?) })?;
     emit(&ctx.global, &serde_json::to_value(&report).expect("reports serialise"), || {
+        let busy = if report.busy.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} (being pulled by another worker)", report.busy.join(", "))
+        };
         format!(
-            "{}: reclaimed {} bytes across {} versions",
+            "{}: reclaimed {} bytes across {} versions{busy}",
             if dry_run { "Dry-run" } else { "Pruned" },
             report.total_reclaimed_bytes,
             report.total_deleted

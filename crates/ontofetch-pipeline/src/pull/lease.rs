@@ -22,7 +22,7 @@ pub(super) async fn try_claim(p: &Pipeline, id: &str) -> Result<Option<Lease>, P
 }
 
 /// The lease, waiting for another worker to finish (`E_LOCKED` past a whole download).
-pub(super) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PullError> {
+pub(crate) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PullError> {
     let wait = patience(p);
     p.backends.catalog.lease(id, wait).await?.ok_or_else(|| {
         PullError::new(Code::Locked, format!("{id} is held by another worker for more than {} s", wait.as_secs()))

@@ -23,6 +23,7 @@ use ontofetch_resolve::Plan;
 use outcome::{cached, count};
 use std::time::SystemTime;
 
+pub(crate) use lease::claim;
 pub use validate::validate_file;
 
 /// Pulls specs with at most `concurrency` at once; results in spec order. Ontologies

@@ -1,0 +1,471 @@
+//! The shared catalog on PostgreSQL: the same schema and migrations as SQLite (one list;
+//! `INTEGER` widens to `BIGINT`), the same queries with `$n` parameters, transactions through
+//! the db_boundary gate. Leases are session advisory locks on a connection of their own (a
+//! worker that dies drops its connection and its leases). Request slots shared by every
+//! worker live in `rate_slots`, timed by the database's clock. A lost connection (a
+//! restart, a network blip) is re-established and the statement retried a few times.
+
+use crate::migrations::{MIGRATIONS, for_postgres};
+use crate::{
+    ArtifactRow, Catalog, CatalogError, Lease, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow,
+    VersionRow, check_keys,
+};
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use ontofetch_policy::PathPolicy;
+use ontofetch_policy::db_boundary::{CommitFacts, check_commit, check_stored_path};
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, Config, NoTls, Row};
+
+/// How often a statement is retried after the connection was lost.
+const RECONNECTS: u32 = 6;
+
+/// The PostgreSQL catalog.
+pub struct PgCatalog {
+    config: Config,
+    shown: String,
+    client: Mutex<Option<Client>>,
+}
+
+fn pg(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> CatalogError {
+    let what = what.into();
+    move |e| CatalogError::db(what, describe(&e))
+}
+
+/// The server's message when there is one (the driver's own is "db error").
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut out = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                out.push_str(": ");
+                out.push_str(&s.to_string());
+                source = s.source();
+            }
+            out
+        }
+    }
+}
+
+/// Whether another attempt on a new connection may succeed.
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_some_and(|d| {
+            // admin_shutdown, crash_shutdown, cannot_connect_now (a restart in progress)
+            matches!(d.code().code(), "57P01" | "57P02" | "57P03")
+        })
+        || (e.as_db_error().is_none() && e.code().is_none())
+}
+
+async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn row_to_version(r: &Row) -> VersionRow {
+    VersionRow {
+        ontology: r.get(0),
+        version: r.get(1),
+        resolver: r.get(2),
+        url: r.get(3),
+        sha256: r.get(4),
+        bytes: r.get::<_, i64>(5) as u64,
+        filename: r.get(6),
+        relpath: r.get(7),
+        content_type: r.get(8),
+        etag: r.get(9),
+        last_modified: r.get(10),
+        license: r.get(11),
+        downloaded_at: r.get(12),
+    }
+}
+
+/// A 64-bit advisory lock key for a name (stable across processes and machines).
+const LOCK_KEY: &str = "hashtextextended($1, 0)";
+
+impl PgCatalog {
+    /// Connects and applies pending migrations (once, under an advisory transaction lock,
+    /// whichever worker comes first).
+    pub async fn connect(url: &str) -> Result<PgCatalog, CatalogError> {
+        let config: Config = url.parse().map_err(|e| CatalogError::db(format!("catalog URL {}", redact(url)), e))?;
+        let shown = redact(url);
+        let client =
+            connect(&config).await.map_err(|e| CatalogError::db(format!("connecting to {shown}"), describe(&e)))?;
+        let cat = PgCatalog { config, shown, client: Mutex::new(Some(client)) };
+        cat.migrate().await?;
+        Ok(cat)
+    }
+
+    /// Runs `f` on the connection; a lost connection is re-established and `f` retried.
+    async fn run<T: Send>(
+        &self,
+        what: &str,
+        f: impl for<'c> Fn(&'c mut Client) -> BoxFuture<'c, Result<T, tokio_postgres::Error>> + Send + Sync,
+    ) -> Result<T, CatalogError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut guard = self.client.lock().await;
+            if guard.as_ref().is_none_or(Client::is_closed) {
+                match connect(&self.config).await {
+                    Ok(c) => *guard = Some(c),
+                    Err(e) if attempt < RECONNECTS => {
+                        drop(guard);
+                        tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                        let _ = e;
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(CatalogError::db(format!("{what}: connecting to {}", self.shown), describe(&e)));
+                    }
+                }
+            }
+            let client = guard.as_mut().expect("connected above");
+            match f(client).await {
+                Ok(v) => return Ok(v),
+                Err(e) if connection_lost(&e) && attempt < RECONNECTS => {
+                    *guard = None;
+                    drop(guard);
+                    tracing::warn!(catalog = %self.shown, error = %describe(&e), "catalog connection lost; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                }
+                Err(e) => return Err(pg(what)(e)),
+            }
+        }
+    }
+
+    async fn migrate(&self) -> Result<(), CatalogError> {
+        self.run("applying migrations", |c| {
+            Box::pin(async move {
+                let tx = c.transaction().await?;
+                tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('ontofetch:migrations', 0))", &[]).await?;
+                tx.batch_execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                )
+                .await?;
+                let current: i64 =
+                    tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0);
+                for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+                    tx.batch_execute(&for_postgres(m.sql)).await?;
+                    tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&m.version]).await?;
+                }
+                tx.commit().await
+            })
+        })
+        .await
+    }
+
+    async fn versions_where(
+        &self,
+        what: &str,
+        sql: String,
+        args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>,
+    ) -> Result<Vec<VersionRow>, CatalogError> {
+        let shared = std::sync::Arc::new((sql, args));
+        self.run(what, move |c| {
+            let shared = shared.clone();
+            Box::pin(async move {
+                let (sql, args) = &*shared;
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                    args.iter().map(|a| a.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+                Ok(c.query(sql.as_str(), &refs).await?.iter().map(row_to_version).collect())
+            })
+        })
+        .await
+    }
+}
+
+/// A catalog URL without its password, for messages and reports.
+pub fn redact(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return url.to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "postgresql://…".into(),
+    }
+}
+
+/// A lease: a session of its own holding an advisory lock; dropping it ends the session.
+struct PgLease {
+    _client: Client,
+}
+
+#[async_trait]
+impl Catalog for PgCatalog {
+    fn url(&self) -> String {
+        self.shown.clone()
+    }
+
+    async fn schema_version(&self) -> Result<i64, CatalogError> {
+        self.run("reading the schema version", |c| {
+            Box::pin(async move { Ok(c.query_one("SELECT MAX(version) FROM schema_migrations", &[]).await?.get(0)) })
+        })
+        .await
+    }
+
+    async fn record(
+        &self,
+        row: &VersionRow,
+        artifacts: &[ArtifactRow],
+        blob_durable: bool,
+    ) -> Result<Recorded, CatalogError> {
+        check_keys(row, artifacts)?;
+        check_commit(&CommitFacts {
+            what: &format!("{}/{}", row.ontology, row.version),
+            blob_durable,
+            in_transaction: true,
+        })?;
+        let what = format!("recording {}/{}", row.ontology, row.version);
+        let owned = std::sync::Arc::new((row.clone(), artifacts.to_vec()));
+        let outcome = self
+            .run(&what, |c| {
+                let owned = owned.clone();
+                Box::pin(async move {
+                    let (row, artifacts) = &*owned;
+                    let tx = c.transaction().await?;
+                    let inserted = tx
+                        .execute(
+                            &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (ontology, version) DO NOTHING"),
+                            &[
+                                &row.ontology, &row.version, &row.resolver, &row.url, &row.sha256, &(row.bytes as i64),
+                                &row.filename, &row.relpath, &row.content_type, &row.etag, &row.last_modified,
+                                &row.license, &row.downloaded_at,
+                            ],
+                        )
+                        .await?;
+                    if inserted == 0 {
+                        let sha: String = tx
+                            .query_one("SELECT sha256 FROM versions WHERE ontology = $1 AND version = $2", &[&row.ontology, &row.version])
+                            .await?
+                            .get(0);
+                        tx.rollback().await?;
+                        return Ok(Some(sha));
+                    }
+                    for a in artifacts {
+                        tx.execute(
+                            "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6)
+                             ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                            &[&a.relpath, &row.ontology, &row.version, &a.sha256, &(a.bytes as i64), &a.kind],
+                        )
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(None)
+                })
+            })
+            .await?;
+        match outcome {
+            None => Ok(Recorded::Inserted),
+            Some(sha) if sha == row.sha256 => Ok(Recorded::AlreadyPresent),
+            Some(_) => Err(CatalogError::Conflict { ontology: row.ontology.clone(), version: row.version.clone() }),
+        }
+    }
+
+    async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 {NEWEST_FIRST} LIMIT 1");
+        Ok(self.versions_where("reading the latest version", sql, vec![Box::new(ontology.to_string())]).await?.pop())
+    }
+
+    async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM versions v WHERE NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
+        );
+        self.versions_where("listing latest versions", sql, vec![]).await
+    }
+
+    async fn versions(&self, ontology: Option<&str>, limit: u32) -> Result<Vec<VersionRow>, CatalogError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE (CAST($1 AS TEXT) IS NULL OR ontology = $1) {NEWEST_FIRST} LIMIT $2"
+        );
+        self.versions_where(
+            "listing versions",
+            sql,
+            vec![Box::new(ontology.map(str::to_string)), Box::new(i64::from(limit))],
+        )
+        .await
+    }
+
+    async fn find_by_sha(&self, ontology: &str, sha256: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND sha256 = $2 {NEWEST_FIRST} LIMIT 1"
+        );
+        let args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>> =
+            vec![Box::new(ontology.to_string()), Box::new(sha256.to_string())];
+        Ok(self.versions_where("looking up a digest", sql, args).await?.pop())
+    }
+
+    async fn artifacts(&self, ontology: &str, version: &str) -> Result<Vec<ArtifactRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        let rows = self
+            .run("listing artifacts", |c| {
+                let (ontology, version) = (ontology.clone(), version.clone());
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT relpath, sha256, bytes, kind FROM artifacts WHERE ontology = $1 AND version = $2 ORDER BY relpath",
+                            &[&ontology, &version],
+                        )
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| ArtifactRow {
+                            relpath: r.get(0),
+                            sha256: r.get(1),
+                            bytes: r.get::<_, i64>(2) as u64,
+                            kind: r.get(3),
+                        })
+                        .collect::<Vec<_>>())
+                })
+            })
+            .await?;
+        let paths = PathPolicy::default();
+        for a in &rows {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        Ok(rows)
+    }
+
+    async fn record_validations(
+        &self,
+        ontology: &str,
+        version: &str,
+        rows: &[ValidationRow],
+    ) -> Result<(), CatalogError> {
+        let owned = std::sync::Arc::new((ontology.to_string(), version.to_string(), rows.to_vec()));
+        self.run("recording validations", |c| {
+            let owned = owned.clone();
+            Box::pin(async move {
+                let (ontology, version, rows) = &*owned;
+                let tx = c.transaction().await?;
+                for r in rows {
+                    tx.execute(
+                        "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                        &[&ontology, &version, &r.validator, &r.result, &r.details, &r.run_at],
+                    )
+                    .await?;
+                }
+                tx.commit().await
+            })
+        })
+        .await
+    }
+
+    async fn validations(&self, ontology: &str, version: &str) -> Result<Vec<ValidationRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.run("listing validations", |c| {
+            let (ontology, version) = (ontology.clone(), version.clone());
+            Box::pin(async move {
+                let rows = c
+                    .query(
+                        "SELECT validator, result, details, run_at FROM validations WHERE ontology = $1 AND version = $2 ORDER BY validator",
+                        &[&ontology, &version],
+                    )
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| ValidationRow { validator: r.get(0), result: r.get(1), details: r.get(2), run_at: r.get(3) })
+                    .collect())
+            })
+        })
+        .await
+    }
+
+    async fn remove_version(&self, ontology: &str, version: &str) -> Result<(), CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.run("removing a version", |c| {
+            let (ontology, version) = (ontology.clone(), version.clone());
+            Box::pin(async move {
+                let tx = c.transaction().await?;
+                for table in ["validations", "artifacts", "versions"] {
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE ontology = $1 AND version = $2"),
+                        &[&ontology, &version],
+                    )
+                    .await?;
+                }
+                tx.commit().await
+            })
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<Stats, CatalogError> {
+        self.run("computing stats", |c| {
+            Box::pin(async move {
+                let r = c
+                    .query_one(
+                        "SELECT (SELECT COUNT(DISTINCT ontology) FROM versions), (SELECT COUNT(*) FROM versions), (SELECT COUNT(*) FROM artifacts), (SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM artifacts)",
+                        &[],
+                    )
+                    .await?;
+                Ok(Stats {
+                    ontologies: r.get::<_, i64>(0) as u64,
+                    versions: r.get::<_, i64>(1) as u64,
+                    artifacts: r.get::<_, i64>(2) as u64,
+                    bytes: r.get::<_, i64>(3) as u64,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
+        // A session of its own: the lock lives as long as it (a killed worker's goes with it).
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match connect(&self.config).await {
+                Ok(c) => break c,
+                Err(e) if attempt < RECONNECTS => {
+                    tracing::warn!(catalog = %self.shown, error = %describe(&e), "cannot reach the catalog for a lease; retrying");
+                    tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                }
+                Err(e) => {
+                    return Err(CatalogError::db(format!("connecting to {} for a lease", self.shown), describe(&e)));
+                }
+            }
+        };
+        let key = format!("ontofetch:lease:{ontology}");
+        let held: bool = client
+            .query_one(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"), &[&key])
+            .await
+            .map_err(pg(format!("taking the lease of {ontology}")))?
+            .get(0);
+        Ok(held.then(|| Lease::new(PgLease { _client: client })))
+    }
+
+    async fn reserve_rate(&self, key: &str, per_second: f64) -> Result<Option<Duration>, CatalogError> {
+        let interval = 1.0 / per_second.max(1e-6);
+        let key = key.to_string();
+        let wait: f64 = self
+            .run("reserving a request slot", |c| {
+                let key = key.clone();
+                Box::pin(async move {
+                    let r = c
+                        .query_one(
+                            "INSERT INTO rate_slots (key, tat) VALUES ($1, extract(epoch from clock_timestamp())::float8 + $2)
+                             ON CONFLICT (key) DO UPDATE SET tat = GREATEST(rate_slots.tat, extract(epoch from clock_timestamp())::float8) + $2
+                             RETURNING tat - $2 - extract(epoch from clock_timestamp())::float8",
+                            &[&key, &interval],
+                        )
+                        .await?;
+                    Ok(r.get::<_, f64>(0))
+                })
+            })
+            .await?;
+        Ok(Some(Duration::from_secs_f64(wait.max(0.0))))
+    }
+}

@@ -1,0 +1,121 @@
+//! One contract, every backend: the same behaviour from the embedded SQLite catalog and
+//! from PostgreSQL (a throwaway cluster started by the test).
+
+use ontofetch_catalog::{ArtifactRow, Catalog, PgCatalog, Recorded, SqliteCatalog, ValidationRow, VersionRow};
+use ontofetch_policy::Coded;
+use ontofetch_testsupport::pg::Cluster;
+use std::time::Duration;
+
+fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
+    VersionRow {
+        ontology: id.into(),
+        version: version.into(),
+        resolver: "obo".into(),
+        url: "https://purl.obolibrary.org/obo/x.owl".into(),
+        sha256: sha.into(),
+        bytes: 10,
+        filename: "x.owl".into(),
+        relpath: format!("ontologies/{id}/{version}"),
+        content_type: Some("application/rdf+xml".into()),
+        etag: Some("\"e\"".into()),
+        last_modified: None,
+        license: None,
+        downloaded_at: at.into(),
+    }
+}
+
+async fn contract(cat: &dyn Catalog) {
+    assert_eq!(cat.schema_version().await.unwrap(), 3);
+    let art = |rel: &str| ArtifactRow { relpath: rel.into(), sha256: "a".into(), bytes: 7, kind: "original".into() };
+    assert_eq!(
+        cat.record(
+            &row("bfo", "zzz-old", "a", "2024-01-01T00:00:00.000Z"),
+            &[art("ontologies/bfo/zzz-old/original/x.owl")],
+            true
+        )
+        .await
+        .unwrap(),
+        Recorded::Inserted
+    );
+    cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00.000Z"), &[], true).await.unwrap();
+    cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00.000Z"), &[], true).await.unwrap();
+    assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new", "by download time, not by name");
+    let latest: Vec<String> = cat.latest_all().await.unwrap().into_iter().map(|r| r.version).collect();
+    assert_eq!(latest, ["aaa-new", "v1"]);
+    assert_eq!(cat.find_by_sha("bfo", "a").await.unwrap().unwrap().version, "zzz-old");
+    assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 2);
+    assert_eq!(cat.versions(None, 2).await.unwrap().len(), 2, "limit");
+    // idempotent for the same bytes, a conflict for others, never a duplicate
+    assert_eq!(cat.record(&row("ro", "v1", "c", "t"), &[], true).await.unwrap(), Recorded::AlreadyPresent);
+    assert_eq!(cat.record(&row("ro", "v1", "other", "t"), &[], true).await.unwrap_err().code(), "E_EXISTS");
+    // the boundary
+    assert_eq!(cat.record(&row("go", "v1", "d", "t"), &[], false).await.unwrap_err().code(), "E_DB_TXN");
+    let mut bad = row("go", "v2", "d", "t");
+    bad.relpath = "/etc/passwd".into();
+    assert_eq!(cat.record(&bad, &[], true).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+    // files, validations, stats, removal
+    assert_eq!(cat.artifacts("bfo", "zzz-old").await.unwrap().len(), 1);
+    let v = ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+    cat.record_validations("bfo", "zzz-old", &[v.clone(), v]).await.unwrap();
+    assert_eq!(cat.validations("bfo", "zzz-old").await.unwrap().len(), 1);
+    let s = cat.stats().await.unwrap();
+    assert_eq!((s.ontologies, s.versions, s.artifacts, s.bytes), (2, 3, 1, 7));
+    cat.remove_version("bfo", "zzz-old").await.unwrap();
+    assert!(cat.validations("bfo", "zzz-old").await.unwrap().is_empty());
+    assert_eq!(cat.stats().await.unwrap().artifacts, 0);
+    // untrusted strings are data
+    let mut odd = row("x", "v1", "e", "t");
+    odd.etag = Some("'; DROP TABLE versions; --".into());
+    cat.record(&odd, &[], true).await.unwrap();
+    assert_eq!(cat.latest("x").await.unwrap().unwrap().etag, odd.etag);
+    // leases exclude until dropped
+    let held = cat.try_lease("bfo").await.unwrap().expect("free");
+    assert!(cat.try_lease("bfo").await.unwrap().is_none());
+    assert!(cat.try_lease("ro").await.unwrap().is_some());
+    drop(held);
+    assert!(cat.lease("bfo", Duration::from_secs(5)).await.unwrap().is_some(), "released on drop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    contract(&SqliteCatalog::open(&dir.path().join("c.sqlite")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_contract_and_survives_a_restart() {
+    let cluster = Cluster::start();
+    let url = cluster.database("contract");
+    let cat = PgCatalog::connect(&url).await.unwrap_or_else(|e| panic!("{e}\n{}", cluster.log()));
+    contract(&cat).await;
+    // a second worker connecting at the same time does not migrate again
+    let other = PgCatalog::connect(&url).await.unwrap();
+    assert_eq!(other.schema_version().await.unwrap(), 3);
+    // a lease dies with its holder's session: another worker takes it
+    let held = cat.try_lease("go").await.unwrap().unwrap();
+    assert!(other.try_lease("go").await.unwrap().is_none(), "held across connections");
+    drop(held);
+    assert!(other.lease("go", Duration::from_secs(10)).await.unwrap().is_some());
+    // shared request slots: timed by the database, spaced by the interval
+    let waits: Vec<f64> = {
+        let mut v = Vec::new();
+        for _ in 0..4 {
+            v.push(cat.reserve_rate("host:registry.example.org", 2.0).await.unwrap().unwrap().as_secs_f64());
+        }
+        v
+    };
+    assert!(waits[0] < 0.2 && waits[3] > 1.2, "{waits:?}");
+    // the server restarts under a live catalog: the next statements reconnect
+    cluster.restart();
+    assert_eq!(cat.stats().await.unwrap().versions, 3);
+    // credentials never appear in what the catalog reports about itself
+    assert!(!cat.url().contains("secret"));
+    assert!(
+        ontofetch_catalog::PgCatalog::connect("postgresql://u:secret@127.0.0.1:1/x")
+            .await
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("***")
+    );
+}

@@ -1,0 +1,258 @@
+//! A shared mirror beyond one machine: workers with separate local disks, one PostgreSQL
+//! catalog and one S3 bucket (real servers, started here on 127.0.0.1).
+
+use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
+use ontofetch_testsupport::pg::Cluster;
+use ontofetch_testsupport::s3::S3Server;
+use ontofetch_testsupport::{Fault, Reply, TestServer};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BUCKET: &str = "mirror";
+const IDS: &[&str] = &["a1", "b2", "c3", "d4", "e5", "f6"];
+
+struct Shared {
+    dir: tempfile::TempDir,
+    registry: TestServer,
+    pg: Cluster,
+    s3: S3Server,
+    catalog_url: String,
+}
+
+impl Shared {
+    fn new(delay: Duration, size: usize) -> Self {
+        let registry = TestServer::start();
+        for id in IDS {
+            let body = owl(None, &format!("{id} {}", "x".repeat(size)));
+            registry
+                .route(&format!("/obo/{id}.owl"), vec![Reply::ok(body, OWL).fault(Fault::Slow { chunk: 8192, delay })]);
+        }
+        let pg = Cluster::start();
+        let catalog_url = pg.database("mirror");
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = IDS.iter().map(|id| format!("  - id: {id}\n")).collect();
+        std::fs::write(
+            dir.path().join("sources.yaml"),
+            format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"),
+        )
+        .unwrap();
+        Shared { dir, registry, pg, s3: S3Server::start(BUCKET), catalog_url }
+    }
+
+    /// A worker's own machine: its home (and data root) is its own directory.
+    fn home(&self, worker: &str) -> PathBuf {
+        self.dir.path().join(worker)
+    }
+
+    fn command(&self, worker: &str, args: &[&str]) -> Command {
+        let home = self.home(worker);
+        std::fs::create_dir_all(&home).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
+        cmd.args(args)
+            .arg("--spec")
+            .arg(self.dir.path().join("sources.yaml"))
+            .arg("--allowed-hosts")
+            .arg(self.registry.allow_entry())
+            .current_dir(&home)
+            .env("HOME", &home)
+            .env("PYSTOW_HOME", &home)
+            .env("ONTOFETCH_OBO_BASE_URL", self.registry.url("/obo"))
+            .env("ONTOFETCH_CATALOG_URL", &self.catalog_url)
+            .env("ONTOFETCH_STORE_URL", format!("s3://{BUCKET}/team"))
+            .env("ONTOFETCH_WORKER_ID", worker)
+            .envs(self.s3.env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn pull(&self, worker: &str, ids: &[&str]) -> Child {
+        let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
+        args.extend_from_slice(ids);
+        self.command(worker, &args).spawn().unwrap()
+    }
+
+    fn json(&self, worker: &str, args: &[&str]) -> (i32, Value, String) {
+        let out = self.command(worker, args).output().unwrap();
+        let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// Version prefixes of one ontology in the bucket (by their manifests).
+    fn stored_versions(&self, id: &str) -> Vec<String> {
+        let prefix = format!("team/ontologies/{id}/");
+        self.s3
+            .keys(BUCKET)
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(&prefix)?.strip_suffix("/manifest.json").map(str::to_string))
+            .collect()
+    }
+}
+
+fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<(i32, Value, String)> {
+    let deadline = Instant::now() + limit;
+    children
+        .into_iter()
+        .map(|mut c| {
+            while c.try_wait().unwrap().is_none() {
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    panic!("a worker did not finish within {limit:?}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let out = c.wait_with_output().unwrap();
+            let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+        .collect()
+}
+
+fn wait_for_hit(s: &Shared, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.registry.hits(path) == 0 {
+        assert!(Instant::now() < deadline, "nobody started downloading {path}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Three workers, three disks, one catalog, one bucket, the same set at once: every
+/// ontology stored once, every body downloaded once, all exit 0; then any machine with only
+/// the URLs reads the mirror.
+#[test]
+fn three_workers_share_one_catalog_and_one_bucket() {
+    let s = Shared::new(Duration::from_millis(20), 60_000);
+    let workers: Vec<Child> = ["w1", "w2", "w3"].iter().map(|w| s.pull(w, IDS)).collect();
+    for (code, results, stderr) in wait_all(workers, Duration::from_secs(240)) {
+        assert_eq!(code, 0, "{results} {stderr}\n{}", s.pg.log());
+        for r in results.as_array().unwrap() {
+            assert!(matches!(r["status"].as_str(), Some("fresh" | "cached")), "{r}");
+        }
+    }
+    for id in IDS {
+        assert_eq!(s.stored_versions(id).len(), 1, "{id}: stored once");
+        assert_eq!(s.registry.hits(&format!("/obo/{id}.owl")), 1, "{id}: downloaded once");
+    }
+    // A fourth machine with an empty disk and only the URLs.
+    let (code, versions, err) = s.json("reader", &["db", "versions", "--json", "--limit", "100"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(versions["count"], IDS.len());
+    let (code, manifest, err) = s.json("reader", &["show", "c3", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(manifest["id"], "c3");
+    assert!(manifest["artifacts"][0].as_str().unwrap().starts_with("s3://mirror/team/ontologies/c3/"), "{manifest}");
+    let (code, report, err) = s.json("reader", &["validate", "c3", "--json"]);
+    assert_eq!((code, report["status"].as_str()), (0, Some("ok")), "{report} {err}");
+    let (code, doctor, err) = s.json("reader", &["doctor", "--json"]);
+    assert_eq!(code, 0, "{doctor} {err}");
+    assert_eq!(doctor["store"]["versions"], IDS.len());
+    assert_eq!(doctor["store"]["store"], "s3://mirror/team");
+    let (code, pruned, err) = s.json("reader", &["prune", "--keep", "1", "--json"]);
+    assert_eq!((code, pruned["total_deleted"].as_u64()), (0, Some(0)), "{pruned} {err}");
+    let reader_root = s.home("reader").join("ontology-fetcher");
+    assert!(!reader_root.join("ontologies").join("c3").exists(), "nothing of the mirror lands on the reader's disk");
+}
+
+/// A worker killed (-9) mid-download: its database session ends, its lease with it, and
+/// another worker takes the ontology over; the bucket never shows a half version.
+#[test]
+fn a_worker_killed_mid_download_hands_its_ontology_over() {
+    // ~25 chunks of 8 KiB, 200 ms apart: the victim holds a1 for seconds.
+    let s = Shared::new(Duration::from_millis(200), 200_000);
+    let mut victim = s.pull("victim", &["a1"]);
+    wait_for_hit(&s, "/obo/a1.owl");
+    let others = vec![s.pull("w1", &["a1", "b2"]), s.pull("w2", &["b2", "a1"])];
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(s.registry.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    for (code, results, stderr) in wait_all(others, Duration::from_secs(240)) {
+        assert_eq!(code, 0, "{results} {stderr}");
+    }
+    assert_eq!(s.registry.hits("/obo/a1.owl"), 2, "one survivor took a1 over");
+    assert_eq!(s.stored_versions("a1").len(), 1);
+    assert_eq!(s.stored_versions("b2").len(), 1);
+    // The victim's disk holds its interrupted staging; doctor --fix there clears it.
+    let (code, report, _) = s.json("victim", &["doctor", "--json"]);
+    assert_ne!(code, 0, "interrupted staging is a problem: {report}");
+    assert_eq!(report["store"]["stale_staging"].as_array().unwrap().len(), 1, "{report}");
+    let (code, fixed, err) = s.json("victim", &["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{fixed} {err}");
+}
+
+/// PostgreSQL restarted while three ontologies download: the workers reconnect and finish.
+#[test]
+fn the_database_restarting_mid_run_is_survived() {
+    let s = Shared::new(Duration::from_millis(100), 100_000);
+    let worker = s.pull("w1", &["a1", "b2", "c3"]);
+    wait_for_hit(&s, "/obo/a1.owl");
+    s.pg.restart();
+    for (code, results, stderr) in wait_all(vec![worker], Duration::from_secs(240)) {
+        assert_eq!(code, 0, "{results} {stderr}\n{}", s.pg.log());
+        assert_eq!(results.as_array().unwrap().len(), 3);
+    }
+    for id in ["a1", "b2", "c3"] {
+        assert_eq!(s.stored_versions(id).len(), 1, "{id}");
+    }
+    let (code, versions, err) = s.json("reader", &["db", "versions", "--json"]);
+    assert_eq!((code, versions["count"].as_u64()), (0, Some(3)), "{err}");
+}
+
+/// Orphans on either side of the shared mirror: objects without a row (a crash between
+/// upload and commit), a row whose objects are gone. doctor finds both; --fix removes them.
+#[test]
+fn doctor_reconciles_the_bucket_with_the_catalog() {
+    let s = Shared::new(Duration::from_millis(1), 1_000);
+    let (code, _, err) = s.json("w1", &["pull", "--json", "a1", "b2"]);
+    assert_eq!(code, 0, "{err}");
+    let bucket = s.s3.bucket_dir(BUCKET);
+    let planted = bucket.join("team/ontologies/zz/2020-01-01/original");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("zz.owl"), "half an upload").unwrap();
+    let b2 = s.stored_versions("b2").pop().unwrap();
+    std::fs::remove_dir_all(bucket.join(format!("team/ontologies/b2/{b2}/original"))).unwrap();
+    let (code, report, _) = s.json("reader", &["doctor", "--json"]);
+    assert_ne!(code, 0);
+    assert_eq!(report["store"]["dirs_without_rows"], serde_json::json!(["ontologies/zz/2020-01-01"]), "{report}");
+    assert_eq!(report["store"]["rows_without_files"], serde_json::json!([format!("ontologies/b2/{b2}")]), "{report}");
+    let (code, fixed, err) = s.json("reader", &["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{fixed} {err}");
+    let removed =
+        fixed["fixes"].as_array().unwrap().iter().filter(|f| f.as_str().unwrap().starts_with("removed ontologies/"));
+    assert_eq!(removed.count(), 2, "{fixed}");
+    assert!(s.s3.keys(BUCKET).iter().all(|k| !k.contains("ontologies/zz/")), "the planted objects are gone");
+    let (code, versions, _) = s.json("reader", &["db", "versions", "--json"]);
+    assert_eq!((code, versions["count"].as_u64()), (0, Some(1)));
+    let (code, clean, _) = s.json("reader", &["doctor", "--json"]);
+    assert_eq!(code, 0, "{clean}");
+}
+
+/// Bad input: an unreachable database, a missing bucket, refused credentials; each a
+/// clear message with a stable code, before any download.
+#[test]
+fn unreachable_or_misconfigured_backends_fail_clearly() {
+    let s = Shared::new(Duration::from_millis(1), 1_000);
+    let port = ontofetch_testsupport::local::free_port();
+    let run = |envs: &[(&str, String)]| {
+        let mut c = s.command("w1", &["pull", "--json", "a1"]);
+        c.envs(envs.iter().map(|(k, v)| (*k, v.clone())));
+        let out = c.output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&[("ONTOFETCH_CATALOG_URL", format!("postgresql://nobody:hunter2@127.0.0.1:{port}/x"))]);
+    assert_ne!(code, 0);
+    assert!(err.contains("E_DB") && err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("hunter2"), "passwords never reach a message: {err}");
+    let (code, err) = run(&[("ONTOFETCH_STORE_URL", "s3://no-such-bucket".into())]);
+    assert_ne!(code, 0);
+    assert!(err.contains("E_STORE") && err.contains("s3://no-such-bucket"), "{err}");
+    let (code, err) = run(&[("AWS_SECRET_ACCESS_KEY", "wrong".into())]);
+    assert_ne!(code, 0);
+    assert!(err.contains("E_STORE") && err.contains("credentials"), "{err}");
+    let (code, err) = run(&[("ONTOFETCH_STORE_URL", "ftp://x".into())]);
+    assert_ne!(code, 0);
+    assert!(err.contains("E_CONFIG_INVALID") && err.contains("store_url"), "{err}");
+    assert_eq!(s.registry.hits("/obo/a1.owl"), 0, "nothing was downloaded");
+}

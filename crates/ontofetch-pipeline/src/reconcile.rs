@@ -1,0 +1,112 @@
+//! Store ↔ catalog agreement, judged one ontology at a time under its lease: a version
+//! directory (or a bucket prefix) without a catalog row, a row whose files are gone. A
+//! worker mid-pull has files and no row yet, so an ontology whose lease is held elsewhere is
+//! reported busy and never judged (nor "fixed" under a running upload). `doctor` reports and
+//! `--fix`es what this finds; `prune` refuses to delete against a catalog that disagrees.
+
+use crate::backends::Backends;
+use crate::error::PullError;
+use crate::retire::repoint_latest;
+use ontofetch_policy::Gates;
+use ontofetch_policy::db_boundary::PairFacts;
+use ontofetch_store::layout;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One disagreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// `ontologies/<id>/<version>`.
+    pub key: String,
+    /// The gate's refusal, as a sentence.
+    pub problem: String,
+    /// Removed (with `fix`).
+    pub fixed: bool,
+}
+
+/// What was found across the mirror.
+#[derive(Debug, Clone, Default)]
+pub struct Reconciled {
+    /// Version directories the catalog does not record.
+    pub dirs_without_rows: Vec<Orphan>,
+    /// Catalog rows whose original file is missing.
+    pub rows_without_files: Vec<Orphan>,
+    /// Ontologies another worker was pulling (not judged).
+    pub busy: Vec<String>,
+    /// Catalog rows seen.
+    pub rows: usize,
+    /// Version directories seen.
+    pub dirs: usize,
+}
+
+impl Reconciled {
+    /// Every disagreement that is still there.
+    pub fn unfixed(&self) -> impl Iterator<Item = &Orphan> {
+        self.dirs_without_rows.iter().chain(&self.rows_without_files).filter(|o| !o.fixed)
+    }
+}
+
+/// Judges every ontology the store or the catalog knows; with `fix`, removes directories
+/// without rows and rows without files (the catalog is the record: an unrecorded directory
+/// never became a version anyone could see).
+pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool) -> Result<Reconciled, PullError> {
+    let mut on_store: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let dirs = b.store.version_dirs().await?;
+    for (id, version) in &dirs {
+        on_store.entry(id.clone()).or_default().push(version.clone());
+    }
+    let recorded: BTreeSet<String> =
+        b.catalog.versions(None, u32::MAX).await?.into_iter().map(|r| r.ontology).collect();
+    let mut out = Reconciled { dirs: dirs.len(), ..Reconciled::default() };
+    let ids: BTreeSet<&String> = on_store.keys().chain(recorded.iter()).collect();
+    for id in ids {
+        let versions = on_store.get(id).map(Vec::as_slice).unwrap_or_default();
+        if !ontology(b, gates, id, versions, fix, &mut out).await? {
+            out.busy.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Judges one ontology under its lease; `false` when another worker holds it.
+async fn ontology(
+    b: &Backends,
+    gates: &Gates<'_>,
+    id: &str,
+    versions: &[String],
+    fix: bool,
+    out: &mut Reconciled,
+) -> Result<bool, PullError> {
+    let Some(_lease) = b.catalog.try_lease(id).await? else {
+        return Ok(false);
+    };
+    // Read under the lease: a pull that finished since the listing has its row now.
+    let rows = b.catalog.versions(Some(id), u32::MAX).await?;
+    out.rows += rows.len();
+    let mut changed = false;
+    for version in versions {
+        let key = layout::version_key(id, version);
+        let row_exists = rows.iter().any(|r| &r.version == version);
+        if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
+            let fixed = fix && b.store.remove_version(gates, id, version).await.is_ok();
+            changed |= fixed;
+            out.dirs_without_rows.push(Orphan { key, problem: e.to_string(), fixed });
+        }
+    }
+    for r in &rows {
+        let original = format!("{}/{}", r.relpath, layout::original_rel(&r.filename));
+        let file_exists = b.store.exists(&original).await?;
+        if let Err(e) = gates.pair(&PairFacts { key: &r.relpath, row_exists: true, file_exists }) {
+            // The row first (nothing visible points at missing files), then what is left of
+            // the version's files.
+            let fixed = fix
+                && b.catalog.remove_version(&r.ontology, &r.version).await.is_ok()
+                && b.store.remove_version(gates, &r.ontology, &r.version).await.is_ok();
+            changed |= fixed;
+            out.rows_without_files.push(Orphan { key: r.relpath.clone(), problem: e.to_string(), fixed });
+        }
+    }
+    if changed {
+        repoint_latest(b, id).await?;
+    }
+    Ok(true)
+}

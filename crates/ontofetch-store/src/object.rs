@@ -1,0 +1,331 @@
+//! The object storage backend (`s3://bucket/prefix`, through the `object_store` crate):
+//! the same keys as the local layout under a prefix. A version is uploaded object by
+//! object, large files in parts, the manifest last; it becomes visible to readers only when
+//! the catalog row is committed after it, so a worker killed mid-upload leaves objects
+//! nobody sees (doctor finds and removes them). Staging stays on local disk. Throttling
+//! (503 SlowDown) and server errors are retried with backoff by the client.
+
+use crate::layout;
+use crate::staging::Staging;
+use crate::{ArtifactStore, Promoted, StoreError};
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as Key;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart};
+use ontofetch_policy::Gates;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Files larger than this are uploaded in parts.
+const MULTIPART_ABOVE: u64 = 16 << 20;
+/// Size of one part.
+const PART_SIZE: usize = 8 << 20;
+
+/// How to reach the object store (from `AWS_*`, resolved by the settings layer).
+#[derive(Clone, Default)]
+pub struct S3Options {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN`.
+    pub session_token: Option<String>,
+    /// `AWS_REGION` (default `us-east-1`).
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server.
+    pub endpoint: Option<String>,
+    /// `AWS_ALLOW_HTTP`: a plain-http endpoint is allowed.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+/// The object storage backend.
+pub struct ObjectStoreBackend {
+    store: Arc<AmazonS3>,
+    bucket: String,
+    prefix: String,
+    local_root: PathBuf,
+}
+
+fn backend(what: impl Into<String>) -> impl FnOnce(object_store::Error) -> StoreError {
+    let what = what.into();
+    move |e| match e {
+        object_store::Error::NotFound { path, .. } => StoreError::NotFound(path),
+        other => {
+            let (message, retryable) = explain(&other);
+            StoreError::Backend { what, message, retryable }
+        }
+    }
+}
+
+/// What went wrong, in the operator's terms, and whether another attempt may help. S3
+/// servers answer refused credentials and missing buckets with XML error codes that the
+/// client reports as generic errors.
+fn explain(e: &object_store::Error) -> (String, bool) {
+    let text = e.to_string();
+    let credentials =
+        matches!(e, object_store::Error::Unauthenticated { .. } | object_store::Error::PermissionDenied { .. })
+            || ["SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "403 Forbidden"]
+                .iter()
+                .any(|c| text.contains(c));
+    if credentials {
+        return (format!("credentials refused; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({text})"), false);
+    }
+    if text.contains("NoSuchBucket") {
+        return ("the bucket does not exist; create it or fix the store URL".into(), false);
+    }
+    (text, true)
+}
+
+impl ObjectStoreBackend {
+    /// The store at `s3://bucket[/prefix]`, with staging under `local_root`.
+    pub fn open(url: &str, options: &S3Options, local_root: &Path) -> Result<Self, StoreError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let bad =
+            |m: &str| StoreError::Backend { what: format!("store URL {url}"), message: m.into(), retryable: false };
+        let rest = url.strip_prefix("s3://").ok_or_else(|| bad("must start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("names no bucket"));
+        }
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(options.region.clone().unwrap_or_else(|| "us-east-1".into()))
+            .with_allow_http(options.allow_http)
+            .with_retry(RetryConfig {
+                max_retries: 6,
+                retry_timeout: Duration::from_secs(120),
+                ..RetryConfig::default()
+            });
+        if let Some(k) = &options.access_key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(s) = &options.secret_access_key {
+            b = b.with_secret_access_key(s);
+        }
+        if let Some(t) = &options.session_token {
+            b = b.with_token(t);
+        }
+        if let Some(e) = &options.endpoint {
+            // An S3-compatible server answers path-style requests at its own address.
+            b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
+        }
+        let store = b.build().map_err(backend(format!("configuring {url}")))?;
+        Ok(ObjectStoreBackend {
+            store: Arc::new(store),
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            local_root: local_root.to_path_buf(),
+        })
+    }
+
+    fn key(&self, key: &str) -> Key {
+        if self.prefix.is_empty() { Key::from(key) } else { Key::from(format!("{}/{key}", self.prefix)) }
+    }
+
+    async fn upload(&self, path: &Path, key: &Key) -> Result<(), StoreError> {
+        let size = std::fs::metadata(path).map_err(crate::io(format!("reading {}", path.display())))?.len();
+        if size <= MULTIPART_ABOVE {
+            let bytes = tokio::fs::read(path).await.map_err(crate::io(format!("reading {}", path.display())))?;
+            self.store.put(key, PutPayload::from(bytes)).await.map_err(backend(format!("uploading {key}")))?;
+            return Ok(());
+        }
+        let upload = self.store.put_multipart(key).await.map_err(backend(format!("starting the upload of {key}")))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut file = std::fs::File::open(path).map_err(crate::io(format!("reading {}", path.display())))?;
+        let mut buf = vec![0u8; PART_SIZE];
+        loop {
+            let n = file.read(&mut buf).map_err(crate::io(format!("reading {}", path.display())))?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(4).await.map_err(backend(format!("uploading {key}")))?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(backend(format!("finishing the upload of {key}")))?;
+        Ok(())
+    }
+
+    /// Whether the stored version holds the same original bytes as the staged one (both
+    /// manifests name the original's SHA-256).
+    async fn same_version(&self, key: &str, staging: &Staging) -> Result<bool, StoreError> {
+        let sha = |bytes: &[u8]| crate::Manifest::from_slice(bytes).ok().map(|m| m.sha256);
+        let ours = std::fs::read(staging.dir().join(layout::MANIFEST)).ok();
+        let theirs = self.read(&format!("{key}/{}", layout::MANIFEST)).await?;
+        Ok(ours.as_deref().and_then(sha).is_some_and(|s| Some(s) == sha(&theirs)))
+    }
+
+    async fn children(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&self.key(prefix)))
+            .await
+            .map_err(backend(format!("listing {prefix}")))?;
+        Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+    }
+}
+
+#[async_trait]
+impl ArtifactStore for ObjectStoreBackend {
+    fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    fn local_root(&self) -> &Path {
+        &self.local_root
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        // A missing bucket, wrong credentials or an unreachable endpoint show up here,
+        // before any work is done.
+        let what = format!("reaching {}", self.url());
+        match self.store.list_with_delimiter(Some(&self.key(layout::ONTOLOGIES))).await {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(StoreError::Backend { what, message: "the bucket does not exist".into(), retryable: false })
+            }
+            Err(e) => Err(backend(what)(e)),
+        }
+    }
+
+    async fn promote(
+        &self,
+        gates: &Gates<'_>,
+        staging: Staging,
+        id: &str,
+        version: &str,
+    ) -> Result<Promoted, StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.version(version)?;
+        let key = layout::version_key(id, version);
+        if self.exists(&format!("{key}/{}", layout::MANIFEST)).await? {
+            return if self.same_version(&key, &staging).await? {
+                Ok(Promoted { key, existed: true })
+            } else {
+                Err(StoreError::Exists(format!("{}/{key}", self.url())))
+            };
+        }
+        // Objects first, the manifest last: a version with a manifest was uploaded whole.
+        let mut files = staging.files()?;
+        files.sort_by_key(|(rel, _)| rel == layout::MANIFEST);
+        for (rel, path) in files {
+            gates.stored_path(&format!("{key}/{rel}"))?;
+            self.upload(&path, &self.key(&format!("{key}/{rel}"))).await?;
+        }
+        Ok(Promoted { key, existed: false })
+    }
+
+    async fn cas_put(&self, gates: &Gates<'_>, sha256: &str, src_key: &str) -> Result<String, StoreError> {
+        let key = layout::cas_key(sha256);
+        gates.cas_key(&key)?;
+        if !self.exists(&key).await? {
+            self.store
+                .copy(&self.key(src_key), &self.key(&key))
+                .await
+                .map_err(backend(format!("copying into {key}")))?;
+        }
+        Ok(key)
+    }
+
+    async fn set_latest(&self, _id: &str, _version: &str) -> Result<(), StoreError> {
+        // The catalog answers "latest" (by download time); a bucket has no links.
+        Ok(())
+    }
+
+    async fn clear_latest(&self, _id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.segment("version", version)?;
+        let prefix = self.key(&layout::version_key(id, version));
+        let keys = self.store.list(Some(&prefix)).map_ok(|m| m.location).boxed();
+        let deleted: Vec<_> = self.store.delete_stream(keys).collect().await;
+        for d in deleted {
+            match d {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(backend(format!("removing {prefix}"))(e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.children(layout::ONTOLOGIES).await? {
+            for v in self.children(&layout::ontology_key(&id)).await? {
+                if v != layout::LATEST {
+                    out.push((id.clone(), v));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        match self.store.head(&self.key(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(backend(format!("looking up {key}"))(e)),
+        }
+    }
+
+    async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let got = self.store.get(&self.key(key)).await.map_err(backend(format!("reading {key}")))?;
+        Ok(got.bytes().await.map_err(backend(format!("reading {key}")))?.to_vec())
+    }
+
+    async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        // One PUT is atomic: readers see the old object or the new one.
+        self.store
+            .put(&self.key(key), PutPayload::from(bytes.to_vec()))
+            .await
+            .map_err(backend(format!("writing {key}")))?;
+        Ok(())
+    }
+
+    async fn put_file(&self, key: &str, src: &Path) -> Result<(), StoreError> {
+        self.upload(src, &self.key(key)).await
+    }
+
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), StoreError> {
+        use tokio::io::AsyncWriteExt;
+        let got = self.store.get(&self.key(key)).await.map_err(backend(format!("reading {key}")))?;
+        let mut file =
+            tokio::fs::File::create(dest).await.map_err(crate::io(format!("creating {}", dest.display())))?;
+        let mut stream = got.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(backend(format!("reading {key}")))?;
+            file.write_all(&chunk).await.map_err(crate::io(format!("writing {}", dest.display())))?;
+        }
+        file.flush().await.map_err(crate::io(format!("writing {}", dest.display())))
+    }
+
+    fn local_path(&self, _key: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("{}/{key}", self.url())
+    }
+}

@@ -1,0 +1,172 @@
+//! One contract, every backend: the same behaviour from the local directory and from a real
+//! S3 server (`s3s-fs`, started by the test on 127.0.0.1).
+
+use ontofetch_policy::{Coded, Gates, NoObserver, Policy};
+use ontofetch_store::{ArtifactStore, LocalStore, ObjectStoreBackend, S3Options, layout};
+use ontofetch_testsupport::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use std::io::Write;
+
+fn manifest(id: &str, version: &str, sha: &str) -> serde_json::Value {
+    serde_json::json!({
+        "schema_version": "1.0", "id": id, "resolver": "direct", "url": "https://example.org/x.owl",
+        "filename": "x.owl", "version": version, "license": null, "status": "fresh", "sha256": sha,
+        "normalized_sha256": null, "fingerprint": null, "etag": null, "last_modified": null,
+        "content_type": null, "content_length": null, "source_media_type_label": null,
+        "streaming_prefix_sha256": null, "streaming_content_sha256": null, "expected_checksum": null,
+        "downloaded_at": "2026-01-01T00:00:00Z", "target_formats": [], "validation": {}, "artifacts": [],
+        "resolver_attempts": []
+    })
+}
+
+/// Stages a version holding `body` as `original/x.owl` with a manifest naming its hash.
+async fn promote(
+    store: &dyn ArtifactStore,
+    gates: &Gates<'_>,
+    id: &str,
+    version: &str,
+    body: &[u8],
+) -> Result<bool, String> {
+    let st = store.begin(gates, id).map_err(|e| e.code().to_string())?;
+    std::fs::write(st.original("x.owl").unwrap(), body).unwrap();
+    st.write_json(layout::MANIFEST, &manifest(id, version, &ontofetch_fsutil::sha256_bytes(body))).unwrap();
+    store.promote(gates, st, id, version).await.map(|p| p.existed).map_err(|e| e.code().to_string())
+}
+
+async fn contract(store: &dyn ArtifactStore) {
+    let policy = Policy::default();
+    let gates = Gates::new(&policy, &NoObserver);
+    store.check().await.expect("reachable");
+    assert!(store.version_dirs().await.unwrap().is_empty());
+
+    // promote, then the same bytes again (another worker's), then other bytes
+    assert_eq!(promote(store, &gates, "bfo", "v1", b"hello").await, Ok(false));
+    let vkey = layout::version_key("bfo", "v1");
+    let orig = format!("{vkey}/original/x.owl");
+    assert_eq!(store.read(&orig).await.unwrap(), b"hello");
+    assert!(store.exists(&format!("{vkey}/{}", layout::MANIFEST)).await.unwrap());
+    assert_eq!(promote(store, &gates, "bfo", "v1", b"hello").await, Ok(true), "idempotent");
+    assert_eq!(promote(store, &gates, "bfo", "v1", b"other").await, Err("E_EXISTS".into()));
+    assert_eq!(store.read(&orig).await.unwrap(), b"hello", "a conflicting promotion changes nothing");
+    assert_eq!(promote(store, &gates, "bfo", "v2", b"two").await, Ok(false));
+    assert_eq!(
+        store.version_dirs().await.unwrap(),
+        vec![("bfo".to_string(), "v1".to_string()), ("bfo".to_string(), "v2".to_string())]
+    );
+
+    // names are gated before anything is written
+    assert_eq!(promote(store, &gates, "bfo", "..", b"x").await.unwrap_err(), "E_TRAVERSAL");
+    assert_eq!(promote(store, &gates, "bfo", "latest", b"x").await.unwrap_err(), "E_RESERVED_NAME");
+    assert_eq!(promote(store, &gates, "../x", "v1", b"x").await.unwrap_err(), "E_TRAVERSAL");
+
+    // content addressing copies the stored file
+    let sha = ontofetch_fsutil::sha256_bytes(b"hello");
+    let cas = store.cas_put(&gates, &sha, &orig).await.unwrap();
+    assert_eq!(cas, layout::cas_key(&sha));
+    assert_eq!(store.read(&cas).await.unwrap(), b"hello");
+    assert_eq!(store.cas_put(&gates, &sha, &orig).await.unwrap(), cas, "a second copy is the same key");
+
+    // small rewrites and large files (in parts on object storage) round-trip
+    store.write(&format!("{vkey}/{}", layout::MANIFEST), b"{}").await.unwrap();
+    assert_eq!(store.read(&format!("{vkey}/{}", layout::MANIFEST)).await.unwrap(), b"{}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.owl");
+    let mut f = std::fs::File::create(&big).unwrap();
+    for i in 0..(20u32 << 10) {
+        f.write_all(&[(i % 251) as u8; 1024]).unwrap();
+    }
+    drop(f);
+    let big_key = format!("{vkey}/normalized/big.nt");
+    store.put_file(&big_key, &big).await.unwrap();
+    let back = dir.path().join("back.owl");
+    store.fetch_to(&big_key, &back).await.unwrap();
+    assert_eq!(ontofetch_fsutil::sha256_file(&back).unwrap(), ontofetch_fsutil::sha256_file(&big).unwrap());
+
+    // absent keys
+    assert!(!store.exists("ontologies/nope/v1/manifest.json").await.unwrap());
+    assert_eq!(store.read("ontologies/nope/v1/manifest.json").await.unwrap_err().code(), "E_NOT_FOUND");
+
+    // removal is whole-version and idempotent
+    store.remove_version(&gates, "bfo", "v1").await.unwrap();
+    store.remove_version(&gates, "bfo", "v1").await.unwrap();
+    assert!(!store.exists(&orig).await.unwrap());
+    assert_eq!(store.version_dirs().await.unwrap(), vec![("bfo".to_string(), "v2".to_string())]);
+    assert!(store.exists(&cas).await.unwrap(), "CAS copies outlive their version");
+    assert!(store.stale_staging().is_empty(), "every staging directory was promoted or dropped");
+}
+
+fn s3_options(server: &S3Server, secret: &str) -> S3Options {
+    S3Options {
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(secret.into()),
+        session_token: None,
+        region: Some("us-east-1".into()),
+        endpoint: Some(server.endpoint()),
+        allow_http: true,
+    }
+}
+
+#[tokio::test]
+async fn local_directory_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    contract(&LocalStore::new(dir.path())).await;
+}
+
+#[tokio::test]
+async fn s3_keeps_the_contract_under_a_prefix() {
+    let server = S3Server::start("mirror");
+    let local = tempfile::tempdir().unwrap();
+    let store = ObjectStoreBackend::open("s3://mirror/team-a", &s3_options(&server, SECRET_KEY), local.path()).unwrap();
+    assert_eq!(store.url(), "s3://mirror/team-a");
+    contract(&store).await;
+    let keys = server.keys("mirror");
+    assert!(!keys.is_empty() && keys.iter().all(|k| k.starts_with("team-a/")), "everything under the prefix: {keys:?}");
+    assert!(keys.contains(&"team-a/ontologies/bfo/v2/manifest.json".to_string()), "{keys:?}");
+}
+
+#[tokio::test]
+async fn s3_misconfiguration_fails_the_check_with_a_store_error() {
+    let server = S3Server::start("mirror");
+    let local = tempfile::tempdir().unwrap();
+    let wrong_secret =
+        ObjectStoreBackend::open("s3://mirror", &s3_options(&server, "not-the-secret"), local.path()).unwrap();
+    let e = wrong_secret.check().await.unwrap_err();
+    assert_eq!(e.code(), "E_STORE", "{e}");
+    let missing =
+        ObjectStoreBackend::open("s3://no-such-bucket", &s3_options(&server, SECRET_KEY), local.path()).unwrap();
+    let e = missing.check().await.unwrap_err();
+    assert_eq!(e.code(), "E_STORE");
+    assert!(e.to_string().contains("s3://no-such-bucket"), "the message names the store: {e}");
+    assert!(ObjectStoreBackend::open("s3://", &s3_options(&server, SECRET_KEY), local.path()).is_err());
+    assert!(ObjectStoreBackend::open("gs://x", &s3_options(&server, SECRET_KEY), local.path()).is_err());
+}
+
+/// Throttling (503 SlowDown) is retried; a server that keeps refusing is a store error.
+#[tokio::test]
+async fn s3_throttling_is_retried_then_reported() {
+    use ontofetch_testsupport::{Reply, TestServer};
+    let server = TestServer::start();
+    let slow_down = Reply {
+        body: b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>".to_vec(),
+        ..Reply::status(503).header("Content-Type", "application/xml").header("Retry-After", "0")
+    };
+    server.route(
+        "/mirror/ontologies/x/v1/manifest.json",
+        vec![slow_down.clone(), slow_down.clone(), Reply::ok("{}", "application/json")],
+    );
+    server.route("/mirror/ontologies/y/v1/manifest.json", vec![slow_down]);
+    let options = S3Options {
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(SECRET_KEY.into()),
+        session_token: None,
+        region: Some("us-east-1".into()),
+        endpoint: Some(server.base()),
+        allow_http: true,
+    };
+    let local = tempfile::tempdir().unwrap();
+    let store = ObjectStoreBackend::open("s3://mirror", &options, local.path()).unwrap();
+    assert_eq!(store.read("ontologies/x/v1/manifest.json").await.unwrap(), b"{}");
+    assert_eq!(server.hits("/mirror/ontologies/x/v1/manifest.json"), 3, "two refusals, then the answer");
+    let e = store.read("ontologies/y/v1/manifest.json").await.unwrap_err();
+    assert_eq!(e.code(), "E_STORE", "{e}");
+    assert!(server.hits("/mirror/ontologies/y/v1/manifest.json") > 2, "retried before giving up");
+}

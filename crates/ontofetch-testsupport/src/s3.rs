@@ -1,0 +1,113 @@
+//! A real S3 server for tests: `s3s-fs` (crates.io `s3s-fs`, built by `.ci/run` into
+//! `target/test-tools/bin`), listening on 127.0.0.1 and a free port, with its own
+//! credentials and a temporary root. Buckets are directories under the root. Stopped when
+//! dropped.
+
+use crate::local::{ChildGuard, free_port};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The access key the server accepts.
+pub const ACCESS_KEY: &str = "ontofetch-test";
+/// The secret key the server accepts.
+pub const SECRET_KEY: &str = "ontofetch-test-secret";
+
+/// A running server.
+pub struct S3Server {
+    _child: ChildGuard,
+    root: tempfile::TempDir,
+    port: u16,
+}
+
+/// Where the `s3s-fs` binary is: `target/test-tools/bin` of this workspace, else `PATH`.
+pub fn binary() -> PathBuf {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/bin/s3s-fs");
+    if tools.is_file() {
+        return tools;
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("s3s-fs"))
+        .find(|p| p.is_file());
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "s3s-fs not found: cargo install s3s-fs@0.14.1 --features binary --locked --root target/test-tools (.ci/run does)"
+        )
+    })
+}
+
+impl S3Server {
+    /// Starts the server with one empty bucket.
+    pub fn start(bucket: &str) -> S3Server {
+        let root = tempfile::Builder::new().prefix("ontofetch-s3-").tempdir().expect("temp dir");
+        std::fs::create_dir(root.path().join(bucket)).expect("bucket directory");
+        let port = free_port();
+        let child = Command::new(binary())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--access-key",
+                ACCESS_KEY,
+                "--secret-key",
+                SECRET_KEY,
+            ])
+            .arg(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start s3s-fs");
+        let server = S3Server { _child: ChildGuard(child), root, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "s3s-fs did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The `AWS_*` variables a client needs.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+        ]
+    }
+
+    /// The directory that holds a bucket's objects (to plant or remove objects behind the
+    /// client's back, as a crash or another tool would).
+    pub fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.path().join(bucket)
+    }
+
+    /// Every object key in a bucket (files under its directory), sorted.
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        let base = self.bucket_dir(bucket);
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                    out.push(p.strip_prefix(&base).expect("under the bucket").to_string_lossy().into_owned());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
