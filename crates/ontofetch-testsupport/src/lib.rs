@@ -58,6 +58,8 @@ pub struct Reply {
     pub fault: Fault,
     /// Answer `Range: bytes=N-` with 206 (and `If-None-Match` with 304 when an ETag is set).
     pub honour_conditionals: bool,
+    /// Time before the status line (a distant server's round trips).
+    pub latency: Duration,
 }
 
 impl Reply {
@@ -69,6 +71,7 @@ impl Reply {
             body: body.into(),
             fault: Fault::None,
             honour_conditionals: true,
+            latency: Duration::ZERO,
         }
     }
 
@@ -93,6 +96,12 @@ impl Reply {
         self.fault = fault;
         self
     }
+
+    /// Waits this long before answering.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
 }
 
 /// A request as the server saw it.
@@ -106,6 +115,8 @@ pub struct Seen {
     pub headers: HashMap<String, String>,
     /// Request body (when a Content-Length was sent).
     pub body: Vec<u8>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -207,7 +218,7 @@ fn read_request(stream: &TcpStream) -> Option<Seen> {
         body = vec![0; n];
         reader.read_exact(&mut body).ok()?;
     }
-    Some(Seen { method, path, headers, body })
+    Some(Seen { method, path, headers, body, at: std::time::Instant::now() })
 }
 
 fn handle(mut stream: TcpStream, state: &Mutex<State>) {
@@ -246,6 +257,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Result<()> {
+    std::thread::sleep(reply.latency);
     let etag = reply.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")).map(|(_, v)| v.clone());
     let mut extra = vec![];
     if reply.honour_conditionals && reply.status == 200 {
