@@ -114,13 +114,21 @@ pub enum Command {
     Db(DbCommand),
     /// Re-run the validators on a stored version and record the results.
     Validate {
-        /// Ontology id.
-        id: String,
+        /// Ontology id (or --file).
+        #[arg(required_unless_present = "file")]
+        id: Option<String>,
         /// Version (default: the latest).
         version: Option<String>,
         /// On failure, purge this version and point `latest` back at the previous good one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "file")]
         strict: bool,
+        /// Validate a local file instead, without storing it (same worker, limits and report
+        /// as a pull); exit 1 when it fails.
+        #[arg(long, conflicts_with_all = ["id", "version"])]
+        file: Option<PathBuf>,
+        /// With --file: keep the normalised files (canonical N-Triples, Turtle…) in DIR.
+        #[arg(long, requires = "file")]
+        output_dir: Option<PathBuf>,
     },
     /// Internal: validate one file in this (resource-limited) process and print JSON.
     #[command(hide = true)]
@@ -128,12 +136,9 @@ pub enum Command {
         /// File to validate.
         #[arg(long)]
         file: PathBuf,
-        /// Where to write canonical N-Triples.
-        #[arg(long)]
-        normalize_to: Option<PathBuf>,
-        /// Canonicalise only below this size.
-        #[arg(long, default_value_t = 200 << 20)]
-        max_normalize_bytes: u64,
+        /// The job's options (JSON).
+        #[arg(long, default_value = "{}")]
+        options: String,
     },
     /// Serve /metrics, /healthz and /readyz; optionally pull on a schedule.
     Serve(ServeArgs),

@@ -58,14 +58,15 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
             ok(commands::store::prune(ctx, *keep, older_than.as_deref(), ids, *dry_run))
         }
         Command::Db(cmd) => ok(commands::store::db(ctx, cmd)),
-        Command::Validate { id, version, strict } => {
+        Command::Validate { file: Some(file), output_dir, .. } => {
+            ok(commands::store::validate_file(ctx, file, output_dir.as_deref()))
+        }
+        Command::Validate { id, version, strict, .. } => {
+            let id = id.as_deref().expect("clap requires an id without --file");
             ok(commands::store::validate(ctx, id, version.as_deref(), *strict))
         }
-        Command::ValidateWorker { file, normalize_to, max_normalize_bytes } => {
-            println!(
-                "{}",
-                ontofetch_pipeline::runner::worker_output(file, normalize_to.as_deref(), *max_normalize_bytes)
-            );
+        Command::ValidateWorker { file, options } => {
+            println!("{}", ontofetch_pipeline::runner::worker_output(file, options));
             Ok(EXIT_OK)
         }
         Command::Serve(args) => ok(commands::serve::serve(ctx, args)),

@@ -37,6 +37,36 @@ pub fn pull_table(results: &[PullResult]) -> String {
     out
 }
 
+/// A validation report: the verdict, the counts, the canonical hash or why there is none.
+pub fn validation(name: &str, o: &ontofetch_validate::Outcome) -> String {
+    let mut out = format!("{name}: {} {} ({:?})\n", o.validator, o.status.as_str(), o.format);
+    if let Some(m) = &o.message {
+        out.push_str(&format!("  {m}\n"));
+    }
+    let estimated = if o.terms_estimated { " (estimated)" } else { "" };
+    out.push_str(&format!("  statements {}, terms {}{estimated}", o.statements, o.terms));
+    for (what, n) in [("typedefs", o.typedefs), ("instances", o.instances), ("obsolete", o.obsolete)] {
+        if let Some(n) = n {
+            out.push_str(&format!(", {what} {n}"));
+        }
+    }
+    out.push('\n');
+    if let Some(v) = o.data_version.as_ref().or(o.version_iri.as_ref()) {
+        out.push_str(&format!("  version {v}\n"));
+    }
+    match (&o.normalized_sha256, &o.normalization_skipped) {
+        (Some(h), _) => {
+            out.push_str(&format!("  canonical sha256 {h} ({})\n", o.normalization.as_deref().unwrap_or("")))
+        }
+        (None, Some(why)) => out.push_str(&format!("  no canonical hash: {why}\n")),
+        _ => {}
+    }
+    for f in &o.outputs {
+        out.push_str(&format!("  {} {} bytes {}\n", f.format, f.bytes, f.path));
+    }
+    out
+}
+
 /// The plan table.
 pub fn plan_table(plans: &[Value]) -> String {
     let mut out = format!("{:<14} {:<10} {:<10} {:<24} {}\n", "id", "resolver", "service", "version", "url / error");

@@ -207,8 +207,12 @@ pub struct ValidationSettings {
     pub max_memory_mb: u64,
     /// Skip reasoning above this size, MiB.
     pub skip_reasoning_if_size_mb: u64,
-    /// Stream normalisation above this size, MiB.
+    /// DocsToKG's switch to streaming normalisation, MiB. Accepted for compatibility;
+    /// ontofetch always streams graphs without blank nodes (see `rdfc_max_mb`).
     pub streaming_normalization_threshold_mb: u64,
+    /// Graphs with blank nodes are canonicalised with RDFC-1.0 (in memory) up to this
+    /// size, MiB; above it the manifest records the hash as skipped and why.
+    pub rdfc_max_mb: u64,
     /// Validators run at once.
     pub max_concurrent_validators: u32,
     /// Run validators in child processes.
@@ -224,6 +228,7 @@ impl Default for ValidationSettings {
             max_memory_mb: 2048,
             skip_reasoning_if_size_mb: 500,
             streaming_normalization_threshold_mb: 200,
+            rdfc_max_mb: 32,
             max_concurrent_validators: 2,
             use_process_pool: false,
             process_pool_validators: vec!["rdflib".into(), "owlready2".into()],

@@ -44,6 +44,13 @@ pub struct ValidatorVerdict {
     pub statements: u64,
     /// Distinct subjects, terms or classes.
     pub terms: u64,
+    /// How the canonical hash was made (`sorted-ntriples`, `rdfc-1.0`, `obo-owl`,
+    /// `skipped`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<String>,
+    /// Why there is no canonical hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalization_skipped: Option<String>,
 }
 
 /// Every validator of a version: `failed` when any failed, `ok` when one passed and none
@@ -77,7 +84,16 @@ impl ValidationSummary {
             .filter(|v| v.status == self.status || self.status == "ok")
             .take(2)
             .map(|v| match (&v.status[..], &v.message) {
-                ("ok", _) => format!("{}: {} statements, {} terms", v.key, v.statements, v.terms),
+                ("ok", _) => match &v.normalization_skipped {
+                    Some(why) => format!(
+                        "{}: {} statements, {} terms; no canonical hash: {}",
+                        v.key,
+                        v.statements,
+                        v.terms,
+                        why.chars().take(100).collect::<String>()
+                    ),
+                    None => format!("{}: {} statements, {} terms", v.key, v.statements, v.terms),
+                },
                 (_, Some(m)) => format!("{}: {}", v.key, m.chars().take(120).collect::<String>()),
                 (s, None) => format!("{}: {s}", v.key),
             })

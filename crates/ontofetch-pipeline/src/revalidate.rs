@@ -9,10 +9,11 @@ use crate::{Pipeline, now_rfc3339};
 use ontofetch_catalog::ValidationRow;
 use ontofetch_policy::Code;
 use ontofetch_store::layout;
-use ontofetch_store::manifest::{Manifest, ValidationEntry};
+use ontofetch_store::manifest::{Manifest, Normalization, ValidationEntry};
 use ontofetch_validate::Outcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// What a re-validation found and did.
 #[derive(Debug, Clone, Serialize)]
@@ -47,27 +48,33 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
     let original = gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path();
     let stem = layout::file_stem(&row.filename);
-    let nt_key = format!("{key}/{}", layout::normalized_rel(&stem, "nt"));
-    // On a remote store the original is fetched into a private staging directory first.
+    // Work in a private staging directory: the original is fetched there when the store is
+    // remote, and the normalised files are written there, then stored atomically.
     let scratch = b.store.begin(&gates, id)?;
-    let (file, nt) = match (b.store.local_path(&original), b.store.local_path(&nt_key)) {
-        (Some(file), Some(nt)) => (file, nt),
-        _ => {
+    let file = match b.store.local_path(&original) {
+        Some(file) => file,
+        None => {
             let file = scratch.original(&row.filename)?;
             b.store.fetch_to(&original, &file).await?;
-            (file, scratch.path(&layout::normalized_rel(&stem, "nt"))?)
+            file
         }
     };
-    if let Some(dir) = nt.parent() {
-        std::fs::create_dir_all(dir).map_err(crate::error::io(format!("creating {}", dir.display())))?;
-    }
-    let outcome = validate_file(p, &file, Some(&nt)).await;
-    let status = outcome.status.as_str().to_string();
-    let details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    let normalized = scratch.path(layout::NORMALIZED)?;
     let manifest_key = format!("{key}/{}", layout::MANIFEST);
     let mut manifest = Manifest::from_slice(&b.store.read(&manifest_key).await?)
         .map_err(|e| PullError::new(Code::Manifest, format!("{manifest_key}: {e}")))?;
-    let output_files = if nt.exists() { vec![layout::normalized_rel(&stem, "nt")] } else { vec![] };
+    let normalize = p.limits().normalize(&normalized, &stem, &manifest.target_formats);
+    let outcome = validate_file(p, &file, Some(normalize)).await;
+    let status = outcome.status.as_str().to_string();
+    let details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    let mut output_files = Vec::new();
+    for f in &outcome.outputs {
+        let Some(name) = Path::new(&f.path).file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        let rel = format!("{}/{name}", layout::NORMALIZED);
+        let dest = gates.stored_path(&format!("{key}/{rel}"))?.as_slash_path();
+        b.store.put_file(&dest, Path::new(&f.path)).await?;
+        output_files.push(rel);
+    }
     manifest.validation.insert(
         outcome.validator.clone(),
         ValidationEntry {
@@ -81,10 +88,12 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     if let Some(h) = &outcome.normalized_sha256 {
         manifest.normalized_sha256 = Some(h.clone());
     }
-    b.store.write(&manifest_key, manifest.to_pretty_json().as_bytes()).await?;
-    if b.store.local_path(&nt_key).is_none() && nt.exists() {
-        b.store.put_file(&nt_key, &nt).await?;
+    if let Some(mode) = &outcome.normalization {
+        manifest.normalization =
+            Some(Normalization { mode: mode.clone(), skipped_reason: outcome.normalization_skipped.clone() });
     }
+    b.store.write(&manifest_key, manifest.to_pretty_json().as_bytes()).await?;
+    drop(scratch);
     let vrow = ValidationRow {
         validator: outcome.validator.clone(),
         result: status.clone(),

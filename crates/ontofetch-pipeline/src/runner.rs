@@ -3,7 +3,7 @@
 //! ([`Subprocess`]); tests and embedders that accept the risk run them in-process
 //! ([`InProcess`]). The pipeline only sees the [`ValidatorRunner`] trait.
 
-use ontofetch_validate::{Detected, Outcome, Status};
+use ontofetch_validate::{Detected, Normalize, Options, Outcome, Status};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,18 +16,35 @@ pub struct Limits {
     pub max_memory_bytes: u64,
     /// Wall-clock cap.
     pub timeout: Duration,
-    /// Canonicalise only below this size.
-    pub max_normalize_bytes: u64,
+    /// Graphs with blank nodes are canonicalised (RDFC-1.0, in memory) only up to this size.
+    pub rdfc_max_bytes: u64,
+    /// Memory the external sort of canonical lines may use.
+    pub sort_memory_bytes: u64,
 }
 
 impl Limits {
-    /// From `defaults.validation`.
+    /// From `defaults.validation`. Sorting gets a quarter of the memory cap, at most
+    /// 256 MiB: parsing windows, thread stacks and the allocator need the rest.
     pub fn from_settings(settings: &ontofetch_config::Settings) -> Self {
         let v = &settings.loaded.config.defaults.validation;
+        let max_memory_bytes = v.max_memory_mb << 20;
         Limits {
-            max_memory_bytes: v.max_memory_mb << 20,
+            max_memory_bytes,
             timeout: Duration::from_secs(v.parser_timeout_sec),
-            max_normalize_bytes: v.streaming_normalization_threshold_mb << 20,
+            rdfc_max_bytes: v.rdfc_max_mb << 20,
+            sort_memory_bytes: (max_memory_bytes / 4).min(256 << 20),
+        }
+    }
+
+    /// What to write for a file whose normalised outputs go to `dir` as `<stem>.*`.
+    pub fn normalize(&self, dir: &Path, stem: &str, formats: &[String]) -> Normalize {
+        Normalize {
+            dir: dir.to_path_buf(),
+            stem: stem.to_string(),
+            formats: formats.to_vec(),
+            rdfc_max_bytes: self.rdfc_max_bytes,
+            sort_memory_bytes: self.sort_memory_bytes,
+            second_pass: false,
         }
     }
 }
@@ -37,16 +54,16 @@ impl Limits {
 pub struct Job {
     /// The file to validate.
     pub file: PathBuf,
-    /// Where to write canonical N-Triples (canonicalisation jobs only).
-    pub normalize_to: Option<PathBuf>,
+    /// What to write besides validating, and how many threads.
+    pub options: Options,
     /// Limits.
     pub limits: Limits,
 }
 
 /// Runs validation jobs. `run` blocks; the pipeline calls it on the blocking pool.
 pub trait ValidatorRunner: Send + Sync {
-    /// Validates (and, with `normalize_to`, canonicalises) one file. Never panics on bad
-    /// input: a crash, a timeout or a memory cap is a `failed` outcome with a reason.
+    /// Validates (and normalises, as the options ask) one file. Never panics on bad input:
+    /// a crash, a timeout or a memory cap is a `failed` outcome with a reason.
     fn run(&self, job: &Job) -> Outcome;
 }
 
@@ -56,11 +73,7 @@ pub struct InProcess;
 
 impl ValidatorRunner for InProcess {
     fn run(&self, job: &Job) -> Outcome {
-        let opts = ontofetch_validate::Options {
-            normalize_to: job.normalize_to.as_deref(),
-            max_normalize_bytes: job.limits.max_normalize_bytes,
-        };
-        ontofetch_validate::validate(&job.file, &opts)
+        ontofetch_validate::validate(&job.file, &job.options)
     }
 }
 
@@ -75,8 +88,10 @@ pub struct Subprocess {
     pub args: Vec<OsString>,
 }
 
-fn failed(message: String) -> Outcome {
-    Outcome::new("rdf", Detected::Unknown, Status::Failed, Some(message))
+/// A failure of the job itself, labelled with the validator the file would have had.
+fn failed(file: &Path, message: String) -> Outcome {
+    let detected = ontofetch_validate::sniff_file(file).unwrap_or(Detected::Unknown);
+    Outcome::new(ontofetch_validate::validator_for(detected), detected, Status::Failed, Some(message))
 }
 
 impl Subprocess {
@@ -86,11 +101,11 @@ impl Subprocess {
             .arg("validate-worker")
             .arg("--file")
             .arg(&job.file)
-            .arg("--max-normalize-bytes")
-            .arg(job.limits.max_normalize_bytes.to_string());
-        if let Some(n) = &job.normalize_to {
-            cmd.arg("--normalize-to").arg(n);
-        }
+            .arg("--options")
+            .arg(serde_json::to_string(&job.options).expect("options serialise"));
+        // One malloc arena: each extra arena reserves 64 MiB of address space, which
+        // RLIMIT_AS counts, and the parsing threads gain nothing from them.
+        cmd.env("MALLOC_ARENA_MAX", "1");
         let mem = job.limits.max_memory_bytes;
         let cpu = job.limits.timeout.as_secs() + 5;
         use std::os::unix::process::CommandExt;
@@ -114,7 +129,7 @@ impl ValidatorRunner for Subprocess {
     fn run(&self, job: &Job) -> Outcome {
         let mut child = match self.command(job).spawn() {
             Ok(c) => c,
-            Err(e) => return failed(format!("cannot start the validator {}: {e}", self.program.display())),
+            Err(e) => return failed(&job.file, format!("cannot start the validator {}: {e}", self.program.display())),
         };
         // Read stdout on a thread so a chatty child never blocks on a full pipe.
         let mut stdout = child.stdout.take().expect("piped");
@@ -134,30 +149,40 @@ impl ValidatorRunner for Subprocess {
                     let _ = child.kill();
                     let _ = child.wait();
                     let _ = reader.join();
-                    return failed(format!(
-                        "the validator timed out after {} s (parser_timeout_sec)",
-                        job.limits.timeout.as_secs()
-                    ));
+                    return failed(
+                        &job.file,
+                        format!(
+                            "the validator timed out after {} s (parser_timeout_sec)",
+                            job.limits.timeout.as_secs()
+                        ),
+                    );
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return failed(format!("waiting for the validator: {e}")),
+                Err(e) => return failed(&job.file, format!("waiting for the validator: {e}")),
             }
         };
         let out = reader.join().unwrap_or_default();
         if !status.success() {
-            return failed(format!(
-                "the validator died ({status}); it may have exceeded max_memory_mb = {} MiB",
-                job.limits.max_memory_bytes >> 20
-            ));
+            return failed(
+                &job.file,
+                format!(
+                    "the validator died ({status}); it may have exceeded max_memory_mb = {} MiB",
+                    job.limits.max_memory_bytes >> 20
+                ),
+            );
         }
-        serde_json::from_slice(&out).unwrap_or_else(|e| failed(format!("unreadable validator output: {e}")))
+        serde_json::from_slice(&out).unwrap_or_else(|e| failed(&job.file, format!("unreadable validator output: {e}")))
     }
 }
 
-/// The worker side of [`Subprocess`]: what `ontofetch validate-worker` prints.
-pub fn worker_output(file: &Path, normalize_to: Option<&Path>, max_normalize_bytes: u64) -> String {
-    let opts = ontofetch_validate::Options { normalize_to, max_normalize_bytes };
-    serde_json::to_string(&ontofetch_validate::validate(file, &opts)).expect("outcomes serialise")
+/// The worker side of [`Subprocess`]: what `ontofetch validate-worker` prints for a file
+/// and the job's options (JSON).
+pub fn worker_output(file: &Path, options: &str) -> String {
+    let outcome = match serde_json::from_str::<Options>(options) {
+        Ok(opts) => ontofetch_validate::validate(file, &opts),
+        Err(e) => failed(file, format!("unreadable validator options: {e}")),
+    };
+    serde_json::to_string(&outcome).expect("outcomes serialise")
 }
 
 #[cfg(test)]
@@ -167,8 +192,8 @@ mod tests {
     fn job(timeout: Duration, memory: u64) -> Job {
         Job {
             file: PathBuf::from("/nonexistent"),
-            normalize_to: None,
-            limits: Limits { max_memory_bytes: memory, timeout, max_normalize_bytes: 0 },
+            options: Options::default(),
+            limits: Limits { max_memory_bytes: memory, timeout, rdfc_max_bytes: 0, sort_memory_bytes: 1 << 20 },
         }
     }
 

@@ -1,22 +1,37 @@
 //! Validation by detected format (OBO is not RDF): sniff the bytes, parse with a real
-//! parser (oxrdfio for RDF/XML, Turtle, N-Triples, N-Quads, TriG, JSON-LD; fastobo for OBO),
-//! report counts, imports and versions, refuse HTML/empty/zero-triple content, and
-//! normalise RDF to canonical N-Triples (RDFC-1.0, so blank nodes hash deterministically).
-//! OWL/XML and OWL functional syntax are parsed with horned-owl.
+//! parser (oxttl/oxrdfxml/oxrdfio for RDF, fastobo for OBO, horned-owl for OWL/XML and
+//! functional syntax), report counts, imports and versions, refuse HTML/empty/zero-triple
+//! content, and normalise (docs/architecture.md, "Validation"):
+//!
+//! - RDF without blank nodes: canonical N-Triples are the sorted, de-duplicated lines,
+//!   made by an external merge sort in bounded memory ([`extsort`]), hashed as they are
+//!   written; Turtle/RDF/XML renderings are streamed from them ([`render`]).
+//! - RDF with blank nodes: RDFC-1.0 ([`canon`]), in a job of its own and only up to a size
+//!   limit; above it the outcome says the hash was skipped and why.
+//! - OBO: validated frame by frame on several threads ([`obo`]); with a normalisation
+//!   target, translated to OWL (the OBO 1.4 mapping of horned-owl) and written as Turtle.
+//!
+//! Memory is bounded by windows, batches and sort buffers, never by the file's size.
 
 #![warn(missing_docs)]
 
 mod canon;
+mod distinct;
+mod extsort;
+mod obo;
+mod obo_owl;
 mod owl;
+mod rdf;
+mod render;
 mod sniff;
+mod tally;
 pub mod xmlguard;
 
 pub use sniff::{Detected, sniff};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::io::{BufReader, Read};
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// ok / failed / skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +56,23 @@ impl Status {
     }
 }
 
+/// A file written under `normalized/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// `nt`, `ttl` or `owl` (RDF/XML).
+    pub format: String,
+    /// Where it was written.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// What validation found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
@@ -50,22 +82,55 @@ pub struct Outcome {
     pub status: Status,
     /// Detected format.
     pub format: Detected,
-    /// Triples (RDF) or frames (OBO).
+    /// Triples (RDF), entity frames (OBO) or axioms (OWL).
     pub statements: u64,
-    /// Distinct subjects (RDF) or term frames (OBO).
+    /// Distinct subjects (RDF), term frames (OBO) or class declarations (OWL).
     pub terms: u64,
+    /// `terms` is a HyperLogLog++ estimate (more than a million distinct subjects).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub terms_estimated: bool,
+    /// `[Typedef]` frames (OBO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typedefs: Option<u64>,
+    /// `[Instance]` frames (OBO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<u64>,
+    /// Frames marked `is_obsolete: true` (OBO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obsolete: Option<u64>,
     /// owl:imports / OBO import clauses.
     pub imports: Vec<String>,
     /// owl:versionIRI.
     pub version_iri: Option<String>,
     /// OBO data-version or owl:versionInfo.
     pub data_version: Option<String>,
-    /// Why it failed or was skipped.
+    /// Why it failed or was skipped, or what the user should know.
     pub message: Option<String>,
-    /// SHA-256 of the canonical N-Triples, when normalised.
+    /// The graph has blank nodes (its sorted lines are not canonical).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub blank_nodes: bool,
+    /// The file was parsed by several threads.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub parallel: bool,
+    /// How `normalized_sha256` was made: `sorted-ntriples`, `rdfc-1.0`, `obo-owl`, or
+    /// `skipped` (then `normalization_skipped` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<String>,
+    /// Why there is no canonical hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization_skipped: Option<String>,
+    /// Normalising needs the second pass (a [`Normalize`] job with `second_pass` set, in a
+    /// process of its own): RDFC-1.0 for a graph with blank nodes small enough for it, the
+    /// OWL translation for OBO.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub needs_second_pass: bool,
+    /// SHA-256 of the canonical N-Triples (OBO: of the OWL translation's Turtle).
     pub normalized_sha256: Option<String>,
     /// Where the canonical N-Triples were written.
     pub normalized_path: Option<String>,
+    /// Every file written under `normalized/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputFile>,
 }
 
 impl Outcome {
@@ -77,156 +142,188 @@ impl Outcome {
             format,
             statements: 0,
             terms: 0,
+            terms_estimated: false,
+            typedefs: None,
+            instances: None,
+            obsolete: None,
             imports: vec![],
             version_iri: None,
             data_version: None,
             message,
+            blank_nodes: false,
+            parallel: false,
+            normalization: None,
+            normalization_skipped: None,
+            needs_second_pass: false,
             normalized_sha256: None,
             normalized_path: None,
+            outputs: vec![],
         }
     }
+
+    fn fail(mut self, message: impl Into<String>) -> Self {
+        self.status = Status::Failed;
+        self.message = Some(message.into());
+        self
+    }
+
+    fn skip_normalization(&mut self, why: impl Into<String>) {
+        self.normalization = Some("skipped".into());
+        self.normalization_skipped = Some(why.into());
+    }
+}
+
+/// The validator label for a detected format (failures before parsing are reported under
+/// the validator that would have run).
+pub fn validator_for(detected: Detected) -> &'static str {
+    match detected {
+        Detected::Obo => "obo",
+        Detected::OwlXml | Detected::Ofn => "owl",
+        _ => "rdf",
+    }
+}
+
+/// Sniffs a file's format from its first 4 KiB.
+pub fn sniff_file(path: &Path) -> std::io::Result<Detected> {
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)?.take(4096).read_to_end(&mut head)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(sniff(&head, &name))
+}
+
+/// RDF/XML is cut into pieces of at most about this many bytes for parallel parsing.
+const RDFXML_PIECE: u64 = 8 << 20;
+
+/// What to write besides validating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Normalize {
+    /// The `normalized/` directory (in staging); sort runs are kept here too.
+    pub dir: PathBuf,
+    /// File stem of the outputs (`<stem>.nt`, `<stem>.ttl`, `<stem>.owl`).
+    pub stem: String,
+    /// Renderings wanted besides the canonical N-Triples: `ttl`, `owl`/`rdfxml`.
+    pub formats: Vec<String>,
+    /// Graphs with blank nodes are canonicalised (RDFC-1.0, in memory) up to this size.
+    pub rdfc_max_bytes: u64,
+    /// Memory for sorting canonical lines (all threads together).
+    pub sort_memory_bytes: u64,
+    /// This is the second pass: RDFC-1.0 for a graph with blank nodes, the OWL translation
+    /// for OBO. Both are heavier than validation, so they run after it in a process of their
+    /// own; when they fail, the validation stands.
+    pub second_pass: bool,
 }
 
 /// Options.
-#[derive(Debug, Clone, Default)]
-pub struct Options<'a> {
-    /// Write canonical N-Triples here (file path), if set.
-    pub normalize_to: Option<&'a Path>,
-    /// Files larger than this are parsed and counted but not canonicalised (RDFC-1.0
-    /// holds the graph in memory).
-    pub max_normalize_bytes: u64,
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// Normalise into this directory (none: validate only).
+    pub normalize: Option<Normalize>,
+    /// Parsing threads (0: the machine's cores, at most 4).
+    pub threads: usize,
 }
 
-const OWL_IMPORTS: &str = "http://www.w3.org/2002/07/owl#imports";
-const OWL_VERSION_IRI: &str = "http://www.w3.org/2002/07/owl#versionIRI";
-const OWL_VERSION_INFO: &str = "http://www.w3.org/2002/07/owl#versionInfo";
+impl Options {
+    fn threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4),
+            n => n,
+        }
+    }
+}
 
 /// Validates one file.
-pub fn validate(path: &Path, opts: &Options<'_>) -> Outcome {
-    let mut head = Vec::with_capacity(4096);
-    let opened = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
-    if let Err(e) = opened {
-        return Outcome::new(
-            "rdf",
-            Detected::Unknown,
-            Status::Failed,
-            Some(format!("cannot read {}: {e}", path.display())),
-        );
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let detected = sniff(&head, &name);
-    match detected {
-        Detected::Empty => Outcome::new("rdf", detected, Status::Failed, Some("the file is empty".into())),
-        Detected::Html => Outcome::new("rdf", detected, Status::Failed, Some("an HTML page, not an ontology".into())),
-        Detected::Obo => validate_obo(path),
-        Detected::OwlXml | Detected::Ofn => owl::validate(path, detected),
-        Detected::Unknown => Outcome::new("rdf", detected, Status::Skipped, Some("format not recognised".into())),
-        rdf => validate_rdf(path, rdf, opts),
-    }
-}
-
-fn validate_rdf(path: &Path, detected: Detected, opts: &Options<'_>) -> Outcome {
-    let Some(format) = detected.rdf_format() else {
-        return Outcome::new("rdf", detected, Status::Skipped, Some("no RDF parser for this format".into()));
-    };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return Outcome::new("rdf", detected, Status::Failed, Some(e.to_string())),
-    };
-    if detected == Detected::RdfXml
-        && let Err(why) =
-            std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| xmlguard::check(BufReader::new(f)))
-    {
-        return Outcome::new("rdf", detected, Status::Failed, Some(why));
-    }
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let keep = opts.normalize_to.is_some() && size <= opts.max_normalize_bytes;
-    let mut out = Outcome::new("rdf", detected, Status::Ok, None);
-    let mut quads = Vec::new();
-    let mut subjects = std::collections::HashSet::new();
-    for q in oxrdfio::RdfParser::from_format(format).for_reader(BufReader::new(file)) {
-        let q = match q {
-            Ok(q) => q,
-            Err(e) => {
-                out.status = Status::Failed;
-                out.message = Some(format!("{format} parse error: {e}"));
-                return out;
-            }
-        };
-        out.statements += 1;
-        subjects.insert(q.subject.to_string());
-        match q.predicate.as_str() {
-            OWL_IMPORTS => out.imports.push(term_text(&q.object)),
-            OWL_VERSION_IRI => out.version_iri = Some(term_text(&q.object)),
-            OWL_VERSION_INFO if out.data_version.is_none() => out.data_version = Some(term_text(&q.object)),
-            _ => {}
-        }
-        if keep {
-            quads.push(q);
-        }
-    }
-    out.terms = subjects.len() as u64;
-    if out.statements == 0 {
-        out.status = Status::Failed;
-        out.message = Some("zero triples".into());
-        return out;
-    }
-    if let (true, Some(dest)) = (keep, opts.normalize_to) {
-        match canon::canonical_ntriples(&quads) {
-            Ok(text) => {
-                out.normalized_sha256 = Some(hex::encode(Sha256::digest(text.as_bytes())));
-                match std::fs::write(dest, &text) {
-                    Ok(()) => out.normalized_path = Some(dest.display().to_string()),
-                    Err(e) => out.message = Some(format!("normalised output not written: {e}")),
-                }
-            }
-            Err(e) => out.message = Some(format!("not canonicalised: {e}")),
-        }
-    } else if opts.normalize_to.is_some() {
-        out.message = Some(format!("{size} bytes is over the normalisation threshold; parsed and counted only"));
-    }
-    out
-}
-
-fn term_text(t: &oxrdf::Term) -> String {
-    match t {
-        oxrdf::Term::NamedNode(n) => n.as_str().to_string(),
-        oxrdf::Term::Literal(l) => l.value().to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn validate_obo(path: &Path) -> Outcome {
-    let mut out = Outcome::new("obo", Detected::Obo, Status::Ok, None);
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            out.status = Status::Failed;
-            out.message = Some(format!("not UTF-8 text: {e}"));
-            return out;
-        }
-    };
-    let doc = match fastobo::from_str(&text) {
+pub fn validate(path: &Path, opts: &Options) -> Outcome {
+    let detected = match sniff_file(path) {
         Ok(d) => d,
         Err(e) => {
-            out.status = Status::Failed;
-            out.message = Some(format!("OBO 1.4 parse error: {e}"));
-            return out;
+            return Outcome::new("rdf", Detected::Unknown, Status::Failed, None)
+                .fail(format!("cannot read {}: {e}", path.display()));
         }
     };
-    for clause in doc.header().iter() {
-        use fastobo::ast::HeaderClause;
-        match clause {
-            HeaderClause::DataVersion(v) => out.data_version = Some(v.as_str().to_string()),
-            HeaderClause::Import(i) => out.imports.push(i.to_string()),
-            _ => {}
+    let outcome = Outcome::new(validator_for(detected), detected, Status::Ok, None);
+    match detected {
+        Detected::Empty => outcome.fail("the file is empty"),
+        Detected::Html => outcome.fail("an HTML page, not an ontology"),
+        Detected::Obo => obo::run(path, opts.normalize.as_ref(), opts.threads()),
+        Detected::OwlXml | Detected::Ofn => owl::validate(path, detected),
+        Detected::Unknown => {
+            Outcome { status: Status::Skipped, message: Some("format not recognised".into()), ..outcome }
         }
+        _ if opts.normalize.as_ref().is_some_and(|n| n.second_pass) => {
+            canon::run(path, detected, opts.normalize.as_ref().expect("checked"))
+        }
+        _ => validate_rdf(path, detected, opts),
     }
-    out.statements = doc.entities().len() as u64;
-    out.terms = doc.entities().iter().filter(|e| matches!(e, fastobo::ast::EntityFrame::Term(_))).count() as u64;
+}
+
+fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
+    let mut out = Outcome::new("rdf", detected, Status::Ok, None);
+    let Some(format) = detected.rdf_format() else {
+        return Outcome { status: Status::Skipped, message: Some("no RDF parser for this format".into()), ..out };
+    };
+    // The XML guard's pass also finds where RDF/XML may be cut for parallel parsing: in
+    // pieces of a few MiB, a few per thread.
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let piece = (size / (4 * opts.threads() as u64)).clamp(64 << 10, RDFXML_PIECE);
+    let layout = match detected {
+        Detected::RdfXml => match std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| xmlguard::scan(std::io::BufReader::with_capacity(1 << 20, f), piece))
+        {
+            Ok(layout) => layout,
+            Err(why) => return out.fail(why),
+        },
+        _ => None,
+    };
+    let norm = opts.normalize.as_ref();
+    let runs = match norm.map(|n| std::fs::create_dir_all(&n.dir).and_then(|()| extsort::Runs::new(&n.dir))) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            out.skip_normalization(format!("cannot create the sort directory: {e}"));
+            None
+        }
+        None => None,
+    };
+    let sort = runs.as_ref().zip(norm).map(|(runs, n)| rdf::SortTo { runs, budget: n.sort_memory_bytes as usize });
+    let parsed = rdf::parse(path, detected, format, sort, opts.threads(), layout.as_ref());
+    let t = &parsed.tally;
+    out.statements = t.statements;
+    (out.terms, out.terms_estimated) = t.subjects.count();
+    out.imports = t.imports.clone();
+    out.version_iri = t.version_iri.clone();
+    out.data_version = t.version_info.clone();
+    out.blank_nodes = t.blank_nodes;
+    out.parallel = parsed.parallel;
+    if let Some(e) = parsed.error {
+        return out.fail(e);
+    }
     if out.statements == 0 {
-        out.status = Status::Failed;
-        out.message = Some("no term, typedef or instance frames".into());
+        return out.fail("zero triples");
+    }
+    let (Some(n), Some(runs)) = (norm, runs) else {
+        return out;
+    };
+    if out.blank_nodes {
+        if size <= n.rdfc_max_bytes {
+            out.needs_second_pass = true;
+            out.skip_normalization("blank nodes: canonicalised with RDFC-1.0 in a job of its own");
+        } else {
+            out.skip_normalization(format!(
+                "the graph has blank nodes and is {size} bytes, over the RDFC-1.0 limit of {} bytes \
+                 (defaults.validation.rdfc_max_mb); its triples were validated and counted",
+                n.rdfc_max_bytes
+            ));
+        }
+        return out;
+    }
+    match render::from_runs(runs, &parsed.prefixes, n) {
+        Ok((hash, outputs)) => {
+            out.normalization = Some("sorted-ntriples".into());
+            out.normalized_sha256 = Some(hash);
+            out.normalized_path = outputs.iter().find(|o| o.format == "nt").map(|o| o.path.clone());
+            out.outputs = outputs;
+        }
+        Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),
     }
     out
 }

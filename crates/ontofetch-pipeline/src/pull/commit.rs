@@ -47,7 +47,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
     if p.settings.loaded.config.defaults.enable_cas_mirror {
         artifacts.push(p.backends.store.location(&layout::cas_key(&info.sha256)));
     }
-    let mode = if c.validation.normalized_sha256.is_some() { "rdfc-1.0" } else { "none" };
+    let mode = c.validation.normalization.as_ref().map_or("none", |n| n.mode.as_str());
     let plan = c.plan;
     Manifest {
         schema_version: SCHEMA_VERSION.into(),
@@ -60,7 +60,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
         status: c.status.as_str().into(),
         sha256: info.sha256.clone(),
         normalized_sha256: c.validation.normalized_sha256.clone(),
-        fingerprint: Some(Manifest::fingerprint(&info.sha256, "none", &plan.target_formats)),
+        fingerprint: Some(Manifest::fingerprint(&info.sha256, mode, &plan.target_formats)),
         etag: info.etag.clone(),
         last_modified: info.last_modified.clone(),
         content_type: info.content_type.clone(),
@@ -89,7 +89,9 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
                 extra: BTreeMap::new(),
             })
             .collect(),
-        normalization: Some(Normalization { mode: mode.into(), skipped_reason: None }),
+        normalization: Some(
+            c.validation.normalization.clone().unwrap_or(Normalization { mode: "none".into(), skipped_reason: None }),
+        ),
         notes: c.version.note.iter().cloned().collect(),
         extra: BTreeMap::new(),
     }

@@ -24,7 +24,7 @@ use outcome::{cached, count};
 use std::time::SystemTime;
 
 pub(crate) use lease::claim;
-pub use validate::validate_file;
+pub use validate::{check, validate_file};
 
 /// Pulls specs with at most `concurrency` at once; results in spec order. Ontologies
 /// another worker is pulling are deferred to the end instead of waited for.
@@ -168,7 +168,8 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
         return Ok(cached(p, plan, &row, vec!["identical bytes already stored; no new version".into()]).await);
     }
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
-    let validation = validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), observer).await?;
+    let validation =
+        validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.target_formats, observer).await?;
     let version = version::choose(p, plan, &fetched).await?;
     let status = if previous.is_some() { PullStatus::Updated } else { PullStatus::Fresh };
     let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status };

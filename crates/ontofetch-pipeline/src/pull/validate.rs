@@ -1,23 +1,24 @@
 //! Step 4, validate: the original (or each extracted file) is validated in staging by the
-//! [`ValidatorRunner`](crate::ValidatorRunner): first parsed and counted, then, for RDF that
-//! parsed, canonicalised in a second job, so a graph too big to canonicalise is still
-//! validated. Strict mode (`continue_on_error: false`) turns a failure into a failed pull.
+//! [`ValidatorRunner`](crate::ValidatorRunner), and normalised into `normalized/` as
+//! `normalize_to` asks (canonical N-Triples and its hash for RDF, the OWL translation for
+//! OBO). Strict mode (`continue_on_error: false`) turns a failure into a failed pull.
 
 use super::download::Arrived;
 use crate::error::PullError;
 use crate::observer::PullObserver;
 use crate::result::{ValidationSummary, ValidatorVerdict};
-use crate::runner::Job;
+use crate::runner::{Job, Limits, ValidatorRunner};
 use crate::{Pipeline, now_rfc3339};
 use ontofetch_archive::Report;
 use ontofetch_catalog::ValidationRow;
-use ontofetch_metrics::{ValidationLabels, ValidatorLabels};
+use ontofetch_metrics::{Metrics, ValidationLabels, ValidatorLabels};
 use ontofetch_policy::Code;
-use ontofetch_store::manifest::ValidationEntry;
+use ontofetch_store::manifest::{Normalization, ValidationEntry};
 use ontofetch_store::{Staging, layout};
-use ontofetch_validate::{Outcome, Status};
+use ontofetch_validate::{Normalize, Options, Outcome, Status};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// At most this many extracted files are validated per archive.
@@ -29,47 +30,70 @@ pub(super) struct Validated {
     pub entries: BTreeMap<String, ValidationEntry>,
     /// The catalog's rows.
     pub rows: Vec<ValidationRow>,
-    /// SHA-256 of the original's canonical N-Triples.
+    /// SHA-256 of the original's canonical form.
     pub normalized_sha256: Option<String>,
+    /// How it was made, or why it was not.
+    pub normalization: Option<Normalization>,
     /// What the pull reports.
     pub summary: ValidationSummary,
 }
 
-/// Validates (and canonicalises) one file, isolated by the pipeline's runner, and counts
-/// it in the metrics. `normalize_to` receives canonical N-Triples for RDF that parsed.
-pub async fn validate_file(p: &Pipeline, file: &Path, normalize_to: Option<&Path>) -> Outcome {
+/// Validates (and normalises, when `normalize` says where) one file with the pipeline's
+/// runner and limits, counted in its metrics.
+pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normalize>) -> Outcome {
+    check(&p.runner, p.limits(), &p.metrics, file, normalize).await
+}
+
+/// Validates one file, isolated by `runner` under `limits`, and counts it in `metrics`.
+/// What is heavier than validating (RDFC-1.0 of a graph with blank nodes, the OWL
+/// translation of OBO) runs in a second job, so one that dies or times out leaves the
+/// validation standing. Used by pulls, by
+/// `validate ID` and by `validate --file` (which needs no mirror).
+pub async fn check(
+    runner: &Arc<dyn ValidatorRunner>,
+    limits: Limits,
+    metrics: &Metrics,
+    file: &Path,
+    normalize: Option<Normalize>,
+) -> Outcome {
     let started = Instant::now();
-    let limits = p.limits();
-    let job = Job { file: file.to_path_buf(), normalize_to: None, limits };
-    let mut outcome = run_job(p, job.clone()).await;
-    if let (Some(nt), Status::Ok, "rdf") = (normalize_to, outcome.status, outcome.validator.as_str()) {
-        let normalized = run_job(p, Job { normalize_to: Some(nt.to_path_buf()), ..job }).await;
-        if normalized.status == Status::Ok {
-            outcome.normalized_sha256 = normalized.normalized_sha256;
-            outcome.normalized_path = normalized.normalized_path;
-            outcome.message = normalized.message;
+    let options = Options { normalize: normalize.clone(), threads: 0 };
+    let job = Job { file: file.to_path_buf(), options, limits };
+    let mut outcome = run_job(runner, job.clone()).await;
+    if let (true, Status::Ok, Some(n)) = (outcome.needs_second_pass, outcome.status, normalize) {
+        let second = Options { normalize: Some(Normalize { second_pass: true, ..n.clone() }), threads: 0 };
+        let canonical = run_job(runner, Job { options: second, ..job }).await;
+        outcome.needs_second_pass = false;
+        if canonical.status == Status::Ok && canonical.normalized_sha256.is_some() {
+            outcome.normalization = canonical.normalization;
+            outcome.normalization_skipped = None;
+            outcome.normalized_sha256 = canonical.normalized_sha256;
+            outcome.normalized_path = canonical.normalized_path;
+            outcome.outputs = canonical.outputs;
         } else {
-            let _ = std::fs::remove_file(nt);
-            let why = normalized.message.unwrap_or_else(|| "canonicalisation failed".into());
-            outcome.message = Some(format!("validated; not normalised: {why}"));
+            for f in &canonical.outputs {
+                let _ = std::fs::remove_file(&f.path);
+            }
+            let why = canonical.normalization_skipped.or(canonical.message).unwrap_or_else(|| "no output".into());
+            outcome.normalization = Some("skipped".into());
+            outcome.normalization_skipped = Some(format!("the second pass failed: {why}"));
         }
     }
     let validator = outcome.validator.clone();
     let result = outcome.status.as_str();
-    p.metrics.validations.get_or_create(&ValidationLabels { validator: validator.clone(), result }).inc();
-    p.metrics
-        .validation_duration
-        .get_or_create(&ValidatorLabels { validator })
-        .observe(started.elapsed().as_secs_f64());
+    metrics.validations.get_or_create(&ValidationLabels { validator: validator.clone(), result }).inc();
+    metrics.validation_duration.get_or_create(&ValidatorLabels { validator }).observe(started.elapsed().as_secs_f64());
     outcome
 }
 
-async fn run_job(p: &Pipeline, job: Job) -> Outcome {
-    let runner = p.runner.clone();
+async fn run_job(runner: &Arc<dyn ValidatorRunner>, job: Job) -> Outcome {
+    let runner = runner.clone();
+    let file = job.file.clone();
     tokio::task::spawn_blocking(move || runner.run(&job)).await.unwrap_or_else(|e| {
+        let detected = ontofetch_validate::sniff_file(&file).unwrap_or(ontofetch_validate::Detected::Unknown);
         Outcome::new(
-            "rdf",
-            ontofetch_validate::Detected::Unknown,
+            ontofetch_validate::validator_for(detected),
+            detected,
             Status::Failed,
             Some(format!("validator crashed: {e}")),
         )
@@ -97,6 +121,7 @@ pub(super) async fn run(
     staging: &Staging,
     arrived: &Arrived,
     extracted: Option<&Report>,
+    formats: &[String],
     observer: &dyn PullObserver,
 ) -> Result<Validated, PullError> {
     let stem = layout::file_stem(&arrived.filename);
@@ -104,21 +129,31 @@ pub(super) async fn run(
         entries: BTreeMap::new(),
         rows: vec![],
         normalized_sha256: None,
+        normalization: None,
         summary: ValidationSummary::of(vec![]),
     };
     let mut verdicts = Vec::new();
+    let normalized_dir = staging.path(layout::NORMALIZED)?;
     for (rel, file) in targets(staging, arrived, extracted) {
         let base = if rel.is_empty() { stem.clone() } else { layout::sanitize_filename(&rel) };
-        let nt_rel = layout::normalized_rel(&base, "nt");
-        let nt = staging.path(&nt_rel)?;
-        let outcome = validate_file(p, &file, Some(&nt)).await;
+        let normalize = p.limits().normalize(&normalized_dir, &base, formats);
+        let outcome = validate_file(p, &file, Some(normalize)).await;
         let key = if rel.is_empty() { outcome.validator.clone() } else { format!("{}:{rel}", outcome.validator) };
         if rel.is_empty() {
             v.normalized_sha256 = outcome.normalized_sha256.clone();
+            v.normalization = outcome.normalization.as_ref().map(|mode| Normalization {
+                mode: mode.clone(),
+                skipped_reason: outcome.normalization_skipped.clone(),
+            });
         }
         let status = outcome.status.as_str().to_string();
         let details = serde_json::to_value(&outcome).expect("outcomes serialise");
-        let output_files = if nt.exists() { vec![nt_rel] } else { vec![] };
+        let output_files: Vec<String> = outcome
+            .outputs
+            .iter()
+            .filter_map(|f| Path::new(&f.path).strip_prefix(staging.dir()).ok())
+            .map(|r| r.to_string_lossy().into_owned())
+            .collect();
         v.rows.push(ValidationRow {
             validator: key.clone(),
             result: status.clone(),
@@ -131,6 +166,8 @@ pub(super) async fn run(
             message: outcome.message.clone(),
             statements: outcome.statements,
             terms: outcome.terms,
+            normalization: outcome.normalization.clone(),
+            normalization_skipped: outcome.normalization_skipped.clone(),
         });
         let entry =
             ValidationEntry { ok: status == "ok", status: Some(status), details, output_files, extra: BTreeMap::new() };

@@ -1,0 +1,38 @@
+# Shared by the bench scripts: timing (median of RUNS), peak memory, the Python reference
+# tools in a private virtualenv, ratio arithmetic. Source it; it defines functions only.
+
+# measure NAME COMMAND...: runs COMMAND $RUNS times; writes the median wall seconds to
+# $WORK/NAME.t and the largest peak RSS (MiB) to $WORK/NAME.m. Output goes to $WORK/NAME.out.
+measure() {
+  local name=$1; shift
+  local times=() peak=0
+  for _ in $(seq "${RUNS:-3}"); do
+    /usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" \
+      || { echo "failed: $* $(tail -5 "$WORK/$name.err")" >&2; exit 1; }
+    read -r secs kb <"$WORK/$name.time"
+    times+=("$secs")
+    [ "$kb" -gt "$peak" ] && peak=$kb
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' >"$WORK/$name.t"
+  echo $((peak / 1024)) >"$WORK/$name.m"
+}
+
+t() { cat "$WORK/$1.t"; }
+m() { cat "$WORK/$1.m"; }
+ratio() { echo "scale=2; $(t "$1") / $(t "$2")" | bc -l | sed 's/^\./0./'; }
+
+# A virtualenv under target/ with the Python reference tools (PyPI).
+python_tools() {
+  local venv=target/bench-venv
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/python" -c 'import fastobo, pronto, rdflib, pystow' 2>/dev/null \
+    || "$venv/bin/pip" install --quiet fastobo pronto rdflib pystow >&2
+  PY=$PWD/$venv/bin/python
+}
+
+machine() {
+  printf 'machine: %s, %s CPUs, %s GiB; %s\n' "$(uname -m)" "$(nproc)" \
+    "$(awk '/MemTotal/ {printf "%d", $2/1048576}' /proc/meminfo)" "$(date -u +%Y-%m-%d)"
+}

@@ -1,0 +1,199 @@
+//! Sorted, de-duplicated lines in bounded memory: the canonical form of a graph without
+//! blank nodes is its sorted N-Triples, and a gigabyte of them does not fit in memory.
+//! Lines are gathered into a buffer; a full buffer is sorted, de-duplicated and written to a
+//! run file in a temporary directory (each parsing thread has its own [`RunWriter`]); the
+//! runs are then merged (k-way, with a heap) into one stream that is hashed and written.
+//! Written here rather than taken from a crate: the general external-sort crates serialise
+//! items one by one, while this sorts raw byte lines in one arena and de-duplicates and
+//! hashes during the merge.
+
+use sha2::{Digest, Sha256};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// More runs than this are merged in several passes (bounded open files and buffers).
+const MAX_FAN_IN: usize = 64;
+/// Read buffer per run during the merge.
+const MERGE_BUFFER: usize = 256 << 10;
+
+/// The run files of one sort, in a directory of their own.
+#[derive(Debug, Clone)]
+pub struct Runs {
+    dir: Arc<tempfile::TempDir>,
+    next: Arc<AtomicUsize>,
+    files: Arc<std::sync::Mutex<Vec<PathBuf>>>,
+}
+
+impl Runs {
+    /// A fresh run directory under `parent` (staging, so nothing is left outside the data
+    /// root and a killed worker's runs go with its staging).
+    pub fn new(parent: &Path) -> std::io::Result<Runs> {
+        let dir = tempfile::Builder::new().prefix(".sort-").tempdir_in(parent)?;
+        Ok(Runs { dir: Arc::new(dir), next: Arc::default(), files: Arc::default() })
+    }
+
+    fn create(&self) -> std::io::Result<(PathBuf, BufWriter<File>)> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("run-{n:06}"));
+        let file = File::create(&path)?;
+        Ok((path, BufWriter::with_capacity(1 << 20, file)))
+    }
+
+    /// Sorts and de-duplicates the lines of `arena` and writes them as one run.
+    fn spill(&self, arena: &mut Arena) -> std::io::Result<()> {
+        if arena.spans.is_empty() {
+            return Ok(());
+        }
+        let bytes = &arena.bytes;
+        let line = |&(start, len): &(u32, u32)| &bytes[start as usize..(start + len) as usize];
+        arena.spans.sort_unstable_by(|a, b| line(a).cmp(line(b)));
+        let (path, mut out) = self.create()?;
+        let mut last: &[u8] = &[];
+        for span in &arena.spans {
+            let l = line(span);
+            if l != last {
+                out.write_all(l)?;
+                last = l;
+            }
+        }
+        out.flush()?;
+        self.files.lock().expect("run list").push(path);
+        arena.bytes.clear();
+        arena.spans.clear();
+        Ok(())
+    }
+
+    /// Merges every run into one sorted, de-duplicated stream: each line goes to `out` and
+    /// into the returned SHA-256, with the number of distinct lines.
+    pub fn merge_into(self, out: &mut dyn Write) -> std::io::Result<(String, u64)> {
+        let mut files = std::mem::take(&mut *self.files.lock().expect("run list"));
+        while files.len() > MAX_FAN_IN {
+            let mut next = Vec::new();
+            for group in files.chunks(MAX_FAN_IN) {
+                let (path, mut w) = self.create()?;
+                merge(group, &mut w, &mut |_| {})?;
+                w.flush()?;
+                for f in group {
+                    let _ = std::fs::remove_file(f);
+                }
+                next.push(path);
+            }
+            files = next;
+        }
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        merge(&files, out, &mut |line| {
+            hasher.update(line);
+            count += 1;
+        })?;
+        Ok((hex::encode(hasher.finalize()), count))
+    }
+}
+
+/// One line per run at a time, smallest first; equal lines are written once.
+fn merge(files: &[PathBuf], out: &mut dyn Write, seen: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
+    let mut readers = Vec::with_capacity(files.len());
+    for f in files {
+        readers.push(BufReader::with_capacity(MERGE_BUFFER, File::open(f)?));
+    }
+    let mut heap = BinaryHeap::with_capacity(readers.len());
+    for (i, r) in readers.iter_mut().enumerate() {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line)? > 0 {
+            heap.push(Reverse((line, i)));
+        }
+    }
+    let mut last: Vec<u8> = Vec::new();
+    while let Some(Reverse((line, i))) = heap.pop() {
+        if line != last {
+            out.write_all(&line)?;
+            seen(&line);
+            last.clone_from(&line);
+        }
+        let mut next = line;
+        next.clear();
+        if readers[i].read_until(b'\n', &mut next)? > 0 {
+            heap.push(Reverse((next, i)));
+        }
+    }
+    Ok(())
+}
+
+/// Lines side by side in one buffer (one allocation, not one per line).
+#[derive(Default)]
+struct Arena {
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+/// Gathers lines for one thread and spills a run whenever its share of memory is full.
+pub struct RunWriter {
+    runs: Runs,
+    arena: Arena,
+    budget: usize,
+}
+
+impl RunWriter {
+    /// A writer that keeps at most about `budget` bytes of lines in memory (at most 4 GiB:
+    /// offsets are 32-bit).
+    pub fn new(runs: &Runs, budget: usize) -> RunWriter {
+        RunWriter { runs: runs.clone(), arena: Arena::default(), budget: budget.clamp(1 << 10, u32::MAX as usize / 2) }
+    }
+
+    /// Adds one line (ending in `\n`).
+    pub fn push(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let start = self.arena.bytes.len();
+        self.arena.bytes.extend_from_slice(line);
+        self.arena.spans.push((start as u32, line.len() as u32));
+        // Each line costs its bytes plus its span.
+        if self.arena.bytes.len() + 8 * self.arena.spans.len() >= self.budget {
+            self.runs.spill(&mut self.arena)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left as a last run.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.runs.spill(&mut self.arena)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_sorted_and_deduplicated_whatever_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> =
+            (0..10_000).map(|i| format!("<s{}> <p> \"{}\" .\n", (i * 7919) % 1000, i % 3)).collect();
+        let mut want: Vec<&str> = lines.iter().map(String::as_str).collect();
+        want.sort();
+        want.dedup();
+        let mut hashes = Vec::new();
+        for threads in [1, 3] {
+            let runs = Runs::new(dir.path()).unwrap();
+            let mut writers: Vec<RunWriter> = (0..threads).map(|_| RunWriter::new(&runs, 2000)).collect();
+            for (i, l) in lines.iter().enumerate() {
+                writers[i % threads].push(l.as_bytes()).unwrap();
+            }
+            for w in writers {
+                w.finish().unwrap();
+            }
+            assert!(runs.files.lock().unwrap().len() > MAX_FAN_IN, "small budget: many runs, several merge passes");
+            let mut out = Vec::new();
+            let (hash, count) = runs.merge_into(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want.concat());
+            assert_eq!(count, want.len() as u64);
+            hashes.push(hash);
+        }
+        assert_eq!(hashes[0], hashes[1]);
+        assert_eq!(hashes[0], hex::encode(Sha256::digest(want.concat().as_bytes())));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "run directories are removed");
+    }
+}

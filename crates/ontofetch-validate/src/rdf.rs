@@ -1,0 +1,417 @@
+//! Parsing RDF in bounded memory, in parallel where the syntax allows it.
+//!
+//! N-Triples and N-Quads are line-based: the file is read in windows of [`WINDOW`] bytes,
+//! each window is cut at a line end and split into one chunk per thread, and the chunks are
+//! parsed at once. Turtle is cut the same way at statement boundaries (a line that ends a
+//! statement with `.` followed by a line that starts a subject at column 0), with the
+//! prefixes of the file's prologue given to every chunk; a file that declares prefixes
+//! after its prologue is parsed sequentially, and so is any file where a chunk fails to
+//! parse (a cut inside a multi-line literal fails loudly, never silently), so an error is
+//! always reported by a sequential parse with its true line. Other syntaxes (RDF/XML,
+//! TriG, JSON-LD) are parsed by one thread while a second one counts and sorts.
+//! Memory is the window plus each thread's sort buffer, whatever the file size.
+
+use crate::tally::Tally;
+use crate::xmlguard::Layout;
+use crate::{Detected, extsort::Runs};
+use oxrdf::{GraphName, Quad};
+use oxrdfio::{RdfFormat, RdfParser};
+use oxttl::{NQuadsParser, NTriplesParser, TurtleParser};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Bytes read and parsed at once (split between the threads).
+const WINDOW: usize = 32 << 20;
+/// A window with no statement boundary in this many bytes is parsed sequentially.
+const MAX_STATEMENT: usize = 8 << 20;
+/// Quads handed from the parsing thread to the counting thread at once.
+const BATCH: usize = 4096;
+
+/// What parsing found.
+pub struct Parsed {
+    /// Everything counted.
+    pub tally: Tally,
+    /// Prefixes the file declared (for readable Turtle output).
+    pub prefixes: Vec<(String, String)>,
+    /// The parse error, with its position.
+    pub error: Option<String>,
+    /// The file was parsed by several threads.
+    pub parallel: bool,
+}
+
+/// Where the canonical lines go and how much memory sorting may use (all threads).
+#[derive(Clone, Copy)]
+pub struct SortTo<'a> {
+    /// The run files.
+    pub runs: &'a Runs,
+    /// Sort buffer, bytes.
+    pub budget: usize,
+}
+
+/// Parses `path` in `format`, with `threads` threads where the syntax allows (`layout`:
+/// where an RDF/XML document may be cut, from the XML guard's pass).
+pub fn parse(
+    path: &Path,
+    detected: Detected,
+    format: RdfFormat,
+    sort: Option<SortTo<'_>>,
+    threads: usize,
+    layout: Option<&Layout>,
+) -> Parsed {
+    let threads = threads.max(1);
+    let parallel = match detected {
+        Detected::RdfXml if threads > 1 => {
+            layout.filter(|l| !l.cuts.is_empty()).and_then(|l| rdfxml(path, l, threads, sort))
+        }
+        Detected::NTriples | Detected::NQuads if threads > 1 => {
+            windowed(path, detected, threads, sort, &Prologue { declared: vec![], end: 0 })
+        }
+        Detected::Turtle if threads > 1 => match turtle_prologue(path) {
+            Ok(Some(prologue)) => windowed(path, detected, threads, sort, &prologue),
+            _ => None,
+        },
+        _ => None,
+    };
+    match parallel {
+        Some(parsed) => parsed,
+        // Sequential: the only way for the other syntaxes, and the arbiter for any file a
+        // parallel attempt could not finish (it then reports the real error and line).
+        None => sequential(path, format, sort),
+    }
+}
+
+fn tallies(n: usize, sort: Option<SortTo<'_>>) -> Vec<Tally> {
+    (0..n).map(|_| Tally::new(sort.map(|s| (s.runs, s.budget / n)))).collect()
+}
+
+fn finish(mut tallies: Vec<Tally>, prefixes: Vec<(String, String)>, error: Option<String>, parallel: bool) -> Parsed {
+    let mut io_error = None;
+    for t in &mut tallies {
+        if let Err(e) = t.finish_sort() {
+            io_error = Some(format!("sorting canonical lines: {e}"));
+        }
+    }
+    let mut it = tallies.into_iter();
+    let mut tally = it.next().expect("at least one tally");
+    for t in it {
+        tally.merge(t);
+    }
+    tally.imports.sort();
+    tally.imports.dedup();
+    Parsed { tally, prefixes, error: error.or(io_error), parallel }
+}
+
+/// The prologue of a Turtle file: its prefixes and base, and where it ends.
+struct Prologue {
+    declared: Vec<(String, String)>,
+    end: usize,
+}
+
+fn turtle_prologue(path: &Path) -> std::io::Result<Option<Prologue>> {
+    let mut head = Vec::new();
+    File::open(path)?.take(MAX_STATEMENT as u64).read_to_end(&mut head)?;
+    let end = prologue_end(&head);
+    let mut parser = TurtleParser::new().for_slice(&head[..end]);
+    for t in parser.by_ref() {
+        if t.is_err() {
+            return Ok(None);
+        }
+    }
+    let mut declared: Vec<(String, String)> = parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
+    if let Some(base) = parser.base_iri() {
+        declared.push((String::new(), format!("@base {base}")));
+    }
+    Ok(Some(Prologue { declared, end }))
+}
+
+/// Where the leading block of directives, comments and blank lines ends.
+fn prologue_end(head: &[u8]) -> usize {
+    let mut pos = 0;
+    for line in head.split_inclusive(|b| *b == b'\n') {
+        let t = line.trim_ascii_start();
+        let directive = is_directive(t);
+        if !(t.is_empty() || t.starts_with(b"#") || directive) {
+            break;
+        }
+        pos += line.len();
+    }
+    pos
+}
+
+fn is_directive(line: &[u8]) -> bool {
+    let lower: Vec<u8> = line.iter().take(7).map(u8::to_ascii_lowercase).collect();
+    lower.starts_with(b"@prefix")
+        || lower.starts_with(b"@base")
+        || lower.starts_with(b"prefix ")
+        || lower.starts_with(b"base ")
+}
+
+/// Whether a line of `text` (which starts at a line start) is a directive.
+fn has_directive_line(text: &[u8]) -> bool {
+    text.split(|b| *b == b'\n').any(|l| is_directive(l.trim_ascii_start()))
+}
+
+/// Where a window may be cut: just after the last line end (line-based syntaxes) or the
+/// last statement boundary (Turtle) at or before `limit`.
+fn cut(text: &[u8], limit: usize, detected: Detected) -> Option<usize> {
+    let text = &text[..limit.min(text.len())];
+    let floor = text.len().saturating_sub(MAX_STATEMENT);
+    let mut end = text.len();
+    while let Some(nl) = text[..end].iter().rposition(|b| *b == b'\n') {
+        if nl < floor {
+            return None;
+        }
+        if detected != Detected::Turtle || statement_boundary(text, nl) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+/// The newline at `nl` ends a Turtle statement and the next line starts a new subject.
+fn statement_boundary(text: &[u8], nl: usize) -> bool {
+    let before = text[..nl].trim_ascii_end();
+    if !before.ends_with(b".") {
+        return false;
+    }
+    let next = &text[nl + 1..];
+    match next.first() {
+        Some(b'<' | b'[' | b'(' | b':') => true,
+        Some(b'_') => next.get(1) == Some(&b':'),
+        Some(c) if c.is_ascii_alphabetic() => {
+            // A prefixed name: letters, digits, `_ - .` then `:`.
+            let name = next.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')).count();
+            next.get(name) == Some(&b':')
+        }
+        _ => false,
+    }
+}
+
+/// Splits `text` into at most `n` chunks at boundaries.
+fn split(text: &[u8], n: usize, detected: Detected) -> Vec<&[u8]> {
+    let mut chunks = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = text.len() * k / n;
+        if target <= start {
+            continue;
+        }
+        if let Some(end) = cut(&text[start..], target - start, detected).map(|e| start + e)
+            && end > start
+        {
+            chunks.push(&text[start..end]);
+            start = end;
+        }
+    }
+    chunks.push(&text[start..]);
+    chunks
+}
+
+/// Parses one chunk into a tally; an error stops the parallel attempt.
+fn parse_chunk(chunk: &[u8], detected: Detected, prologue: &[(String, String)], tally: &mut Tally) -> Result<(), ()> {
+    let default = |t: oxrdf::Triple| Quad::new(t.subject, t.predicate, t.object, GraphName::DefaultGraph);
+    let add = |tally: &mut Tally, q: Quad| tally.add(q.as_ref()).map_err(drop);
+    match detected {
+        Detected::NTriples => {
+            for t in NTriplesParser::new().for_slice(chunk) {
+                add(tally, default(t.map_err(drop)?))?;
+            }
+        }
+        Detected::NQuads => {
+            for q in NQuadsParser::new().for_slice(chunk) {
+                add(tally, q.map_err(drop)?)?;
+            }
+        }
+        _ => {
+            let mut parser = TurtleParser::new();
+            for (prefix, iri) in prologue {
+                parser = match iri.strip_prefix("@base ") {
+                    Some(base) if prefix.is_empty() => parser.with_base_iri(base).map_err(drop)?,
+                    _ => parser.with_prefix(prefix, iri).map_err(drop)?,
+                };
+            }
+            for t in parser.for_slice(chunk) {
+                add(tally, default(t.map_err(drop)?))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The parallel parse; `None` when it could not be completed (then parse sequentially).
+fn windowed(
+    path: &Path,
+    detected: Detected,
+    threads: usize,
+    sort: Option<SortTo<'_>>,
+    prologue: &Prologue,
+) -> Option<Parsed> {
+    let mut file = File::open(path).ok()?;
+    let mut offset = 0usize;
+    let mut tallies = tallies(threads, sort);
+    let mut buf: Vec<u8> = Vec::with_capacity(WINDOW + (1 << 20));
+    let mut eof = false;
+    while !eof {
+        let want = WINDOW.saturating_sub(buf.len());
+        let got = (&mut file).take(want as u64).read_to_end(&mut buf).ok()?;
+        eof = got < want;
+        let end = if eof { buf.len() } else { cut(&buf, buf.len(), detected)? };
+        // A directive after the prologue: chunks would disagree about prefixes.
+        let past_prologue = prologue.end.saturating_sub(offset).min(end);
+        if detected == Detected::Turtle && has_directive_line(&buf[past_prologue..end]) {
+            return None;
+        }
+        let chunks = split(&buf[..end], threads, detected);
+        let ok = std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .zip(tallies.iter_mut())
+                .map(|(chunk, tally)| s.spawn(move || parse_chunk(chunk, detected, &prologue.declared, tally)))
+                .collect();
+            handles.into_iter().all(|h| h.join().is_ok_and(|r| r.is_ok()))
+        });
+        if !ok {
+            return None;
+        }
+        buf.drain(..end);
+        offset += end;
+    }
+    let prefixes =
+        prologue.declared.iter().filter(|(p, i)| !(p.is_empty() && i.starts_with("@base "))).cloned().collect();
+    Some(finish(tallies, prefixes, None, true))
+}
+
+/// RDF/XML in parallel: the top-level node elements of `rdf:RDF` are independent, so the
+/// document is cut between them ([`Layout`]) and each piece is parsed as a document of its
+/// own: the original prologue (XML declaration, DOCTYPE entities, the root start tag with
+/// its namespaces and base), the piece, the root end tag. `None` when a piece fails.
+fn rdfxml(path: &Path, layout: &Layout, threads: usize, sort: Option<SortTo<'_>>) -> Option<Parsed> {
+    let mut prologue = vec![0u8; layout.prologue_end as usize];
+    File::open(path).ok()?.read_exact(&mut prologue).ok()?;
+    let epilogue = format!("</{}>", layout.root).into_bytes();
+    let mut bounds = vec![layout.prologue_end];
+    bounds.extend(layout.cuts.iter().copied().filter(|c| *c < layout.body_end));
+    bounds.push(layout.body_end);
+    let pieces: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut tallies = tallies(threads, sort);
+    std::thread::scope(|s| {
+        for tally in tallies.iter_mut() {
+            let (pieces, next, failed, prologue, epilogue) = (&pieces, &next, &failed, &prologue, &epilogue);
+            s.spawn(move || {
+                while let Some(&(start, end)) = pieces.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if failed.load(Ordering::Relaxed)
+                        || parse_piece(path, prologue, epilogue, start, end, tally).is_err()
+                    {
+                        failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    if failed.load(Ordering::Relaxed) {
+        return None;
+    }
+    let mut head = oxrdfxml::RdfXmlParser::new().for_reader(prologue.as_slice().chain(epilogue.as_slice()));
+    for _ in head.by_ref() {}
+    let prefixes = head.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
+    Some(finish(tallies, prefixes, None, true))
+}
+
+fn parse_piece(
+    path: &Path,
+    prologue: &[u8],
+    epilogue: &[u8],
+    start: u64,
+    end: u64,
+    tally: &mut Tally,
+) -> Result<(), ()> {
+    let mut file = File::open(path).map_err(drop)?;
+    file.seek(SeekFrom::Start(start)).map_err(drop)?;
+    let body = BufReader::with_capacity(1 << 20, file.take(end - start));
+    let input = prologue.chain(body).chain(epilogue);
+    for t in oxrdfxml::RdfXmlParser::new().for_reader(input) {
+        let t = t.map_err(drop)?;
+        tally.add(Quad::new(t.subject, t.predicate, t.object, GraphName::DefaultGraph).as_ref()).map_err(drop)?;
+    }
+    Ok(())
+}
+
+/// One thread parses, another counts and sorts.
+fn sequential(path: &Path, format: RdfFormat, sort: Option<SortTo<'_>>) -> Parsed {
+    let mut tally = tallies(1, sort).pop().expect("one tally");
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return finish(vec![tally], vec![], Some(format!("cannot read {}: {e}", path.display())), false),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Quad>>(4);
+    let (error, prefixes) = std::thread::scope(|s| {
+        let counter = s.spawn(|| {
+            for batch in rx {
+                for q in &batch {
+                    tally.add(q.as_ref())?;
+                }
+            }
+            Ok::<(), std::io::Error>(())
+        });
+        let mut parser = RdfParser::from_format(format).for_reader(BufReader::with_capacity(1 << 20, file));
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut error = None;
+        for q in parser.by_ref() {
+            match q {
+                Ok(q) => {
+                    batch.push(q);
+                    if batch.len() == BATCH
+                        && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    error = Some(format!("{format} parse error: {e}"));
+                    break;
+                }
+            }
+        }
+        let prefixes: Vec<(String, String)> = parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
+        let _ = tx.send(batch);
+        drop(tx);
+        let counted = counter.join().unwrap_or_else(|_| Err(std::io::Error::other("the counting thread panicked")));
+        (error.or(counted.err().map(|e| format!("sorting canonical lines: {e}"))), prefixes)
+    });
+    finish(vec![tally], prefixes, error, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turtle_boundaries_are_statement_ends_before_a_subject() {
+        let ttl =
+            b"@prefix : <http://x/> .\n:a :b \"one.\nsecond line.\nthird\" .\n:c :d :e .\n<http://x/f> :g [ :h 1 ] .\n";
+        let cuts: Vec<usize> = (0..ttl.len()).filter(|i| ttl[*i] == b'\n' && statement_boundary(ttl, *i)).collect();
+        let lines: Vec<&str> =
+            cuts.iter().map(|c| std::str::from_utf8(&ttl[c + 1..]).unwrap().lines().next().unwrap_or("")).collect();
+        assert_eq!(lines, [":a :b \"one.", ":c :d :e .", "<http://x/f> :g [ :h 1 ] ."]);
+        assert_eq!(prologue_end(ttl), 24);
+        assert!(has_directive_line(b":a :b :c .\n  @prefix x: <http://y/> .\n"));
+        assert!(!has_directive_line(b":a :b \"the prefix: word\" .\n"));
+    }
+
+    #[test]
+    fn windows_split_into_chunks_at_boundaries() {
+        let nt: Vec<u8> =
+            (0..100).flat_map(|i| format!("<http://x/{i}> <http://p> \"{i}\" .\n").into_bytes()).collect();
+        let chunks = split(&nt, 4, Detected::NTriples);
+        assert_eq!(chunks.len(), 4);
+        assert!(chunks.iter().all(|c| c.ends_with(b"\n")));
+        assert_eq!(chunks.concat(), nt);
+    }
+}
