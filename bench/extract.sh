@@ -5,6 +5,7 @@ set -euo pipefail
 SIZE_MB=${1:-200}
 RUNS=${2:-3}
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 command -v bsdtar >/dev/null || { echo "needs bsdtar: apt-get install libarchive-tools" >&2; exit 2; }
 cargo build --release --quiet -p ontofetch-archive --example extract
 BIN=$PWD/target/release/examples/extract
@@ -28,20 +29,16 @@ PY
 z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
 [z.write(os.path.join('onto',f)) for f in sorted(os.listdir('onto'))]
 z.close()" "$WORK/a.zip")
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_it() {
-  for _ in $(seq "$RUNS"); do
-    rm -rf "$WORK/out"; mkdir -p "$WORK/out"
-    local t0 t1
-    t0=$(date +%s.%N); "$@" >/dev/null 2>"$WORK/err" || { echo "failed: $* $(cat "$WORK/err")" >&2; exit 1; }; t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
-  done | median
-}
-printf '\n%s MB of Turtle in 20 files, median of %s runs\n\n' "$SIZE_MB" "$RUNS"
-printf '| %-10s | %12s | %18s | %10s |\n' archive "bsdtar -xf s" "ontofetch s" ratio
-printf '|%s|%s|%s|%s|\n' ------------ -------------- -------------------- ------------
+export BIN WORK
 for a in a.tar a.tar.gz a.zip; do
-  b=$(time_it bsdtar -xf "$WORK/$a" -C "$WORK/out")
-  o=$(time_it "$BIN" "$WORK/$a" "$WORK/out/x")
-  printf '| %-10s | %12.3f | %18.3f | %10.2f |\n' "$a" "$b" "$o" "$(echo "$o / $b" | bc -l)"
+  measure "bsdtar_$a" bash -c 'rm -rf "$WORK/out"; mkdir -p "$WORK/out"; bsdtar -xf "$WORK/$0" -C "$WORK/out"' "$a"
+  measure "ontofetch_$a" bash -c 'rm -rf "$WORK/out"; mkdir -p "$WORK/out"; "$BIN" "$WORK/$0" "$WORK/out/x"' "$a"
+done
+echo
+machine
+printf '%s MB of Turtle in 20 files, median of %s runs (seconds, peak MiB)\n\n' "$SIZE_MB" "$RUNS"
+printf '| archive | bsdtar -xf | ontofetch (every entry gated) | ratio |\n|---|---:|---:|---:|\n'
+for a in a.tar a.tar.gz a.zip; do
+  printf '| %s | %s s, %s MiB | %s s, %s MiB | %s |\n' "$a" "$(t "bsdtar_$a")" "$(m "bsdtar_$a")" \
+    "$(t "ontofetch_$a")" "$(m "ontofetch_$a")" "$(ratio "ontofetch_$a" "bsdtar_$a")"
 done

@@ -36,3 +36,26 @@ machine() {
   printf 'machine: %s, %s CPUs, %s GiB; %s\n' "$(uname -m)" "$(nproc)" \
     "$(awk '/MemTotal/ {printf "%d", $2/1048576}' /proc/meminfo)" "$(date -u +%Y-%m-%d)"
 }
+
+# race NAME 'COMMAND' [NAME 'COMMAND']...: like measure, but runs the commands in turn
+# within each of the $RUNS rounds, so drift on a shared machine (page cache, a neighbour)
+# hits every command alike. Commands are bash strings.
+race() {
+  local -a names=() cmds=()
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  local i
+  for i in "${!names[@]}"; do : >"$WORK/${names[$i]}.all"; echo 0 >"$WORK/${names[$i]}.m"; done
+  for _ in $(seq "${RUNS:-3}"); do
+    for i in "${!names[@]}"; do
+      local n=${names[$i]}
+      /usr/bin/time -f '%e %M' -o "$WORK/$n.time" bash -c "${cmds[$i]}" >"$WORK/$n.out" 2>"$WORK/$n.err" \
+        || { echo "failed: ${cmds[$i]} $(tail -5 "$WORK/$n.err")" >&2; exit 1; }
+      read -r secs kb <"$WORK/$n.time"
+      echo "$secs" >>"$WORK/$n.all"
+      [ "$((kb / 1024))" -gt "$(cat "$WORK/$n.m")" ] && echo $((kb / 1024)) >"$WORK/$n.m"
+    done
+  done
+  for n in "${names[@]}"; do
+    sort -n "$WORK/$n.all" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' >"$WORK/$n.t"
+  done
+}

@@ -10,6 +10,7 @@
 mod format;
 mod sink;
 mod tarball;
+mod writer;
 mod zipfile;
 
 pub use format::{Codec, Format, detect};
@@ -132,16 +133,21 @@ fn extract_into(
     budget.compressed += size;
     let dir = cap_std::fs::Dir::open_ambient_dir(dest, cap_std::ambient_authority())
         .map_err(|e| ArchiveError::io(format!("opening {}", dest.display()), e))?;
-    let mut sink =
-        sink::Sink { dir: &dir, gates, budget, depth, files: Vec::new(), archive_name: archive.display().to_string() };
+    let mut sink = sink::Sink {
+        dir: &dir,
+        gates,
+        budget,
+        depth,
+        writer: writer::Writer::start(),
+        archive_name: archive.display().to_string(),
+    };
     match detect(archive).map_err(|e| ArchiveError::io(format!("reading {}", archive.display()), e))? {
         Format::Zip => zipfile::extract(archive, &mut sink)?,
         Format::Tar(codec) => tarball::extract(archive, codec, &mut sink)?,
         Format::Single(codec) => tarball::extract_single(archive, codec, &mut sink)?,
         Format::Plain => return Err(ArchiveError::corrupt(archive.display().to_string(), "not an archive")),
     }
-    let files = std::mem::take(&mut sink.files);
-    drop(sink);
+    let files = sink.finish()?;
     for f in files {
         let full = dest.join(&f.path);
         // Nested archives are extracted next to themselves, sharing the byte budget; the

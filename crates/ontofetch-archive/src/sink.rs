@@ -1,19 +1,19 @@
 //! Where entries go: a directory handle, create-new files, bytes counted and gated as they
 //! are written.
 
+use crate::writer::{CHUNK, Writer};
 use crate::{ArchiveError, Budget, ExtractedFile};
 use ontofetch_policy::Gates;
 use ontofetch_policy::extraction::{EntryFacts, EntryKind, EntryLedger, ProducedFacts};
 use ontofetch_policy::path::SafeRelPath;
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 
 pub(crate) struct Sink<'a, 'g> {
     pub dir: &'a cap_std::fs::Dir,
     pub gates: &'a Gates<'g>,
     pub budget: &'a mut Budget,
     pub depth: u32,
-    pub files: Vec<ExtractedFile>,
+    pub writer: Writer,
     pub archive_name: String,
 }
 
@@ -61,15 +61,15 @@ impl Sink<'_, '_> {
         }
         let mut opts = cap_std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
-        let mut out = self.dir.open_with(&rel, &opts).map_err(|e| ArchiveError::io(format!("creating {rel}"), e))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
+        let out = self.dir.open_with(&rel, &opts).map_err(|e| ArchiveError::io(format!("creating {rel}"), e))?;
+        let writing = |e: std::io::Error| ArchiveError::io(format!("writing {rel}"), e);
+        self.writer.open(&rel, out.into_std()).map_err(writing)?;
         let mut written = 0u64;
         loop {
-            let n = match reader.read(&mut buf) {
+            let mut buf = vec![0u8; CHUNK];
+            let n = match read_full(reader, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ArchiveError::corrupt(format!("{} entry {rel}", self.archive_name), e)),
             };
             written += n as u64;
@@ -82,11 +82,30 @@ impl Sink<'_, '_> {
                 archive_compressed: self.budget.compressed,
                 declared,
             })?;
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| ArchiveError::io(format!("writing {rel}"), e))?;
+            buf.truncate(n);
+            self.writer.data(buf).map_err(writing)?;
         }
-        out.sync_all().map_err(|e| ArchiveError::io(format!("syncing {rel}"), e))?;
-        self.files.push(ExtractedFile { path: rel, bytes: written, sha256: hex::encode(hasher.finalize()) });
-        Ok(())
+        self.writer.close().map_err(writing)
     }
+
+    /// Waits for every file to be written and durable: the files, in archive order.
+    pub fn finish(self) -> Result<Vec<ExtractedFile>, ArchiveError> {
+        let what = self.archive_name.clone();
+        let written = self.writer.finish().map_err(|e| ArchiveError::io(format!("extracting {what}"), e))?;
+        Ok(written.into_iter().map(|(path, bytes, sha256)| ExtractedFile { path, bytes, sha256 }).collect())
+    }
+}
+
+/// Reads until `buf` is full or the entry ends (decoders return short reads).
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }

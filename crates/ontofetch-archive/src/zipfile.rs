@@ -50,10 +50,14 @@ struct CrcCheck<R> {
     hasher: crc32fast::Hasher,
     expected: u32,
     what: String,
+    verified: bool,
 }
 
 impl<R: Read> Read for CrcCheck<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.verified {
+            return Ok(0);
+        }
         let n = self.inner.read(buf)?;
         if n == 0 {
             let got = std::mem::take(&mut self.hasher).finalize();
@@ -63,8 +67,8 @@ impl<R: Read> Read for CrcCheck<R> {
                     format!("{}: CRC-32 {got:08x} but the header says {:08x}", self.what, self.expected),
                 ));
             }
-            self.hasher = crc32fast::Hasher::new();
-            self.expected = got;
+            // Checked once; the end of the entry stays the end.
+            self.verified = true;
         } else {
             self.hasher.update(&buf[..n]);
         }
@@ -155,6 +159,7 @@ pub(crate) fn extract(path: &Path, sink: &mut Sink<'_, '_>) -> Result<(), Archiv
                     hasher: crc32fast::Hasher::new(),
                     expected: crc,
                     what: format!("{what} entry {name}"),
+                    verified: false,
                 };
                 sink.file(&path, &mut checked, compressed, Some(size))?;
             }

@@ -30,6 +30,22 @@ struct Writer {
     thread: std::thread::JoinHandle<std::io::Result<String>>,
 }
 
+/// Dirty bytes after which the writer asks for them to be flushed in the background, so
+/// the final fsync has little left to wait for.
+const FLUSH_EVERY: u64 = 32 << 20;
+
+/// Flushes a file's written bytes to disk on its own thread while the download goes on
+/// (`fdatasync` on a second handle; the writer never waits for it).
+fn background_flusher(file: std::fs::File) -> (std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let thread = std::thread::spawn(move || {
+        for () in rx {
+            let _ = rustix::fs::fdatasync(&file);
+        }
+    });
+    (tx, thread)
+}
+
 impl Writer {
     fn start(part: PathBuf, resume: bool) -> Writer {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
@@ -49,13 +65,25 @@ impl Writer {
             } else {
                 std::fs::File::create(&part)?
             };
+            let (flush, flusher) = background_flusher(file.try_clone()?);
+            let mut dirty = 0u64;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
             while let Some(chunk) = rx.blocking_recv() {
                 hasher.update(&chunk);
                 out.write_all(&chunk)?;
+                dirty += chunk.len() as u64;
+                if dirty >= FLUSH_EVERY {
+                    out.flush()?;
+                    // Busy flushing the previous batch: this one goes with the next.
+                    if flush.try_send(()).is_ok() {
+                        dirty = 0;
+                    }
+                }
             }
             out.flush()?;
             drop(out);
+            drop(flush);
+            let _ = flusher.join();
             file.sync_all()?;
             Ok(hex::encode(hasher.finalize()))
         });
@@ -252,6 +280,9 @@ impl Fetcher {
             return step;
         }
         let head = self.head(&resp, url, part, have).await?;
+        if let (Some(admit), Some(total)) = (req.admit, head.total) {
+            admit(total - head.offset)?;
+        }
         *resumed |= head.offset > 0;
         let (received, sha256) = self.body(req, resp, url, part, &head).await?;
         let service = ServiceLabels { service: req.service.to_string() };

@@ -6,7 +6,7 @@
 use crate::error::NetError;
 use crate::resolver::{Dns, GatedResolver};
 use ontofetch_metrics::{HttpLabels, Metrics};
-use ontofetch_policy::{Gates, Policy};
+use ontofetch_policy::{Gates, Policy, PolicyError};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::path::Path;
@@ -96,6 +96,10 @@ pub struct Download<'a> {
     pub credential: Option<HostCredential>,
     /// Called with (bytes so far, total if known) as the body streams.
     pub progress: Option<&'a (dyn Fn(u64, Option<u64>) + Send + Sync)>,
+    /// Asked, before the body is read, whether the announced number of bytes may be
+    /// written (the storage gate's free-space check): a refusal stops the download before
+    /// its first byte lands.
+    pub admit: Option<&'a (dyn Fn(u64) -> Result<(), PolicyError> + Send + Sync)>,
 }
 
 /// What a download produced.
@@ -151,6 +155,7 @@ pub struct ProbeInfo {
 /// The HTTP client every network call goes through.
 pub struct Fetcher {
     clients: Mutex<HashMap<u16, reqwest::Client>>,
+    tls: rustls::ClientConfig,
     pub(crate) policy: Arc<Policy>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: NetConfig,
@@ -187,6 +192,20 @@ impl HostCredential {
     }
 }
 
+/// One TLS configuration for every client: rustls with ring and the platform verifier
+/// (the system's roots, parsed once per process rather than once per client), HTTP/2 or
+/// HTTP/1.1 by ALPN.
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 impl Fetcher {
     /// Builds the fetcher: no redirects (we follow them), no proxy from the environment,
     /// DNS only through the ip gate, rustls (ring) with the platform verifier.
@@ -196,9 +215,11 @@ impl Fetcher {
             url: String::new(),
             message: format!("cannot configure DNS servers {:?}: {e}", config.nameservers),
         })?);
-        let f = Fetcher { clients: Mutex::new(HashMap::new()), policy, metrics, config, dns };
-        f.client(443)?;
-        Ok(f)
+        let tls = tls_config().map_err(|e| NetError::Network {
+            url: String::new(),
+            message: format!("cannot configure TLS with the platform's roots: {e}"),
+        })?;
+        Ok(Fetcher { clients: Mutex::new(HashMap::new()), tls, policy, metrics, config, dns })
     }
 
     fn build_client(&self, port: u16) -> Result<reqwest::Client, NetError> {
@@ -210,6 +231,7 @@ impl Fetcher {
         }
         let resolver = GatedResolver::new(self.policy.clone(), self.metrics.clone(), port, self.dns.clone());
         reqwest::Client::builder()
+            .tls_backend_preconfigured(self.tls.clone())
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(resolver))

@@ -62,6 +62,7 @@ impl Rig {
             expected_sha256: None,
             credential: None,
             progress: None,
+            admit: None,
         };
         tweak(&mut d);
         self.fetcher.download(&d).await
@@ -347,6 +348,54 @@ async fn probe_uses_head_then_get_on_405_and_gates_redirects() {
     assert_eq!(e.code(), "E_PRIVATE_IP", "a redirect to a disallowed host is refused on HEAD too");
 }
 
+/// The storage gate sees the announced size before the body is read: a download that
+/// cannot fit leaves no byte on disk.
+#[tokio::test]
+async fn the_announced_size_must_fit_before_a_byte_is_written() {
+    use ontofetch_policy::storage::WriteFacts;
+    use ontofetch_policy::{Gates, NoObserver, Policy};
+    let s = TestServer::start();
+    let b = body(50_000);
+    s.route("/big.owl", vec![Reply::ok(b.clone(), OWL)]);
+    let r = rig(&[&s], |_| {});
+    let policy = Policy::default();
+    let reserve = policy.storage.reserve_bytes;
+    let root = r.dir.path().to_path_buf();
+    let dest = r.dest();
+    let with_free = |free: u64| {
+        let (root, dest, policy) = (root.clone(), dest.clone(), policy.clone());
+        move |bytes: u64| {
+            Gates::new(&policy, &NoObserver).write(&WriteFacts {
+                root: &root,
+                target: &dest,
+                root_is_symlink: false,
+                bytes,
+                free_bytes: Some(free),
+            })
+        }
+    };
+    let url = s.url("/big.owl");
+    let download =
+        |admit: &'static (dyn Fn(u64) -> Result<(), ontofetch_policy::PolicyError> + Send + Sync)| Download {
+            url: &url,
+            service: "test",
+            dest: &dest,
+            conditional: None,
+            expected_sha256: None,
+            credential: None,
+            progress: None,
+            admit: Some(admit),
+        };
+    let full: &'static _ = Box::leak(Box::new(with_free(reserve + 10_000)));
+    let e = r.fetcher.download(&download(full)).await.unwrap_err();
+    assert_eq!(e.code(), "E_DISK_SPACE", "{e}");
+    assert!(e.to_string().contains(&format!("writing {} bytes", b.len())), "{e}");
+    assert!(r.files().is_empty(), "nothing written: {:?}", r.files());
+    let roomy: &'static _ = Box::leak(Box::new(with_free(reserve + 100_000)));
+    let ok = r.fetcher.download(&download(roomy)).await;
+    assert_eq!(downloaded(ok).bytes, b.len() as u64);
+}
+
 #[tokio::test]
 async fn progress_reports_every_byte_and_the_total() {
     use std::sync::Mutex;
@@ -366,6 +415,7 @@ async fn progress_reports_every_byte_and_the_total() {
         expected_sha256: None,
         credential: None,
         progress: Some(&record),
+        admit: None,
     };
     downloaded(r.fetcher.download(&d).await);
     let calls = seen.into_inner().unwrap();

@@ -70,13 +70,13 @@ impl Runs {
 
     /// Merges every run into one sorted, de-duplicated stream: each line goes to `out` and
     /// into the returned SHA-256, with the number of distinct lines.
-    pub fn merge_into(self, out: &mut dyn Write) -> std::io::Result<(String, u64)> {
+    pub fn merge_into(self, out: &mut (dyn Write + Send)) -> std::io::Result<(String, u64)> {
         let mut files = std::mem::take(&mut *self.files.lock().expect("run list"));
         while files.len() > MAX_FAN_IN {
             let mut next = Vec::new();
             for group in files.chunks(MAX_FAN_IN) {
                 let (path, mut w) = self.create()?;
-                merge(group, &mut w, &mut |_| {})?;
+                merge_to_file(group, &mut w)?;
                 w.flush()?;
                 for f in group {
                     let _ = std::fs::remove_file(f);
@@ -85,18 +85,45 @@ impl Runs {
             }
             files = next;
         }
-        let mut hasher = Sha256::new();
-        let mut count = 0u64;
-        merge(&files, out, &mut |line| {
-            hasher.update(line);
-            count += 1;
-        })?;
-        Ok((hex::encode(hasher.finalize()), count))
+        // The last merge hands 1 MiB batches to a thread that hashes and writes them: the
+        // merge (heap, comparisons) and the output (SHA-256, the write) run side by side.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        std::thread::scope(|s| {
+            let output = s.spawn(move || {
+                let mut hasher = Sha256::new();
+                for batch in rx {
+                    hasher.update(&batch);
+                    out.write_all(&batch)?;
+                }
+                Ok::<_, std::io::Error>(hex::encode(hasher.finalize()))
+            });
+            let mut count = 0u64;
+            let mut batch = Vec::with_capacity(OUTPUT_BATCH + 4096);
+            let merged = merge(&files, &mut batch, &mut |_| count += 1, &mut |full| {
+                tx.send(std::mem::replace(full, Vec::with_capacity(OUTPUT_BATCH + 4096)))
+                    .map_err(|_| std::io::Error::other("the output thread stopped"))
+            });
+            let last = tx.send(batch);
+            drop(tx);
+            let hash = output.join().unwrap_or_else(|_| Err(std::io::Error::other("the output thread panicked")));
+            merged?;
+            last.map_err(|_| std::io::Error::other("the output thread stopped"))?;
+            Ok((hash?, count))
+        })
     }
 }
 
-/// One line per run at a time, smallest first; equal lines are written once.
-fn merge(files: &[PathBuf], out: &mut dyn Write, seen: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
+/// Output batches of about this many bytes go to the hashing and writing thread.
+const OUTPUT_BATCH: usize = 1 << 20;
+
+/// One line per run at a time, smallest first; equal lines are written once into `out`,
+/// counted by `seen`, and `spill` is called whenever `out` holds a full batch.
+fn merge(
+    files: &[PathBuf],
+    out: &mut Vec<u8>,
+    seen: &mut dyn FnMut(&[u8]),
+    spill: &mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut readers = Vec::with_capacity(files.len());
     for f in files {
         readers.push(BufReader::with_capacity(MERGE_BUFFER, File::open(f)?));
@@ -111,9 +138,12 @@ fn merge(files: &[PathBuf], out: &mut dyn Write, seen: &mut dyn FnMut(&[u8])) ->
     let mut last: Vec<u8> = Vec::new();
     while let Some(Reverse((line, i))) = heap.pop() {
         if line != last {
-            out.write_all(&line)?;
+            out.extend_from_slice(&line);
             seen(&line);
             last.clone_from(&line);
+            if out.len() >= OUTPUT_BATCH {
+                spill(out)?;
+            }
         }
         let mut next = line;
         next.clear();
@@ -122,6 +152,17 @@ fn merge(files: &[PathBuf], out: &mut dyn Write, seen: &mut dyn FnMut(&[u8])) ->
         }
     }
     Ok(())
+}
+
+/// Merges runs into one file (an intermediate pass).
+fn merge_to_file(files: &[PathBuf], w: &mut impl Write) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(OUTPUT_BATCH + 4096);
+    merge(files, &mut buf, &mut |_| {}, &mut |full| {
+        w.write_all(full)?;
+        full.clear();
+        Ok(())
+    })?;
+    w.write_all(&buf)
 }
 
 /// Lines side by side in one buffer (one allocation, not one per line).

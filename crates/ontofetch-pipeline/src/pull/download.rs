@@ -47,6 +47,18 @@ pub(super) async fn run(
         asked_previous.map(|prev| Validators { etag: prev.etag.clone(), last_modified: prev.last_modified.clone() });
     let id = plan.id.clone();
     let progress = move |got: u64, total: Option<u64>| observer.bytes(&id, got, total);
+    // The announced size must fit on the staging filesystem, with the configured reserve.
+    let root = p.backends.store.local_root().to_path_buf();
+    let admit = |bytes: u64| {
+        let free_bytes = rustix::fs::statvfs(staging.dir()).ok().map(|s| s.f_bavail * s.f_frsize);
+        p.gates().write(&ontofetch_policy::storage::WriteFacts {
+            root: &root,
+            target: &dest,
+            root_is_symlink: false,
+            bytes,
+            free_bytes,
+        })
+    };
     let download = Download {
         url: &plan.url,
         service: &plan.service,
@@ -55,6 +67,7 @@ pub(super) async fn run(
         expected_sha256: plan.expected_checksum.as_ref().map(|c| c.value.clone()),
         credential: plan.credential.clone(),
         progress: Some(&progress),
+        admit: Some(&admit),
     };
     match p.fetcher.download(&download).await? {
         Fetched::Downloaded(info) => {
