@@ -42,6 +42,11 @@ fn disk_threshold(total: u64) -> u64 {
     total.min((10u64 * 1_000_000_000).max(total / 10))
 }
 
+/// (a download of the cap still fits, free space is below the recommended threshold).
+fn judge_disk(total: u64, free: u64, download_cap: u64) -> (bool, bool) {
+    (free >= download_cap.min(total), free < disk_threshold(total))
+}
+
 fn nearest_existing(path: &Path) -> &Path {
     let mut p = path;
     while !p.exists() {
@@ -74,16 +79,27 @@ fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Value {
     json!({"path": path, "exists": exists, "writable": is_writable})
 }
 
-fn disk(root: &Path, f: &mut Findings) -> Value {
+/// Free space below the DocsToKG threshold is a warning; it is a problem only when one
+/// download of the configured size cap would no longer fit, since then a pull fails with
+/// `E_DISK_SPACE` (a big, busy disk at 9% free is a note to the operator, not a broken host).
+fn disk(root: &Path, download_cap: u64, f: &mut Findings) -> Value {
     let probe = nearest_existing(root);
     match rustix::fs::statvfs(probe) {
         Ok(s) => {
             let (total, free) = (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize);
             let threshold = disk_threshold(total);
-            if free < threshold {
-                f.problems.push(format!("only {free} bytes free under {} (want {threshold})", probe.display()));
+            let (fits, low) = judge_disk(total, free, download_cap);
+            if !fits {
+                f.problems.push(format!(
+                    "only {free} bytes free under {}: a download of the size cap ({download_cap} bytes, \
+                     defaults.http.max_uncompressed_size_gb) would not fit; free space or lower the cap",
+                    probe.display()
+                ));
+            } else if low {
+                f.notes.push(format!("only {free} bytes free under {} (recommended {threshold})", probe.display()));
             }
-            json!({"path": probe, "ok": free >= threshold, "total_bytes": total, "free_bytes": free, "threshold_bytes": threshold})
+            json!({"path": probe, "ok": fits, "low": low, "total_bytes": total, "free_bytes": free,
+                   "threshold_bytes": threshold, "download_cap_bytes": download_cap})
         }
         Err(e) => {
             f.problems.push(format!("cannot read free space of {}: {e}", probe.display()));
@@ -125,7 +141,8 @@ pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gat
         "logs": directory("logs", &dirs.logs, fix, &mut f),
         "ontologies": directory("ontologies", &dirs.ontologies, fix, &mut f),
     });
-    let disk = disk(&dirs.root, &mut f);
+    let cap = settings.map_or(10.0, |s| s.loaded.config.defaults.http.max_uncompressed_size_gb);
+    let disk = disk(&dirs.root, (cap * 1024.0 * 1024.0 * 1024.0) as u64, &mut f);
     let config = match settings {
         Ok(s) => {
             let path = match &s.loaded.origin {
@@ -226,4 +243,22 @@ async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Fi
         "busy": found.busy,
         "stale_staging": stale,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::judge_disk;
+    const GB: u64 = 1_000_000_000;
+
+    #[test]
+    fn low_space_is_a_warning_until_a_capped_download_no_longer_fits() {
+        // 270 GB disk, 23 GB free, 10 GiB cap: below the 10% recommendation, still fine
+        assert_eq!(judge_disk(270 * GB, 23 * GB, 10 << 30), (true, true));
+        // 5 GB free cannot hold a 10 GiB download
+        assert_eq!(judge_disk(270 * GB, 5 * GB, 10 << 30), (false, true));
+        // plenty of room
+        assert_eq!(judge_disk(100 * GB, 60 * GB, 10 << 30), (true, false));
+        // a tiny disk is judged against its own size, not the cap
+        assert_eq!(judge_disk(GB, GB / 2, 10 << 30), (false, true));
+    }
 }
