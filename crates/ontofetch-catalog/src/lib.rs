@@ -115,6 +115,40 @@ pub struct ValidationRow {
     pub run_at: String,
 }
 
+/// How one pull of an ontology ended (kept for [`EVENT_RETENTION_DAYS`]): the status
+/// page's last failure and refusals of the last day, the API's last error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullEvent {
+    /// Ontology id.
+    pub ontology: String,
+    /// RFC 3339 time.
+    pub at: String,
+    /// `fresh`, `updated`, `cached` or `failed`.
+    pub status: String,
+    /// The stable code of a failure.
+    pub code: Option<String>,
+    /// The failure's message.
+    pub message: Option<String>,
+    /// The worker that pulled.
+    pub worker: Option<String>,
+}
+
+/// Days pull events are kept.
+pub const EVENT_RETENTION_DAYS: u64 = 30;
+
+/// What changed between a version and the one before it (JSON summary from the diff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffRow {
+    /// Ontology id.
+    pub ontology: String,
+    /// The newer version.
+    pub version: String,
+    /// The version it is compared with.
+    pub previous: String,
+    /// The summary (JSON).
+    pub summary: String,
+}
+
 /// Counts for `db stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -209,6 +243,19 @@ pub trait Catalog: Send + Sync {
     /// Totals for `db stats`.
     async fn stats(&self) -> Result<Stats, CatalogError>;
 
+    /// Records how a pull ended; events older than [`EVENT_RETENTION_DAYS`] are dropped.
+    async fn record_event(&self, event: &PullEvent) -> Result<(), CatalogError>;
+
+    /// Pull events at or after `since` (RFC 3339), newest first; every ontology when
+    /// `ontology` is `None`.
+    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError>;
+
+    /// Records (or replaces) the diff of a version against the one before it.
+    async fn record_diff(&self, diff: &DiffRow) -> Result<(), CatalogError>;
+
+    /// The diff recorded for a version.
+    async fn diff(&self, ontology: &str, version: &str) -> Result<Option<DiffRow>, CatalogError>;
+
     /// Takes the ontology's lease now, or `None` when another worker holds it.
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError>;
 
@@ -239,6 +286,14 @@ pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha2
 
 /// Newest first: by download time, then by name for the same instant.
 pub(crate) const NEWEST_FIRST: &str = "ORDER BY downloaded_at DESC, version DESC";
+
+/// Events before this instant (RFC 3339) are dropped.
+pub(crate) fn retention_cutoff() -> String {
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(std::time::Duration::from_secs(EVENT_RETENTION_DAYS * 86_400))
+        .unwrap_or(std::time::UNIX_EPOCH);
+    humantime::format_rfc3339_millis(cutoff).to_string()
+}
 
 /// Checks every key a row would store (they are re-checked when read back).
 pub(crate) fn check_keys(row: &VersionRow, artifacts: &[ArtifactRow]) -> Result<(), CatalogError> {

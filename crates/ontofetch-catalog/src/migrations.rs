@@ -64,6 +64,28 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "request slots shared by workers",
         sql: "CREATE TABLE rate_slots (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);",
     },
+    Migration {
+        version: 4,
+        name: "pull events and version diffs",
+        sql: "CREATE TABLE pull_events (
+        ontology TEXT NOT NULL,
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        code TEXT,
+        message TEXT,
+        worker TEXT
+    );
+    CREATE INDEX pull_events_by_time ON pull_events (at);
+    CREATE INDEX pull_events_by_ontology ON pull_events (ontology, at);
+    CREATE TABLE diffs (
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        PRIMARY KEY (ontology, version),
+        FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
+    );",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

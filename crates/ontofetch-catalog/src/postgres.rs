@@ -7,8 +7,8 @@
 
 use crate::migrations::{MIGRATIONS, for_postgres};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, Lease, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow,
-    VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS,
+    ValidationRow, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -389,7 +389,7 @@ impl Catalog for PgCatalog {
             let (ontology, version) = (ontology.clone(), version.clone());
             Box::pin(async move {
                 let tx = c.transaction().await?;
-                for table in ["validations", "artifacts", "versions"] {
+                for table in ["validations", "diffs", "artifacts", "versions"] {
                     tx.execute(
                         &format!("DELETE FROM {table} WHERE ontology = $1 AND version = $2"),
                         &[&ontology, &version],
@@ -417,6 +417,88 @@ impl Catalog for PgCatalog {
                     artifacts: r.get::<_, i64>(2) as u64,
                     bytes: r.get::<_, i64>(3) as u64,
                 })
+            })
+        })
+        .await
+    }
+
+    async fn record_event(&self, e: &PullEvent) -> Result<(), CatalogError> {
+        let e = std::sync::Arc::new((e.clone(), crate::retention_cutoff()));
+        self.run("recording a pull event", |c| {
+            let e = e.clone();
+            Box::pin(async move {
+                let (e, cutoff) = &*e;
+                let tx = c.transaction().await?;
+                tx.execute(
+                    "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&e.ontology, &e.at, &e.status, &e.code, &e.message, &e.worker],
+                )
+                .await?;
+                tx.execute("DELETE FROM pull_events WHERE at < $1", &[cutoff]).await?;
+                tx.commit().await
+            })
+        })
+        .await
+    }
+
+    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError> {
+        let args = std::sync::Arc::new((ontology.map(str::to_string), since.to_string(), i64::from(limit)));
+        self.run("listing pull events", |c| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (ontology, since, limit) = &*args;
+                let rows = c
+                    .query(
+                        "SELECT ontology, at, status, code, message, worker FROM pull_events
+                         WHERE ($1::TEXT IS NULL OR ontology = $1) AND at >= $2 ORDER BY at DESC LIMIT $3",
+                        &[ontology, since, limit],
+                    )
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| PullEvent {
+                        ontology: r.get(0),
+                        at: r.get(1),
+                        status: r.get(2),
+                        code: r.get(3),
+                        message: r.get(4),
+                        worker: r.get(5),
+                    })
+                    .collect())
+            })
+        })
+        .await
+    }
+
+    async fn record_diff(&self, d: &DiffRow) -> Result<(), CatalogError> {
+        let d = std::sync::Arc::new(d.clone());
+        self.run("recording a diff", |c| {
+            let d = d.clone();
+            Box::pin(async move {
+                c.execute(
+                    "INSERT INTO diffs (ontology, version, previous, summary) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (ontology, version) DO UPDATE SET previous = excluded.previous, summary = excluded.summary",
+                    &[&d.ontology, &d.version, &d.previous, &d.summary],
+                )
+                .await
+                .map(drop)
+            })
+        })
+        .await
+    }
+
+    async fn diff(&self, ontology: &str, version: &str) -> Result<Option<DiffRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.run("reading a diff", |c| {
+            let (ontology, version) = (ontology.clone(), version.clone());
+            Box::pin(async move {
+                let row = c
+                    .query_opt(
+                        "SELECT ontology, version, previous, summary FROM diffs WHERE ontology = $1 AND version = $2",
+                        &[&ontology, &version],
+                    )
+                    .await?;
+                Ok(row.map(|r| DiffRow { ontology: r.get(0), version: r.get(1), previous: r.get(2), summary: r.get(3) }))
             })
         })
         .await

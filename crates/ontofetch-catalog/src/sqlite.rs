@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, Lease, NEWEST_FIRST, Recorded, Stats, VERSION_COLUMNS, ValidationRow,
-    VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS,
+    ValidationRow, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::PathPolicy;
@@ -327,7 +327,7 @@ impl Catalog for SqliteCatalog {
         self.with(move |c| {
             let tx =
                 c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
-            for table in ["validations", "artifacts", "versions"] {
+            for table in ["validations", "diffs", "artifacts", "versions"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE ontology = ?1 AND version = ?2"),
                     params![ontology, version],
@@ -335,6 +335,76 @@ impl Catalog for SqliteCatalog {
                 .map_err(sql(format!("removing {ontology}/{version} from {table}")))?;
             }
             tx.commit().map_err(sql("committing"))
+        })
+        .await
+    }
+
+    async fn record_event(&self, e: &PullEvent) -> Result<(), CatalogError> {
+        let e = e.clone();
+        let cutoff = crate::retention_cutoff();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            tx.execute(
+                "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![e.ontology, e.at, e.status, e.code, e.message, e.worker],
+            )
+            .map_err(sql("recording a pull event"))?;
+            tx.execute("DELETE FROM pull_events WHERE at < ?1", params![cutoff]).map_err(sql("dropping old pull events"))?;
+            tx.commit().map_err(sql("committing"))
+        })
+        .await
+    }
+
+    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError> {
+        let (ontology, since) = (ontology.map(str::to_string), since.to_string());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT ontology, at, status, code, message, worker FROM pull_events
+                     WHERE (?1 IS NULL OR ontology = ?1) AND at >= ?2 ORDER BY at DESC LIMIT ?3",
+                )
+                .map_err(sql("listing pull events"))?;
+            let rows = stmt
+                .query_map(params![ontology, since, limit], |r| {
+                    Ok(PullEvent {
+                        ontology: r.get(0)?,
+                        at: r.get(1)?,
+                        status: r.get(2)?,
+                        code: r.get(3)?,
+                        message: r.get(4)?,
+                        worker: r.get(5)?,
+                    })
+                })
+                .map_err(sql("listing pull events"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(sql("reading pull events"))
+        })
+        .await
+    }
+
+    async fn record_diff(&self, d: &DiffRow) -> Result<(), CatalogError> {
+        let d = d.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO diffs (ontology, version, previous, summary) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (ontology, version) DO UPDATE SET previous = excluded.previous, summary = excluded.summary",
+                params![d.ontology, d.version, d.previous, d.summary],
+            )
+            .map(drop)
+            .map_err(sql("recording a diff"))
+        })
+        .await
+    }
+
+    async fn diff(&self, ontology: &str, version: &str) -> Result<Option<DiffRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT ontology, version, previous, summary FROM diffs WHERE ontology = ?1 AND version = ?2",
+                params![ontology, version],
+                |r| Ok(DiffRow { ontology: r.get(0)?, version: r.get(1)?, previous: r.get(2)?, summary: r.get(3)? }),
+            )
+            .optional()
+            .map_err(sql("reading a diff"))
         })
         .await
     }

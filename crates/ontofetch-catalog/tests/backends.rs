@@ -1,7 +1,9 @@
 //! One contract, every backend: the same behaviour from the embedded SQLite catalog and
 //! from PostgreSQL (a throwaway cluster started by the test).
 
-use ontofetch_catalog::{ArtifactRow, Catalog, PgCatalog, Recorded, SqliteCatalog, ValidationRow, VersionRow};
+use ontofetch_catalog::{
+    ArtifactRow, Catalog, DiffRow, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, VersionRow,
+};
 use ontofetch_policy::Coded;
 use ontofetch_testsupport::pg::Cluster;
 use std::time::Duration;
@@ -25,7 +27,7 @@ fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
 }
 
 async fn contract(cat: &dyn Catalog) {
-    assert_eq!(cat.schema_version().await.unwrap(), 3);
+    assert_eq!(cat.schema_version().await.unwrap(), 4);
     let art = |rel: &str| ArtifactRow { relpath: rel.into(), sha256: "a".into(), bytes: 7, kind: "original".into() };
     assert_eq!(
         cat.record(
@@ -68,6 +70,35 @@ async fn contract(cat: &dyn Catalog) {
     odd.etag = Some("'; DROP TABLE versions; --".into());
     cat.record(&odd, &[], true).await.unwrap();
     assert_eq!(cat.latest("x").await.unwrap().unwrap().etag, odd.etag);
+    // pull events: newest first, by ontology or all, and older than the retention dropped
+    let ev = |id: &str, at: &str, status: &str, code: Option<&str>| PullEvent {
+        ontology: id.into(),
+        at: at.into(),
+        status: status.into(),
+        code: code.map(str::to_string),
+        message: code.map(|c| format!("refused: {c}")),
+        worker: Some("w1".into()),
+    };
+    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    cat.record_event(&ev("bfo", "2001-01-01T00:00:00.000Z", "failed", Some("E_OLD"))).await.unwrap();
+    cat.record_event(&ev("bfo", &now, "failed", Some("E_PRIVATE_IP"))).await.unwrap();
+    cat.record_event(&ev("ro", &now, "cached", None)).await.unwrap();
+    let all = cat.events(None, "2000-01-01T00:00:00.000Z", 10).await.unwrap();
+    assert_eq!(all.len(), 2, "the 2001 event fell out of the retention window: {all:?}");
+    let bfo = cat.events(Some("bfo"), "2000-01-01T00:00:00.000Z", 10).await.unwrap();
+    assert_eq!(bfo, [ev("bfo", &now, "failed", Some("E_PRIVATE_IP"))]);
+    assert!(cat.events(None, "2999-01-01T00:00:00.000Z", 10).await.unwrap().is_empty(), "since");
+    // diffs: one per version, replaced on re-record, gone with the version
+    let d = |summary: &str| DiffRow {
+        ontology: "bfo".into(),
+        version: "aaa-new".into(),
+        previous: "zzz-old".into(),
+        summary: summary.into(),
+    };
+    cat.record_diff(&d("{\"added\":1}")).await.unwrap();
+    cat.record_diff(&d("{\"added\":2}")).await.unwrap();
+    assert_eq!(cat.diff("bfo", "aaa-new").await.unwrap(), Some(d("{\"added\":2}")));
+    assert_eq!(cat.diff("bfo", "zzz-old").await.unwrap(), None);
     // leases exclude until dropped
     let held = cat.try_lease("bfo").await.unwrap().expect("free");
     assert!(cat.try_lease("bfo").await.unwrap().is_none());
@@ -90,7 +121,7 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     contract(&cat).await;
     // a second worker connecting at the same time does not migrate again
     let other = PgCatalog::connect(&url).await.unwrap();
-    assert_eq!(other.schema_version().await.unwrap(), 3);
+    assert_eq!(other.schema_version().await.unwrap(), 4);
     // a lease dies with its holder's session: another worker takes it
     let held = cat.try_lease("go").await.unwrap().unwrap();
     assert!(other.try_lease("go").await.unwrap().is_none(), "held across connections");
