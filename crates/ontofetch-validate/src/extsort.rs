@@ -186,15 +186,23 @@ impl RunWriter {
         RunWriter { runs: runs.clone(), arena: Arena::default(), budget: budget.clamp(1 << 10, u32::MAX as usize / 2) }
     }
 
-    /// Adds one line (ending in `\n`).
+    /// Adds one line (ending in `\n`). The arena is allocated once at its full size and
+    /// spilled before it would grow: a doubling `Vec` would briefly hold its old and new
+    /// buffers, half again over the budget, which the worker's address-space cap counts.
     pub fn push(&mut self, line: &[u8]) -> std::io::Result<()> {
-        let start = self.arena.bytes.len();
-        self.arena.bytes.extend_from_slice(line);
-        self.arena.spans.push((start as u32, line.len() as u32));
-        // Each line costs its bytes plus its span.
-        if self.arena.bytes.len() + 8 * self.arena.spans.len() >= self.budget {
+        let a = &mut self.arena;
+        if a.bytes.capacity() == 0 {
+            a.bytes.reserve_exact(self.budget / 8 * 7);
+            a.spans.reserve_exact(self.budget / 8 / std::mem::size_of::<(u32, u32)>());
+        }
+        let full = a.bytes.len() + line.len() > a.bytes.capacity() || a.spans.len() == a.spans.capacity();
+        if full && !a.spans.is_empty() {
             self.runs.spill(&mut self.arena)?;
         }
+        let a = &mut self.arena;
+        let start = a.bytes.len();
+        a.bytes.extend_from_slice(line);
+        a.spans.push((start as u32, line.len() as u32));
         Ok(())
     }
 
