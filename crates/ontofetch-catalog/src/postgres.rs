@@ -498,7 +498,12 @@ impl Catalog for PgCatalog {
                         &[&ontology, &version],
                     )
                     .await?;
-                Ok(row.map(|r| DiffRow { ontology: r.get(0), version: r.get(1), previous: r.get(2), summary: r.get(3) }))
+                Ok(row.map(|r| DiffRow {
+                    ontology: r.get(0),
+                    version: r.get(1),
+                    previous: r.get(2),
+                    summary: r.get(3),
+                }))
             })
         })
         .await

@@ -343,13 +343,15 @@ impl Catalog for SqliteCatalog {
         let e = e.clone();
         let cutoff = crate::retention_cutoff();
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            let tx =
+                c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
             tx.execute(
                 "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![e.ontology, e.at, e.status, e.code, e.message, e.worker],
             )
             .map_err(sql("recording a pull event"))?;
-            tx.execute("DELETE FROM pull_events WHERE at < ?1", params![cutoff]).map_err(sql("dropping old pull events"))?;
+            tx.execute("DELETE FROM pull_events WHERE at < ?1", params![cutoff])
+                .map_err(sql("dropping old pull events"))?;
             tx.commit().map_err(sql("committing"))
         })
         .await

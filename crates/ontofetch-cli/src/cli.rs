@@ -140,7 +140,8 @@ pub enum Command {
         #[arg(long, default_value = "{}")]
         options: String,
     },
-    /// Serve /metrics, /healthz and /readyz; optionally pull on a schedule.
+    /// Serve the mirror (status page, API, artifacts, PURL-style paths) and /metrics;
+    /// optionally pull on a schedule.
     Serve(ServeArgs),
     /// Run `serve` in the background, and write Grafana/Prometheus provisioning.
     #[command(subcommand)]
@@ -151,8 +152,11 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
     /// Address to listen on (loopback by default; anything else is an explicit choice).
-    #[arg(long, default_value = "127.0.0.1:9464")]
+    #[arg(long, default_value = "127.0.0.1:9464", conflicts_with = "port")]
     pub listen: std::net::SocketAddr,
+    /// Listen on 127.0.0.1 at this port (the seed's `monitor start --port N`).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
     /// Pull every configured ontology at start and then every DURATION (e.g. 24h, 30m).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub refresh: Option<std::time::Duration>,
@@ -168,6 +172,13 @@ pub struct ServeArgs {
     /// File holding `user:password` required (HTTP basic) on /metrics.
     #[arg(long, value_name = "FILE")]
     pub basic_auth_file: Option<PathBuf>,
+    /// File holding a bearer token required on the mirror (/, /api, /ontologies, /obo);
+    /// without it (or --artifacts-basic-auth-file) the mirror is open.
+    #[arg(long, value_name = "FILE", conflicts_with = "artifacts_basic_auth_file")]
+    pub artifacts_bearer_token_file: Option<PathBuf>,
+    /// File holding `user:password` required (HTTP basic) on the mirror.
+    #[arg(long, value_name = "FILE")]
+    pub artifacts_basic_auth_file: Option<PathBuf>,
     /// Connections served at once; more wait in the listen backlog.
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(usize))]
     pub max_connections: usize,
@@ -175,6 +186,13 @@ pub struct ServeArgs {
     /// (also between requests on a kept-alive connection).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub header_timeout_sec: f64,
+}
+
+impl ServeArgs {
+    /// The address to listen on: `--port` on loopback, else `--listen`.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.port.map_or(self.listen, |p| std::net::SocketAddr::from(([127, 0, 0, 1], p)))
+    }
 }
 
 /// `monitor …`.

@@ -151,6 +151,25 @@ fn three_workers_share_one_catalog_and_one_bucket() {
     assert_eq!(doctor["store"]["store"], "s3://mirror/team");
     let (code, pruned, err) = s.json("reader", &["prune", "--keep", "1", "--json"]);
     assert_eq!((code, pruned["total_deleted"].as_u64()), (0, Some(0)), "{pruned} {err}");
+    // The reader serves the mirror: the bytes stream from the bucket, ranges included.
+    let port = ontofetch_testsupport::local::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _serve =
+        ontofetch_testsupport::local::ChildGuard(s.command("reader", &["serve", "--listen", &listen]).spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let get = |path: &str| loop {
+        if let Some(answer) = ontofetch_testsupport::local::http_get(port, path, &[("Range", "bytes=0-99")]) {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "serve did not answer on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (status, body) = get("/ontologies/c3/latest/original/c3.owl");
+    assert!(status.contains("206"), "{status} {body}");
+    assert_eq!(body.len(), 100);
+    assert!(body.starts_with("<?xml"), "{body}");
+    let (status, _) = get("/obo/c3.owl");
+    assert!(status.contains("302"), "{status}");
     let reader_root = s.home("reader").join("ontology-fetcher");
     assert!(!reader_root.join("ontologies").join("c3").exists(), "nothing of the mirror lands on the reader's disk");
 }

@@ -114,6 +114,37 @@ pub struct OntologyLabels {
     pub ontology: String,
 }
 
+/// `{route, code_class}` labels of what `serve` answered (routes are fixed names, never paths).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServedLabels {
+    /// `artifact`, `purl`, `api`, `status`, `metrics`, `health`, `other`.
+    pub route: &'static str,
+    /// Status class.
+    pub code_class: &'static str,
+}
+
+/// `{route}` labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The route name.
+    pub route: &'static str,
+}
+
+/// `{ontology, kind}` labels of term changes between versions.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChangeLabels {
+    /// Ontology id from the config.
+    pub ontology: String,
+    /// `added`, `removed`, `obsoleted`, `relabelled`, `definition_changed`, `parents_changed`.
+    pub kind: &'static str,
+}
+
+/// Routes of `serve` (label values).
+pub const ROUTES: &[&str] = &["artifact", "purl", "api", "status", "metrics", "health", "other"];
+/// Kinds of term change (label values).
+pub const CHANGE_KINDS: &[&str] =
+    &["added", "removed", "obsoleted", "relabelled", "definition_changed", "parents_changed"];
+
 /// Series to create at 0 besides the gate ones, taken from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct KnownSeries {
@@ -155,6 +186,11 @@ fn gate_histogram() -> Histogram {
 
 fn request_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.5, 12))
+}
+
+fn served_histogram() -> Histogram {
+    // 100 µs … ~1.7 s: local files and catalog reads are sub-millisecond.
+    Histogram::new(exponential_buckets(1e-4, 3.0, 10))
 }
 
 fn validation_histogram() -> Histogram {
@@ -203,6 +239,19 @@ pub struct Metrics {
     /// `ontofetch_worker_info{worker}` = 1: which worker this endpoint is (join on
     /// `instance` to label a worker's other series).
     pub worker_info: Family<WorkerLabels, Gauge>,
+    /// `ontofetch_served_requests_total{route, code_class}`.
+    pub served_requests: Family<ServedLabels, Counter>,
+    /// `ontofetch_served_request_duration_seconds{route}` (to the response head).
+    pub served_duration: HistFamily<RouteLabels>,
+    /// `ontofetch_served_bytes_total{route}` (bodies handed out).
+    pub served_bytes: Family<RouteLabels, Counter>,
+    /// `ontofetch_ontology_terms{ontology}` in the latest version.
+    pub ontology_terms: Family<OntologyLabels, Gauge>,
+    /// `ontofetch_ontology_term_changes_total{ontology, kind}` by new versions.
+    pub term_changes: Family<ChangeLabels, Counter>,
+    /// `ontofetch_ontology_terms_removed_ratio{ontology}`: the share of the previous
+    /// version's terms the latest version removed (the removal alert's input).
+    pub terms_removed_ratio: Family<OntologyLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Metrics {
@@ -233,6 +282,12 @@ impl Metrics {
             store_bytes: Gauge::default(),
             store_artifacts: Gauge::default(),
             worker_info: Family::default(),
+            served_requests: Family::default(),
+            served_duration: Family::new_with_constructor(served_histogram),
+            served_bytes: Family::default(),
+            ontology_terms: Family::default(),
+            term_changes: Family::default(),
+            terms_removed_ratio: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -267,6 +322,21 @@ impl Metrics {
         r.register_with_unit("store", "Bytes in the store", Unit::Bytes, m.store_bytes.clone());
         r.register("store_artifacts", "Artifacts in the store", m.store_artifacts.clone());
         r.register("worker_info", "The worker this process is; the value is always 1", m.worker_info.clone());
+        r.register("served_requests", "Requests serve answered, by route and status class", m.served_requests.clone());
+        r.register_with_unit(
+            "served_request_duration",
+            "Time from request to response head",
+            Unit::Seconds,
+            m.served_duration.clone(),
+        );
+        r.register_with_unit("served", "Body bytes serve handed out", Unit::Bytes, m.served_bytes.clone());
+        r.register("ontology_terms", "Terms in the latest version of each ontology", m.ontology_terms.clone());
+        r.register("ontology_term_changes", "Term changes brought by new versions", m.term_changes.clone());
+        r.register(
+            "ontology_terms_removed_ratio",
+            "Share of the previous version's terms removed by the latest version",
+            m.terms_removed_ratio.clone(),
+        );
         m.registry = registry;
         m.add_known(known);
         m
@@ -307,7 +377,16 @@ impl Metrics {
             let _ = self.validation_duration.get_or_create(&ValidatorLabels { validator: validator.clone() });
         }
         for ontology in &known.ontologies {
-            let _ = self.ontology_last_success.get_or_create(&OntologyLabels { ontology: ontology.clone() });
+            let o = OntologyLabels { ontology: ontology.clone() };
+            let _ = self.ontology_last_success.get_or_create(&o);
+            let _ = self.terms_removed_ratio.get_or_create(&o);
+        }
+        for route in ROUTES {
+            for code_class in CODE_CLASSES {
+                let _ = self.served_requests.get_or_create(&ServedLabels { route, code_class });
+            }
+            let _ = self.served_duration.get_or_create(&RouteLabels { route });
+            let _ = self.served_bytes.get_or_create(&RouteLabels { route });
         }
         if let Some(worker) = &known.worker {
             self.worker_info.get_or_create(&WorkerLabels { worker: worker.clone() }).set(1);

@@ -2,7 +2,8 @@
 //! timeout that also closes idle keep-alive connections (slow clients cannot hold file
 //! descriptors), optional TLS, graceful shutdown; and the routes.
 
-use crate::routes::{self, Body};
+use crate::body::Body;
+use crate::routes;
 use crate::state::ServerState;
 use hyper::body::Incoming;
 use hyper::{Request, Response};

@@ -1,14 +1,21 @@
 //! The server behind `ontofetch serve` (docs/architecture.md, "Serving"): `/metrics`,
-//! `/healthz`, `/readyz`, optional TLS and bearer/basic auth, limits on slow and idle
-//! clients, and the refresh scheduler. The binary parses flags and calls [`serve`].
+//! `/healthz`, `/readyz`; the mirror read-only (`/` status page, `/api/v1/…`, artifacts
+//! under `/ontologies/…`, PURL-style `/obo/…`); optional TLS and bearer/basic auth, limits
+//! on slow and idle clients, and the refresh scheduler. The binary parses flags and calls
+//! [`serve`].
 
 #![warn(missing_docs)]
 
+mod api;
+mod artifacts;
 pub mod auth;
+mod body;
 pub mod http;
+mod mirror;
 pub mod refresh;
 mod routes;
 pub mod state;
+mod status_page;
 pub mod tls;
 
 pub use auth::Auth;

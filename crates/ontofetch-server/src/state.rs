@@ -1,10 +1,12 @@
 //! What every connection shares: the metric registry, the settings, credentials, and the
-//! catalog once it exists.
+//! catalog and store once they exist.
 
 use crate::auth::Auth;
 use ontofetch_catalog::Catalog;
 use ontofetch_config::Settings;
 use ontofetch_metrics::Metrics;
+use ontofetch_pipeline::Backends;
+use ontofetch_policy::Gates;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -16,30 +18,48 @@ pub struct ServerState {
     pub settings: Settings,
     /// Credentials required on `/metrics`.
     pub metrics_auth: Option<Auth>,
-    /// The catalog, opened on first use (it may not exist when the server starts).
-    pub catalog: OnceCell<Arc<dyn Catalog>>,
+    /// Credentials required on the mirror (`/`, `/api`, `/ontologies`, `/obo`): metrics
+    /// can be private while artifacts are open, or the other way round.
+    pub artifacts_auth: Option<Auth>,
+    /// The catalog and store, opened on first use (they may not exist when the server starts).
+    backends: OnceCell<Backends>,
 }
 
 impl ServerState {
     /// State for these settings.
     pub fn new(metrics: Arc<Metrics>, settings: Settings, metrics_auth: Option<Auth>) -> Self {
-        ServerState { metrics, settings, metrics_auth, catalog: OnceCell::new() }
+        ServerState { metrics, settings, metrics_auth, artifacts_auth: None, backends: OnceCell::new() }
     }
 
-    /// The catalog, or `None` while none exists yet (a fresh mirror is still ready).
-    pub async fn catalog(&self) -> Result<Option<&Arc<dyn Catalog>>, String> {
+    /// Requires these credentials on the mirror's routes.
+    pub fn with_artifacts_auth(mut self, auth: Option<Auth>) -> Self {
+        self.artifacts_auth = auth;
+        self
+    }
+
+    /// Gates bound to the configured policy, counted in the served metrics.
+    pub fn gates(&self) -> Gates<'_> {
+        Gates::new(&self.settings.loaded.policy, self.metrics.as_ref())
+    }
+
+    /// The catalog and store, or `None` while no catalog exists yet (a fresh mirror is
+    /// still ready; it just has nothing to hand out).
+    pub async fn backends(&self) -> Result<Option<&Backends>, String> {
         let opened = self
-            .catalog
+            .backends
             .get_or_try_init(|| async {
-                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Existing)
-                    .await
-                    .map(|b| b.catalog)
+                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Existing).await
             })
             .await;
         match opened {
-            Ok(c) => Ok(Some(c)),
+            Ok(b) => Ok(Some(b)),
             Err(e) if e.code == ontofetch_policy::Code::Usage => Ok(None),
             Err(e) => Err(e.message),
         }
+    }
+
+    /// The catalog, or `None` while none exists yet.
+    pub async fn catalog(&self) -> Result<Option<&Arc<dyn Catalog>>, String> {
+        Ok(self.backends().await?.map(|b| &b.catalog))
     }
 }

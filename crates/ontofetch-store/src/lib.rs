@@ -21,6 +21,9 @@ use async_trait::async_trait;
 use ontofetch_policy::{Code, Coded, Gates, PolicyError};
 use std::path::{Path, PathBuf};
 
+/// Bytes read from the store, chunk by chunk.
+pub type ByteStream = futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
 /// The store's error type.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,6 +144,12 @@ pub trait ArtifactStore: Send + Sync {
 
     /// Copies a stored file to a local path (a file to re-validate, to serve).
     async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), StoreError>;
+
+    /// Streams `len` bytes of a stored file from `offset`: how `serve` hands out
+    /// gigabyte artifacts without holding them whole. The local backend opens the key
+    /// beneath its root and never through a symlink, so a link planted in the store
+    /// cannot turn a download into a read of `/etc`.
+    async fn open_range(&self, key: &str, offset: u64, len: u64) -> Result<ByteStream, StoreError>;
 
     /// The local path of a key, when the backend is a directory.
     fn local_path(&self, key: &str) -> Option<PathBuf>;

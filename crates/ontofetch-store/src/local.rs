@@ -126,6 +126,36 @@ impl ArtifactStore for LocalStore {
         Ok(key)
     }
 
+    async fn open_range(&self, key: &str, offset: u64, len: u64) -> Result<crate::ByteStream, StoreError> {
+        use futures_util::StreamExt;
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use std::io::{Seek, SeekFrom};
+        use tokio::io::AsyncReadExt;
+        let root = self.root.clone();
+        let rel = key.trim_start_matches('/').to_string();
+        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let dir = std::fs::File::open(&root)?;
+            let fd = rustix::fs::openat2(
+                &dir,
+                rel.as_str(),
+                OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                Mode::empty(),
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+            )?;
+            let mut file = std::fs::File::from(fd);
+            if !file.metadata()?.is_file() {
+                return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not a regular file"));
+            }
+            file.seek(SeekFrom::Start(offset))?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| io(format!("opening {key}"))(std::io::Error::other(e)))?
+        .map_err(io(format!("opening {key} beneath {}", self.root.display())))?;
+        let reader = tokio::fs::File::from_std(file).take(len);
+        Ok(tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024).boxed())
+    }
+
     async fn set_latest(&self, id: &str, version: &str) -> Result<(), StoreError> {
         let dir = self.path(&layout::ontology_key(id));
         let link = dir.join(layout::LATEST);

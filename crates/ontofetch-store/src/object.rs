@@ -321,6 +321,18 @@ impl ArtifactStore for ObjectStoreBackend {
         file.flush().await.map_err(crate::io(format!("writing {}", dest.display())))
     }
 
+    async fn open_range(&self, key: &str, offset: u64, len: u64) -> Result<crate::ByteStream, StoreError> {
+        if len == 0 {
+            return Ok(futures_util::stream::empty().boxed());
+        }
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(offset..offset + len)),
+            ..Default::default()
+        };
+        let got = self.store.get_opts(&self.key(key), options).await.map_err(backend(format!("reading {key}")))?;
+        Ok(got.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
     fn local_path(&self, _key: &str) -> Option<PathBuf> {
         None
     }

@@ -81,6 +81,18 @@ async fn contract(store: &dyn ArtifactStore) {
     store.fetch_to(&big_key, &back).await.unwrap();
     assert_eq!(ontofetch_fsutil::sha256_file(&back).unwrap(), ontofetch_fsutil::sha256_file(&big).unwrap());
 
+    // ranges stream exactly the bytes asked for
+    let range = |key: String, off: u64, len: u64| async move {
+        use futures_util::TryStreamExt;
+        let chunks: Vec<bytes::Bytes> = store.open_range(&key, off, len).await.unwrap().try_collect().await.unwrap();
+        chunks.concat()
+    };
+    let whole = std::fs::read(&big).unwrap();
+    assert_eq!(range(big_key.clone(), 0, whole.len() as u64).await, whole);
+    assert_eq!(range(big_key.clone(), 1000, 5000).await, whole[1000..6000]);
+    assert!(range(big_key.clone(), 7, 0).await.is_empty());
+    assert!(store.open_range("ontologies/nope/v1/x.owl", 0, 1).await.is_err());
+
     // absent keys
     assert!(!store.exists("ontologies/nope/v1/manifest.json").await.unwrap());
     assert_eq!(store.read("ontologies/nope/v1/manifest.json").await.unwrap_err().code(), "E_NOT_FOUND");
@@ -109,6 +121,24 @@ fn s3_options(server: &S3Server, secret: &str) -> S3Options {
 async fn local_directory_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     contract(&LocalStore::new(dir.path())).await;
+}
+
+#[tokio::test]
+async fn local_reads_never_follow_a_link_out_of_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "secret").unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("ontologies/x/v1/original")).unwrap();
+    std::fs::write(root.join("ontologies/x/v1/original/ok.owl"), "fine").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret"), root.join("ontologies/x/v1/original/link.owl")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("ontologies/x/v2")).unwrap();
+    let store = LocalStore::new(&root);
+    assert!(store.open_range("ontologies/x/v1/original/ok.owl", 0, 4).await.is_ok());
+    for key in ["ontologies/x/v1/original/link.owl", "ontologies/x/v2/secret", "../../etc/passwd", "/etc/passwd"] {
+        assert!(store.open_range(key, 0, 6).await.is_err(), "{key} must not be readable");
+    }
+    assert!(store.open_range("ontologies/x/v1/original", 0, 1).await.is_err(), "a directory is not a file");
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
     for h in &ctx.global.allowed_hosts {
         cmd.arg("--allowed-hosts").arg(h);
     }
-    cmd.arg("serve").arg("--listen").arg(args.listen.to_string());
+    cmd.arg("serve").arg("--listen").arg(args.addr().to_string());
     cmd.arg("--max-connections").arg(args.max_connections.to_string());
     cmd.arg("--header-timeout-sec").arg(args.header_timeout_sec.to_string());
     if let Some(r) = args.refresh {
@@ -58,6 +58,8 @@ fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
         ("--tls-key", &args.tls_key),
         ("--bearer-token-file", &args.bearer_token_file),
         ("--basic-auth-file", &args.basic_auth_file),
+        ("--artifacts-bearer-token-file", &args.artifacts_bearer_token_file),
+        ("--artifacts-basic-auth-file", &args.artifacts_basic_auth_file),
     ] {
         if let Some(p) = v {
             cmd.arg(flag).arg(p);
@@ -116,18 +118,18 @@ pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         .spawn()
         .map_err(|e| CliError::io("starting ontofetch serve", e))?;
     let pid = child.id() as i32;
-    let info = json!({"pid": pid, "listen": args.listen.to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": now_rfc3339()});
+    let info = json!({"pid": pid, "listen": args.addr().to_string(), "tls": args.tls_cert.is_some(), "log": log_path, "started_at": now_rfc3339()});
     ontofetch_fsutil::write_atomic(&pidfile(ctx), info.to_string().as_bytes())
         .map_err(|e| CliError::io("writing the pidfile", e))?;
-    if !wait_up(pid, args.listen, args.tls_cert.is_some()) {
+    if !wait_up(pid, args.addr(), args.tls_cert.is_some()) {
         let _ = std::fs::remove_file(pidfile(ctx));
         return Err(CliError::new(
             Code::ServeStart,
-            format!("serve did not come up on {}; last log lines:\n{}", args.listen, last_lines(&log_path, 5)),
+            format!("serve did not come up on {}; last log lines:\n{}", args.addr(), last_lines(&log_path, 5)),
         ));
     }
-    emit(&ctx.global, &json!({"ok": true, "pid": pid, "listen": args.listen.to_string(), "log": log_path}), || {
-        format!("serve running (pid {pid}) on {}; log {}", args.listen, log_path.display())
+    emit(&ctx.global, &json!({"ok": true, "pid": pid, "listen": args.addr().to_string(), "log": log_path}), || {
+        format!("serve running (pid {pid}) on {}; log {}", args.addr(), log_path.display())
     });
     Ok(())
 }

@@ -12,6 +12,9 @@ use std::time::Duration;
 pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
     let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
         .map_err(CliError::usage)?;
+    let artifacts_auth =
+        Auth::from_files(args.artifacts_bearer_token_file.as_deref(), args.artifacts_basic_auth_file.as_deref())
+            .map_err(CliError::usage)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(CliError::usage)?),
         _ => None,
@@ -26,8 +29,10 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         Some(_) => Some(rt.block_on(ctx.pipeline(false))?),
         None => None,
     };
-    let state = Arc::new(ServerState::new(ctx.metrics.clone(), ctx.settings()?.clone(), auth));
-    let listen = args.listen;
+    let state = Arc::new(
+        ServerState::new(ctx.metrics.clone(), ctx.settings()?.clone(), auth).with_artifacts_auth(artifacts_auth),
+    );
+    let listen = args.addr();
     rt.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|e| CliError::io(format!("listening on {listen}"), e))?;

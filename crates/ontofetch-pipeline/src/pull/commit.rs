@@ -37,6 +37,9 @@ fn files(c: &Commit<'_>) -> Vec<(String, String, u64, &'static str)> {
     for f in c.extracted.iter().flat_map(|r| r.files.iter()) {
         out.push((format!("{}/{}", layout::extracted_rel(&stem), f.path), f.sha256.clone(), f.bytes, "extracted"));
     }
+    for (rel, sha256, bytes) in &c.validation.outputs {
+        out.push((rel.clone(), sha256.clone(), *bytes, "normalized"));
+    }
     out
 }
 

@@ -41,7 +41,7 @@ pub async fn pull_all(
             match lease::try_claim(p, &s.id).await {
                 Ok(Some(lease)) => Ok((i, pull_leased(p, s, observer, run, lease).await)),
                 Ok(None) => Err(i),
-                Err(e) => Ok((i, finish(p, s, observer, PullResult::failed(&s.id, None, e)))),
+                Err(e) => Ok((i, finish(p, s, observer, PullResult::failed(&s.id, None, e)).await)),
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -68,7 +68,7 @@ pub async fn pull_one(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserve
 async fn pull_in(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, run_started: &str) -> PullResult {
     match lease::claim(p, &spec.id).await {
         Ok(lease) => pull_leased(p, spec, observer, run_started, lease).await,
-        Err(e) => finish(p, spec, observer, PullResult::failed(&spec.id, None, e)),
+        Err(e) => finish(p, spec, observer, PullResult::failed(&spec.id, None, e)).await,
     }
 }
 
@@ -91,16 +91,27 @@ async fn pull_leased(
         Err(e) => PullResult::failed(&spec.id, None, e),
     };
     drop(lease);
-    finish(p, spec, observer, result)
+    finish(p, spec, observer, result).await
 }
 
-/// Counts and reports a finished pull.
-fn finish(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, result: PullResult) -> PullResult {
+/// Counts, records (the status page's history) and reports a finished pull.
+async fn finish(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, result: PullResult) -> PullResult {
     if result.is_failure() {
         count(p, result.resolver.as_deref().unwrap_or("none"), "failed");
     } else {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         p.metrics.ontology_last_success.get_or_create(&OntologyLabels { ontology: spec.id.clone() }).set(now);
+    }
+    let event = ontofetch_catalog::PullEvent {
+        ontology: spec.id.clone(),
+        at: crate::now_rfc3339(),
+        status: result.status.as_str().to_string(),
+        code: result.error.as_ref().map(|e| e.code.as_str().to_string()),
+        message: result.error.as_ref().map(|e| e.message.clone()),
+        worker: Some(p.settings.storage.worker_id.clone()),
+    };
+    if let Err(e) = p.backends.catalog.record_event(&event).await {
+        tracing::warn!(id = %spec.id, error = %e, "pull event not recorded");
     }
     tracing::debug!(id = %spec.id, status = result.status.as_str(), version = ?result.version, "pull finished");
     observer.finished(&result);

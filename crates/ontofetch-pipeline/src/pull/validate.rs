@@ -36,6 +36,8 @@ pub(super) struct Validated {
     pub normalization: Option<Normalization>,
     /// What the pull reports.
     pub summary: ValidationSummary,
+    /// Normalised files written into staging: (path relative to the version, sha256, bytes).
+    pub outputs: Vec<(String, String, u64)>,
 }
 
 /// Validates (and normalises, when `normalize` says where) one file with the pipeline's
@@ -131,6 +133,7 @@ pub(super) async fn run(
         normalized_sha256: None,
         normalization: None,
         summary: ValidationSummary::of(vec![]),
+        outputs: vec![],
     };
     let mut verdicts = Vec::new();
     let normalized_dir = staging.path(layout::NORMALIZED)?;
@@ -145,6 +148,11 @@ pub(super) async fn run(
                 mode: mode.clone(),
                 skipped_reason: outcome.normalization_skipped.clone(),
             });
+        }
+        for f in &outcome.outputs {
+            if let Ok(rel) = Path::new(&f.path).strip_prefix(staging.dir()) {
+                v.outputs.push((rel.to_string_lossy().into_owned(), f.sha256.clone(), f.bytes));
+            }
         }
         let status = outcome.status.as_str().to_string();
         let details = serde_json::to_value(&outcome).expect("outcomes serialise");

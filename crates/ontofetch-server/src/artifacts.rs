@@ -1,0 +1,335 @@
+//! `GET|HEAD /ontologies/{id}/{version}/{file…}` and the PURL-style `/obo/{id}.{ext}`.
+//!
+//! Only files the catalog records for a version are served: the request names a file, the
+//! catalog says which stored key that is, and both the request path and the stored key pass
+//! the filesystem and db_boundary gates before the store is opened (which, on local disk,
+//! never follows a symlink). Responses carry the file's SHA-256 as a strong `ETag`, honour
+//! `If-None-Match` and single `Range`s, and stream from the store.
+
+use crate::body::{self, Body};
+use crate::state::ServerState;
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use ontofetch_catalog::{ArtifactRow, VersionRow};
+use ontofetch_metrics::RouteLabels;
+use ontofetch_pipeline::Backends;
+use ontofetch_policy::Coded;
+use ontofetch_policy::filesystem::PathFacts;
+use ontofetch_store::layout;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
+/// Characters escaped in a path segment of a `Location`.
+const SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b'?').add(b'<').add(b'>');
+
+/// The request's path segments, percent-decoded. An encoded `/`, `\` or NUL inside a
+/// segment is refused outright: it can only be an attempt to smuggle a separator.
+fn decode(raw: &str) -> Result<Vec<String>, (&'static str, String)> {
+    raw.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let d = percent_decode_str(s)
+                .decode_utf8()
+                .map_err(|_| ("E_URL_INVALID", format!("path segment {s:?} is not UTF-8")))?
+                .into_owned();
+            if d.contains(['/', '\\', '\0']) {
+                return Err(("E_TRAVERSAL", format!("path segment {s:?} hides a separator")));
+            }
+            Ok(d)
+        })
+        .collect()
+}
+
+fn refused(e: impl Coded + std::fmt::Display) -> Response<Body> {
+    body::error(StatusCode::BAD_REQUEST, e.code().as_str(), &e.to_string())
+}
+
+fn not_found(message: &str) -> Response<Body> {
+    body::error(StatusCode::NOT_FOUND, "E_NOT_FOUND", message)
+}
+
+/// The content type of a stored file, by extension.
+pub(crate) fn content_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit('.').next().unwrap_or("");
+    match ext {
+        "owl" | "rdf" | "xml" => "application/rdf+xml",
+        "owx" => "application/owl+xml",
+        "ofn" | "omn" => "text/plain; charset=utf-8",
+        "ttl" => "text/turtle",
+        "nt" => "application/n-triples",
+        "nq" => "application/n-quads",
+        "jsonld" => "application/ld+json",
+        "json" => "application/json",
+        "obo" => "text/plain; charset=utf-8",
+        "gz" | "tgz" => "application/gzip",
+        "zip" => "application/zip",
+        "tar" => "application/x-tar",
+        "xz" => "application/x-xz",
+        "zst" => "application/zstd",
+        "bz2" => "application/x-bzip2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The version a request names (`latest` or a stored version).
+async fn find_version(b: &Backends, id: &str, version: &str) -> Result<Option<VersionRow>, String> {
+    if version == layout::LATEST {
+        return b.catalog.latest(id).await.map_err(|e| e.to_string());
+    }
+    let rows = b.catalog.versions(Some(id), 10_000).await.map_err(|e| e.to_string())?;
+    Ok(rows.into_iter().find(|r| r.version == version))
+}
+
+/// The recorded file a request names: the exact path inside the version
+/// (`original/x.owl`, `normalized/x.nt`, `extracted/x/a.owl`, `manifest.json`), or a bare
+/// file name that only one of the version's files has.
+fn pick<'a>(files: &'a [ArtifactRow], version_key: &str, file: &str) -> Option<&'a ArtifactRow> {
+    let exact = format!("{version_key}/{file}");
+    if let Some(f) = files.iter().find(|f| f.relpath == exact) {
+        return Some(f);
+    }
+    let mut by_name =
+        files.iter().filter(|f| f.relpath.starts_with(version_key) && f.relpath.rsplit('/').next() == Some(file));
+    match (by_name.next(), by_name.next()) {
+        (Some(f), None) => Some(f),
+        _ => None,
+    }
+}
+
+fn etag_matches(headers: &HeaderMap, name: &str, etag: &str) -> bool {
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
+        let t = t.trim();
+        t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
+    })
+}
+
+/// What part of the file to send.
+enum Part {
+    Whole,
+    Range(u64, u64),
+    Unsatisfiable,
+}
+
+fn part(headers: &HeaderMap, etag: &str, size: u64) -> Part {
+    let Some(range) = headers.get("range").and_then(|v| v.to_str().ok()) else { return Part::Whole };
+    // A range of a different representation than the one the client holds: send it whole.
+    if let Some(if_range) = headers.get("if-range").and_then(|v| v.to_str().ok())
+        && if_range.trim() != etag
+    {
+        return Part::Whole;
+    }
+    // Syntax errors are ignored (RFC 9110 §14.2); several ranges are served whole.
+    let Ok(parsed) = http_range_header::parse_range_header(range) else { return Part::Whole };
+    match parsed.validate(size) {
+        Ok(r) if r.len() == 1 => Part::Range(*r[0].start(), *r[0].end()),
+        Ok(_) => Part::Whole,
+        Err(_) => Part::Unsatisfiable,
+    }
+}
+
+fn last_modified(at: &str) -> Option<String> {
+    humantime::parse_rfc3339_weak(at).ok().map(httpdate::fmt_http_date)
+}
+
+/// Sends one recorded file.
+async fn send(
+    st: &ServerState,
+    b: &Backends,
+    method: &Method,
+    headers: &HeaderMap,
+    row: &VersionRow,
+    file: &ArtifactRow,
+    immutable: bool,
+) -> Response<Body> {
+    let gates = st.gates();
+    let key = match gates.stored_path(&file.relpath) {
+        Ok(k) => k.to_string(),
+        Err(e) => return refused(e),
+    };
+    let etag = format!("\"{}\"", file.sha256);
+    let name = key.rsplit('/').next().unwrap_or(&key).to_string();
+    let mut r = Response::builder()
+        .header("ETag", &etag)
+        .header("Accept-Ranges", "bytes")
+        .header("Content-Type", content_type(&name))
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Cache-Control", if immutable { "public, max-age=31536000, immutable" } else { "no-cache" })
+        .header("Content-Disposition", format!("inline; filename=\"{}\"", name.replace(['"', '\\'], "_")));
+    if let Some(lm) = last_modified(&row.downloaded_at) {
+        r = r.header("Last-Modified", lm);
+    }
+    if etag_matches(headers, "if-none-match", &etag) {
+        return r.status(StatusCode::NOT_MODIFIED).body(body::full(Vec::new())).expect("valid response");
+    }
+    let size = file.bytes;
+    let (status, offset, len) = match part(headers, &etag, size) {
+        Part::Whole => (StatusCode::OK, 0, size),
+        Part::Range(a, z) => {
+            r = r.header("Content-Range", format!("bytes {a}-{z}/{size}"));
+            (StatusCode::PARTIAL_CONTENT, a, z - a + 1)
+        }
+        Part::Unsatisfiable => {
+            return r
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header("Content-Range", format!("bytes */{size}"))
+                .body(body::full(Vec::new()))
+                .expect("valid response");
+        }
+    };
+    r = r.status(status).header("Content-Length", len);
+    if method == Method::HEAD {
+        return r.body(body::full(Vec::new())).expect("valid response");
+    }
+    match b.store.open_range(&key, offset, len).await {
+        Ok(stream) => {
+            use futures_util::StreamExt;
+            let served = st.metrics.served_bytes.get_or_create(&RouteLabels { route: "artifact" }).clone();
+            let counted = stream.inspect(move |c| {
+                if let Ok(c) = c {
+                    served.inc_by(c.len() as u64);
+                }
+            });
+            r.body(body::stream(counted.boxed())).expect("valid response")
+        }
+        Err(e) => {
+            tracing::warn!(target: "ontofetch::serve", key = %key, error = %e, "a recorded file could not be opened");
+            body::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                e.code().as_str(),
+                &format!("{key} is recorded but unreadable: {e}"),
+            )
+        }
+    }
+}
+
+async fn backends(st: &ServerState) -> Result<&Backends, Response<Body>> {
+    match st.backends().await {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(not_found("the mirror is empty: nothing has been pulled into this data root yet")),
+        Err(e) => Err(body::error(StatusCode::SERVICE_UNAVAILABLE, "E_DB", &format!("catalog unavailable: {e}"))),
+    }
+}
+
+/// `/ontologies/{id}/{version}/{file…}`.
+pub(crate) async fn artifact(st: &ServerState, method: &Method, headers: &HeaderMap, path: &str) -> Response<Body> {
+    let segments = match decode(path) {
+        Ok(s) => s,
+        Err((code, message)) => return body::error(StatusCode::BAD_REQUEST, code, &message),
+    };
+    // ["ontologies", id, version, file…]
+    if segments.len() < 4 {
+        return not_found("use /ontologies/{id}/{version|latest}/{file}; /api/v1/ontologies/{id} lists the files");
+    }
+    let (id, version, file) = (&segments[1], &segments[2], segments[3..].join("/"));
+    let gates = st.gates();
+    if let Err(e) = gates.segment("ontology id", id) {
+        return refused(e);
+    }
+    if version != layout::LATEST
+        && let Err(e) = gates.version(version)
+    {
+        return refused(e);
+    }
+    let b = match backends(st).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let root = b.store.local_root().to_path_buf();
+    let candidate = format!("{}/{file}", layout::version_key(id, version));
+    if let Err(e) =
+        gates.path(&PathFacts { root: &root, candidate: &candidate, root_is_symlink: false, symlinked_prefixes: &[] })
+    {
+        return refused(e);
+    }
+    let row = match find_version(b, id, version).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(&format!("{id} has no version {version}; /api/v1/ontologies/{id} lists them")),
+        Err(e) => return body::error(StatusCode::SERVICE_UNAVAILABLE, "E_DB", &e),
+    };
+    let files = b.catalog.artifacts(id, &row.version).await.unwrap_or_default();
+    let key = layout::version_key(id, &row.version);
+    match pick(&files, &key, &file) {
+        Some(f) => send(st, b, method, headers, &row, f, version != layout::LATEST).await,
+        None => not_found(&format!(
+            "{id} {} has no file {file}; it has: {}",
+            row.version,
+            files.iter().filter_map(|f| f.relpath.strip_prefix(&format!("{key}/"))).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// The PURL formats and the file extensions that satisfy each.
+const PURL_FORMATS: &[(&str, &[&str])] =
+    &[("owl", &["owl", "rdf", "owx"]), ("obo", &["obo"]), ("ttl", &["ttl"]), ("json", &["json", "jsonld"])];
+
+fn extension(relpath: &str) -> &str {
+    relpath.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map_or("", |(_, e)| e)
+}
+
+/// `/obo/{id}.{owl|obo|ttl|json}`: a redirect to the latest file of that format, so a
+/// consumer can point at the mirror where it pointed at purl.obolibrary.org.
+pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
+    let name = match decode(path) {
+        Ok(s) if s.len() == 2 => s[1].clone(),
+        Ok(_) => return not_found("use /obo/{id}.owl, .obo, .ttl or .json"),
+        Err((code, message)) => return body::error(StatusCode::BAD_REQUEST, code, &message),
+    };
+    let Some((id, ext)) = name.rsplit_once('.') else { return not_found("use /obo/{id}.owl, .obo, .ttl or .json") };
+    let id = id.to_ascii_lowercase();
+    if let Err(e) = st.gates().segment("ontology id", &id) {
+        return refused(e);
+    }
+    let Some(&(_, exts)) = PURL_FORMATS.iter().find(|(f, _)| *f == ext) else {
+        return not_found(&format!("no format {ext:?}: use .owl, .obo, .ttl or .json"));
+    };
+    let b = match backends(st).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(row) = b.catalog.latest(&id).await.ok().flatten() else {
+        return not_found(&format!("{id} is not in this mirror"));
+    };
+    let key = layout::version_key(&id, &row.version);
+    let files = b.catalog.artifacts(&id, &row.version).await.unwrap_or_default();
+    let rank = |kind: &str| match kind {
+        "original" => 0,
+        "normalized" => 1,
+        _ => 2,
+    };
+    let best = files
+        .iter()
+        .filter(|f| f.kind != "cas" && f.kind != "manifest" && exts.contains(&extension(&f.relpath)))
+        .min_by_key(|f| rank(&f.kind));
+    match best.and_then(|f| f.relpath.strip_prefix(&format!("{key}/"))) {
+        Some(rel) => {
+            let segs: Vec<String> = rel.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+            let location = format!(
+                "/ontologies/{}/{}/{}",
+                utf8_percent_encode(&id, SEGMENT),
+                utf8_percent_encode(&row.version, SEGMENT),
+                segs.join("/")
+            );
+            Response::builder()
+                .status(StatusCode::FOUND)
+                .header("Location", location)
+                .header("Cache-Control", "no-cache")
+                .body(body::full(Vec::new()))
+                .expect("valid response")
+        }
+        None => {
+            let available: Vec<String> = PURL_FORMATS
+                .iter()
+                .filter(|(_, e)| files.iter().any(|f| f.kind != "cas" && e.contains(&extension(&f.relpath))))
+                .map(|(f, _)| format!("/obo/{id}.{f}"))
+                .collect();
+            body::json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({
+                    "error": format!("{id} {} has no .{ext} file", row.version),
+                    "code": "E_NOT_FOUND",
+                    "available": available,
+                    "files": files.iter().filter_map(|f| f.relpath.strip_prefix(&format!("{key}/"))).collect::<Vec<_>>(),
+                }),
+            )
+        }
+    }
+}

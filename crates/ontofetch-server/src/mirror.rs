@@ -1,0 +1,146 @@
+//! What the mirror holds, as the API and the status page show it: per ontology, the latest
+//! version with its validation and terms, and how its recent pulls ended (from the
+//! catalog's pull events, so every worker's pulls count, not only this process's).
+
+use crate::state::ServerState;
+use ontofetch_catalog::{Catalog, PullEvent, VersionRow};
+use ontofetch_policy::Gate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// One ontology on the status page and in `GET /api/v1/ontologies`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Summary {
+    pub id: String,
+    pub version: Option<String>,
+    pub sha256: Option<String>,
+    pub downloaded_at: Option<String>,
+    pub bytes: Option<u64>,
+    pub resolver: Option<String>,
+    pub license: Option<String>,
+    /// `ok`, `failed` or `skipped` over the version's validators; `None` when none ran.
+    pub validation: Option<String>,
+    pub terms: Option<u64>,
+    /// The code of the latest pull when it failed.
+    pub last_error_code: Option<String>,
+    /// The most recent failed pull (kept 30 days).
+    pub last_failure: Option<PullEvent>,
+    /// Pulls refused by a gate in the last 24 hours.
+    pub refusals_24h: usize,
+    /// Whether the ontology is in the configuration (a removed one still has versions).
+    pub configured: bool,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Whether a code is a gate's refusal (not a network or parse failure).
+pub(crate) fn is_refusal(code: &str) -> bool {
+    Gate::ALL.iter().any(|g| g.codes().iter().any(|c| c.as_str() == code))
+}
+
+/// The validation status and term count recorded for a version.
+pub(crate) async fn validation(catalog: &dyn Catalog, row: &VersionRow) -> (Option<String>, Option<u64>) {
+    let rows = catalog.validations(&row.ontology, &row.version).await.unwrap_or_default();
+    if rows.is_empty() {
+        return (None, None);
+    }
+    let status = if rows.iter().any(|r| r.result == "failed") {
+        "failed"
+    } else if rows.iter().all(|r| r.result == "skipped") {
+        "skipped"
+    } else {
+        "ok"
+    };
+    let terms = rows
+        .iter()
+        .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.details).ok())
+        .filter_map(|d| d.get("terms").and_then(|t| t.as_u64()))
+        .max();
+    (Some(status.to_string()), terms)
+}
+
+/// Every ontology that is configured or has a version, sorted by id.
+pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, String> {
+    let configured: Vec<String> = st.settings.loaded.config.ontologies.iter().map(|o| o.id.clone()).collect();
+    let mut by_id: BTreeMap<String, Summary> = configured
+        .iter()
+        .map(|id| {
+            (
+                id.clone(),
+                Summary {
+                    id: id.clone(),
+                    version: None,
+                    sha256: None,
+                    downloaded_at: None,
+                    bytes: None,
+                    resolver: None,
+                    license: None,
+                    validation: None,
+                    terms: None,
+                    last_error_code: None,
+                    last_failure: None,
+                    refusals_24h: 0,
+                    configured: true,
+                },
+            )
+        })
+        .collect();
+    let Some(catalog) = st.catalog().await? else { return Ok(by_id.into_values().collect()) };
+    let catalog = catalog.as_ref();
+    for row in catalog.latest_all().await.map_err(|e| e.to_string())? {
+        let (validation, terms) = validation(catalog, &row).await;
+        let s = by_id.entry(row.ontology.clone()).or_insert_with(|| Summary {
+            id: row.ontology.clone(),
+            version: None,
+            sha256: None,
+            downloaded_at: None,
+            bytes: None,
+            resolver: None,
+            license: None,
+            validation: None,
+            terms: None,
+            last_error_code: None,
+            last_failure: None,
+            refusals_24h: 0,
+            configured: false,
+        });
+        s.version = Some(row.version);
+        s.sha256 = Some(row.sha256);
+        s.downloaded_at = Some(row.downloaded_at);
+        s.bytes = Some(row.bytes);
+        s.resolver = Some(row.resolver);
+        s.license = row.license;
+        s.validation = validation;
+        s.terms = terms;
+    }
+    let day_ago = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
+    // Newest first: the first event seen per ontology is its latest pull.
+    let events = catalog.events(None, "0000", 5_000).await.map_err(|e| e.to_string())?;
+    let mut seen = std::collections::HashSet::new();
+    for e in events {
+        let Some(s) = by_id.get_mut(&e.ontology) else { continue };
+        let first = seen.insert(e.ontology.clone());
+        if e.status != "failed" {
+            continue;
+        }
+        if first {
+            s.last_error_code = e.code.clone();
+        }
+        if e.at >= day_ago && e.code.as_deref().is_some_and(is_refusal) {
+            s.refusals_24h += 1;
+        }
+        if s.last_failure.is_none() {
+            s.last_failure = Some(e);
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// Seconds since an RFC 3339 instant, when it parses.
+pub(crate) fn age(at: &str) -> Option<Duration> {
+    let t = humantime::parse_rfc3339_weak(at).ok()?;
+    SystemTime::now().duration_since(t).ok()
+}
