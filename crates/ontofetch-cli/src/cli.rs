@@ -94,6 +94,22 @@ pub enum Command {
         #[arg(long)]
         versions: bool,
     },
+    /// What changed between two stored versions: terms added, removed, obsoleted,
+    /// relabelled, with new definitions or parents (default: the two latest).
+    Diff {
+        /// Ontology id.
+        id: String,
+        /// The older version (default: the one before NEW).
+        old: Option<String>,
+        /// The newer version (default: the latest).
+        new: Option<String>,
+        /// Examples listed per kind of change.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Write files other tools read the mirror through.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Delete old versions, keeping the newest N.
     Prune {
         /// Versions to keep per ontology (at least 1).
@@ -193,6 +209,21 @@ impl ServeArgs {
     pub fn addr(&self) -> std::net::SocketAddr {
         self.port.map_or(self.listen, |p| std::net::SocketAddr::from(([127, 0, 0, 1], p)))
     }
+}
+
+/// `export …`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An OASIS XML catalog (catalog-v001.xml) mapping each ontology's IRIs to the mirror,
+    /// so Protégé, ROBOT and the OWL API resolve imports from it.
+    CatalogXml {
+        /// Where the mirror is served (`ontofetch serve`); without it, local file paths.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Output file.
+        #[arg(long, value_name = "FILE", default_value = "catalog-v001.xml")]
+        out: PathBuf,
+    },
 }
 
 /// `monitor …`.

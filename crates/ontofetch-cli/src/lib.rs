@@ -14,7 +14,7 @@ mod progress;
 mod render;
 
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, ConfigCommand, MonitorCommand, PolicyCommand};
+use cli::{Cli, Command, ConfigCommand, ExportCommand, MonitorCommand, PolicyCommand};
 use context::Context;
 use error::{CliError, EXIT_OK};
 use ontofetch_config::Overrides;
@@ -58,6 +58,12 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
             ok(commands::store::prune(ctx, *keep, older_than.as_deref(), ids, *dry_run))
         }
         Command::Db(cmd) => ok(commands::store::db(ctx, cmd)),
+        Command::Diff { id, old, new, limit } => {
+            ok(commands::diff::run(ctx, id, old.as_deref(), new.as_deref(), *limit))
+        }
+        Command::Export(ExportCommand::CatalogXml { base_url, out }) => {
+            ok(commands::export::catalog_xml(ctx, base_url.as_deref(), out))
+        }
         Command::Validate { file: Some(file), output_dir, .. } => {
             ok(commands::store::validate_file(ctx, file, output_dir.as_deref()))
         }

@@ -268,3 +268,155 @@ fn the_mirror_serves_what_the_catalog_records_and_nothing_else() {
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-phone.png");
     std::fs::copy(&shot, &keep).unwrap();
 }
+
+/// Two releases of a small ontology in RDF/XML, written the way the OBO tool chain
+/// writes them: classes with labels, IAO:0000115 definitions, named and anonymous
+/// superclasses, `owl:deprecated`.
+/// (id, label, definition, named parents, deprecated)
+type Class<'a> = (&'a str, &'a str, Option<&'a str>, &'a [&'a str], bool);
+
+fn release(classes: &[Class<'_>]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns=\"http://purl.obolibrary.org/obo/demo.owl#\"\n \
+         xmlns:obo=\"http://purl.obolibrary.org/obo/\"\n xmlns:owl=\"http://www.w3.org/2002/07/owl#\"\n \
+         xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"\n xmlns:rdfs=\"http://www.w3.org/2000/01/rdf-schema#\">\n \
+         <owl:Ontology rdf:about=\"http://purl.obolibrary.org/obo/demo.owl\"/>\n",
+    );
+    for (id, label, def, parents, deprecated) in classes {
+        out.push_str(&format!(
+            " <owl:Class rdf:about=\"http://purl.obolibrary.org/obo/{id}\">\n  <rdfs:label>{label}</rdfs:label>\n"
+        ));
+        if let Some(d) = def {
+            out.push_str(&format!("  <obo:IAO_0000115>{d}</obo:IAO_0000115>\n"));
+        }
+        for p in *parents {
+            out.push_str(&format!("  <rdfs:subClassOf rdf:resource=\"http://purl.obolibrary.org/obo/{p}\"/>\n"));
+        }
+        out.push_str(
+            "  <rdfs:subClassOf><owl:Restriction><owl:onProperty rdf:resource=\"http://purl.obolibrary.org/obo/BFO_0000050\"/>\
+             <owl:someValuesFrom rdf:resource=\"http://purl.obolibrary.org/obo/DEMO_0000001\"/></owl:Restriction></rdfs:subClassOf>\n",
+        );
+        if *deprecated {
+            out.push_str(
+                "  <owl:deprecated rdf:datatype=\"http://www.w3.org/2001/XMLSchema#boolean\">true</owl:deprecated>\n",
+            );
+        }
+        out.push_str(" </owl:Class>\n");
+    }
+    out.push_str("</rdf:RDF>\n");
+    out
+}
+
+#[test]
+fn a_new_release_is_diffed_against_the_last_one_and_mapped_for_owl_tools() {
+    let m = Mirror::new();
+    let v1 = release(&[
+        ("DEMO_0000001", "cell", Some("The basic unit of life."), &[], false),
+        ("DEMO_0000002", "neuron", Some("A cell that fires."), &["DEMO_0000001"], false),
+        ("DEMO_0000003", "glia", None, &["DEMO_0000001"], false),
+        ("DEMO_0000004", "axon", Some("A projection."), &["DEMO_0000001"], false),
+    ]);
+    let v2 = release(&[
+        ("DEMO_0000001", "cell", Some("The basic structural unit of life."), &[], false),
+        ("DEMO_0000002", "nerve cell", Some("A cell that fires."), &["DEMO_0000001"], false),
+        ("DEMO_0000003", "glial cell", None, &["DEMO_0000002"], false),
+        ("DEMO_0000004", "axon", Some("A projection."), &["DEMO_0000001"], true),
+        ("DEMO_0000005", "dendrite", None, &["DEMO_0000001"], false),
+        ("DEMO_0000006", "synapse", None, &["DEMO_0000001"], false),
+    ]);
+    m.registry.route("/obo/bfo.owl", vec![Reply::ok(v1, OWL)]);
+    let metrics = m.dir.path().join("pull.prom");
+    let pull = |extra: &[&str]| {
+        let mut args =
+            vec!["--metrics-textfile", metrics.to_str().unwrap(), "pull", "--json", "--no-lock", "bfo", "tiny"];
+        args.extend_from_slice(extra);
+        let out = m.command(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    pull(&[]);
+    let (code, err) = {
+        let out = m.command(&["diff", "bfo"]).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert_eq!(code, Some(2), "one version cannot be diffed");
+    assert!(err.contains("needs two"), "{err}");
+
+    m.registry.route("/obo/bfo.owl", vec![Reply::ok(v2, OWL)]);
+    m.registry.route("/files/tiny.obo", vec![Reply::ok(TINY_OBO.replace("name: two", "name: deux"), "text/plain")]);
+    let results = pull(&[]);
+    let bfo = results.as_array().unwrap().iter().find(|r| r["id"] == "bfo").unwrap();
+    assert_eq!(bfo["status"], "updated", "{bfo}");
+    assert!(bfo["notes"].to_string().contains("2 added, 0 removed, 1 obsoleted, 2 relabelled"), "{bfo}");
+
+    // the command, by default the two latest versions
+    let out = m.command(&["diff", "bfo", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = &d["counts"];
+    let n = |k: &str| counts[k].as_u64().unwrap();
+    assert_eq!(
+        (n("added"), n("removed"), n("obsoleted"), n("relabelled"), n("definition_changed"), n("parents_changed")),
+        (2, 0, 1, 2, 1, 1),
+        "{d}"
+    );
+    assert_eq!((d["terms_old"].as_u64(), d["terms_new"].as_u64()), (Some(4), Some(6)));
+    let relabelled = d["changes"]["relabelled"].as_array().unwrap();
+    assert!(
+        relabelled.iter().any(|c| c["id"] == "http://purl.obolibrary.org/obo/DEMO_0000002"
+            && c["before"] == "neuron"
+            && c["after"] == "nerve cell"),
+        "{d}"
+    );
+    let text = m.command(&["diff", "bfo"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("neuron → nerve cell") && text.contains("4 → 6 terms"), "{text}");
+    // naming the versions the other way round is the reverse diff
+    let versions = m.command(&["show", "bfo", "--versions", "--json"]).output().unwrap();
+    let versions: Value = serde_json::from_slice(&versions.stdout).unwrap();
+    let (newer, older) =
+        (versions["versions"][0]["version"].as_str().unwrap(), versions["versions"][1]["version"].as_str().unwrap());
+    let back = m.command(&["diff", "bfo", newer, older, "--json"]).output().unwrap();
+    let back: Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!((back["counts"]["removed"].as_u64(), back["counts"]["added"].as_u64()), (Some(2), Some(0)), "{back}");
+    // OBO too, from its frames
+    let tiny: Value = serde_json::from_slice(&m.command(&["diff", "tiny", "--json"]).output().unwrap().stdout).unwrap();
+    assert_eq!(tiny["counts"]["relabelled"], 1, "{tiny}");
+    assert_eq!(tiny["changes"]["relabelled"][0]["id"], "TINY:2");
+
+    // kept with the version: in the manifest, in the catalog (the API), in the metrics
+    let manifest: Value =
+        serde_json::from_slice(&m.command(&["show", "bfo", "--json"]).output().unwrap().stdout).unwrap();
+    assert_eq!(
+        (manifest["diff"]["previous"].as_str(), manifest["diff"]["counts"]["added"].as_u64()),
+        (Some(older), Some(2))
+    );
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(metric_value(&prom, "ontofetch_ontology_terms{ontology=\"bfo\"}"), Some(6.0), "{prom}");
+    assert_eq!(
+        metric_value(&prom, "ontofetch_ontology_term_changes_total{ontology=\"bfo\",kind=\"added\"}"),
+        Some(2.0)
+    );
+    assert_eq!(metric_value(&prom, "ontofetch_ontology_terms_removed_ratio{ontology=\"bfo\"}"), Some(0.0));
+    let (_serve, port) = m.serve(&[]);
+    let api = request(port, "GET", "/api/v1/ontologies/bfo", &[]).json();
+    assert_eq!(api["diff"]["summary"]["counts"]["obsoleted"], 1, "{}", api["diff"]);
+
+    // the XML catalog maps the PURL, the pulled URL and the version IRI to the mirror
+    let catalog = m.dir.path().join("catalog-v001.xml");
+    let base = format!("http://127.0.0.1:{port}");
+    let out = m
+        .command(&["export", "catalog-xml", "--base-url", &base, "--out", catalog.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = std::fs::read_to_string(&catalog).unwrap();
+    let target = format!("uri=\"{base}/ontologies/bfo/latest/original/bfo.owl\"");
+    assert!(xml.contains(&format!("name=\"http://purl.obolibrary.org/obo/bfo.owl\" {target}")), "{xml}");
+    assert!(xml.contains(&format!("name=\"{}\" {target}", m.registry.url("/obo/bfo.owl"))), "{xml}");
+    // and what it points at is served
+    let served = request(port, "GET", "/ontologies/bfo/latest/original/bfo.owl", &[]);
+    assert_eq!(served.status, 200);
+    let bad = m.command(&["export", "catalog-xml", "--base-url", "file:///etc"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -7,8 +7,10 @@
 #![warn(missing_docs)]
 
 pub mod backends;
+pub mod diff;
 pub mod doctor;
 pub mod error;
+pub mod export;
 pub mod observer;
 pub mod plan;
 pub mod plan_diff;

@@ -45,6 +45,7 @@ impl Limits {
             rdfc_max_bytes: self.rdfc_max_bytes,
             sort_memory_bytes: self.sort_memory_bytes,
             second_pass: false,
+            terms: false,
         }
     }
 }

@@ -25,6 +25,7 @@ mod rdf;
 mod render;
 mod sniff;
 mod tally;
+pub mod terms;
 pub mod xmlguard;
 
 pub use sniff::{Detected, sniff};
@@ -131,6 +132,9 @@ pub struct Outcome {
     /// Every file written under `normalized/`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<OutputFile>,
+    /// Why the term facts asked for could not be written (diffs then skip this version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_error: Option<String>,
 }
 
 impl Outcome {
@@ -158,6 +162,7 @@ impl Outcome {
             normalized_sha256: None,
             normalized_path: None,
             outputs: vec![],
+            terms_error: None,
         }
     }
 
@@ -211,6 +216,10 @@ pub struct Normalize {
     /// for OBO. Both are heavier than validation, so they run after it in a process of their
     /// own; when they fail, the validation stands.
     pub second_pass: bool,
+    /// Also write the sorted term facts (`<stem>.terms.tsv`, a `terms` output) that version
+    /// diffs are computed from ([`terms`]).
+    #[serde(default)]
+    pub terms: bool,
 }
 
 /// Options.
@@ -231,8 +240,24 @@ impl Options {
     }
 }
 
-/// Validates one file.
+/// Validates one file (and writes the term facts when asked, once it parsed).
 pub fn validate(path: &Path, opts: &Options) -> Outcome {
+    let mut outcome = check(path, opts);
+    if let Some(n) = opts.normalize.as_ref().filter(|n| n.terms && !n.second_pass)
+        && outcome.status == Status::Ok
+        && matches!(outcome.validator.as_str(), "rdf" | "obo")
+    {
+        let dest = n.dir.join(format!("{}.terms.tsv", n.stem));
+        let detected = outcome.format;
+        match terms::extract(path, detected, &dest, n.sort_memory_bytes as usize) {
+            Ok(f) => outcome.outputs.push(f),
+            Err(e) => outcome.terms_error = Some(format!("term facts not written: {e}")),
+        }
+    }
+    outcome
+}
+
+fn check(path: &Path, opts: &Options) -> Outcome {
     let detected = match sniff_file(path) {
         Ok(d) => d,
         Err(e) => {

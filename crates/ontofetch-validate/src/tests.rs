@@ -111,6 +111,7 @@ fn normalize(dir: &Path, stem: &str, second_pass: bool) -> Options {
             rdfc_max_bytes: 1 << 30,
             sort_memory_bytes: 1 << 20,
             second_pass,
+            terms: false,
         }),
         threads: 2,
     }

@@ -20,6 +20,7 @@ fn options(dir: &Path, stem: &str, formats: &[&str], threads: usize, second_pass
             rdfc_max_bytes: 1 << 30,
             sort_memory_bytes: 64 << 10,
             second_pass,
+            terms: false,
         }),
         threads,
     }

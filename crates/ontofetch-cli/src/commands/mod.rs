@@ -1,7 +1,9 @@
 //! One module per command family.
 
 pub mod config;
+pub mod diff;
 pub mod doctor;
+pub mod export;
 pub mod init;
 pub mod monitor;
 pub mod policy;

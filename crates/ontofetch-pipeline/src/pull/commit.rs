@@ -27,6 +27,13 @@ pub(super) struct Commit<'a> {
     pub validation: Validated,
     pub version: Chosen,
     pub status: PullStatus,
+    pub diff: Option<Changes>,
+}
+
+/// What the new version changed against the one before it.
+pub(super) struct Changes {
+    pub previous: String,
+    pub diff: ontofetch_validate::terms::TermDiff,
 }
 
 /// Store keys (relative to the version) and facts of every file of the version.
@@ -38,7 +45,8 @@ fn files(c: &Commit<'_>) -> Vec<(String, String, u64, &'static str)> {
         out.push((format!("{}/{}", layout::extracted_rel(&stem), f.path), f.sha256.clone(), f.bytes, "extracted"));
     }
     for (rel, sha256, bytes) in &c.validation.outputs {
-        out.push((rel.clone(), sha256.clone(), *bytes, "normalized"));
+        let kind = if rel.ends_with(".terms.tsv") { "terms" } else { "normalized" };
+        out.push((rel.clone(), sha256.clone(), *bytes, kind));
     }
     out
 }
@@ -96,7 +104,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
             c.validation.normalization.clone().unwrap_or(Normalization { mode: "none".into(), skipped_reason: None }),
         ),
         notes: c.version.note.iter().cloned().collect(),
-        extra: BTreeMap::new(),
+        extra: c.diff.iter().map(|d| ("diff".to_string(), crate::diff::summary(&d.previous, &d.diff))).collect(),
     }
 }
 
@@ -174,6 +182,25 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
     }
     if let Err(e) = p.backends.store.set_latest(id, &version).await {
         notes.push(format!("could not update the latest pointer: {e}"));
+    }
+    match &c.diff {
+        Some(d) => {
+            if let Err(e) = crate::diff::record(p, id, &version, &d.previous, &d.diff).await {
+                notes.push(format!("diff not recorded: {e}"));
+            }
+            let n = &d.diff.counts;
+            notes.push(format!(
+                "against {}: {} added, {} removed, {} obsoleted, {} relabelled",
+                d.previous, n["added"], n["removed"], n["obsoleted"], n["relabelled"]
+            ));
+        }
+        None => {
+            let terms = c.validation.summary.validators.iter().map(|v| v.terms).max().filter(|t| *t > 0);
+            if let Some(t) = terms {
+                let o = ontofetch_metrics::OntologyLabels { ontology: id.clone() };
+                p.metrics.ontology_terms.get_or_create(&o).set(t as i64);
+            }
+        }
     }
     count(p, &plan.resolver, "fetched");
     let info = c.fetched.info;

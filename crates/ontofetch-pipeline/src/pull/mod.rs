@@ -162,6 +162,29 @@ fn summarize(failures: Vec<(String, PullError)>) -> (Option<String>, PullError) 
     (Some(resolver), PullError::new(first.code, message))
 }
 
+/// What the new version changed against the previous one. A diff that cannot be made
+/// (the previous version was an archive, its facts are gone) never fails the pull.
+async fn changes(
+    p: &Pipeline,
+    previous: &ontofetch_catalog::VersionRow,
+    staging: &ontofetch_store::Staging,
+    validation: &validate::Validated,
+) -> Option<commit::Changes> {
+    let new = crate::diff::staged_facts(staging, &validation.outputs)?;
+    let scratch = p.backends.store.begin(&p.gates(), &previous.ontology).ok()?;
+    let made = async {
+        let old = crate::diff::facts(p, previous, &scratch).await?;
+        crate::diff::join(old, new, crate::diff::STORED_EXAMPLES).await
+    };
+    match made.await {
+        Ok(diff) => Some(commit::Changes { previous: previous.version.clone(), diff }),
+        Err(e) => {
+            tracing::warn!(id = %previous.ontology, error = %e, "no diff against the previous version");
+            None
+        }
+    }
+}
+
 /// One planned candidate, through every step.
 async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PullError> {
     let previous = p.backends.catalog.latest(&plan.id).await?;
@@ -183,6 +206,10 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
         validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.target_formats, observer).await?;
     let version = version::choose(p, plan, &fetched).await?;
     let status = if previous.is_some() { PullStatus::Updated } else { PullStatus::Fresh };
-    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status };
+    let diff = match previous.as_ref() {
+        Some(prev) => changes(p, prev, &staging, &validation).await,
+        None => None,
+    };
+    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff };
     commit::run(p, &gates, done).await
 }

@@ -71,7 +71,10 @@ pub async fn check(
             outcome.normalization_skipped = None;
             outcome.normalized_sha256 = canonical.normalized_sha256;
             outcome.normalized_path = canonical.normalized_path;
+            // The first pass's term facts stay; the canonical files come from the second.
+            let facts: Vec<_> = outcome.outputs.drain(..).filter(|f| f.format == "terms").collect();
             outcome.outputs = canonical.outputs;
+            outcome.outputs.extend(facts);
         } else {
             for f in &canonical.outputs {
                 let _ = std::fs::remove_file(&f.path);
@@ -139,7 +142,7 @@ pub(super) async fn run(
     let normalized_dir = staging.path(layout::NORMALIZED)?;
     for (rel, file) in targets(staging, arrived, extracted) {
         let base = if rel.is_empty() { stem.clone() } else { layout::sanitize_filename(&rel) };
-        let normalize = p.limits().normalize(&normalized_dir, &base, formats);
+        let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized_dir, &base, formats) };
         let outcome = validate_file(p, &file, Some(normalize)).await;
         let key = if rel.is_empty() { outcome.validator.clone() } else { format!("{}:{rel}", outcome.validator) };
         if rel.is_empty() {

@@ -1,0 +1,36 @@
+//! `ontofetch diff ID [OLD] [NEW]`: what changed between two stored versions.
+
+use crate::context::{Context, runtime};
+use crate::error::CliError;
+use crate::output::emit;
+use ontofetch_policy::Code;
+use std::fmt::Write;
+
+/// `ontofetch diff`.
+pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, limit: usize) -> Result<(), CliError> {
+    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::usage(r.message))?;
+    let d = runtime()?.block_on(async {
+        let p = ctx.pipeline(false).await?;
+        ontofetch_pipeline::diff::versions(&p, id, old, new, limit).await.map_err(|e| match e.code {
+            Code::NotFound | Code::Usage => CliError::usage(e.message),
+            _ => e.into(),
+        })
+    })?;
+    emit(&ctx.global, &serde_json::to_value(&d).expect("diffs serialise"), || {
+        let mut out = format!("{id}: {} → {} ({} → {} terms)\n", d.old, d.new, d.diff.terms_old, d.diff.terms_new);
+        for kind in ontofetch_validate::terms::CHANGE_KINDS {
+            let n = d.diff.counts.get(*kind).copied().unwrap_or(0);
+            let _ = writeln!(out, "  {kind:<20} {n:>8}");
+            for c in d.diff.changes.get(*kind).into_iter().flatten() {
+                let label = c.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                let change = match (&c.before, &c.after) {
+                    (None, None) => String::new(),
+                    (b, a) => format!(": {} → {}", b.as_deref().unwrap_or("∅"), a.as_deref().unwrap_or("∅")),
+                };
+                let _ = writeln!(out, "      {}{label}{change}", c.id);
+            }
+        }
+        out
+    });
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `export catalog-xml`: an OASIS XML catalog (`catalog-v001.xml`, what Protégé, ROBOT and
+//! the OWL API read) that maps each mirrored ontology's IRIs — the URL it was pulled from,
+//! its OBO PURL, its `owl:versionIRI` — to the mirror's copy, so imports resolve from the
+//! mirror instead of the registries.
+
+use crate::Backends;
+use crate::error::PullError;
+use ontofetch_store::layout;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// One IRI → mirror mapping.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mapping {
+    /// The IRI consumers ask for.
+    pub name: String,
+    /// Where the mirror has it.
+    pub uri: String,
+}
+
+fn attr(value: &str) -> String {
+    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The IRIs of every latest version, mapped to `base_url` (the served mirror) or, without
+/// one, to the stored file's location.
+pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mapping>, PullError> {
+    let mut out = BTreeSet::new();
+    for row in b.catalog.latest_all().await? {
+        let rel = layout::original_rel(&row.filename);
+        let uri = match base_url {
+            Some(base) => format!("{}/ontologies/{}/latest/{rel}", base.trim_end_matches('/'), row.ontology),
+            None => b.store.location(&format!("{}/{rel}", row.relpath)),
+        };
+        let mut names = vec![row.url.clone()];
+        if row.resolver == "obo" {
+            let ext = row.filename.rsplit_once('.').map_or("owl", |(_, e)| e);
+            names.push(format!("http://purl.obolibrary.org/obo/{}.{ext}", row.ontology));
+        }
+        for v in b.catalog.validations(&row.ontology, &row.version).await.unwrap_or_default() {
+            let details: serde_json::Value = serde_json::from_str(&v.details).unwrap_or_default();
+            if let Some(iri) = details["version_iri"].as_str() {
+                names.push(iri.to_string());
+            }
+        }
+        for name in names.into_iter().filter(|n| n.starts_with("http://") || n.starts_with("https://")) {
+            out.insert(Mapping { name, uri: uri.clone() });
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The catalog document.
+pub fn catalog_xml(mappings: &[Mapping]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n\
+         <catalog prefer=\"public\" xmlns=\"urn:oasis:names:tc:entity:xmlns:1.0:catalog\">\n",
+    );
+    for (i, m) in mappings.iter().enumerate() {
+        let _ = writeln!(out, "    <uri id=\"ontofetch-{i}\" name=\"{}\" uri=\"{}\"/>", attr(&m.name), attr(&m.uri));
+    }
+    out.push_str("</catalog>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_targets_are_escaped() {
+        let xml = catalog_xml(&[Mapping { name: "https://x.org/a?b=1&c=\"2\"".into(), uri: "http://m/o/a".into() }]);
+        assert!(xml.contains("name=\"https://x.org/a?b=1&amp;c=&quot;2&quot;\""), "{xml}");
+        assert!(xml.ends_with("</catalog>\n"));
+    }
+}
