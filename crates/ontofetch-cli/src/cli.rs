@@ -211,6 +211,41 @@ impl ServeArgs {
     }
 }
 
+/// Where alerts go (`monitor grafana-config`): secrets are named by file, never given.
+#[derive(Debug, Args, Clone)]
+pub struct AlertArgs {
+    /// The Alertmanager Prometheus sends alerts to.
+    #[arg(long, default_value = "127.0.0.1:9093")]
+    pub alertmanager: String,
+    /// Scrape and rule evaluation interval of the generated prometheus.yml.
+    #[arg(long, default_value = "15s")]
+    pub scrape_interval: String,
+    /// Receivers to configure (comma-separated): slack, pagerduty, webhook.
+    #[arg(long, value_delimiter = ',', default_value = "slack,pagerduty,webhook")]
+    pub receivers: Vec<String>,
+    /// File holding the Slack incoming-webhook URL (relative: to alertmanager.yml's directory).
+    #[arg(long, value_name = "FILE", default_value = "secrets/slack_api_url")]
+    pub slack_api_url_file: PathBuf,
+    /// Slack channel.
+    #[arg(long, default_value = "#ontologies")]
+    pub slack_channel: String,
+    /// File holding the PagerDuty Events v2 routing key.
+    #[arg(long, value_name = "FILE", default_value = "secrets/pagerduty_routing_key")]
+    pub pagerduty_routing_key_file: PathBuf,
+    /// Where the generic webhook posts.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9099/alerts")]
+    pub webhook_url: String,
+    /// File holding the webhook's bearer token.
+    #[arg(long, value_name = "FILE", default_value = "secrets/webhook_token")]
+    pub webhook_token_file: PathBuf,
+    /// How long Alertmanager waits before the first notification of a group.
+    #[arg(long, default_value = "30s")]
+    pub group_wait: String,
+    /// Alert when a release removes more than this share of its predecessor's terms.
+    #[arg(long, default_value_t = 0.05)]
+    pub removed_share: f64,
+}
+
 /// `export …`.
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
@@ -246,6 +281,9 @@ pub enum MonitorCommand {
         /// The `serve` address Prometheus should scrape.
         #[arg(long, default_value = "127.0.0.1:9464")]
         target: String,
+        /// Alert routing and receivers (Alertmanager).
+        #[command(flatten)]
+        alerts: AlertArgs,
     },
     /// Print the Grafana dashboard JSON.
     Dashboard,

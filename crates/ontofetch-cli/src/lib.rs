@@ -79,8 +79,8 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
         Command::Monitor(MonitorCommand::Start(args)) => ok(commands::monitor::start(ctx, args)),
         Command::Monitor(MonitorCommand::Stop) => ok(commands::monitor::stop(ctx)),
         Command::Monitor(MonitorCommand::Status) => ok(commands::monitor::status(ctx)),
-        Command::Monitor(MonitorCommand::GrafanaConfig { out, prometheus_url, target }) => {
-            ok(commands::monitor::grafana_config(ctx, out, prometheus_url, target))
+        Command::Monitor(MonitorCommand::GrafanaConfig { out, prometheus_url, target, alerts }) => {
+            ok(commands::monitor::grafana_config(ctx, out, prometheus_url, target, alerts))
         }
         Command::Monitor(MonitorCommand::Dashboard) => ok(commands::monitor::dashboard()),
     }

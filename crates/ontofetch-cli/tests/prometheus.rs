@@ -202,3 +202,125 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
     let (ready, _) = http_get(serve_port, "/readyz", &[]).unwrap();
     assert!(ready.contains("200"), "{ready}");
 }
+
+/// Stops the monitoring stack when the test ends, passed or not.
+struct Stack {
+    script: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Stack {
+    fn run(&self, verb: &str) -> std::process::Output {
+        Command::new("bash").arg(&self.script).arg(verb).envs(self.env.iter().cloned()).output().unwrap()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.run("stop");
+    }
+}
+
+/// The whole alert path with the real Debian binaries, started by
+/// deploy/monitoring-stack.sh from generated files: serve refuses an SSRF redirect,
+/// Prometheus scrapes it and fires the alert, Alertmanager routes it to a webhook receiver
+/// on 127.0.0.1 with the bearer token read from a file; the payload names gate and code.
+#[test]
+fn an_ssrf_refusal_reaches_a_webhook_through_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestServer::start();
+    // slow enough that Prometheus sees the counter at 0 before the first refusal
+    registry.route(
+        "/obo/ro.owl",
+        vec![Reply::redirect(302, "http://169.254.169.254/latest/meta-data/").latency(Duration::from_secs(3))],
+    );
+    let hook = TestServer::start();
+    hook.route("/alerts", vec![Reply::status(200)]);
+    let exe = env!("CARGO_BIN_EXE_ontofetch");
+    let spec = dir.path().join("sources.yaml");
+    std::fs::write(&spec, "defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: ro\n").unwrap();
+    let serve_port = free_port();
+    let _serve = ChildGuard(
+        Command::new(exe)
+            .args(["--spec", spec.to_str().unwrap(), "--allowed-hosts", &registry.allow_entry(), "serve"])
+            .args(["--listen", &format!("127.0.0.1:{serve_port}"), "--refresh", "5s"])
+            .env("PYSTOW_HOME", dir.path().join("home"))
+            .env("ONTOFETCH_OBO_BASE_URL", registry.url("/obo"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let token = dir.path().join("webhook-token");
+    std::fs::write(&token, "hook-secret\n").unwrap();
+    let (prom_port, am_port) = (free_port(), free_port());
+    let stack_dir = dir.path().join("stack");
+    let stack = Stack {
+        script: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/monitoring-stack.sh"),
+        env: vec![
+            ("ONTOFETCH".into(), exe.into()),
+            ("STACK_DIR".into(), stack_dir.display().to_string()),
+            ("SERVE_TARGET".into(), format!("127.0.0.1:{serve_port}")),
+            ("PROMETHEUS_ADDR".into(), format!("127.0.0.1:{prom_port}")),
+            ("ALERTMANAGER_ADDR".into(), format!("127.0.0.1:{am_port}")),
+            ("SCRAPE_INTERVAL".into(), "1s".into()),
+            (
+                "ALERT_ARGS".into(),
+                format!(
+                    "--receivers webhook --webhook-url {} --webhook-token-file {} --group-wait 1s",
+                    hook.url("/alerts"),
+                    token.display()
+                ),
+            ),
+        ],
+    };
+    let started = stack.run("start");
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let status = stack.run("status");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stdout));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("alertmanager running"));
+    // the generated Alertmanager file passes amtool and holds no secret
+    let am_config = std::fs::read_to_string(stack_dir.join("config/alertmanager/alertmanager.yml")).unwrap();
+    assert!(!am_config.contains("hook-secret") && am_config.contains("credentials_file"), "{am_config}");
+    let loopback_only = Command::new("bash")
+        .arg(&stack.script)
+        .arg("start")
+        .env("PROMETHEUS_ADDR", "0.0.0.0:9090")
+        .env("STACK_DIR", dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(loopback_only.status.code(), Some(2), "the stack stays on loopback");
+
+    // the alert arrives at the webhook, with the token, naming the gate and the code
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let delivered = loop {
+        let posts: Vec<_> = hook.seen().into_iter().filter(|s| s.method == "POST").collect();
+        if let Some(p) = posts.iter().find(|p| String::from_utf8_lossy(&p.body).contains("OntofetchSSRFAttempt")) {
+            break p.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alert delivered; alerts in Prometheus: {:?}\n{}",
+            query(prom_port, "ALERTS"),
+            std::fs::read_to_string(stack_dir.join("logs/alertmanager.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(delivered.headers.get("authorization").map(String::as_str), Some("Bearer hook-secret"));
+    let payload: Value = serde_json::from_slice(&delivered.body).unwrap();
+    assert_eq!(payload["receiver"], "webhook");
+    let alert = payload["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["alertname"] == "OntofetchSSRFAttempt")
+        .unwrap();
+    assert_eq!(alert["labels"]["gate"], "redirect", "{alert}");
+    assert_eq!(alert["labels"]["code"], "E_PRIVATE_IP", "{alert}");
+    assert_eq!(alert["labels"]["severity"], "ticket");
+    assert_eq!(alert["status"], "firing");
+
+    let stopped = stack.run("stop");
+    assert!(String::from_utf8_lossy(&stopped.stdout).contains("prometheus stopped"));
+    assert_eq!(stack.run("status").status.code(), Some(3));
+}

@@ -142,8 +142,10 @@ fn monitor_start_status_stop_and_stale_pidfiles() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         (out.status.code().unwrap(), v)
     };
-    let (code, started) = json(&["monitor", "start", "--listen", &listen]);
+    // the seed's habit: `monitor start --port N` listens on loopback
+    let (code, started) = json(&["monitor", "start", "--port", &port.to_string()]);
     assert_eq!(code, 0, "{started}");
+    assert_eq!(started["listen"], listen.as_str());
     let pid = started["pid"].as_u64().unwrap();
     let (code, status) = json(&["monitor", "status"]);
     assert_eq!((code, status["healthy"].as_bool()), (0, Some(true)), "{status}");

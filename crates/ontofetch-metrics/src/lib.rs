@@ -380,6 +380,9 @@ impl Metrics {
             let o = OntologyLabels { ontology: ontology.clone() };
             let _ = self.ontology_last_success.get_or_create(&o);
             let _ = self.terms_removed_ratio.get_or_create(&o);
+            for kind in CHANGE_KINDS {
+                let _ = self.term_changes.get_or_create(&ChangeLabels { ontology: ontology.clone(), kind });
+            }
         }
         for route in ROUTES {
             for code_class in CODE_CLASSES {

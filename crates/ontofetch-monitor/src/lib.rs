@@ -5,6 +5,9 @@
 
 #![warn(missing_docs)]
 
+pub mod alertmanager;
+
+pub use alertmanager::{Alerting, Receiver};
 use ontofetch_policy::Code;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -160,6 +163,18 @@ pub fn panels() -> Vec<Panel> {
             queries: vec![q("time() - ontofetch_ontology_last_success_timestamp_seconds", "{{ontology}}")],
         },
         Panel {
+            title: "Term changes by release (last day)",
+            kind: "bargauge",
+            unit: "short",
+            queries: vec![
+                q(
+                    "sum by (ontology, kind) (increase(ontofetch_ontology_term_changes_total[1d]))",
+                    "{{ontology}} {{kind}}",
+                ),
+                q("max by (ontology) (ontofetch_ontology_terms_removed_ratio)", "{{ontology}} removed share"),
+            ],
+        },
+        Panel {
             title: "Store size",
             kind: "stat",
             unit: "bytes",
@@ -167,6 +182,9 @@ pub fn panels() -> Vec<Panel> {
         },
     ]
 }
+
+/// The alert on a release removing too many terms (its threshold is configurable).
+pub const TERMS_REMOVED: &str = "OntofetchTermsRemoved";
 
 /// The alert rules.
 pub fn alerts() -> Vec<Alert> {
@@ -309,6 +327,19 @@ pub fn alerts() -> Vec<Alert> {
             firing_description: "ols: 0.16666666666666666 errors per second.",
         },
         Alert {
+            name: TERMS_REMOVED,
+            signal: "max by (ontology) (ontofetch_ontology_terms_removed_ratio)",
+            condition: "> 0.05",
+            for_: "0m",
+            severity: "ticket",
+            summary: "A new release removed many terms",
+            description: "The latest {{ $labels.ontology }} release removed {{ $value | humanizePercentage }} of the previous release's terms; see `ontofetch diff {{ $labels.ontology }}` before consumers pick it up.",
+            firing_series: vec![("ontofetch_ontology_terms_removed_ratio{ontology=\"bfo\"}", "0.5x10")],
+            eval_time: "5m",
+            firing_labels: vec![("ontology", "bfo")],
+            firing_description: "The latest bfo release removed 50% of the previous release's terms; see `ontofetch diff bfo` before consumers pick it up.",
+        },
+        Alert {
             name: "OntofetchDown",
             signal: "up{job=\"ontofetch\"}",
             condition: "== 0",
@@ -346,14 +377,19 @@ pub fn recordings() -> Vec<Recording> {
     ]
 }
 
-/// The Prometheus rules file (alerts + recordings).
-pub fn rules_yaml() -> String {
+/// The Prometheus rules file (alerts + recordings); `removed_share` is the threshold of
+/// [`TERMS_REMOVED`].
+pub fn rules_yaml(removed_share: f64) -> String {
     let alerts: Vec<Value> = alerts()
         .iter()
         .map(|a| {
+            let expr = match a.name {
+                TERMS_REMOVED => format!("{} > {removed_share}", a.signal),
+                _ => a.expr(),
+            };
             json!({
                 "alert": a.name,
-                "expr": a.expr(),
+                "expr": expr,
                 "for": a.for_,
                 "labels": {"severity": a.severity},
                 "annotations": {"summary": a.summary, "description": a.description},
@@ -450,12 +486,40 @@ pub fn dashboard_provider_yaml(dashboards_dir: &str) -> String {
     serde_norway::to_string(&doc).expect("YAML")
 }
 
-/// An example Prometheus configuration scraping `ontofetch serve`.
-pub fn prometheus_yaml(target: &str, rules: &str) -> String {
+/// What the generated tree points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provisioning {
+    /// Prometheus URL Grafana queries.
+    pub prometheus_url: String,
+    /// The `serve` address Prometheus scrapes.
+    pub target: String,
+    /// The Alertmanager address Prometheus sends alerts to.
+    pub alertmanager: String,
+    /// Scrape and rule evaluation interval.
+    pub scrape_interval: String,
+    /// Receivers and routing.
+    pub alerting: Alerting,
+}
+
+impl Default for Provisioning {
+    fn default() -> Self {
+        Provisioning {
+            prometheus_url: "http://127.0.0.1:9090".into(),
+            target: "127.0.0.1:9464".into(),
+            alertmanager: "127.0.0.1:9093".into(),
+            scrape_interval: "15s".into(),
+            alerting: Alerting::default(),
+        }
+    }
+}
+
+/// A Prometheus configuration scraping `ontofetch serve` and alerting through Alertmanager.
+pub fn prometheus_yaml(p: &Provisioning, rules: &str) -> String {
     let doc = json!({
-        "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
+        "global": {"scrape_interval": p.scrape_interval, "evaluation_interval": p.scrape_interval},
         "rule_files": [rules],
-        "scrape_configs": [{"job_name": "ontofetch", "static_configs": [{"targets": [target]}]}],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [p.alertmanager]}]}]},
+        "scrape_configs": [{"job_name": "ontofetch", "static_configs": [{"targets": [p.target]}]}],
     });
     serde_norway::to_string(&doc).expect("YAML")
 }
@@ -485,10 +549,11 @@ impl ontofetch_policy::Coded for WriteError {
 /// out/prometheus/ontofetch-rules.yml
 /// out/prometheus/ontofetch-rules.test.yml
 /// out/prometheus/prometheus.yml
+/// out/alertmanager/alertmanager.yml
 /// ```
-pub fn write_tree(out: &Path, prometheus_url: &str, target: &str) -> Result<Vec<PathBuf>, WriteError> {
+pub fn write_tree(out: &Path, p: &Provisioning) -> Result<Vec<PathBuf>, WriteError> {
     let files: Vec<(PathBuf, String)> = vec![
-        (out.join("grafana/provisioning/datasources/ontofetch.yaml"), datasource_yaml(prometheus_url)),
+        (out.join("grafana/provisioning/datasources/ontofetch.yaml"), datasource_yaml(&p.prometheus_url)),
         (
             out.join("grafana/provisioning/dashboards/ontofetch.yaml"),
             dashboard_provider_yaml("/var/lib/grafana/dashboards/ontofetch"),
@@ -497,9 +562,10 @@ pub fn write_tree(out: &Path, prometheus_url: &str, target: &str) -> Result<Vec<
             out.join("grafana/dashboards/ontofetch.json"),
             serde_json::to_string_pretty(&dashboard()).expect("JSON") + "\n",
         ),
-        (out.join("prometheus/ontofetch-rules.yml"), rules_yaml()),
+        (out.join("prometheus/ontofetch-rules.yml"), rules_yaml(p.alerting.removed_share)),
         (out.join("prometheus/ontofetch-rules.test.yml"), rule_tests_yaml("ontofetch-rules.yml")),
-        (out.join("prometheus/prometheus.yml"), prometheus_yaml(target, "ontofetch-rules.yml")),
+        (out.join("prometheus/prometheus.yml"), prometheus_yaml(p, "ontofetch-rules.yml")),
+        (out.join("alertmanager/alertmanager.yml"), alertmanager::alertmanager_yaml(&p.alerting)),
     ];
     let mut written = Vec::new();
     for (path, text) in files {
@@ -546,7 +612,7 @@ mod tests {
     #[test]
     fn checked_in_deploy_tree_is_up_to_date() {
         let dir = tempfile::tempdir().unwrap();
-        let files = write_tree(dir.path(), "http://127.0.0.1:9090", "127.0.0.1:9464").unwrap();
+        let files = write_tree(dir.path(), &Provisioning::default()).unwrap();
         let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
         for f in files {
             let rel = f.strip_prefix(dir.path()).unwrap();
@@ -563,8 +629,8 @@ mod tests {
     #[test]
     fn tree_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let files = write_tree(dir.path(), "http://127.0.0.1:9090", "127.0.0.1:9464").unwrap();
-        assert_eq!(files.len(), 6);
+        let files = write_tree(dir.path(), &Provisioning::default()).unwrap();
+        assert_eq!(files.len(), 7);
         let rules: Value = serde_norway::from_str(
             &std::fs::read_to_string(dir.path().join("prometheus/ontofetch-rules.yml")).unwrap(),
         )

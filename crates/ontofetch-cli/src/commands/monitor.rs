@@ -198,8 +198,39 @@ pub fn grafana_config(
     out: &std::path::Path,
     prometheus_url: &str,
     target: &str,
+    alerts: &crate::cli::AlertArgs,
 ) -> Result<(), CliError> {
-    let files = ontofetch_monitor::write_tree(out, prometheus_url, target)?;
+    let mut receivers = Vec::new();
+    for name in &alerts.receivers {
+        receivers.push(
+            ontofetch_monitor::Receiver::parse(name).ok_or_else(|| {
+                CliError::usage(format!("--receivers {name}: choose among slack, pagerduty, webhook"))
+            })?,
+        );
+    }
+    if !(0.0..=1.0).contains(&alerts.removed_share) {
+        return Err(CliError::usage(format!("--removed-share {}: a share between 0 and 1", alerts.removed_share)));
+    }
+    if !(alerts.webhook_url.starts_with("http://") || alerts.webhook_url.starts_with("https://")) {
+        return Err(CliError::usage(format!("--webhook-url {}: an http(s) URL", alerts.webhook_url)));
+    }
+    let p = ontofetch_monitor::Provisioning {
+        prometheus_url: prometheus_url.to_string(),
+        target: target.to_string(),
+        alertmanager: alerts.alertmanager.clone(),
+        scrape_interval: alerts.scrape_interval.clone(),
+        alerting: ontofetch_monitor::Alerting {
+            receivers,
+            slack_api_url_file: alerts.slack_api_url_file.clone(),
+            slack_channel: alerts.slack_channel.clone(),
+            pagerduty_routing_key_file: alerts.pagerduty_routing_key_file.clone(),
+            webhook_url: alerts.webhook_url.clone(),
+            webhook_token_file: Some(alerts.webhook_token_file.clone()),
+            group_wait: alerts.group_wait.clone(),
+            removed_share: alerts.removed_share,
+        },
+    };
+    let files = ontofetch_monitor::write_tree(out, &p)?;
     emit(&ctx.global, &json!({"ok": true, "files": files}), || {
         files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("\n")
     });

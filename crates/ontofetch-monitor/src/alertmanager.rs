@@ -1,0 +1,158 @@
+//! The Alertmanager side of the alerts: routes by severity (`page` to PagerDuty, `page` and
+//! `ticket` to Slack, everything to a webhook) and receivers whose secrets are read from
+//! files next to the configuration, never written into it. Alertmanager resolves relative
+//! `*_file` paths against the configuration's directory.
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// A receiver kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receiver {
+    /// Slack incoming webhook (`api_url_file`).
+    Slack,
+    /// PagerDuty Events v2 (`routing_key_file`).
+    PagerDuty,
+    /// A generic webhook (bearer token from `credentials_file`).
+    Webhook,
+}
+
+impl Receiver {
+    /// Every receiver kind.
+    pub const ALL: &'static [Receiver] = &[Receiver::Slack, Receiver::PagerDuty, Receiver::Webhook];
+
+    /// Its name in the configuration and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Receiver::Slack => "slack",
+            Receiver::PagerDuty => "pagerduty",
+            Receiver::Webhook => "webhook",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(s: &str) -> Option<Receiver> {
+        Receiver::ALL.iter().copied().find(|r| r.name() == s)
+    }
+}
+
+/// How alerts reach people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerting {
+    /// Receivers configured (the others are left out of the file).
+    pub receivers: Vec<Receiver>,
+    /// File holding the Slack webhook URL.
+    pub slack_api_url_file: PathBuf,
+    /// Slack channel.
+    pub slack_channel: String,
+    /// File holding the PagerDuty routing key.
+    pub pagerduty_routing_key_file: PathBuf,
+    /// Where the webhook posts (not a secret; its token is).
+    pub webhook_url: String,
+    /// File holding the webhook's bearer token (none: no Authorization header).
+    pub webhook_token_file: Option<PathBuf>,
+    /// How long Alertmanager waits to group the first alerts of a group.
+    pub group_wait: String,
+    /// A release removing more than this share of its predecessor's terms alerts.
+    pub removed_share: f64,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Alerting {
+            receivers: Receiver::ALL.to_vec(),
+            slack_api_url_file: PathBuf::from("secrets/slack_api_url"),
+            slack_channel: "#ontologies".into(),
+            pagerduty_routing_key_file: PathBuf::from("secrets/pagerduty_routing_key"),
+            webhook_url: "http://127.0.0.1:9099/alerts".into(),
+            webhook_token_file: Some(PathBuf::from("secrets/webhook_token")),
+            group_wait: "30s".into(),
+            removed_share: 0.05,
+        }
+    }
+}
+
+fn has(a: &Alerting, r: Receiver) -> bool {
+    a.receivers.contains(&r)
+}
+
+/// The Alertmanager configuration.
+pub fn alertmanager_yaml(a: &Alerting) -> String {
+    let mut receivers = vec![json!({"name": "null"})];
+    let mut routes: Vec<Value> = Vec::new();
+    if has(a, Receiver::PagerDuty) {
+        receivers.push(json!({"name": "pagerduty", "pagerduty_configs": [{
+            "routing_key_file": a.pagerduty_routing_key_file,
+            "send_resolved": true,
+            "description": "{{ .CommonAnnotations.summary }}",
+        }]}));
+        routes.push(json!({"matchers": ["severity=\"page\""], "receiver": "pagerduty", "continue": true}));
+    }
+    if has(a, Receiver::Slack) {
+        receivers.push(json!({"name": "slack", "slack_configs": [{
+            "api_url_file": a.slack_api_url_file,
+            "channel": a.slack_channel,
+            "send_resolved": true,
+            "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
+            "text": "{{ range .Alerts }}{{ .Annotations.description }}\n{{ end }}",
+        }]}));
+        routes.push(json!({"matchers": ["severity=~\"page|ticket\""], "receiver": "slack", "continue": true}));
+    }
+    if has(a, Receiver::Webhook) {
+        let mut config = json!({"url": a.webhook_url, "send_resolved": true});
+        if let Some(token) = &a.webhook_token_file {
+            config["http_config"] = json!({"authorization": {"type": "Bearer", "credentials_file": token}});
+        }
+        receivers.push(json!({"name": "webhook", "webhook_configs": [config]}));
+        routes.push(json!({"receiver": "webhook"}));
+    }
+    let doc = json!({
+        "route": {
+            "receiver": "null",
+            "group_by": ["alertname", "ontology", "gate", "code"],
+            "group_wait": a.group_wait,
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": routes,
+        },
+        "inhibit_rules": [{
+            "source_matchers": ["alertname=\"OntofetchDown\""],
+            "target_matchers": ["severity=~\"page|ticket\"", "alertname!=\"OntofetchDown\""],
+            "equal": ["instance"],
+        }],
+        "receivers": receivers,
+    });
+    format!(
+        "# Generated by `ontofetch monitor grafana-config`; secrets live in the files named here\n\
+         # (relative paths are resolved against this file's directory), never in this file.\n{}",
+        serde_norway::to_string(&doc).expect("YAML")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_configured_receivers_are_routed_and_secrets_stay_in_files() {
+        let all = alertmanager_yaml(&Alerting::default());
+        for needle in [
+            "api_url_file: secrets/slack_api_url",
+            "routing_key_file: secrets/pagerduty_routing_key",
+            "credentials_file: secrets/webhook_token",
+        ] {
+            assert!(all.contains(needle), "{needle} in\n{all}");
+        }
+        let hook = alertmanager_yaml(&Alerting {
+            receivers: vec![Receiver::Webhook],
+            webhook_token_file: None,
+            ..Alerting::default()
+        });
+        let doc: Value = serde_norway::from_str(&hook).unwrap();
+        assert_eq!(doc["route"]["routes"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["receivers"].as_array().unwrap().len(), 2, "null and webhook");
+        assert!(!hook.contains("slack") && !hook.contains("http_config"), "{hook}");
+        assert_eq!(Receiver::parse("pagerduty"), Some(Receiver::PagerDuty));
+        assert_eq!(Receiver::parse("email"), None);
+    }
+}
