@@ -252,6 +252,9 @@ pub struct Metrics {
     /// `ontofetch_ontology_terms_removed_ratio{ontology}`: the share of the previous
     /// version's terms the latest version removed (the removal alert's input).
     pub terms_removed_ratio: Family<OntologyLabels, Gauge<f64, AtomicU64>>,
+    /// `ontofetch_license_unknown_total{ontology}`: pulls of a source whose licence stayed
+    /// unknown while `accept_licenses` was set (fetched with a warning).
+    pub license_unknown: Family<OntologyLabels, Counter>,
 }
 
 impl Metrics {
@@ -288,6 +291,7 @@ impl Metrics {
             ontology_terms: Family::default(),
             term_changes: Family::default(),
             terms_removed_ratio: Family::default(),
+            license_unknown: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -332,6 +336,11 @@ impl Metrics {
         r.register_with_unit("served", "Body bytes serve handed out", Unit::Bytes, m.served_bytes.clone());
         r.register("ontology_terms", "Terms in the latest version of each ontology", m.ontology_terms.clone());
         r.register("ontology_term_changes", "Term changes brought by new versions", m.term_changes.clone());
+        r.register(
+            "license_unknown",
+            "Pulls whose source licence stayed unknown while accept_licenses was set",
+            m.license_unknown.clone(),
+        );
         r.register(
             "ontology_terms_removed_ratio",
             "Share of the previous version's terms removed by the latest version",
@@ -380,6 +389,7 @@ impl Metrics {
             let o = OntologyLabels { ontology: ontology.clone() };
             let _ = self.ontology_last_success.get_or_create(&o);
             let _ = self.terms_removed_ratio.get_or_create(&o);
+            let _ = self.license_unknown.get_or_create(&o);
             for kind in CHANGE_KINDS {
                 let _ = self.term_changes.get_or_create(&ChangeLabels { ontology: ontology.clone(), kind });
             }

@@ -108,6 +108,7 @@ impl Writer {
 /// What a response said before its body.
 struct Head {
     content_type: Option<String>,
+    content_disposition: Option<String>,
     etag: Option<String>,
     last_modified: Option<String>,
     offset: u64,
@@ -259,6 +260,7 @@ impl Fetcher {
         }
         Ok(Head {
             content_type: header(resp, "content-type"),
+            content_disposition: header(resp, "content-disposition"),
             etag: header(resp, "etag"),
             last_modified: header(resp, "last-modified"),
             offset,
@@ -302,6 +304,7 @@ impl Fetcher {
             sha256,
             bytes: received,
             content_type: head.content_type,
+            content_disposition: head.content_disposition,
             etag: head.etag,
             last_modified: head.last_modified,
             attempts: attempt,

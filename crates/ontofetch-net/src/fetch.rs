@@ -125,6 +125,9 @@ pub struct DownloadInfo {
     pub bytes: u64,
     /// Response `Content-Type`.
     pub content_type: Option<String>,
+    /// Response `Content-Disposition` (untrusted: a file name from it goes through the
+    /// filesystem gate before it names anything).
+    pub content_disposition: Option<String>,
     /// Response `ETag`.
     pub etag: Option<String>,
     /// Response `Last-Modified`.

@@ -120,14 +120,25 @@ impl Fetcher {
     /// A metadata probe for planning: HEAD, falling back to GET (headers only) when the
     /// server refuses HEAD with 405 or 403. Redirects are followed through the redirect
     /// gate exactly as for downloads.
-    pub async fn probe(&self, raw: &str, service: &str) -> Result<ProbeInfo, NetError> {
+    pub async fn probe(
+        &self,
+        raw: &str,
+        service: &str,
+        credential: Option<&HostCredential>,
+    ) -> Result<ProbeInfo, NetError> {
         let mut url = self.gates().url(raw)?.url;
         let mut hop = 0;
         let mut use_get = false;
         loop {
             self.config.limits.wait(service, url.host_str().unwrap_or("")).await;
             let client = self.client_for(&url)?;
-            let rb = if use_get { client.get(url.clone()) } else { client.head(url.clone()) };
+            let mut rb = if use_get { client.get(url.clone()) } else { client.head(url.clone()) };
+            // The key goes only to its own host, hop by hop.
+            if let Some(c) = credential
+                && c.applies_to(&url)
+            {
+                rb = rb.header(c.header.as_str(), c.value.as_str());
+            }
             let resp =
                 self.within(&url, async { rb.send().await.map_err(|e| self.send_failed(service, &url, &e)) }).await?;
             let status = resp.status().as_u16();

@@ -339,12 +339,12 @@ async fn probe_uses_head_then_get_on_405_and_gates_redirects() {
     s.route("/h.owl", vec![Reply::status(405), Reply::ok(body(100), OWL).header("ETag", "\"p\"")]);
     s.route("/bad", vec![Reply::redirect(302, "http://[::1]/x")]);
     let r = rig(&[&s], |_| {});
-    let info = r.fetcher.probe(&s.url("/h.owl"), "test").await.unwrap();
+    let info = r.fetcher.probe(&s.url("/h.owl"), "test", None).await.unwrap();
     assert_eq!(info.method, "GET");
     assert_eq!(info.etag.as_deref(), Some("\"p\""));
     let methods: Vec<String> = s.seen().iter().map(|x| x.method.clone()).collect();
     assert_eq!(methods, ["HEAD", "GET"]);
-    let e = r.fetcher.probe(&s.url("/bad"), "test").await.unwrap_err();
+    let e = r.fetcher.probe(&s.url("/bad"), "test", None).await.unwrap_err();
     assert_eq!(e.code(), "E_PRIVATE_IP", "a redirect to a disallowed host is refused on HEAD too");
 }
 

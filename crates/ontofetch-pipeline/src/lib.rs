@@ -123,6 +123,12 @@ impl Pipeline {
         Gates::new(&self.settings.loaded.policy, self.metrics.as_ref())
     }
 
+    /// What `accept_licenses` and `reject_unknown_licenses` say.
+    pub fn license_policy(&self) -> ontofetch_resolve::LicensePolicy<'_> {
+        let d = &self.settings.loaded.config.defaults;
+        ontofetch_resolve::LicensePolicy { accept: &d.accept_licenses, reject_unknown: d.reject_unknown_licenses }
+    }
+
     /// The validator limits of the configuration.
     pub fn limits(&self) -> Limits {
         Limits::from_settings(&self.settings)

@@ -53,22 +53,62 @@ impl PlanFailure {
     }
 }
 
-/// Plans one spec.
+/// A probe answer that settles it: the URL is gone (404, 410) or the credential is wrong
+/// (401). A refused HEAD/GET (403, 405 twice) or a server error says nothing about the file.
+fn conclusive(e: &NetError) -> bool {
+    matches!(e, NetError::Status { status: 401 | 404 | 410, .. })
+}
+
+/// Plans one spec. With probing, a chosen URL whose probe fails conclusively sends the
+/// planner on to the next resolver of the chain, as a pull would; when none is left the
+/// plan fails naming every resolver tried and why.
 pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFailure> {
     let s = &p.settings;
     let fail = |error: PullError| PlanFailure { id: spec.id.clone(), error };
-    let plan =
-        ontofetch_resolve::plan(spec, &p.fetcher, &s.endpoints, &s.secrets, &s.loaded.config.defaults.accept_licenses)
-            .await
-            .map_err(|e: ResolveError| fail(PullError::from_coded(e)))?;
-    if !s.loaded.config.defaults.planner.probing_enabled {
-        return Ok(Planned { plan, probe: None });
+    let mut tried: Vec<String> = Vec::new();
+    // The primary resolver's failure is the code reported.
+    let mut code: Option<ontofetch_policy::Code> = None;
+    let mut start = 0;
+    while start < spec.chain.len() {
+        let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
+        let plan = match ontofetch_resolve::plan(&rest, &p.fetcher, &s.endpoints, &s.secrets, &p.license_policy()).await
+        {
+            Ok(plan) => plan,
+            Err(e) => {
+                code = code.or(Some(ontofetch_policy::Coded::code(&e)));
+                let ResolveError::Exhausted { attempts, .. } = e;
+                tried.extend(
+                    attempts.iter().map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())),
+                );
+                break;
+            }
+        };
+        if let Some(first) = plan.resolver_attempts.iter().find(|a| a.status == "failed") {
+            code = code.or(first.code);
+        }
+        tried.extend(
+            plan.resolver_attempts
+                .iter()
+                .filter(|a| a.status == "failed")
+                .map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())),
+        );
+        if !s.loaded.config.defaults.planner.probing_enabled {
+            return Ok(Planned { plan, probe: None });
+        }
+        match p.fetcher.probe(&plan.url, &plan.service, plan.credential.as_ref()).await {
+            Ok(info) => return Ok(Planned { plan, probe: Some(Ok(info)) }),
+            Err(e @ NetError::Refused(_)) => return Err(fail(PullError::from_coded(e))),
+            Err(e) if conclusive(&e) => {
+                code = code.or(Some(ontofetch_policy::Coded::code(&e)));
+                tried.push(format!("{}: {} did not answer the probe: {e}", plan.resolver, plan.url));
+                let used = start + rest.chain.iter().position(|r| r == &plan.resolver).unwrap_or(0);
+                start = used + 1;
+            }
+            Err(e) => return Ok(Planned { plan, probe: Some(Err(PullError::from_coded(e))) }),
+        }
     }
-    match p.fetcher.probe(&plan.url, &plan.service).await {
-        Ok(info) => Ok(Planned { plan, probe: Some(Ok(info)) }),
-        Err(e @ NetError::Refused(_)) => Err(fail(PullError::from_coded(e))),
-        Err(e) => Ok(Planned { plan, probe: Some(Err(PullError::from_coded(e))) }),
-    }
+    let code = code.unwrap_or(ontofetch_policy::Code::Resolve);
+    Err(fail(PullError::new(code, format!("no resolver planned {} (tried {})", spec.id, tried.join("; ")))))
 }
 
 /// Plans every spec, in order.

@@ -9,4 +9,4 @@ pub mod plan;
 pub mod version;
 
 pub use ontofetch_config::{Endpoints, Secrets, SpecInput};
-pub use plan::{Attempt, Checksum, Plan, ResolveError, plan, plan_to_value};
+pub use plan::{Attempt, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value};

@@ -71,7 +71,9 @@ pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
             let url = s("url").ok_or_else(|| invalid(format!("entries[{i}] ({id}) has no url")))?;
             let mut extras = BTreeMap::new();
             extras.insert("url".to_string(), Value::String(url));
-            for k in ["version", "license", "media_type"] {
+            // `credential` names the binding (never the key) a replay must authenticate with;
+            // `filename` keeps the stored name when the URL has none (BioPortal's /download).
+            for k in ["version", "license", "media_type", "credential", "filename"] {
                 if let Some(v) = s(k) {
                     extras.insert(k.to_string(), Value::String(v));
                 }

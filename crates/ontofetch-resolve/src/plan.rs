@@ -64,6 +64,15 @@ pub struct Plan {
     /// A credential for the API host (never serialised, never in lockfiles).
     #[serde(skip)]
     pub credential: Option<HostCredential>,
+    /// Which credential binding applies (`bioportal`), kept in lockfiles so a replay
+    /// authenticates again; the key itself never leaves the secrets.
+    pub credential_binding: Option<String>,
+    /// The file name is a guess (the URL's last segment names no file, e.g. BioPortal's
+    /// `/download`): the server's `Content-Disposition` may name it instead.
+    #[serde(skip)]
+    pub filename_guessed: bool,
+    /// The licence stayed unknown while `accept_licenses` was set (fetched with a warning).
+    pub license_unknown: bool,
 }
 
 /// Why planning failed.
@@ -74,7 +83,7 @@ pub enum ResolveError {
     Exhausted {
         /// Ontology id.
         id: String,
-        /// The code of the last failure.
+        /// The code of the primary (first) resolver's failure.
         code: Code,
         /// What each resolver said.
         attempts: Vec<Attempt>,
@@ -105,6 +114,8 @@ struct Candidate {
     media_type: Option<String>,
     service: &'static str,
     credential: Option<HostCredential>,
+    /// A file name the registry's metadata implies (BioPortal's ontology language).
+    filename: Option<String>,
 }
 
 struct Failure {
@@ -156,76 +167,56 @@ async fn candidate(
                 media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
                 service: if resolver == "ontobee" { "ontobee" } else { "obo" },
                 credential: None,
+                filename: None,
             })
         }
         "ols" => {
             let id = spec.id.to_ascii_lowercase();
             let api = format!("{}/api/ontologies/{id}", ep.ols);
             let doc = fetcher.get_json(&api, "ols", None).await?;
-            let config = doc.get("config").unwrap_or(&Value::Null);
-            let url = config
-                .get("fileLocation")
-                .or_else(|| config.get("downloadLocation"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| fail(Code::Resolve, format!("{api} has no config.fileLocation")))?;
-            let version = config
-                .get("version")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| config.get("versionIri").and_then(Value::as_str).map(crate::version::sniff_iri));
-            let license = config
-                .pointer("/license/label")
-                .or_else(|| config.pointer("/license/url"))
-                .or_else(|| config.get("license"))
-                .and_then(Value::as_str)
-                .map(license::normalize);
-            Ok(Candidate { url: url.to_string(), version, license, media_type: None, service: "ols", credential: None })
+            let mut c = ols_v1(&doc).ok_or_else(|| fail(Code::Resolve, format!("{api} has no config.fileLocation")))?;
+            // OLS4's V1 document has no licence; V2 has `license: {label, url, logo}`. A V2
+            // failure leaves the licence unknown, it does not fail the plan.
+            let v2 = format!("{}/api/v2/ontologies/{id}", ep.ols);
+            match fetcher.get_json(&v2, "ols", None).await {
+                Ok(doc) => c.license = ols_v2_license(&doc),
+                Err(e) => tracing::debug!(url = %v2, error = %e, "no OLS V2 document; licence unknown"),
+            }
+            Ok(c)
         }
         "bioportal" => {
-            let key = secrets.bioportal_api_key.clone().ok_or_else(|| {
-                fail(
-                    Code::ConfigInvalid,
-                    "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)",
-                )
-            })?;
+            let credential = bioportal_credential(ep, secrets)?;
             let acronym =
                 extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
-            let base = url::Url::parse(&ep.bioportal)
-                .map_err(|e| fail(Code::ConfigInvalid, format!("BioPortal base {}: {e}", ep.bioportal)))?;
-            let credential = HostCredential {
-                host: base.host_str().unwrap_or_default().to_string(),
-                port: base.port_or_known_default(),
-                header: "Authorization".into(),
-                value: format!("apikey token={key}"),
-            };
+            // `hasLicense` (and the language) are only returned when asked for
+            // (ncbo/ontologies_linked_data, ontology_submission.rb).
             let sub = fetcher
                 .get_json(
-                    &format!("{}/ontologies/{acronym}/latest_submission", ep.bioportal),
+                    &format!(
+                        "{}/ontologies/{acronym}/latest_submission?display=submissionId,version,released,hasLicense,hasOntologyLanguage",
+                        ep.bioportal
+                    ),
                     "bioportal",
                     Some(&credential),
                 )
                 .await?;
-            let version = sub.get("version").and_then(Value::as_str).map(str::to_string);
-            let license = sub.get("hasLicense").and_then(Value::as_str).map(license::normalize);
-            // The submission's own download link, when given, is registry metadata: untrusted
-            // input that the url gate judges like any other candidate.
-            let url = sub
-                .pointer("/links/download")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}/ontologies/{acronym}/download", ep.bioportal));
-            Ok(Candidate {
-                url,
-                version,
-                license,
-                media_type: None,
-                service: "bioportal",
-                credential: Some(credential),
-            })
+            Ok(bioportal_submission(&sub, &ep.bioportal, &acronym, &spec.id, credential))
         }
         "direct" | "skos" | "xbrl" => {
             let url = extra_str(&spec.extras, "url")
                 .ok_or_else(|| fail(Code::ConfigInvalid, format!("the {resolver} resolver needs extras.url")))?;
+            // A lockfile entry of a registry that needs a key says so; the key comes from the
+            // secrets again and only ever goes to that registry's host.
+            let credential = match extra_str(&spec.extras, "credential") {
+                Some("bioportal") => Some(bioportal_credential(ep, secrets)?),
+                Some(other) => {
+                    return Err(fail(
+                        Code::ConfigInvalid,
+                        format!("unknown credential binding {other:?} (known: bioportal)"),
+                    ));
+                }
+                None => None,
+            };
             let (service, default_media) = match resolver {
                 "skos" => ("skos", Some("application/rdf+xml")),
                 "xbrl" => ("xbrl", Some("application/zip")),
@@ -237,43 +228,123 @@ async fn candidate(
                 license: extra_str(&spec.extras, "license").map(license::normalize),
                 media_type: extra_str(&spec.extras, "media_type").or(default_media).map(str::to_string),
                 service,
-                credential: None,
+                credential,
+                filename: extra_str(&spec.extras, "filename").map(str::to_string),
             })
         }
         "lov" => {
-            let uri = extra_str(&spec.extras, "uri")
-                .ok_or_else(|| fail(Code::ConfigInvalid, "the lov resolver needs extras.uri (the vocabulary URI)"))?;
+            // `vocab=` takes a prefix, URI or namespace (pyvandenbussche/lov,
+            // app/controllers/vocabularies.js); anything else is a 500.
+            let vocab = extra_str(&spec.extras, "uri")
+                .or_else(|| extra_str(&spec.extras, "prefix"))
+                .unwrap_or(spec.id.as_str())
+                .to_string();
             let mut api = url::Url::parse(&format!("{}/api/v2/vocabulary/info", ep.lov))
                 .map_err(|e| fail(Code::ConfigInvalid, format!("LOV base {}: {e}", ep.lov)))?;
-            api.query_pairs_mut().append_pair("uri", uri);
+            api.query_pairs_mut().append_pair("vocab", &vocab);
             let doc = fetcher.get_json(api.as_str(), "lov", None).await?;
-            let url = find_key(&doc, &["download", "downloadURL", "fileURL"])
-                .ok_or_else(|| fail(Code::Resolve, format!("LOV has no download link for {uri}")))?;
-            Ok(Candidate {
-                url,
-                version: find_key(&doc, &["version", "latestVersion"]),
-                license: find_key(&doc, &["license"]).map(|l| license::normalize(&l)),
-                media_type: extra_str(&spec.extras, "media_type")
-                    .map(str::to_string)
-                    .or_else(|| find_key(&doc, &["mediaType", "format"])),
-                service: "lov",
-                credential: None,
-            })
+            let mut c = lov_latest(&doc)
+                .ok_or_else(|| fail(Code::Resolve, format!("LOV lists no version with a fileURL for {vocab}")))?;
+            if let Some(m) = extra_str(&spec.extras, "media_type") {
+                c.media_type = Some(m.to_string());
+            }
+            Ok(c)
         }
         other => Err(fail(Code::ResolverUnavailable, format!("resolver {other:?} is not implemented yet"))),
     }
 }
 
-/// The first string value under any of `keys`, searching the whole document depth-first.
-fn find_key(doc: &Value, keys: &[&str]) -> Option<String> {
-    match doc {
-        Value::Object(m) => keys
-            .iter()
-            .find_map(|k| m.get(*k).and_then(Value::as_str).map(str::to_string))
-            .or_else(|| m.values().find_map(|v| find_key(v, keys))),
-        Value::Array(items) => items.iter().find_map(|v| find_key(v, keys)),
-        _ => None,
+/// The BioPortal key as a credential bound to the BioPortal API host (and port).
+fn bioportal_credential(ep: &Endpoints, secrets: &Secrets) -> Result<HostCredential, Failure> {
+    let key = secrets.bioportal_api_key.clone().ok_or_else(|| {
+        fail(Code::ConfigInvalid, "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)")
+    })?;
+    let base = url::Url::parse(&ep.bioportal)
+        .map_err(|e| fail(Code::ConfigInvalid, format!("BioPortal base {}: {e}", ep.bioportal)))?;
+    Ok(HostCredential {
+        host: base.host_str().unwrap_or_default().to_string(),
+        port: base.port_or_known_default(),
+        header: "Authorization".into(),
+        value: format!("apikey token={key}"),
+    })
+}
+
+fn str_at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
+    doc.pointer(pointer).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// OLS4 V1 `GET /api/ontologies/{id}`: the download is `config.fileLocation`; the version is
+/// `config.version` (owl:versionInfo, often null), else read from `config.versionIri`.
+fn ols_v1(doc: &Value) -> Option<Candidate> {
+    let url = str_at(doc, "/config/fileLocation")?.to_string();
+    let version = str_at(doc, "/config/version")
+        .map(str::to_string)
+        .or_else(|| str_at(doc, "/config/versionIri").map(crate::version::sniff_iri));
+    Some(Candidate { url, version, license: None, media_type: None, service: "ols", credential: None, filename: None })
+}
+
+/// OLS4 V2 `GET /api/v2/ontologies/{id}`: `license: {label, url, logo}` (a plain string in
+/// some loads).
+fn ols_v2_license(doc: &Value) -> Option<String> {
+    str_at(doc, "/license/url")
+        .or_else(|| str_at(doc, "/license/label"))
+        .or_else(|| str_at(doc, "/license"))
+        .map(license::normalize)
+}
+
+/// The file extension of a BioPortal `hasOntologyLanguage`.
+fn bioportal_extension(language: Option<&str>) -> &'static str {
+    match language.map(str::to_ascii_uppercase).as_deref() {
+        Some("OBO") => "obo",
+        Some("UMLS") => "ttl",
+        Some("SKOS") => "rdf",
+        _ => "owl",
     }
+}
+
+/// BioPortal's latest submission: version, `hasLicense`, and the download, which is
+/// `/ontologies/{ACR}/download` (it streams, authorised by the key; `links.download` is
+/// not in the displayed fields).
+fn bioportal_submission(sub: &Value, base: &str, acronym: &str, id: &str, credential: HostCredential) -> Candidate {
+    let language = str_at(sub, "/hasOntologyLanguage");
+    let url = str_at(sub, "/links/download")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{base}/ontologies/{acronym}/download"));
+    Candidate {
+        url,
+        version: str_at(sub, "/version").map(str::to_string),
+        license: str_at(sub, "/hasLicense").map(license::normalize),
+        media_type: language.map(|l| {
+            match bioportal_extension(Some(l)) {
+                "obo" => "text/obo",
+                "ttl" => "text/turtle",
+                _ => "application/rdf+xml",
+            }
+            .to_string()
+        }),
+        service: "bioportal",
+        credential: Some(credential),
+        filename: Some(format!("{}.{}", id.to_ascii_lowercase(), bioportal_extension(language))),
+    }
+}
+
+/// LOV's vocabulary document: `versions[]` (`name`, `issued`, `fileURL`), oldest first; the
+/// latest is the highest `issued` (ISO dates sort as text). No licence key.
+fn lov_latest(doc: &Value) -> Option<Candidate> {
+    let versions = doc.get("versions")?.as_array()?;
+    let latest = versions
+        .iter()
+        .filter(|v| str_at(v, "/fileURL").is_some())
+        .max_by(|a, b| str_at(a, "/issued").unwrap_or("").cmp(str_at(b, "/issued").unwrap_or("")))?;
+    Some(Candidate {
+        url: str_at(latest, "/fileURL")?.to_string(),
+        version: str_at(latest, "/name").or_else(|| str_at(latest, "/issued")).map(str::to_string),
+        license: None,
+        media_type: None,
+        service: "lov",
+        credential: None,
+        filename: None,
+    })
 }
 
 /// Parses `extras.checksum` (`sha256:HEX`, bare 64-hex, or `{algorithm, value}`).
@@ -311,12 +382,21 @@ pub fn checksum_from_text(text: &str, filename: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-fn filename_for(url: &str, id: &str) -> String {
+/// The URL's last path segment when it names a file (has an extension).
+fn filename_from_url(url: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()
         .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_string)))
         .filter(|s| !s.is_empty() && s.contains('.'))
-        .unwrap_or_else(|| format!("{id}.owl"))
+}
+
+/// What `accept_licenses` and `reject_unknown_licenses` say.
+#[derive(Debug, Clone, Copy)]
+pub struct LicensePolicy<'a> {
+    /// Accepted SPDX ids (empty: everything).
+    pub accept: &'a [String],
+    /// Refuse a source whose licence stays unknown (else: fetched, with a warning).
+    pub reject_unknown: bool,
 }
 
 /// Plans one spec: tries each resolver of the chain; the first candidate whose URL passes
@@ -326,15 +406,23 @@ pub async fn plan(
     fetcher: &Fetcher,
     ep: &Endpoints,
     secrets: &Secrets,
-    accept_licenses: &[String],
+    licenses: &LicensePolicy<'_>,
 ) -> Result<Plan, ResolveError> {
+    let accept_licenses = licenses.accept;
     let mut attempts = Vec::new();
-    let mut last_code = Code::Resolve;
+    let mut first_code = Code::Resolve;
     for (i, resolver) in spec.chain.iter().enumerate() {
         let result = async {
             let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
             let url =
                 fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
+            if c.license.is_none() && !accept_licenses.is_empty() && licenses.reject_unknown {
+                return Err(Failure {
+                    code: Code::License,
+                    message: "the licence is unknown and defaults.reject_unknown_licenses is set".into(),
+                    url: Some(url.to_string()),
+                });
+            }
             if !license::accepted(c.license.as_deref(), accept_licenses) {
                 return Err(Failure {
                     code: Code::License,
@@ -346,7 +434,12 @@ pub async fn plan(
                 Some(v) => Some(parse_checksum(v).map_err(|m| fail(Code::ConfigInvalid, m))?),
                 None => None,
             };
-            let filename = filename_for(url.as_str(), &spec.id);
+            let guessed = filename_from_url(url.as_str()).is_none();
+            let filename = match (&c.filename, filename_from_url(url.as_str())) {
+                (Some(f), _) => f.clone(),
+                (None, Some(f)) => f,
+                (None, None) => format!("{}.owl", spec.id),
+            };
             if expected.is_none()
                 && let Some(cu) = extra_str(&spec.extras, "checksum_url")
             {
@@ -356,11 +449,11 @@ pub async fn plan(
                     .ok_or_else(|| fail(Code::Checksum, format!("no sha256 digest in {cu}")))?;
                 expected = Some(Checksum { algorithm: "sha256".into(), value });
             }
-            Ok((c, url, expected, filename))
+            Ok((c, url, expected, filename, guessed))
         }
         .await;
         match result {
-            Ok((c, url, expected, filename)) => {
+            Ok((c, url, expected, filename, guessed)) => {
                 attempts.push(Attempt {
                     resolver: resolver.clone(),
                     url: Some(url.to_string()),
@@ -369,7 +462,15 @@ pub async fn plan(
                     code: None,
                     error: None,
                 });
+                let license_unknown = c.license.is_none() && !accept_licenses.is_empty();
+                let credential_binding = c
+                    .credential
+                    .as_ref()
+                    .map(|_| extra_str(&spec.extras, "credential").unwrap_or(resolver).to_string());
                 return Ok(Plan {
+                    credential_binding,
+                    filename_guessed: guessed,
+                    license_unknown,
                     id: spec.id.clone(),
                     resolver: resolver.clone(),
                     url: url.to_string(),
@@ -385,7 +486,10 @@ pub async fn plan(
                 });
             }
             Err(f) => {
-                last_code = f.code;
+                // The primary resolver's failure is the one reported (the fallbacks' follow).
+                if attempts.is_empty() {
+                    first_code = f.code;
+                }
                 attempts.push(Attempt {
                     resolver: resolver.clone(),
                     url: f.url,
@@ -397,7 +501,7 @@ pub async fn plan(
             }
         }
     }
-    Err(ResolveError::Exhausted { id: spec.id.clone(), code: last_code, attempts })
+    Err(ResolveError::Exhausted { id: spec.id.clone(), code: first_code, attempts })
 }
 
 /// The lockfile/plan JSON of a plan (DocsToKG `plan_to_dict` fields; no credentials).
@@ -414,6 +518,7 @@ pub fn plan_to_value(p: &Plan) -> Value {
         "target_formats": p.target_formats,
         "expected_checksum": p.expected_checksum,
         "candidates": p.resolver_attempts,
+        "credential": p.credential_binding,
     })
 }
 
@@ -433,9 +538,53 @@ mod tests {
         assert_eq!(checksum_from_text(&h, "x.owl").as_deref(), Some(h.as_str()));
     }
 
+    use ontofetch_testsupport::registries::{self, fill};
+
+    fn doc(fixture: &str, pairs: &[(&str, &str)]) -> Value {
+        serde_json::from_str(&fill(fixture, pairs)).unwrap()
+    }
+
+    #[test]
+    fn ols_v1_gives_the_file_and_version_and_v2_the_licence() {
+        let c = ols_v1(&doc(registries::OLS_V1, &[("file", "https://x.org/efo.owl")])).unwrap();
+        assert_eq!(c.url, "https://x.org/efo.owl");
+        assert_eq!(c.version.as_deref(), Some("v3.62.0"), "versionInfo is null: read from versionIri");
+        assert_eq!(c.license, None, "V1 has no licence");
+        assert_eq!(ols_v2_license(&doc(registries::OLS_V2, &[])).as_deref(), Some("Apache-2.0"));
+        assert_eq!(ols_v2_license(&serde_json::json!({"license": "CC BY 4.0"})).as_deref(), Some("CC-BY-4.0"));
+        assert_eq!(ols_v2_license(&serde_json::json!({"ontologyId": "x"})), None);
+        assert!(ols_v1(&serde_json::json!({"config": {"fileLocation": null}})).is_none());
+    }
+
+    #[test]
+    fn bioportal_submission_maps_version_licence_download_and_name() {
+        let cred = HostCredential { host: "h".into(), port: None, header: "Authorization".into(), value: "k".into() };
+        let sub = doc(registries::BIOPORTAL_SUBMISSION, &[]);
+        let c = bioportal_submission(&sub, "https://data.bioontology.org", "NCIT", "ncit", cred.clone());
+        assert_eq!(c.url, "https://data.bioontology.org/ontologies/NCIT/download");
+        assert_eq!((c.version.as_deref(), c.license.as_deref()), (Some("24.01d"), Some("CC-BY-4.0")));
+        assert_eq!(c.filename.as_deref(), Some("ncit.owl"));
+        let obo = serde_json::json!({"hasOntologyLanguage": "OBO"});
+        let c = bioportal_submission(&obo, "https://b", "GO", "go", cred);
+        assert_eq!((c.filename.as_deref(), c.media_type.as_deref()), (Some("go.obo"), Some("text/obo")));
+        assert_eq!(c.license, None);
+    }
+
+    #[test]
+    fn lov_takes_the_latest_issued_version_not_the_first() {
+        let c = lov_latest(&doc(
+            registries::LOV_INFO,
+            &[("old", "https://x.org/old.rdf"), ("file", "https://x.org/new.rdf")],
+        ))
+        .unwrap();
+        assert_eq!((c.url.as_str(), c.version.as_deref()), ("https://x.org/new.rdf", Some("v0.99")));
+        assert_eq!(c.license, None);
+        assert!(lov_latest(&serde_json::json!({"prefix": "x", "versions": []})).is_none());
+    }
+
     #[test]
     fn filenames_come_from_the_url() {
-        assert_eq!(filename_for("https://purl.obolibrary.org/obo/bfo.owl", "bfo"), "bfo.owl");
-        assert_eq!(filename_for("https://data.bioontology.org/ontologies/NCIT/download", "ncit"), "ncit.owl");
+        assert_eq!(filename_from_url("https://purl.obolibrary.org/obo/bfo.owl").as_deref(), Some("bfo.owl"));
+        assert_eq!(filename_from_url("https://data.bioontology.org/ontologies/NCIT/download"), None);
     }
 }

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod fixtures;
 pub mod local;
 pub mod pg;
+pub mod registries;
 pub mod s3;
 
 use std::collections::HashMap;
@@ -60,6 +61,9 @@ pub struct Reply {
     pub honour_conditionals: bool,
     /// Time before the status line (a distant server's round trips).
     pub latency: Duration,
+    /// An auth rule: a request without this header value gets `401` instead (BioPortal's
+    /// `Authorization: apikey token=KEY`, or the same key as `?apikey=` in the query).
+    pub requires: Option<(String, String)>,
 }
 
 impl Reply {
@@ -72,6 +76,7 @@ impl Reply {
             fault: Fault::None,
             honour_conditionals: true,
             latency: Duration::ZERO,
+            requires: None,
         }
     }
 
@@ -94,6 +99,12 @@ impl Reply {
     /// Sets the fault.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.fault = fault;
+        self
+    }
+
+    /// Answers `401` unless the request carries `name: value`.
+    pub fn requires(mut self, name: &str, value: &str) -> Self {
+        self.requires = Some((name.to_ascii_lowercase(), value.into()));
         self
     }
 
@@ -248,6 +259,7 @@ fn reason(status: u16) -> &'static str {
         301 => "Moved Permanently",
         302 => "Found",
         304 => "Not Modified",
+        401 => "Unauthorized",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
         429 => "Too Many Requests",
@@ -258,6 +270,12 @@ fn reason(status: u16) -> &'static str {
 
 fn respond(stream: &mut TcpStream, req: &Seen, mut reply: Reply) -> std::io::Result<()> {
     std::thread::sleep(reply.latency);
+    if let Some((name, value)) = &reply.requires
+        && req.headers.get(name) != Some(value)
+    {
+        reply = Reply::ok(r#"{"errors":["You must provide a valid API Key"],"status":401}"#, "application/json");
+        reply.status = 401;
+    }
     let etag = reply.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")).map(|(_, v)| v.clone());
     let mut extra = vec![];
     if reply.honour_conditionals && reply.status == 200 {

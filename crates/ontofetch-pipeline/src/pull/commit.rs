@@ -103,9 +103,22 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
         normalization: Some(
             c.validation.normalization.clone().unwrap_or(Normalization { mode: "none".into(), skipped_reason: None }),
         ),
-        notes: c.version.note.iter().cloned().collect(),
+        notes: notes(c),
         extra: c.diff.iter().map(|d| ("diff".to_string(), crate::diff::summary(&d.previous, &d.diff))).collect(),
     }
+}
+
+/// What the manifest and the result say besides the facts.
+fn notes(c: &Commit<'_>) -> Vec<String> {
+    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
+    if c.plan.license_unknown {
+        notes.push(format!(
+            "licence unknown: {} published none while accept_licenses is set (fetched; \
+             defaults.reject_unknown_licenses refuses such sources)",
+            c.plan.resolver
+        ));
+    }
+    notes
 }
 
 /// The catalog rows of every file of the version, the manifest's included.
@@ -158,8 +171,8 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
     let mut artifacts = artifact_rows(&c, &key, &manifest_text);
     let row = version_row(&c, &key, downloaded_at);
     let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
+    let mut notes = notes(&c);
     let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
-    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
     if p.settings.loaded.config.defaults.enable_cas_mirror {
         match p.backends.store.cas_put(gates, &row.sha256, &original_key).await {
             Ok(k) => artifacts.push(ArtifactRow {

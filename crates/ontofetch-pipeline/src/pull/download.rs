@@ -30,6 +30,26 @@ pub(super) enum Outcome {
     Downloaded(Arrived),
 }
 
+/// The file name a server's `Content-Disposition` gives, when it passes the gates: only
+/// its last path component, sanitised like every stored name; a refused name is ignored
+/// (the guessed name stays), never followed.
+fn served_name(p: &Pipeline, info: &DownloadInfo) -> Option<String> {
+    let header = info.content_disposition.as_deref()?;
+    let raw = content_disposition::parse_content_disposition(header).filename_full()?;
+    let last = raw.rsplit(['/', '\\']).next()?.trim();
+    let name = ontofetch_store::layout::sanitize_filename(last);
+    if name.is_empty() || name.starts_with('.') || !name.contains('.') {
+        return None;
+    }
+    match p.gates().file_name(&name) {
+        Ok(()) => Some(name),
+        Err(e) => {
+            tracing::warn!(header, error = %e, "Content-Disposition file name refused; keeping the guessed name");
+            None
+        }
+    }
+}
+
 /// Downloads the plan's URL into `original/` of `staging`.
 pub(super) async fn run(
     p: &Pipeline,
@@ -71,6 +91,14 @@ pub(super) async fn run(
     };
     match p.fetcher.download(&download).await? {
         Fetched::Downloaded(info) => {
+            let dest = match plan.filename_guessed.then(|| served_name(p, &info)).flatten() {
+                Some(name) if name != plan.filename => {
+                    let named = staging.original(&name)?;
+                    std::fs::rename(&dest, &named).map_err(crate::error::io(format!("naming {}", named.display())))?;
+                    named
+                }
+                _ => dest,
+            };
             let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             Ok(Outcome::Downloaded(Arrived { info, dest, filename }))
         }

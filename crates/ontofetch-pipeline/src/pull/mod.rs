@@ -187,6 +187,10 @@ async fn changes(
 
 /// One planned candidate, through every step.
 async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PullError> {
+    if plan.license_unknown {
+        tracing::warn!(id = %plan.id, resolver = %plan.resolver, "licence unknown while accept_licenses is set; fetching (set defaults.reject_unknown_licenses to refuse)");
+        p.metrics.license_unknown.get_or_create(&OntologyLabels { ontology: plan.id.clone() }).inc();
+    }
     let previous = p.backends.catalog.latest(&plan.id).await?;
     let gates = p.gates();
     let staging = p.backends.store.begin(&gates, &plan.id)?;

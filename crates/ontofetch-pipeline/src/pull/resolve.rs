@@ -20,9 +20,7 @@ fn failure(a: &Attempt) -> Option<Failure> {
 /// Plans `spec`: the plan and the resolvers that failed before it, or every failure.
 pub(super) async fn plan(p: &Pipeline, spec: &SpecInput) -> Result<(Plan, Vec<Failure>), Vec<Failure>> {
     let s = &p.settings;
-    match ontofetch_resolve::plan(spec, &p.fetcher, &s.endpoints, &s.secrets, &s.loaded.config.defaults.accept_licenses)
-        .await
-    {
+    match ontofetch_resolve::plan(spec, &p.fetcher, &s.endpoints, &s.secrets, &p.license_policy()).await {
         Ok(plan) => {
             let skipped = plan.resolver_attempts.iter().filter_map(failure).collect();
             Ok((plan, skipped))

@@ -1,0 +1,218 @@
+//! Every resolver end to end against the registries' real response shapes
+//! (`ontofetch_testsupport::registries`, each fixture citing its source), served by the
+//! loopback server with the real status codes and auth rules: `plan`, `pull`, and
+//! `pull --lock` replay.
+
+use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
+use ontofetch_testsupport::local::metric_value;
+use ontofetch_testsupport::registries::{self, fill};
+use ontofetch_testsupport::{Reply, TestServer};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const KEY: &str = "bp-key-7f3a";
+const SUBMISSION: &str =
+    "/bp/ontologies/NCIT/latest_submission?display=submissionId,version,released,hasLicense,hasOntologyLanguage";
+
+struct Env {
+    dir: tempfile::TempDir,
+    server: TestServer,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env { dir: tempfile::tempdir().unwrap(), server: TestServer::start() }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("home/ontology-fetcher")
+    }
+
+    fn spec(&self, text: &str) -> String {
+        let p = self.dir.path().join("sources.yaml");
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ontofetch"))
+            .args(args)
+            .arg("--allowed-hosts")
+            .arg(self.server.allow_entry())
+            .current_dir(self.dir.path())
+            .env("PYSTOW_HOME", self.dir.path().join("home"))
+            .env("HOME", self.dir.path())
+            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
+            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
+            .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
+            .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
+            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
+            .env("BIOPORTAL_API_KEY", KEY)
+            .output()
+            .unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value, String) {
+        let out = self.run(args);
+        let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    fn manifest(&self, id: &str) -> Value {
+        let latest = self.root().join("ontologies").join(id).join("latest/manifest.json");
+        serde_json::from_str(&std::fs::read_to_string(latest).unwrap()).unwrap()
+    }
+}
+
+fn by_id<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} in {list}"))
+}
+
+#[test]
+fn ols_licence_comes_from_v2_and_filters() {
+    let env = Env::new();
+    let file = env.server.url("/files/efo.owl");
+    env.server.route(
+        "/ols/api/ontologies/efo",
+        vec![Reply::ok(fill(registries::OLS_V1, &[("file", &file)]), "application/json")],
+    );
+    env.server.route("/ols/api/v2/ontologies/efo", vec![Reply::ok(registries::OLS_V2, "application/json")]);
+    env.server.route("/files/efo.owl", vec![Reply::ok(owl(None, "efo"), OWL)]);
+    let spec = env.spec(
+        "defaults:\n  accept_licenses: [Apache-2.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: efo\n    resolver: ols\n",
+    );
+    let (code, results, err) = env.json(&["pull", "--json", "--spec", &spec]);
+    assert_eq!(code, 0, "{results} {err}");
+    assert_eq!(by_id(&results, "efo")["version"], "v3.62.0");
+    assert_eq!(env.manifest("efo")["license"], "Apache-2.0");
+    // the filter now filters: a licence outside the list refuses the plan
+    let strict = env.spec(
+        "defaults:\n  accept_licenses: [CC0-1.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: efo\n    resolver: ols\n",
+    );
+    let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
+    assert_eq!(code, 1);
+    assert_eq!(by_id(&plans, "efo")["error"]["code"], "E_LICENSE", "{plans}");
+}
+
+#[test]
+fn bioportal_asks_for_the_licence_authenticates_everywhere_and_replays_from_the_lockfile() {
+    let env = Env::new();
+    let auth = format!("apikey token={KEY}");
+    env.server.route(
+        SUBMISSION,
+        vec![Reply::ok(registries::BIOPORTAL_SUBMISSION, "application/json").requires("Authorization", &auth)],
+    );
+    // the download streams (no redirect), named by Content-Disposition, and needs the key
+    env.server.route(
+        "/bp/ontologies/NCIT/download",
+        vec![
+            Reply::ok(owl(None, "ncit"), OWL)
+                .header("Content-Disposition", "attachment; filename=\"Thesaurus.owl\"")
+                .requires("Authorization", &auth),
+        ],
+    );
+    let spec = env.spec("ontologies:\n  - id: ncit\n    resolver: bioportal\n    extras: {acronym: NCIT}\n");
+
+    // plan probes the download with the key (no 401 recorded in the lockfile)
+    let (code, plans, err) = env.json(&["plan", "--json", "--spec", &spec]);
+    assert_eq!(code, 0, "{plans} {err}");
+    let ncit = by_id(&plans, "ncit");
+    assert_eq!(ncit["probe"]["method"], "HEAD", "{ncit}");
+    assert_eq!((ncit["license"].as_str(), ncit["version"].as_str()), (Some("CC-BY-4.0"), Some("24.01d")));
+    assert_eq!(ncit["credential"], "bioportal", "the binding, never the key");
+
+    let (code, results, err) = env.json(&["pull", "--json", "--spec", &spec]);
+    assert_eq!(code, 0, "{results} {err}");
+    let stored = by_id(&results, "ncit")["path"].as_str().unwrap().to_string();
+    assert!(stored.ends_with("/original/Thesaurus.owl"), "{stored}");
+    let lock = std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap();
+    assert!(!lock.contains(KEY), "{lock}");
+
+    // replay: a direct fetch of the locked URL, authenticated again by its binding
+    let before = env.server.hits("/bp/ontologies/NCIT/download");
+    let (code, replay, err) = env.json(&["pull", "--json", "--force", "--lock", "ontologies.lock.json"]);
+    assert_eq!(code, 0, "{replay} {err}");
+    assert_eq!(by_id(&replay, "ncit")["status"], "cached", "same bytes: {replay}");
+    assert_eq!(env.server.hits("/bp/ontologies/NCIT/download"), before + 1);
+    let seen = env.server.seen();
+    let last = seen.iter().rev().find(|s| s.path == "/bp/ontologies/NCIT/download").unwrap();
+    assert_eq!(last.headers.get("authorization").map(String::as_str), Some(auth.as_str()));
+    assert!(seen.iter().all(|s| !s.path.contains(KEY)), "never in a URL");
+
+    // without the key the registry says 401, and the plan fails with it
+    let out = Command::new(env!("CARGO_BIN_EXE_ontofetch"))
+        .args(["plan", "--json", "--no-lock", "--spec", &spec, "--allowed-hosts", &env.server.allow_entry()])
+        .current_dir(env.dir.path())
+        .env("PYSTOW_HOME", env.dir.path().join("home"))
+        .env("HOME", env.dir.path())
+        .env("ONTOFETCH_BIOPORTAL_BASE_URL", env.server.url("/bp"))
+        .env("BIOPORTAL_API_KEY", "wrong")
+        .output()
+        .unwrap();
+    let plans: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(by_id(&plans, "ncit")["error"]["code"], "E_HTTP_STATUS", "{plans}");
+}
+
+#[test]
+fn lov_is_asked_by_vocab_and_the_latest_issued_version_is_taken() {
+    let env = Env::new();
+    let (old, new) = (env.server.url("/files/foaf-2010.rdf"), env.server.url("/files/foaf-2014.rdf"));
+    env.server.route(
+        "/lov/api/v2/vocabulary/info?vocab=foaf",
+        vec![Reply::ok(fill(registries::LOV_INFO, &[("old", &old), ("file", &new)]), "application/json")],
+    );
+    // anything but vocab= is a server error at LOV
+    env.server.route("/lov/api/v2/vocabulary/info?uri=foaf", vec![Reply::status(500)]);
+    env.server.route("/files/foaf-2010.rdf", vec![Reply::ok(owl(None, "foaf 2010"), OWL)]);
+    env.server.route("/files/foaf-2014.rdf", vec![Reply::ok(owl(None, "foaf 2014"), OWL)]);
+    let spec = env.spec(
+        "defaults:\n  accept_licenses: [CC-BY-4.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: foaf\n    resolver: lov\n",
+    );
+    let metrics = env.dir.path().join("m.prom");
+    let (code, results, err) =
+        env.json(&["--metrics-textfile", metrics.to_str().unwrap(), "pull", "--json", "--spec", &spec]);
+    assert_eq!(code, 0, "{results} {err}");
+    let foaf = by_id(&results, "foaf");
+    assert_eq!(foaf["version"], "v0.99");
+    assert_eq!(env.server.hits("/files/foaf-2014.rdf"), 1);
+    assert_eq!(env.server.hits("/files/foaf-2010.rdf"), 0, "not the oldest");
+    // LOV publishes no licence: fetched, with a warning, a manifest note and a metric
+    assert!(err.contains("licence unknown"), "{err}");
+    assert!(env.manifest("foaf")["notes"].to_string().contains("licence unknown"), "{}", env.manifest("foaf"));
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(metric_value(&prom, "ontofetch_license_unknown_total{ontology=\"foaf\"}"), Some(1.0), "{prom}");
+    // …or refused, when the configuration says so
+    let strict = env.spec(
+        "defaults:\n  accept_licenses: [CC-BY-4.0]\n  reject_unknown_licenses: true\n  resolver_fallback_enabled: false\nontologies:\n  - id: foaf\n    resolver: lov\n",
+    );
+    let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
+    assert_eq!(code, 1);
+    assert_eq!(by_id(&plans, "foaf")["error"]["code"], "E_LICENSE");
+}
+
+#[test]
+fn a_plan_whose_url_is_gone_fails_naming_every_resolver_tried() {
+    let env = Env::new();
+    // the default chain falls back from OBO to OLS; neither has foaf
+    env.server.route("/obo/foaf.owl", vec![Reply::status(404)]);
+    env.server.route("/ols/api/ontologies/foaf", vec![Reply::status(404)]);
+    env.server.route("/obo/bfo.owl", vec![Reply::ok(owl(None, "bfo"), OWL)]);
+    let spec = env.spec("defaults:\n  prefer_source: [obo, ols]\nontologies:\n  - id: foaf\n  - id: bfo\n");
+    let (code, plans, err) = env.json(&["plan", "--json", "--spec", &spec]);
+    assert_eq!(code, 1, "{plans} {err}");
+    let foaf = by_id(&plans, "foaf");
+    let message = foaf["error"]["message"].as_str().unwrap();
+    assert!(message.contains("obo:") && message.contains("404") && message.contains("ols:"), "{message}");
+    assert_eq!(foaf["error"]["code"], "E_HTTP_STATUS", "{foaf}");
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap()).unwrap();
+    let locked: Vec<&str> = lock["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(locked, ["bfo"], "a failed plan is never locked");
+    // an inconclusive probe (HEAD and GET refused) keeps the plan
+    env.server.route("/obo/bfo.owl", vec![Reply::status(405), Reply::status(403)]);
+    let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &spec, "bfo"]);
+    assert_eq!(code, 0, "{plans}");
+    assert!(by_id(&plans, "bfo")["probe"]["error"].is_object(), "{plans}");
+}
