@@ -16,7 +16,10 @@ WORK=$(mktemp -d)
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "nothing at $1" >&2; exit 1; }
+wait_http() { # URL [LOG]
+  for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "nothing at $1" >&2; [ -n "${2:-}" ] && tail -5 "$2" >&2; exit 1
+}
 
 mkdir -p "$WORK/srv" "$WORK/nginx"
 python3 - "$WORK/srv/big.dat" "$SIZE_MB" <<'PY'
@@ -49,9 +52,9 @@ wait_http "http://127.0.0.1:$NGINX_PORT/"
 printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "http://127.0.0.1:%s/big.dat"}\n' "$NGINX_PORT" >"$WORK/spec.yaml"
 "$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$NGINX_PORT" pull --no-lock >/dev/null
 SERVE_PORT=$(free_port)
-"$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" serve --listen "127.0.0.1:$SERVE_PORT" 2>/dev/null &
+"$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" serve --listen "127.0.0.1:$SERVE_PORT" 2>"$WORK/serve.log" &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$SERVE_PORT/healthz"
+wait_http "http://127.0.0.1:$SERVE_PORT/healthz" "$WORK/serve.log"
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/big.dat"
 SERVE_URL="http://127.0.0.1:$SERVE_PORT/ontologies/big/latest/original/big.dat"
 cmp <(curl -sf "$NGINX_URL") <(curl -sf "$SERVE_URL") || { echo "serve and nginx disagree" >&2; exit 1; }
@@ -68,18 +71,19 @@ with open(path, "w") as f:
         f.write(f"  - id: onto{i:05d}\n")
 PY
 METRICS_PORT=$(free_port)
-"$BIN" --data-root "$WORK/root" --spec "$WORK/many.yaml" serve --listen "127.0.0.1:$METRICS_PORT" 2>/dev/null &
+"$BIN" --data-root "$WORK/metrics-root" --spec "$WORK/many.yaml" serve --listen "127.0.0.1:$METRICS_PORT" 2>"$WORK/metrics.log" &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$METRICS_PORT/healthz"
+wait_http "http://127.0.0.1:$METRICS_PORT/healthz" "$WORK/metrics.log"
 METRICS_URL="http://127.0.0.1:$METRICS_PORT/metrics"
 curl -sf "$METRICS_URL" >"$WORK/srv/metrics.txt"
 SERIES=$(grep -vc '^#' "$WORK/srv/metrics.txt")
 KIB=$(( $(stat -c %s "$WORK/srv/metrics.txt") / 1024 ))
-scrape() { # URL -> median and p95 milliseconds of 200 scrapes
-  for _ in $(seq 200); do curl -sf -o /dev/null -w '%{time_total}\n' "$1"; done |
+scrape() { # URL [ACCEPT] -> median and p95 milliseconds of 200 scrapes
+  for _ in $(seq 200); do curl -sf -o /dev/null -H "Accept: ${2:-*/*}" -w '%{time_total}\n' "$1"; done |
     sort -n | awk '{a[NR]=$1*1000} END {printf "%.2f %.2f", a[int(NR/2)], a[int(NR*0.95)]}'
 }
 read -r SERVE_MED SERVE_P95 < <(scrape "$METRICS_URL")
+read -r OM_MED OM_P95 < <(scrape "$METRICS_URL" "application/openmetrics-text; version=1.0.0")
 read -r NGINX_MED NGINX_P95 < <(scrape "http://127.0.0.1:$NGINX_PORT/metrics.txt")
 
 echo
@@ -91,5 +95,6 @@ printf '| ontofetch serve (catalog lookup, gates, streamed from the store) | %s 
   "$(t serve)" "$(echo "scale=0; $SIZE_MB / $(t serve)" | bc -l)" "$(ratio nginx serve)"
 printf '\n/metrics with %s series (%s KiB, %s ontologies configured), 200 scrapes with curl\n\n' "$SERIES" "$KIB" "$ONTOLOGIES"
 printf '| endpoint | median ms | p95 ms |\n|---|---:|---:|\n'
-printf '| ontofetch serve /metrics (encoded per scrape) | %s | %s |\n' "$SERVE_MED" "$SERVE_P95"
+printf '| ontofetch serve /metrics, Prometheus text (encoded per scrape) | %s | %s |\n' "$SERVE_MED" "$SERVE_P95"
+printf '| ontofetch serve /metrics, OpenMetrics (what Prometheus asks for) | %s | %s |\n' "$OM_MED" "$OM_P95"
 printf '| nginx, the same bytes as a static file | %s | %s |\n' "$NGINX_MED" "$NGINX_P95"

@@ -140,16 +140,21 @@ fn with_default_command(args: Vec<OsString>) -> Vec<OsString> {
 /// for validator jobs and background servers: the binary passes its own path, the Python
 /// module its interpreter and `-m ontofetch`.
 pub fn run_args(args: Vec<OsString>, worker: Subprocess) -> ExitCode {
+    ExitCode::from(run_args_status(args, worker))
+}
+
+/// [`run_args`] returning the exit status as a number (the Python module's `sys.exit`).
+pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
     let cli = match Cli::try_parse_from(with_default_command(args)) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { error::EXIT_USAGE } else { EXIT_OK });
+            return if e.use_stderr() { error::EXIT_USAGE } else { EXIT_OK };
         }
     };
     let json = cli.global.json;
     match run(cli, worker) {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status,
         Err(e) => {
             eprintln!("ontofetch: {}: {e}", e.code);
             // A failed check already printed its own report as the JSON document.
@@ -157,7 +162,7 @@ pub fn run_args(args: Vec<OsString>, worker: Subprocess) -> ExitCode {
                 let doc = serde_json::json!({"ok": false, "error": {"code": e.code, "message": e.message}});
                 println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
             }
-            ExitCode::from(e.exit_status())
+            e.exit_status()
         }
     }
 }

@@ -1,0 +1,316 @@
+//! `ontofetch._native`: the Python module behind `pip install ontofetch`. It runs the same
+//! command line as the binary (`run_cli`, the `ontofetch` console script) and exposes the
+//! pipeline library to Python (pull, ensure, plan, show, validate_file, check_url). Settings
+//! resolve exactly as for the command (`PYSTOW_HOME`, `--spec`, `--data-root`). Work runs
+//! with the GIL released; validators run in child processes (`python -m ontofetch
+//! validate-worker`) under the same limits as the binary's. Results cross into Python as
+//! JSON text, which the Python layer turns into dicts.
+
+use ontofetch_cli::cli::Global;
+use ontofetch_cli::context::{Context, runtime};
+use ontofetch_cli::error::CliError;
+use ontofetch_config::Overrides;
+use ontofetch_pipeline::{PullObserver, PullResult, Subprocess, ValidationSummary};
+use ontofetch_policy::{Code, CodeKind};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use serde_json::{Value, json};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+create_exception!(_native, OntofetchError, PyException, "Base of every ontofetch error; `.code` is the stable code.");
+create_exception!(_native, RefusedError, OntofetchError, "A policy gate refused (an URL, a path, an archive entry…).");
+create_exception!(_native, ConfigError, OntofetchError, "Bad configuration or usage.");
+create_exception!(_native, NotFoundError, OntofetchError, "The ontology or version is not in the mirror.");
+create_exception!(_native, DownloadError, OntofetchError, "The registry or the network failed.");
+create_exception!(_native, ValidationError, OntofetchError, "The ontology did not validate.");
+
+/// A coded failure as the matching Python exception, with `.code` set.
+fn raise(py: Python<'_>, code: Code, message: &str) -> PyErr {
+    let err = match code {
+        Code::Usage | Code::ConfigInvalid => ConfigError::new_err(message.to_string()),
+        Code::NotFound => NotFoundError::new_err(message.to_string()),
+        Code::Validation | Code::CheckFailed => ValidationError::new_err(message.to_string()),
+        c if c.kind() == CodeKind::Refusal => RefusedError::new_err(message.to_string()),
+        Code::Network | Code::HttpStatus | Code::Timeout | Code::Resolve => DownloadError::new_err(message.to_string()),
+        _ => OntofetchError::new_err(message.to_string()),
+    };
+    let _ = err.value(py).setattr("code", code.as_str());
+    err
+}
+
+fn cli_err(py: Python<'_>, e: CliError) -> PyErr {
+    raise(py, e.code, &e.message)
+}
+
+/// How validator workers are started from Python: this interpreter, `-m ontofetch`.
+fn worker(py: Python<'_>) -> PyResult<Subprocess> {
+    let exe: String = py.import("sys")?.getattr("executable")?.extract()?;
+    Ok(Subprocess { program: PathBuf::from(exe), args: vec!["-m".into(), "ontofetch".into()] })
+}
+
+fn context(
+    worker: Subprocess,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> Result<Context, CliError> {
+    let global = Global {
+        json: true,
+        spec,
+        data_root,
+        log_level: None,
+        metrics_textfile: None,
+        max_retries: None,
+        timeout_sec: None,
+        allowed_hosts,
+    };
+    Context::new(global, Overrides::default(), false, worker)
+}
+
+/// Progress events to a Python callable (`{"event": "pull.bytes", "id": …}`), with the GIL
+/// taken only for the call; a callback that raises is ignored (progress never fails a pull).
+struct Progress(Option<Py<PyAny>>);
+
+impl Progress {
+    fn send(&self, event: Value) {
+        if let Some(cb) = &self.0 {
+            Python::attach(|py| {
+                let text = event.to_string();
+                let Ok(dict) = py.import("json").and_then(|j| j.call_method1("loads", (text,))) else { return };
+                let _ = cb.call1(py, (dict,));
+            });
+        }
+    }
+}
+
+impl PullObserver for Progress {
+    fn started(&self, id: &str) {
+        self.send(json!({"event": "pull.start", "id": id}));
+    }
+    fn bytes(&self, id: &str, received: u64, total: Option<u64>) {
+        self.send(json!({"event": "pull.bytes", "id": id, "received": received, "total": total}));
+    }
+    fn validated(&self, id: &str, summary: &ValidationSummary) {
+        self.send(json!({"event": "pull.validated", "id": id, "validation": summary}));
+    }
+    fn finished(&self, result: &PullResult) {
+        self.send(json!({"event": "pull.done", "id": result.id, "status": result.status.as_str()}));
+    }
+}
+
+/// Runs the `ontofetch` command line (argv[0] included); returns its exit status.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<u8> {
+    let worker = worker(py)?;
+    let args: Vec<OsString> = argv.into_iter().map(OsString::from).collect();
+    Ok(py.detach(move || ontofetch_cli::run_args_status(args, worker)))
+}
+
+/// The url gate's decision on `url` as JSON (never raises for a refusal: it is the answer).
+#[pyfunction]
+#[pyo3(signature = (url, spec=None, data_root=None, allowed_hosts=vec![]))]
+fn check_url(
+    py: Python<'_>,
+    url: &str,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let gates = ctx.gates().map_err(|e| cli_err(py, e))?;
+    let doc = match gates.url(url) {
+        Ok(a) => {
+            json!({"allowed": true, "gate": "url", "code": null, "reason": null, "normalized_url": a.url.to_string()})
+        }
+        Err(e) => {
+            use ontofetch_policy::Coded;
+            let (gate, reason) = match &e {
+                ontofetch_policy::PolicyError::Refused(r) => (r.gate.as_str(), r.message.clone()),
+                other => ("url", other.to_string()),
+            };
+            json!({"allowed": false, "gate": gate, "code": e.code().as_str(), "reason": reason, "normalized_url": null})
+        }
+    };
+    Ok(doc.to_string())
+}
+
+/// Pulls `ids` (default: every configured ontology); the results as a JSON array.
+#[pyfunction]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None))]
+fn pull(
+    py: Python<'_>,
+    ids: Vec<String>,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    force: bool,
+    allowed_hosts: Vec<String>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let observer = Progress(progress);
+    let out = py.detach(|| -> Result<Vec<PullResult>, CliError> {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let p = ctx.pipeline(force).await?;
+            let specs = p.settings.spec_inputs(&ids, None)?;
+            let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+            Ok(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
+        })
+    });
+    let results = out.map_err(|e| cli_err(py, e))?;
+    Ok(serde_json::to_string(&results).expect("results serialise"))
+}
+
+/// Plans `ids` (no download, no lockfile): each plan or failure as JSON.
+#[pyfunction]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, allowed_hosts=vec![]))]
+fn plan(
+    py: Python<'_>,
+    ids: Vec<String>,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let out = py.detach(|| -> Result<Vec<Value>, CliError> {
+        runtime()?.block_on(async {
+            let p = ctx.pipeline(false).await?;
+            let specs = p.settings.spec_inputs(&ids, None)?;
+            let plans = ontofetch_pipeline::plan::plan_all(&p, &specs).await;
+            Ok(plans
+                .iter()
+                .map(|r| {
+                    r.as_ref()
+                        .map(ontofetch_pipeline::plan::Planned::to_json)
+                        .unwrap_or_else(ontofetch_pipeline::plan::PlanFailure::to_json)
+                })
+                .collect())
+        })
+    });
+    Ok(Value::Array(out.map_err(|e| cli_err(py, e))?).to_string())
+}
+
+/// The latest manifest of `id` (JSON), or `NotFoundError`.
+#[pyfunction]
+#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![]))]
+fn show(
+    py: Python<'_>,
+    id: &str,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let out = py.detach(|| -> Result<Value, CliError> {
+        runtime()?.block_on(async {
+            let settings = ctx.settings()?;
+            let b = ontofetch_pipeline::Backends::open(settings, ontofetch_pipeline::Open::Existing)
+                .await
+                .map_err(|e| CliError::new(Code::NotFound, format!("{id}: nothing stored yet ({})", e.message)))?;
+            let row = b
+                .catalog
+                .latest(id)
+                .await
+                .map_err(CliError::from)?
+                .ok_or_else(|| CliError::new(Code::NotFound, format!("{id} has no stored version")))?;
+            let key = ctx.gates()?.stored_path(&format!("{}/{}", row.relpath, ontofetch_store::layout::MANIFEST))?;
+            let bytes = b.store.read(&key.as_slash_path()).await.map_err(CliError::from)?;
+            serde_json::from_slice(&bytes).map_err(|e| CliError::new(Code::Manifest, e.to_string()))
+        })
+    });
+    Ok(out.map_err(|e| cli_err(py, e))?.to_string())
+}
+
+/// The local path of the latest stored original of `id`, pulling it first when absent
+/// (pystow's `ensure`). From object storage, the file is fetched into the cache directory.
+#[pyfunction]
+#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![]))]
+fn ensure(
+    py: Python<'_>,
+    id: &str,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let out = py.detach(|| -> Result<PathBuf, CliError> {
+        runtime()?.block_on(async {
+            let p = ctx.pipeline(false).await?;
+            let mut row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
+            if row.is_none() {
+                let specs = p.settings.spec_inputs(&[id.to_string()], None)?;
+                let results = ontofetch_pipeline::pull::pull_all(&p, &specs, &ontofetch_pipeline::Silent, 1).await;
+                if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
+                    return Err(CliError::new(e.code, e.message));
+                }
+                row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
+            }
+            let row = row.ok_or_else(|| CliError::new(Code::NotFound, format!("{id} was not stored")))?;
+            let gates = p.gates();
+            let key = gates.stored_path(&format!(
+                "{}/{}",
+                row.relpath,
+                ontofetch_store::layout::original_rel(&row.filename)
+            ))?;
+            let key = key.as_slash_path();
+            if let Some(path) = p.backends.store.local_path(&key) {
+                return Ok(path);
+            }
+            let dest = p.settings.dirs.cache.join("ensure").join(id).join(&row.version).join(&row.filename);
+            if !dest.is_file() {
+                let dir = dest.parent().expect("a cache path has a parent");
+                std::fs::create_dir_all(dir).map_err(|e| CliError::io(format!("creating {}", dir.display()), e))?;
+                let tmp = dir.join(format!(".{}.part", row.filename));
+                p.backends.store.fetch_to(&key, &tmp).await.map_err(CliError::from)?;
+                std::fs::rename(&tmp, &dest)
+                    .map_err(|e| CliError::io(format!("renaming into {}", dest.display()), e))?;
+            }
+            Ok(dest)
+        })
+    });
+    Ok(out.map_err(|e| cli_err(py, e))?.display().to_string())
+}
+
+/// Validates a local file with the same worker, limits and report as a pull (JSON).
+#[pyfunction]
+#[pyo3(signature = (path, spec=None))]
+fn validate_file(py: Python<'_>, path: PathBuf, spec: Option<PathBuf>) -> PyResult<String> {
+    let ctx = context(worker(py)?, spec, None, vec![]).map_err(|e| cli_err(py, e))?;
+    if !path.is_file() {
+        return Err(raise(py, Code::Usage, &format!("{}: no such file", path.display())));
+    }
+    let out = py.detach(|| -> Result<Value, CliError> {
+        let settings = ctx.settings()?.clone();
+        runtime()?.block_on(async {
+            let runner: std::sync::Arc<dyn ontofetch_pipeline::ValidatorRunner> =
+                std::sync::Arc::new(ctx.worker.clone());
+            let limits = ontofetch_pipeline::Limits::from_settings(&settings);
+            let outcome = ontofetch_pipeline::pull::check(&runner, limits, &ctx.metrics, &path, None).await;
+            Ok(serde_json::to_value(&outcome).expect("outcomes serialise"))
+        })
+    });
+    Ok(out.map_err(|e| cli_err(py, e))?.to_string())
+}
+
+/// The module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("OntofetchError", py.get_type::<OntofetchError>())?;
+    m.add("RefusedError", py.get_type::<RefusedError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("NotFoundError", py.get_type::<NotFoundError>())?;
+    m.add("DownloadError", py.get_type::<DownloadError>())?;
+    m.add("ValidationError", py.get_type::<ValidationError>())?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(check_url, m)?)?;
+    m.add_function(wrap_pyfunction!(pull, m)?)?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(show, m)?)?;
+    m.add_function(wrap_pyfunction!(ensure, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_file, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+"""The Python API against a registry the tests run on 127.0.0.1 (nothing reaches the
+internet): pull, ensure, refusals raising with their code, a hostile archive, validate_file,
+PYSTOW_HOME, and the `ontofetch` command the wheel installs."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+
+import pytest
+
+import ontofetch
+
+OWL = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#"
+         xmlns:owl="http://www.w3.org/2002/07/owl#">
+  <owl:Ontology rdf:about="http://purl.obolibrary.org/obo/bfo.owl"/>
+  <owl:Class rdf:about="http://purl.obolibrary.org/obo/BFO_0000001">
+    <rdfs:label>entity</rdfs:label>
+  </owl:Class>
+</rdf:RDF>
+"""
+
+OBO = "format-version: 1.2\nontology: tiny\n\n[Term]\nid: TINY:1\nname: one\n\n[Term]\nid: TINY:2\nname: two\nis_a: TINY:1\n"
+
+
+def hostile_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("ok.owl", OWL)
+        z.writestr("../../escape.owl", b"outside")
+    return buf.getvalue()
+
+
+class Registry(http.server.BaseHTTPRequestHandler):
+    routes: dict = {}
+    hits: dict = {}
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        Registry.hits[self.path] = Registry.hits.get(self.path, 0) + 1
+        route = Registry.routes.get(self.path)
+        if route is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        status, headers, body = route
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.do_GET()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture()
+def registry():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    Registry.hits = {}
+    Registry.routes = {
+        "/obo/bfo.owl": (200, {"Content-Type": "application/rdf+xml"}, OWL),
+        "/files/tiny.obo": (200, {"Content-Type": "text/plain"}, OBO.encode()),
+        "/evil.owl": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+        "/files/slip.zip": (200, {"Content-Type": "application/zip"}, hostile_zip()),
+    }
+    yield base, f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture()
+def mirror(tmp_path, registry, monkeypatch):
+    base, allow = registry
+    monkeypatch.setenv("ONTOFETCH_OBO_BASE_URL", f"{base}/obo")
+    monkeypatch.setenv("PYSTOW_HOME", str(tmp_path / "pystow"))
+    spec = tmp_path / "sources.yaml"
+    spec.write_text(
+        "defaults:\n  resolver_fallback_enabled: false\nontologies:\n"
+        "  - id: bfo\n"
+        f"  - id: tiny\n    resolver: direct\n    extras: {{url: '{base}/files/tiny.obo'}}\n"
+        f"  - id: evil\n    resolver: direct\n    extras: {{url: '{base}/evil.owl'}}\n"
+        f"  - id: slip\n    resolver: direct\n    extras: {{url: '{base}/files/slip.zip'}}\n"
+    )
+    return {"spec": spec, "allowed_hosts": [allow], "root": tmp_path / "pystow" / "ontology-fetcher"}
+
+
+def test_check_url_is_the_gate_decision():
+    refused = ontofetch.check_url("http://169.254.169.254/")
+    assert refused["allowed"] is False and refused["code"] == "E_PRIVATE_IP" and refused["gate"] == "url"
+    assert ontofetch.check_url("https://purl.obolibrary.org/obo/bfo.owl")["allowed"] is True
+    assert ontofetch.check_url("file:///etc/passwd")["code"] == "E_SCHEME"
+
+
+def test_pull_stores_under_pystow_home_and_reports_progress(mirror):
+    events = []
+    results = ontofetch.pull(["bfo", "tiny"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"],
+                             progress=events.append)
+    by_id = {r["id"]: r for r in results}
+    assert by_id["bfo"]["status"] == "fresh" and by_id["tiny"]["status"] == "fresh", results
+    path = pathlib.Path(by_id["bfo"]["path"])
+    assert path.read_bytes() == OWL
+    assert mirror["root"] in path.parents, "PYSTOW_HOME decides the data root, as for the command"
+    kinds = {e["event"] for e in events}
+    assert {"pull.start", "pull.validated", "pull.done"} <= kinds, events
+    again = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert again[0]["status"] == "cached"
+    manifest = ontofetch.show("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert manifest["schema_version"] == "1.0" and manifest["sha256"] == by_id["bfo"]["sha256"]
+
+
+def test_ensure_pulls_once_then_returns_the_stored_file(mirror, registry):
+    path = ontofetch.ensure("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert isinstance(path, pathlib.Path) and path.read_bytes() == OWL
+    assert ontofetch.ensure("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"]) == path
+    assert Registry.hits["/obo/bfo.owl"] == 1, "the second ensure needs no request"
+
+
+def test_a_refused_url_raises_with_its_code(mirror):
+    with pytest.raises(ontofetch.RefusedError) as err:
+        ontofetch.ensure("evil", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert err.value.code == "E_PRIVATE_IP"
+    assert isinstance(err.value, ontofetch.OntofetchError)
+    results = ontofetch.pull(["evil"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert results[0]["status"] == "failed" and results[0]["error"]["code"] == "E_PRIVATE_IP"
+
+
+def test_a_hostile_archive_is_refused_whole(mirror):
+    results = ontofetch.pull(["slip"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert results[0]["status"] == "failed" and results[0]["error"]["code"] == "E_TRAVERSAL", results
+    assert not (mirror["root"] / "ontologies" / "slip").exists() or not any(
+        p.name != "latest" for p in (mirror["root"] / "ontologies" / "slip").iterdir()
+    )
+    assert not any(mirror["root"].parent.rglob("escape.owl"))
+
+
+def test_validate_file_reads_obo_and_turtle(tmp_path):
+    obo = tmp_path / "x.obo"
+    obo.write_text(OBO)
+    report = ontofetch.validate_file(obo)
+    assert (report["validator"], report["status"], report["terms"]) == ("obo", "ok", 2)
+    ttl = tmp_path / "x.ttl"
+    ttl.write_text("@prefix : <http://x.org/> .\n:a :p :b .\n:b :p :c .\n")
+    report = ontofetch.validate_file(ttl)
+    assert (report["validator"], report["status"], report["statements"]) == ("rdf", "ok", 2)
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix : <http://x.org/> .\n:a :p \"open .\n")
+    assert ontofetch.validate_file(bad)["status"] == "failed"
+    with pytest.raises(ontofetch.ConfigError) as err:
+        ontofetch.validate_file(tmp_path / "missing.owl")
+    assert err.value.code == "E_USAGE"
+
+
+def test_a_bad_configuration_raises_config_error(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("defaults:\n  http:\n    timeout_sec: -1\nontologies: []\n")
+    with pytest.raises(ontofetch.ConfigError) as err:
+        ontofetch.pull(spec=spec)
+    assert err.value.code == "E_CONFIG_INVALID"
+    assert str(spec) in str(err.value)
+
+
+def test_the_installed_command_is_the_cli(tmp_path):
+    exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
+    assert exe, "the wheel puts `ontofetch` next to the interpreter"
+    out = subprocess.run([exe, "--json", "policy", "check-url", "http://169.254.169.254/"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 3, out.stderr
+    assert json.loads(out.stdout)["code"] == "E_PRIVATE_IP"
+    out = subprocess.run([sys.executable, "-m", "ontofetch", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and ontofetch.__version__ in out.stdout
