@@ -59,3 +59,25 @@ race() {
     sort -n "$WORK/$n.all" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' >"$WORK/$n.t"
   done
 }
+
+# start_nginx ROOT PORT: Debian's nginx-light serving ROOT on 127.0.0.1:PORT (sendfile on),
+# its files under $WORK/nginx; sets NGINX_PID. nginx's workers run as nobody, so ROOT must
+# be world-readable.
+start_nginx() {
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events {}
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
+  uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$2; root $1; }
+}
+CONF
+  nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >/dev/null 2>&1 &
+  NGINX_PID=$!
+}

@@ -27,27 +27,13 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 # so the client's own costs show.
 if command -v nginx >/dev/null; then
   SERVED_BY=nginx
-  mkdir -p "$WORK/nginx"
   chmod -R a+rX "$WORK" # nginx's workers run as nobody
-  cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events {}
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
-  uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$PORT; root $WORK/srv; }
-}
-CONF
-  nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >/dev/null 2>&1 &
+  start_nginx "$WORK/srv" "$PORT"
 else
   SERVED_BY="python -m http.server"
   python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$WORK/srv" >/dev/null 2>&1 &
 fi
-SERVER=$!
+SERVER=${NGINX_PID:-$!}
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/big.dat" -r 0-0 && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT/big.dat"
 printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "%s"}\n' "$URL" >"$WORK/spec.yaml"

@@ -21,7 +21,7 @@ wait_http() { # URL [LOG]
   echo "nothing at $1" >&2; [ -n "${2:-}" ] && tail -5 "$2" >&2; exit 1
 }
 
-mkdir -p "$WORK/srv" "$WORK/nginx"
+mkdir -p "$WORK/srv"
 python3 - "$WORK/srv/big.dat" "$SIZE_MB" <<'PY'
 import base64, os, sys
 path, mb = sys.argv[1], int(sys.argv[2])
@@ -31,28 +31,15 @@ with open(path, "wb") as f:
 PY
 chmod -R a+rX "$WORK"
 NGINX_PORT=$(free_port)
-cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events {}
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
-  uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/srv; }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >/dev/null 2>&1 &
-PIDS+=($!)
+start_nginx "$WORK/srv" "$NGINX_PORT"
+PIDS+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/"
 
 # The mirror: the same file pulled into a data root, then served.
 printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "http://127.0.0.1:%s/big.dat"}\n' "$NGINX_PORT" >"$WORK/spec.yaml"
 "$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$NGINX_PORT" pull --no-lock >/dev/null
 SERVE_PORT=$(free_port)
-"$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" serve --listen "127.0.0.1:$SERVE_PORT" 2>"$WORK/serve.log" &
+"$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$NGINX_PORT" serve --listen "127.0.0.1:$SERVE_PORT" 2>"$WORK/serve.log" &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$SERVE_PORT/healthz" "$WORK/serve.log"
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/big.dat"
@@ -80,7 +67,7 @@ SERIES=$(grep -vc '^#' "$WORK/srv/metrics.txt")
 KIB=$(( $(stat -c %s "$WORK/srv/metrics.txt") / 1024 ))
 scrape() { # URL [ACCEPT] -> median and p95 milliseconds of 200 scrapes
   for _ in $(seq 200); do curl -sf -o /dev/null -H "Accept: ${2:-*/*}" -w '%{time_total}\n' "$1"; done |
-    sort -n | awk '{a[NR]=$1*1000} END {printf "%.2f %.2f", a[int(NR/2)], a[int(NR*0.95)]}'
+    sort -n | awk '{a[NR]=$1*1000} END {printf "%.2f %.2f\n", a[int(NR/2)], a[int(NR*0.95)]}'
 }
 read -r SERVE_MED SERVE_P95 < <(scrape "$METRICS_URL")
 read -r OM_MED OM_P95 < <(scrape "$METRICS_URL" "application/openmetrics-text; version=1.0.0")

@@ -32,6 +32,27 @@ pub(crate) struct Summary {
     pub configured: bool,
 }
 
+impl Summary {
+    /// An ontology with nothing stored or failed yet.
+    fn new(id: &str, configured: bool) -> Summary {
+        Summary {
+            id: id.to_string(),
+            version: None,
+            sha256: None,
+            downloaded_at: None,
+            bytes: None,
+            resolver: None,
+            license: None,
+            validation: None,
+            terms: None,
+            last_error_code: None,
+            last_failure: None,
+            refusals_24h: 0,
+            configured,
+        }
+    }
+}
+
 fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
@@ -65,48 +86,13 @@ pub(crate) async fn validation(catalog: &dyn Catalog, row: &VersionRow) -> (Opti
 /// Every ontology that is configured or has a version, sorted by id.
 pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, String> {
     let configured: Vec<String> = st.settings.loaded.config.ontologies.iter().map(|o| o.id.clone()).collect();
-    let mut by_id: BTreeMap<String, Summary> = configured
-        .iter()
-        .map(|id| {
-            (
-                id.clone(),
-                Summary {
-                    id: id.clone(),
-                    version: None,
-                    sha256: None,
-                    downloaded_at: None,
-                    bytes: None,
-                    resolver: None,
-                    license: None,
-                    validation: None,
-                    terms: None,
-                    last_error_code: None,
-                    last_failure: None,
-                    refusals_24h: 0,
-                    configured: true,
-                },
-            )
-        })
-        .collect();
+    let mut by_id: BTreeMap<String, Summary> =
+        configured.iter().map(|id| (id.clone(), Summary::new(id, true))).collect();
     let Some(catalog) = st.catalog().await? else { return Ok(by_id.into_values().collect()) };
     let catalog = catalog.as_ref();
     for row in catalog.latest_all().await.map_err(|e| e.to_string())? {
         let (validation, terms) = validation(catalog, &row).await;
-        let s = by_id.entry(row.ontology.clone()).or_insert_with(|| Summary {
-            id: row.ontology.clone(),
-            version: None,
-            sha256: None,
-            downloaded_at: None,
-            bytes: None,
-            resolver: None,
-            license: None,
-            validation: None,
-            terms: None,
-            last_error_code: None,
-            last_failure: None,
-            refusals_24h: 0,
-            configured: false,
-        });
+        let s = by_id.entry(row.ontology.clone()).or_insert_with(|| Summary::new(&row.ontology, false));
         s.version = Some(row.version);
         s.sha256 = Some(row.sha256);
         s.downloaded_at = Some(row.downloaded_at);

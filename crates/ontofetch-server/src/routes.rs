@@ -86,7 +86,13 @@ async fn dispatch(req: &Request<Incoming>, st: &ServerState, route: &'static str
         r.headers_mut().insert("Allow", "GET, HEAD".parse().expect("static header"));
         return r;
     }
-    let mirror_auth = st.artifacts_auth.as_ref();
+    // The mirror's routes have their own credentials (metrics may be private while
+    // artifacts are open, or the other way round).
+    if matches!(route, "status" | "api" | "artifact" | "purl")
+        && let Some(denied) = check(st.artifacts_auth.as_ref(), req)
+    {
+        return denied;
+    }
     match route {
         "health" if path == "/healthz" => body::text(StatusCode::OK, "ok\n"),
         "health" => match update_store_gauges(st).await {
@@ -97,7 +103,6 @@ async fn dispatch(req: &Request<Incoming>, st: &ServerState, route: &'static str
             Some(denied) => denied,
             None => metrics(req, st).await,
         },
-        _ if route != "other" && check(mirror_auth, req).is_some() => check(mirror_auth, req).expect("checked"),
         "status" => status_page::page(st).await,
         "api" => match path.trim_end_matches('/') {
             "/api/v1/ontologies" => api::list(st).await,
