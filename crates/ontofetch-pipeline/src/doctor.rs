@@ -42,9 +42,18 @@ fn disk_threshold(total: u64) -> u64 {
     total.min((10u64 * 1_000_000_000).max(total / 10))
 }
 
-/// (a download of the cap still fits, free space is below the recommended threshold).
-fn judge_disk(total: u64, free: u64, download_cap: u64) -> (bool, bool) {
-    (free >= download_cap.min(total), free < disk_threshold(total))
+/// How much room there is: whether the storage gate still admits writes (its reserve),
+/// whether one download of the size cap still fits, whether free space is below the
+/// recommended threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Room {
+    writable: bool,
+    cap_fits: bool,
+    low: bool,
+}
+
+fn judge_disk(total: u64, free: u64, reserve: u64, download_cap: u64) -> Room {
+    Room { writable: free >= reserve, cap_fits: free >= download_cap.min(total), low: free < disk_threshold(total) }
 }
 
 fn nearest_existing(path: &Path) -> &Path {
@@ -79,27 +88,32 @@ fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Value {
     json!({"path": path, "exists": exists, "writable": is_writable})
 }
 
-/// Free space below the DocsToKG threshold is a warning; it is a problem only when one
-/// download of the configured size cap would no longer fit, since then a pull fails with
-/// `E_DISK_SPACE` (a big, busy disk at 9% free is a note to the operator, not a broken host).
-fn disk(root: &Path, download_cap: u64, f: &mut Findings) -> Value {
+/// Free space is a problem only below the storage gate's reserve, where every write is
+/// refused (`E_DISK_SPACE`); below one download of the size cap, or below the DocsToKG
+/// threshold, it is a note: a busy disk at 9 % free still works.
+fn disk(root: &Path, reserve: u64, download_cap: u64, f: &mut Findings) -> Value {
     let probe = nearest_existing(root);
     match rustix::fs::statvfs(probe) {
         Ok(s) => {
             let (total, free) = (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize);
             let threshold = disk_threshold(total);
-            let (fits, low) = judge_disk(total, free, download_cap);
-            if !fits {
+            let room = judge_disk(total, free, reserve, download_cap);
+            let at = probe.display();
+            if !room.writable {
                 f.problems.push(format!(
-                    "only {free} bytes free under {}: a download of the size cap ({download_cap} bytes, \
-                     defaults.http.max_uncompressed_size_gb) would not fit; free space or lower the cap",
-                    probe.display()
+                    "only {free} bytes free under {at}, under the storage reserve of {reserve} bytes: every write \
+                     will be refused (E_DISK_SPACE); free space"
                 ));
-            } else if low {
-                f.notes.push(format!("only {free} bytes free under {} (recommended {threshold})", probe.display()));
+            } else if !room.cap_fits {
+                f.notes.push(format!(
+                    "only {free} bytes free under {at}: a download of the size cap ({download_cap} bytes, \
+                     defaults.http.max_uncompressed_size_gb) would not fit"
+                ));
+            } else if room.low {
+                f.notes.push(format!("only {free} bytes free under {at} (recommended {threshold})"));
             }
-            json!({"path": probe, "ok": fits, "low": low, "total_bytes": total, "free_bytes": free,
-                   "threshold_bytes": threshold, "download_cap_bytes": download_cap})
+            json!({"path": probe, "ok": room.writable, "low": room.low, "total_bytes": total, "free_bytes": free,
+                   "threshold_bytes": threshold, "reserve_bytes": reserve, "download_cap_bytes": download_cap})
         }
         Err(e) => {
             f.problems.push(format!("cannot read free space of {}: {e}", probe.display()));
@@ -142,7 +156,9 @@ pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gat
         "ontologies": directory("ontologies", &dirs.ontologies, fix, &mut f),
     });
     let cap = settings.map_or(10.0, |s| s.loaded.config.defaults.http.max_uncompressed_size_gb);
-    let disk = disk(&dirs.root, (cap * 1024.0 * 1024.0 * 1024.0) as u64, &mut f);
+    let reserve = settings
+        .map_or(ontofetch_policy::StoragePolicy::default().reserve_bytes, |s| s.loaded.policy.storage.reserve_bytes);
+    let disk = disk(&dirs.root, reserve, (cap * 1024.0 * 1024.0 * 1024.0) as u64, &mut f);
     let config = match settings {
         Ok(s) => {
             let path = match &s.loaded.origin {
@@ -247,18 +263,20 @@ async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Fi
 
 #[cfg(test)]
 mod tests {
-    use super::judge_disk;
+    use super::{Room, judge_disk};
     const GB: u64 = 1_000_000_000;
 
     #[test]
-    fn low_space_is_a_warning_until_a_capped_download_no_longer_fits() {
-        // 270 GB disk, 23 GB free, 10 GiB cap: below the 10% recommendation, still fine
-        assert_eq!(judge_disk(270 * GB, 23 * GB, 10 << 30), (true, true));
-        // 5 GB free cannot hold a 10 GiB download
-        assert_eq!(judge_disk(270 * GB, 5 * GB, 10 << 30), (false, true));
+    fn only_a_disk_below_the_storage_reserve_is_a_problem() {
+        let (reserve, cap) = (64 << 20, 10 << 30);
+        let room = |total, free| judge_disk(total, free, reserve, cap);
+        // 270 GB disk, 23 GB free (CI): below the 10 % recommendation, fine
+        assert_eq!(room(270 * GB, 23 * GB), Room { writable: true, cap_fits: true, low: true });
+        // 5 GB free: a 10 GiB download would not fit, but writes work
+        assert_eq!(room(270 * GB, 5 * GB), Room { writable: true, cap_fits: false, low: true });
+        // under the reserve: every write is refused
+        assert_eq!(room(270 * GB, 10 << 20), Room { writable: false, cap_fits: false, low: true });
         // plenty of room
-        assert_eq!(judge_disk(100 * GB, 60 * GB, 10 << 30), (true, false));
-        // a tiny disk is judged against its own size, not the cap
-        assert_eq!(judge_disk(GB, GB / 2, 10 << 30), (false, true));
+        assert_eq!(room(100 * GB, 60 * GB), Room { writable: true, cap_fits: true, low: false });
     }
 }
