@@ -15,13 +15,7 @@ WORK=$(mktemp -d)
 SERVER=
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/srv"
-python3 - "$WORK/srv/big.dat" "$SIZE_MB" <<'PY'
-import base64, os, sys
-path, mb = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    for _ in range(mb):
-        f.write(base64.b64encode(os.urandom(786432)))  # 1 MiB of text per step
-PY
+python3 bench/gen/text.py "$WORK/srv/big.dat" "$SIZE_MB"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # nginx (Debian's nginx-light) when present: it serves faster than python's http.server,
 # so the client's own costs show.

@@ -22,13 +22,7 @@ wait_http() { # URL [LOG]
 }
 
 mkdir -p "$WORK/srv"
-python3 - "$WORK/srv/big.dat" "$SIZE_MB" <<'PY'
-import base64, os, sys
-path, mb = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    for _ in range(mb):
-        f.write(base64.b64encode(os.urandom(786432)))  # 1 MiB of text per step
-PY
+python3 bench/gen/text.py "$WORK/srv/big.dat" "$SIZE_MB"
 chmod -R a+rX "$WORK"
 NGINX_PORT=$(free_port)
 start_nginx "$WORK/srv" "$NGINX_PORT"
