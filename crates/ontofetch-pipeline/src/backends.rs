@@ -119,7 +119,30 @@ async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog
     ))
 }
 
+/// The store key of a version's original file, read through the db_boundary gate (the
+/// catalog row is data: its path is judged before it names anything).
+pub fn original_key(
+    gates: &ontofetch_policy::Gates<'_>,
+    row: &ontofetch_catalog::VersionRow,
+) -> Result<String, PullError> {
+    let key = gates.stored_path(&row.relpath)?.as_slash_path();
+    Ok(gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path())
+}
+
 impl Backends {
+    /// A stored version's manifest, its key read through the db_boundary gate: what
+    /// `show`, the server's API and the Python module hand out.
+    pub async fn manifest(
+        &self,
+        gates: &ontofetch_policy::Gates<'_>,
+        row: &ontofetch_catalog::VersionRow,
+    ) -> Result<serde_json::Value, PullError> {
+        let key = gates.stored_path(&format!("{}/{}", row.relpath, layout::MANIFEST))?.as_slash_path();
+        let bytes = self.store.read(&key).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| PullError::new(Code::Manifest, format!("{}: {e}", self.store.location(&key))))
+    }
+
     /// Opens the backends the settings name. Shared backends are reached (and a missing
     /// bucket, refused credentials or an unreachable database reported) before any work.
     pub async fn open(settings: &Settings, mode: Open) -> Result<Backends, PullError> {

@@ -9,7 +9,7 @@ use crate::{Pipeline, pull::check};
 use ontofetch_catalog::{DiffRow, VersionRow};
 use ontofetch_metrics::{ChangeLabels, OntologyLabels};
 use ontofetch_policy::Code;
-use ontofetch_store::{Staging, layout};
+use ontofetch_store::Staging;
 use ontofetch_validate::terms::{self, TermDiff};
 use ontofetch_validate::{Normalize, Status};
 use serde::Serialize;
@@ -50,8 +50,7 @@ pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> 
         return Ok(dest);
     }
     // No facts kept: compute them from the stored original (not from an archive).
-    let key = gates.stored_path(&row.relpath)?.as_slash_path();
-    let original = gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path();
+    let original = crate::backends::original_key(&gates, row)?;
     let file = match b.store.local_path(&original) {
         Some(f) => f,
         None => {

@@ -46,7 +46,7 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     })?;
     let gates = p.gates();
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
-    let original = gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path();
+    let original = crate::backends::original_key(&gates, &row)?;
     let stem = layout::file_stem(&row.filename);
     // Work in a private staging directory: the original is fetched there when the store is
     // remote, and the normalised files are written there, then stored atomically.

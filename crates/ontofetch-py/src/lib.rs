@@ -50,12 +50,15 @@ fn worker(py: Python<'_>) -> PyResult<Subprocess> {
     Ok(Subprocess { program: PathBuf::from(exe), args: vec!["-m".into(), "ontofetch".into()] })
 }
 
+/// The command context for a call: the settings resolved as the command resolves them,
+/// validator workers started from this interpreter.
 fn context(
-    worker: Subprocess,
+    py: Python<'_>,
     spec: Option<PathBuf>,
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
-) -> Result<Context, CliError> {
+) -> PyResult<Context> {
+    let worker = worker(py)?;
     let global = Global {
         json: true,
         spec,
@@ -66,7 +69,7 @@ fn context(
         timeout_sec: None,
         allowed_hosts,
     };
-    Context::new(global, Overrides::default(), false, worker)
+    Context::new(global, Overrides::default(), false, worker).map_err(|e| cli_err(py, e))
 }
 
 /// Progress events to a Python callable (`{"event": "pull.bytes", "id": …}`), with the GIL
@@ -118,7 +121,7 @@ fn check_url(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
     let gates = ctx.gates().map_err(|e| cli_err(py, e))?;
     let doc = match gates.url(url) {
         Ok(a) => {
@@ -148,7 +151,7 @@ fn pull(
     allowed_hosts: Vec<String>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
     let out = py.detach(|| -> Result<Vec<PullResult>, CliError> {
         let rt = runtime()?;
@@ -173,7 +176,7 @@ fn plan(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
     let out = py.detach(|| -> Result<Vec<Value>, CliError> {
         runtime()?.block_on(async {
             let p = ctx.pipeline(false).await?;
@@ -202,7 +205,7 @@ fn show(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
     let out = py.detach(|| -> Result<Value, CliError> {
         runtime()?.block_on(async {
             let settings = ctx.settings()?;
@@ -215,9 +218,7 @@ fn show(
                 .await
                 .map_err(CliError::from)?
                 .ok_or_else(|| CliError::new(Code::NotFound, format!("{id} has no stored version")))?;
-            let key = ctx.gates()?.stored_path(&format!("{}/{}", row.relpath, ontofetch_store::layout::MANIFEST))?;
-            let bytes = b.store.read(&key.as_slash_path()).await.map_err(CliError::from)?;
-            serde_json::from_slice(&bytes).map_err(|e| CliError::new(Code::Manifest, e.to_string()))
+            Ok(b.manifest(&ctx.gates()?, &row).await?)
         })
     });
     Ok(out.map_err(|e| cli_err(py, e))?.to_string())
@@ -234,7 +235,7 @@ fn ensure(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, data_root, allowed_hosts).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
     let out = py.detach(|| -> Result<PathBuf, CliError> {
         runtime()?.block_on(async {
             let p = ctx.pipeline(false).await?;
@@ -248,13 +249,7 @@ fn ensure(
                 row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
             }
             let row = row.ok_or_else(|| CliError::new(Code::NotFound, format!("{id} was not stored")))?;
-            let gates = p.gates();
-            let key = gates.stored_path(&format!(
-                "{}/{}",
-                row.relpath,
-                ontofetch_store::layout::original_rel(&row.filename)
-            ))?;
-            let key = key.as_slash_path();
+            let key = ontofetch_pipeline::backends::original_key(&p.gates(), &row)?;
             if let Some(path) = p.backends.store.local_path(&key) {
                 return Ok(path);
             }
@@ -277,7 +272,7 @@ fn ensure(
 #[pyfunction]
 #[pyo3(signature = (path, spec=None))]
 fn validate_file(py: Python<'_>, path: PathBuf, spec: Option<PathBuf>) -> PyResult<String> {
-    let ctx = context(worker(py)?, spec, None, vec![]).map_err(|e| cli_err(py, e))?;
+    let ctx = context(py, spec, None, vec![])?;
     if !path.is_file() {
         return Err(raise(py, Code::Usage, &format!("{}: no such file", path.display())));
     }

@@ -65,14 +65,7 @@ pub(crate) async fn one(st: &ServerState, id: &str) -> Response<Body> {
     }
     let latest = versions.first();
     let manifest = match latest {
-        Some(v) => {
-            let key = format!(
-                "{}/{}",
-                ontofetch_store::layout::version_key(id, &v.version),
-                ontofetch_store::layout::MANIFEST
-            );
-            b.store.read(&key).await.ok().and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        }
+        Some(v) => b.manifest(&st.gates(), v).await.ok(),
         None => None,
     };
     let diff = match latest {

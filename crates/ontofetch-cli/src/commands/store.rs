@@ -10,8 +10,7 @@ use ontofetch_catalog::Catalog;
 use ontofetch_pipeline::prune::{PruneRequest, prune as run_prune};
 use ontofetch_pipeline::{Backends, Open};
 use ontofetch_policy::Code;
-use ontofetch_store::layout;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn check_id(id: &str) -> Result<(), CliError> {
     ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::usage(r.message))
@@ -45,9 +44,7 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), CliError>
             return Ok(());
         }
         let row = b.catalog.latest(id).await?.ok_or_else(|| CliError::usage(format!("{id} has no stored version")))?;
-        let key = ctx.gates()?.stored_path(&format!("{}/{}", row.relpath, layout::MANIFEST))?.as_slash_path();
-        let manifest: Value = serde_json::from_slice(&b.store.read(&key).await?)
-            .map_err(|e| CliError::new(Code::Manifest, format!("{}: {e}", b.store.location(&key))))?;
+        let manifest = b.manifest(&ctx.gates()?, &row).await?;
         emit(&ctx.global, &manifest, || render::scalars(&manifest));
         Ok(())
     })
