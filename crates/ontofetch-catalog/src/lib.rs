@@ -58,6 +58,58 @@ impl CatalogError {
     }
 }
 
+/// Whether a stored version validated, and so whether it may be `latest`: a release that
+/// fails validation is kept (its files, its report, its code) so it can be inspected, but
+/// `latest`, `/latest/` and `/obo/` stay on the last version that validated unless the
+/// operator opted into promoting it (docs/architecture.md, "Invariants").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Validated (or no validator applied): may be latest.
+    #[default]
+    Valid,
+    /// Failed validation: recorded for inspection, never latest.
+    Invalid,
+    /// Failed validation, promoted to latest because the operator asked
+    /// (`defaults.promote_invalid` or `pull --promote-invalid`).
+    InvalidPromoted,
+}
+
+impl Verdict {
+    /// The text stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::InvalidPromoted => "invalid-promoted",
+        }
+    }
+
+    /// Reads the stored text; anything unknown is treated as invalid (fail closed: it is
+    /// never made latest by accident).
+    pub fn parse(text: &str) -> Verdict {
+        match text {
+            "valid" => Verdict::Valid,
+            "invalid-promoted" => Verdict::InvalidPromoted,
+            _ => Verdict::Invalid,
+        }
+    }
+
+    /// The verdict of a version whose validation `failed` or not, given the opt-in.
+    pub fn of(failed: bool, promote_invalid: bool) -> Verdict {
+        match (failed, promote_invalid) {
+            (false, _) => Verdict::Valid,
+            (true, false) => Verdict::Invalid,
+            (true, true) => Verdict::InvalidPromoted,
+        }
+    }
+
+    /// Whether the version failed validation (promoted or not).
+    pub fn failed(self) -> bool {
+        self != Verdict::Valid
+    }
+}
+
 /// One stored version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionRow {
@@ -87,6 +139,8 @@ pub struct VersionRow {
     pub license: Option<String>,
     /// RFC 3339 UTC time of the download.
     pub downloaded_at: String,
+    /// Whether it validated (and so may be latest).
+    pub verdict: Verdict,
 }
 
 /// One stored file.
@@ -163,12 +217,16 @@ pub struct Stats {
 }
 
 /// Whether [`Catalog::record`] wrote the version or found it already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     /// The rows were inserted.
     Inserted,
     /// The same version with the same bytes was already recorded (another process).
     AlreadyPresent,
+    /// Another version of the ontology already holds these exact bytes (named here):
+    /// nothing was inserted, because identical bytes never make a second version (a worker
+    /// that lost its lease in a database restart and chose another name).
+    Duplicate(String),
 }
 
 /// A held lease on one ontology: while it lives, no other worker (process or machine) on
@@ -211,11 +269,34 @@ pub trait Catalog: Send + Sync {
         blob_durable: bool,
     ) -> Result<Recorded, CatalogError>;
 
-    /// The newest version of an ontology by download time (not by name).
+    /// The ontology's `latest`: the newest version by download time (not by name) whose
+    /// verdict lets it be latest (it validated, or its promotion was asked for).
     async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError>;
 
-    /// The newest version of every ontology.
+    /// `latest` of every ontology that has one.
     async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError>;
+
+    /// The newest version by download time whatever its verdict: where the next
+    /// conditional request starts, so a broken release is not fetched again and again.
+    async fn newest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
+        Ok(self.versions(Some(ontology), 1).await?.into_iter().next())
+    }
+
+    /// One version by name.
+    async fn version(&self, ontology: &str, version: &str) -> Result<Option<VersionRow>, CatalogError>;
+
+    /// After a re-validation, in one transaction: the version's verdict, its validation
+    /// results, and the artifact rows of the files that were rewritten (the manifest, the
+    /// normalised files), so the catalog never describes bytes the store no longer holds
+    /// for longer than the files' own replacement.
+    async fn revise(
+        &self,
+        ontology: &str,
+        version: &str,
+        verdict: Verdict,
+        artifacts: &[ArtifactRow],
+        validations: &[ValidationRow],
+    ) -> Result<(), CatalogError>;
 
     /// Versions, newest first; all ontologies when `ontology` is `None`.
     async fn versions(&self, ontology: Option<&str>, limit: u32) -> Result<Vec<VersionRow>, CatalogError>;
@@ -282,7 +363,10 @@ pub trait Catalog: Send + Sync {
 }
 
 /// The columns of `versions`, in [`VersionRow`] order.
-pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha256, bytes, filename, relpath, content_type, etag, last_modified, license, downloaded_at";
+pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha256, bytes, filename, relpath, content_type, etag, last_modified, license, downloaded_at, verdict";
+
+/// The condition a version must meet to be `latest`.
+pub(crate) const MAY_BE_LATEST: &str = "verdict <> 'invalid'";
 
 /// Newest first: by download time, then by name for the same instant.
 pub(crate) const NEWEST_FIRST: &str = "ORDER BY downloaded_at DESC, version DESC";

@@ -86,6 +86,11 @@ pub const MIGRATIONS: &[Migration] = &[
         FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
     );",
     },
+    Migration {
+        version: 5,
+        name: "version verdicts (a release that failed validation is never latest)",
+        sql: "ALTER TABLE versions ADD COLUMN verdict TEXT NOT NULL DEFAULT 'valid';",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

@@ -7,8 +7,8 @@
 
 use crate::migrations::{MIGRATIONS, for_postgres};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS,
-    ValidationRow, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded, Stats,
+    VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -83,7 +83,17 @@ fn row_to_version(r: &Row) -> VersionRow {
         last_modified: r.get(10),
         license: r.get(11),
         downloaded_at: r.get(12),
+        verdict: Verdict::parse(r.get(13)),
     }
+}
+
+/// What a `record` transaction found.
+enum Seen {
+    Inserted,
+    /// The version exists; its original's SHA-256.
+    Existing(String),
+    /// Another version holds the same bytes.
+    Twin(String),
 }
 
 /// A 64-bit advisory lock key for a name (stable across processes and machines).
@@ -235,24 +245,33 @@ impl Catalog for PgCatalog {
                 Box::pin(async move {
                     let (row, artifacts) = &*owned;
                     let tx = c.transaction().await?;
-                    let inserted = tx
-                        .execute(
-                            &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (ontology, version) DO NOTHING"),
-                            &[
-                                &row.ontology, &row.version, &row.resolver, &row.url, &row.sha256, &(row.bytes as i64),
-                                &row.filename, &row.relpath, &row.content_type, &row.etag, &row.last_modified,
-                                &row.license, &row.downloaded_at,
-                            ],
-                        )
+                    // Records of one ontology are serialised, so two workers that both lost
+                    // their lease (a restart) cannot store the same bytes under two names.
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('ontofetch:record:' || $1, 0))", &[&row.ontology])
                         .await?;
-                    if inserted == 0 {
-                        let sha: String = tx
-                            .query_one("SELECT sha256 FROM versions WHERE ontology = $1 AND version = $2", &[&row.ontology, &row.version])
-                            .await?
-                            .get(0);
+                    if let Some(existing) = tx
+                        .query_opt("SELECT sha256 FROM versions WHERE ontology = $1 AND version = $2", &[&row.ontology, &row.version])
+                        .await?
+                    {
                         tx.rollback().await?;
-                        return Ok(Some(sha));
+                        return Ok(Seen::Existing(existing.get(0)));
                     }
+                    if let Some(twin) = tx
+                        .query_opt("SELECT version FROM versions WHERE ontology = $1 AND sha256 = $2 LIMIT 1", &[&row.ontology, &row.sha256])
+                        .await?
+                    {
+                        tx.rollback().await?;
+                        return Ok(Seen::Twin(twin.get(0)));
+                    }
+                    tx.execute(
+                        &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"),
+                        &[
+                            &row.ontology, &row.version, &row.resolver, &row.url, &row.sha256, &(row.bytes as i64),
+                            &row.filename, &row.relpath, &row.content_type, &row.etag, &row.last_modified,
+                            &row.license, &row.downloaded_at, &row.verdict.as_str(),
+                        ],
+                    )
+                    .await?;
                     for a in artifacts {
                         tx.execute(
                             "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6)
@@ -262,25 +281,95 @@ impl Catalog for PgCatalog {
                         .await?;
                     }
                     tx.commit().await?;
-                    Ok(None)
+                    Ok(Seen::Inserted)
                 })
             })
             .await?;
         match outcome {
-            None => Ok(Recorded::Inserted),
-            Some(sha) if sha == row.sha256 => Ok(Recorded::AlreadyPresent),
-            Some(_) => Err(CatalogError::Conflict { ontology: row.ontology.clone(), version: row.version.clone() }),
+            Seen::Inserted => Ok(Recorded::Inserted),
+            Seen::Existing(sha) if sha == row.sha256 => Ok(Recorded::AlreadyPresent),
+            Seen::Existing(_) => {
+                Err(CatalogError::Conflict { ontology: row.ontology.clone(), version: row.version.clone() })
+            }
+            Seen::Twin(version) => Ok(Recorded::Duplicate(version)),
         }
     }
 
     async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
-        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 {NEWEST_FIRST} LIMIT 1");
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND {MAY_BE_LATEST} {NEWEST_FIRST} LIMIT 1"
+        );
         Ok(self.versions_where("reading the latest version", sql, vec![Box::new(ontology.to_string())]).await?.pop())
+    }
+
+    async fn version(&self, ontology: &str, version: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND version = $2");
+        let args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>> =
+            vec![Box::new(ontology.to_string()), Box::new(version.to_string())];
+        Ok(self.versions_where("reading a version", sql, args).await?.pop())
+    }
+
+    async fn revise(
+        &self,
+        ontology: &str,
+        version: &str,
+        verdict: Verdict,
+        artifacts: &[ArtifactRow],
+        validations: &[ValidationRow],
+    ) -> Result<(), CatalogError> {
+        let paths = PathPolicy::default();
+        for a in artifacts {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        let what = format!("revising {ontology}/{version}");
+        let owned =
+            std::sync::Arc::new((ontology.to_string(), version.to_string(), artifacts.to_vec(), validations.to_vec()));
+        let updated = self
+            .run(&what, |c| {
+                let owned = owned.clone();
+                Box::pin(async move {
+                    let (ontology, version, artifacts, validations) = &*owned;
+                    let tx = c.transaction().await?;
+                    let n = tx
+                        .execute(
+                            "UPDATE versions SET verdict = $3 WHERE ontology = $1 AND version = $2",
+                            &[ontology, version, &verdict.as_str()],
+                        )
+                        .await?;
+                    if n == 0 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                    for a in artifacts {
+                        tx.execute(
+                            "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6)
+                             ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                            &[&a.relpath, ontology, version, &a.sha256, &(a.bytes as i64), &a.kind],
+                        )
+                        .await?;
+                    }
+                    for r in validations {
+                        tx.execute(
+                            "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6)
+                             ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                            &[ontology, version, &r.validator, &r.result, &r.details, &r.run_at],
+                        )
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        if !updated {
+            return Err(CatalogError::db(what, "the version is not recorded"));
+        }
+        Ok(())
     }
 
     async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError> {
         let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions v WHERE NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
+            "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.{MAY_BE_LATEST} AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.{MAY_BE_LATEST} AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
         );
         self.versions_where("listing latest versions", sql, vec![]).await
     }

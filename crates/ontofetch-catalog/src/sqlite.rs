@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS,
-    ValidationRow, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded, Stats,
+    VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::PathPolicy;
@@ -46,6 +46,7 @@ fn row_to_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionRow> {
         last_modified: r.get(10)?,
         license: r.get(11)?,
         downloaded_at: r.get(12)?,
+        verdict: Verdict::parse(&r.get::<_, String>(13)?),
     })
 }
 
@@ -165,8 +166,20 @@ impl Catalog for SqliteCatalog {
                 Some(_) => return Err(CatalogError::Conflict { ontology: row.ontology, version: row.version }),
                 None => {}
             }
+            // Identical bytes never make a second version, whoever chose the name.
+            let twin: Option<String> = tx
+                .query_row(
+                    "SELECT version FROM versions WHERE ontology = ?1 AND sha256 = ?2 LIMIT 1",
+                    params![row.ontology, row.sha256],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql("checking for the same bytes"))?;
+            if let Some(twin) = twin {
+                return Ok(Recorded::Duplicate(twin));
+            }
             tx.execute(
-                &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
                 params![
                     row.ontology,
                     row.version,
@@ -180,7 +193,8 @@ impl Catalog for SqliteCatalog {
                     row.etag,
                     row.last_modified,
                     row.license,
-                    row.downloaded_at
+                    row.downloaded_at,
+                    row.verdict.as_str()
                 ],
             )
             .map_err(sql(format!("recording {}/{}", row.ontology, row.version)))?;
@@ -202,12 +216,74 @@ impl Catalog for SqliteCatalog {
         let ontology = ontology.to_string();
         self.with(move |c| {
             c.query_row(
-                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 {NEWEST_FIRST} LIMIT 1"),
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 AND {MAY_BE_LATEST} {NEWEST_FIRST} LIMIT 1"
+                ),
                 params![ontology],
                 row_to_version,
             )
             .optional()
             .map_err(sql("reading the latest version"))
+        })
+        .await
+    }
+
+    async fn version(&self, ontology: &str, version: &str) -> Result<Option<VersionRow>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 AND version = ?2"),
+                params![ontology, version],
+                row_to_version,
+            )
+            .optional()
+            .map_err(sql("reading a version"))
+        })
+        .await
+    }
+
+    async fn revise(
+        &self,
+        ontology: &str,
+        version: &str,
+        verdict: Verdict,
+        artifacts: &[ArtifactRow],
+        validations: &[ValidationRow],
+    ) -> Result<(), CatalogError> {
+        let paths = PathPolicy::default();
+        for a in artifacts {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        let (artifacts, validations) = (artifacts.to_vec(), validations.to_vec());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            let n = tx
+                .execute(
+                    "UPDATE versions SET verdict = ?3 WHERE ontology = ?1 AND version = ?2",
+                    params![ontology, version, verdict.as_str()],
+                )
+                .map_err(sql("recording the verdict"))?;
+            if n == 0 {
+                return Err(CatalogError::db(format!("revising {ontology}/{version}"), "the version is not recorded"));
+            }
+            for a in &artifacts {
+                tx.execute(
+                    "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                    params![a.relpath, ontology, version, a.sha256, a.bytes as i64, a.kind],
+                )
+                .map_err(sql(format!("recording artifact {}", a.relpath)))?;
+            }
+            for r in &validations {
+                tx.execute(
+                    "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                    params![ontology, version, r.validator, r.result, r.details, r.run_at],
+                )
+                .map_err(sql("recording a validation"))?;
+            }
+            tx.commit().map_err(sql("committing"))
         })
         .await
     }
@@ -218,7 +294,7 @@ impl Catalog for SqliteCatalog {
                 c,
                 "listing latest versions",
                 &format!(
-                    "SELECT {VERSION_COLUMNS} FROM versions v WHERE NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
+                    "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.{MAY_BE_LATEST} AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.{MAY_BE_LATEST} AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
                 ),
                 &[],
             )
@@ -463,6 +539,7 @@ mod tests {
             last_modified: None,
             license: None,
             downloaded_at: at.into(),
+            verdict: Default::default(),
         }
     }
 

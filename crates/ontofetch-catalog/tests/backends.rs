@@ -23,6 +23,7 @@ fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
         last_modified: None,
         license: None,
         downloaded_at: at.into(),
+        verdict: Default::default(),
     }
 }
 

@@ -66,9 +66,14 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Check the environment, the store and the catalog; --fix repairs what it can.
     Doctor {
-        /// Create missing directories, remove stale staging, repair store/catalog orphans.
+        /// Create missing directories, remove stale staging, repair store/catalog orphans
+        /// and what can be repaired from the stored bytes; says what it cannot.
         #[arg(long)]
         fix: bool,
+        /// Re-hash every stored artifact (streamed, local or S3) and compare each with the
+        /// catalog and its manifest: drift is reported as E_DRIFT.
+        #[arg(long)]
+        verify: bool,
     },
     /// Download ontologies into the store (a bare id means `pull ID`).
     Pull(PullArgs),
@@ -323,6 +328,10 @@ pub struct PullArgs {
     /// Download again even if the server says nothing changed.
     #[arg(long)]
     pub force: bool,
+    /// Make a release that fails validation `latest` anyway (default: it is stored for
+    /// inspection, counted as failed, and `latest` stays on the last version that validated).
+    #[arg(long)]
+    pub promote_invalid: bool,
     /// Parallel downloads (overrides defaults.http.concurrent_downloads).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
     pub concurrent_downloads: Option<u32>,

@@ -51,8 +51,21 @@ impl CliError {
         match self.code {
             Code::Usage | Code::ConfigInvalid => EXIT_USAGE,
             _ if self.refused => EXIT_REFUSED,
-            _ => EXIT_FAILURE,
+            code => exit_for(Some(code)),
         }
+    }
+}
+
+/// The exit status an outcome with this code stands for: 0 without one, 3 for a gate's
+/// refusal (a private address, a traversal, HTML instead of an ontology, a licence), 1 for
+/// everything that failed while working, content that failed validation included. A pull
+/// reports it per ontology and exits with the most serious (3 before 1).
+pub fn exit_for(code: Option<Code>) -> u8 {
+    match code {
+        None => EXIT_OK,
+        Some(Code::Validation) => EXIT_FAILURE,
+        Some(c) if c.kind() == ontofetch_policy::CodeKind::Refusal => EXIT_REFUSED,
+        Some(_) => EXIT_FAILURE,
     }
 }
 

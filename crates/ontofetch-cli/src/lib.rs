@@ -47,7 +47,7 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
         Command::Policy(PolicyCommand::CheckUrl { url, resolve }) => commands::policy::check_url(ctx, url, *resolve),
         Command::Policy(PolicyCommand::CheckPath { path, root }) => commands::policy::check_path(ctx, path, root),
         Command::Policy(PolicyCommand::Codes) => ok(commands::policy::codes(ctx)),
-        Command::Doctor { fix } => ok(commands::doctor::run(ctx, *fix)),
+        Command::Doctor { fix, verify } => ok(commands::doctor::run(ctx, *fix, *verify)),
         Command::Pull(args) => ok(commands::pull::pull(ctx, args)),
         Command::Plan(args) => ok(commands::pull::plan(ctx, args)),
         Command::PlanDiff { plan, baseline, update_baseline } => {
@@ -108,6 +108,32 @@ const VALUE_FLAGS: &[&str] = &[
     "--allowed-hosts",
 ];
 
+/// Whether `word` is within a typo of the command `name`: one edit for words of 3–4
+/// letters, two for longer ones. Two-letter words (`hp`, `go`, `ro`) are always ids.
+fn looks_like(word: &str, name: &str) -> bool {
+    let n = word.chars().count();
+    let budget = match n {
+        0..=2 => return false,
+        3..=4 => 1,
+        _ => 2,
+    };
+    edit_distance(word, name) <= budget
+}
+
+/// Levenshtein distance (small inputs: command words).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// DocsToKG compatibility: `ontofetch hp` means `ontofetch pull hp`.
 fn with_default_command(args: Vec<OsString>) -> Vec<OsString> {
     let known: Vec<String> = Cli::command()
@@ -127,6 +153,11 @@ fn with_default_command(args: Vec<OsString>) -> Vec<OsString> {
             continue;
         }
         if !known.iter().any(|k| k == a.as_ref()) {
+            // A near-miss of a command (`shw`) is a typo, not an id: clap reports it with
+            // "did you mean", instead of a pull that rewrites the lockfile.
+            if known.iter().any(|k| looks_like(&a, k)) {
+                return args;
+            }
             let mut out = args.clone();
             out.insert(i, "pull".into());
             return out;
@@ -164,6 +195,26 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
             }
             e.exit_status()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_bare_id_means_pull_but_a_typo_of_a_command_does_not() {
+        assert_eq!(with_default_command(args(&["ontofetch", "hp"])), args(&["ontofetch", "pull", "hp"]));
+        assert_eq!(with_default_command(args(&["ontofetch", "uberon"])), args(&["ontofetch", "pull", "uberon"]));
+        assert_eq!(with_default_command(args(&["ontofetch", "shw", "hp"])), args(&["ontofetch", "shw", "hp"]));
+        assert_eq!(with_default_command(args(&["ontofetch", "doctr"])), args(&["ontofetch", "doctr"]));
+        assert_eq!(with_default_command(args(&["ontofetch", "--json", "pul"])), args(&["ontofetch", "--json", "pul"]));
+        assert_eq!(edit_distance("shw", "show"), 1);
+        assert!(!looks_like("go", "db"));
     }
 }
 

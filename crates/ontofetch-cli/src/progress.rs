@@ -8,6 +8,20 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
+/// A byte-count bar on stderr for long work (`doctor --verify`), only on a terminal.
+pub fn bytes_bar(wanted: bool, what: &str) -> Option<ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(what.to_string());
+    Some(bar)
+}
+
 /// Bars if stderr is a terminal, else JSON lines.
 pub fn detect() -> Box<dyn PullObserver> {
     if std::io::stderr().is_terminal() { Box::new(Bars::default()) } else { Box::new(JsonLines) }

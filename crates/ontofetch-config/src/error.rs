@@ -1,4 +1,5 @@
-//! The config crate's error: always `E_CONFIG_INVALID`, always naming where.
+//! The config crate's error: `E_CONFIG_INVALID` (or the code of the gate that refused a
+//! value), always naming where.
 
 use crate::origin::Origin;
 use ontofetch_policy::Code;
@@ -18,6 +19,21 @@ pub enum ConfigError {
         /// What is wrong and what is expected.
         message: String,
     },
+    /// A value a gate refused (a URL to a private address in `extras.url`): the command's
+    /// own input was refused, so the gate's code is kept (exit 3, not 2).
+    #[error("{file}{}: {key}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Refused {
+        /// The file.
+        file: String,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// The key path.
+        key: String,
+        /// What was refused and why.
+        message: String,
+        /// The gate's code (`E_PRIVATE_IP`, `E_SCHEME`, …).
+        code: Code,
+    },
     /// The file cannot be read.
     #[error("cannot read {file}: {message}")]
     Read {
@@ -36,6 +52,9 @@ impl ConfigError {
 
 impl ontofetch_policy::Coded for ConfigError {
     fn code(&self) -> Code {
-        Code::ConfigInvalid
+        match self {
+            ConfigError::Refused { code, .. } => *code,
+            _ => Code::ConfigInvalid,
+        }
     }
 }

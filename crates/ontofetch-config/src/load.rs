@@ -360,12 +360,14 @@ pub fn validate(
                     return Err(ConfigError::invalid(origin, line_of(text, &key), key, "must be a string URL".into()));
                 };
                 observed(observer, Gate::Url, || url_gate::check_url(&net, url)).map_err(|e| {
-                    ConfigError::invalid(
-                        origin,
-                        line_of(text, &key),
-                        key.clone(),
-                        format!("{url} is refused by the url gate ({}): {e}", ontofetch_policy::Coded::code(&e)),
-                    )
+                    let code = ontofetch_policy::Coded::code(&e);
+                    ConfigError::Refused {
+                        file: origin.label(),
+                        line: line_of(text, &key),
+                        key: key.clone(),
+                        message: format!("{url} is refused by the url gate ({code}): {e}"),
+                        code,
+                    }
                 })?;
             }
         }

@@ -35,6 +35,10 @@ pub struct Defaults {
     /// With `accept_licenses` set, refuse sources whose licence stays unknown (default:
     /// fetch them with a warning, a manifest note and a metric).
     pub reject_unknown_licenses: bool,
+    /// Make a release that failed validation `latest` anyway (under `continue_on_error`).
+    /// Off by default: it is recorded for inspection and `latest` stays on the last
+    /// version that validated.
+    pub promote_invalid: bool,
     /// Where the catalog and the artifacts live (local by default; PostgreSQL and object
     /// storage for a shared mirror).
     pub storage: StorageSettings,
@@ -58,6 +62,7 @@ impl Default for Defaults {
             resolver_fallback_enabled: true,
             enable_cas_mirror: false,
             reject_unknown_licenses: false,
+            promote_invalid: false,
             storage: StorageSettings::default(),
             http: HttpSettings::default(),
             planner: PlannerSettings::default(),

@@ -16,10 +16,35 @@ fn staged<'p>(path: &'p Path, bytes: &[u8]) -> std::io::Result<(&'p Path, tempfi
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // The random suffix keeps concurrent writers of the same path apart.
-    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = shared_temp(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     Ok((dir, tmp))
+}
+
+/// A temporary-file builder whose file is created with mode `0666` less the umask, as
+/// `open(2)` would create any file: a mirror's files are read by web servers and colleagues,
+/// and tempfile's private `0600` default would make some stored files unreadable to them
+/// and others not (docs/architecture.md, "Invariants").
+pub fn shared_temp(prefix: &str) -> tempfile::Builder<'_, 'static> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).permissions(std::fs::Permissions::from_mode(0o666));
+    b
+}
+
+/// The process's file-creation mask, read without changing it (`/proc/self/status`, Linux
+/// 4.7+); `None` where it cannot be read. `umask(2)` itself can only be read by setting it,
+/// which would race with other threads creating files.
+pub fn umask() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(line.trim(), 8).ok()
+}
+
+/// The permission bits a regular file the tool writes should have: `0666` less the umask.
+pub fn shared_file_mode() -> u32 {
+    0o666 & !umask().unwrap_or(0o022)
 }
 
 /// Writes `bytes` to `path` atomically (see the crate docs). The parent directory must
@@ -132,6 +157,19 @@ mod tests {
         assert_eq!(bytes.len(), 4096);
         assert!(bytes.iter().all(|b| *b == bytes[0]), "one writer's bytes, whole");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn written_files_are_as_readable_as_the_umask_allows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ontologies.lock.json");
+        write_atomic(&p, b"{}").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, shared_file_mode(), "mode {mode:o}");
+        let n = dir.path().join("new.yaml");
+        write_new(&n, b"x").unwrap();
+        assert_eq!(std::fs::metadata(&n).unwrap().permissions().mode() & 0o777, shared_file_mode());
     }
 
     #[test]

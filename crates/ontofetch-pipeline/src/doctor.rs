@@ -145,8 +145,24 @@ fn self_test(policy: &Policy, gates: &Gates<'_>, f: &mut Findings) -> Vec<Value>
         .collect()
 }
 
-/// Runs every check.
-pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gates: Gates<'_>, fix: bool) -> Report {
+/// What doctor is asked to do beyond looking.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Repair what can be repaired.
+    pub fix: bool,
+    /// Re-hash every stored artifact.
+    pub verify: bool,
+}
+
+/// Runs every check; `progress` hears how far the re-hashing got (bytes done, in all).
+pub async fn run(
+    dirs: &DataDirs,
+    settings: Result<&Settings, &ConfigError>,
+    gates: Gates<'_>,
+    mode: Mode,
+    progress: crate::integrity::Progress<'_>,
+) -> Report {
+    let fix = mode.fix;
     let mut f = Findings::default();
     let directories = json!({
         "root": directory("root", &dirs.root, fix, &mut f),
@@ -182,7 +198,7 @@ pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gat
         Err(_) => vec![],
     };
     let store = match settings {
-        Ok(s) => reconcile(s, &gates, fix, &mut f).await,
+        Ok(s) => reconcile(s, &gates, mode, progress, &mut f).await,
         Err(_) => Value::Null,
     };
     let ok = f.problems.is_empty();
@@ -203,8 +219,16 @@ pub async fn run(dirs: &DataDirs, settings: Result<&Settings, &ConfigError>, gat
 }
 
 /// Store ↔ catalog consistency: version directories without rows, rows without files,
-/// staging left by killed pulls.
-async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Findings) -> Value {
+/// staging left by killed pulls, then every invariant of docs/architecture.md that the
+/// stored bytes can show (`integrity::audit`).
+async fn reconcile(
+    settings: &Settings,
+    gates: &Gates<'_>,
+    mode: Mode,
+    progress: crate::integrity::Progress<'_>,
+    f: &mut Findings,
+) -> Value {
+    let fix = mode.fix;
     let b = match Backends::open(settings, Open::Existing).await {
         Ok(b) => b,
         Err(e) if e.code == ontofetch_policy::Code::Usage => {
@@ -241,7 +265,22 @@ async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Fi
         if o.fixed {
             f.fixes.push(format!("removed {}: {}", o.key, o.problem));
         } else {
-            f.problems.push(o.problem.clone());
+            f.problems.push(format!("{} (`ontofetch doctor --fix` retires it)", o.problem));
+        }
+    }
+    let options = crate::integrity::AuditOptions { verify: mode.verify, fix };
+    let audit = match crate::integrity::audit(&b, gates, options, progress).await {
+        Ok(a) => a,
+        Err(e) => {
+            f.problems.push(format!("auditing {}: {e}", b.store.url()));
+            crate::integrity::Audit::default()
+        }
+    };
+    for finding in &audit.findings {
+        if finding.fixed {
+            f.fixes.push(format!("{}: {}", finding.key, finding.problem));
+        } else {
+            f.problems.push(format!("{}: {}; {}", finding.code, finding.problem, finding.remedy.describe()));
         }
     }
     for id in &found.busy {
@@ -258,6 +297,7 @@ async fn reconcile(settings: &Settings, gates: &Gates<'_>, fix: bool, f: &mut Fi
         "rows_without_files": keys(&found.rows_without_files),
         "busy": found.busy,
         "stale_staging": stale,
+        "integrity": audit,
     })
 }
 

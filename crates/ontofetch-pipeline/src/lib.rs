@@ -11,6 +11,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod integrity;
 pub mod observer;
 pub mod plan;
 pub mod plan_diff;
@@ -49,6 +50,9 @@ pub struct Pipeline {
     pub runner: Arc<dyn ValidatorRunner>,
     /// Skip conditional requests.
     pub force: bool,
+    /// Make a version that failed validation `latest` anyway (`defaults.promote_invalid`,
+    /// `pull --promote-invalid`); by default it is recorded for inspection only.
+    pub promote_invalid: bool,
 }
 
 /// UTC now as RFC 3339 with milliseconds (`2026-11-25T15:00:00.123Z`): sorts as text, and
@@ -115,7 +119,8 @@ impl Pipeline {
         let mut config = net_config(&settings);
         config.limits = config.limits.shared(backends::shared_rates(&settings, &backends));
         let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), config)?;
-        Ok(Pipeline { settings, backends, fetcher, metrics, runner, force })
+        let promote_invalid = settings.loaded.config.defaults.promote_invalid;
+        Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid })
     }
 
     /// Gates bound to the configured policy, reporting into the metrics.

@@ -8,8 +8,20 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The fields compared.
-pub const FIELDS: &[&str] = &["url", "version", "license", "media_type", "service"];
+/// The fields compared: what the registry says (URL, version, licence…) and what the
+/// server said about the file when probed (its length, `Last-Modified`, `ETag`) or what a
+/// checksum pins, so new bytes under the same URL and version are a difference too.
+pub const FIELDS: &[&str] = &[
+    "url",
+    "version",
+    "license",
+    "media_type",
+    "service",
+    "content_length",
+    "last_modified",
+    "etag",
+    "expected_checksum",
+];
 
 /// A plan diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,6 +94,19 @@ mod tests {
         assert_eq!(d.removed[0]["id"], "b");
         assert_eq!(d.modified, vec![json!({"id": "a", "changes": {"url": {"before": "u1", "after": "u2"}}})]);
         assert_eq!(diff(&cur, &cur), PlanDiff { added: vec![], removed: vec![], modified: vec![] });
+    }
+
+    #[test]
+    fn new_bytes_under_the_same_url_and_version_are_a_difference() {
+        let probe = |len: u64, etag: &str, lm: &str| json!({"id": "a", "url": "u", "version": "1", "content_length": len, "etag": etag, "last_modified": lm});
+        let before = vec![probe(100, "\"e1\"", "Mon, 01 Jan 2024 00:00:00 GMT")];
+        let after = vec![probe(120, "\"e2\"", "Tue, 02 Jan 2024 00:00:00 GMT")];
+        let d = diff(&before, &after);
+        let changes = &d.modified[0]["changes"];
+        assert_eq!(changes["content_length"], json!({"before": 100, "after": 120}));
+        assert_eq!(changes["etag"]["after"], "\"e2\"");
+        assert!(changes.get("last_modified").is_some());
+        assert!(changes.get("url").is_none());
     }
 
     #[test]

@@ -53,12 +53,18 @@ pub struct PruneReport {
     pub dry_run: bool,
 }
 
-/// Splits versions (newest first) into (retained, deleted): the first `keep` always stay;
-/// of the rest, only those downloaded before `older_than` (when given) go.
+/// Splits versions (newest first) into (retained, deleted): the first `keep` versions that
+/// validated always stay (a version that failed validation is no copy to fall back on, so
+/// it does not count); a failed one newer than the oldest kept stays for inspection; of the
+/// rest, only those downloaded before `older_than` (when given) go.
 pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (Vec<VersionRow>, Vec<VersionRow>) {
     let (mut retained, mut deleted) = (Vec::new(), Vec::new());
-    for (i, r) in rows.into_iter().enumerate() {
-        if i < keep || older_than.is_some_and(|d| r.downloaded_at.as_str() >= d) {
+    let mut kept_good = 0;
+    for r in rows {
+        let good = !r.verdict.failed();
+        let young = older_than.is_some_and(|d| r.downloaded_at.as_str() >= d);
+        if kept_good < keep || young {
+            kept_good += usize::from(good);
             retained.push(r);
         } else {
             deleted.push(r);
@@ -67,17 +73,38 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
     (retained, deleted)
 }
 
-/// Runs a prune.
+/// Runs a prune. It refuses, listing them, while the store and the catalog disagree either
+/// way (a version directory without a row, a recorded file that is missing or of another
+/// size): deleting by the catalog's word while the store has lost the newest copy is how a
+/// mirror ends with nothing readable.
 pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PullError> {
     let found = crate::reconcile::run(b, gates, false).await?;
-    let unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();
+    let mut unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();
+    unknown.extend(found.rows_without_files.iter().map(|o| format!("{} (recorded, files missing)", o.key)));
     if !unknown.is_empty() {
         return Err(PullError::new(
             Code::DbOrphan,
             format!(
-                "the catalog does not know {} stored version(s) ({}); run `ontofetch doctor --fix` before pruning",
+                "the store and the catalog disagree about {} version(s) ({}); run `ontofetch doctor` and repair \
+                 before pruning",
                 unknown.len(),
                 unknown.join(", ")
+            ),
+        ));
+    }
+    let audit = crate::integrity::audit(b, gates, crate::integrity::AuditOptions::default(), &|_, _| {}).await?;
+    let broken: Vec<String> = audit
+        .unfixed()
+        .filter(|f| f.invariant == crate::integrity::Invariant::ArtifactMatchesBytes)
+        .map(|f| format!("{} ({})", f.key, f.problem))
+        .collect();
+    if !broken.is_empty() {
+        return Err(PullError::new(
+            Code::Drift,
+            format!(
+                "{} recorded file(s) are missing or changed: {}; repair them (`ontofetch doctor`) before pruning",
+                broken.len(),
+                broken.join("; ")
             ),
         ));
     }
@@ -138,6 +165,7 @@ mod tests {
             last_modified: None,
             license: None,
             downloaded_at: at.into(),
+            verdict: Default::default(),
         }
     }
 
@@ -152,5 +180,17 @@ mod tests {
         assert_eq!(names(gone), ["v1"]);
         let (kept, gone) = select(rows(), 5, None);
         assert_eq!((kept.len(), gone.len()), (3, 0));
+    }
+
+    #[test]
+    fn only_versions_that_validated_count_towards_keep() {
+        let bad = |v: &str, at: &str| VersionRow { verdict: ontofetch_catalog::Verdict::Invalid, ..row(v, at) };
+        let rows =
+            vec![bad("v4", "2025-04-01"), row("v3", "2025-03-01"), bad("v2", "2025-02-01"), row("v1", "2025-01-01")];
+        let (kept, gone) = select(rows, 1, None);
+        let names = |v: Vec<VersionRow>| v.into_iter().map(|r| r.version).collect::<Vec<_>>();
+        // v4 failed: kept for inspection but it is not the copy kept; v3 is.
+        assert_eq!(names(kept), ["v4", "v3"]);
+        assert_eq!(names(gone), ["v2", "v1"]);
     }
 }

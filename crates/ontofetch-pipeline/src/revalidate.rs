@@ -1,16 +1,19 @@
-//! `validate ID [VERSION] [--strict]`: re-runs the validator on a stored original,
-//! rewrites the manifest's `validation` atomically and records the result. With strict, a
-//! failed version is retired and `latest` goes back to the previous good one.
+//! `validate ID [VERSION] [--strict]`: re-runs the validator on a stored original, stores
+//! the normalised files and the rewritten manifest, then records in one catalog transaction
+//! the verdict, the validation results and the new size and SHA-256 of every rewritten file,
+//! so the catalog, the manifest and what `serve` hands out keep agreeing
+//! (docs/architecture.md, "Invariants"). `latest` follows the verdict: a version that now
+//! fails is no longer latest; with strict it is retired.
 
 use crate::error::PullError;
 use crate::pull::validate_file;
-use crate::retire::retire_version;
+use crate::retire::{repoint_latest, retire_version};
 use crate::{Pipeline, now_rfc3339};
-use ontofetch_catalog::ValidationRow;
+use ontofetch_catalog::{ArtifactRow, ValidationRow, Verdict};
 use ontofetch_policy::Code;
 use ontofetch_store::layout;
 use ontofetch_store::manifest::{Manifest, Normalization, ValidationEntry};
-use ontofetch_validate::Outcome;
+use ontofetch_validate::{Normalize, Outcome};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,20 +29,32 @@ pub struct Revalidated {
     pub validator: String,
     /// `ok`, `failed` or `skipped`.
     pub status: String,
+    /// The version's verdict now (`valid`, `invalid`, `invalid-promoted`).
+    pub verdict: Verdict,
     /// The version was retired (strict mode, failed).
     pub purged: bool,
+    /// The version `latest` names afterwards.
+    pub latest: Option<String>,
     /// The validator's report.
     pub details: Outcome,
 }
 
-/// Re-validates `id` at `version` (default: the latest).
+/// The catalog kind of a normalised output.
+fn kind(format: &str) -> &'static str {
+    if format == "terms" { "terms" } else { "normalized" }
+}
+
+/// Re-validates `id` at `version` (default: `latest`, else the newest stored version).
 pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: bool) -> Result<Revalidated, PullError> {
     let b = &p.backends;
     // The manifest is rewritten and the version may be retired: not beside a pull of it.
     let _lease = crate::pull::claim(p, id).await?;
     let row = match version {
-        Some(v) => b.catalog.versions(Some(id), u32::MAX).await?.into_iter().find(|r| r.version == v),
-        None => b.catalog.latest(id).await?,
+        Some(v) => b.catalog.version(id, v).await?,
+        None => match b.catalog.latest(id).await? {
+            Some(r) => Some(r),
+            None => b.catalog.newest(id).await?,
+        },
     }
     .ok_or_else(|| {
         PullError::new(Code::NotFound, format!("{id} {} is not in the catalog", version.unwrap_or("(latest)")))
@@ -49,7 +64,7 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     let original = crate::backends::original_key(&gates, &row)?;
     let stem = layout::file_stem(&row.filename);
     // Work in a private staging directory: the original is fetched there when the store is
-    // remote, and the normalised files are written there, then stored atomically.
+    // remote, and the normalised files are written there, then stored.
     let scratch = b.store.begin(&gates, id)?;
     let file = match b.store.local_path(&original) {
         Some(file) => file,
@@ -62,17 +77,26 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     let normalized = scratch.path(layout::NORMALIZED)?;
     let manifest_key = format!("{key}/{}", layout::MANIFEST);
     let mut manifest = Manifest::from_slice(&b.store.read(&manifest_key).await?)
-        .map_err(|e| PullError::new(Code::Manifest, format!("{manifest_key}: {e}")))?;
-    let normalize = p.limits().normalize(&normalized, &stem, &manifest.target_formats);
+        .map_err(|e| PullError::new(Code::Manifest, format!("{}: {e}", b.store.location(&manifest_key))))?;
+    // The same job as a pull's: term facts included, so the diff input is kept.
+    let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized, &stem, &manifest.target_formats) };
     let outcome = validate_file(p, &file, Some(normalize)).await;
     let status = outcome.status.as_str().to_string();
-    let details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    let mut details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    crate::pull::relocate(&mut details, &scratch.dir().to_string_lossy(), &b.store.location(&key));
+    let mut artifacts = Vec::new();
     let mut output_files = Vec::new();
     for f in &outcome.outputs {
         let Some(name) = Path::new(&f.path).file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
         let rel = format!("{}/{name}", layout::NORMALIZED);
         let dest = gates.stored_path(&format!("{key}/{rel}"))?.as_slash_path();
         b.store.put_file(&dest, Path::new(&f.path)).await?;
+        artifacts.push(ArtifactRow {
+            relpath: dest,
+            sha256: f.sha256.clone(),
+            bytes: f.bytes,
+            kind: kind(&f.format).into(),
+        });
         output_files.push(rel);
     }
     manifest.validation.insert(
@@ -92,7 +116,30 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
         manifest.normalization =
             Some(Normalization { mode: mode.clone(), skipped_reason: outcome.normalization_skipped.clone() });
     }
-    b.store.write(&manifest_key, manifest.to_pretty_json().as_bytes()).await?;
+    // Every validator of the version counts (an archive has one per extracted file).
+    let failed = manifest.validation.values().any(|e| match e.status.as_deref() {
+        Some(s) => s == "failed",
+        None => !e.ok, // DocsToKG's manifests have only `ok`
+    });
+    let verdict = Verdict::of(failed, p.promote_invalid);
+    // The report is the manifest's `validation`, kept beside it.
+    let report_key = format!("{key}/{}", layout::VALIDATION_REPORT);
+    let report = serde_json::to_string_pretty(&manifest.validation).expect("entries serialise") + "\n";
+    b.store.write(&report_key, report.as_bytes()).await?;
+    artifacts.push(ArtifactRow {
+        relpath: report_key,
+        sha256: ontofetch_fsutil::sha256_bytes(report.as_bytes()),
+        bytes: report.len() as u64,
+        kind: "report".into(),
+    });
+    let text = manifest.to_pretty_json();
+    b.store.write(&manifest_key, text.as_bytes()).await?;
+    artifacts.push(ArtifactRow {
+        relpath: manifest_key.clone(),
+        sha256: ontofetch_fsutil::sha256_bytes(text.as_bytes()),
+        bytes: text.len() as u64,
+        kind: "manifest".into(),
+    });
     drop(scratch);
     let vrow = ValidationRow {
         validator: outcome.validator.clone(),
@@ -100,17 +147,18 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
         details: details.to_string(),
         run_at: now_rfc3339(),
     };
-    b.catalog.record_validations(id, &row.version, &[vrow]).await?;
-    let purged = status == "failed" && strict;
-    if purged {
-        retire_version(b, &gates, id, &row.version).await?;
-    }
+    b.catalog.revise(id, &row.version, verdict, &artifacts, &[vrow]).await?;
+    let purged = failed && strict;
+    let latest =
+        if purged { retire_version(b, &gates, id, &row.version).await? } else { repoint_latest(b, id).await? };
     Ok(Revalidated {
         id: id.to_string(),
         version: row.version,
         validator: outcome.validator.clone(),
         status,
+        verdict,
         purged,
+        latest,
         details: outcome,
     })
 }

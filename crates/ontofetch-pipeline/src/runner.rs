@@ -110,12 +110,15 @@ impl Subprocess {
         let mem = job.limits.max_memory_bytes;
         let cpu = job.limits.timeout.as_secs() + 5;
         use std::os::unix::process::CommandExt;
-        // SAFETY: only async-signal-safe setrlimit calls run between fork and exec.
+        // SAFETY: only async-signal-safe calls (setrlimit, prctl) run between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                use rustix::process::{Resource, Rlimit, setrlimit};
+                use rustix::process::{Resource, Rlimit, Signal, set_parent_process_death_signal, setrlimit};
                 setrlimit(Resource::As, Rlimit { current: Some(mem), maximum: Some(mem) })?;
                 setrlimit(Resource::Cpu, Rlimit { current: Some(cpu), maximum: Some(cpu) })?;
+                // A pull killed with SIGKILL takes its validator with it: an orphan would go
+                // on writing into a staging directory the next pull reclaims.
+                set_parent_process_death_signal(Some(Signal::KILL))?;
                 Ok(())
             });
         }

@@ -55,6 +55,15 @@ pub fn pin(entries: &mut [Value], digests: &BTreeMap<String, String>) {
     }
 }
 
+/// A lockfile's raw entries (to carry some over into the next one).
+pub fn read_entries(path: &Path) -> Result<Vec<Value>, LockError> {
+    let invalid = |m: String| LockError::Invalid { path: path.display().to_string(), message: m };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LockError::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    doc.get("entries").and_then(Value::as_array).cloned().ok_or_else(|| invalid("no \"entries\" array".into()))
+}
+
 /// Reads a lockfile into `direct` specs (URL and checksum pinned).
 pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
     let invalid = |m: String| LockError::Invalid { path: path.display().to_string(), message: m };

@@ -37,7 +37,9 @@ pub fn sniff(prefix: &[u8]) -> Option<String> {
         if let Some(v) = line.strip_prefix("data-version:") {
             let v = v.trim();
             if !v.is_empty() {
-                return Some(v.rsplit('/').next().unwrap_or(v).to_string());
+                // ODK writes `uberon/releases/2025-12-04/uberon-basic.owl`: the path of the
+                // release, read like a version IRI (the date, not the file name).
+                return Some(if v.contains('/') { from_iri(v) } else { v.to_string() });
             }
         }
     }
@@ -93,6 +95,12 @@ mod tests {
         let info = b"<owl:versionInfo rdf:datatype=\"xsd:string\">1.4</owl:versionInfo>";
         assert_eq!(sniff(info).as_deref(), Some("1.4"));
         assert_eq!(sniff(b"<rdf:RDF></rdf:RDF>"), None);
+        // ODK-built OBO releases name the release path, not a bare version
+        let odk = b"format-version: 1.4\ndata-version: uberon/releases/2025-12-04/uberon-basic.owl\nontology: uberon\n";
+        assert_eq!(sniff(odk).as_deref(), Some("2025-12-04"));
+        assert_eq!(sniff(b"data-version: go/releases/2024-01-17/go.owl\n").as_deref(), Some("2024-01-17"));
+        assert_eq!(sniff(b"data-version: 1.2/x.obo\n").as_deref(), Some("1.2"));
+        assert_eq!(sniff(b"data-version: 2024-05-01\n").as_deref(), Some("2024-05-01"));
         assert_eq!(from_content("abcdef0123456789", "2026-11-25"), "2026-11-25-sha256-abcdef012345");
     }
 }

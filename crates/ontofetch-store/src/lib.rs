@@ -132,6 +132,18 @@ pub trait ArtifactStore: Send + Sync {
     /// Whether a file exists.
     async fn exists(&self, key: &str) -> Result<bool, StoreError>;
 
+    /// A stored file's size, `None` when it is absent: the cheap half of "the store holds
+    /// what the catalog records" (the hash is the other half, `doctor --verify`).
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
+
+    /// Removes one stored file (absent is fine): a file planted in a version directory
+    /// that the catalog does not record (`doctor --fix`).
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Every regular file under a key prefix with its size, in one listing (not a request
+    /// per file), keys relative to the store, sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError>;
+
     /// A small file's bytes (manifests, reports).
     async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError>;
 

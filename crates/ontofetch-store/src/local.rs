@@ -225,6 +225,53 @@ impl ArtifactStore for LocalStore {
         Ok(self.path(key).is_file())
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let p = self.path(key);
+        // lstat: a link planted where a file was recorded is not that file.
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(format!("inspecting {}", p.display()))(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let p = self.path(key);
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", p.display()))(e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.path(prefix)];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(format!("listing {}", dir.display()))(e)),
+            };
+            for e in entries {
+                let e = e.map_err(io(format!("listing {}", dir.display())))?;
+                // file_type() does not follow links: a link is neither walked nor listed.
+                let t = e.file_type().map_err(io(format!("inspecting {}", e.path().display())))?;
+                if t.is_dir() {
+                    stack.push(e.path());
+                } else if t.is_file() {
+                    let len = e.metadata().map_err(io(format!("inspecting {}", e.path().display())))?.len();
+                    let rel = e.path().strip_prefix(&self.root).map(|r| r.to_string_lossy().into_owned());
+                    if let Ok(rel) = rel {
+                        out.push((rel, len));
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let p = self.path(key);
         std::fs::read(&p).map_err(|e| missing_or(e, &p, format!("reading {}", p.display())))
@@ -232,6 +279,9 @@ impl ArtifactStore for LocalStore {
 
     async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let p = self.path(key);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        }
         ontofetch_fsutil::write_atomic(&p, bytes).map_err(io(format!("writing {}", p.display())))
     }
 
@@ -242,8 +292,7 @@ impl ArtifactStore for LocalStore {
         }
         let parent = dest.parent().expect("a key has a parent");
         std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".put.")
+        let tmp = ontofetch_fsutil::shared_temp(".put.")
             .tempfile_in(parent)
             .map_err(io(format!("creating a temporary file in {}", parent.display())))?;
         std::fs::copy(src, tmp.path()).map_err(io(format!("copying {}", src.display())))?;

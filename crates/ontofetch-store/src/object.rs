@@ -290,6 +290,37 @@ impl ArtifactStore for ObjectStoreBackend {
         }
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self.store.head(&self.key(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(backend(format!("looking up {key}"))(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self.store.delete(&self.key(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(backend(format!("removing {key}"))(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&self.key(prefix)))
+            .try_collect()
+            .await
+            .map_err(backend(format!("listing {prefix}")))?;
+        let strip = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
+        let mut out: Vec<(String, u64)> = listed
+            .into_iter()
+            .filter_map(|m| Some((m.location.as_ref().strip_prefix(&strip)?.to_string(), m.size)))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     async fn read(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let got = self.store.get(&self.key(key)).await.map_err(backend(format!("reading {key}")))?;
         Ok(got.bytes().await.map_err(backend(format!("reading {key}")))?.to_vec())

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod archives;
+pub mod cli;
 pub mod dns;
 pub mod fixtures;
 pub mod local;

@@ -6,12 +6,23 @@ use crate::output::emit;
 use ontofetch_policy::{Gates, Policy};
 
 /// Runs every check; fails (exit 1) when any check is not ok.
-pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
+pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), CliError> {
     let fallback = Policy::default();
     let settings = ctx.settings_result();
     let policy = settings.map(|s| &s.loaded.policy).unwrap_or(&fallback);
     let gates = Gates::new(policy, ctx.metrics.as_ref());
-    let report = runtime()?.block_on(ontofetch_pipeline::doctor::run(&ctx.dirs, settings, gates, fix));
+    let bar = crate::progress::bytes_bar(verify && !ctx.global.json, "verifying");
+    let progress = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let mode = ontofetch_pipeline::doctor::Mode { fix, verify };
+    let report = runtime()?.block_on(ontofetch_pipeline::doctor::run(&ctx.dirs, settings, gates, mode, &progress));
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let doc = &report.doc;
     emit(&ctx.global, doc, || {
         let mut out =
@@ -28,6 +39,15 @@ pub fn run(ctx: &mut Context, fix: bool) -> Result<(), CliError> {
         let tests = doc["gate_self_test"].as_array().cloned().unwrap_or_default();
         let refused = tests.iter().filter(|t| t["refused"] == true).count();
         out.push_str(&format!("gate self-test: {refused}/{} SSRF probes refused\n", tests.len()));
+        let integrity = &doc["store"]["integrity"];
+        if let Some(n) = integrity["artifacts"].as_u64() {
+            let how = if integrity["verified"] == true {
+                format!("sizes and SHA-256 of {} bytes", integrity["bytes_hashed"])
+            } else {
+                "sizes (--verify re-hashes them)".to_string()
+            };
+            out.push_str(&format!("store: {} versions, {n} artifacts checked: {how}\n", integrity["versions"]));
+        }
         for (key, label) in [("fixes", "fixed"), ("notes", "note"), ("problems", "problem")] {
             for line in doc[key].as_array().into_iter().flatten() {
                 out.push_str(&format!("{label}: {}\n", line.as_str().unwrap_or("")));

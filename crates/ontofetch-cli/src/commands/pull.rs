@@ -2,7 +2,7 @@
 
 use crate::cli::{PlanArgs, PullArgs};
 use crate::context::{Context, runtime};
-use crate::error::CliError;
+use crate::error::{CliError, exit_for};
 use crate::output::emit;
 use crate::render;
 use ontofetch_config::SpecInput;
@@ -63,12 +63,35 @@ async fn with_exporter<T>(
     Ok(out)
 }
 
+/// Replaces the lockfile with this run's plans, pinned to what was stored. A lockfile is a
+/// team's record, so it is only ever replaced by a complete one: an ontology that failed
+/// keeps the entry it had, and a run where nothing succeeded leaves the file untouched
+/// (a typo, a registry outage: docs/architecture.md, "Invariants").
 fn write_lock(path: &Path, results: &[PullResult]) -> Result<(), CliError> {
+    let good: Vec<&PullResult> = results.iter().filter(|r| !r.is_failure() && r.plan.is_some()).collect();
     let mut entries: Vec<Value> =
-        results.iter().filter_map(|r| r.plan.as_ref().map(ontofetch_resolve::plan_to_value)).collect();
+        good.iter().filter_map(|r| r.plan.as_ref().map(ontofetch_resolve::plan_to_value)).collect();
     let digests: BTreeMap<String, String> =
-        results.iter().filter_map(|r| Some((r.id.clone(), r.sha256.clone()?))).collect();
+        good.iter().filter_map(|r| Some((r.id.clone(), r.sha256.clone()?))).collect();
     lockfile::pin(&mut entries, &digests);
+    let failed: Vec<&str> = results.iter().filter(|r| r.is_failure()).map(|r| r.id.as_str()).collect();
+    merge_lock(path, entries, &failed)
+}
+
+/// Writes `entries` plus the previous lockfile's entries for `failed` ids; writes nothing
+/// when there is nothing new.
+fn merge_lock(path: &Path, mut entries: Vec<Value>, failed: &[&str]) -> Result<(), CliError> {
+    if entries.is_empty() {
+        if !failed.is_empty() {
+            tracing::warn!(lockfile = %path.display(), "nothing succeeded; the lockfile is left as it was");
+        }
+        return Ok(());
+    }
+    if let Ok(previous) = lockfile::read_entries(path) {
+        let kept =
+            previous.into_iter().filter(|e| e.get("id").and_then(Value::as_str).is_some_and(|id| failed.contains(&id)));
+        entries.extend(kept);
+    }
     Ok(lockfile::write(path, &entries, &now_rfc3339())?)
 }
 
@@ -79,7 +102,8 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
         None => specs(ctx, &args.plan)?,
     };
     let rt = runtime()?;
-    let p = rt.block_on(ctx.pipeline(args.force))?;
+    let mut p = rt.block_on(ctx.pipeline(args.force))?;
+    p.promote_invalid |= args.promote_invalid;
     if args.dry_run {
         let plans = rt.block_on(plan_all(&p, &specs));
         return print_plans(ctx, &plans);
@@ -94,12 +118,28 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
     if args.lock.is_none() && !args.plan.no_lock {
         write_lock(&args.plan.lock_output, &results)?;
     }
-    emit(&ctx.global, &serde_json::to_value(&results).expect("results serialise"), || render::pull_table(&results));
-    let failed = results.iter().filter(|r| r.is_failure()).count();
-    if failed > 0 {
-        return Err(CliError::check_failed(format!("{failed} of {} ontologies failed", results.len())));
+    let mut doc = serde_json::to_value(&results).expect("results serialise");
+    for (r, v) in results.iter().zip(doc.as_array_mut().into_iter().flatten()) {
+        v["exit_code"] = json!(exit_for(r.error.as_ref().map(|e| e.code)));
     }
-    Ok(())
+    emit(&ctx.global, &doc, || render::pull_table(&results));
+    batch_outcome(&results)
+}
+
+/// One ontology failing fails the run: exit 3 when any was refused by a gate, else 1.
+fn batch_outcome(results: &[PullResult]) -> Result<(), CliError> {
+    let failed = results.iter().filter(|r| r.is_failure()).count();
+    if failed == 0 {
+        return Ok(());
+    }
+    let refused =
+        results.iter().filter(|r| exit_for(r.error.as_ref().map(|e| e.code)) == crate::error::EXIT_REFUSED).count();
+    let mut e = CliError::check_failed(format!("{failed} of {} ontologies failed", results.len()));
+    if refused > 0 {
+        e.message.push_str(&format!(" ({refused} refused by a gate)"));
+        e.refused = true;
+    }
+    Err(e)
 }
 
 fn push_metrics(ctx: &Context, rt: &tokio::runtime::Runtime, p: &Pipeline, gateway: &str) -> Result<(), CliError> {
@@ -132,7 +172,8 @@ pub fn plan(ctx: &mut Context, args: &PlanArgs) -> Result<(), CliError> {
     let plans = rt.block_on(plan_all(&p, &specs));
     if !args.no_lock {
         let entries: Vec<Value> = plans.iter().filter_map(|r| r.as_ref().ok().map(Planned::to_json)).collect();
-        lockfile::write(&args.lock_output, &entries, &now_rfc3339())?;
+        let failed: Vec<&str> = plans.iter().filter_map(|r| r.as_ref().err().map(|f| f.id.as_str())).collect();
+        merge_lock(&args.lock_output, entries, &failed)?;
     }
     print_plans(ctx, &plans)
 }

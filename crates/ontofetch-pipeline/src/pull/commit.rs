@@ -28,6 +28,10 @@ pub(super) struct Commit<'a> {
     pub version: Chosen,
     pub status: PullStatus,
     pub diff: Option<Changes>,
+    /// Whether it validated (and so becomes latest).
+    pub verdict: ontofetch_catalog::Verdict,
+    /// What earlier steps noted (a repaired version, a refetched original).
+    pub notes: Vec<String>,
 }
 
 /// What the new version changed against the one before it.
@@ -110,7 +114,16 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
 
 /// What the manifest and the result say besides the facts.
 fn notes(c: &Commit<'_>) -> Vec<String> {
-    let mut notes: Vec<String> = c.version.note.iter().cloned().collect();
+    let mut notes: Vec<String> = c.notes.clone();
+    notes.extend(c.version.note.iter().cloned());
+    if c.verdict.failed() {
+        notes.push(match c.verdict {
+            ontofetch_catalog::Verdict::InvalidPromoted => {
+                "failed validation; promoted to latest because promote_invalid is set".to_string()
+            }
+            _ => "failed validation; kept for inspection, latest stays on the last version that validated".to_string(),
+        });
+    }
     if c.plan.license_unknown {
         notes.push(format!(
             "licence unknown: {} published none while accept_licenses is set (fetched; \
@@ -158,17 +171,69 @@ fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
         last_modified: info.last_modified.clone(),
         license: plan.license.clone(),
         downloaded_at,
+        verdict: c.verdict,
     }
 }
 
-/// Commits a validated version.
-pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Result<PullResult, PullError> {
+/// Rewrites every string under `value` that names a path inside `staging` to name the same
+/// file in the stored version (`location`): the staging directory is gone once promoted,
+/// and nothing under a version may point into it (docs/architecture.md, "Invariants").
+pub(crate) fn relocate(value: &mut serde_json::Value, staging: &str, location: &str) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some(rest) = s.strip_prefix(staging) {
+                *s = format!("{location}{rest}");
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| relocate(v, staging, location)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| relocate(v, staging, location)),
+        _ => {}
+    }
+}
+
+/// Points the validation results at the stored version instead of staging, and writes the
+/// report beside them.
+fn settle_paths(p: &Pipeline, c: &mut Commit<'_>, key: &str) -> Result<(), PullError> {
+    let staging = c.staging.dir().to_string_lossy().into_owned();
+    let location = p.backends.store.location(key);
+    for entry in c.validation.entries.values_mut() {
+        relocate(&mut entry.details, &staging, &location);
+    }
+    for row in &mut c.validation.rows {
+        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&row.details) {
+            relocate(&mut v, &staging, &location);
+            row.details = v.to_string();
+        }
+    }
+    let report = serde_json::to_value(&c.validation.entries).expect("entries serialise");
+    c.staging.write_json(layout::VALIDATION_REPORT, &report)?;
+    Ok(())
+}
+
+/// Commits a validated version (or, under `continue_on_error`, one that failed validation:
+/// recorded for inspection, never latest unless promotion was asked for).
+pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> Result<PullResult, PullError> {
     let (plan, id, version) = (c.plan, &c.plan.id, c.version.name.clone());
     let key = layout::version_key(id, &version);
+    settle_paths(p, &mut c, &key)?;
     let downloaded_at = now_rfc3339();
     let manifest_text = manifest(p, &c, &key, &downloaded_at).to_pretty_json();
     c.staging.write(layout::MANIFEST, manifest_text.as_bytes())?;
     let mut artifacts = artifact_rows(&c, &key, &manifest_text);
+    // The report and an archive's extraction audit are files of the version too: recorded,
+    // so every file under a version directory is one the catalog knows.
+    let stem = layout::file_stem(&c.fetched.filename);
+    for (rel, kind) in [(layout::VALIDATION_REPORT.to_string(), "report"), (layout::audit_rel(&stem), "audit")] {
+        let path = c.staging.dir().join(&rel);
+        if let Ok(bytes) = std::fs::read(&path) {
+            artifacts.push(ArtifactRow {
+                relpath: format!("{key}/{rel}"),
+                sha256: ontofetch_fsutil::sha256_bytes(&bytes),
+                bytes: bytes.len() as u64,
+                kind: kind.into(),
+            });
+        }
+    }
     let row = version_row(&c, &key, downloaded_at);
     let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
     let mut notes = notes(&c);
@@ -184,16 +249,31 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
             Err(e) => notes.push(format!("CAS copy failed: {e}")),
         }
     }
-    if let Err(e) = p.backends.catalog.record(&row, &artifacts, true).await {
-        if !promoted.existed {
-            let _ = p.backends.store.remove_version(gates, id, &version).await;
+    match p.backends.catalog.record(&row, &artifacts, true).await {
+        Ok(ontofetch_catalog::Recorded::Duplicate(twin)) => {
+            // Another worker stored these bytes under another name meanwhile: ours goes.
+            if !promoted.existed {
+                let _ = p.backends.store.remove_version(gates, id, &version).await;
+            }
+            let row = p.backends.catalog.version(id, &twin).await?.ok_or_else(|| {
+                PullError::new(ontofetch_policy::Code::Db, format!("{id}/{twin} vanished while recording"))
+            })?;
+            count(p, &plan.resolver, "not_modified");
+            let note = format!("identical bytes already stored as {twin}; no new version");
+            return Ok(super::outcome::cached(p, plan, &row, vec![note]).await);
         }
-        return Err(PullError::from_coded(e).context("recording the version (the promoted files were rolled back)"));
+        Ok(_) => {}
+        Err(e) => {
+            if !promoted.existed {
+                let _ = p.backends.store.remove_version(gates, id, &version).await;
+            }
+            return Err(PullError::from_coded(e).context("recording the version (the promoted files were rolled back)"));
+        }
     }
     if let Err(e) = p.backends.catalog.record_validations(id, &version, &c.validation.rows).await {
         notes.push(format!("validation results not recorded: {e}"));
     }
-    if let Err(e) = p.backends.store.set_latest(id, &version).await {
+    if let Err(e) = crate::retire::repoint_latest(&p.backends, id).await {
         notes.push(format!("could not update the latest pointer: {e}"));
     }
     match &c.diff {
@@ -217,10 +297,22 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
     }
     count(p, &plan.resolver, "fetched");
     let info = c.fetched.info;
+    let error = (c.verdict == ontofetch_catalog::Verdict::Invalid).then(|| {
+        let why = c.validation.summary.brief();
+        PullError::new(
+            ontofetch_policy::Code::Validation,
+            format!("{version} failed validation: {why} (stored for inspection; latest is unchanged)"),
+        )
+    });
+    let status = match (&error, promoted.existed) {
+        (Some(_), _) => PullStatus::Failed,
+        (None, true) => PullStatus::Cached,
+        (None, false) => c.status,
+    };
     Ok(PullResult {
         id: id.clone(),
         resolver: Some(plan.resolver.clone()),
-        status: if promoted.existed { PullStatus::Cached } else { c.status },
+        status,
         version: Some(version),
         sha256: Some(info.sha256),
         path: Some(p.backends.store.location(&original_key)),
@@ -230,7 +322,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, c: Commit<'_>) -> Resul
         last_modified: info.last_modified,
         cache_status: Some(if promoted.existed { "hit" } else { "miss" }.into()),
         expected_checksum: expected_checksum(plan),
-        error: None,
+        error,
         validation: Some(c.validation.summary),
         notes,
         plan: Some(plan.clone()),

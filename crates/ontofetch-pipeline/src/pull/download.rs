@@ -61,8 +61,13 @@ pub(super) async fn run(
     // A name no reader would accept (`con.ttl`) is refused before a byte is fetched.
     p.gates().file_name(&ontofetch_store::layout::sanitize_filename(&plan.filename))?;
     let dest = staging.original(&plan.filename)?;
-    // A conditional request only against the URL the stored version came from.
-    let asked_previous = previous.filter(|prev| !p.force && prev.url == plan.url);
+    // A conditional request only against the URL the stored version came from, and only
+    // when what is stored is what a pin asks for: "not modified" about bytes the lock does
+    // not name would let a stale pin pass unchecked.
+    let pinned_elsewhere = |prev: &VersionRow| {
+        plan.expected_checksum.as_ref().is_some_and(|c| !c.value.eq_ignore_ascii_case(&prev.sha256))
+    };
+    let asked_previous = previous.filter(|prev| !p.force && prev.url == plan.url && !pinned_elsewhere(prev));
     let conditional =
         asked_previous.map(|prev| Validators { etag: prev.etag.clone(), last_modified: prev.last_modified.clone() });
     let id = plan.id.clone();

@@ -23,6 +23,7 @@ use ontofetch_resolve::Plan;
 use outcome::{cached, count};
 use std::time::SystemTime;
 
+pub(crate) use commit::relocate;
 pub(crate) use lease::claim;
 pub use validate::{check, validate_file};
 
@@ -81,6 +82,7 @@ async fn pull_leased(
     lease: ontofetch_catalog::Lease,
 ) -> PullResult {
     observer.started(&spec.id);
+    reclaim_staging(p, &spec.id);
     let meanwhile = if p.force { Ok(None) } else { lease::stored_meanwhile(p, &spec.id, run_started).await };
     let result = match meanwhile {
         Ok(Some(row)) => outcome::stored(p, &row, vec!["stored by another worker during this run".into()]),
@@ -92,6 +94,22 @@ async fn pull_leased(
     };
     drop(lease);
     finish(p, spec, observer, result).await
+}
+
+/// Removes staging this ontology's earlier, killed pulls left on this machine (their
+/// process is gone; we hold the lease, so no live pull of it owns one).
+fn reclaim_staging(p: &Pipeline, id: &str) {
+    for dir in p.backends.store.stale_staging() {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let ours = name.strip_prefix(id).and_then(|r| r.strip_prefix('-')).is_some_and(|rest| {
+            rest.split_once('-').is_some_and(|(pid, nanos)| {
+                !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && nanos.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
+        if ours && std::fs::remove_dir_all(&dir).is_ok() {
+            tracing::info!(id, staging = %dir.display(), "removed staging left by an interrupted pull");
+        }
+    }
 }
 
 /// Counts, records (the status page's history) and reports a finished pull.
@@ -191,29 +209,55 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
         tracing::warn!(id = %plan.id, resolver = %plan.resolver, "licence unknown while accept_licenses is set; fetching (set defaults.reject_unknown_licenses to refuse)");
         p.metrics.license_unknown.get_or_create(&OntologyLabels { ontology: plan.id.clone() }).inc();
     }
-    let previous = p.backends.catalog.latest(&plan.id).await?;
     let gates = p.gates();
+    // `latest` (what validated) is what a new version is compared with; the newest stored
+    // version, whatever its verdict, is where the conditional request starts, unless its
+    // files are gone (then it is fetched again, not called cached).
+    let previous = p.backends.catalog.latest(&plan.id).await?;
+    let newest = p.backends.catalog.newest(&plan.id).await?;
+    let mut notes = Vec::new();
+    let basis = match newest {
+        Some(row) if crate::integrity::original_intact(&p.backends, &gates, &row).await? => Some(row),
+        Some(row) => {
+            notes.push(format!("the stored original of {} was missing or truncated; fetched again", row.version));
+            None
+        }
+        None => None,
+    };
     let staging = p.backends.store.begin(&gates, &plan.id)?;
-    let fetched = match download::run(p, plan, &staging, previous.as_ref(), observer).await? {
+    let fetched = match download::run(p, plan, &staging, basis.as_ref(), observer).await? {
         download::Outcome::NotModified(row) => {
             count(p, &plan.resolver, "not_modified");
-            return Ok(cached(p, plan, &row, vec![]).await);
+            return Ok(cached(p, plan, &row, notes).await);
         }
         download::Outcome::Downloaded(f) => f,
     };
     if let Some(row) = p.backends.catalog.find_by_sha(&plan.id, &fetched.info.sha256).await? {
-        count(p, &plan.resolver, "not_modified");
-        return Ok(cached(p, plan, &row, vec!["identical bytes already stored; no new version".into()]).await);
+        if crate::integrity::original_intact(&p.backends, &gates, &row).await? {
+            count(p, &plan.resolver, "not_modified");
+            notes.push("identical bytes already stored; no new version".into());
+            return Ok(cached(p, plan, &row, notes).await);
+        }
+        // The same bytes are recorded but the store lost them: the broken version goes
+        // (rows first) and the fresh bytes are stored in its place.
+        crate::retire::retire_version(&p.backends, &gates, &row.ontology, &row.version).await?;
+        notes.push(format!("repaired {}: its stored files were lost and were fetched again", row.version));
     }
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
     let validation =
         validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.target_formats, observer).await?;
     let version = version::choose(p, plan, &fetched).await?;
-    let status = if previous.is_some() { PullStatus::Updated } else { PullStatus::Fresh };
+    let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
+    let verdict = ontofetch_catalog::Verdict::of(validation.failed(), p.promote_invalid);
     let diff = match previous.as_ref() {
-        Some(prev) => changes(p, prev, &staging, &validation).await,
-        None => None,
+        Some(prev) if !verdict.failed() => changes(p, prev, &staging, &validation).await,
+        _ => None,
     };
-    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff };
+    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes };
     commit::run(p, &gates, done).await
+}
+
+/// Whether any version of the ontology is recorded (`updated` rather than `fresh`).
+async fn newest_exists(p: &Pipeline, id: &str) -> Result<bool, PullError> {
+    Ok(p.backends.catalog.newest(id).await?.is_some())
 }

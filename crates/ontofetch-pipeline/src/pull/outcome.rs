@@ -13,14 +13,38 @@ pub(super) fn count(p: &Pipeline, resolver: &str, result: &'static str) {
     p.metrics.downloads.get_or_create(&DownloadLabels { resolver: resolver.to_string(), result }).inc();
 }
 
-/// The result for a version that is already stored (304, identical bytes).
+/// The result for a version that is already stored (304, identical bytes). `latest` is
+/// re-pointed from the catalog (the one truth), never at this row blindly: the row may be
+/// an older version or one that failed validation.
 pub(super) async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: Vec<String>) -> PullResult {
-    let _ = p.backends.store.set_latest(&plan.id, &row.version).await;
+    if let Err(e) = crate::retire::repoint_latest(&p.backends, &plan.id).await {
+        tracing::warn!(id = %plan.id, error = %e, "latest pointer not refreshed");
+    }
     PullResult { expected_checksum: expected_checksum(plan), plan: Some(plan.clone()), ..stored(p, row, notes) }
 }
 
-/// The result for a stored version, as the catalog records it.
+/// The result for a stored version, as the catalog records it. A version that failed
+/// validation is a failure however often it is pulled again: upstream still serves it.
 pub(super) fn stored(p: &Pipeline, row: &VersionRow, notes: Vec<String>) -> PullResult {
+    if row.verdict == ontofetch_catalog::Verdict::Invalid {
+        let error = crate::PullError::new(
+            ontofetch_policy::Code::Validation,
+            format!(
+                "upstream still serves {}, which failed validation (kept for inspection; latest stays on the last \
+                 version that validated)",
+                row.version
+            ),
+        );
+        let mut r = PullResult::failed(&row.ontology, Some(row.resolver.clone()), error);
+        r.version = Some(row.version.clone());
+        r.sha256 = Some(row.sha256.clone());
+        r.notes = notes;
+        return r;
+    }
+    stored_ok(p, row, notes)
+}
+
+fn stored_ok(p: &Pipeline, row: &VersionRow, notes: Vec<String>) -> PullResult {
     let original = format!("{}/{}", row.relpath, ontofetch_store::layout::original_rel(&row.filename));
     PullResult {
         id: row.ontology.clone(),

@@ -40,6 +40,13 @@ pub(super) struct Validated {
     pub outputs: Vec<(String, String, u64)>,
 }
 
+impl Validated {
+    /// Whether any validator failed.
+    pub fn failed(&self) -> bool {
+        self.summary.status == "failed"
+    }
+}
+
 /// Validates (and normalises, when `normalize` says where) one file with the pipeline's
 /// runner and limits, counted in its metrics.
 pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normalize>) -> Outcome {
@@ -186,8 +193,6 @@ pub(super) async fn run(
     }
     v.summary = ValidationSummary::of(verdicts);
     observer.validated(id, &v.summary);
-    let report = serde_json::to_value(&v.entries).expect("entries serialise");
-    staging.write_json(layout::VALIDATION_REPORT, &report)?;
     if !p.settings.loaded.config.defaults.continue_on_error
         && let Some(bad) = v.summary.validators.iter().find(|x| x.status == "failed")
     {

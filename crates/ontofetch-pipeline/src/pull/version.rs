@@ -36,10 +36,15 @@ pub(super) async fn choose(p: &Pipeline, plan: &Plan, arrived: &Arrived) -> Resu
         .or_else(|| ontofetch_resolve::version::sniff(&read_prefix(&arrived.dest, 256 * 1024)))
         .unwrap_or_else(|| ontofetch_resolve::version::from_content(sha, &today()));
     let name = layout::sanitize_version(&base);
-    let recorded = p.backends.catalog.versions(Some(&plan.id), u32::MAX).await?.iter().any(|r| r.version == name);
-    let on_disk =
-        p.backends.store.exists(&format!("{}/{}", layout::version_key(&plan.id, &name), layout::MANIFEST)).await?;
-    if !(recorded || on_disk) {
+    if p.backends.catalog.version(&plan.id, &name).await?.is_none() {
+        // Files under that name without a row are what a killed pull of this ontology left
+        // (we hold its lease, so no live pull owns them): they never became a version, and
+        // the name is upstream's, so it is cleared and used, not suffixed.
+        let prefix = format!("{}/", layout::version_key(&plan.id, &name));
+        if !p.backends.store.list(&prefix).await?.is_empty() {
+            tracing::info!(id = %plan.id, version = %name, "removing files a killed pull left under this version");
+            p.backends.store.remove_version(&p.gates(), &plan.id, &name).await?;
+        }
         return Ok(Chosen { name, note: None });
     }
     Ok(Chosen {

@@ -1,0 +1,509 @@
+//! Whether the store holds what the catalog records (docs/architecture.md, "Invariants"):
+//! the cheap check a pull makes before it calls a version cached, and the audit behind
+//! `doctor` (sizes, one listing per ontology) and `doctor --verify` (every byte re-hashed,
+//! streamed, local or S3). Each ontology is judged under its lease, so a version being
+//! pulled is never reported (or "repaired") half-written.
+
+use crate::backends::Backends;
+use crate::error::PullError;
+use futures_util::StreamExt;
+use ontofetch_catalog::{ArtifactRow, VersionRow};
+use ontofetch_policy::{Code, Gates};
+use ontofetch_store::{Manifest, layout};
+use serde::Serialize;
+use sha2::Digest;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whether a version's original is in the store with its recorded size. A pull that is told
+/// "not modified" (or finds the same bytes) trusts the stored copy only when this holds;
+/// otherwise it fetches the bytes again rather than report a version it cannot serve.
+pub async fn original_intact(b: &Backends, gates: &Gates<'_>, row: &VersionRow) -> Result<bool, PullError> {
+    let key = crate::backends::original_key(gates, row)?;
+    Ok(b.store.size(&key).await? == Some(row.bytes))
+}
+
+/// Which invariant a finding breaks (docs/architecture.md, "Invariants").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// I1: every artifact row names bytes the store holds, with that size and SHA-256.
+    ArtifactMatchesBytes,
+    /// I2: every manifest matches its version row, and the catalog records the manifest's
+    /// own bytes.
+    ManifestMatchesRow,
+    /// I3: `latest` names a recorded version that validated, and the store's pointer agrees.
+    LatestValidated,
+    /// I5: nothing under a version points into staging.
+    NoStagingPaths,
+    /// I6: stored files are readable by the group and others as the umask allows.
+    SharedReadable,
+    /// I7: every file in a version directory is recorded (no planted or partial files).
+    NoUnrecordedFiles,
+    /// I8: no two versions of one ontology hold the same original bytes.
+    OneVersionPerContent,
+}
+
+/// What can be done about a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// `doctor --fix` repairs it from what is stored.
+    DoctorFix,
+    /// Run this command (the bytes to repair from are not in the store).
+    Run(String),
+}
+
+impl Remedy {
+    /// The remedy as a clause for a message.
+    pub fn describe(&self) -> String {
+        match self {
+            Remedy::DoctorFix => "`ontofetch doctor --fix` repairs it".into(),
+            Remedy::Run(cmd) => format!("cannot be repaired from the store; run `{cmd}`"),
+        }
+    }
+}
+
+/// One broken invariant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The invariant.
+    pub invariant: Invariant,
+    /// The stable code (`E_DRIFT`, `E_DB_ORPHAN`, `E_IO`).
+    pub code: Code,
+    /// The store key (or `ontologies/<id>` for an ontology-wide finding).
+    pub key: String,
+    /// What is wrong.
+    pub problem: String,
+    /// What repairs it.
+    pub remedy: Remedy,
+    /// Repaired by this run (`fix`).
+    pub fixed: bool,
+}
+
+/// What the audit looked at and found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Audit {
+    /// Every byte was re-hashed.
+    pub verified: bool,
+    /// Versions checked.
+    pub versions: usize,
+    /// Artifact rows checked.
+    pub artifacts: usize,
+    /// Bytes re-hashed.
+    pub bytes_hashed: u64,
+    /// Broken invariants.
+    pub findings: Vec<Finding>,
+    /// Ontologies another worker held (not judged).
+    pub busy: Vec<String>,
+}
+
+impl Audit {
+    /// Findings that are still there.
+    pub fn unfixed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.fixed)
+    }
+}
+
+/// How far to go.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditOptions {
+    /// Re-hash every artifact (else: presence and size only).
+    pub verify: bool,
+    /// Repair what can be repaired from what is stored.
+    pub fix: bool,
+}
+
+/// Progress of the re-hashing: (bytes done, bytes in all).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+
+/// SHA-256 of a stored file, streamed (bounded memory whatever its size).
+pub async fn stored_sha256(
+    b: &Backends,
+    key: &str,
+    len: u64,
+    mut on_bytes: impl FnMut(u64),
+) -> Result<String, PullError> {
+    let mut h = sha2::Sha256::new();
+    let mut stream = b.store.open_range(key, 0, len).await?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(crate::error::io(format!("reading {key}")))?;
+        h.update(&chunk);
+        on_bytes(chunk.len() as u64);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Audits every ontology the catalog records.
+pub async fn audit(
+    b: &Backends,
+    gates: &Gates<'_>,
+    options: AuditOptions,
+    progress: Progress<'_>,
+) -> Result<Audit, PullError> {
+    let rows = b.catalog.versions(None, u32::MAX).await?;
+    let ids: BTreeSet<String> = rows.iter().map(|r| r.ontology.clone()).collect();
+    let total: u64 = if options.verify {
+        let mut t = 0;
+        for r in &rows {
+            t += b.catalog.artifacts(&r.ontology, &r.version).await?.iter().map(|a| a.bytes).sum::<u64>();
+        }
+        t
+    } else {
+        0
+    };
+    let mut out = Audit { verified: options.verify, ..Audit::default() };
+    let mut done = 0u64;
+    for id in ids {
+        let Some(_lease) = b.catalog.try_lease(&id).await? else {
+            out.busy.push(id);
+            continue;
+        };
+        ontology(b, gates, &id, options, &mut out, &mut |n| {
+            done += n;
+            progress(done, total);
+        })
+        .await?;
+    }
+    if options.fix {
+        remove_empty_ontology_dirs(b, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// A finding about one key.
+fn finding(invariant: Invariant, code: Code, key: &str, problem: String, remedy: Remedy) -> Finding {
+    Finding { invariant, code, key: key.to_string(), problem, remedy, fixed: false }
+}
+
+fn refetch(id: &str) -> Remedy {
+    Remedy::Run(format!("ontofetch pull {id}"))
+}
+
+fn regenerate(id: &str, version: &str) -> Remedy {
+    Remedy::Run(format!("ontofetch validate {id} {version}"))
+}
+
+/// Files every version has that older catalogs did not record (the report, an archive's
+/// extraction audit): present is fine, recorded or not.
+fn layout_file(rel: &str) -> bool {
+    rel == layout::VALIDATION_REPORT || (rel.starts_with("original/") && rel.ends_with("_extracted.audit.json"))
+}
+
+async fn ontology(
+    b: &Backends,
+    gates: &Gates<'_>,
+    id: &str,
+    options: AuditOptions,
+    out: &mut Audit,
+    on_bytes: &mut (dyn FnMut(u64) + Send),
+) -> Result<(), PullError> {
+    // Read under the lease: a pull that finished since the listing has its rows now.
+    let rows = b.catalog.versions(Some(id), u32::MAX).await?;
+    let listed: BTreeMap<String, u64> =
+        b.store.list(&format!("{}/", layout::ontology_key(id))).await?.into_iter().collect();
+    let mut by_sha: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for row in &rows {
+        by_sha.entry(row.sha256.as_str()).or_default().push(row.version.as_str());
+        version(b, gates, row, &listed, options, out, on_bytes).await?;
+    }
+    for (sha, versions) in by_sha.into_iter().filter(|(_, v)| v.len() > 1) {
+        out.findings.push(finding(
+            Invariant::OneVersionPerContent,
+            Code::Drift,
+            &layout::ontology_key(id),
+            format!("{id}: versions {} hold the same original bytes (sha256 {sha})", versions.join(", ")),
+            Remedy::Run(format!("ontofetch prune --ids {id} --keep N")),
+        ));
+    }
+    latest_pointer(b, id, options, out).await
+}
+
+async fn version(
+    b: &Backends,
+    gates: &Gates<'_>,
+    row: &VersionRow,
+    listed: &BTreeMap<String, u64>,
+    options: AuditOptions,
+    out: &mut Audit,
+    on_bytes: &mut (dyn FnMut(u64) + Send),
+) -> Result<(), PullError> {
+    out.versions += 1;
+    let (id, v) = (row.ontology.as_str(), row.version.as_str());
+    let key = gates.stored_path(&row.relpath)?.as_slash_path();
+    let artifacts = b.catalog.artifacts(id, v).await?;
+    let original = crate::backends::original_key(gates, row)?;
+    match artifacts.iter().find(|a| a.relpath == original) {
+        Some(a) if a.sha256 == row.sha256 && a.bytes == row.bytes => {}
+        _ => out.findings.push(finding(
+            Invariant::ArtifactMatchesBytes,
+            Code::Drift,
+            &original,
+            format!("{id}/{v}: the version row and the original's artifact row disagree (or it has none)"),
+            refetch(id),
+        )),
+    }
+    let recorded: BTreeSet<&str> = artifacts.iter().map(|a| a.relpath.as_str()).collect();
+    for a in &artifacts {
+        out.artifacts += 1;
+        artifact(b, row, a, listed, options, out, on_bytes).await?;
+    }
+    manifest(b, row, &key, &artifacts, options, out).await?;
+    // Files in the version directory the catalog does not record.
+    let prefix = format!("{key}/");
+    for (file, _) in listed.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+        let rel = &file[prefix.len()..];
+        if recorded.contains(file.as_str()) || layout_file(rel) {
+            continue;
+        }
+        let mut f = finding(
+            Invariant::NoUnrecordedFiles,
+            Code::DbOrphan,
+            file,
+            format!("{file} is in the store but not in the catalog (planted, or left by a killed job)"),
+            Remedy::DoctorFix,
+        );
+        if options.fix {
+            f.fixed = b.store.delete(file).await.is_ok();
+        }
+        out.findings.push(f);
+    }
+    if let Some(dir) = b.store.local_path(&key) {
+        shared_readable(&dir, &key, options.fix, out);
+    }
+    Ok(())
+}
+
+async fn artifact(
+    b: &Backends,
+    row: &VersionRow,
+    a: &ArtifactRow,
+    listed: &BTreeMap<String, u64>,
+    options: AuditOptions,
+    out: &mut Audit,
+    on_bytes: &mut (dyn FnMut(u64) + Send),
+) -> Result<(), PullError> {
+    let (id, v) = (row.ontology.as_str(), row.version.as_str());
+    let remedy = match a.kind.as_str() {
+        "normalized" | "terms" => regenerate(id, v),
+        "manifest" => Remedy::DoctorFix,
+        _ => refetch(id),
+    };
+    // CAS copies live outside the ontology's prefix.
+    let size = match listed.get(&a.relpath) {
+        Some(s) => Some(*s),
+        None if a.kind == "cas" => b.store.size(&a.relpath).await?,
+        None => None,
+    };
+    let Some(size) = size else {
+        out.findings.push(finding(
+            Invariant::ArtifactMatchesBytes,
+            Code::DbOrphan,
+            &a.relpath,
+            format!("{} ({}) is recorded but missing from the store", a.relpath, a.kind),
+            remedy,
+        ));
+        return Ok(());
+    };
+    if size != a.bytes {
+        out.findings.push(finding(
+            Invariant::ArtifactMatchesBytes,
+            Code::Drift,
+            &a.relpath,
+            format!("{} holds {size} bytes; the catalog records {}", a.relpath, a.bytes),
+            remedy,
+        ));
+        return Ok(());
+    }
+    if options.verify {
+        let sha = stored_sha256(b, &a.relpath, size, &mut *on_bytes).await?;
+        out.bytes_hashed += size;
+        if sha != a.sha256 {
+            out.findings.push(finding(
+                Invariant::ArtifactMatchesBytes,
+                Code::Drift,
+                &a.relpath,
+                format!("{} hashes to {sha}; the catalog records {}", a.relpath, a.sha256),
+                remedy,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The manifest against its row; a manifest row that merely lags its bytes (an old
+/// `validate` rewrote the file and not the row) is re-recorded from the bytes with `fix`.
+async fn manifest(
+    b: &Backends,
+    row: &VersionRow,
+    key: &str,
+    artifacts: &[ArtifactRow],
+    options: AuditOptions,
+    out: &mut Audit,
+) -> Result<(), PullError> {
+    let (id, v) = (row.ontology.as_str(), row.version.as_str());
+    let mkey = format!("{key}/{}", layout::MANIFEST);
+    let bytes = match b.store.read(&mkey).await {
+        Ok(bytes) => bytes,
+        // A missing manifest is reported by its artifact row.
+        Err(ontofetch_store::StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let parsed = match Manifest::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            out.findings.push(finding(
+                Invariant::ManifestMatchesRow,
+                Code::Manifest,
+                &mkey,
+                format!("{mkey} is not a manifest: {e}"),
+                refetch(id),
+            ));
+            return Ok(());
+        }
+    };
+    let mut disagree = Vec::new();
+    if parsed.id != id {
+        disagree.push(format!("id {:?}", parsed.id));
+    }
+    if parsed.version.as_deref() != Some(v) {
+        disagree.push(format!("version {:?}", parsed.version));
+    }
+    if parsed.sha256 != row.sha256 {
+        disagree.push(format!("sha256 {}", parsed.sha256));
+    }
+    if parsed.content_length.is_some_and(|n| n != row.bytes) {
+        disagree.push(format!("content_length {:?}", parsed.content_length));
+    }
+    if !disagree.is_empty() {
+        out.findings.push(finding(
+            Invariant::ManifestMatchesRow,
+            Code::Drift,
+            &mkey,
+            format!("{mkey} disagrees with the catalog's {id}/{v}: {}", disagree.join(", ")),
+            refetch(id),
+        ));
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let staging = format!("/{}/", layout::STAGING);
+    if text.contains(&staging) {
+        out.findings.push(finding(
+            Invariant::NoStagingPaths,
+            Code::Drift,
+            &mkey,
+            format!("{mkey} names files under {staging}, which is gone once a version is promoted"),
+            regenerate(id, v),
+        ));
+    }
+    let sha = ontofetch_fsutil::sha256_bytes(&bytes);
+    let recorded = artifacts.iter().find(|a| a.relpath == mkey);
+    if recorded.is_some_and(|a| a.sha256 != sha || a.bytes != bytes.len() as u64) {
+        // Reported by the artifact check; the manifest itself is sound, so its row can be
+        // brought up to date from the bytes.
+        if options.fix {
+            let fresh =
+                ArtifactRow { relpath: mkey.clone(), sha256: sha, bytes: bytes.len() as u64, kind: "manifest".into() };
+            if b.catalog.revise(id, v, row.verdict, &[fresh], &[]).await.is_ok() {
+                for f in
+                    out.findings.iter_mut().filter(|f| f.key == mkey && f.invariant == Invariant::ArtifactMatchesBytes)
+                {
+                    f.fixed = true;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The store's `latest` pointer (a symlink on a local store) against the catalog's.
+async fn latest_pointer(b: &Backends, id: &str, options: AuditOptions, out: &mut Audit) -> Result<(), PullError> {
+    let key = layout::ontology_key(id);
+    let Some(dir) = b.store.local_path(&key) else { return Ok(()) };
+    let want = b.catalog.latest(id).await?.map(|r| r.version);
+    let have = std::fs::read_link(dir.join(layout::LATEST)).ok().map(|p| p.to_string_lossy().into_owned());
+    if want == have {
+        return Ok(());
+    }
+    let mut f = finding(
+        Invariant::LatestValidated,
+        Code::Drift,
+        &format!("{key}/{}", layout::LATEST),
+        format!(
+            "{key}/latest points at {} but the newest version that validated is {}",
+            have.as_deref().unwrap_or("nothing"),
+            want.as_deref().unwrap_or("none")
+        ),
+        Remedy::DoctorFix,
+    );
+    if options.fix {
+        f.fixed = crate::retire::repoint_latest(b, id).await.is_ok();
+    }
+    out.findings.push(f);
+    Ok(())
+}
+
+/// Local files must be as readable as the umask allows (a web server or a colleague reads
+/// the mirror); the tool once wrote manifests and lockfiles `0600`.
+fn shared_readable(dir: &std::path::Path, key: &str, fix: bool, out: &mut Audit) {
+    use std::os::unix::fs::PermissionsExt;
+    let want = ontofetch_fsutil::shared_file_mode() & 0o444;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                stack.push(e.path());
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            let mode = meta.permissions().mode() & 0o777;
+            if !t.is_file() || mode & want == want {
+                continue;
+            }
+            let rel = e.path().strip_prefix(dir).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
+            let mut f = finding(
+                Invariant::SharedReadable,
+                Code::Io,
+                &format!("{key}/{rel}"),
+                format!("{key}/{rel} has mode {mode:o}; readers of the mirror need {want:o} (the umask allows it)"),
+                Remedy::DoctorFix,
+            );
+            if fix {
+                f.fixed = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(mode | want)).is_ok();
+            }
+            out.findings.push(f);
+        }
+    }
+}
+
+/// `ontologies/<id>` directories with nothing left in them (every version retired), each
+/// removed under the ontology's lease (a pull about to promote into it holds the lease).
+async fn remove_empty_ontology_dirs(b: &Backends, out: &mut Audit) -> Result<(), PullError> {
+    let Some(root) = b.store.local_path(layout::ONTOLOGIES) else { return Ok(()) };
+    let dirs: Vec<_> = std::fs::read_dir(&root).into_iter().flatten().flatten().collect();
+    for e in dirs {
+        let path = e.path();
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let entries: Vec<_> = std::fs::read_dir(&path).into_iter().flatten().flatten().collect();
+        // Only a dangling `latest` pointer or nothing at all.
+        let empty = entries.iter().all(|c| {
+            c.file_name() == layout::LATEST && c.file_type().is_ok_and(|t| t.is_symlink()) && !c.path().exists()
+        });
+        let id = e.file_name().to_string_lossy().into_owned();
+        let Some(_lease) = (if empty { b.catalog.try_lease(&id).await? } else { None }) else { continue };
+        if std::fs::remove_dir_all(&path).is_ok() {
+            let key = format!("{}/{}", layout::ONTOLOGIES, e.file_name().to_string_lossy());
+            out.findings.push(Finding {
+                invariant: Invariant::NoUnrecordedFiles,
+                code: Code::DbOrphan,
+                problem: format!("{key} was an empty ontology directory"),
+                key,
+                remedy: Remedy::DoctorFix,
+                fixed: true,
+            });
+        }
+    }
+    Ok(())
+}
