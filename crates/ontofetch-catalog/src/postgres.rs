@@ -191,20 +191,10 @@ impl PgCatalog {
     }
 }
 
-/// A catalog URL without its password, for messages and reports.
+/// A catalog URL without its secrets, for messages and reports: host, port, user and
+/// database only, read with the driver's own parser (docs/architecture.md, "Secrets").
 pub fn redact(url: &str) -> String {
-    if url.starts_with("sqlite:") {
-        return url.to_string();
-    }
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "postgresql://…".into(),
-    }
+    ontofetch_config::secret::redact_url(url)
 }
 
 /// A lease: a session of its own holding an advisory lock; dropping it ends the session.

@@ -2,7 +2,7 @@
 //! from PostgreSQL (a throwaway cluster started by the test).
 
 use ontofetch_catalog::{
-    ArtifactRow, Catalog, DiffRow, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, VersionRow,
+    ArtifactRow, Catalog, DiffRow, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, Verdict, VersionRow,
 };
 use ontofetch_policy::Coded;
 use ontofetch_testsupport::pg::Cluster;
@@ -28,7 +28,7 @@ fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
 }
 
 async fn contract(cat: &dyn Catalog) {
-    assert_eq!(cat.schema_version().await.unwrap(), 4);
+    assert_eq!(cat.schema_version().await.unwrap(), 5);
     let art = |rel: &str| ArtifactRow { relpath: rel.into(), sha256: "a".into(), bytes: 7, kind: "original".into() };
     assert_eq!(
         cat.record(
@@ -100,6 +100,31 @@ async fn contract(cat: &dyn Catalog) {
     cat.record_diff(&d("{\"added\":2}")).await.unwrap();
     assert_eq!(cat.diff("bfo", "aaa-new").await.unwrap(), Some(d("{\"added\":2}")));
     assert_eq!(cat.diff("bfo", "zzz-old").await.unwrap(), None);
+    // verdicts: a version that failed validation is recorded, never latest; revised, it is
+    let mut bad = row("bfo", "bbb-broken", "f", "2026-01-01T00:00:00.000Z");
+    bad.verdict = Verdict::Invalid;
+    cat.record(&bad, &[], true).await.unwrap();
+    assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new", "an invalid version is never latest");
+    assert_eq!(cat.newest("bfo").await.unwrap().unwrap().version, "bbb-broken", "but it is the newest");
+    assert!(cat.latest_all().await.unwrap().iter().all(|r| r.version != "bbb-broken"));
+    assert_eq!(cat.version("bfo", "bbb-broken").await.unwrap().unwrap().verdict, Verdict::Invalid);
+    assert!(cat.version("bfo", "nope").await.unwrap().is_none());
+    let manifest = ArtifactRow {
+        relpath: "ontologies/bfo/bbb-broken/manifest.json".into(),
+        sha256: "m2".into(),
+        bytes: 9,
+        kind: "manifest".into(),
+    };
+    cat.revise("bfo", "bbb-broken", Verdict::Valid, std::slice::from_ref(&manifest), &[]).await.unwrap();
+    assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "bbb-broken", "revised valid, it is latest");
+    assert_eq!(cat.artifacts("bfo", "bbb-broken").await.unwrap(), [manifest]);
+    assert_eq!(cat.revise("bfo", "nope", Verdict::Valid, &[], &[]).await.unwrap_err().code(), "E_DB");
+    // the same bytes under another name are never a second version
+    assert_eq!(
+        cat.record(&row("bfo", "ccc-twin", "f", "2026-02-01T00:00:00.000Z"), &[], true).await.unwrap(),
+        Recorded::Duplicate("bbb-broken".into())
+    );
+    assert!(cat.version("bfo", "ccc-twin").await.unwrap().is_none());
     // leases exclude until dropped
     let held = cat.try_lease("bfo").await.unwrap().expect("free");
     assert!(cat.try_lease("bfo").await.unwrap().is_none());
@@ -122,7 +147,7 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     contract(&cat).await;
     // a second worker connecting at the same time does not migrate again
     let other = PgCatalog::connect(&url).await.unwrap();
-    assert_eq!(other.schema_version().await.unwrap(), 4);
+    assert_eq!(other.schema_version().await.unwrap(), 5);
     // a lease dies with its holder's session: another worker takes it
     let held = cat.try_lease("go").await.unwrap().unwrap();
     assert!(other.try_lease("go").await.unwrap().is_none(), "held across connections");
@@ -139,15 +164,13 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     assert!(waits[0] < 0.2 && waits[3] > 1.2, "{waits:?}");
     // the server restarts under a live catalog: the next statements reconnect
     cluster.restart();
-    assert_eq!(cat.stats().await.unwrap().versions, 3);
+    assert_eq!(cat.stats().await.unwrap().versions, 4, "bfo aaa-new and bbb-broken, ro, x");
     // credentials never appear in what the catalog reports about itself
     assert!(!cat.url().contains("secret"));
-    assert!(
-        ontofetch_catalog::PgCatalog::connect("postgresql://u:secret@127.0.0.1:1/x")
-            .await
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("***")
-    );
+    let refused = ontofetch_catalog::PgCatalog::connect("postgresql://u:secret@127.0.0.1:1/x?password=secret")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(!refused.contains("secret") && refused.contains("postgresql://u@127.0.0.1:1/x"), "{refused}");
 }

@@ -198,6 +198,12 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
     }
 }
 
+/// The binary's entry point: its own executable runs validator workers.
+pub fn main() -> ExitCode {
+    let program = std::env::current_exe().unwrap_or_else(|_| "ontofetch".into());
+    run_args(std::env::args_os().collect(), Subprocess { program, args: vec![] })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,10 +222,4 @@ mod tests {
         assert_eq!(edit_distance("shw", "show"), 1);
         assert!(!looks_like("go", "db"));
     }
-}
-
-/// The binary's entry point: its own executable runs validator workers.
-pub fn main() -> ExitCode {
-    let program = std::env::current_exe().unwrap_or_else(|_| "ontofetch".into());
-    run_args(std::env::args_os().collect(), Subprocess { program, args: vec![] })
 }

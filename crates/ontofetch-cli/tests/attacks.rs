@@ -107,7 +107,8 @@ fn a_symlinked_data_root_is_refused_however_it_is_written() {
         let (code, v) = env.json(&["policy", "check-path", "x.owl", "--root", &written, "--json"]);
         assert_eq!((code, v["code"].as_str()), (3, Some("E_STORAGE_ROOT")), "{written}: {v}");
         let (code, v) = env.json(&["pull", "--json", "--no-lock", "--data-root", &written, "bfo"]);
-        assert_eq!(code, 1, "{written}: {v}");
+        // A gate refused the command's own input: exit 3 (README, "Exit statuses").
+        assert_eq!(code, 3, "{written}: {v}");
         assert_eq!(v["error"]["code"], "E_STORAGE_ROOT", "refused before anything is opened: {written}: {v}");
         let through: Vec<_> = std::fs::read_dir(&real).unwrap().collect();
         assert!(through.is_empty(), "{written}: nothing created through the link: {through:?}");

@@ -127,7 +127,7 @@ fn the_mirror_serves_what_the_catalog_records_and_nothing_else() {
     let m = Mirror::new();
     let out = m.command(&["pull", "--json", "--no-lock"]).output().unwrap();
     let pulled: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "evil is refused, the others stored: {pulled}");
+    assert_eq!(out.status.code(), Some(3), "evil is refused, the others stored: {pulled}");
     let token = m.dir.path().join("artifacts.token");
     std::fs::write(&token, "mirror-token\n").unwrap();
 

@@ -207,7 +207,7 @@ fn pull_with_the_lockfile_refuses_changed_content() {
     assert_eq!(env.json(&["pull", "--json", "ro"]).0, 0);
     env.server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "tampered"), OWL)]);
     let (code, results) = env.json(&["pull", "--json", "--lock", "ontologies.lock.json"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "a checksum refusal is a gate's: {results}");
     assert_eq!(results[0]["status"], "failed");
     assert_eq!(results[0]["error"]["code"], "E_CHECKSUM");
     assert_eq!(env.version_dirs("ro").len(), 1, "store unchanged");
@@ -225,7 +225,7 @@ fn refused_and_broken_downloads_leave_no_trace() {
     env.server.route("/obo/pato.owl", vec![Reply::ok(owl(None, "x"), OWL).fault(Fault::DropAfter(20))]);
     let prom = env.dir.path().join("m.prom");
     let out = env.run(&["pull", "--json", "--max-retries", "2", "--metrics-textfile", prom.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "a gate refused bfo and ro");
     let results: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(by_id(&results, "bfo")["error"]["code"], "E_PRIVATE_IP");
     assert_eq!(by_id(&results, "ro")["error"]["code"], "E_MEDIA_TYPE");
@@ -272,7 +272,7 @@ fn fallback_chain_and_ols_metadata_are_gated() {
         env.server.url("/files/hp.owl")
     ));
     let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "pato", "evil", "hp"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "evil was refused by a gate");
     let pato = by_id(&results, "pato");
     assert_eq!(
         (pato["status"].as_str(), pato["version"].as_str(), pato["resolver"].as_str()),
@@ -341,7 +341,7 @@ fn prune_keeps_the_newest_and_refuses_an_unsynchronised_catalog() {
     // a directory the catalog does not know: prune must not run
     std::fs::create_dir_all(env.root().join("ontologies/ro/stray/original")).unwrap();
     let out = env.run(&["prune", "--keep", "1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "the db_boundary gate refuses");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("E_DB_ORPHAN")
             || String::from_utf8_lossy(&out.stderr).contains("doctor")
@@ -474,7 +474,7 @@ fn archives_are_extracted_through_the_gates_or_refused_whole() {
     ));
     let prom = env.dir.path().join("m.prom");
     let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "--metrics-textfile", prom.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "hostile archives are refused by a gate");
     let mesh = by_id(&results, "mesh");
     assert_eq!(mesh["status"], "fresh", "{mesh}");
     let vdir = env.root().join("ontologies/mesh").join(mesh["version"].as_str().unwrap());
@@ -528,10 +528,11 @@ fn validation_runs_in_staging_strict_mode_keeps_the_last_good_version() {
     assert_eq!(results[0]["error"]["code"], "E_VALIDATION", "{results}");
     assert_eq!(env.version_dirs("bfo"), std::slice::from_ref(&v1), "the last good version stays, alone");
     assert!(env.staging_is_empty());
-    // lenient mode stores it, with the failure recorded
+    // lenient mode stores it, with the failure recorded, counted as failing, not latest
     let lenient = env.spec("defaults:\n  continue_on_error: true\nontologies:\n  - id: bfo\n");
     let (code, results) = env.json(&["pull", "--json", "--spec", &lenient, "--force", "bfo"]);
-    assert_eq!(code, 0, "{results}");
+    assert_eq!((code, results[0]["status"].as_str()), (1, Some("failed")), "{results}");
+    assert_eq!(std::fs::read_link(env.root().join("ontologies/bfo/latest")).unwrap(), Path::new(&v1));
     let v2 = results[0]["version"].as_str().unwrap().to_string();
     let (_, rows) = env.json(&["db", "validations", "bfo", &v2, "--json"]);
     assert_eq!(rows["failure_count"], 1, "{rows}");

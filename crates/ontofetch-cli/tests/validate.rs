@@ -160,7 +160,7 @@ fn a_pull_reports_validation_and_the_obo_translation() {
     let allow = server.allow_entry();
     let (code, results, out) =
         ontofetch(d.path(), &["pull", "--spec", &s, "--allowed-hosts", &allow, "--no-lock", "--json"]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "broken failed validation: {out}");
     let by = |id: &str| results.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
     let x = by("x");
     assert_eq!(x["validation"]["status"], "ok", "{x}");
@@ -168,7 +168,8 @@ fn a_pull_reports_validation_and_the_obo_translation() {
     assert_eq!(x["validation"]["validators"][0]["terms"], 2);
     assert_eq!(x["validation"]["validators"][0]["normalization"], "obo-owl");
     let broken = by("broken");
-    assert_eq!(broken["status"], "fresh", "lenient mode stores it…");
+    assert_eq!(broken["status"], "failed", "lenient mode stores it, counted as failing…");
+    assert_eq!(broken["error"]["code"], "E_VALIDATION");
     assert_eq!(broken["validation"]["status"], "failed", "…and says it failed: {broken}");
     let version = x["version"].as_str().unwrap();
     let vdir = d.path().join("home/ontology-fetcher/ontologies/x").join(version);
@@ -183,7 +184,7 @@ fn a_pull_reports_validation_and_the_obo_translation() {
         d.path(),
         &["pull", "--spec", &s, "--allowed-hosts", &allow, "--no-lock", "--data-root", other.to_str().unwrap()],
     );
-    assert_eq!(code, 0);
+    assert_eq!(code, 1, "broken failed");
     assert!(table.contains("validation: ok (obo: 2 statements, 2 terms)"), "{table}");
     assert!(table.contains("validation: failed (rdf:"), "{table}");
 }

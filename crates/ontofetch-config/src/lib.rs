@@ -12,6 +12,7 @@ pub mod locate;
 pub mod origin;
 pub mod redact;
 pub mod schema;
+pub mod secret;
 pub mod settings;
 
 pub use dirs::DataDirs;

@@ -172,7 +172,7 @@ pub fn apply_env(config: &mut SourcesFile, env: &Env) -> Result<BTreeMap<String,
         applied.insert("ONTOFETCH_LOG_DIR".into(), "defaults.logging.file".into());
     }
     if let Some(v) = env.get("ONTOFETCH_CATALOG_URL") {
-        config.defaults.storage.catalog_url = Some(v.to_string());
+        config.defaults.storage.catalog_url = Some(crate::secret::SecretUrl::new(v));
         applied.insert("ONTOFETCH_CATALOG_URL".into(), "defaults.storage.catalog_url".into());
     }
     if let Some(v) = env.get("ONTOFETCH_STORE_URL") {

@@ -247,7 +247,7 @@ impl Default for ValidationSettings {
 pub struct StorageSettings {
     /// The catalog: a SQLite file path (default `<data root>/catalog.sqlite`) or a
     /// `postgresql://user@host:port/db` URL.
-    pub catalog_url: Option<String>,
+    pub catalog_url: Option<crate::secret::SecretUrl>,
     /// The artifacts: `file://DIR` (default: the data root) or `s3://bucket/prefix`.
     pub store_url: Option<String>,
 }

@@ -110,8 +110,8 @@ pub struct ObjectStoreEnv {
     pub session_token: Option<String>,
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
     pub region: Option<String>,
-    /// `AWS_ENDPOINT_URL`.
-    pub endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL` (its userinfo is never shown).
+    pub endpoint: Option<crate::secret::SecretUrl>,
     /// `AWS_ALLOW_HTTP`.
     pub allow_http: bool,
 }
@@ -150,7 +150,7 @@ impl ObjectStoreEnv {
             secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
             session_token: get("AWS_SESSION_TOKEN"),
             region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
-            endpoint: get("AWS_ENDPOINT_URL"),
+            endpoint: get("AWS_ENDPOINT_URL").map(crate::secret::SecretUrl::new),
             allow_http: env.get("AWS_ALLOW_HTTP").and_then(crate::load::parse_bool).unwrap_or(false),
         }
     }
@@ -161,7 +161,7 @@ impl ObjectStoreEnv {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Storage {
     /// `sqlite:PATH` or `postgresql://user@host:port/db`.
-    pub catalog_url: Option<String>,
+    pub catalog_url: Option<crate::secret::SecretUrl>,
     /// `file://DIR` or `s3://bucket/prefix`.
     pub store_url: Option<String>,
     /// This worker's name in metrics and leases.

@@ -18,7 +18,7 @@ fn try_load(text: &str) -> Result<ontofetch_config::Loaded, ConfigError> {
 
 fn err(text: &str) -> (Option<usize>, String, String) {
     match try_load(text).unwrap_err() {
-        ConfigError::Invalid { line, key, message, file } => {
+        ConfigError::Invalid { line, key, message, file } | ConfigError::Refused { line, key, message, file, .. } => {
             assert_eq!(file, "/cfg/sources.yaml");
             (line, key, message)
         }

@@ -59,7 +59,8 @@ pub fn catalog_url(settings: &Settings) -> String {
     settings
         .storage
         .catalog_url
-        .clone()
+        .as_ref()
+        .map(|u| u.expose().to_string())
         .unwrap_or_else(|| format!("sqlite:{}", settings.dirs.root.join(layout::CATALOG_FILE).display()))
 }
 
@@ -84,7 +85,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn ArtifactStore>, PullE
             secret_access_key: e.secret_access_key.clone(),
             session_token: e.session_token.clone(),
             region: e.region.clone(),
-            endpoint: e.endpoint.clone(),
+            endpoint: e.endpoint.as_ref().map(|u| u.expose().to_string()),
             allow_http: e.allow_http,
         };
         let store = ObjectStoreBackend::open(&url, &options, &settings.dirs.root)?;

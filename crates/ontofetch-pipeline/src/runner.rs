@@ -109,6 +109,7 @@ impl Subprocess {
         cmd.env("MALLOC_ARENA_MAX", "1");
         let mem = job.limits.max_memory_bytes;
         let cpu = job.limits.timeout.as_secs() + 5;
+        let fsize = output_cap(&job.file);
         use std::os::unix::process::CommandExt;
         // SAFETY: only async-signal-safe calls (setrlimit, prctl) run between fork and exec.
         unsafe {
@@ -116,6 +117,9 @@ impl Subprocess {
                 use rustix::process::{Resource, Rlimit, Signal, set_parent_process_death_signal, setrlimit};
                 setrlimit(Resource::As, Rlimit { current: Some(mem), maximum: Some(mem) })?;
                 setrlimit(Resource::Cpu, Rlimit { current: Some(cpu), maximum: Some(cpu) })?;
+                // No file the job writes may outgrow the input by more than a normaliser
+                // ever does (SIGXFSZ ends it; its partial files are never promoted).
+                setrlimit(Resource::Fsize, Rlimit { current: Some(fsize), maximum: Some(fsize) })?;
                 // A pull killed with SIGKILL takes its validator with it: an orphan would go
                 // on writing into a staging directory the next pull reclaims.
                 set_parent_process_death_signal(Some(Signal::KILL))?;
@@ -127,6 +131,12 @@ impl Subprocess {
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
         cmd
     }
+}
+
+/// The largest file a validation job may write: 32 times its input (N-Triples of RDF/XML,
+/// the OWL translation of OBO stay well under it), at least 1 GiB.
+pub fn output_cap(input: &std::path::Path) -> u64 {
+    std::fs::metadata(input).map(|m| m.len()).unwrap_or(0).saturating_mul(32).max(1 << 30)
 }
 
 impl ValidatorRunner for Subprocess {

@@ -64,7 +64,11 @@ pub(crate) fn check_raw(policy: &NetPolicy, raw: &str) -> Result<(), Refusal> {
     if let Some(authority) = raw_authority(raw).filter(|a| a.contains('@')) {
         return Err(refuse(
             Code::Userinfo,
-            format!("URL authority {authority:?} carries credentials (an '@'); pass secrets in headers, never in URLs"),
+            format!(
+                "URL authority {:?} carries credentials (an '@'); pass secrets in headers, never in URLs",
+                // The credential itself is never repeated: only the host after the '@'.
+                format!("***@{}", authority.rsplit('@').next().unwrap_or(""))
+            ),
         ));
     }
     Ok(())

@@ -102,6 +102,12 @@ fn etag_matches(headers: &HeaderMap, name: &str, etag: &str) -> bool {
     })
 }
 
+/// Whether a recorded file is the ontology in some format (not its manifest, report,
+/// term facts or CAS copy): only those answer `/obo/{id}.{ext}`.
+fn is_ontology_file(kind: &str) -> bool {
+    matches!(kind, "original" | "normalized" | "extracted")
+}
+
 /// What part of the file to send.
 enum Part {
     Whole,
@@ -318,7 +324,7 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
     };
     let best = files
         .iter()
-        .filter(|f| f.kind != "cas" && f.kind != "manifest" && exts.contains(&extension(&f.relpath)))
+        .filter(|f| is_ontology_file(&f.kind) && exts.contains(&extension(&f.relpath)))
         .min_by_key(|f| rank(&f.kind));
     match best.and_then(|f| f.relpath.strip_prefix(&format!("{key}/"))) {
         Some(rel) => {
@@ -339,7 +345,7 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
         None => {
             let available: Vec<String> = PURL_FORMATS
                 .iter()
-                .filter(|(_, e)| files.iter().any(|f| f.kind != "cas" && e.contains(&extension(&f.relpath))))
+                .filter(|(_, e)| files.iter().any(|f| is_ontology_file(&f.kind) && e.contains(&extension(&f.relpath))))
                 .map(|(f, _)| format!("/obo/{id}.{f}"))
                 .collect();
             body::json(

@@ -46,10 +46,11 @@ impl Auth {
         }
     }
 
-    fn expected(&self) -> String {
+    /// The scheme and the credential it must carry.
+    fn expected(&self) -> (&'static str, &str) {
         match self {
-            Auth::Bearer(t) => format!("Bearer {t}"),
-            Auth::Basic(b) => format!("Basic {b}"),
+            Auth::Bearer(t) => ("bearer", t),
+            Auth::Basic(b) => ("basic", b),
         }
     }
 
@@ -62,8 +63,14 @@ impl Auth {
     }
 
     /// Whether an `Authorization` header value is the expected one.
+    /// The scheme is case-insensitive (RFC 9110 §11.1); the credential is compared in
+    /// constant time.
     pub fn accepts(&self, given: &[u8]) -> bool {
-        same(given, self.expected().as_bytes())
+        let (scheme, credential) = self.expected();
+        let Some(space) = given.iter().position(|b| *b == b' ') else { return false };
+        let (given_scheme, rest) = given.split_at(space);
+        let given_credential = rest.iter().position(|b| *b != b' ').map_or(&rest[rest.len()..], |i| &rest[i..]);
+        given_scheme.eq_ignore_ascii_case(scheme.as_bytes()) & same(given_credential, credential.as_bytes())
     }
 }
 
@@ -84,6 +91,8 @@ mod tests {
         let a = Auth::from_files(Some(&token), None).unwrap().unwrap();
         assert!(a.accepts(b"Bearer s3cret"));
         assert!(!a.accepts(b"Bearer s3cre"));
+        assert!(a.accepts(b"bearer s3cret") && a.accepts(b"BEARER s3cret"), "the scheme is case-insensitive");
+        assert!(!a.accepts(b"Bearer S3CRET") && !a.accepts(b"Basic s3cret") && !a.accepts(b"s3cret"));
         assert_eq!(format!("{a:?}"), "Auth::Bearer(***)");
         let basic = dir.path().join("b");
         std::fs::write(&basic, "nocolon").unwrap();

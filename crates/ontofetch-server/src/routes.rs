@@ -97,7 +97,11 @@ async fn dispatch(req: &Request<Incoming>, st: &ServerState, route: &'static str
         "health" if path == "/healthz" => body::text(StatusCode::OK, "ok\n"),
         "health" => match update_store_gauges(st).await {
             Ok(()) => body::text(StatusCode::OK, "ready\n"),
-            Err(e) => body::text(StatusCode::SERVICE_UNAVAILABLE, &format!("catalog not ready: {e}\n")),
+            // Unauthenticated: says nothing about the connection (the log has the detail).
+            Err(e) => {
+                tracing::warn!(target: "ontofetch::serve", error = %e, "not ready");
+                body::text(StatusCode::SERVICE_UNAVAILABLE, "catalog not ready\n")
+            }
         },
         "metrics" => match check(st.metrics_auth.as_ref(), req) {
             Some(denied) => denied,

@@ -47,9 +47,24 @@ impl std::fmt::Debug for S3Options {
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_deref().map(without_userinfo))
             .field("allow_http", &self.allow_http)
             .finish()
+    }
+}
+
+/// An endpoint as it may be shown: without user and password (an `AWS_ENDPOINT_URL` can
+/// carry them), or hidden whole when it does not parse.
+fn without_userinfo(endpoint: &str) -> String {
+    match url::Url::parse(endpoint) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        // Unreadable: object_store refuses it itself; its message names no userinfo we
+        // could have kept apart, so nothing of it is repeated.
+        Err(_) => "http://unreadable-endpoint.invalid".into(),
     }
 }
 
@@ -121,8 +136,10 @@ impl ObjectStoreBackend {
             b = b.with_token(t);
         }
         if let Some(e) = &options.endpoint {
-            // An S3-compatible server answers path-style requests at its own address.
-            b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
+            // An S3-compatible server answers path-style requests at its own address. S3
+            // authenticates by signature, never by userinfo: a user or password in the
+            // endpoint is dropped here, so no request or error message can carry it.
+            b = b.with_endpoint(without_userinfo(e)).with_virtual_hosted_style_request(false);
         }
         let store = b.build().map_err(backend(format!("configuring {url}")))?;
         Ok(ObjectStoreBackend {

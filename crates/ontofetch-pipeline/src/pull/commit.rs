@@ -175,6 +175,22 @@ fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
     }
 }
 
+/// Removes from staging every file the version does not record: what a validator that was
+/// killed or timed out left half-written (a partial `normalized/*.nt`) is never promoted,
+/// so every file under a version directory is one the catalog knows.
+fn drop_unlisted(staging: &Staging, artifacts: &[ArtifactRow], key: &str) -> Result<(), PullError> {
+    let prefix = format!("{key}/");
+    let listed: std::collections::BTreeSet<&str> =
+        artifacts.iter().filter_map(|a| a.relpath.strip_prefix(&prefix)).collect();
+    for (rel, path) in staging.files()? {
+        if !listed.contains(rel.as_str()) {
+            tracing::debug!(file = %rel, "not promoted: no finished job listed it");
+            std::fs::remove_file(&path).map_err(crate::error::io(format!("removing {}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
 /// Rewrites every string under `value` that names a path inside `staging` to name the same
 /// file in the stored version (`location`): the staging directory is gone once promoted,
 /// and nothing under a version may point into it (docs/architecture.md, "Invariants").
@@ -237,6 +253,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     let row = version_row(&c, &key, downloaded_at);
     let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
     let mut notes = notes(&c);
+    drop_unlisted(&c.staging, &artifacts, &key)?;
     let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
     if p.settings.loaded.config.defaults.enable_cas_mirror {
         match p.backends.store.cas_put(gates, &row.sha256, &original_key).await {
