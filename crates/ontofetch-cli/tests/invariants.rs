@@ -547,7 +547,7 @@ fn run_sequence(backend: Backend, default_steps: usize) {
 
 #[test]
 fn invariants_hold_on_sqlite_and_a_directory() {
-    run_sequence(Backend::Local, 120);
+    run_sequence(Backend::Local, 200);
 }
 
 #[test]
@@ -555,5 +555,5 @@ fn invariants_hold_on_postgresql_and_s3() {
     let pg = Cluster::start();
     let catalog_url = pg.database("mirror");
     let s3 = S3Server::start(BUCKET);
-    run_sequence(Backend::Shared { _pg: pg, s3, catalog_url }, 80);
+    run_sequence(Backend::Shared { _pg: pg, s3, catalog_url }, 120);
 }
