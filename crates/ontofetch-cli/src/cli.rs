@@ -200,9 +200,17 @@ pub struct ServeArgs {
     /// File holding `user:password` required (HTTP basic) on the mirror.
     #[arg(long, value_name = "FILE")]
     pub artifacts_basic_auth_file: Option<PathBuf>,
-    /// Connections served at once; more wait in the listen backlog.
+    /// Connections held at once (one more is closed on accept); downloads of artifacts get
+    /// all but a reserve of them, so health and metrics stay reachable.
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(usize))]
     pub max_connections: usize,
+    /// Connections one client address may hold.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(usize))]
+    pub max_connections_per_client: usize,
+    /// Close a connection whose response write makes no progress for this many seconds
+    /// (a client that stopped reading); a slow reader that keeps reading is served.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub write_timeout_sec: f64,
     /// Close a connection that has not sent a whole request head within this many seconds
     /// (also between requests on a kept-alive connection).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]

@@ -283,3 +283,107 @@ fn slow_clients_are_cut_off_and_connections_are_capped() {
     }
     assert!(fds() <= idle_fds + 4, "descriptors released: {} (idle {idle_fds})", fds());
 }
+
+/// A connection from `ip` (another loopback address) that sends one request; with a tiny
+/// receive buffer, a client that then stops reading stalls the server's writes at once.
+fn client(ip: [u8; 4], port: u16, path: &str, tiny_buffer: bool) -> socket2::Socket {
+    use socket2::{Domain, Socket, Type};
+    use std::io::Write;
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    if tiny_buffer {
+        s.set_recv_buffer_size(4096).unwrap();
+    }
+    s.bind(&std::net::SocketAddr::from((ip, 0)).into()).unwrap();
+    s.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).unwrap();
+    (&s).write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+    s
+}
+
+/// Clients that ask for an artifact and stop reading hold neither every connection nor
+/// every download slot: one address holds at most its share, health and metrics answer
+/// while the downloads are taken, a stalled download is closed after the write timeout, and
+/// a slow reader that keeps reading gets the whole file.
+#[test]
+fn stalled_downloads_cannot_take_every_slot() {
+    use std::io::Read;
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    let big: Vec<u8> = (0..4 << 20).map(|i| b"abcdefghijklmnopqrstuvwxyz\n"[i % 27]).collect();
+    s.server.route("/big.txt", vec![Reply::ok(big.clone(), "text/plain")]);
+    let spec = s.spec(&format!(
+        "ontologies:\n  - id: big\n    resolver: direct\n    extras:\n      url: {}\n",
+        s.server.url("/big.txt")
+    ));
+    let spec = spec.to_str().unwrap();
+    let pulled = s.run(&["pull", "--spec", spec, "--json", "--no-lock"]);
+    assert_eq!(pulled.code, 0, "{}", pulled.stdout());
+    let port = free_port();
+    let _serve = ChildGuard(
+        s.command(&[
+            "serve",
+            "--spec",
+            spec,
+            "--port",
+            &port.to_string(),
+            "--max-connections",
+            "16",
+            "--max-connections-per-client",
+            "8",
+            "--write-timeout-sec",
+            "3",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    wait_port(port);
+    let path = "/ontologies/big/latest/original/big.txt";
+    // one address asks 12 times: its share (8) is served, the rest closed at once
+    let started = Instant::now();
+    let first: Vec<_> = (0..12).map(|_| client([127, 0, 0, 2], port, path, true)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut buf = [0u8; 16];
+    let served = first
+        .iter()
+        .filter(|c| {
+            c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            matches!({ let mut r: &socket2::Socket = c; r.read(&mut buf) }, Ok(n) if n > 0)
+        })
+        .count();
+    assert_eq!(served, 8, "one address holds at most its share");
+    // a second address takes the remaining connections: 6 more downloads fill the 14 slots,
+    // 2 are told to come back and let go of their connections
+    let second: Vec<_> = (0..8).map(|_| client([127, 0, 0, 3], port, path, true)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let stalled = (first, second);
+    // health and metrics answer while every download slot is held
+    let health = http_get(port, "/healthz", &[]).expect("healthz answers");
+    assert!(health.0.contains("200"), "{health:?}");
+    let metrics = http_get(port, "/metrics", &[]).expect("metrics answer");
+    assert!(metrics.0.contains("200"), "{:?}", metrics.0);
+    assert!(started.elapsed() < Duration::from_secs(3), "answered before any write timed out");
+    // after the write timeout the stalled downloads are gone: a polite client is served
+    std::thread::sleep(Duration::from_secs(4));
+    let (status, body) = http_get(port, path, &[]).expect("served after the timeout");
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body.len(), big.len());
+    drop(stalled);
+    // a slow reader that keeps reading (a pause of 1 s, under the 3 s timeout) gets it all
+    let slow = client([127, 0, 0, 5], port, path, false);
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "slow read did not finish");
+        match (&slow).read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!("the slow reader was cut off after {} bytes: {e}", got.len()),
+        }
+        if got.ends_with(&big[big.len() - 27..]) && got.len() > big.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(got.len() > big.len(), "headers and the whole body: {} bytes", got.len());
+}

@@ -107,6 +107,7 @@ codes! {
     Pidfile => "E_PIDFILE", Runtime: "The server's pidfile is unreadable or names no process.",
     Locked => "E_LOCKED", Runtime: "Another process holds the lock on this ontology for longer than allowed.",
     NotFound => "E_NOT_FOUND", Runtime: "The ontology, version or file asked for is not in the mirror.",
+    Busy => "E_BUSY", Runtime: "Every download slot of the server is taken; retry after the Retry-After delay.",
     Drift => "E_DRIFT", Runtime: "What the store holds differs from what the catalog or a manifest records (size, SHA-256, a pointer, a path): `doctor --verify` found it.",
 }
 

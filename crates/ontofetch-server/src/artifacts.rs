@@ -12,8 +12,8 @@ use hyper::{HeaderMap, Method, Response, StatusCode};
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_metrics::RouteLabels;
 use ontofetch_pipeline::Backends;
-use ontofetch_policy::Coded;
 use ontofetch_policy::filesystem::PathFacts;
+use ontofetch_policy::{Code, Coded};
 use ontofetch_store::layout;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
@@ -206,11 +206,24 @@ async fn send(
     if method == Method::HEAD {
         return r.body(body::full(Vec::new())).expect("valid response");
     }
+    // A download slot, held by the body until it is sent or the client goes.
+    let Ok(slot) = st.artifact_streams.clone().try_acquire_owned() else {
+        let mut busy = body::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::Busy.as_str(),
+            "every download slot is taken; retry shortly",
+        );
+        busy.headers_mut().insert("Retry-After", "5".parse().expect("static header"));
+        // The connection goes too: a client told to come back does not hold a slot.
+        busy.headers_mut().insert("Connection", "close".parse().expect("static header"));
+        return busy;
+    };
     match b.store.open_range(&key, offset, len).await {
         Ok(stream) => {
             use futures_util::StreamExt;
             let served = st.metrics.served_bytes.get_or_create(&RouteLabels { route: "artifact" }).clone();
             let counted = stream.inspect(move |c| {
+                let _held = &slot;
                 if let Ok(c) = c {
                     served.inc_by(c.len() as u64);
                 }

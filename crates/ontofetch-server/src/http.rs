@@ -16,14 +16,22 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-/// Connection limits (`serve --max-connections`, `--header-timeout`).
+/// Connection limits (`serve --max-connections`, `--max-connections-per-client`,
+/// `--header-timeout-sec`, `--write-timeout-sec`).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Connections served at once; more wait in the listen backlog.
+    /// Connections held at once; one more is accepted and closed at once, so file
+    /// descriptors stay bounded whatever clients do.
     pub max_connections: usize,
+    /// Connections one client address may hold: one host cannot take every slot.
+    pub max_per_client: usize,
     /// A client must send a whole request head within this time, also between requests
     /// on a kept-alive connection, or it is closed.
     pub header_timeout: Duration,
+    /// A response write that makes no progress for this long closes the connection: a
+    /// client that asked for an artifact and stopped reading gives its slot back. A slow
+    /// reader that keeps reading is served.
+    pub write_timeout: Duration,
     /// A TLS handshake must finish within this time.
     pub handshake_timeout: Duration,
 }
@@ -32,8 +40,53 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 512,
+            max_per_client: 64,
             header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    /// Artifact downloads streaming at once: the connections less a reserve, so `/healthz`,
+    /// `/readyz` and `/metrics` are answered while every download slot is taken.
+    pub fn artifact_streams(&self) -> usize {
+        let reserve = (self.max_connections / 8).max(2);
+        self.max_connections.saturating_sub(reserve).max(1)
+    }
+}
+
+/// Connections per client address, released when each connection ends.
+#[derive(Default)]
+struct PerClient(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One client's hold on a connection slot.
+struct ClientSlot {
+    clients: Arc<PerClient>,
+    ip: std::net::IpAddr,
+}
+
+impl PerClient {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<ClientSlot> {
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(ip).or_default();
+        if *n >= max.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { clients: self.clone(), ip })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.ip);
+            }
         }
     }
 }
@@ -54,26 +107,30 @@ pub async fn serve(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let clients = Arc::new(PerClient::default());
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-            _ = &mut shutdown => break,
-        };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
                 Err(_) => continue,
             },
             _ = &mut shutdown => break,
         };
+        // Past either cap the connection is closed at once (dropped): a flood costs the
+        // server nothing it keeps, and the slots it holds stay with the clients it serves.
+        let Ok(permit) = slots.clone().try_acquire_owned() else { continue };
+        let Some(client) = clients.take(peer.ip(), limits.max_per_client) else { continue };
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let stream = Box::pin(stream);
         let st = state.clone();
         let service = hyper::service::service_fn(move |req| handle(req, st.clone()));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _held = (permit, client);
             match tls {
                 None => {
                     let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;

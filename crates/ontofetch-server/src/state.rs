@@ -23,12 +23,29 @@ pub struct ServerState {
     pub artifacts_auth: Option<Auth>,
     /// The catalog and store, opened on first use (they may not exist when the server starts).
     backends: OnceCell<Backends>,
+    /// Artifact downloads streaming at once (fewer than the connections, so health and
+    /// metrics are answered when every download slot is taken).
+    pub artifact_streams: Arc<tokio::sync::Semaphore>,
 }
 
 impl ServerState {
     /// State for these settings.
     pub fn new(metrics: Arc<Metrics>, settings: Settings, metrics_auth: Option<Auth>) -> Self {
-        ServerState { metrics, settings, metrics_auth, artifacts_auth: None, backends: OnceCell::new() }
+        let streams = crate::http::Limits::default().artifact_streams();
+        ServerState {
+            metrics,
+            settings,
+            metrics_auth,
+            artifacts_auth: None,
+            backends: OnceCell::new(),
+            artifact_streams: Arc::new(tokio::sync::Semaphore::new(streams)),
+        }
+    }
+
+    /// Sizes the download slots for these connection limits.
+    pub fn with_limits(mut self, limits: &crate::http::Limits) -> Self {
+        self.artifact_streams = Arc::new(tokio::sync::Semaphore::new(limits.artifact_streams()));
+        self
     }
 
     /// Requires these credentials on the mirror's routes.

@@ -21,7 +21,9 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
     };
     let limits = Limits {
         max_connections: args.max_connections,
+        max_per_client: args.max_connections_per_client,
         header_timeout: Duration::from_secs_f64(args.header_timeout_sec),
+        write_timeout: Duration::from_secs_f64(args.write_timeout_sec),
         ..Limits::default()
     };
     let rt = runtime()?;
@@ -30,7 +32,9 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     let state = Arc::new(
-        ServerState::new(ctx.metrics.clone(), ctx.settings()?.clone(), auth).with_artifacts_auth(artifacts_auth),
+        ServerState::new(ctx.metrics.clone(), ctx.settings()?.clone(), auth)
+            .with_artifacts_auth(artifacts_auth)
+            .with_limits(&limits),
     );
     let listen = args.addr();
     rt.block_on(async move {
