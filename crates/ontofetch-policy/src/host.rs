@@ -174,8 +174,9 @@ pub fn special_use(domain: &str) -> Option<&'static str> {
     })
 }
 
-/// Characters that render as nothing and so hide differences between names.
-fn is_invisible(c: char) -> bool {
+/// Characters that render as nothing (or reorder what follows: bidi controls) and so hide
+/// differences between names.
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'

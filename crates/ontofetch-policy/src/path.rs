@@ -72,6 +72,13 @@ pub fn normalize(policy: &PathPolicy, raw: &str) -> Result<SafeRelPath, (Code, S
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
         return Err((Code::ReservedName, format!("path {raw:?} contains control character U+{:04X}", c as u32)));
     }
+    // A right-to-left override makes `evil\u{202E}lmx.owl` read as `evilowl.xml`.
+    if let Some(c) = raw.chars().find(|c| crate::host::is_invisible(*c)) {
+        return Err((
+            Code::ReservedName,
+            format!("path {raw:?} contains invisible or bidi control character U+{:04X}", c as u32),
+        ));
+    }
     if raw.starts_with('/') || raw.starts_with('\\') {
         return Err((Code::AbsolutePath, format!("path {raw:?} is absolute (or UNC/device)")));
     }
@@ -148,6 +155,9 @@ mod tests {
     fn reserved_device_names_in_all_spellings() {
         for bad in ["CON", "con.txt", "NUL.owl", "COM1 ", "com¹", "LPT0", "a/aux", "conin$"] {
             assert_eq!(n(bad), Err(Code::ReservedName), "{bad:?}");
+        }
+        for hidden in ["evil\u{202E}lmx.owl", "a\u{200B}b.owl", "x\u{2066}.ttl"] {
+            assert_eq!(n(hidden), Err(Code::ReservedName), "{hidden:?}");
         }
     }
 

@@ -7,6 +7,10 @@ use crate::state::ServerState;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
+/// Documents larger than this are linked, not inlined: a manifest or a diff summary that
+/// somehow grew (a hostile release) must not make every API call hundreds of megabytes.
+const MAX_INLINE_BYTES: u64 = 1 << 20;
+
 /// `GET /api/v1/ontologies`.
 pub(crate) async fn list(st: &ServerState) -> Response<Body> {
     match mirror::summaries(st).await {
@@ -52,7 +56,7 @@ pub(crate) async fn one(st: &ServerState, id: &str) -> Response<Body> {
                     "kind": f.kind,
                     "sha256": f.sha256,
                     "bytes": f.bytes,
-                    "url": format!("/ontologies/{id}/{}/{rel}", v.version),
+                    "url": crate::artifacts::artifact_url(id, &v.version, &rel),
                 }))
             })
             .collect();
@@ -63,15 +67,35 @@ pub(crate) async fn one(st: &ServerState, id: &str) -> Response<Body> {
         doc["files"] = json!(files);
         listed.push(doc);
     }
-    let latest = versions.first();
+    // `latest` is the newest version that validated, not the newest stored one.
+    let latest = match b.catalog.latest(id).await {
+        Ok(l) => l,
+        Err(e) => return body::error(StatusCode::SERVICE_UNAVAILABLE, "E_DB", &e.to_string()),
+    };
+    let latest = latest.as_ref();
     let manifest = match latest {
-        Some(v) => b.manifest(&st.gates(), v).await.ok(),
+        Some(v) => {
+            let key = format!("{}/{}", v.relpath, ontofetch_store::layout::MANIFEST);
+            let size = b.catalog.artifacts(id, &v.version).await.unwrap_or_default().into_iter().find(|a| a.relpath == key);
+            match size {
+                Some(a) if a.bytes > MAX_INLINE_BYTES => Some(json!({
+                    "inlined": false,
+                    "bytes": a.bytes,
+                    "url": crate::artifacts::artifact_url(id, &v.version, ontofetch_store::layout::MANIFEST),
+                })),
+                _ => b.manifest(&st.gates(), v).await.ok(),
+            }
+        }
         None => None,
     };
     let diff = match latest {
         Some(v) => b.catalog.diff(id, &v.version).await.ok().flatten().map(|d| {
-            json!({"version": d.version, "previous": d.previous,
-                   "summary": serde_json::from_str::<Value>(&d.summary).unwrap_or(Value::Null)})
+            let summary = if d.summary.len() as u64 > MAX_INLINE_BYTES {
+                json!({"inlined": false, "bytes": d.summary.len()})
+            } else {
+                serde_json::from_str::<Value>(&d.summary).unwrap_or(Value::Null)
+            };
+            json!({"version": d.version, "previous": d.previous, "summary": summary})
         }),
         None => None,
     };

@@ -102,11 +102,47 @@ fn etag_matches(headers: &HeaderMap, name: &str, etag: &str) -> bool {
     })
 }
 
+/// The mirror's URL of a version's file (`rel` under the version), every segment
+/// percent-encoded: a name with a space, `#` or `%` is a URL that works.
+pub(crate) fn artifact_url(id: &str, version: &str, rel: &str) -> String {
+    let segs: Vec<String> = rel.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+    format!(
+        "/ontologies/{}/{}/{}",
+        utf8_percent_encode(id, SEGMENT),
+        utf8_percent_encode(version, SEGMENT),
+        segs.join("/")
+    )
+}
+
 /// Whether a recorded file is the ontology in some format (not its manifest, report,
 /// term facts or CAS copy): only those answer `/obo/{id}.{ext}`.
 fn is_ontology_file(kind: &str) -> bool {
     matches!(kind, "original" | "normalized" | "extracted")
 }
+
+/// `inline` with an ASCII fallback name and the exact name as RFC 8187 `filename*`: a name
+/// with quotes, non-ASCII or bidi controls is neither echoed raw nor able to break the header.
+fn content_disposition(name: &str) -> String {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' { c } else { '_' }).collect();
+    let exact = utf8_percent_encode(name, FILENAME).to_string();
+    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
+/// What RFC 8187 lets stand unencoded in `filename*` (attr-char), everything else encoded.
+const FILENAME: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
 
 /// What part of the file to send.
 enum Part {
@@ -115,8 +151,15 @@ enum Part {
     Unsatisfiable,
 }
 
+/// Ranges one request may ask for before it is answered whole (RFC 9110 lets a server
+/// ignore `Range`): validating tens of thousands pairwise would cost the executor seconds.
+const MAX_RANGES: usize = 16;
+
 fn part(headers: &HeaderMap, etag: &str, size: u64) -> Part {
     let Some(range) = headers.get("range").and_then(|v| v.to_str().ok()) else { return Part::Whole };
+    if range.bytes().filter(|b| *b == b',').count() >= MAX_RANGES {
+        return Part::Whole;
+    }
     // A range of a different representation than the one the client holds: send it whole.
     if let Some(if_range) = headers.get("if-range").and_then(|v| v.to_str().ok())
         && if_range.trim() != etag
@@ -125,6 +168,10 @@ fn part(headers: &HeaderMap, etag: &str, size: u64) -> Part {
     }
     // Syntax errors are ignored (RFC 9110 §14.2); several ranges are served whole.
     let Ok(parsed) = http_range_header::parse_range_header(range) else { return Part::Whole };
+    // No byte of an empty representation can be asked for.
+    if size == 0 {
+        return Part::Unsatisfiable;
+    }
     match parsed.validate(size) {
         Ok(r) if r.len() == 1 => Part::Range(*r[0].start(), *r[0].end()),
         Ok(_) => Part::Whole,
@@ -159,7 +206,9 @@ async fn send(
         .header("Content-Type", content_type(&name))
         .header("X-Content-Type-Options", "nosniff")
         .header("Cache-Control", if immutable { "public, max-age=31536000, immutable" } else { "no-cache" })
-        .header("Content-Disposition", format!("inline; filename=\"{}\"", name.replace(['"', '\\'], "_")));
+        .header("Content-Disposition", content_disposition(&name))
+        // Served inline, an RDF/XML file with XHTML <script> must never run as a page.
+        .header("Content-Security-Policy", "sandbox; default-src 'none'");
     if let Some(lm) = last_modified(&row.downloaded_at) {
         r = r.header("Last-Modified", lm);
     }
@@ -341,13 +390,7 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
         .min_by_key(|f| rank(&f.kind));
     match best.and_then(|f| f.relpath.strip_prefix(&format!("{key}/"))) {
         Some(rel) => {
-            let segs: Vec<String> = rel.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
-            let location = format!(
-                "/ontologies/{}/{}/{}",
-                utf8_percent_encode(&id, SEGMENT),
-                utf8_percent_encode(&row.version, SEGMENT),
-                segs.join("/")
-            );
+            let location = artifact_url(&id, &row.version, rel);
             Response::builder()
                 .status(StatusCode::FOUND)
                 .header("Location", location)
@@ -371,5 +414,43 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
                 }),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("range", value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn any_range_of_an_empty_file_is_unsatisfiable() {
+        assert!(matches!(part(&range("bytes=0-0"), "\"e\"", 0), Part::Unsatisfiable));
+        assert!(matches!(part(&range("bytes=-5"), "\"e\"", 0), Part::Unsatisfiable));
+        assert!(matches!(part(&HeaderMap::new(), "\"e\"", 0), Part::Whole));
+        assert!(matches!(part(&range("bytes=0-0"), "\"e\"", 10), Part::Range(0, 0)));
+    }
+
+    #[test]
+    fn thousands_of_ranges_are_answered_whole_without_validating_them() {
+        let many: String = (0..50_000).map(|i| format!("{}-{},", i * 2, i * 2)).collect();
+        let header = format!("bytes={}", many.trim_end_matches(','));
+        let started = std::time::Instant::now();
+        assert!(matches!(part(&range(&header), "\"e\"", 1 << 30), Part::Whole));
+        assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn names_in_content_disposition_are_encoded_never_raw() {
+        let h = content_disposition("evil\u{202E}lmx.owl");
+        assert!(h.is_ascii(), "{h}");
+        assert!(h.contains("filename*=UTF-8''evil%E2%80%AElmx.owl"), "{h}");
+        let q = content_disposition("a \"b\".owl");
+        assert!(q.starts_with("inline; filename=\"a__b_.owl\""), "{q}");
+        assert_eq!(artifact_url("x", "v 1", "original/a#b%.owl"), "/ontologies/x/v%201/original/a%23b%25.owl");
     }
 }

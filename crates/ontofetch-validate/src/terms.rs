@@ -41,8 +41,38 @@ pub const CHANGE_KINDS: &[&str] =
     &["added", "removed", "obsoleted", "relabelled", "definition_changed", "parents_changed"];
 
 /// Tabs and line breaks inside values would break the line format.
+/// Escapes a value for one line of the facts file. Every control character becomes a
+/// printable escape, so no byte of an escaped id sorts below the TAB that ends it: the file,
+/// sorted by whole line, is then sorted by id too, which the merge-join relies on (an OBO id
+/// may hold a control character).
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\r', "\\r")
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Longest value kept for a fact (a label of 100 MB is a few KiB in the facts file).
+pub const MAX_FACT_BYTES: usize = 4096;
+
+/// The first `max` bytes of `value`, cut at a character boundary, marked when cut.
+fn clip(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if value.len() <= max {
+        return value.into();
+    }
+    let mut end = max;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end]).into()
 }
 
 struct Facts {
@@ -57,7 +87,7 @@ impl Facts {
         self.line.push('\t');
         self.line.push_str(kind);
         self.line.push('\t');
-        self.line.push_str(&escape(value));
+        self.line.push_str(&escape(&clip(value, MAX_FACT_BYTES)));
         self.line.push('\n');
         self.sort.push(self.line.as_bytes())
     }
@@ -196,14 +226,47 @@ pub fn extract(path: &Path, detected: Detected, dest: &Path, sort_memory: usize)
     out.finish("terms")
 }
 
+/// Values of one kind shown in an example (the rest only counted in the digest).
+const SHOWN_VALUES: usize = 8;
+/// Bytes of an example string (a label, a definition; the values joined get twice that).
+pub const EXAMPLE_CHARS: usize = 200;
+
+/// The values of one kind for one term: equality by a digest of all of them, the first few
+/// kept to show. A term with a million parents costs the join what one with eight does.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Values {
+    shown: Vec<String>,
+    count: usize,
+    digest: [u8; 32],
+}
+
+impl Values {
+    fn push(&mut self, value: String) {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.digest);
+        h.update(value.as_bytes());
+        h.update([0]);
+        self.digest = h.finalize().into();
+        self.count += 1;
+        if self.shown.len() < SHOWN_VALUES {
+            self.shown.push(clip(&value, EXAMPLE_CHARS).into_owned());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 /// One term's facts.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Term {
     declared: bool,
     obsolete: bool,
-    labels: Vec<String>,
-    definitions: Vec<String>,
-    parents: Vec<String>,
+    labels: Values,
+    definitions: Values,
+    parents: Values,
 }
 
 /// Reads a facts file one term at a time.
@@ -218,6 +281,12 @@ fn unescape(v: &str) -> String {
     while let Some(c) = chars.next() {
         if c == '\\' {
             match chars.next() {
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        out.push(c);
+                    }
+                }
                 Some('t') => out.push('\t'),
                 Some('n') => out.push('\n'),
                 Some('r') => out.push('\r'),
@@ -318,8 +387,16 @@ impl TermDiff {
     }
 }
 
-fn joined(v: &[String]) -> Option<String> {
-    (!v.is_empty()).then(|| v.join(" | "))
+/// The values as one example string, at most [`EXAMPLE_CHARS`] characters.
+fn joined(v: &Values) -> Option<String> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut text = clip(&v.shown.join(" | "), EXAMPLE_CHARS * 2).into_owned();
+    if v.count > v.shown.len() {
+        text.push_str(&format!(" | … ({} in all)", v.count));
+    }
+    Some(text)
 }
 
 /// Diffs two facts files (from [`extract`]), keeping at most `limit` examples per kind.
@@ -386,14 +463,14 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
 
 fn compare(d: &mut TermDiff, id: String, old: &Term, new: &Term, limit: usize) {
     let label = joined(&new.labels).or_else(|| joined(&old.labels));
-    let change = |before: &[String], after: &[String]| Change {
+    let change = |before: &Values, after: &Values| Change {
         id: id.clone(),
         label: label.clone(),
         before: joined(before),
         after: joined(after),
     };
     if new.obsolete && !old.obsolete {
-        d.record("obsoleted", change(&[], &[]), limit);
+        d.record("obsoleted", change(&Values::default(), &Values::default()), limit);
     }
     if old.labels != new.labels {
         d.record("relabelled", change(&old.labels, &new.labels), limit);
@@ -429,6 +506,43 @@ mod tests {
         assert_eq!(quoted(" \"A \\\"quoted\\\" def.\" [PMID:1]").as_deref(), Some("A \"quoted\" def."));
         assert_eq!(quoted(" no quotes"), None);
         assert_eq!(unescape(&escape("a\tb\\n\nc")), "a\tb\\n\nc");
+    }
+
+    #[test]
+    fn ids_with_control_characters_keep_the_join_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        // A TAB-less control character in an id sorts below the TAB that ends "X:1".
+        let odd = "X:1\u{1}a";
+        let lines = |path: &Path| {
+            let mut v = [escape("X:1"), escape(odd), escape("X:2")]
+                .iter()
+                .map(|id| format!("{id}\ta\t\n{id}\tlabel\tsame\n"))
+                .collect::<Vec<_>>();
+            v.sort();
+            std::fs::write(path, v.concat()).unwrap();
+        };
+        let (old, new) = (dir.path().join("old.tsv"), dir.path().join("new.tsv"));
+        lines(&old);
+        lines(&new);
+        let d = diff(&old, &new, 5).unwrap();
+        assert!(d.counts.values().all(|n| *n == 0), "nothing changed: {:?}", d.counts);
+        assert_eq!(unescape(&escape(odd)), odd);
+    }
+
+    #[test]
+    fn a_huge_relabelling_makes_a_small_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = |c: char| c.to_string().repeat(200_000);
+        let (old, new) = (dir.path().join("old.tsv"), dir.path().join("new.tsv"));
+        let labels = |c: char| (0..20).map(|i| format!("X:1\tlabel\t{i}{}\n", big(c))).collect::<String>();
+        std::fs::write(&old, format!("X:1\ta\t\n{}", labels('a'))).unwrap();
+        std::fs::write(&new, format!("X:1\ta\t\n{}", labels('b'))).unwrap();
+        let d = diff(&old, &new, 20).unwrap();
+        assert_eq!(d.counts["relabelled"], 1);
+        let c = &d.changes["relabelled"][0];
+        let shown = [&c.label, &c.before, &c.after].iter().filter_map(|s| s.as_ref()).map(String::len).sum::<usize>();
+        assert!(shown <= 3 * (2 * EXAMPLE_CHARS + 4), "{shown} bytes shown");
+        assert!(c.before.as_deref().is_some_and(|b| b.contains("20 in all")), "{:?}", c.before);
     }
 
     #[test]
