@@ -6,6 +6,20 @@ use ontofetch_pipeline::plan_diff::PlanDiff;
 use serde_json::Value;
 use std::path::Path;
 
+/// A value from outside (a registry's version, a licence label, a term's label, an error
+/// message) made safe for one line of a terminal: control characters (newlines, ESC and
+/// the rest of C0 and C1) and bidi controls become visible `\u{…}` escapes, so no value can
+/// forge report lines or move the cursor.
+pub fn safe(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }
+        })
+        .collect()
+}
+
 /// The pull table: one row per ontology, notes and validation under it.
 pub fn pull_table(results: &[PullResult]) -> String {
     let mut out = format!(
@@ -14,24 +28,24 @@ pub fn pull_table(results: &[PullResult]) -> String {
     );
     for r in results {
         let tail = match &r.error {
-            Some(e) => format!("{}: {}", e.code, e.message),
-            None => r.path.clone().unwrap_or_default(),
+            Some(e) => format!("{}: {}", e.code, safe(&e.message)),
+            None => safe(&r.path.clone().unwrap_or_default()),
         };
         out.push_str(&format!(
             "{:<14} {:<10} {:<8} {:<28} {:>12}  {:<14} {}\n",
-            r.id,
+            safe(&r.id),
             r.resolver.clone().unwrap_or_default(),
             r.status.as_str(),
-            r.version.clone().unwrap_or_default(),
+            safe(&r.version.clone().unwrap_or_default()),
             r.content_length.map(|b| b.to_string()).unwrap_or_default(),
             r.sha256.as_deref().map(|s| &s[..12.min(s.len())]).unwrap_or(""),
             tail
         ));
         if let Some(v) = &r.validation {
-            out.push_str(&format!("{:<14} validation: {}\n", "", v.brief()));
+            out.push_str(&format!("{:<14} validation: {}\n", "", safe(&v.brief())));
         }
         for n in &r.notes {
-            out.push_str(&format!("{:<14} note: {n}\n", ""));
+            out.push_str(&format!("{:<14} note: {}\n", "", safe(n)));
         }
     }
     out
@@ -41,7 +55,7 @@ pub fn pull_table(results: &[PullResult]) -> String {
 pub fn validation(name: &str, o: &ontofetch_validate::Outcome) -> String {
     let mut out = format!("{name}: {} {} ({:?})\n", o.validator, o.status.as_str(), o.format);
     if let Some(m) = &o.message {
-        out.push_str(&format!("  {m}\n"));
+        out.push_str(&format!("  {}\n", safe(m)));
     }
     let estimated = if o.terms_estimated { " (estimated)" } else { "" };
     out.push_str(&format!("  statements {}, terms {}{estimated}", o.statements, o.terms));
@@ -52,13 +66,13 @@ pub fn validation(name: &str, o: &ontofetch_validate::Outcome) -> String {
     }
     out.push('\n');
     if let Some(v) = o.data_version.as_ref().or(o.version_iri.as_ref()) {
-        out.push_str(&format!("  version {v}\n"));
+        out.push_str(&format!("  version {}\n", safe(v)));
     }
     match (&o.normalized_sha256, &o.normalization_skipped) {
         (Some(h), _) => {
             out.push_str(&format!("  canonical sha256 {h} ({})\n", o.normalization.as_deref().unwrap_or("")))
         }
-        (None, Some(why)) => out.push_str(&format!("  no canonical hash: {why}\n")),
+        (None, Some(why)) => out.push_str(&format!("  no canonical hash: {}\n", safe(why))),
         _ => {}
     }
     for f in &o.outputs {
@@ -71,9 +85,9 @@ pub fn validation(name: &str, o: &ontofetch_validate::Outcome) -> String {
 pub fn plan_table(plans: &[Value]) -> String {
     let mut out = format!("{:<14} {:<10} {:<10} {:<24} {}\n", "id", "resolver", "service", "version", "url / error");
     for v in plans {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let s = |k: &str| safe(v.get(k).and_then(Value::as_str).unwrap_or(""));
         let tail = match v.get("error") {
-            Some(e) => format!("{}: {}", e["code"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")),
+            Some(e) => format!("{}: {}", e["code"].as_str().unwrap_or(""), safe(e["message"].as_str().unwrap_or(""))),
             None => s("url"),
         };
         out.push_str(&format!(
@@ -92,19 +106,24 @@ pub fn plan_diff_text(d: &PlanDiff, updated: Option<&Path>) -> String {
     let mut out = String::new();
     for a in &d.added {
         let id = a["id"].as_str().unwrap_or("");
-        out.push_str(&format!("+ {id} version={} url={}\n", a["version"], a["url"].as_str().unwrap_or("")));
+        out.push_str(&format!(
+            "+ {} version={} url={}\n",
+            safe(id),
+            safe(&a["version"].to_string()),
+            safe(a["url"].as_str().unwrap_or(""))
+        ));
     }
     for r in &d.removed {
-        out.push_str(&format!("- {}\n", r["id"].as_str().unwrap_or("")));
+        out.push_str(&format!("- {}\n", safe(r["id"].as_str().unwrap_or(""))));
     }
     for m in &d.modified {
         let changes: Vec<String> = m["changes"]
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(k, c)| format!("{k}: {} -> {}", c["before"], c["after"]))
+            .map(|(k, c)| format!("{k}: {} -> {}", safe(&c["before"].to_string()), safe(&c["after"].to_string())))
             .collect();
-        out.push_str(&format!("~ {} {}\n", m["id"].as_str().unwrap_or(""), changes.join(", ")));
+        out.push_str(&format!("~ {} {}\n", safe(m["id"].as_str().unwrap_or("")), changes.join(", ")));
     }
     if out.is_empty() {
         out.push_str("No plan differences detected\n");
@@ -121,8 +140,8 @@ pub fn rows(rows: &[VersionRow]) -> String {
     for r in rows {
         out.push_str(&format!(
             "{:<14} {:<30} {:<24} {:>12}  {}\n",
-            r.ontology,
-            r.version,
+            safe(&r.ontology),
+            safe(&r.version),
             r.downloaded_at,
             r.bytes,
             &r.sha256[..12.min(r.sha256.len())]
@@ -137,7 +156,23 @@ pub fn scalars(v: &Value) -> String {
         .into_iter()
         .flatten()
         .filter(|(_, v)| !v.is_object() && !v.is_array())
-        .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .map(|(k, v)| format!("{}: {}", safe(k), safe(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_values_cannot_forge_lines_or_drive_the_terminal() {
+        let forged = "1.0\nbfo     obo  fresh  2020  ok\u{1b}[2J\u{202e}";
+        let shown = safe(forged);
+        assert!(!shown.contains('\n') && !shown.contains('\u{1b}') && !shown.contains('\u{202e}'), "{shown}");
+        assert!(shown.contains("\\u{a}") && shown.contains("\\u{1b}"), "{shown}");
+        let text = scalars(&serde_json::json!({"license": "CC-BY\r\nid: forged"}));
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(safe("café – ok"), "café – ok", "printable text is untouched");
+    }
 }

@@ -22,12 +22,13 @@ pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, li
             let n = d.diff.counts.get(*kind).copied().unwrap_or(0);
             let _ = writeln!(out, "  {kind:<20} {n:>8}");
             for c in d.diff.changes.get(*kind).into_iter().flatten() {
-                let label = c.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                use crate::render::safe;
+                let label = c.label.as_deref().map(|l| format!(" ({})", safe(l))).unwrap_or_default();
                 let change = match (&c.before, &c.after) {
                     (None, None) => String::new(),
-                    (b, a) => format!(": {} → {}", b.as_deref().unwrap_or("∅"), a.as_deref().unwrap_or("∅")),
+                    (b, a) => format!(": {} → {}", safe(b.as_deref().unwrap_or("∅")), safe(a.as_deref().unwrap_or("∅"))),
                 };
-                let _ = writeln!(out, "      {}{label}{change}", c.id);
+                let _ = writeln!(out, "      {}{label}{change}", safe(&c.id));
             }
         }
         out
