@@ -156,7 +156,9 @@ pub fn scalars(v: &Value) -> String {
         .into_iter()
         .flatten()
         .filter(|(_, v)| !v.is_object() && !v.is_array())
-        .map(|(k, v)| format!("{}: {}", safe(k), safe(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
+        .map(|(k, v)| {
+            format!("{}: {}", safe(k), safe(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -297,3 +297,20 @@ fn lost_files_stop_prune_and_are_fetched_again() {
     let problems = doctor.json["problems"].to_string();
     assert!(problems.contains("manifest.json") && problems.contains("normalized/x.nt"), "{problems}");
 }
+
+/// Issue 24: the version comes from the parsed triples, whatever the syntax (N-Triples
+/// writes `owl:versionIRI` as a full IRI the text sniffer never sees).
+#[test]
+fn an_ntriples_version_iri_names_the_version() {
+    let s = sandbox();
+    let spec = s.spec(&format!(
+        "ontologies:\n  - id: nt\n    resolver: direct\n    extras:\n      url: {}\n",
+        s.server.url("/nt.nt")
+    ));
+    let body = "<http://x.org/nt> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/2002/07/owl#Ontology> .\n\
+                <http://x.org/nt> <http://www.w3.org/2002/07/owl#versionIRI> <http://x.org/nt/releases/2025-06-01/nt.nt> .\n";
+    s.server.route("/nt.nt", vec![Reply::ok(body, "application/n-triples")]);
+    let r = s.run(&["pull", "--spec", spec.to_str().unwrap(), "--json", "--no-lock"]);
+    assert_eq!(r.code, 0, "{}", r.stdout());
+    assert_eq!(r.json[0]["version"], "2025-06-01", "{}", r.json);
+}

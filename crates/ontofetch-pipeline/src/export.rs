@@ -95,7 +95,14 @@ mod tests {
     #[test]
     fn only_iris_are_mapped() {
         assert!(is_iri("http://purl.obolibrary.org/obo/go/releases/2025-01-01/go.owl"));
-        for bad in ["http://x.org/a\u{1}b", "http://x.org/a b", "http://x.org/a\nb", "urn:x", "http://x.org/\u{FFFF}", "http://"] {
+        for bad in [
+            "http://x.org/a\u{1}b",
+            "http://x.org/a b",
+            "http://x.org/a\nb",
+            "urn:x",
+            "http://x.org/\u{FFFF}",
+            "http://",
+        ] {
             assert!(!is_iri(bad), "{bad:?}");
         }
         assert!(catalog_xml(&[Mapping { name: "https://x.org/o".into(), uri: "a\tb".into() }]).contains("a&#9;b"));

@@ -177,15 +177,33 @@ impl ValidatorRunner for Subprocess {
         };
         let out = reader.join().unwrap_or_default();
         if !status.success() {
-            return failed(
-                &job.file,
-                format!(
-                    "the validator died ({status}); it may have exceeded max_memory_mb = {} MiB",
-                    job.limits.max_memory_bytes >> 20
-                ),
-            );
+            return failed(&job.file, death(status, &job.limits, output_cap(&job.file)));
         }
         serde_json::from_slice(&out).unwrap_or_else(|e| failed(&job.file, format!("unreadable validator output: {e}")))
+    }
+}
+
+/// Why a validator died, from how it ended: each limit that kills names itself (CPU time,
+/// file size) and the signals of a crash (a stack overflow aborts) are not blamed on memory.
+fn death(status: std::process::ExitStatus, limits: &Limits, fsize: u64) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let mib = limits.max_memory_bytes >> 20;
+    match status.signal() {
+        Some(s) if s == rustix::process::Signal::XCPU.as_raw() => format!(
+            "the validator used up its CPU time ({} s, from parser_timeout_sec) and was stopped",
+            limits.timeout.as_secs() + 5
+        ),
+        Some(s) if s == rustix::process::Signal::XFSZ.as_raw() => {
+            format!("the validator tried to write a file over {fsize} bytes (32 times the input) and was stopped")
+        }
+        Some(s) if s == rustix::process::Signal::ABORT.as_raw() || s == rustix::process::Signal::SEGV.as_raw() => {
+            format!("the validator crashed (signal {s}: a stack overflow or a parser bug), not a memory limit")
+        }
+        Some(s) if s == rustix::process::Signal::KILL.as_raw() => {
+            format!("the validator was killed (signal 9: out of memory, max_memory_mb = {mib} MiB, or by the system)")
+        }
+        // Rust reports allocation failure under RLIMIT_AS by aborting or a nonzero exit.
+        _ => format!("the validator died ({status}); it may have exceeded max_memory_mb = {mib} MiB"),
     }
 }
 
@@ -232,6 +250,21 @@ mod tests {
         let out = hog.run(&job(Duration::from_secs(30), 512 << 20));
         assert_eq!(out.status, Status::Failed);
         assert!(out.message.unwrap().contains("max_memory_mb = 512"), "the cap is named");
+    }
+
+    /// A worker stopped by its CPU limit or a crash says so, not "memory".
+    #[test]
+    fn each_way_to_die_names_itself() {
+        let by = |signal: &str| {
+            let w = Subprocess {
+                program: "/bin/sh".into(),
+                args: vec!["-c".into(), format!("kill -{signal} $$").into(), "--".into()],
+            };
+            w.run(&job(Duration::from_secs(30), 512 << 20)).message.unwrap()
+        };
+        assert!(by("XCPU").contains("CPU time"), "{}", by("XCPU"));
+        assert!(by("XFSZ").contains("write a file over"));
+        assert!(by("SEGV").contains("crashed") && !by("SEGV").contains("max_memory_mb"));
     }
 
     #[test]

@@ -26,6 +26,39 @@ fn from_iri(iri: &str) -> String {
     iri.to_string()
 }
 
+/// An XML attribute value as the parser would read it: the predefined entities and
+/// character references resolved (`…&amp;b…` is `…&b…`).
+fn xml_unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let name = &tail[1..end];
+        let c = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => out.push(c),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text.find(marker).map(|i| &text[i + marker.len()..])
 }
@@ -51,7 +84,7 @@ pub fn sniff(prefix: &[u8]) -> Option<String> {
             after(rest, "rdf:resource=\"").and_then(|r| r.split('"').next())
         };
         if let Some(iri) = iri.filter(|i| !i.is_empty()) {
-            return Some(from_iri(iri));
+            return Some(from_iri(&xml_unescape(iri)));
         }
     }
     if let Some(rest) = after(&text, "owl:versionInfo") {
@@ -101,6 +134,10 @@ mod tests {
         assert_eq!(sniff(b"data-version: go/releases/2024-01-17/go.owl\n").as_deref(), Some("2024-01-17"));
         assert_eq!(sniff(b"data-version: 1.2/x.obo\n").as_deref(), Some("1.2"));
         assert_eq!(sniff(b"data-version: 2024-05-01\n").as_deref(), Some("2024-05-01"));
+        // an attribute value is read as XML reads it
+        let amp = br#"<owl:versionIRI rdf:resource="http://x.org/o/v1&amp;b/o.owl"/>"#;
+        assert_eq!(sniff(amp).as_deref(), Some("v1&b"));
+        assert_eq!(xml_unescape("a&#x41;&#66;&lt;&unknown;"), "aAB<&unknown;");
         assert_eq!(from_content("abcdef0123456789", "2026-11-25"), "2026-11-25-sha256-abcdef012345");
     }
 }

@@ -76,7 +76,8 @@ pub(crate) async fn one(st: &ServerState, id: &str) -> Response<Body> {
     let manifest = match latest {
         Some(v) => {
             let key = format!("{}/{}", v.relpath, ontofetch_store::layout::MANIFEST);
-            let size = b.catalog.artifacts(id, &v.version).await.unwrap_or_default().into_iter().find(|a| a.relpath == key);
+            let size =
+                b.catalog.artifacts(id, &v.version).await.unwrap_or_default().into_iter().find(|a| a.relpath == key);
             match size {
                 Some(a) if a.bytes > MAX_INLINE_BYTES => Some(json!({
                     "inlined": false,

@@ -190,10 +190,32 @@ pub fn validator_for(detected: Detected) -> &'static str {
 
 /// Sniffs a file's format from its first 4 KiB.
 pub fn sniff_file(path: &Path) -> std::io::Result<Detected> {
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path)?.take(4096).read_to_end(&mut head)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(sniff(&head, &name))
+    Ok(sniff(&head_after_whitespace(path, 4096)?, &name))
+}
+
+/// The first `n` bytes of a file after a BOM and any leading whitespace: 70,000 newlines
+/// before an HTML page are still an HTML page, not an empty file.
+fn head_after_whitespace(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let mut first = true;
+    loop {
+        let buf = std::io::BufRead::fill_buf(&mut reader)?;
+        if buf.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut skip = if first && buf.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+        first = false;
+        skip += buf[skip..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let done = skip < buf.len();
+        std::io::BufRead::consume(&mut reader, skip);
+        if done {
+            break;
+        }
+    }
+    let mut head = Vec::with_capacity(n);
+    reader.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// RDF/XML is cut into pieces of at most about this many bytes for parallel parsing.

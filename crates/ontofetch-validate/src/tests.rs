@@ -140,3 +140,14 @@ fn canonical_hash_ignores_blank_node_labels_and_syntax() {
     let oc = canonical(d.path(), "c.ttl", c);
     assert_ne!(oa.normalized_sha256, oc.normalized_sha256, "a changed literal changes the hash");
 }
+
+#[test]
+fn html_after_a_sea_of_newlines_is_html_not_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.owl");
+    std::fs::write(&p, format!("\u{feff}{}<!DOCTYPE html><html><body>maintenance</body></html>", "\n".repeat(70_000)))
+        .unwrap();
+    assert_eq!(crate::sniff_file(&p).unwrap(), crate::Detected::Html);
+    std::fs::write(&p, "\n".repeat(70_000)).unwrap();
+    assert_eq!(crate::sniff_file(&p).unwrap(), crate::Detected::Empty);
+}

@@ -26,7 +26,9 @@ pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, li
                 let label = c.label.as_deref().map(|l| format!(" ({})", safe(l))).unwrap_or_default();
                 let change = match (&c.before, &c.after) {
                     (None, None) => String::new(),
-                    (b, a) => format!(": {} → {}", safe(b.as_deref().unwrap_or("∅")), safe(a.as_deref().unwrap_or("∅"))),
+                    (b, a) => {
+                        format!(": {} → {}", safe(b.as_deref().unwrap_or("∅")), safe(a.as_deref().unwrap_or("∅")))
+                    }
                 };
                 let _ = writeln!(out, "      {}{label}{change}", safe(&c.id));
             }

@@ -246,7 +246,7 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
     let validation =
         validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.target_formats, observer).await?;
-    let version = version::choose(p, plan, &fetched).await?;
+    let version = version::choose(p, plan, &fetched, &validation).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
     let verdict = ontofetch_catalog::Verdict::of(validation.failed(), p.promote_invalid);
     let diff = match previous.as_ref() {

@@ -38,6 +38,11 @@ pub(super) struct Validated {
     pub summary: ValidationSummary,
     /// Normalised files written into staging: (path relative to the version, sha256, bytes).
     pub outputs: Vec<(String, String, u64)>,
+    /// The original's `owl:versionIRI` as the parser read it (any syntax: N-Triples with
+    /// full IRIs too), and its `owl:versionInfo` / OBO `data-version`.
+    pub version_iri: Option<String>,
+    /// See `version_iri`.
+    pub data_version: Option<String>,
 }
 
 impl Validated {
@@ -144,6 +149,8 @@ pub(super) async fn run(
         normalization: None,
         summary: ValidationSummary::of(vec![]),
         outputs: vec![],
+        version_iri: None,
+        data_version: None,
     };
     let mut verdicts = Vec::new();
     let normalized_dir = staging.path(layout::NORMALIZED)?;
@@ -153,6 +160,8 @@ pub(super) async fn run(
         let outcome = validate_file(p, &file, Some(normalize)).await;
         let key = if rel.is_empty() { outcome.validator.clone() } else { format!("{}:{rel}", outcome.validator) };
         if rel.is_empty() {
+            v.version_iri = outcome.version_iri.clone();
+            v.data_version = outcome.data_version.clone();
             v.normalized_sha256 = outcome.normalized_sha256.clone();
             v.normalization = outcome.normalization.as_ref().map(|mode| Normalization {
                 mode: mode.clone(),

@@ -27,13 +27,22 @@ fn read_prefix(path: &std::path::Path, n: u64) -> Vec<u8> {
     buf
 }
 
-/// Chooses the version of newly downloaded bytes.
-pub(super) async fn choose(p: &Pipeline, plan: &Plan, arrived: &Arrived) -> Result<Chosen, PullError> {
+/// Chooses the version of newly downloaded bytes: the registry's, else what the first
+/// bytes say, else what the parser read from the triples (an N-Triples `owl:versionIRI`
+/// written with full IRIs), else one derived from the content.
+pub(super) async fn choose(
+    p: &Pipeline,
+    plan: &Plan,
+    arrived: &Arrived,
+    parsed: &super::validate::Validated,
+) -> Result<Chosen, PullError> {
     let sha = &arrived.info.sha256;
     let base = plan
         .version
         .clone()
         .or_else(|| ontofetch_resolve::version::sniff(&read_prefix(&arrived.dest, 256 * 1024)))
+        .or_else(|| parsed.version_iri.as_deref().map(ontofetch_resolve::version::sniff_iri))
+        .or_else(|| parsed.data_version.clone().filter(|v| v.len() <= 100))
         .unwrap_or_else(|| ontofetch_resolve::version::from_content(sha, &today()));
     let name = layout::sanitize_version(&base);
     if p.backends.catalog.version(&plan.id, &name).await?.is_none() {
