@@ -12,6 +12,11 @@ mod postgres;
 mod sqlite;
 
 pub use postgres::{PgCatalog, redact};
+
+/// How long a PostgreSQL statement keeps reconnecting outside `serve`.
+pub fn postgres_patience() -> std::time::Duration {
+    postgres::DEFAULT_PATIENCE
+}
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;

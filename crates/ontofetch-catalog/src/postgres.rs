@@ -19,13 +19,21 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 /// How often a statement is retried after the connection was lost.
-const RECONNECTS: u32 = 6;
+/// How long a statement keeps reconnecting by default: a server restart is ridden out.
+pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(20);
+
+/// The pause before reconnect attempt `n` (from 1), at most 4 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 << attempt.min(4))
+}
 
 /// The PostgreSQL catalog.
 pub struct PgCatalog {
     config: Config,
     shown: String,
     client: Mutex<Option<Client>>,
+    /// How long one statement keeps reconnecting before it fails.
+    patience: Duration,
 }
 
 fn pg(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> CatalogError {
@@ -103,11 +111,22 @@ impl PgCatalog {
     /// Connects and applies pending migrations (once, under an advisory transaction lock,
     /// whichever worker comes first).
     pub async fn connect(url: &str) -> Result<PgCatalog, CatalogError> {
-        let config: Config = url.parse().map_err(|e| CatalogError::db(format!("catalog URL {}", redact(url)), e))?;
+        PgCatalog::connect_with(url, DEFAULT_PATIENCE).await
+    }
+
+    /// As [`PgCatalog::connect`], keeping up reconnect attempts for at most `patience` per
+    /// statement: a worker waits out a restart, `serve` answers 503 within a second or two.
+    pub async fn connect_with(url: &str, patience: Duration) -> Result<PgCatalog, CatalogError> {
+        let mut config: Config =
+            url.parse().map_err(|e| CatalogError::db(format!("catalog URL {}", redact(url)), e))?;
+        if config.get_connect_timeout().is_none() {
+            // A server that drops packets must not hold a caller longer than its patience.
+            config.connect_timeout(patience.clamp(Duration::from_secs(1), Duration::from_secs(10)));
+        }
         let shown = redact(url);
         let client =
             connect(&config).await.map_err(|e| CatalogError::db(format!("connecting to {shown}"), describe(&e)))?;
-        let cat = PgCatalog { config, shown, client: Mutex::new(Some(client)) };
+        let cat = PgCatalog { config, shown, client: Mutex::new(Some(client)), patience };
         cat.migrate().await?;
         Ok(cat)
     }
@@ -119,16 +138,17 @@ impl PgCatalog {
         f: impl for<'c> Fn(&'c mut Client) -> BoxFuture<'c, Result<T, tokio_postgres::Error>> + Send + Sync,
     ) -> Result<T, CatalogError> {
         let mut attempt = 0;
+        let deadline = std::time::Instant::now() + self.patience;
+        let patient = |attempt: u32| std::time::Instant::now() + backoff(attempt) < deadline;
         loop {
             attempt += 1;
             let mut guard = self.client.lock().await;
             if guard.as_ref().is_none_or(Client::is_closed) {
                 match connect(&self.config).await {
                     Ok(c) => *guard = Some(c),
-                    Err(e) if attempt < RECONNECTS => {
+                    Err(_) if patient(attempt) => {
                         drop(guard);
-                        tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
-                        let _ = e;
+                        tokio::time::sleep(backoff(attempt)).await;
                         continue;
                     }
                     Err(e) => {
@@ -139,11 +159,11 @@ impl PgCatalog {
             let client = guard.as_mut().expect("connected above");
             match f(client).await {
                 Ok(v) => return Ok(v),
-                Err(e) if connection_lost(&e) && attempt < RECONNECTS => {
+                Err(e) if connection_lost(&e) && patient(attempt) => {
                     *guard = None;
                     drop(guard);
                     tracing::warn!(catalog = %self.shown, error = %describe(&e), "catalog connection lost; reconnecting");
-                    tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(e) => return Err(pg(what)(e)),
             }
@@ -591,13 +611,14 @@ impl Catalog for PgCatalog {
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
         // A session of its own: the lock lives as long as it (a killed worker's goes with it).
         let mut attempt = 0;
+        let deadline = std::time::Instant::now() + self.patience;
         let client = loop {
             attempt += 1;
             match connect(&self.config).await {
                 Ok(c) => break c,
-                Err(e) if attempt < RECONNECTS => {
+                Err(e) if std::time::Instant::now() + backoff(attempt) < deadline => {
                     tracing::warn!(catalog = %self.shown, error = %describe(&e), "cannot reach the catalog for a lease; retrying");
-                    tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(e) => {
                     return Err(CatalogError::db(format!("connecting to {} for a lease", self.shown), describe(&e)));

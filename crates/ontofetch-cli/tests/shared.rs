@@ -275,3 +275,54 @@ fn unreachable_or_misconfigured_backends_fail_clearly() {
     assert!(err.contains("E_CONFIG_INVALID") && err.contains("store_url"), "{err}");
     assert_eq!(s.registry.hits("/obo/a1.owl"), 0, "nothing was downloaded");
 }
+
+/// `serve` during outages: with PostgreSQL down, or the bucket's server down, `/readyz`
+/// says so within a couple of seconds, and the mirror's routes answer 503 as fast instead
+/// of holding the connection for a whole retry budget; both recover when the servers do.
+#[test]
+fn serve_reports_outages_fast_and_recovers() {
+    let mut s = Shared::new(Duration::from_millis(1), 1_000);
+    let (code, _, err) = wait_all(vec![s.pull("w1", &["a1"])], Duration::from_secs(120)).remove(0);
+    assert_eq!(code, 0, "{err}");
+    let port = ontofetch_testsupport::local::free_port();
+    let _serve = ontofetch_testsupport::local::ChildGuard(
+        s.command("w1", &["serve", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let get = |path: &str| {
+        let started = Instant::now();
+        let got = ontofetch_testsupport::local::http_get(port, path, &[]).map(|(status, _)| status);
+        (got.unwrap_or_default(), started.elapsed())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get("/readyz").0.contains("200") {
+        assert!(Instant::now() < deadline, "serve never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // the catalog goes away
+    s.pg.stop();
+    for path in ["/readyz", "/api/v1/ontologies", "/ontologies/a1/latest/manifest.json"] {
+        let (status, took) = get(path);
+        assert!(status.contains("503"), "{path} with the catalog down: {status}");
+        assert!(took < Duration::from_secs(5), "{path} answered in {took:?}");
+    }
+    s.pg.resume();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get("/readyz").0.contains("200") {
+        assert!(Instant::now() < deadline, "not ready again after the catalog came back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // the bucket's server goes away
+    s.s3.stop();
+    let (status, took) = get("/readyz");
+    assert!(status.contains("503") && took < Duration::from_secs(5), "/readyz with S3 down: {status} in {took:?}");
+    s.s3.resume();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get("/readyz").0.contains("200") {
+        assert!(Instant::now() < deadline, "not ready again after S3 came back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -38,6 +38,7 @@ pub const VARS: &[EnvVar] = &[
     var("ONTOFETCH_ENABLE_CAS_MIRROR", "defaults.enable_cas_mirror"),
     var("ONTOFETCH_CATALOG_URL", "defaults.storage.catalog_url (sqlite path or postgresql://…)"),
     var("ONTOFETCH_STORE_URL", "defaults.storage.store_url (file://DIR or s3://bucket/prefix)"),
+    var("ONTOFETCH_STORE_RETRY_BUDGET_SEC", "defaults.storage.retry_budget_sec (object storage retries, seconds)"),
     var("ONTOFETCH_WORKER_ID", "this worker's name in metrics and leases (default: host name and pid)"),
     var("ONTOFETCH_OBO_BASE_URL", "OBO PURL base (mirrors, tests)"),
     var("ONTOFETCH_OLS_BASE_URL", "OLS4 base (mirrors, tests)"),

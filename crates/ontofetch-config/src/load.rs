@@ -179,6 +179,11 @@ pub fn apply_env(config: &mut SourcesFile, env: &Env) -> Result<BTreeMap<String,
         config.defaults.storage.store_url = Some(v.to_string());
         applied.insert("ONTOFETCH_STORE_URL".into(), "defaults.storage.store_url".into());
     }
+    if let Some(v) = env.get("ONTOFETCH_STORE_RETRY_BUDGET_SEC") {
+        config.defaults.storage.retry_budget_sec =
+            v.trim().parse().map_err(|_| bad("ONTOFETCH_STORE_RETRY_BUDGET_SEC", v, "a number of seconds"))?;
+        applied.insert("ONTOFETCH_STORE_RETRY_BUDGET_SEC".into(), "defaults.storage.retry_budget_sec".into());
+    }
     if let Some(v) = env.get("ONTOFETCH_LOG_LEVEL") {
         config.defaults.logging.level = v.to_string();
         applied.insert("ONTOFETCH_LOG_LEVEL".into(), "defaults.logging.level".into());
@@ -264,6 +269,7 @@ pub fn validate(
     range("defaults.http.timeout_sec", h.timeout_sec, 1.0, 300.0)?;
     range("defaults.http.download_timeout_sec", h.download_timeout_sec, 1.0, 3600.0)?;
     range("defaults.http.connect_timeout_sec", h.connect_timeout_sec, 0.1, 300.0)?;
+    range("defaults.storage.retry_budget_sec", d.storage.retry_budget_sec, 0.0, 600.0)?;
     range("defaults.http.pool_timeout_sec", h.pool_timeout_sec, 0.1, 300.0)?;
     range("defaults.http.backoff_factor", h.backoff_factor, 0.1, 10.0)?;
     range("defaults.http.max_httpx_connections", h.max_httpx_connections as f64, 1.0, 1024.0)?;

@@ -242,7 +242,7 @@ impl Default for ValidationSettings {
 }
 
 /// `defaults.storage:`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     /// The catalog: a SQLite file path (default `<data root>/catalog.sqlite`) or a
@@ -250,6 +250,16 @@ pub struct StorageSettings {
     pub catalog_url: Option<crate::secret::SecretUrl>,
     /// The artifacts: `file://DIR` (default: the data root) or `s3://bucket/prefix`.
     pub store_url: Option<String>,
+    /// How long one object-storage call keeps retrying a throttled, failing or unreachable
+    /// server (with exponential backoff) before it fails: long enough to ride out a
+    /// restart or a short outage.
+    pub retry_budget_sec: f64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings { catalog_url: None, store_url: None, retry_budget_sec: 60.0 }
+    }
 }
 
 /// `defaults.logging:`.

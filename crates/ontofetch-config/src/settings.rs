@@ -164,6 +164,8 @@ pub struct Storage {
     pub catalog_url: Option<crate::secret::SecretUrl>,
     /// `file://DIR` or `s3://bucket/prefix`.
     pub store_url: Option<String>,
+    /// How long one object-storage call keeps retrying.
+    pub retry_budget: std::time::Duration,
     /// This worker's name in metrics and leases.
     pub worker_id: String,
     /// Object storage access.
@@ -237,6 +239,7 @@ impl Settings {
         let storage = Storage {
             catalog_url: d.storage.catalog_url.clone(),
             store_url: d.storage.store_url.clone(),
+            retry_budget: std::time::Duration::from_secs_f64(d.storage.retry_budget_sec),
             worker_id: env
                 .get("ONTOFETCH_WORKER_ID")
                 .map(str::to_string)

@@ -26,6 +26,17 @@ pub enum Open {
     Create,
     /// Fail with a hint when it does not exist yet: commands that only read.
     Existing,
+    /// As `Existing`, for a server answering requests: an unreachable catalog or bucket is
+    /// reported within a second or two (a 503), never waited on for a whole retry budget.
+    Serving,
+}
+
+/// How long to keep trying a backend that does not answer, by mode.
+fn patience(settings: &Settings, mode: Open) -> (std::time::Duration, std::time::Duration) {
+    match mode {
+        Open::Serving => (std::time::Duration::from_secs(1), std::time::Duration::from_secs(2)),
+        _ => (ontofetch_catalog::postgres_patience(), settings.storage.retry_budget),
+    }
 }
 
 /// Where request slots are shared: `shared_rate_limit_dir` when set, else the catalog when
@@ -73,7 +84,7 @@ fn config_error(key: &str, url: &str, what: &str) -> PullError {
     PullError::new(Code::ConfigInvalid, format!("defaults.storage.{key} {url:?}: {what}"))
 }
 
-async fn open_store(settings: &Settings) -> Result<Arc<dyn ArtifactStore>, PullError> {
+async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactStore>, PullError> {
     let url = store_url(settings);
     if let Some(dir) = url.strip_prefix("file://") {
         return Ok(Arc::new(LocalStore::new(&PathBuf::from(dir))));
@@ -87,6 +98,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn ArtifactStore>, PullE
             region: e.region.clone(),
             endpoint: e.endpoint.as_ref().map(|u| u.expose().to_string()),
             allow_http: e.allow_http,
+            retry_budget: patience(settings, mode).1,
         };
         let store = ObjectStoreBackend::open(&url, &options, &settings.dirs.root)?;
         store.check().await?;
@@ -99,7 +111,7 @@ async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog
     let url = catalog_url(settings);
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path.trim_start_matches("//"));
-        if mode == Open::Existing && !path.exists() {
+        if mode != Open::Create && !path.exists() {
             return Err(PullError::new(
                 Code::Usage,
                 format!("no catalog at {} yet; run `ontofetch pull` first", path.display()),
@@ -111,7 +123,7 @@ async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog
         return Ok(Arc::new(catalog));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgCatalog::connect(&url).await?));
+        return Ok(Arc::new(PgCatalog::connect_with(&url, patience(settings, mode).0).await?));
     }
     Err(config_error(
         "catalog_url",
@@ -152,7 +164,7 @@ impl Backends {
                 std::fs::create_dir_all(d).map_err(crate::error::io(format!("creating {}", d.display())))?;
             }
         }
-        let store = open_store(settings).await?;
+        let store = open_store(settings, mode).await?;
         let catalog = open_catalog(settings, mode).await?;
         Ok(Backends { catalog, store })
     }

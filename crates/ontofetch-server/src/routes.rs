@@ -12,9 +12,21 @@ use hyper::{Method, Request, Response, StatusCode};
 use ontofetch_metrics::{RouteLabels, ServedLabels};
 use std::time::Instant;
 
+/// Ready when the catalog answers and the store can be reached (each within a couple of
+/// seconds: an outage is reported, not waited on).
 async fn update_store_gauges(st: &ServerState) -> Result<(), String> {
-    let Some(catalog) = st.catalog().await? else { return Ok(()) };
-    let s = catalog.stats().await.map_err(|e| e.to_string())?;
+    let Some(b) = st.backends().await? else { return Ok(()) };
+    let quick = std::time::Duration::from_secs(2);
+    match tokio::time::timeout(quick, b.store.check()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(format!("store: {e}")),
+        Err(_) => return Err(format!("store: no answer within {} s", quick.as_secs())),
+    }
+    let catalog = &b.catalog;
+    let s = tokio::time::timeout(quick, catalog.stats())
+        .await
+        .map_err(|_| format!("catalog: no answer within {} s", quick.as_secs()))?
+        .map_err(|e| e.to_string())?;
     st.metrics.store_bytes.set(s.bytes as i64);
     st.metrics.store_artifacts.set(s.artifacts as i64);
     Ok(())

@@ -65,7 +65,7 @@ impl ServerState {
         let opened = self
             .backends
             .get_or_try_init(|| async {
-                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Existing).await
+                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Serving).await
             })
             .await;
         match opened {

@@ -39,6 +39,8 @@ pub struct S3Options {
     pub endpoint: Option<String>,
     /// `AWS_ALLOW_HTTP`: a plain-http endpoint is allowed.
     pub allow_http: bool,
+    /// How long one call keeps retrying (`defaults.storage.retry_budget_sec`).
+    pub retry_budget: Duration,
 }
 
 impl std::fmt::Debug for S3Options {
@@ -121,10 +123,16 @@ impl ObjectStoreBackend {
             .with_bucket_name(bucket)
             .with_region(options.region.clone().unwrap_or_else(|| "us-east-1".into()))
             .with_allow_http(options.allow_http)
+            // Retries are bounded by time, not count: backoff from 250 ms to 8 s, jittered,
+            // until the budget is spent (a 10 s outage or a restart is ridden out).
             .with_retry(RetryConfig {
-                max_retries: 6,
-                retry_timeout: Duration::from_secs(120),
-                ..RetryConfig::default()
+                max_retries: 1_000,
+                retry_timeout: options.retry_budget,
+                backoff: object_store::BackoffConfig {
+                    init_backoff: Duration::from_millis(250),
+                    max_backoff: Duration::from_secs(8),
+                    base: 2.0,
+                },
             });
         if let Some(k) = &options.access_key_id {
             b = b.with_access_key_id(k);

@@ -5,6 +5,7 @@ use ontofetch_policy::{Coded, Gates, NoObserver, Policy};
 use ontofetch_store::{ArtifactStore, LocalStore, ObjectStoreBackend, S3Options, layout};
 use ontofetch_testsupport::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 use std::io::Write;
+use std::time::Duration;
 
 fn manifest(id: &str, version: &str, sha: &str) -> serde_json::Value {
     serde_json::json!({
@@ -114,6 +115,7 @@ fn s3_options(server: &S3Server, secret: &str) -> S3Options {
         region: Some("us-east-1".into()),
         endpoint: Some(server.endpoint()),
         allow_http: true,
+        retry_budget: Duration::from_secs(20),
     }
 }
 
@@ -191,6 +193,7 @@ async fn s3_throttling_is_retried_then_reported() {
         region: Some("us-east-1".into()),
         endpoint: Some(server.base()),
         allow_http: true,
+        retry_budget: Duration::from_secs(3),
     };
     let local = tempfile::tempdir().unwrap();
     let store = ObjectStoreBackend::open("s3://mirror", &options, local.path()).unwrap();
@@ -199,4 +202,32 @@ async fn s3_throttling_is_retried_then_reported() {
     let e = store.read("ontologies/y/v1/manifest.json").await.unwrap_err();
     assert_eq!(e.code(), "E_STORE", "{e}");
     assert!(server.hits("/mirror/ontologies/y/v1/manifest.json") > 2, "retried before giving up");
+}
+
+/// An object store that is down for longer than a handful of quick retries (8 s: a
+/// restart) is waited for within the retry budget, not given up on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_shorter_than_the_retry_budget_is_ridden_out() {
+    let port = ontofetch_testsupport::local::free_port();
+    let options = S3Options {
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(SECRET_KEY.into()),
+        session_token: None,
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        allow_http: true,
+        retry_budget: Duration::from_secs(40),
+    };
+    let local = tempfile::tempdir().unwrap();
+    let store = ObjectStoreBackend::open("s3://mirror", &options, local.path()).unwrap();
+    let started = std::time::Instant::now();
+    let read = tokio::spawn(async move { store.read("ontologies/x/v1/manifest.json").await });
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let server = ontofetch_testsupport::TestServer::start_on(port);
+    server.route(
+        "/mirror/ontologies/x/v1/manifest.json",
+        vec![ontofetch_testsupport::Reply::ok("{}", "application/json")],
+    );
+    let got = read.await.unwrap();
+    assert_eq!(got.unwrap(), b"{}", "answered once the server is back ({:?})", started.elapsed());
 }

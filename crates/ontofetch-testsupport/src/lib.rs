@@ -148,7 +148,12 @@ pub struct TestServer {
 impl TestServer {
     /// Starts on 127.0.0.1 with an OS-chosen port.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Self::start_on(0)
+    }
+
+    /// Starts on 127.0.0.1 at `port` (a server that comes back after an outage).
+    pub fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));

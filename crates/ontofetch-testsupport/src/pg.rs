@@ -119,6 +119,16 @@ impl Cluster {
         format!("postgresql://ontofetch@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Stops the server (immediate: like a crash), until [`Cluster::resume`].
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// Starts a stopped server again.
+    pub fn resume(&self) {
+        self.ctl_start();
+    }
+
     /// Stops the server (fast shutdown: sessions are cut) and starts it again.
     pub fn restart(&self) {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);

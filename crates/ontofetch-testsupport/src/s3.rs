@@ -16,7 +16,7 @@ pub const SECRET_KEY: &str = "ontofetch-test-secret";
 
 /// A running server.
 pub struct S3Server {
-    _child: ChildGuard,
+    child: Option<ChildGuard>,
     root: tempfile::TempDir,
     port: u16,
 }
@@ -44,7 +44,19 @@ impl S3Server {
     pub fn start(bucket: &str) -> S3Server {
         let root = tempfile::Builder::new().prefix("ontofetch-s3-").tempdir().expect("temp dir");
         std::fs::create_dir(root.path().join(bucket)).expect("bucket directory");
-        let port = free_port();
+        let mut server = S3Server { child: None, root, port: free_port() };
+        server.resume();
+        server
+    }
+
+    /// Stops the server (an outage): connections are refused until [`S3Server::resume`].
+    pub fn stop(&mut self) {
+        self.child = None;
+    }
+
+    /// Starts the server again on the same port and root.
+    pub fn resume(&mut self) {
+        let port = self.port;
         let child = Command::new(binary())
             .args([
                 "--host",
@@ -56,18 +68,17 @@ impl S3Server {
                 "--secret-key",
                 SECRET_KEY,
             ])
-            .arg(root.path())
+            .arg(self.root.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start s3s-fs");
-        let server = S3Server { _child: ChildGuard(child), root, port };
+        self.child = Some(ChildGuard(child));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "s3s-fs did not start on port {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
     }
 
     /// `http://127.0.0.1:PORT`.
