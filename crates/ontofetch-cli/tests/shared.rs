@@ -326,3 +326,23 @@ fn serve_reports_outages_fast_and_recovers() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// Three workers pulling the same set while one upstream file keeps failing: the first
+/// worker's failure is shared, so the others do not each retry the failing server in turn.
+#[test]
+fn workers_back_off_together_from_a_failing_upstream() {
+    let s = Shared::new(Duration::from_millis(1), 1_000);
+    s.registry.route("/obo/b2.owl", vec![Reply::status(503)]);
+    let workers: Vec<Child> = ["w1", "w2", "w3"].iter().map(|w| s.pull(w, &["b2", "a1"])).collect();
+    let results = wait_all(workers, Duration::from_secs(180));
+    let attempts_of_one_worker = 5; // defaults.http.max_retries
+    let hits = s.registry.hits("/obo/b2.owl");
+    assert!(hits <= attempts_of_one_worker, "{hits} requests to the failing file from three workers");
+    for (code, v, err) in &results {
+        assert_eq!(*code, 1, "b2 failed for every worker: {err}");
+        let b2 = v.as_array().unwrap().iter().find(|r| r["id"] == "b2").unwrap();
+        assert_eq!(b2["error"]["code"], "E_HTTP_STATUS", "{b2}");
+    }
+    let shared = results.iter().filter(|(_, v, _)| v.to_string().contains("not retried by every worker")).count();
+    assert_eq!(shared, 2, "two workers took the first one's failure");
+}

@@ -37,3 +37,27 @@ pub(super) async fn stored_meanwhile(
 ) -> Result<Option<VersionRow>, PullError> {
     Ok(p.backends.catalog.latest(id).await?.filter(|row| row.downloaded_at.as_str() >= run_started))
 }
+
+/// The failure another worker met fetching `id` during this run from an upstream that did
+/// not answer (network, timeout, an error status), if any: workers running the same set at
+/// once back off together instead of each retrying a failing server in turn (3 workers
+/// made 15 requests to one failing file). `--force` bypasses it; the next run tries again.
+pub(super) async fn failed_meanwhile(p: &Pipeline, id: &str, run_started: &str) -> Result<Option<PullError>, PullError> {
+    let Some(last) = p.backends.catalog.events(Some(id), run_started, 1).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let code = last.code.as_deref().and_then(Code::parse);
+    let upstream = matches!(code, Some(Code::Network | Code::HttpStatus | Code::Timeout | Code::Dns));
+    if last.status != "failed" || !upstream {
+        return Ok(None);
+    }
+    let who = last.worker.as_deref().unwrap_or("another worker");
+    Ok(Some(PullError::new(
+        code.unwrap_or(Code::Network),
+        format!(
+            "{who} failed to fetch {id} at {} in this run: {} (not retried by every worker; --force retries)",
+            last.at,
+            last.message.as_deref().unwrap_or("no message")
+        ),
+    )))
+}

@@ -84,16 +84,23 @@ async fn pull_leased(
     observer.started(&spec.id);
     reclaim_staging(p, &spec.id);
     let meanwhile = if p.force { Ok(None) } else { lease::stored_meanwhile(p, &spec.id, run_started).await };
-    let result = match meanwhile {
-        Ok(Some(row)) => outcome::stored(p, &row, vec!["stored by another worker during this run".into()]),
-        Ok(None) => match with_fallback(p, spec, observer).await {
+    let failed = match meanwhile {
+        Ok(None) if !p.force => lease::failed_meanwhile(p, &spec.id, run_started).await,
+        _ => Ok(None),
+    };
+    let result = match (meanwhile, failed) {
+        (Ok(Some(row)), _) => outcome::stored(p, &row, vec!["stored by another worker during this run".into()]),
+        (Ok(None), Ok(Some(e))) => PullResult::failed(&spec.id, None, e),
+        (Ok(None), _) => match with_fallback(p, spec, observer).await {
             Ok(r) => r,
             Err((resolver, e)) => PullResult::failed(&spec.id, resolver, e),
         },
-        Err(e) => PullResult::failed(&spec.id, None, e),
+        (Err(e), _) => PullResult::failed(&spec.id, None, e),
     };
+    // The outcome is recorded before the lease goes: a worker that takes it next sees it.
+    let result = finish(p, spec, observer, result).await;
     drop(lease);
-    finish(p, spec, observer, result).await
+    result
 }
 
 /// Removes staging this ontology's earlier, killed pulls left on this machine (their
