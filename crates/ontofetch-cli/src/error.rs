@@ -63,7 +63,9 @@ impl CliError {
 pub fn exit_for(code: Option<Code>) -> u8 {
     match code {
         None => EXIT_OK,
-        Some(Code::Validation) => EXIT_FAILURE,
+        // Content that failed validation, a host that does not resolve (offline): failures
+        // of the world, not refusals of the command's input.
+        Some(Code::Validation | Code::Dns) => EXIT_FAILURE,
         Some(c) if c.kind() == ontofetch_policy::CodeKind::Refusal => EXIT_REFUSED,
         Some(_) => EXIT_FAILURE,
     }

@@ -72,7 +72,7 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
             ok(commands::store::validate(ctx, id, version.as_deref(), *strict))
         }
         Command::ValidateWorker { file, options } => {
-            println!("{}", ontofetch_pipeline::runner::worker_output(file, options));
+            output::print(&ontofetch_pipeline::runner::worker_output(file, options));
             Ok(EXIT_OK)
         }
         Command::Serve(args) => ok(commands::serve::serve(ctx, args)),
@@ -191,7 +191,7 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
             // A failed check already printed its own report as the JSON document.
             if json && e.code != ontofetch_policy::Code::CheckFailed {
                 let doc = serde_json::json!({"ok": false, "error": {"code": e.code, "message": e.message}});
-                println!("{}", serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
+                output::print(&serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
             }
             e.exit_status()
         }

@@ -22,10 +22,18 @@ pub fn init(settings: Option<&Logging>, flag_level: Option<&str>) {
     // Dependencies log at their own level only when asked for DEBUG.
     let filter = || EnvFilter::new(format!("warn,ontofetch={}", directive(level)));
     let json = settings.is_some_and(|s| s.format == "json");
+    // Colour only on a terminal, and never with NO_COLOR: a file, journald or
+    // `monitor start`'s log gets plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !settings.is_some_and(|s| s.no_color);
     let stderr = if json {
         tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter()).boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter()).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(colour)
+            .with_target(false)
+            .with_filter(filter())
+            .boxed()
     };
     let file = settings.and_then(|s| s.file_dir.as_ref().map(|d| (d, s.retention_days))).and_then(|(dir, days)| {
         let appender = tracing_appender::rolling::Builder::new()

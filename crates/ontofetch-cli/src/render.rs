@@ -28,7 +28,8 @@ pub fn pull_table(results: &[PullResult]) -> String {
     );
     for r in results {
         let tail = match &r.error {
-            Some(e) => format!("{}: {}", e.code, safe(&e.message)),
+            // The table shows the primary failure; the other resolvers' are in --json.
+            Some(e) => format!("{}: {}", e.code, safe(e.message.split(" (also tried ").next().unwrap_or(&e.message))),
             None => safe(&r.path.clone().unwrap_or_default()),
         };
         out.push_str(&format!(

@@ -290,3 +290,69 @@ fn config_show_names_the_resolved_settings() {
     assert!(v["settings"]["user_agent"].as_str().unwrap().starts_with("ontofetch/"));
     assert!(!v["settings"]["user_agent"].as_str().unwrap().contains("github"), "no made-up URL");
 }
+
+/// Offline (the resolver cannot reach anything): each ontology fails once per host with one
+/// short line, `E_DNS`, exit 1; the name is not looked up again and again.
+#[test]
+fn offline_pulls_fail_fast_with_one_short_line() {
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    let dns = ontofetch_testsupport::dns::DnsStub::failing();
+    let spec = s.spec(&format!(
+        "defaults:\n  http:\n    dns_servers: [\"{}\"]\n    allowed_hosts: [purl.example.org]\nontologies:\n  - id: bfo\n  - id: ro\n",
+        dns.addr()
+    ));
+    let out = s
+        .command(&["pull", "--spec", spec.to_str().unwrap(), "--no-lock"])
+        .env("ONTOFETCH_OBO_BASE_URL", "https://purl.example.org/obo")
+        .env("ONTOFETCH_OLS_BASE_URL", "https://purl.example.org/ols")
+        .env("ONTOFETCH_BIOPORTAL_BASE_URL", "https://purl.example.org/bp")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for id in ["bfo", "ro"] {
+        let line = stdout.lines().find(|l| l.starts_with(id)).unwrap_or_else(|| panic!("no row for {id}: {stdout}"));
+        assert!(line.contains("E_DNS") && line.contains("cannot resolve purl.example.org"), "{line}");
+        assert!(line.len() < 200, "one short line: {line}");
+    }
+    // one lookup per host per resolver tried (obo, ols, bioportal…), never the retries of
+    // a download: 2 ontologies × at most 4 resolvers
+    assert!(dns.lookups() <= 8, "{} lookups", dns.lookups());
+}
+
+/// `init` writes `./sources.yaml`, and the next command reads it; an id that is not in it
+/// names what is; a `direct` entry without a URL is caught by `config validate`.
+#[test]
+fn init_then_pull_reads_what_init_wrote_and_unknown_ids_are_named() {
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    assert_eq!(s.run(&["init"]).code, 0);
+    let shown = s.run(&["config", "show", "--json"]);
+    assert!(shown.stdout().contains("sources.yaml"), "the written file is the one in effect: {}", shown.stdout());
+    s.spec(&format!(
+        "defaults:\n  prefer_source: [direct]\nontologies:\n  - id: a\n    resolver: direct\n    extras:\n      url: {}\n",
+        s.server.url("/a.owl")
+    ));
+    let r = s.run(&["pull", "nosuch", "--no-lock"]);
+    assert_eq!(r.code, 2, "{}", r.stderr());
+    assert!(r.stderr().contains("\"nosuch\" is not in") && r.stderr().contains("known: a"), "{}", r.stderr());
+    s.spec("ontologies:\n  - id: a\n    resolver: direct\n");
+    let v = s.run(&["config", "validate"]);
+    assert_eq!(v.code, 2, "{}", v.stderr());
+    assert!(v.stderr().contains("ontologies[0].extras.url"), "{}", v.stderr());
+}
+
+/// A reader that goes away (`| head -1`) ends the command quietly, with no panic.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    let mut child = s
+        .command(&["policy", "codes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -53,6 +53,7 @@ pub const VARS: &[EnvVar] = &[
     var("AWS_ENDPOINT_URL", "object storage endpoint (S3-compatible servers)"),
     var("AWS_ALLOW_HTTP", "allow a plain-http object storage endpoint"),
     var("HOSTNAME", "part of the default worker id"),
+    var("NO_COLOR", "any value: no colour in logs, even on a terminal (no-color.org)"),
 ];
 
 /// A snapshot of the declared variables (empty values count as unset).

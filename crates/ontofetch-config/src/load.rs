@@ -349,6 +349,13 @@ pub fn validate(
         if let Some(r) = &spec.resolver {
             let key = format!("ontologies[{i}].resolver");
             gate(&key, &|| cg::check_one_of(&key, r, RESOLVERS))?;
+            // A resolver that downloads what the entry names needs the name.
+            if matches!(r.as_str(), "direct" | "skos" | "xbrl") && !spec.extras.contains_key("url") {
+                let key = format!("ontologies[{i}].extras.url");
+                let why =
+                    format!("the {r} resolver downloads extras.url; add `extras: {{url: https://…}}` to {:?}", spec.id);
+                gate(&key, &|| cg::structural(&key, why.clone()))?;
+            }
         }
         if let Some(list) = &spec.prefer_source {
             check_names(&gate, &format!("ontologies[{i}].prefer_source"), list, RESOLVERS)?;

@@ -183,6 +183,8 @@ pub struct Logging {
     pub file_dir: Option<PathBuf>,
     /// Days of log files kept.
     pub retention_days: u64,
+    /// `NO_COLOR` is set: logs carry no colour even on a terminal.
+    pub no_color: bool,
 }
 
 /// What to plan for one ontology: its spec after the configuration's defaults were
@@ -233,7 +235,7 @@ impl Settings {
     /// to `observer`).
     pub fn resolve(flags: &Flags, env: &Env, cwd: &Path, observer: &dyn GateObserver) -> Result<Settings, ConfigError> {
         let dirs = Settings::dirs(flags, env, cwd);
-        let (origin, text) = source(flags, &dirs)?;
+        let (origin, text) = source(flags, &dirs, cwd)?;
         let loaded = load(origin, &text, env, &flags.overrides, observer)?;
         let d = &loaded.config.defaults;
         let storage = Storage {
@@ -254,6 +256,7 @@ impl Settings {
                 .file
                 .then(|| env.get("ONTOFETCH_LOG_DIR").map(PathBuf::from).unwrap_or(dirs.logs.clone())),
             retention_days: d.logging.retention_days,
+            no_color: env.get("NO_COLOR").is_some(),
         };
         let user_agent = user_agent(d.http.contact.as_deref());
         Ok(Settings {
@@ -313,6 +316,23 @@ impl Settings {
                     }
                 })?;
                 let spec = loaded.config.ontologies.iter().find(|s| &s.id == id);
+                let first = resolver_override
+                    .map(str::to_string)
+                    .or_else(|| spec.map(|s| loaded.resolver(s)))
+                    .or_else(|| loaded.config.defaults.prefer_source.first().cloned());
+                if spec.is_none() && first.as_deref().is_some_and(|r| URL_RESOLVERS.contains(&r)) {
+                    let known: Vec<&str> = loaded.config.ontologies.iter().map(|s| s.id.as_str()).collect();
+                    return Err(ConfigError::Invalid {
+                        file: "<command line>".into(),
+                        line: None,
+                        key: "ids".into(),
+                        message: format!(
+                            "{id:?} is not in {} (known: {}); add it there with its extras.url",
+                            loaded.origin.label(),
+                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        ),
+                    });
+                }
                 Ok(self.spec_input(id, spec, resolver_override))
             })
             .collect()
@@ -357,11 +377,17 @@ pub fn user_agent(contact: Option<&str>) -> String {
     }
 }
 
-fn source(flags: &Flags, dirs: &DataDirs) -> Result<(Origin, String), ConfigError> {
+fn source(flags: &Flags, dirs: &DataDirs, cwd: &Path) -> Result<(Origin, String), ConfigError> {
     let path = if flags.builtin_only {
         None
     } else {
-        flags.spec.clone().or_else(|| Some(dirs.default_sources()).filter(|p| p.is_file()))
+        // `--spec`, else `./sources.yaml` (where `ontofetch init` writes it), else the data
+        // root's `configs/sources.yaml` (DocsToKG's place), else the built-in spec.
+        flags
+            .spec
+            .clone()
+            .or_else(|| Some(cwd.join("sources.yaml")).filter(|p| p.is_file()))
+            .or_else(|| Some(dirs.default_sources()).filter(|p| p.is_file()))
     };
     match path {
         None => Ok((Origin::Builtin, BUILTIN_SOURCES.to_string())),

@@ -27,6 +27,16 @@ pub enum NetError {
         /// Server's Retry-After, capped.
         retry_after: Option<Duration>,
     },
+    /// The host name did not resolve (offline, a typo, a DNS outage): one short line; the
+    /// resolver's own words are in the debug log. Not retried: a name that does not
+    /// resolve now will not in a second.
+    #[error("cannot resolve {host}: no network, or no such host?")]
+    Unresolved {
+        /// The URL.
+        url: String,
+        /// The host name.
+        host: String,
+    },
     /// Connection, TLS or body stream failure (the partial file is kept for resume).
     #[error("{url}: {message}")]
     Network {
@@ -114,6 +124,7 @@ impl ontofetch_policy::Coded for NetError {
             | NetError::NoLocation { .. }
             | NetError::Json { .. } => Code::HttpStatus,
             NetError::Network { .. } | NetError::Truncated { .. } => Code::Network,
+            NetError::Unresolved { .. } => Code::Dns,
             NetError::Timeout { .. } => Code::Timeout,
             NetError::SizeLimit { .. } => Code::SizeLimit,
             NetError::Checksum { .. } => Code::Checksum,

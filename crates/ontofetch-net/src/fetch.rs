@@ -276,7 +276,15 @@ impl Fetcher {
         self.count(service, "error");
         match policy_error(e) {
             Some(p) => NetError::Refused(p),
-            None => NetError::Network { url: url.to_string(), message: error_chain(e) },
+            None => {
+                let chain = error_chain(e);
+                tracing::debug!(url = %url, error = %chain, "request failed");
+                if is_lookup_failure(&chain) {
+                    let host = url.host_str().unwrap_or_default().to_string();
+                    return NetError::Unresolved { url: url.to_string(), host };
+                }
+                NetError::Network { url: url.to_string(), message: chain }
+            }
         }
     }
 
@@ -307,6 +315,16 @@ fn policy_error(e: &reqwest::Error) -> Option<ontofetch_policy::PolicyError> {
         source = s.source();
     }
     None
+}
+
+/// Whether a request failed because its host name did not resolve (getaddrinfo's and
+/// hickory's words, as reqwest wraps them).
+fn is_lookup_failure(chain: &str) -> bool {
+    chain.contains("dns error")
+        || chain.contains("failed to lookup address")
+        || chain.contains("Name or service not known")
+        || chain.contains("Temporary failure in name resolution")
+        || chain.contains("No address associated with hostname")
 }
 
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

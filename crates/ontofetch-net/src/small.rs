@@ -46,7 +46,7 @@ impl Fetcher {
             Ok(r) => r,
             Err(e) => {
                 let err = self.send_failed(service, url, &e);
-                return if !matches!(err, NetError::Refused(_)) && retries_left {
+                return if !matches!(err, NetError::Refused(_) | NetError::Unresolved { .. }) && retries_left {
                     Ok(Small::Retry(None))
                 } else {
                     Err(err)

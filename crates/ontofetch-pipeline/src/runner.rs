@@ -196,8 +196,12 @@ fn death(status: std::process::ExitStatus, limits: &Limits, fsize: u64) -> Strin
         Some(s) if s == rustix::process::Signal::XFSZ.as_raw() => {
             format!("the validator tried to write a file over {fsize} bytes (32 times the input) and was stopped")
         }
-        Some(s) if s == rustix::process::Signal::ABORT.as_raw() || s == rustix::process::Signal::SEGV.as_raw() => {
-            format!("the validator crashed (signal {s}: a stack overflow or a parser bug), not a memory limit")
+        // Rust aborts both when an allocation fails under RLIMIT_AS and on a stack overflow.
+        Some(s) if s == rustix::process::Signal::ABORT.as_raw() => format!(
+            "the validator aborted (signal {s}): out of memory under max_memory_mb = {mib} MiB, or a stack overflow"
+        ),
+        Some(s) if s == rustix::process::Signal::SEGV.as_raw() || s == rustix::process::Signal::BUS.as_raw() => {
+            format!("the validator crashed (signal {s}: a parser bug), not a memory limit")
         }
         Some(s) if s == rustix::process::Signal::KILL.as_raw() => {
             format!("the validator was killed (signal 9: out of memory, max_memory_mb = {mib} MiB, or by the system)")
@@ -265,6 +269,7 @@ mod tests {
         assert!(by("XCPU").contains("CPU time"), "{}", by("XCPU"));
         assert!(by("XFSZ").contains("write a file over"));
         assert!(by("SEGV").contains("crashed") && !by("SEGV").contains("max_memory_mb"));
+        assert!(by("ABRT").contains("max_memory_mb = 512") && by("ABRT").contains("stack overflow"));
     }
 
     #[test]

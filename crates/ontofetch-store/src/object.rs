@@ -171,18 +171,30 @@ impl ObjectStoreBackend {
         }
         let upload = self.store.put_multipart(key).await.map_err(backend(format!("starting the upload of {key}")))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        match Self::send_parts(&mut writer, path, key).await {
+            Ok(()) => writer.finish().await.map(drop).map_err(backend(format!("finishing the upload of {key}"))),
+            Err(e) => {
+                // A failed upload is aborted, so its parts do not linger in the bucket
+                // (invisible to listings, still billed).
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(key = %key, error = %abort, "an incomplete multipart upload could not be aborted");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_parts(writer: &mut WriteMultipart, path: &Path, key: &Key) -> Result<(), StoreError> {
         let mut file = std::fs::File::open(path).map_err(crate::io(format!("reading {}", path.display())))?;
         let mut buf = vec![0u8; PART_SIZE];
         loop {
             let n = file.read(&mut buf).map_err(crate::io(format!("reading {}", path.display())))?;
             if n == 0 {
-                break;
+                return Ok(());
             }
             writer.wait_for_capacity(4).await.map_err(backend(format!("uploading {key}")))?;
             writer.write(&buf[..n]);
         }
-        writer.finish().await.map_err(backend(format!("finishing the upload of {key}")))?;
-        Ok(())
     }
 
     /// Whether the stored version holds the same original bytes as the staged one (both

@@ -15,6 +15,7 @@ use std::time::Duration;
 /// The stub; stops when dropped.
 pub struct DnsStub {
     addr: SocketAddr,
+    failing: bool,
     lookups: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -42,6 +43,16 @@ fn answer(request: &Message, ips: &[IpAddr]) -> Message {
 impl DnsStub {
     /// Starts the stub with its script of answer sets (at least one).
     pub fn start(script: Vec<Vec<IpAddr>>) -> DnsStub {
+        DnsStub::serve(script, false)
+    }
+
+    /// A stub that answers every query SERVFAIL (a resolver that cannot reach anything:
+    /// an offline machine), counting them.
+    pub fn failing() -> DnsStub {
+        DnsStub::serve(vec![vec![]], true)
+    }
+
+    fn serve(script: Vec<Vec<IpAddr>>, failing: bool) -> DnsStub {
         assert!(!script.is_empty(), "a script needs at least one answer set");
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         socket.set_read_timeout(Some(Duration::from_millis(50))).expect("read timeout");
@@ -65,12 +76,22 @@ impl DnsStub {
                 if kind != Some(RecordType::AAAA) {
                     l.fetch_add(1, Ordering::SeqCst);
                 }
-                if let Ok(bytes) = answer(&request, ips).to_vec() {
+                let mut reply = answer(&request, ips);
+                if failing {
+                    reply.answers.clear();
+                    reply.metadata.response_code = hickory_proto::op::ResponseCode::ServFail;
+                }
+                if let Ok(bytes) = reply.to_vec() {
                     let _ = socket.send_to(&bytes, peer);
                 }
             }
         });
-        DnsStub { addr, lookups, stop, thread: Some(thread) }
+        DnsStub { addr, failing, lookups, stop, thread: Some(thread) }
+    }
+
+    /// Whether it answers SERVFAIL.
+    pub fn is_failing(&self) -> bool {
+        self.failing
     }
 
     /// Where the stub listens.

@@ -239,6 +239,6 @@ pub fn grafana_config(
 
 /// `monitor dashboard`: the dashboard JSON on stdout (with or without --json).
 pub fn dashboard() -> Result<(), CliError> {
-    println!("{}", serde_json::to_string_pretty(&ontofetch_monitor::dashboard()).expect("JSON"));
+    crate::output::print(&serde_json::to_string_pretty(&ontofetch_monitor::dashboard()).expect("JSON"));
     Ok(())
 }

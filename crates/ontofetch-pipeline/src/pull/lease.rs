@@ -42,7 +42,11 @@ pub(super) async fn stored_meanwhile(
 /// not answer (network, timeout, an error status), if any: workers running the same set at
 /// once back off together instead of each retrying a failing server in turn (3 workers
 /// made 15 requests to one failing file). `--force` bypasses it; the next run tries again.
-pub(super) async fn failed_meanwhile(p: &Pipeline, id: &str, run_started: &str) -> Result<Option<PullError>, PullError> {
+pub(super) async fn failed_meanwhile(
+    p: &Pipeline,
+    id: &str,
+    run_started: &str,
+) -> Result<Option<PullError>, PullError> {
     let Some(last) = p.backends.catalog.events(Some(id), run_started, 1).await?.into_iter().next() else {
         return Ok(None);
     };
