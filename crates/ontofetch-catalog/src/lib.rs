@@ -312,6 +312,10 @@ pub trait Catalog: Send + Sync {
     /// Files of one version, with their store keys re-validated.
     async fn artifacts(&self, ontology: &str, version: &str) -> Result<Vec<ArtifactRow>, CatalogError>;
 
+    /// Files of every version of an ontology as `(version, file)`, keys re-validated, in one
+    /// statement (doctor's audit reads an ontology at a time, not a version at a time).
+    async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError>;
+
     /// Records (or replaces) validation results of a version.
     async fn record_validations(
         &self,
@@ -322,6 +326,10 @@ pub trait Catalog: Send + Sync {
 
     /// Validation results of a version.
     async fn validations(&self, ontology: &str, version: &str) -> Result<Vec<ValidationRow>, CatalogError>;
+
+    /// Validation results of every ontology's `latest`, as `(ontology, row)`, in one
+    /// statement whatever the number of ontologies (the status page and the API list).
+    async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError>;
 
     /// Removes a version's rows (its artifacts and validations go with it).
     async fn remove_version(&self, ontology: &str, version: &str) -> Result<(), CatalogError>;
@@ -372,6 +380,9 @@ pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha2
 
 /// The condition a version must meet to be `latest`.
 pub(crate) const MAY_BE_LATEST: &str = "verdict <> 'invalid'";
+
+/// Versions that are their ontology's `latest` (alias `v`), for joins.
+pub(crate) const LATEST_ONLY: &str = "v.verdict <> 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.verdict <> 'invalid' AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version)))";
 
 /// Newest first: by download time, then by name for the same instant.
 pub(crate) const NEWEST_FIRST: &str = "ORDER BY downloaded_at DESC, version DESC";

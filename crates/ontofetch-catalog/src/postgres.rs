@@ -7,8 +7,8 @@
 
 use crate::migrations::{MIGRATIONS, for_postgres};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded, Stats,
-    VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded,
+    Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -476,6 +476,74 @@ impl Catalog for PgCatalog {
                 Ok(rows
                     .iter()
                     .map(|r| ValidationRow { validator: r.get(0), result: r.get(1), details: r.get(2), run_at: r.get(3) })
+                    .collect())
+            })
+        })
+        .await
+    }
+
+    async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
+        let ontology = ontology.to_string();
+        let rows = self
+            .run("listing artifacts", |c| {
+                let ontology = ontology.clone();
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT version, relpath, sha256, bytes, kind FROM artifacts WHERE ontology = $1 ORDER BY version, relpath",
+                            &[&ontology],
+                        )
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.get::<_, String>(0),
+                                ArtifactRow {
+                                    relpath: r.get(1),
+                                    sha256: r.get(2),
+                                    bytes: r.get::<_, i64>(3) as u64,
+                                    kind: r.get(4),
+                                },
+                            )
+                        })
+                        .collect::<Vec<_>>())
+                })
+            })
+            .await?;
+        let paths = PathPolicy::default();
+        for (_, a) in &rows {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        Ok(rows)
+    }
+
+    async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {
+        self.run("listing latest validations", |c| {
+            Box::pin(async move {
+                let rows = c
+                    .query(
+                        &format!(
+                            "SELECT l.ontology, l.validator, l.result, l.details, l.run_at FROM validations l
+                             JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
+                             WHERE {LATEST_ONLY} ORDER BY l.ontology, l.validator"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.get::<_, String>(0),
+                            ValidationRow {
+                                validator: r.get(1),
+                                result: r.get(2),
+                                details: r.get(3),
+                                run_at: r.get(4),
+                            },
+                        )
+                    })
                     .collect())
             })
         })

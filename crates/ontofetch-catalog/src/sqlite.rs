@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded, Stats,
-    VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded,
+    Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::PathPolicy;
@@ -394,6 +394,63 @@ impl Catalog for SqliteCatalog {
                 })
                 .map_err(sql("listing validations"))?;
             rows.collect::<Result<_, _>>().map_err(sql("listing validations"))
+        })
+        .await
+    }
+
+    async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
+        let ontology = ontology.to_string();
+        let rows: Vec<(String, ArtifactRow)> = self
+            .with(move |c| {
+                let mut stmt = c
+                    .prepare("SELECT version, relpath, sha256, bytes, kind FROM artifacts WHERE ontology = ?1 ORDER BY version, relpath")
+                    .map_err(sql("listing artifacts"))?;
+                let rows = stmt
+                    .query_map(params![ontology], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            ArtifactRow {
+                                relpath: r.get(1)?,
+                                sha256: r.get(2)?,
+                                bytes: r.get::<_, i64>(3)? as u64,
+                                kind: r.get(4)?,
+                            },
+                        ))
+                    })
+                    .map_err(sql("listing artifacts"))?;
+                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
+            })
+            .await?;
+        let paths = PathPolicy::default();
+        for (_, a) in &rows {
+            check_stored_path(&paths, &a.relpath)?;
+        }
+        Ok(rows)
+    }
+
+    async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT l.ontology, l.validator, l.result, l.details, l.run_at FROM validations l
+                     JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
+                     WHERE {LATEST_ONLY} ORDER BY l.ontology, l.validator"
+                ))
+                .map_err(sql("listing latest validations"))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        ValidationRow {
+                            validator: r.get(1)?,
+                            result: r.get(2)?,
+                            details: r.get(3)?,
+                            run_at: r.get(4)?,
+                        },
+                    ))
+                })
+                .map_err(sql("listing latest validations"))?;
+            rows.collect::<Result<_, _>>().map_err(sql("listing latest validations"))
         })
         .await
     }

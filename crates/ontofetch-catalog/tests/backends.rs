@@ -117,7 +117,16 @@ async fn contract(cat: &dyn Catalog) {
     };
     cat.revise("bfo", "bbb-broken", Verdict::Valid, std::slice::from_ref(&manifest), &[]).await.unwrap();
     assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "bbb-broken", "revised valid, it is latest");
-    assert_eq!(cat.artifacts("bfo", "bbb-broken").await.unwrap(), [manifest]);
+    assert_eq!(cat.artifacts("bfo", "bbb-broken").await.unwrap(), std::slice::from_ref(&manifest));
+    assert!(cat.ontology_artifacts("bfo").await.unwrap().contains(&("bbb-broken".to_string(), manifest.clone())));
+    let checked =
+        ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+    cat.record_validations("bfo", "bbb-broken", std::slice::from_ref(&checked)).await.unwrap();
+    cat.record_validations("bfo", "aaa-new", &[ValidationRow { result: "failed".into(), ..checked.clone() }])
+        .await
+        .unwrap();
+    let latest = cat.latest_validations().await.unwrap();
+    assert_eq!(latest, [("bfo".to_string(), checked)], "only latest versions' results, in one statement");
     assert_eq!(cat.revise("bfo", "nope", Verdict::Valid, &[], &[]).await.unwrap_err().code(), "E_DB");
     // the same bytes under another name are never a second version
     assert_eq!(

@@ -346,3 +346,62 @@ fn workers_back_off_together_from_a_failing_upstream() {
     let shared = results.iter().filter(|(_, v, _)| v.to_string().contains("not retried by every worker")).count();
     assert_eq!(shared, 2, "two workers took the first one's failure");
 }
+
+/// The status page and the API list cost a fixed number of statements whatever the size
+/// of the catalog (counted in PostgreSQL's own statement log at 5 and at 20 ontologies).
+#[test]
+fn list_endpoints_cost_the_same_statements_at_any_catalog_size() {
+    let pg = Cluster::start_logging_statements();
+    let url = pg.database("statements");
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    let ids: Vec<String> = (0..20).map(|i| format!("o{i:02}")).collect();
+    let mut spec = String::from("ontologies:\n");
+    for id in &ids {
+        s.server.route(&format!("/{id}.owl"), vec![Reply::ok(owl(None, id), OWL)]);
+        spec.push_str(&format!(
+            "  - id: {id}\n    resolver: direct\n    extras:\n      url: {}\n",
+            s.server.url(&format!("/{id}.owl"))
+        ));
+    }
+    let spec = s.spec(&spec);
+    let spec = spec.to_str().unwrap();
+    let pull = |which: &[String]| {
+        let mut args = vec!["pull", "--spec", spec, "--json", "--no-lock"];
+        args.extend(which.iter().map(String::as_str));
+        let out = s.command(&args).env("ONTOFETCH_CATALOG_URL", &url).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    pull(&ids[..5]);
+    let port = ontofetch_testsupport::local::free_port();
+    let _serve = ontofetch_testsupport::local::ChildGuard(
+        s.command(&["serve", "--spec", spec, "--port", &port.to_string()])
+            .env("ONTOFETCH_CATALOG_URL", &url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let get = |path: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some((status, _)) = ontofetch_testsupport::local::http_get(port, path, &[]) {
+                assert!(status.contains("200"), "{path}: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "serve did not answer {path}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let cost = |path: &str| {
+        get(path); // warm: the catalog is opened on first use
+        let before = pg.statements();
+        get(path);
+        pg.statements() - before
+    };
+    let small = (cost("/api/v1/ontologies"), cost("/"));
+    pull(&ids[5..]);
+    let large = (cost("/api/v1/ontologies"), cost("/"));
+    assert_eq!(small, large, "statements at 5 and at 20 ontologies");
+    assert!(large.0 <= 10 && large.1 <= 10, "a bounded number: {large:?}");
+    assert!(large.0 > 0 && large.1 > 0, "the statement log is read: {large:?}");
+}

@@ -144,8 +144,8 @@ pub async fn audit(
     let ids: BTreeSet<String> = rows.iter().map(|r| r.ontology.clone()).collect();
     let total: u64 = if options.verify {
         let mut t = 0;
-        for r in &rows {
-            t += b.catalog.artifacts(&r.ontology, &r.version).await?.iter().map(|a| a.bytes).sum::<u64>();
+        for id in &ids {
+            t += b.catalog.ontology_artifacts(id).await?.iter().map(|(_, a)| a.bytes).sum::<u64>();
         }
         t
     } else {
@@ -201,10 +201,15 @@ async fn ontology(
     let rows = b.catalog.versions(Some(id), u32::MAX).await?;
     let listed: BTreeMap<String, u64> =
         b.store.list(&format!("{}/", layout::ontology_key(id))).await?.into_iter().collect();
+    let mut files: BTreeMap<String, Vec<ArtifactRow>> = BTreeMap::new();
+    for (v, a) in b.catalog.ontology_artifacts(id).await? {
+        files.entry(v).or_default().push(a);
+    }
     let mut by_sha: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for row in &rows {
         by_sha.entry(row.sha256.as_str()).or_default().push(row.version.as_str());
-        version(b, gates, row, &listed, options, out, on_bytes).await?;
+        let artifacts = files.remove(&row.version).unwrap_or_default();
+        version(b, gates, row, &artifacts, &listed, options, out, on_bytes).await?;
     }
     for (sha, versions) in by_sha.into_iter().filter(|(_, v)| v.len() > 1) {
         out.findings.push(finding(
@@ -218,10 +223,12 @@ async fn ontology(
     latest_pointer(b, id, options, out).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn version(
     b: &Backends,
     gates: &Gates<'_>,
     row: &VersionRow,
+    artifacts: &[ArtifactRow],
     listed: &BTreeMap<String, u64>,
     options: AuditOptions,
     out: &mut Audit,
@@ -230,7 +237,6 @@ async fn version(
     out.versions += 1;
     let (id, v) = (row.ontology.as_str(), row.version.as_str());
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
-    let artifacts = b.catalog.artifacts(id, v).await?;
     let original = crate::backends::original_key(gates, row)?;
     match artifacts.iter().find(|a| a.relpath == original) {
         Some(a) if a.sha256 == row.sha256 && a.bytes == row.bytes => {}
@@ -243,11 +249,11 @@ async fn version(
         )),
     }
     let recorded: BTreeSet<&str> = artifacts.iter().map(|a| a.relpath.as_str()).collect();
-    for a in &artifacts {
+    for a in artifacts {
         out.artifacts += 1;
         artifact(b, row, a, listed, options, out, on_bytes).await?;
     }
-    manifest(b, row, &key, &artifacts, options, out).await?;
+    manifest(b, row, &key, artifacts, options, out).await?;
     // Files in the version directory the catalog does not record.
     let prefix = format!("{key}/");
     for (file, _) in listed.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {

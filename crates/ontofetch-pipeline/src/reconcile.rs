@@ -81,6 +81,9 @@ async fn ontology(
     };
     // Read under the lease: a pull that finished since the listing has its row now.
     let rows = b.catalog.versions(Some(id), u32::MAX).await?;
+    // One listing of the ontology's files, not a request per version.
+    let listed: BTreeSet<String> =
+        b.store.list(&format!("{}/", layout::ontology_key(id))).await?.into_iter().map(|(k, _)| k).collect();
     out.rows += rows.len();
     let mut changed = false;
     for version in versions {
@@ -94,7 +97,7 @@ async fn ontology(
     }
     for r in &rows {
         let original = format!("{}/{}", r.relpath, layout::original_rel(&r.filename));
-        let file_exists = b.store.exists(&original).await?;
+        let file_exists = listed.contains(&original);
         if let Err(e) = gates.pair(&PairFacts { key: &r.relpath, row_exists: true, file_exists }) {
             // The row first (nothing visible points at missing files), then what is left of
             // the version's files.

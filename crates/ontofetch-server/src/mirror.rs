@@ -64,7 +64,11 @@ pub(crate) fn is_refusal(code: &str) -> bool {
 
 /// The validation status and term count recorded for a version.
 pub(crate) async fn validation(catalog: &dyn Catalog, row: &VersionRow) -> (Option<String>, Option<u64>) {
-    let rows = catalog.validations(&row.ontology, &row.version).await.unwrap_or_default();
+    verdict(&catalog.validations(&row.ontology, &row.version).await.unwrap_or_default())
+}
+
+/// The overall status and the largest term count of a version's validation rows.
+fn verdict(rows: &[ontofetch_catalog::ValidationRow]) -> (Option<String>, Option<u64>) {
     if rows.is_empty() {
         return (None, None);
     }
@@ -90,8 +94,14 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, String> 
         configured.iter().map(|id| (id.clone(), Summary::new(id, true))).collect();
     let Some(catalog) = st.catalog().await? else { return Ok(by_id.into_values().collect()) };
     let catalog = catalog.as_ref();
+    // Set-based: three statements for the whole page (latest, their validations, events),
+    // whatever the number of ontologies.
+    let mut checked: BTreeMap<String, Vec<ontofetch_catalog::ValidationRow>> = BTreeMap::new();
+    for (id, v) in catalog.latest_validations().await.map_err(|e| e.to_string())? {
+        checked.entry(id).or_default().push(v);
+    }
     for row in catalog.latest_all().await.map_err(|e| e.to_string())? {
-        let (validation, terms) = validation(catalog, &row).await;
+        let (validation, terms) = verdict(checked.get(&row.ontology).map(Vec::as_slice).unwrap_or_default());
         let s = by_id.entry(row.ontology.clone()).or_insert_with(|| Summary::new(&row.ontology, false));
         s.version = Some(row.version);
         s.sha256 = Some(row.sha256);

@@ -12,6 +12,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     port: u16,
+    /// Extra server settings (`-c key=value …`).
+    settings: String,
 }
 
 fn bin_dir() -> PathBuf {
@@ -66,9 +68,18 @@ impl Cluster {
 
     /// Creates and starts a cluster.
     pub fn start() -> Cluster {
+        Cluster::start_with("")
+    }
+
+    /// A cluster that logs every statement it executes (to count them: `statements`).
+    pub fn start_logging_statements() -> Cluster {
+        Cluster::start_with("-c log_statement=all")
+    }
+
+    fn start_with(settings: &str) -> Cluster {
         let dir = tempfile::Builder::new().prefix("ontofetch-pg-").tempdir().expect("temp dir");
         let port = crate::local::free_port();
-        let cluster = Cluster { bin: bin_dir(), dir, port };
+        let cluster = Cluster { bin: bin_dir(), dir, port, settings: settings.to_string() };
         if is_root() {
             let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(cluster.dir.path()).status();
             assert!(status.is_ok_and(|s| s.success()), "chown the cluster directory to postgres");
@@ -86,9 +97,10 @@ impl Cluster {
 
     fn ctl_start(&self) {
         let opts = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 {}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.settings
         );
         let log = self.dir.path().join("server.log").display().to_string();
         self.run("pg_ctl", &["-D", &self.data(), "-o", &opts, "-l", &log, "-w", "-t", "60", "start"]);
@@ -133,6 +145,12 @@ impl Cluster {
     pub fn restart(&self) {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
         self.ctl_start();
+    }
+
+    /// Statements executed so far (with `start_logging_statements`): each simple-query
+    /// statement and each execution of a prepared one is one line of the log.
+    pub fn statements(&self) -> usize {
+        self.log().lines().filter(|l| l.contains("LOG:  statement: ") || l.contains("LOG:  execute ")).count()
     }
 
     /// The server's log, for failure messages.
