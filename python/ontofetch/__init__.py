@@ -15,7 +15,7 @@ import pathlib
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from ontofetch import _native
-from ontofetch._native import (
+from ontofetch.errors import (
     ConfigError,
     DownloadError,
     NotFoundError,

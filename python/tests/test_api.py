@@ -184,3 +184,24 @@ def test_the_installed_command_is_the_cli(tmp_path):
     assert json.loads(out.stdout)["code"] == "E_PRIVATE_IP"
     out = subprocess.run([sys.executable, "-m", "ontofetch", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and ontofetch.__version__ in out.stdout
+
+
+def _refused_in_a_child(spec: str) -> None:
+    ontofetch.pull(spec=spec)
+
+
+def test_errors_live_in_ontofetch_and_cross_process_pools(tmp_path):
+    import concurrent.futures
+    import pickle
+
+    err = ontofetch.RefusedError("refused", "E_PRIVATE_IP")
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), back.code, str(back)) == (ontofetch.RefusedError, "E_PRIVATE_IP", "refused")
+    assert ontofetch.RefusedError.__module__ == "ontofetch"
+    spec = tmp_path / "evil.yaml"
+    spec.write_text("ontologies:\n  - id: evil\n    resolver: direct\n    extras:\n      url: http://169.254.169.254/x.owl\n")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(ontofetch.RefusedError) as raised:
+            pool.submit(_refused_in_a_child, str(spec)).result(timeout=120)
+    assert raised.value.code == "E_PRIVATE_IP"
+    assert isinstance(raised.value, ontofetch.OntofetchError)

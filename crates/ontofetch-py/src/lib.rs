@@ -12,32 +12,31 @@ use ontofetch_cli::error::CliError;
 use ontofetch_config::Overrides;
 use ontofetch_pipeline::{PullObserver, PullResult, Subprocess, ValidationSummary};
 use ontofetch_policy::{Code, CodeKind};
-use pyo3::create_exception;
-use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use serde_json::{Value, json};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-create_exception!(_native, OntofetchError, PyException, "Base of every ontofetch error; `.code` is the stable code.");
-create_exception!(_native, RefusedError, OntofetchError, "A policy gate refused (an URL, a path, an archive entry…).");
-create_exception!(_native, ConfigError, OntofetchError, "Bad configuration or usage.");
-create_exception!(_native, NotFoundError, OntofetchError, "The ontology or version is not in the mirror.");
-create_exception!(_native, DownloadError, OntofetchError, "The registry or the network failed.");
-create_exception!(_native, ValidationError, OntofetchError, "The ontology did not validate.");
-
-/// A coded failure as the matching Python exception, with `.code` set.
+/// A coded failure as the matching exception of `ontofetch.errors` (pure Python, so it
+/// pickles as `ontofetch.RefusedError` and crosses process pools), with `.code` set.
 fn raise(py: Python<'_>, code: Code, message: &str) -> PyErr {
-    let err = match code {
-        Code::Usage | Code::ConfigInvalid => ConfigError::new_err(message.to_string()),
-        Code::NotFound => NotFoundError::new_err(message.to_string()),
-        Code::Validation | Code::CheckFailed => ValidationError::new_err(message.to_string()),
-        c if c.kind() == CodeKind::Refusal => RefusedError::new_err(message.to_string()),
-        Code::Network | Code::HttpStatus | Code::Timeout | Code::Resolve => DownloadError::new_err(message.to_string()),
-        _ => OntofetchError::new_err(message.to_string()),
+    let class = match code {
+        Code::Usage | Code::ConfigInvalid => "ConfigError",
+        Code::NotFound => "NotFoundError",
+        Code::Validation | Code::CheckFailed => "ValidationError",
+        Code::Dns => "DownloadError",
+        c if c.kind() == CodeKind::Refusal => "RefusedError",
+        Code::Network | Code::HttpStatus | Code::Timeout | Code::Resolve => "DownloadError",
+        _ => "OntofetchError",
     };
-    let _ = err.value(py).setattr("code", code.as_str());
-    err
+    let made = py
+        .import("ontofetch.errors")
+        .and_then(|m| m.getattr(class))
+        .and_then(|cls| cls.call1((message, code.as_str())));
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
 }
 
 fn cli_err(py: Python<'_>, e: CliError) -> PyErr {
@@ -292,13 +291,6 @@ fn validate_file(py: Python<'_>, path: PathBuf, spec: Option<PathBuf>) -> PyResu
 /// The module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    m.add("OntofetchError", py.get_type::<OntofetchError>())?;
-    m.add("RefusedError", py.get_type::<RefusedError>())?;
-    m.add("ConfigError", py.get_type::<ConfigError>())?;
-    m.add("NotFoundError", py.get_type::<NotFoundError>())?;
-    m.add("DownloadError", py.get_type::<DownloadError>())?;
-    m.add("ValidationError", py.get_type::<ValidationError>())?;
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(check_url, m)?)?;
     m.add_function(wrap_pyfunction!(pull, m)?)?;
