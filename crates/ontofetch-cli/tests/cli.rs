@@ -356,3 +356,20 @@ fn a_closed_stdout_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// A Pushgateway that is down turns a successful pull into a warning, not a failure.
+#[test]
+fn a_pushgateway_that_is_down_is_a_warning() {
+    let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+    s.server.route(
+        "/obo/bfo.owl",
+        vec![ontofetch_testsupport::Reply::ok(
+            ontofetch_testsupport::fixtures::owl(None, "bfo"),
+            ontofetch_testsupport::fixtures::RDF_XML,
+        )],
+    );
+    s.server.route("/metrics/job/ontofetch", vec![ontofetch_testsupport::Reply::status(503)]);
+    let r = s.run(&["pull", "bfo", "--no-lock", "--max-retries", "1", "--pushgateway", &s.server.base()]);
+    assert_eq!(r.code, 0, "{}", r.stderr());
+    assert!(r.stderr().contains("metrics not pushed"), "{}", r.stderr());
+}

@@ -179,6 +179,16 @@ fn part(headers: &HeaderMap, etag: &str, size: u64) -> Part {
     }
 }
 
+/// Whether `If-Modified-Since` names a time at or after `at` (RFC 3339), to the second.
+fn not_modified_since(headers: &HeaderMap, at: &str) -> bool {
+    let Some(since) = headers.get("if-modified-since").and_then(|v| v.to_str().ok()) else { return false };
+    let (Ok(since), Ok(at)) = (httpdate::parse_http_date(since), humantime::parse_rfc3339_weak(at)) else {
+        return false;
+    };
+    let secs = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    secs(since) >= secs(at)
+}
+
 fn last_modified(at: &str) -> Option<String> {
     humantime::parse_rfc3339_weak(at).ok().map(httpdate::fmt_http_date)
 }
@@ -212,7 +222,10 @@ async fn send(
     if let Some(lm) = last_modified(&row.downloaded_at) {
         r = r.header("Last-Modified", lm);
     }
-    if etag_matches(headers, "if-none-match", &etag) {
+    // If-None-Match wins; without it, If-Modified-Since (RFC 9110 §13.1.3) at or after the
+    // download time is "not modified".
+    let unmodified_since = headers.get("if-none-match").is_none() && not_modified_since(headers, &row.downloaded_at);
+    if etag_matches(headers, "if-none-match", &etag) || unmodified_since {
         return r.status(StatusCode::NOT_MODIFIED).body(body::full(Vec::new())).expect("valid response");
     }
     let size = file.bytes;
@@ -442,6 +455,17 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(matches!(part(&range(&header), "\"e\"", 1 << 30), Part::Whole));
         assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn if_modified_since_is_honoured_to_the_second() {
+        let mut h = HeaderMap::new();
+        h.insert("if-modified-since", "Sun, 01 Jun 2025 10:00:00 GMT".parse().unwrap());
+        assert!(not_modified_since(&h, "2025-06-01T10:00:00.400Z"), "same second");
+        assert!(not_modified_since(&h, "2025-05-31T00:00:00Z"));
+        assert!(!not_modified_since(&h, "2025-06-01T10:00:01Z"), "downloaded later");
+        h.insert("if-modified-since", "yesterday".parse().unwrap());
+        assert!(!not_modified_since(&h, "2025-05-31T00:00:00Z"), "an unreadable date is ignored");
     }
 
     #[test]

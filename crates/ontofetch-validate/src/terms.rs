@@ -354,11 +354,11 @@ pub struct Change {
     /// Its label (the new one when it changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// What it was, when something changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What it was, when something changed (`null`: nothing, e.g. no parents before).
+    #[serde(default)]
     pub before: Option<String>,
-    /// What it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What it is (`null`: nothing, e.g. every parent removed).
+    #[serde(default)]
     pub after: Option<String>,
 }
 

@@ -113,7 +113,10 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
     let results =
         rt.block_on(with_exporter(ctx, args.metrics_addr, pull::pull_all(&p, &specs, observer.as_ref(), n)))?;
     if let Some(gw) = &args.pushgateway {
-        push_metrics(ctx, &rt, &p, gw)?;
+        // The pull is done; a Pushgateway that is down is worth a warning, not a failure.
+        if let Err(e) = push_metrics(ctx, &rt, &p, gw) {
+            tracing::warn!(code = %e.code, error = %e.message, "metrics not pushed");
+        }
     }
     if args.lock.is_none() && !args.plan.no_lock {
         write_lock(&args.plan.lock_output, &results)?;

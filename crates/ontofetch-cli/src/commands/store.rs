@@ -87,7 +87,19 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), CliError> {
                 emit(
                     &ctx.global,
                     &json!({"ok": true, "id": id, "version": version, "failure_count": failures, "validations": rows}),
-                    || rows.iter().map(|r| format!("{:<30} {}", r.validator, r.result)).collect::<Vec<_>>().join("\n"),
+                    || {
+                        rows.iter()
+                            .map(|r| {
+                                let message = serde_json::from_str::<serde_json::Value>(&r.details)
+                                    .ok()
+                                    .and_then(|d| d["message"].as_str().map(str::to_string))
+                                    .map(|m| format!("  {}", crate::render::safe(&m)))
+                                    .unwrap_or_default();
+                                format!("{:<30} {}{message}", crate::render::safe(&r.validator), r.result)
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    },
                 );
             }
             DbCommand::Files { id, version } => {
@@ -133,12 +145,22 @@ pub fn prune(
         } else {
             format!("; skipped {} (being pulled by another worker)", report.busy.join(", "))
         };
-        format!(
-            "{}: reclaimed {} bytes across {} versions{busy}",
-            if dry_run { "Dry-run" } else { "Pruned" },
-            report.total_reclaimed_bytes,
-            report.total_deleted
-        )
+        let mut out = String::new();
+        for o in report.ontologies.iter().filter(|o| !o.deleted.is_empty()) {
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            out.push_str(&format!(
+                "{}: {verb} {}; keeps {}\n",
+                crate::render::safe(&o.id),
+                crate::render::safe(&o.deleted.join(", ")),
+                crate::render::safe(&o.retained.join(", "))
+            ));
+        }
+        let (verb, what) = if dry_run { ("Dry run", "would reclaim") } else { ("Pruned", "reclaimed") };
+        out.push_str(&format!(
+            "{verb}: {what} {} bytes across {} versions{busy}",
+            report.total_reclaimed_bytes, report.total_deleted
+        ));
+        out
     });
     Ok(())
 }
