@@ -485,18 +485,28 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             let Some(victim) = m.stored.get(rng.below(m.stored.len() as u64) as usize).cloned() else {
                 return format!("lose a file of {id}: nothing stored");
             };
-            std::fs::remove_file(mx.original_path(id, &victim.version)).unwrap();
+            let upstream_has_it = m.upstream.as_ref().is_some_and(|u| u.sha == victim.sha);
+            // Lost whole, or cut short (a torn copy): the second only where a pull repairs it,
+            // since nothing in the store can.
+            let path = mx.original_path(id, &victim.version);
+            let truncated = upstream_has_it && rng.below(2) == 0;
+            if truncated {
+                let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                f.set_len(victim.body.len() as u64 / 2).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
             let (code, r, out) = mx.run(&["prune", "--keep", "1", "--json"]);
             if code == 0 || !matches!(r["error"]["code"].as_str(), Some("E_DB_ORPHAN" | "E_DRIFT")) {
                 mx.fail(&format!("prune with a lost original of {id}/{}: exit {code}", victim.version), &out);
             }
-            let upstream_has_it = m.upstream.as_ref().is_some_and(|u| u.sha == victim.sha);
             if upstream_has_it {
                 // The pull notices and fetches the bytes again; the model keeps the version
                 // (re-recorded now: newest by download time).
                 m.stored.retain(|s| s.sha != victim.sha);
                 mx.pull(id, m);
-                format!("lost {id}/{}; pull repaired it", victim.version)
+                let how = if truncated { "truncated" } else { "lost" };
+                format!("{how} {id}/{}; pull repaired it", victim.version)
             } else {
                 let (code, _, out) = mx.run(&["doctor", "--fix", "--json"]);
                 if code != 0 {
@@ -505,6 +515,49 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
                 m.stored.retain(|s| s.sha != victim.sha);
                 format!("lost {id}/{}; doctor --fix retired it", victim.version)
             }
+        }
+        // The shared backends go down under a pull: PostgreSQL crashes and comes back, or
+        // the S3 server is stopped for a moment; the pull rides it out.
+        96..=97 if matches!(mx.backend, Backend::Shared { .. }) => {
+            m.releases += 1;
+            let rel = Release::new(id, m.releases, true);
+            mx.serve_upstream(id, &rel);
+            m.upstream = Some(rel.clone());
+            let s3_down = rng.below(2) == 0;
+            let child = mx.command(&["pull", id, "--json"]).spawn().unwrap();
+            // Once the worker is connected: a worker that starts while the catalog is down
+            // fails at once by design (E_DB), it is the running one that must ride it out.
+            std::thread::sleep(Duration::from_millis(300));
+            match &mut mx.backend {
+                Backend::Shared { s3, .. } if s3_down => {
+                    s3.stop();
+                    std::thread::sleep(Duration::from_millis(1500));
+                    s3.resume();
+                }
+                Backend::Shared { _pg, .. } => {
+                    _pg.stop();
+                    std::thread::sleep(Duration::from_millis(500));
+                    _pg.resume();
+                }
+                Backend::Local => unreachable!("guarded"),
+            }
+            let out = child.wait_with_output().unwrap();
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            if out.status.code() != Some(0) {
+                mx.fail(&format!("pull {id} across a {} outage", if s3_down { "S3" } else { "PostgreSQL" }), &out);
+            }
+            m.stored.push(Stored {
+                version: rel.version.clone(),
+                sha: rel.sha.clone(),
+                good: true,
+                body: rel.body.clone(),
+            });
+            format!(
+                "pull {id} of {} across a {} outage: {}",
+                rel.version,
+                if s3_down { "S3" } else { "PostgreSQL" },
+                v[0]["status"]
+            )
         }
         // Reads through serve are checked after every step; here, a HEAD-like range read.
         _ => {
