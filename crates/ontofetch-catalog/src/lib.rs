@@ -395,6 +395,16 @@ pub(crate) fn retention_cutoff() -> String {
     humantime::format_rfc3339_millis(cutoff).to_string()
 }
 
+/// Checks store keys read back from (or about to be written into) the catalog: a row is
+/// data, its path is judged before it names anything.
+pub(crate) fn check_read_keys<'a>(files: impl IntoIterator<Item = &'a ArtifactRow>) -> Result<(), CatalogError> {
+    let paths = ontofetch_policy::PathPolicy::default();
+    for a in files {
+        ontofetch_policy::db_boundary::check_stored_path(&paths, &a.relpath)?;
+    }
+    Ok(())
+}
+
 /// Checks every key a row would store (they are re-checked when read back).
 pub(crate) fn check_keys(row: &VersionRow, artifacts: &[ArtifactRow]) -> Result<(), CatalogError> {
     let paths = ontofetch_policy::PathPolicy::default();

@@ -12,11 +12,16 @@ use crate::{
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
-use ontofetch_policy::PathPolicy;
-use ontofetch_policy::db_boundary::{CommitFacts, check_commit, check_stored_path};
+use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Config, NoTls, Row};
+
+/// Records one file of a version (a re-recorded key takes the new facts).
+const UPSERT_ARTIFACT: &str = "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind";
+
+/// Records one validator's result for a version (replacing an earlier one).
+const UPSERT_VALIDATION: &str = "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at";
 
 /// How often a statement is retried after the connection was lost.
 /// How long a statement keeps reconnecting by default: a server restart is ridden out.
@@ -284,8 +289,7 @@ impl Catalog for PgCatalog {
                     .await?;
                     for a in artifacts {
                         tx.execute(
-                            "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6)
-                             ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                            UPSERT_ARTIFACT,
                             &[&a.relpath, &row.ontology, &row.version, &a.sha256, &(a.bytes as i64), &a.kind],
                         )
                         .await?;
@@ -327,10 +331,7 @@ impl Catalog for PgCatalog {
         artifacts: &[ArtifactRow],
         validations: &[ValidationRow],
     ) -> Result<(), CatalogError> {
-        let paths = PathPolicy::default();
-        for a in artifacts {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(artifacts)?;
         let what = format!("revising {ontology}/{version}");
         let owned =
             std::sync::Arc::new((ontology.to_string(), version.to_string(), artifacts.to_vec(), validations.to_vec()));
@@ -352,16 +353,14 @@ impl Catalog for PgCatalog {
                     }
                     for a in artifacts {
                         tx.execute(
-                            "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6)
-                             ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                            UPSERT_ARTIFACT,
                             &[&a.relpath, ontology, version, &a.sha256, &(a.bytes as i64), &a.kind],
                         )
                         .await?;
                     }
                     for r in validations {
                         tx.execute(
-                            "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6)
-                             ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                            UPSERT_VALIDATION,
                             &[ontology, version, &r.validator, &r.result, &r.details, &r.run_at],
                         )
                         .await?;
@@ -429,10 +428,7 @@ impl Catalog for PgCatalog {
                 })
             })
             .await?;
-        let paths = PathPolicy::default();
-        for a in &rows {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(&rows)?;
         Ok(rows)
     }
 
@@ -450,8 +446,7 @@ impl Catalog for PgCatalog {
                 let tx = c.transaction().await?;
                 for r in rows {
                     tx.execute(
-                        "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
+                        UPSERT_VALIDATION,
                         &[&ontology, &version, &r.validator, &r.result, &r.details, &r.run_at],
                     )
                     .await?;
@@ -511,10 +506,7 @@ impl Catalog for PgCatalog {
                 })
             })
             .await?;
-        let paths = PathPolicy::default();
-        for (_, a) in &rows {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(rows.iter().map(|(_, a)| a))?;
         Ok(rows)
     }
 

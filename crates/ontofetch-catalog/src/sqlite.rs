@@ -8,13 +8,18 @@ use crate::{
     Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
-use ontofetch_policy::PathPolicy;
-use ontofetch_policy::db_boundary::{CommitFacts, check_commit, check_stored_path};
+use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Records one file of a version (a re-recorded key takes the new facts).
+const UPSERT_ARTIFACT: &str = "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind";
+
+/// Records one validator's result for a version (replacing an earlier one).
+const UPSERT_VALIDATION: &str = "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at";
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -200,8 +205,7 @@ impl Catalog for SqliteCatalog {
             .map_err(sql(format!("recording {}/{}", row.ontology, row.version)))?;
             for a in &artifacts {
                 tx.execute(
-                    "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
+                    UPSERT_ARTIFACT,
                     params![a.relpath, row.ontology, row.version, a.sha256, a.bytes as i64, a.kind],
                 )
                 .map_err(sql(format!("recording artifact {}", a.relpath)))?;
@@ -250,14 +254,12 @@ impl Catalog for SqliteCatalog {
         artifacts: &[ArtifactRow],
         validations: &[ValidationRow],
     ) -> Result<(), CatalogError> {
-        let paths = PathPolicy::default();
-        for a in artifacts {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(artifacts)?;
         let (ontology, version) = (ontology.to_string(), version.to_string());
         let (artifacts, validations) = (artifacts.to_vec(), validations.to_vec());
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            let tx =
+                c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
             let n = tx
                 .execute(
                     "UPDATE versions SET verdict = ?3 WHERE ontology = ?1 AND version = ?2",
@@ -268,20 +270,12 @@ impl Catalog for SqliteCatalog {
                 return Err(CatalogError::db(format!("revising {ontology}/{version}"), "the version is not recorded"));
             }
             for a in &artifacts {
-                tx.execute(
-                    "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind",
-                    params![a.relpath, ontology, version, a.sha256, a.bytes as i64, a.kind],
-                )
-                .map_err(sql(format!("recording artifact {}", a.relpath)))?;
+                tx.execute(UPSERT_ARTIFACT, params![a.relpath, ontology, version, a.sha256, a.bytes as i64, a.kind])
+                    .map_err(sql(format!("recording artifact {}", a.relpath)))?;
             }
             for r in &validations {
-                tx.execute(
-                    "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
-                    params![ontology, version, r.validator, r.result, r.details, r.run_at],
-                )
-                .map_err(sql("recording a validation"))?;
+                tx.execute(UPSERT_VALIDATION, params![ontology, version, r.validator, r.result, r.details, r.run_at])
+                    .map_err(sql("recording a validation"))?;
             }
             tx.commit().map_err(sql("committing"))
         })
@@ -353,10 +347,7 @@ impl Catalog for SqliteCatalog {
                 rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
             })
             .await?;
-        let paths = PathPolicy::default();
-        for a in &rows {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(&rows)?;
         Ok(rows)
     }
 
@@ -368,14 +359,11 @@ impl Catalog for SqliteCatalog {
     ) -> Result<(), CatalogError> {
         let (ontology, version, rows) = (ontology.to_string(), version.to_string(), rows.to_vec());
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            let tx =
+                c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
             for r in &rows {
-                tx.execute(
-                    "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at",
-                    params![ontology, version, r.validator, r.result, r.details, r.run_at],
-                )
-                .map_err(sql("recording a validation"))?;
+                tx.execute(UPSERT_VALIDATION, params![ontology, version, r.validator, r.result, r.details, r.run_at])
+                    .map_err(sql("recording a validation"))?;
             }
             tx.commit().map_err(sql("committing"))
         })
@@ -421,10 +409,7 @@ impl Catalog for SqliteCatalog {
                 rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
             })
             .await?;
-        let paths = PathPolicy::default();
-        for (_, a) in &rows {
-            check_stored_path(&paths, &a.relpath)?;
-        }
+        crate::check_read_keys(rows.iter().map(|(_, a)| a))?;
         Ok(rows)
     }
 

@@ -147,6 +147,36 @@ fn a_release_that_fails_validation_never_becomes_latest() {
     let again = s.run(&["pull", "--spec", &spec, "--json"]);
     assert_eq!((again.code, again.json[0]["error"]["code"].as_str()), (1, Some("E_VALIDATION")));
     assert_eq!(s.run(&["doctor", "--verify", "--spec", &spec, "--json"]).code, 0);
+    // what serve hands out as latest, and counts as failing
+    let port = ontofetch_testsupport::local::free_port();
+    let _serve = ontofetch_testsupport::local::ChildGuard(
+        s.command(&["serve", "--spec", &spec, "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let get = |path: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(r) = ontofetch_testsupport::local::http_get(port, path, &[]) {
+                return r;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not answer");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let list: Value = serde_json::from_str(&get("/api/v1/ontologies").1).unwrap();
+    let x = list.as_array().unwrap().iter().find(|o| o["id"] == "x").unwrap();
+    assert_eq!(
+        (x["version"].as_str(), x["last_error_code"].as_str()),
+        (Some("2025-01-01"), Some("E_VALIDATION")),
+        "{x}"
+    );
+    let (_, body) = get("/ontologies/x/latest/original/x.owl");
+    assert_eq!(body.as_bytes(), release("2025-01-01", "good").as_slice(), "latest is the last good release");
+    let one: Value = serde_json::from_str(&get("/api/v1/ontologies/x").1).unwrap();
+    assert_eq!(one["latest"], "2025-01-01", "{}", one["latest"]);
     // opting in promotes the next broken release
     serve(&s, broken("2025-03-01"), "\"3\"");
     let promoted = s.run(&["pull", "--spec", &spec, "--json", "--promote-invalid"]);
