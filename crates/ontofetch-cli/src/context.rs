@@ -42,6 +42,15 @@ impl Context {
             metrics.add_known(&ontofetch_pipeline::known_series(s));
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), global.log_level.as_deref());
+        if let Ok(s) = &settings {
+            let inert = s.loaded.config.defaults.inert_keys();
+            if !inert.is_empty() {
+                tracing::warn!(
+                    keys = %inert.join(", "),
+                    "accepted for compatibility with DocsToKG but without effect in ontofetch (yet); see README, \"Keys kept for compatibility\""
+                );
+            }
+        }
         match &settings {
             Ok(s) => {
                 tracing::debug!(source = %s.loaded.origin.label(), catalog = ?s.loaded.config.defaults.storage.catalog_url, env = ?env.set_names(), "settings resolved")

@@ -144,6 +144,43 @@ pub struct HttpSettings {
     pub checksum_mismatch_retries: u32,
 }
 
+impl Defaults {
+    /// DocsToKG keys this configuration sets away from their default that ontofetch accepts
+    /// for compatibility but does not act on (yet): a user who tunes one is told, once, that
+    /// it does nothing rather than left to believe it does.
+    pub fn inert_keys(&self) -> Vec<&'static str> {
+        let (h, d) = (&self.http, HttpSettings::default());
+        let l = LoggingSettings::default();
+        let mut out = Vec::new();
+        let mut check = |changed: bool, key: &'static str| {
+            if changed {
+                out.push(key);
+            }
+        };
+        check(h.pool_timeout_sec != d.pool_timeout_sec, "defaults.http.pool_timeout_sec");
+        check(h.max_httpx_connections != d.max_httpx_connections, "defaults.http.max_httpx_connections");
+        check(h.max_keepalive_connections != d.max_keepalive_connections, "defaults.http.max_keepalive_connections");
+        check(h.keepalive_expiry_sec != d.keepalive_expiry_sec, "defaults.http.keepalive_expiry_sec");
+        check(h.http2_enabled != d.http2_enabled, "defaults.http.http2_enabled");
+        check(
+            h.max_checksum_response_bytes != d.max_checksum_response_bytes,
+            "defaults.http.max_checksum_response_bytes",
+        );
+        check(h.concurrent_plans != d.concurrent_plans, "defaults.http.concurrent_plans");
+        check(h.validate_media_type != d.validate_media_type, "defaults.http.validate_media_type");
+        check(h.perform_head_precheck != d.perform_head_precheck, "defaults.http.perform_head_precheck");
+        check(h.progress_log_percent_step != d.progress_log_percent_step, "defaults.http.progress_log_percent_step");
+        check(
+            h.progress_log_bytes_threshold != d.progress_log_bytes_threshold,
+            "defaults.http.progress_log_bytes_threshold",
+        );
+        check(h.strict_dns != d.strict_dns, "defaults.http.strict_dns");
+        check(!self.planner.head_precheck_hosts.is_empty(), "defaults.planner.head_precheck_hosts");
+        check(self.logging.max_log_size_mb != l.max_log_size_mb, "defaults.logging.max_log_size_mb");
+        out
+    }
+}
+
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
