@@ -52,13 +52,25 @@ class Registry(http.server.BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        status, headers, body = route
+        status, headers, body = route[:3]
+        pause = route[3] if len(route) > 3 else 0.0
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not pause:
+            self.wfile.write(body)
+            return
+        import time
+
+        try:
+            for i in range(0, len(body), 64):
+                self.wfile.write(body[i:i + 64])
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            pass
 
     def do_HEAD(self) -> None:  # noqa: N802
         self.do_GET()
@@ -79,6 +91,8 @@ def registry():
         "/files/tiny.obo": (200, {"Content-Type": "text/plain"}, OBO.encode()),
         "/evil.owl": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
         "/files/slip.zip": (200, {"Content-Type": "application/zip"}, hostile_zip()),
+        # 64 bytes every 0.1 s: about 40 s for the whole file
+        "/files/slow.owl": (200, {"Content-Type": "application/rdf+xml"}, OWL * 80, 0.1),
     }
     yield base, f"127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -96,6 +110,7 @@ def mirror(tmp_path, registry, monkeypatch):
         f"  - id: tiny\n    resolver: direct\n    extras: {{url: '{base}/files/tiny.obo'}}\n"
         f"  - id: evil\n    resolver: direct\n    extras: {{url: '{base}/evil.owl'}}\n"
         f"  - id: slip\n    resolver: direct\n    extras: {{url: '{base}/files/slip.zip'}}\n"
+        f"  - id: slow\n    resolver: direct\n    extras: {{url: '{base}/files/slow.owl'}}\n"
     )
     return {"spec": spec, "allowed_hosts": [allow], "root": tmp_path / "pystow" / "ontology-fetcher"}
 
@@ -205,3 +220,24 @@ def test_errors_live_in_ontofetch_and_cross_process_pools(tmp_path):
             pool.submit(_refused_in_a_child, str(spec)).result(timeout=120)
     assert raised.value.code == "E_PRIVATE_IP"
     assert isinstance(raised.value, ontofetch.OntofetchError)
+
+
+def test_ctrl_c_interrupts_a_pull_and_leaves_nothing_behind(mirror):
+    import signal
+    import time
+
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ontofetch.pull(["slow"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    finally:
+        timer.cancel()
+    # the download takes about 40 s; the interrupt arrives within a second of the signal
+    assert time.monotonic() - started < 15
+    root = mirror["root"]
+    stored = root / "ontologies" / "slow"
+    assert not stored.exists() or not any(p.name != "latest" for p in stored.iterdir())
+    staging = root / ".staging"
+    assert not staging.exists() or not any(staging.iterdir()), list(staging.iterdir())

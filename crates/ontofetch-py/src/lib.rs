@@ -138,6 +138,35 @@ fn check_url(
     Ok(doc.to_string())
 }
 
+/// Runs `work` on a runtime without the GIL, checking for signals every 100 ms: Ctrl-C
+/// raises `KeyboardInterrupt` within about that, and the work is cancelled (its staging is
+/// removed as it is dropped; a validator still running dies with nothing promoted).
+fn interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    work: impl std::future::Future<Output = Result<T, CliError>> + Send + 'static,
+) -> PyResult<Result<T, CliError>> {
+    let rt = runtime().map_err(|e| cli_err(py, e))?;
+    let mut handle = rt.spawn(work);
+    loop {
+        let waited = py.detach(|| rt.block_on(tokio::time::timeout(std::time::Duration::from_millis(100), &mut handle)));
+        match waited {
+            Ok(joined) => {
+                return Ok(joined.unwrap_or_else(|e| Err(CliError::new(Code::Io, format!("the work failed: {e}")))));
+            }
+            Err(_) => {
+                if let Err(signal) = py.check_signals() {
+                    handle.abort();
+                    py.detach(|| {
+                        let _ = rt.block_on(handle);
+                        rt.shutdown_background();
+                    });
+                    return Err(signal);
+                }
+            }
+        }
+    }
+}
+
 /// Pulls `ids` (default: every configured ontology); the results as a JSON array.
 #[pyfunction]
 #[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None))]
@@ -152,15 +181,12 @@ fn pull(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
-    let out = py.detach(|| -> Result<Vec<PullResult>, CliError> {
-        let rt = runtime()?;
-        rt.block_on(async {
-            let p = ctx.pipeline(force).await?;
-            let specs = p.settings.spec_inputs(&ids, None)?;
-            let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
-            Ok(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
-        })
-    });
+    let out = interruptible(py, async move {
+        let p = ctx.pipeline(force).await?;
+        let specs = p.settings.spec_inputs(&ids, None)?;
+        let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+        Ok::<_, CliError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
+    })?;
     let results = out.map_err(|e| cli_err(py, e))?;
     Ok(serde_json::to_string(&results).expect("results serialise"))
 }
@@ -235,8 +261,10 @@ fn ensure(
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let out = py.detach(|| -> Result<PathBuf, CliError> {
-        runtime()?.block_on(async {
+    let id = id.to_string();
+    let out = interruptible(py, async move {
+        {
+            let id = id.as_str();
             let p = ctx.pipeline(false).await?;
             let mut row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
             if row.is_none() {
@@ -262,8 +290,8 @@ fn ensure(
                     .map_err(|e| CliError::io(format!("renaming into {}", dest.display()), e))?;
             }
             Ok(dest)
-        })
-    });
+        }
+    })?;
     Ok(out.map_err(|e| cli_err(py, e))?.display().to_string())
 }
 
