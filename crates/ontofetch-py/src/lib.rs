@@ -138,33 +138,62 @@ fn check_url(
     Ok(doc.to_string())
 }
 
-/// Runs `work` on a runtime without the GIL, checking for signals every 100 ms: Ctrl-C
-/// raises `KeyboardInterrupt` within about that, and the work is cancelled (its staging is
-/// removed as it is dropped; a validator still running dies with nothing promoted).
-fn interruptible<T: Send + 'static>(
-    py: Python<'_>,
-    work: impl std::future::Future<Output = Result<T, CliError>> + Send + 'static,
-) -> PyResult<Result<T, CliError>> {
-    let rt = runtime().map_err(|e| cli_err(py, e))?;
-    let mut handle = rt.spawn(work);
-    loop {
-        let waited = py.detach(|| rt.block_on(tokio::time::timeout(std::time::Duration::from_millis(100), &mut handle)));
-        match waited {
-            Ok(joined) => {
-                return Ok(joined.unwrap_or_else(|e| Err(CliError::new(Code::Io, format!("the work failed: {e}")))));
-            }
-            Err(_) => {
-                if let Err(signal) = py.check_signals() {
-                    handle.abort();
-                    py.detach(|| {
-                        let _ = rt.block_on(handle);
-                        rt.shutdown_background();
+/// Runs the work `make` builds on a thread of its own (with its own runtime), while this
+/// thread waits without the GIL and checks for signals every 100 ms: Ctrl-C raises
+/// `KeyboardInterrupt` within about that, and the work is cancelled (its futures are
+/// dropped, so its staging is removed; a validator still running dies with nothing
+/// promoted).
+fn interruptible<T, F, Fut>(py: Python<'_>, make: F) -> PyResult<Result<T, CliError>>
+where
+    T: Send,
+    F: FnOnce() -> Fut + Send,
+    Fut: std::future::Future<Output = Result<T, CliError>>,
+{
+    use std::sync::{Arc, Condvar, Mutex};
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let slot: Arc<(Mutex<Option<Result<T, CliError>>>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
+    std::thread::scope(|scope| {
+        let done = slot.clone();
+        scope.spawn(move || {
+            let out = match runtime() {
+                Ok(rt) => {
+                    let out = rt.block_on(async move {
+                        tokio::select! {
+                            r = make() => r,
+                            _ = cancelled => Err(CliError::new(Code::Io, "interrupted")),
+                        }
                     });
-                    return Err(signal);
+                    rt.shutdown_background();
+                    out
                 }
+                Err(e) => Err(e),
+            };
+            let (lock, ready) = &*done;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+            ready.notify_all();
+        });
+        let mut cancel = Some(cancel);
+        loop {
+            let waited = py.detach(|| {
+                let (lock, ready) = &*slot;
+                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (mut guard, _) = ready
+                    .wait_timeout_while(guard, std::time::Duration::from_millis(100), |r| r.is_none())
+                    .unwrap_or_else(|p| p.into_inner());
+                guard.take()
+            });
+            if let Some(out) = waited {
+                return Ok(out);
+            }
+            if let Err(signal) = py.check_signals() {
+                if let Some(c) = cancel.take() {
+                    let _ = c.send(());
+                }
+                // The scope joins the worker, which stops at once on the cancel.
+                return Err(signal);
             }
         }
-    }
+    })
 }
 
 /// Pulls `ids` (default: every configured ontology); the results as a JSON array.
@@ -181,7 +210,7 @@ fn pull(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
-    let out = interruptible(py, async move {
+    let out = interruptible(py, move || async move {
         let p = ctx.pipeline(force).await?;
         let specs = p.settings.spec_inputs(&ids, None)?;
         let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
@@ -262,7 +291,7 @@ fn ensure(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let id = id.to_string();
-    let out = interruptible(py, async move {
+    let out = interruptible(py, move || async move {
         {
             let id = id.as_str();
             let p = ctx.pipeline(false).await?;
