@@ -298,7 +298,7 @@ fn doctor_verify_finds_drift_that_sizes_do_not_show() {
     assert_eq!(s.run(&["doctor", "--verify", "--spec", &spec, "--json"]).code, 0);
 }
 
-/// Issue 24: a version whose files were lost is never what prune keeps instead of an intact
+/// A version whose files were lost is never what prune keeps instead of an intact
 /// one, a pull fetches it again instead of calling it cached, and doctor checks every file.
 #[test]
 fn lost_files_stop_prune_and_are_fetched_again() {
@@ -328,7 +328,7 @@ fn lost_files_stop_prune_and_are_fetched_again() {
     assert!(problems.contains("manifest.json") && problems.contains("normalized/x.nt"), "{problems}");
 }
 
-/// Issue 24: the version comes from the parsed triples, whatever the syntax (N-Triples
+/// The version comes from the parsed triples, whatever the syntax (N-Triples
 /// writes `owl:versionIRI` as a full IRI the text sniffer never sees).
 #[test]
 fn an_ntriples_version_iri_names_the_version() {
