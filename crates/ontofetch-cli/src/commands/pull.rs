@@ -104,6 +104,15 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), CliError> {
     let rt = runtime()?;
     let mut p = rt.block_on(ctx.pipeline(args.force))?;
     p.promote_invalid |= args.promote_invalid;
+    // The Pushgateway URL is the command's own input: a gate refuses it before any work
+    // (exit 3); once the pull is done, a gateway that does not answer is only a warning.
+    if let Some(gw) = &args.pushgateway {
+        p.fetcher.check_url(&pushgateway_url(gw)).map_err(|e| {
+            let mut err = CliError::from(ontofetch_pipeline::PullError::from_coded(e).context("--pushgateway"));
+            err.refused = true;
+            err
+        })?;
+    }
     if args.dry_run {
         let plans = rt.block_on(plan_all(&p, &specs));
         return print_plans(ctx, &plans);
@@ -145,8 +154,13 @@ fn batch_outcome(results: &[PullResult]) -> Result<(), CliError> {
     Err(e)
 }
 
+/// Where a batch's metrics are pushed (job "ontofetch").
+fn pushgateway_url(gateway: &str) -> String {
+    format!("{}/metrics/job/ontofetch", gateway.trim_end_matches('/'))
+}
+
 fn push_metrics(ctx: &Context, rt: &tokio::runtime::Runtime, p: &Pipeline, gateway: &str) -> Result<(), CliError> {
-    let url = format!("{}/metrics/job/ontofetch", gateway.trim_end_matches('/'));
+    let url = pushgateway_url(gateway);
     let body = ctx.metrics.encode_prometheus()?;
     rt.block_on(p.fetcher.put_text(&url, "pushgateway", "text/plain; version=0.0.4", body))
         .map_err(|e| CliError::from(ontofetch_pipeline::PullError::from_coded(e).context("pushing metrics")))?;
