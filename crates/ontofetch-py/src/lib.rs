@@ -138,6 +138,9 @@ fn check_url(
     Ok(doc.to_string())
 }
 
+/// Where the worker thread leaves the work's result, and how it says it did.
+type Outcome<T> = (std::sync::Mutex<Option<Result<T, CliError>>>, std::sync::Condvar);
+
 /// Runs the work `make` builds on a thread of its own (with its own runtime), while this
 /// thread waits without the GIL and checks for signals every 100 ms: Ctrl-C raises
 /// `KeyboardInterrupt` within about that, and the work is cancelled (its futures are
@@ -151,7 +154,7 @@ where
 {
     use std::sync::{Arc, Condvar, Mutex};
     let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-    let slot: Arc<(Mutex<Option<Result<T, CliError>>>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
+    let slot: Arc<Outcome<T>> = Arc::new((Mutex::new(None), Condvar::new()));
     std::thread::scope(|scope| {
         let done = slot.clone();
         scope.spawn(move || {
