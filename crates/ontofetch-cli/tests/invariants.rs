@@ -605,7 +605,9 @@ fn invariants_hold_on_sqlite_and_a_directory() {
 
 #[test]
 fn invariants_hold_on_postgresql_and_s3() {
-    let pg = Cluster::start();
+    // Durable: the state machine crashes it, and a crash must not lose what it acknowledged
+    // (the fast test default, fsync and synchronous_commit off, would).
+    let pg = Cluster::start_durable();
     let catalog_url = pg.database("mirror");
     let s3 = S3Server::start(BUCKET);
     run_sequence(Backend::Shared { _pg: pg, s3, catalog_url }, 120);

@@ -121,7 +121,7 @@ async fn a_direct_entry_reports_its_own_failure_once() {
     assert_eq!(e.code, Code::HttpStatus);
     assert!(e.message.starts_with("direct: "), "{}", e.message);
     assert!(!e.message.contains("obo") && !e.message.contains("ols"), "no unrelated resolvers: {}", e.message);
-    assert_eq!(e.message.matches("404").count(), 1, "the failure once: {}", e.message);
+    assert_eq!(e.message.matches("answered 404").count(), 1, "the failure once: {}", e.message);
     assert!(!e.message.contains("E_HTTP_STATUS"), "the code is not repeated in the message: {}", e.message);
     // an entry that asks for fallbacks gets them, the primary failure first
     f.server.route("/obo/y.owl", vec![Reply::status(410)]);

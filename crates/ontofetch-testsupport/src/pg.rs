@@ -71,6 +71,13 @@ impl Cluster {
         Cluster::start_with("")
     }
 
+    /// A cluster that keeps what it acknowledged across a crash (fsync and synchronous
+    /// commit on, unlike the fast default): for tests that crash it (`stop`) and then hold
+    /// the mirror to what was reported stored.
+    pub fn start_durable() -> Cluster {
+        Cluster::start_with("-c fsync=on -c synchronous_commit=on -c full_page_writes=on")
+    }
+
     /// A cluster that logs every statement it executes (to count them: `statements`).
     pub fn start_logging_statements() -> Cluster {
         Cluster::start_with("-c log_statement=all")
