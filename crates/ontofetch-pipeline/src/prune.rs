@@ -117,10 +117,16 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
     let mut ontologies = Vec::new();
     let mut busy = Vec::new();
     for id in targets {
-        // Under the ontology's lease: never beside a pull of the same ontology.
-        let Some(_lease) = b.catalog.try_lease(&id).await? else {
-            busy.push(id);
-            continue;
+        // Under the ontology's lease: never beside a pull of the same ontology (a dry run
+        // changes nothing and needs none).
+        let _lease = if req.dry_run {
+            None
+        } else {
+            let Some(lease) = b.catalog.try_lease(&id).await? else {
+                busy.push(id);
+                continue;
+            };
+            Some(lease)
         };
         let rows = b.catalog.versions(Some(&id), u32::MAX).await?;
         let (retained, deleted) = select(rows, req.keep, req.older_than.as_deref());
