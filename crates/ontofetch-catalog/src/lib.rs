@@ -407,10 +407,6 @@ pub(crate) fn check_read_keys<'a>(files: impl IntoIterator<Item = &'a ArtifactRo
 
 /// Checks every key a row would store (they are re-checked when read back).
 pub(crate) fn check_keys(row: &VersionRow, artifacts: &[ArtifactRow]) -> Result<(), CatalogError> {
-    let paths = ontofetch_policy::PathPolicy::default();
-    ontofetch_policy::db_boundary::check_stored_path(&paths, &row.relpath)?;
-    for a in artifacts {
-        ontofetch_policy::db_boundary::check_stored_path(&paths, &a.relpath)?;
-    }
-    Ok(())
+    ontofetch_policy::db_boundary::check_stored_path(&ontofetch_policy::PathPolicy::default(), &row.relpath)?;
+    check_read_keys(artifacts)
 }
