@@ -316,6 +316,11 @@ pub trait Catalog: Send + Sync {
     /// statement (doctor's audit reads an ontology at a time, not a version at a time).
     async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError>;
 
+    /// Files of every version of every ontology as `(ontology, version, file)`, keys
+    /// re-validated, in one statement: what doctor and prune judge the whole mirror on costs
+    /// the same few statements at 30 ontologies as at 3,000.
+    async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError>;
+
     /// Records (or replaces) validation results of a version.
     async fn record_validations(
         &self,

@@ -477,6 +477,39 @@ impl Catalog for PgCatalog {
         .await
     }
 
+    async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
+        let rows = self
+            .run("listing artifacts", |c| {
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
+                             ORDER BY ontology, version, relpath",
+                            &[],
+                        )
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.get::<_, String>(0),
+                                r.get::<_, String>(1),
+                                ArtifactRow {
+                                    relpath: r.get(2),
+                                    sha256: r.get(3),
+                                    bytes: r.get::<_, i64>(4) as u64,
+                                    kind: r.get(5),
+                                },
+                            )
+                        })
+                        .collect::<Vec<_>>())
+                })
+            })
+            .await?;
+        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
+        Ok(rows)
+    }
+
     async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
         let ontology = ontology.to_string();
         let rows = self

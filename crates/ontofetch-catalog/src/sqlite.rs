@@ -413,6 +413,36 @@ impl Catalog for SqliteCatalog {
         Ok(rows)
     }
 
+    async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
+        let rows: Vec<(String, String, ArtifactRow)> = self
+            .with(move |c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
+                         ORDER BY ontology, version, relpath",
+                    )
+                    .map_err(sql("listing artifacts"))?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            ArtifactRow {
+                                relpath: r.get(2)?,
+                                sha256: r.get(3)?,
+                                bytes: r.get::<_, i64>(4)? as u64,
+                                kind: r.get(5)?,
+                            },
+                        ))
+                    })
+                    .map_err(sql("listing artifacts"))?;
+                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
+            })
+            .await?;
+        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
+        Ok(rows)
+    }
+
     async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {
         self.with(|c| {
             let mut stmt = c

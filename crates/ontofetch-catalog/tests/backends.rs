@@ -119,6 +119,13 @@ async fn contract(cat: &dyn Catalog) {
     assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "bbb-broken", "revised valid, it is latest");
     assert_eq!(cat.artifacts("bfo", "bbb-broken").await.unwrap(), std::slice::from_ref(&manifest));
     assert!(cat.ontology_artifacts("bfo").await.unwrap().contains(&("bbb-broken".to_string(), manifest.clone())));
+    let every = cat.all_artifacts().await.unwrap();
+    assert!(every.contains(&("bfo".to_string(), "bbb-broken".to_string(), manifest.clone())));
+    assert_eq!(
+        every.iter().filter(|(o, _, _)| o == "bfo").count(),
+        cat.ontology_artifacts("bfo").await.unwrap().len(),
+        "the whole catalog's files are each ontology's files"
+    );
     let checked =
         ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
     cat.record_validations("bfo", "bbb-broken", std::slice::from_ref(&checked)).await.unwrap();

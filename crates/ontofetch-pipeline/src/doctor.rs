@@ -254,7 +254,14 @@ async fn reconcile(
             f.problems.push(format!("interrupted pull left staging {p}; run `ontofetch doctor --fix`"));
         }
     }
-    let found = match crate::reconcile::run(&b, gates, fix).await {
+    let survey = match crate::survey::Survey::take(&b).await {
+        Ok(s) => s,
+        Err(e) => {
+            f.problems.push(format!("reading {} and {}: {e}", b.store.url(), b.catalog.url()));
+            return json!({"ok": false, "catalog": b.catalog.url(), "store": b.store.url(), "error": e.message});
+        }
+    };
+    let found = match crate::reconcile::run(&b, gates, fix, &survey).await {
         Ok(found) => found,
         Err(e) => {
             f.problems.push(format!("comparing {} with {}: {e}", b.store.url(), b.catalog.url()));
@@ -269,7 +276,7 @@ async fn reconcile(
         }
     }
     let options = crate::integrity::AuditOptions { verify: mode.verify, fix };
-    let audit = match crate::integrity::audit(&b, gates, options, progress).await {
+    let audit = match crate::integrity::audit(&b, gates, options, progress, &survey).await {
         Ok(a) => a,
         Err(e) => {
             f.problems.push(format!("auditing {}: {e}", b.store.url()));

@@ -1,11 +1,13 @@
 //! Whether the store holds what the catalog records (docs/architecture.md, "Invariants"):
 //! the cheap check a pull makes before it calls a version cached, and the audit behind
-//! `doctor` (sizes, one listing per ontology) and `doctor --verify` (every byte re-hashed,
-//! streamed, local or S3). Each ontology is judged under its lease, so a version being
-//! pulled is never reported (or "repaired") half-written.
+//! `doctor` (sizes, judged on one [`Survey`] of the whole mirror) and `doctor --verify`
+//! (every byte re-hashed, streamed, local or S3). An ontology that shows a problem is judged
+//! again under its lease, so a version being pulled is never reported (or "repaired")
+//! half-written.
 
 use crate::backends::Backends;
 use crate::error::PullError;
+use crate::survey::Survey;
 use futures_util::StreamExt;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_policy::{Code, Gates};
@@ -139,35 +141,26 @@ pub async fn audit(
     gates: &Gates<'_>,
     options: AuditOptions,
     progress: Progress<'_>,
+    survey: &Survey,
 ) -> Result<Audit, PullError> {
-    let rows = b.catalog.versions(None, u32::MAX).await?;
-    let ids: BTreeSet<String> = rows.iter().map(|r| r.ontology.clone()).collect();
-    let total: u64 = if options.verify {
-        let mut t = 0;
-        for id in &ids {
-            t += b.catalog.ontology_artifacts(id).await?.iter().map(|(_, a)| a.bytes).sum::<u64>();
-        }
-        t
-    } else {
-        0
-    };
+    let total: u64 = if options.verify { survey.artifacts.values().flatten().map(|(_, a)| a.bytes).sum() } else { 0 };
     let mut out = Audit { verified: options.verify, ..Audit::default() };
     let mut done = 0u64;
-    // One listing of the whole mirror; an ontology is judged on it first, without its lease.
-    // Only one that shows a problem is judged again under its lease on a fresh listing (a
-    // pull that finished meanwhile is not a problem, and nothing is fixed beside a pull):
-    // a sound mirror costs one listing and no lease, not a listing and a lease per ontology.
-    let mut snapshot: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for (key, size) in b.store.list(&format!("{}/", layout::ONTOLOGIES)).await? {
-        if let Some(id) = key.split('/').nth(1) {
-            snapshot.entry(id.to_string()).or_default().insert(key, size);
-        }
-    }
-    for id in ids {
+    // Each ontology is judged first on the survey (one listing of the whole mirror, the
+    // catalog read in two statements), without its lease. Only one that shows a problem is
+    // judged again under its lease on fresh reads (a pull that finished meanwhile is not a
+    // problem, and nothing is fixed beside a pull): a sound mirror costs one listing and no
+    // lease, not a listing, two statements and a lease per ontology.
+    for id in survey.recorded() {
         let mut trial = Audit::default();
-        let listed = snapshot.remove(&id).unwrap_or_default();
         let dry = AuditOptions { fix: false, ..options };
-        ontology(b, gates, &id, dry, Some(listed), &mut trial, &mut |n| {
+        let seen = Seen {
+            rows: survey.rows.get(id).cloned().unwrap_or_default(),
+            artifacts: survey.artifacts.get(id).cloned().unwrap_or_default(),
+            listed: survey.listed.get(id).cloned().unwrap_or_default(),
+            latest: Some(survey.latest.get(id).cloned()),
+        };
+        ontology(b, gates, id, dry, Some(seen), &mut trial, &mut |n| {
             done += n;
             progress(done, total);
         })
@@ -178,16 +171,25 @@ pub async fn audit(
             out.bytes_hashed += trial.bytes_hashed;
             continue;
         }
-        let Some(_lease) = b.catalog.try_lease(&id).await? else {
-            out.busy.push(id);
+        let Some(_lease) = b.catalog.try_lease(id).await? else {
+            out.busy.push(id.clone());
             continue;
         };
-        ontology(b, gates, &id, options, None, &mut out, &mut |_| {}).await?;
+        ontology(b, gates, id, options, None, &mut out, &mut |_| {}).await?;
     }
     if options.fix {
         remove_empty_ontology_dirs(b, &mut out).await?;
     }
     Ok(out)
+}
+
+/// One ontology as a survey saw it.
+struct Seen {
+    rows: Vec<VersionRow>,
+    artifacts: Vec<(String, ArtifactRow)>,
+    listed: BTreeMap<String, u64>,
+    /// The catalog's `latest` (`None`: read it).
+    latest: Option<Option<String>>,
 }
 
 /// A finding about one key.
@@ -214,17 +216,22 @@ async fn ontology(
     gates: &Gates<'_>,
     id: &str,
     options: AuditOptions,
-    listing: Option<BTreeMap<String, u64>>,
+    seen: Option<Seen>,
     out: &mut Audit,
     on_bytes: &mut (dyn FnMut(u64) + Send),
 ) -> Result<(), PullError> {
-    let rows = b.catalog.versions(Some(id), u32::MAX).await?;
-    let listed: BTreeMap<String, u64> = match listing {
-        Some(l) => l,
-        None => b.store.list(&format!("{}/", layout::ontology_key(id))).await?.into_iter().collect(),
+    let seen = match seen {
+        Some(seen) => seen,
+        None => Seen {
+            rows: b.catalog.versions(Some(id), u32::MAX).await?,
+            artifacts: b.catalog.ontology_artifacts(id).await?,
+            listed: b.store.list(&format!("{}/", layout::ontology_key(id))).await?.into_iter().collect(),
+            latest: None,
+        },
     };
+    let Seen { rows, artifacts, listed, latest } = seen;
     let mut files: BTreeMap<String, Vec<ArtifactRow>> = BTreeMap::new();
-    for (v, a) in b.catalog.ontology_artifacts(id).await? {
+    for (v, a) in artifacts {
         files.entry(v).or_default().push(a);
     }
     let mut by_sha: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -242,7 +249,7 @@ async fn ontology(
             Remedy::Run(format!("ontofetch prune --ids {id} --keep N")),
         ));
     }
-    latest_pointer(b, id, options, out).await
+    latest_pointer(b, id, latest, options, out).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -448,10 +455,19 @@ async fn manifest(
 }
 
 /// The store's `latest` pointer (a symlink on a local store) against the catalog's.
-async fn latest_pointer(b: &Backends, id: &str, options: AuditOptions, out: &mut Audit) -> Result<(), PullError> {
+async fn latest_pointer(
+    b: &Backends,
+    id: &str,
+    known: Option<Option<String>>,
+    options: AuditOptions,
+    out: &mut Audit,
+) -> Result<(), PullError> {
     let key = layout::ontology_key(id);
     let Some(dir) = b.store.local_path(&key) else { return Ok(()) };
-    let want = b.catalog.latest(id).await?.map(|r| r.version);
+    let want = match known {
+        Some(v) => v,
+        None => b.catalog.latest(id).await?.map(|r| r.version),
+    };
     let have = std::fs::read_link(dir.join(layout::LATEST)).ok().map(|p| p.to_string_lossy().into_owned());
     if want == have {
         return Ok(());

@@ -22,6 +22,7 @@ pub mod result;
 pub mod retire;
 pub mod revalidate;
 pub mod runner;
+pub mod survey;
 
 pub use backends::{Backends, Open};
 pub use error::PullError;

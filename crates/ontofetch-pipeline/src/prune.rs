@@ -10,7 +10,6 @@ use crate::retire::{repoint_latest, retire_version};
 use ontofetch_catalog::VersionRow;
 use ontofetch_policy::{Code, Gates};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// What to prune.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +77,10 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
 /// size): deleting by the catalog's word while the store has lost the newest copy is how a
 /// mirror ends with nothing readable.
 pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PullError> {
-    let found = crate::reconcile::run(b, gates, false).await?;
+    // One survey of the whole mirror serves the reconciliation, the audit and a dry run's
+    // selection: a sound mirror is judged in two statements and one listing.
+    let survey = crate::survey::Survey::take(b).await?;
+    let found = crate::reconcile::run(b, gates, false, &survey).await?;
     let mut unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();
     unknown.extend(found.rows_without_files.iter().map(|o| format!("{} (recorded, files missing)", o.key)));
     if !unknown.is_empty() {
@@ -92,7 +94,8 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
             ),
         ));
     }
-    let audit = crate::integrity::audit(b, gates, crate::integrity::AuditOptions::default(), &|_, _| {}).await?;
+    let audit =
+        crate::integrity::audit(b, gates, crate::integrity::AuditOptions::default(), &|_, _| {}, &survey).await?;
     let broken: Vec<String> = audit
         .unfixed()
         .filter(|f| f.invariant == crate::integrity::Invariant::ArtifactMatchesBytes)
@@ -108,12 +111,7 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
             ),
         ));
     }
-    let all = b.catalog.versions(None, u32::MAX).await?;
-    let targets: Vec<String> = if req.ids.is_empty() {
-        all.iter().map(|r| r.ontology.clone()).collect::<BTreeSet<_>>().into_iter().collect()
-    } else {
-        req.ids.clone()
-    };
+    let targets: Vec<String> = if req.ids.is_empty() { survey.recorded().cloned().collect() } else { req.ids.clone() };
     let mut ontologies = Vec::new();
     let mut busy = Vec::new();
     for id in targets {
@@ -128,7 +126,11 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
             };
             Some(lease)
         };
-        let rows = b.catalog.versions(Some(&id), u32::MAX).await?;
+        // A dry run selects from the survey; a real one re-reads under the lease.
+        let rows = match req.dry_run {
+            true => survey.rows.get(&id).cloned().unwrap_or_default(),
+            false => b.catalog.versions(Some(&id), u32::MAX).await?,
+        };
         let (retained, deleted) = select(rows, req.keep, req.older_than.as_deref());
         if !req.dry_run {
             for r in &deleted {

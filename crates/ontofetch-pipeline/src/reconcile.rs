@@ -7,10 +7,11 @@
 use crate::backends::Backends;
 use crate::error::PullError;
 use crate::retire::repoint_latest;
+use crate::survey::Survey;
 use ontofetch_policy::Gates;
 use ontofetch_policy::db_boundary::PairFacts;
 use ontofetch_store::layout;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// One disagreement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,28 +49,21 @@ impl Reconciled {
 /// Judges every ontology the store or the catalog knows; with `fix`, removes directories
 /// without rows and rows without files (the catalog is the record: an unrecorded directory
 /// never became a version anyone could see).
-pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool) -> Result<Reconciled, PullError> {
-    let mut on_store: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let dirs = b.store.version_dirs().await?;
-    for (id, version) in &dirs {
-        on_store.entry(id.clone()).or_default().push(version.clone());
-    }
-    let mut rows_of: BTreeMap<String, Vec<ontofetch_catalog::VersionRow>> = BTreeMap::new();
-    for r in b.catalog.versions(None, u32::MAX).await? {
-        rows_of.entry(r.ontology.clone()).or_default().push(r);
-    }
-    // One listing of the whole mirror: an ontology whose rows and files agree on it is
-    // sound; only one that disagrees is judged again under its lease, on a fresh listing (a
-    // pull may have finished meanwhile), and only there does the db_boundary gate decide.
-    let listed: BTreeSet<String> =
-        b.store.list(&format!("{}/", layout::ONTOLOGIES)).await?.into_iter().map(|(k, _)| k).collect();
-    let mut out = Reconciled { dirs: dirs.len(), ..Reconciled::default() };
+pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool, survey: &Survey) -> Result<Reconciled, PullError> {
+    // The survey is one listing of the whole mirror: an ontology whose rows and files agree
+    // on it is sound; only one that disagrees is judged again under its lease, on a fresh
+    // listing (a pull may have finished meanwhile), and only there does the db_boundary gate
+    // decide.
+    let on_store = &survey.dirs;
+    let rows_of = &survey.rows;
+    let listed = |id: &str, key: &str| survey.listed.get(id).is_some_and(|l| l.contains_key(key));
+    let mut out = Reconciled { dirs: survey.dir_count(), ..Reconciled::default() };
     let ids: BTreeSet<&String> = on_store.keys().chain(rows_of.keys()).collect();
     for id in ids {
         let versions = on_store.get(id).map(Vec::as_slice).unwrap_or_default();
         let rows = rows_of.get(id).map(Vec::as_slice).unwrap_or_default();
         let sound = versions.iter().all(|v| rows.iter().any(|r| &r.version == v))
-            && rows.iter().all(|r| listed.contains(&format!("{}/{}", r.relpath, layout::original_rel(&r.filename))));
+            && rows.iter().all(|r| listed(id, &format!("{}/{}", r.relpath, layout::original_rel(&r.filename))));
         if sound {
             out.rows += rows.len();
             continue;

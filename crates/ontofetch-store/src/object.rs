@@ -205,15 +205,6 @@ impl ObjectStoreBackend {
         let theirs = self.read(&format!("{key}/{}", layout::MANIFEST)).await?;
         Ok(ours.as_deref().and_then(sha).is_some_and(|s| Some(s) == sha(&theirs)))
     }
-
-    async fn children(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let listed = self
-            .store
-            .list_with_delimiter(Some(&self.key(prefix)))
-            .await
-            .map_err(backend(format!("listing {prefix}")))?;
-        Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
-    }
 }
 
 #[async_trait]
@@ -307,16 +298,18 @@ impl ArtifactStore for ObjectStoreBackend {
     }
 
     async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::new();
-        for id in self.children(layout::ONTOLOGIES).await? {
-            for v in self.children(&layout::ontology_key(&id)).await? {
-                if v != layout::LATEST {
-                    out.push((id.clone(), v));
-                }
+        // One paginated listing of the whole mirror, not a delimiter listing per ontology: a
+        // bucket has no empty directories, so the version prefixes are those of its files.
+        let mut out = std::collections::BTreeSet::new();
+        for (key, _) in self.list(&format!("{}/", layout::ONTOLOGIES)).await? {
+            let mut parts = key.split('/').skip(1);
+            if let (Some(id), Some(v), Some(_)) = (parts.next(), parts.next(), parts.next())
+                && v != layout::LATEST
+            {
+                out.insert((id.to_string(), v.to_string()));
             }
         }
-        out.sort();
-        Ok(out)
+        Ok(out.into_iter().collect())
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {

@@ -54,6 +54,38 @@ impl S3Server {
         self.child = None;
     }
 
+    /// Freezes the server (SIGSTOP): connections hang mid-request, as a stalled server's
+    /// would, until [`S3Server::thaw`]. A test uses it to hold an upload half-done.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let child = self.child.as_ref().expect("the server is running");
+        let status = Command::new("kill").args([which, &child.0.id().to_string()]).status().expect("run kill(1)");
+        assert!(status.success(), "kill {which} s3s-fs");
+    }
+
+    /// Multipart uploads the server holds open (started, neither completed nor aborted):
+    /// s3s-fs keeps one `.upload-<id>.json` per upload in its root.
+    pub fn open_uploads(&self) -> usize {
+        std::fs::read_dir(self.root.path())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.starts_with(".upload-") && n.ends_with(".json")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Starts the server again on the same port and root.
     pub fn resume(&mut self) {
         let port = self.port;
