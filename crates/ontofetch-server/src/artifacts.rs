@@ -7,13 +7,15 @@
 //! `If-None-Match` and single `Range`s, and stream from the store.
 
 use crate::body::{self, Body};
+use crate::error::ServerError;
 use crate::state::ServerState;
+use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, Response, StatusCode};
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_metrics::RouteLabels;
 use ontofetch_pipeline::Backends;
+use ontofetch_policy::Code;
 use ontofetch_policy::filesystem::PathFacts;
-use ontofetch_policy::{Code, Coded};
 use ontofetch_store::layout;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
@@ -22,28 +24,30 @@ const SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add
 
 /// The request's path segments, percent-decoded. An encoded `/`, `\` or NUL inside a
 /// segment is refused outright: it can only be an attempt to smuggle a separator.
-fn decode(raw: &str) -> Result<Vec<String>, (&'static str, String)> {
+fn decode(raw: &str) -> Result<Vec<String>, ServerError> {
     raw.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| {
             let d = percent_decode_str(s)
                 .decode_utf8()
-                .map_err(|_| ("E_URL_INVALID", format!("path segment {s:?} is not UTF-8")))?
+                .map_err(|_| {
+                    ServerError::new(
+                        StatusCode::BAD_REQUEST,
+                        Code::UrlInvalid,
+                        format!("path segment {s:?} is not UTF-8"),
+                    )
+                })?
                 .into_owned();
             if d.contains(['/', '\\', '\0']) {
-                return Err(("E_TRAVERSAL", format!("path segment {s:?} hides a separator")));
+                return Err(ServerError::new(
+                    StatusCode::BAD_REQUEST,
+                    Code::Traversal,
+                    format!("path segment {s:?} hides a separator"),
+                ));
             }
             Ok(d)
         })
         .collect()
-}
-
-fn refused(e: impl Coded + std::fmt::Display) -> Response<Body> {
-    body::error(StatusCode::BAD_REQUEST, e.code().as_str(), &e.to_string())
-}
-
-fn not_found(message: &str) -> Response<Body> {
-    body::error(StatusCode::NOT_FOUND, "E_NOT_FOUND", message)
 }
 
 /// The content type of a stored file, by extension.
@@ -71,12 +75,15 @@ pub(crate) fn content_type(name: &str) -> &'static str {
 }
 
 /// The version a request names (`latest` or a stored version).
-async fn find_version(b: &Backends, id: &str, version: &str) -> Result<Option<VersionRow>, String> {
-    if version == layout::LATEST {
-        return b.catalog.latest(id).await.map_err(|e| e.to_string());
-    }
-    let rows = b.catalog.versions(Some(id), 10_000).await.map_err(|e| e.to_string())?;
-    Ok(rows.into_iter().find(|r| r.version == version))
+async fn find_version(b: &Backends, id: &str, version: &str) -> Result<Option<VersionRow>, ServerError> {
+    let found =
+        if version == layout::LATEST { b.catalog.latest(id).await } else { b.catalog.version(id, version).await };
+    found.map_err(|e| ServerError::unavailable(e, "catalog unavailable"))
+}
+
+/// A version's recorded files (a catalog that fails is a 503, never "no such file").
+async fn files_of(b: &Backends, id: &str, version: &str) -> Result<Vec<ArtifactRow>, ServerError> {
+    b.catalog.artifacts(id, version).await.map_err(|e| ServerError::unavailable(e, "catalog unavailable"))
 }
 
 /// The recorded file a request names: the exact path inside the version
@@ -202,12 +209,9 @@ async fn send(
     row: &VersionRow,
     file: &ArtifactRow,
     immutable: bool,
-) -> Response<Body> {
+) -> Result<Response<Body>, ServerError> {
     let gates = st.gates();
-    let key = match gates.stored_path(&file.relpath) {
-        Ok(k) => k.to_string(),
-        Err(e) => return refused(e),
-    };
+    let key = gates.stored_path(&file.relpath).map_err(ServerError::refused)?.to_string();
     let etag = format!("\"{}\"", file.sha256);
     let name = key.rsplit('/').next().unwrap_or(&key).to_string();
     let mut r = Response::builder()
@@ -226,7 +230,7 @@ async fn send(
     // download time is "not modified".
     let unmodified_since = headers.get("if-none-match").is_none() && not_modified_since(headers, &row.downloaded_at);
     if etag_matches(headers, "if-none-match", &etag) || unmodified_since {
-        return r.status(StatusCode::NOT_MODIFIED).body(body::full(Vec::new())).expect("valid response");
+        return r.status(StatusCode::NOT_MODIFIED).body(body::full(Vec::new())).map_err(invalid);
     }
     let size = file.bytes;
     let (status, offset, len) = match part(headers, &etag, size) {
@@ -240,7 +244,7 @@ async fn send(
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .header("Content-Range", format!("bytes */{size}"))
                 .body(body::full(Vec::new()))
-                .expect("valid response");
+                .map_err(invalid);
         }
     };
     r = r.status(status).header("Content-Length", len);
@@ -252,33 +256,32 @@ async fn send(
             Ok(found) => {
                 let found = found.map_or("nothing".to_string(), |n| format!("{n} bytes"));
                 tracing::warn!(target: "ontofetch::serve", key = %key, "stored file differs from its catalog row");
-                return body::error(
+                return Err(ServerError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    ontofetch_policy::Code::Drift.as_str(),
-                    &format!(
+                    Code::Drift,
+                    format!(
                         "{key} holds {found}, not the {size} bytes recorded; `ontofetch doctor --verify` reports it"
                     ),
-                );
+                ));
             }
-            Err(e) => {
-                return body::error(StatusCode::SERVICE_UNAVAILABLE, e.code().as_str(), &format!("{key}: {e}"));
-            }
+            Err(e) => return Err(ServerError::unavailable(e, &key)),
         }
     }
     if method == Method::HEAD {
-        return r.body(body::full(Vec::new())).expect("valid response");
+        return r.body(body::full(Vec::new())).map_err(invalid);
     }
     // A download slot, held by the body until it is sent or the client goes.
     let Ok(slot) = st.artifact_streams.clone().try_acquire_owned() else {
-        let mut busy = body::error(
+        let mut busy = ServerError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            Code::Busy.as_str(),
+            Code::Busy,
             "every download slot is taken; retry shortly",
-        );
-        busy.headers_mut().insert("Retry-After", "5".parse().expect("static header"));
+        )
+        .into_response();
+        busy.headers_mut().insert("Retry-After", HeaderValue::from_static("5"));
         // The connection goes too: a client told to come back does not hold a slot.
-        busy.headers_mut().insert("Connection", "close".parse().expect("static header"));
-        return busy;
+        busy.headers_mut().insert("Connection", HeaderValue::from_static("close"));
+        return Ok(busy);
     };
     match b.store.open_range(&key, offset, len).await {
         Ok(stream) => {
@@ -290,72 +293,67 @@ async fn send(
                     served.inc_by(c.len() as u64);
                 }
             });
-            r.body(body::stream(counted.boxed())).expect("valid response")
+            r.body(body::stream(counted.boxed())).map_err(invalid)
         }
         Err(e) => {
             tracing::warn!(target: "ontofetch::serve", key = %key, error = %e, "a recorded file could not be opened");
-            body::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                e.code().as_str(),
-                &format!("{key} is recorded but unreadable: {e}"),
-            )
+            Err(ServerError::unavailable(e, &format!("{key} is recorded but unreadable")))
         }
     }
 }
 
-async fn backends(st: &ServerState) -> Result<&Backends, Response<Body>> {
-    match st.backends().await {
-        Ok(Some(b)) => Ok(b),
-        Ok(None) => Err(not_found("the mirror is empty: nothing has been pulled into this data root yet")),
-        Err(e) => Err(body::error(StatusCode::SERVICE_UNAVAILABLE, "E_DB", &format!("catalog unavailable: {e}"))),
-    }
+async fn backends(st: &ServerState) -> Result<&Backends, ServerError> {
+    st.backends()
+        .await?
+        .ok_or_else(|| ServerError::not_found("the mirror is empty: nothing has been pulled into this data root yet"))
+}
+
+/// A response whose headers the builder refused (a header value from the catalog that is
+/// not a valid header): an internal error, reported rather than panicking.
+fn invalid(e: hyper::http::Error) -> ServerError {
+    ServerError::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Io, format!("building the response: {e}"))
 }
 
 /// `/ontologies/{id}/{version}/{file…}`.
-pub(crate) async fn artifact(st: &ServerState, method: &Method, headers: &HeaderMap, path: &str) -> Response<Body> {
-    let segments = match decode(path) {
-        Ok(s) => s,
-        Err((code, message)) => return body::error(StatusCode::BAD_REQUEST, code, &message),
-    };
+pub(crate) async fn artifact(
+    st: &ServerState,
+    method: &Method,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Response<Body>, ServerError> {
+    let segments = decode(path)?;
     // ["ontologies", id, version, file…]
     if segments.len() < 4 {
-        return not_found("use /ontologies/{id}/{version|latest}/{file}; /api/v1/ontologies/{id} lists the files");
+        return Err(ServerError::not_found(
+            "use /ontologies/{id}/{version|latest}/{file}; /api/v1/ontologies/{id} lists the files",
+        ));
     }
     let (id, version, file) = (&segments[1], &segments[2], segments[3..].join("/"));
     let gates = st.gates();
-    if let Err(e) = gates.segment("ontology id", id) {
-        return refused(e);
+    gates.segment("ontology id", id).map_err(ServerError::refused)?;
+    if version != layout::LATEST {
+        gates.version(version).map_err(ServerError::refused)?;
     }
-    if version != layout::LATEST
-        && let Err(e) = gates.version(version)
-    {
-        return refused(e);
-    }
-    let b = match backends(st).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let b = backends(st).await?;
     let root = b.store.local_root().to_path_buf();
     let candidate = format!("{}/{file}", layout::version_key(id, version));
-    if let Err(e) =
-        gates.path(&PathFacts { root: &root, candidate: &candidate, root_is_symlink: false, symlinked_prefixes: &[] })
-    {
-        return refused(e);
-    }
-    let row = match find_version(b, id, version).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return not_found(&format!("{id} has no version {version}; /api/v1/ontologies/{id} lists them")),
-        Err(e) => return body::error(StatusCode::SERVICE_UNAVAILABLE, "E_DB", &e),
+    gates
+        .path(&PathFacts { root: &root, candidate: &candidate, root_is_symlink: false, symlinked_prefixes: &[] })
+        .map_err(ServerError::refused)?;
+    let Some(row) = find_version(b, id, version).await? else {
+        return Err(ServerError::not_found(format!(
+            "{id} has no version {version}; /api/v1/ontologies/{id} lists them"
+        )));
     };
-    let files = b.catalog.artifacts(id, &row.version).await.unwrap_or_default();
+    let files = files_of(b, id, &row.version).await?;
     let key = layout::version_key(id, &row.version);
     match pick(&files, &key, &file) {
         Some(f) => send(st, b, method, headers, &row, f, version != layout::LATEST).await,
-        None => not_found(&format!(
+        None => Err(ServerError::not_found(format!(
             "{id} {} has no file {file}; it has: {}",
             row.version,
             files.iter().filter_map(|f| f.relpath.strip_prefix(&format!("{key}/"))).collect::<Vec<_>>().join(", ")
-        )),
+        ))),
     }
 }
 
@@ -369,29 +367,22 @@ fn extension(relpath: &str) -> &str {
 
 /// `/obo/{id}.{owl|obo|ttl|json}`: a redirect to the latest file of that format, so a
 /// consumer can point at the mirror where it pointed at purl.obolibrary.org.
-pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
-    let name = match decode(path) {
-        Ok(s) if s.len() == 2 => s[1].clone(),
-        Ok(_) => return not_found("use /obo/{id}.owl, .obo, .ttl or .json"),
-        Err((code, message)) => return body::error(StatusCode::BAD_REQUEST, code, &message),
-    };
-    let Some((id, ext)) = name.rsplit_once('.') else { return not_found("use /obo/{id}.owl, .obo, .ttl or .json") };
+pub(crate) async fn purl(st: &ServerState, path: &str) -> Result<Response<Body>, ServerError> {
+    let usage = || ServerError::not_found("use /obo/{id}.owl, .obo, .ttl or .json");
+    let segments = decode(path)?;
+    let [_, name] = segments.as_slice() else { return Err(usage()) };
+    let Some((id, ext)) = name.rsplit_once('.') else { return Err(usage()) };
     let id = id.to_ascii_lowercase();
-    if let Err(e) = st.gates().segment("ontology id", &id) {
-        return refused(e);
-    }
+    st.gates().segment("ontology id", &id).map_err(ServerError::refused)?;
     let Some(&(_, exts)) = PURL_FORMATS.iter().find(|(f, _)| *f == ext) else {
-        return not_found(&format!("no format {ext:?}: use .owl, .obo, .ttl or .json"));
+        return Err(ServerError::not_found(format!("no format {ext:?}: use .owl, .obo, .ttl or .json")));
     };
-    let b = match backends(st).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(row) = b.catalog.latest(&id).await.ok().flatten() else {
-        return not_found(&format!("{id} is not in this mirror"));
+    let b = backends(st).await?;
+    let Some(row) = find_version(b, &id, layout::LATEST).await? else {
+        return Err(ServerError::not_found(format!("{id} is not in this mirror")));
     };
     let key = layout::version_key(&id, &row.version);
-    let files = b.catalog.artifacts(&id, &row.version).await.unwrap_or_default();
+    let files = files_of(b, &id, &row.version).await?;
     let rank = |kind: &str| match kind {
         "original" => 0,
         "normalized" => 1,
@@ -402,32 +393,37 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Response<Body> {
         .filter(|f| is_ontology_file(&f.kind) && exts.contains(&extension(&f.relpath)))
         .min_by_key(|f| rank(&f.kind));
     match best.and_then(|f| f.relpath.strip_prefix(&format!("{key}/"))) {
-        Some(rel) => {
-            let location = artifact_url(&id, &row.version, rel);
-            Response::builder()
-                .status(StatusCode::FOUND)
-                .header("Location", location)
-                .header("Cache-Control", "no-cache")
-                .body(body::full(Vec::new()))
-                .expect("valid response")
-        }
+        Some(rel) => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("Location", artifact_url(&id, &row.version, rel))
+            .header("Cache-Control", "no-cache")
+            .body(body::full(Vec::new()))
+            .map_err(invalid),
         None => {
             let available: Vec<String> = PURL_FORMATS
                 .iter()
                 .filter(|(_, e)| files.iter().any(|f| is_ontology_file(&f.kind) && e.contains(&extension(&f.relpath))))
                 .map(|(f, _)| format!("/obo/{id}.{f}"))
                 .collect();
-            body::json(
-                StatusCode::NOT_FOUND,
-                &serde_json::json!({
-                    "error": format!("{id} {} has no .{ext} file", row.version),
-                    "code": "E_NOT_FOUND",
-                    "available": available,
-                    "files": files.iter().filter_map(|f| f.relpath.strip_prefix(&format!("{key}/"))).collect::<Vec<_>>(),
-                }),
-            )
+            let message = format!("{id} {} has no .{ext} file", row.version);
+            let doc = PurlMissing {
+                error: &message,
+                code: Code::NotFound,
+                available,
+                files: files.iter().filter_map(|f| f.relpath.strip_prefix(&format!("{key}/"))).collect(),
+            };
+            Ok(body::json(StatusCode::NOT_FOUND, &doc))
         }
     }
+}
+
+/// A PURL whose format the latest version lacks: the error, and what it does have.
+#[derive(Debug, serde::Serialize)]
+struct PurlMissing<'a> {
+    error: &'a str,
+    code: Code,
+    available: Vec<String>,
+    files: Vec<&'a str>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! What a protected route requires: a bearer token or HTTP basic credentials, read from a
 //! file (never from the command line, where `ps` shows it), compared in constant time.
 
+use crate::error::ServerError;
 use base64::Engine;
 use std::path::Path;
 
@@ -24,12 +25,12 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     /// Reads a token or `user:password` from a file (trimmed; must not be empty).
-    pub fn from_files(bearer: Option<&Path>, basic: Option<&Path>) -> Result<Option<Auth>, String> {
+    pub fn from_files(bearer: Option<&Path>, basic: Option<&Path>) -> Result<Option<Auth>, ServerError> {
         let read = |p: &Path| {
-            let s = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let s = std::fs::read_to_string(p).map_err(|e| ServerError::setup(format!("{}: {e}", p.display())))?;
             let s = s.trim().to_string();
             if s.is_empty() {
-                return Err(format!("{} is empty", p.display()));
+                return Err(ServerError::setup(format!("{} is empty", p.display())));
             }
             Ok(s)
         };
@@ -38,7 +39,7 @@ impl Auth {
             (None, Some(p)) => {
                 let creds = read(p)?;
                 if !creds.contains(':') {
-                    return Err(format!("{} must hold user:password", p.display()));
+                    return Err(ServerError::setup(format!("{} must hold user:password", p.display())));
                 }
                 Ok(Some(Auth::Basic(base64::engine::general_purpose::STANDARD.encode(creds))))
             }

@@ -19,7 +19,8 @@ pub(crate) fn stream(s: ontofetch_store::ByteStream) -> Body {
     BodyExt::boxed_unsync(StreamBody::new(s.map(|chunk| chunk.map(Frame::data))))
 }
 
-fn whole(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
+/// A body held whole, with its type and length.
+pub(crate) fn whole(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
     let body = body.into();
     Response::builder()
         .status(status)
@@ -27,7 +28,7 @@ fn whole(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Bo
         .header("Content-Length", body.len())
         .header("X-Content-Type-Options", "nosniff")
         .body(full(body))
-        .expect("static response")
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 /// A plain-text response.
@@ -35,16 +36,12 @@ pub(crate) fn text(status: StatusCode, body: &str) -> Response<Body> {
     whole(status, "text/plain; charset=utf-8", body.to_string())
 }
 
-/// A JSON response.
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let mut body = serde_json::to_vec_pretty(value).expect("JSON values serialise");
+/// A JSON response from a typed document.
+pub(crate) fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    // The documents are plain structs of strings and numbers: serialising cannot fail.
+    let mut body = serde_json::to_vec_pretty(value).unwrap_or_else(|_| b"{}".to_vec());
     body.push(b'\n');
     whole(status, "application/json", body)
-}
-
-/// A JSON error naming the stable code and what to do.
-pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    json(status, &serde_json::json!({"error": message, "code": code}))
 }
 
 /// An HTML page (no scripts: the policy forbids them, so nothing injected could run).

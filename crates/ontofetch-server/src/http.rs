@@ -92,7 +92,7 @@ impl Drop for ClientSlot {
 }
 
 async fn handle(req: Request<Incoming>, st: Arc<ServerState>) -> Result<Response<Body>, Infallible> {
-    Ok(routes::route(&req, &st).await)
+    Ok(routes::respond(&req, &st).await)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to 5 s).

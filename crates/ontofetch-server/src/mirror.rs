@@ -2,6 +2,7 @@
 //! version with its validation and terms, and how its recent pulls ended (from the
 //! catalog's pull events, so every worker's pulls count, not only this process's).
 
+use crate::error::ServerError;
 use crate::state::ServerState;
 use ontofetch_catalog::{Catalog, PullEvent, VersionRow};
 use ontofetch_policy::Gate;
@@ -63,8 +64,15 @@ pub(crate) fn is_refusal(code: &str) -> bool {
 }
 
 /// The validation status and term count recorded for a version.
-pub(crate) async fn validation(catalog: &dyn Catalog, row: &VersionRow) -> (Option<String>, Option<u64>) {
-    verdict(&catalog.validations(&row.ontology, &row.version).await.unwrap_or_default())
+pub(crate) async fn validation(
+    catalog: &dyn Catalog,
+    row: &VersionRow,
+) -> Result<(Option<String>, Option<u64>), ServerError> {
+    let rows = catalog
+        .validations(&row.ontology, &row.version)
+        .await
+        .map_err(|e| ServerError::unavailable(e, "catalog unavailable"))?;
+    Ok(verdict(&rows))
 }
 
 /// The overall status and the largest term count of a version's validation rows.
@@ -88,19 +96,20 @@ fn verdict(rows: &[ontofetch_catalog::ValidationRow]) -> (Option<String>, Option
 }
 
 /// Every ontology that is configured or has a version, sorted by id.
-pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, String> {
+pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerError> {
     let configured: Vec<String> = st.settings.loaded.config.ontologies.iter().map(|o| o.id.clone()).collect();
     let mut by_id: BTreeMap<String, Summary> =
         configured.iter().map(|id| (id.clone(), Summary::new(id, true))).collect();
     let Some(catalog) = st.catalog().await? else { return Ok(by_id.into_values().collect()) };
     let catalog = catalog.as_ref();
+    let unavailable = |e: ontofetch_catalog::CatalogError| ServerError::unavailable(e, "catalog unavailable");
     // Set-based: three statements for the whole page (latest, their validations, events),
     // whatever the number of ontologies.
     let mut checked: BTreeMap<String, Vec<ontofetch_catalog::ValidationRow>> = BTreeMap::new();
-    for (id, v) in catalog.latest_validations().await.map_err(|e| e.to_string())? {
+    for (id, v) in catalog.latest_validations().await.map_err(unavailable)? {
         checked.entry(id).or_default().push(v);
     }
-    for row in catalog.latest_all().await.map_err(|e| e.to_string())? {
+    for row in catalog.latest_all().await.map_err(unavailable)? {
         let (validation, terms) = verdict(checked.get(&row.ontology).map(Vec::as_slice).unwrap_or_default());
         let s = by_id.entry(row.ontology.clone()).or_insert_with(|| Summary::new(&row.ontology, false));
         s.version = Some(row.version);
@@ -114,7 +123,7 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, String> 
     }
     let day_ago = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
     // Newest first: the first event seen per ontology is its latest pull.
-    let events = catalog.events(None, "0000", 5_000).await.map_err(|e| e.to_string())?;
+    let events = catalog.events(None, "0000", 5_000).await.map_err(unavailable)?;
     let mut seen = std::collections::HashSet::new();
     for e in events {
         let Some(s) = by_id.get_mut(&e.ontology) else { continue };

@@ -2,6 +2,7 @@
 //! catalog and store once they exist.
 
 use crate::auth::Auth;
+use crate::error::ServerError;
 use ontofetch_catalog::Catalog;
 use ontofetch_config::Settings;
 use ontofetch_metrics::Metrics;
@@ -61,7 +62,7 @@ impl ServerState {
 
     /// The catalog and store, or `None` while no catalog exists yet (a fresh mirror is
     /// still ready; it just has nothing to hand out).
-    pub async fn backends(&self) -> Result<Option<&Backends>, String> {
+    pub async fn backends(&self) -> Result<Option<&Backends>, ServerError> {
         let opened = self
             .backends
             .get_or_try_init(|| async {
@@ -71,12 +72,12 @@ impl ServerState {
         match opened {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.code == ontofetch_policy::Code::Usage => Ok(None),
-            Err(e) => Err(e.message),
+            Err(e) => Err(ServerError::unavailable(e, "catalog unavailable")),
         }
     }
 
     /// The catalog, or `None` while none exists yet.
-    pub async fn catalog(&self) -> Result<Option<&Arc<dyn Catalog>>, String> {
+    pub async fn catalog(&self) -> Result<Option<&Arc<dyn Catalog>>, ServerError> {
         Ok(self.backends().await?.map(|b| &b.catalog))
     }
 }

@@ -3,10 +3,11 @@
 //! catalog or an upstream server, so all of it is escaped.
 
 use crate::body::{self, Body};
+use crate::error::ServerError;
 use crate::mirror::{self, Summary};
 use crate::state::ServerState;
 use html_escape::encode_text as esc;
-use hyper::{Response, StatusCode};
+use hyper::Response;
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -129,16 +130,16 @@ pub(crate) fn render(summaries: &[Summary], store: &str) -> String {
     out
 }
 
-/// `GET /`.
-pub(crate) async fn page(st: &ServerState) -> Response<Body> {
+/// `GET /`. A person reads it: an outage is a line of text with its code, not JSON.
+pub(crate) async fn page(st: &ServerState) -> Result<Response<Body>, ServerError> {
     match mirror::summaries(st).await {
         Ok(s) => {
             let store = match st.backends().await {
                 Ok(Some(b)) => b.store.url(),
                 _ => st.settings.dirs.root.display().to_string(),
             };
-            body::html(render(&s, &store))
+            Ok(body::html(render(&s, &store)))
         }
-        Err(e) => body::text(StatusCode::SERVICE_UNAVAILABLE, &format!("catalog unavailable: {e}\n")),
+        Err(e) => Ok(body::text(e.status, &format!("{}: {e}\n", e.code))),
     }
 }

@@ -11,12 +11,12 @@ use std::time::Duration;
 /// `ontofetch serve`.
 pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
     let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
-        .map_err(CliError::usage)?;
+        .map_err(|e| CliError::usage(e.message))?;
     let artifacts_auth =
         Auth::from_files(args.artifacts_bearer_token_file.as_deref(), args.artifacts_basic_auth_file.as_deref())
-            .map_err(CliError::usage)?;
+            .map_err(|e| CliError::usage(e.message))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(CliError::usage)?),
+        (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(|e| CliError::usage(e.message))?),
         _ => None,
     };
     let limits = Limits {

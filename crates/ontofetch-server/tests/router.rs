@@ -1,0 +1,244 @@
+//! The router called in-process, no socket: a mirror of one ontology in a temporary data
+//! root (SQLite + a directory), and the conditional, range and credential combinations a
+//! client can send, each with the answer RFC 9110 gives it. Errors are JSON with a stable
+//! code; a catalog that cannot be reached is a 503, never an empty mirror.
+
+use http_body_util::BodyExt;
+use hyper::{Request, Response, StatusCode};
+use ontofetch_catalog::{ArtifactRow, Verdict, VersionRow};
+use ontofetch_config::{Env, Flags, Overrides, Settings};
+use ontofetch_metrics::{KnownSeries, Metrics};
+use ontofetch_pipeline::{Backends, Open};
+use ontofetch_server::{Auth, ServerState, respond};
+use sha2::Digest;
+use std::sync::Arc;
+
+const BODY: &[u8] = b"<?xml version=\"1.0\"?><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/>\n";
+const DOWNLOADED: &str = "2025-06-01T10:00:00.000Z";
+const FILE: &str = "/ontologies/hp/v1/original/hp.owl";
+
+struct Mirror {
+    _dir: tempfile::TempDir,
+    state: ServerState,
+    etag: String,
+}
+
+fn settings(dir: &std::path::Path, env: &[(&str, &str)], metrics: &Metrics) -> Settings {
+    let spec = dir.join("sources.yaml");
+    std::fs::write(&spec, "ontologies:\n  - id: hp\n").unwrap();
+    let flags = Flags {
+        spec: Some(spec),
+        data_root: Some(dir.join("data")),
+        builtin_only: false,
+        overrides: Overrides::default(),
+    };
+    Settings::resolve(&flags, &Env::from_pairs(env.iter().copied()), dir, metrics).unwrap()
+}
+
+/// One ontology, one version, its original recorded and stored.
+async fn mirror(artifacts_auth: Option<Auth>) -> Mirror {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+    let settings = settings(dir.path(), &[], &metrics);
+    let b = Backends::open(&settings, Open::Create).await.unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(BODY));
+    let key = "ontologies/hp/v1/original/hp.owl";
+    b.store.write(key, BODY).await.unwrap();
+    let row = VersionRow {
+        ontology: "hp".into(),
+        version: "v1".into(),
+        resolver: "obo".into(),
+        url: "https://purl.obolibrary.org/obo/hp.owl".into(),
+        sha256: sha.clone(),
+        bytes: BODY.len() as u64,
+        filename: "hp.owl".into(),
+        relpath: "ontologies/hp/v1".into(),
+        content_type: None,
+        etag: None,
+        last_modified: None,
+        license: None,
+        downloaded_at: DOWNLOADED.into(),
+        verdict: Verdict::Valid,
+    };
+    let file =
+        ArtifactRow { relpath: key.into(), sha256: sha.clone(), bytes: BODY.len() as u64, kind: "original".into() };
+    b.catalog.record(&row, &[file], true).await.unwrap();
+    let state = ServerState::new(metrics, settings, None).with_artifacts_auth(artifacts_auth);
+    Mirror { _dir: dir, state, etag: format!("\"{sha}\"") }
+}
+
+async fn get(st: &ServerState, method: &str, uri: &str, headers: &[(&str, &str)]) -> (Response<()>, Vec<u8>) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let response = respond(&req.body(()).unwrap(), st).await;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    (Response::from_parts(parts, ()), bytes)
+}
+
+fn header<'a>(r: &'a Response<()>, name: &str) -> &'a str {
+    r.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+fn code(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON: {body:?}"));
+    v["code"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_file_is_served_whole_with_its_hash_as_a_strong_etag() {
+    let m = mirror(None).await;
+    let (r, body) = get(&m.state, "GET", FILE, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(body, BODY);
+    assert_eq!(header(&r, "etag"), m.etag);
+    assert_eq!(header(&r, "content-length"), BODY.len().to_string());
+    assert_eq!(header(&r, "accept-ranges"), "bytes");
+    assert!(header(&r, "cache-control").contains("immutable"), "a named version never changes");
+    assert_eq!(header(&r, "last-modified"), "Sun, 01 Jun 2025 10:00:00 GMT");
+    let (r, body) = get(&m.state, "HEAD", FILE, &[]).await;
+    assert_eq!((r.status(), body.len()), (StatusCode::OK, 0));
+    assert_eq!(header(&r, "content-length"), BODY.len().to_string(), "HEAD announces the size");
+    let (r, body) = get(&m.state, "GET", "/ontologies/hp/latest/hp.owl", &[]).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "a bare file name works under latest");
+    assert_eq!(header(&r, "cache-control"), "no-cache", "latest moves");
+}
+
+#[tokio::test]
+async fn if_none_match_and_if_modified_since_answer_304() {
+    let m = mirror(None).await;
+    let weak = format!("W/{}", m.etag);
+    let list = format!("\"other\", {}", m.etag);
+    for tag in [m.etag.as_str(), weak.as_str(), "*", list.as_str()] {
+        let (r, body) = get(&m.state, "GET", FILE, &[("if-none-match", tag)]).await;
+        assert_eq!((r.status(), body.len()), (StatusCode::NOT_MODIFIED, 0), "If-None-Match: {tag}");
+        assert_eq!(header(&r, "etag"), m.etag);
+    }
+    let (r, _) = get(&m.state, "GET", FILE, &[("if-none-match", "\"other\"")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (r, _) = get(&m.state, "GET", FILE, &[("if-modified-since", "Sun, 01 Jun 2025 10:00:00 GMT")]).await;
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED, "not modified since its download");
+    let (r, _) = get(&m.state, "GET", FILE, &[("if-modified-since", "Sat, 31 May 2025 10:00:00 GMT")]).await;
+    assert_eq!(r.status(), StatusCode::OK, "downloaded after that date");
+    let both = [("if-none-match", "\"other\""), ("if-modified-since", "Mon, 02 Jun 2025 10:00:00 GMT")];
+    let (r, _) = get(&m.state, "GET", FILE, &both).await;
+    assert_eq!(r.status(), StatusCode::OK, "If-None-Match wins over If-Modified-Since (RFC 9110 §13.1.3)");
+}
+
+#[tokio::test]
+async fn ranges_are_honoured_one_at_a_time() {
+    let m = mirror(None).await;
+    let n = BODY.len();
+    let (r, body) = get(&m.state, "GET", FILE, &[("range", "bytes=2-5")]).await;
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(body, &BODY[2..=5]);
+    assert_eq!(header(&r, "content-range"), format!("bytes 2-5/{n}"));
+    let (r, body) = get(&m.state, "GET", FILE, &[("range", "bytes=-3")]).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::PARTIAL_CONTENT, &BODY[n - 3..]), "a suffix range");
+    let (r, body) = get(&m.state, "GET", FILE, &[("range", "bytes=100000-")]).await;
+    assert_eq!((r.status(), body.len()), (StatusCode::RANGE_NOT_SATISFIABLE, 0));
+    assert_eq!(header(&r, "content-range"), format!("bytes */{n}"));
+    let (r, body) = get(&m.state, "GET", FILE, &[("range", "bytes=0-1,4-5")]).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "several ranges: the whole file");
+    let (r, body) = get(&m.state, "GET", FILE, &[("range", "lines=1-2")]).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "an unknown unit is ignored");
+    let stale = [("range", "bytes=2-5"), ("if-range", "\"other\"")];
+    let (r, body) = get(&m.state, "GET", FILE, &stale).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "If-Range of another file: whole");
+    let fresh = [("range", "bytes=2-5"), ("if-range", m.etag.as_str())];
+    let (r, body) = get(&m.state, "GET", FILE, &fresh).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::PARTIAL_CONTENT, &BODY[2..=5]));
+}
+
+#[tokio::test]
+async fn the_mirror_takes_its_own_credentials_and_metrics_and_health_do_not() {
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "s3cret\n").unwrap();
+    let auth = Auth::from_files(Some(token.path()), None).unwrap();
+    let m = mirror(auth).await;
+    for path in [FILE, "/", "/api/v1/ontologies", "/obo/hp.owl"] {
+        let (r, _) = get(&m.state, "GET", path, &[]).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(header(&r, "www-authenticate"), "Bearer realm=\"ontofetch\"");
+        let (r, _) = get(&m.state, "GET", path, &[("authorization", "Bearer wrong")]).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}: a wrong token");
+    }
+    let (r, body) = get(&m.state, "GET", FILE, &[("authorization", "bearer s3cret")]).await;
+    assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "the scheme is case-insensitive");
+    let (r, _) = get(&m.state, "GET", "/obo/hp.owl", &[("authorization", "Bearer s3cret")]).await;
+    assert_eq!((r.status(), header(&r, "location")), (StatusCode::FOUND, "/ontologies/hp/v1/original/hp.owl"));
+    for path in ["/metrics", "/healthz", "/readyz"] {
+        let (r, _) = get(&m.state, "GET", path, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path} is not the mirror's");
+    }
+    let (_, metrics) = get(&m.state, "GET", "/metrics", &[]).await;
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(metrics.contains("route=\"artifact\""), "answers are counted by route");
+}
+
+#[tokio::test]
+async fn errors_are_json_with_stable_codes() {
+    let m = mirror(None).await;
+    let cases = [
+        ("/ontologies/hp/v9/original/hp.owl", StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        ("/ontologies/hp/v1/original/nope.owl", StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        ("/ontologies/hp/v1/original%2F..%2F..%2Fetc", StatusCode::BAD_REQUEST, "E_TRAVERSAL"),
+        ("/ontologies/hp/v1/%FF", StatusCode::BAD_REQUEST, "E_URL_INVALID"),
+        ("/ontologies/hp/v1/../../../etc/passwd", StatusCode::BAD_REQUEST, "E_TRAVERSAL"),
+        ("/api/v1/ontologies/nosuch", StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        ("/api/v1/other", StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        ("/obo/hp.ttl", StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+    ];
+    for (path, status, want) in cases {
+        let (r, body) = get(&m.state, "GET", path, &[]).await;
+        assert_eq!(r.status(), status, "{path}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(code(&body), want, "{path}");
+        assert_eq!(header(&r, "content-type"), "application/json", "{path}");
+    }
+    let (r, _) = get(&m.state, "POST", FILE, &[]).await;
+    assert_eq!((r.status(), header(&r, "allow")), (StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD"));
+}
+
+#[tokio::test]
+async fn the_api_describes_the_ontology_with_typed_documents() {
+    let m = mirror(None).await;
+    let (r, body) = get(&m.state, "GET", "/api/v1/ontologies/hp", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["latest"], "v1");
+    assert_eq!(doc["configured"], true);
+    let v = &doc["versions"][0];
+    assert_eq!((v["version"].as_str(), v["verdict"].as_str()), (Some("v1"), Some("valid")), "{v}");
+    assert_eq!(v["files"][0]["url"], FILE);
+    assert_eq!(v["files"][0]["kind"], "original");
+    let (r, body) = get(&m.state, "GET", "/api/v1/ontologies", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list[0]["id"], "hp");
+    assert_eq!(list[0]["version"], "v1");
+}
+
+#[tokio::test]
+async fn an_unreachable_catalog_is_a_503_not_an_empty_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+    // A port nothing listens on: the catalog cannot be opened.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgresql://ontofetch@127.0.0.1:{closed}/mirror");
+    let settings = settings(dir.path(), &[("ONTOFETCH_CATALOG_URL", url.as_str())], &metrics);
+    let st = ServerState::new(metrics, settings, None);
+    let (r, body) = get(&st, "GET", "/api/v1/ontologies", &[]).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(code(&body), "E_DB");
+    let (r, body) = get(&st, "GET", "/", &[]).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(String::from_utf8_lossy(&body).starts_with("E_DB: "), "{}", String::from_utf8_lossy(&body));
+    let (r, body) = get(&st, "GET", FILE, &[]).await;
+    assert_eq!((r.status(), code(&body)), (StatusCode::SERVICE_UNAVAILABLE, "E_DB".to_string()));
+    let (r, _) = get(&st, "GET", "/readyz", &[]).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let (r, _) = get(&st, "GET", "/healthz", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK, "alive, though not ready");
+}
