@@ -96,7 +96,11 @@ def show(id: str, *, spec: Optional[PathLike] = None, data_root: Optional[PathLi
     return json.loads(_native.show(id, _path(spec), _path(data_root), list(allowed_hosts)))
 
 
-def validate_file(path: PathLike, *, spec: Optional[PathLike] = None) -> Dict[str, Any]:
-    """Validates a local file in an isolated worker (the same limits as a pull): the report
-    (``validator``, ``status``, ``statements``, ``terms``, ``message``…)."""
-    return json.loads(_native.validate_file(os.fspath(path), _path(spec)))
+def validate_file(
+    path: PathLike, *, spec: Optional[PathLike] = None, output_dir: Optional[PathLike] = None
+) -> Dict[str, Any]:
+    """Validates a local file in an isolated worker (the same limits, normalisation and
+    report as a pull and as ``ontofetch validate --file``): ``validator``, ``status``,
+    ``statements``, ``terms``, ``normalized_sha256``, ``outputs``… The normalised files are
+    kept in ``output_dir`` when given."""
+    return json.loads(_native.validate_file(os.fspath(path), _path(spec), _path(output_dir)))

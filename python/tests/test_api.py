@@ -181,6 +181,24 @@ def test_validate_file_reads_obo_and_turtle(tmp_path):
     assert err.value.code == "E_USAGE"
 
 
+def test_validate_file_is_the_command_s_report(tmp_path):
+    obo = tmp_path / "x.obo"
+    obo.write_text(OBO)
+    ours = ontofetch.validate_file(obo, output_dir=tmp_path / "out")
+    ran = subprocess.run(
+        [sys.executable, "-m", "ontofetch", "validate", "--file", str(obo), "--output-dir", str(tmp_path / "cli"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = json.loads(ran.stdout)
+    assert ours["normalized_sha256"] and ours["normalized_sha256"] == theirs["normalized_sha256"], (ours, theirs)
+    same = lambda r: {k: v for k, v in r.items() if k not in ("normalized_path", "outputs")}
+    assert same(ours) == same(theirs)
+    assert sorted(o["sha256"] for o in ours["outputs"]) == sorted(o["sha256"] for o in theirs["outputs"])
+    assert all((tmp_path / "out" / pathlib.Path(o["path"]).name).is_file() for o in ours["outputs"])
+
+
 def test_a_bad_configuration_raises_config_error(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text("defaults:\n  http:\n    timeout_sec: -1\nontologies: []\n")

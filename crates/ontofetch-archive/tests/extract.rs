@@ -2,6 +2,8 @@
 //! nothing left anywhere (not inside the destination, not outside it); good ones extracted
 //! byte for byte.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_archive::{Report, extract};
 use ontofetch_policy::{Coded, ExtractionPolicy, Gates, NoObserver, Policy};
 use ontofetch_testsupport::archives::{RawEntry, TarEntry, bz2, gz, tar, xz, zip, zip_quoted_overlap, zst};

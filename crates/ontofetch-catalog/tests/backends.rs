@@ -1,6 +1,8 @@
 //! One contract, every backend: the same behaviour from the embedded SQLite catalog and
 //! from PostgreSQL (a throwaway cluster started by the test).
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_catalog::{
     ArtifactRow, Catalog, DiffRow, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, Verdict, VersionRow,
 };

@@ -46,6 +46,21 @@ pub struct Global {
     pub allowed_hosts: Vec<String>,
 }
 
+impl From<Global> for ontofetch_app::Options {
+    fn from(g: Global) -> Self {
+        ontofetch_app::Options {
+            json: g.json,
+            spec: g.spec,
+            data_root: g.data_root,
+            log_level: g.log_level,
+            metrics_textfile: g.metrics_textfile,
+            max_retries: g.max_retries,
+            timeout_sec: g.timeout_sec,
+            allowed_hosts: g.allowed_hosts,
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -6,17 +6,14 @@
 
 pub mod cli;
 mod commands;
-pub mod context;
-pub mod error;
-mod logging;
 mod output;
 mod progress;
 mod render;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ConfigCommand, ExportCommand, MonitorCommand, PolicyCommand};
-use context::Context;
-use error::{CliError, EXIT_OK};
+
+use ontofetch_app::{AppError, Context, EXIT_OK, EXIT_USAGE};
 use ontofetch_config::Overrides;
 use ontofetch_pipeline::Subprocess;
 use std::ffi::OsString;
@@ -38,8 +35,8 @@ fn command_overrides(command: &Command) -> Overrides {
     }
 }
 
-fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
-    let ok = |r: Result<(), CliError>| r.map(|_| EXIT_OK);
+fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
+    let ok = |r: Result<(), AppError>| r.map(|_| EXIT_OK);
     match command {
         Command::Init { path, force } => ok(commands::init::run(ctx, path, *force)),
         Command::Config(ConfigCommand::Show { no_redact, .. }) => ok(commands::config::show(ctx, *no_redact)),
@@ -86,9 +83,9 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, CliError> {
     }
 }
 
-fn run(cli: Cli, worker: Subprocess) -> Result<u8, CliError> {
+fn run(cli: Cli, worker: Subprocess) -> Result<u8, AppError> {
     let builtin_only = matches!(cli.command, Command::Config(ConfigCommand::Show { defaults: true, .. }));
-    let mut ctx = Context::new(cli.global, command_overrides(&cli.command), builtin_only, worker)?;
+    let mut ctx = Context::new(cli.global.into(), command_overrides(&cli.command), builtin_only, worker)?;
     let status = dispatch(&mut ctx, &cli.command);
     // Metrics are written whatever the outcome: a refused run is worth observing.
     let written = ctx.finish();
@@ -180,7 +177,7 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { error::EXIT_USAGE } else { EXIT_OK };
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
     let json = cli.global.json;
@@ -191,7 +188,7 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
             // A failed check already printed its own report as the JSON document.
             if json && e.code != ontofetch_policy::Code::CheckFailed {
                 let doc = serde_json::json!({"ok": false, "error": {"code": e.code, "message": e.message}});
-                output::print(&serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
+                output::print(&serde_json::to_string_pretty(&doc).unwrap_or_default());
             }
             e.exit_status()
         }

@@ -1,12 +1,13 @@
 //! One place decides what goes to stdout: the JSON document under `--json`, else text.
 
-use crate::cli::Global;
-use serde_json::Value;
+use ontofetch_app::Options;
+use serde::Serialize;
 
-/// Prints a command's result.
-pub fn emit(global: &Global, json: &Value, text: impl FnOnce() -> String) {
-    if global.json {
-        print(&serde_json::to_string_pretty(json).expect("JSON values serialise"));
+/// Prints a command's result: the document under `--json`, else the text.
+pub fn emit<T: Serialize + ?Sized>(options: &Options, doc: &T, text: impl FnOnce() -> String) {
+    if options.json {
+        // Documents are plain data: serialising cannot fail.
+        print(&serde_json::to_string_pretty(doc).unwrap_or_default());
     } else {
         let t = text();
         if !t.is_empty() {

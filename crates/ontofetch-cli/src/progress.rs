@@ -2,8 +2,8 @@
 //! indicatif bars on a terminal, JSON-lines events otherwise.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use ontofetch_app::events::Event;
 use ontofetch_pipeline::{PullObserver, PullResult, ValidationSummary};
-use serde_json::json;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -32,18 +32,15 @@ pub struct JsonLines;
 
 impl PullObserver for JsonLines {
     fn started(&self, id: &str) {
-        eprintln!("{}", json!({"event": "pull.start", "id": id}));
+        eprintln!("{}", Event::Start { id }.to_json());
     }
 
     fn validated(&self, id: &str, summary: &ValidationSummary) {
-        eprintln!("{}", json!({"event": "pull.validated", "id": id, "validation": summary}));
+        eprintln!("{}", Event::Validated { id, validation: summary }.to_json());
     }
 
     fn finished(&self, r: &PullResult) {
-        eprintln!(
-            "{}",
-            json!({"event": "pull.done", "id": r.id, "status": r.status, "version": r.version, "sha256": r.sha256, "error": r.error})
-        );
+        eprintln!("{}", Event::done(r).to_json());
     }
 }
 

@@ -2,6 +2,8 @@
 //! real binary and the loopback server: the hostile input is refused with its code, the
 //! rest of the run is unaffected, and nothing is left behind.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;

@@ -1,5 +1,7 @@
 //! The binary, end to end: exit statuses, JSON shapes, files written, metrics exported.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,5 +1,7 @@
 //! Many processes, one data root: cron, `serve --refresh` and a person pulling at once.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;

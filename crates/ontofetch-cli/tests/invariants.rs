@@ -8,6 +8,8 @@
 //! A failure prints its seed; `ONTOFETCH_STATE_SEED=N` replays it and
 //! `ONTOFETCH_STATE_STEPS=N` runs longer (docs/architecture.md, "Tests").
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::RDF_XML;
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::pg::Cluster;

@@ -2,6 +2,8 @@
 //! paths, the gates on every request path, separate auth for artifacts and metrics, and the
 //! status page rendered by a real headless Chromium.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::local::{ChildGuard, free_port, metric_value};
 use ontofetch_testsupport::{Reply, TestServer};

@@ -4,6 +4,8 @@
 //! dashboard query, alert signal and recording rule must return data; promtool checks the
 //! rules, their unit tests and the exposition.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::{Reply, TestServer};
 use serde_json::Value;

@@ -1,6 +1,8 @@
 //! `ontofetch pull` end to end: the real binary against the fault-injecting loopback
 //! server, with the registry endpoints pointed at it.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

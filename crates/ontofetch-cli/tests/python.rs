@@ -3,6 +3,8 @@
 //! and the pytest suite (`python/tests`, its own registry on 127.0.0.1) passes against it.
 //! `.ci/run` creates `target/py-venv` with maturin and pytest from PyPI.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

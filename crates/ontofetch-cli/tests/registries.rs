@@ -3,6 +3,8 @@
 //! loopback server with the real status codes and auth rules: `plan`, `pull`, and
 //! `pull --lock` replay.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::local::metric_value;
 use ontofetch_testsupport::registries::{self, fill};

@@ -1,5 +1,7 @@
 //! `serve`, `monitor start|stop|status`, `pull --metrics-addr` and `--pushgateway`, end to end.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;

@@ -1,6 +1,8 @@
 //! A shared mirror beyond one machine: workers with separate local disks, one PostgreSQL
 //! catalog and one S3 bucket (real servers, started here on 127.0.0.1).
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::s3::S3Server;

@@ -1,5 +1,7 @@
 //! Loading sources.yaml end to end: compatibility, precedence, and errors that say where.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_config::{BUILTIN_SOURCES, ConfigError, Env, Origin, Overrides, TEMPLATE_SOURCES, load};
 use ontofetch_policy::NoObserver;
 use std::path::PathBuf;

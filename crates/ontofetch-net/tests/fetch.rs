@@ -1,5 +1,7 @@
 //! The fetcher against the fault-injecting loopback server.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_metrics::{KnownSeries, Metrics};
 use ontofetch_net::{Download, Fetched, Fetcher, HostCredential, NetConfig, NetError, Validators};
 use ontofetch_policy::host::HostRule;

@@ -1,5 +1,7 @@
 //! The pipeline in-process, against the loopback server: no binary, no child processes.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_config::{Env, Flags, Overrides, Settings};
 use ontofetch_metrics::{KnownSeries, Metrics};
 use ontofetch_pipeline::{InProcess, Pipeline, PullObserver, PullResult, PullStatus, ValidationSummary, pull};

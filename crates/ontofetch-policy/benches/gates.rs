@@ -1,5 +1,8 @@
 //! ns/call of the hot gates: they run on every URL, redirect hop, address and archive entry.
 
+// A bench that cannot set up its input stops there and then.
+#![allow(clippy::unwrap_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use ontofetch_policy::extraction::{EntryFacts, EntryKind, EntryLedger, check_entry};
 use ontofetch_policy::filesystem::{PathFacts, check_path};

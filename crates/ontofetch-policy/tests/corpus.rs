@@ -1,6 +1,8 @@
 //! Runs the attack corpus under `tests/corpus/` (repo root) through the gates. Each case
 //! names its expected verdict: `ALLOW` or a stable code.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_policy::extraction::{EntryFacts, EntryKind, EntryLedger, check_entry};
 use ontofetch_policy::filesystem::{PathFacts, check_path};
 use ontofetch_policy::host::HostRule;

@@ -1,6 +1,8 @@
 //! The extraction gate's byte and layout checks: bombs are stopped on produced bytes and on
 //! zip layouts, never on declared sizes.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_policy::extraction::{ProducedFacts, ZipSpan, check_produced, check_zip_layout};
 use ontofetch_policy::{Code, ExtractionPolicy};
 

@@ -1,20 +1,21 @@
-//! `ontofetch._native`: the Python module behind `pip install ontofetch`. It runs the same
-//! command line as the binary (`run_cli`, the `ontofetch` console script) and exposes the
-//! pipeline library to Python (pull, ensure, plan, show, validate_file, check_url). Settings
-//! resolve exactly as for the command (`PYSTOW_HOME`, `--spec`, `--data-root`). Work runs
-//! with the GIL released; validators run in child processes (`python -m ontofetch
-//! validate-worker`) under the same limits as the binary's. Results cross into Python as
-//! JSON text, which the Python layer turns into dicts.
+//! The Python API of `pip install ontofetch` (the functions of `ontofetch._native`, which
+//! the wheel crate assembles with the command line): pull, ensure, plan, show,
+//! validate_file, check_url over the application layer's [`Context`], so settings resolve
+//! exactly as for the command (`PYSTOW_HOME`, `--spec`, `--data-root`). Work runs with the
+//! GIL released; validators run in child processes (`python -m ontofetch validate-worker`)
+//! under the same limits as the binary's. Results cross into Python as JSON text, which the
+//! Python layer turns into dicts.
 
-use ontofetch_cli::cli::Global;
-use ontofetch_cli::context::{Context, runtime};
-use ontofetch_cli::error::CliError;
+// PyO3's #[pyfunction] and #[pymodule] expand to FFI glue with unsafe blocks.
+#![allow(unsafe_code)]
+
+use ontofetch_app::events::Event;
+use ontofetch_app::{AppError, Context, Options};
 use ontofetch_config::Overrides;
 use ontofetch_pipeline::{PullObserver, PullResult, Subprocess, ValidationSummary};
 use ontofetch_policy::{Code, CodeKind};
 use pyo3::prelude::*;
-use serde_json::{Value, json};
-use std::ffi::OsString;
+use serde_json::Value;
 use std::path::PathBuf;
 
 /// A coded failure as the matching exception of `ontofetch.errors` (pure Python, so it
@@ -39,12 +40,12 @@ fn raise(py: Python<'_>, code: Code, message: &str) -> PyErr {
     }
 }
 
-fn cli_err(py: Python<'_>, e: CliError) -> PyErr {
+fn app_err(py: Python<'_>, e: AppError) -> PyErr {
     raise(py, e.code, &e.message)
 }
 
 /// How validator workers are started from Python: this interpreter, `-m ontofetch`.
-fn worker(py: Python<'_>) -> PyResult<Subprocess> {
+pub fn worker(py: Python<'_>) -> PyResult<Subprocess> {
     let exe: String = py.import("sys")?.getattr("executable")?.extract()?;
     Ok(Subprocess { program: PathBuf::from(exe), args: vec!["-m".into(), "ontofetch".into()] })
 }
@@ -58,17 +59,8 @@ fn context(
     allowed_hosts: Vec<String>,
 ) -> PyResult<Context> {
     let worker = worker(py)?;
-    let global = Global {
-        json: true,
-        spec,
-        data_root,
-        log_level: None,
-        metrics_textfile: None,
-        max_retries: None,
-        timeout_sec: None,
-        allowed_hosts,
-    };
-    Context::new(global, Overrides::default(), false, worker).map_err(|e| cli_err(py, e))
+    let options = Options { json: true, spec, data_root, allowed_hosts, ..Options::default() };
+    Context::new(options, Overrides::default(), false, worker).map_err(|e| app_err(py, e))
 }
 
 /// Progress events to a Python callable (`{"event": "pull.bytes", "id": …}`), with the GIL
@@ -76,10 +68,9 @@ fn context(
 struct Progress(Option<Py<PyAny>>);
 
 impl Progress {
-    fn send(&self, event: Value) {
+    fn send(&self, text: String) {
         if let Some(cb) = &self.0 {
             Python::attach(|py| {
-                let text = event.to_string();
                 let Ok(dict) = py.import("json").and_then(|j| j.call_method1("loads", (text,))) else { return };
                 let _ = cb.call1(py, (dict,));
             });
@@ -89,25 +80,17 @@ impl Progress {
 
 impl PullObserver for Progress {
     fn started(&self, id: &str) {
-        self.send(json!({"event": "pull.start", "id": id}));
+        self.send(Event::Start { id }.to_json());
     }
     fn bytes(&self, id: &str, received: u64, total: Option<u64>) {
-        self.send(json!({"event": "pull.bytes", "id": id, "received": received, "total": total}));
+        self.send(Event::Bytes { id, received, total }.to_json());
     }
     fn validated(&self, id: &str, summary: &ValidationSummary) {
-        self.send(json!({"event": "pull.validated", "id": id, "validation": summary}));
+        self.send(Event::Validated { id, validation: summary }.to_json());
     }
     fn finished(&self, result: &PullResult) {
-        self.send(json!({"event": "pull.done", "id": result.id, "status": result.status.as_str()}));
+        self.send(Event::done(result).to_json());
     }
-}
-
-/// Runs the `ontofetch` command line (argv[0] included); returns its exit status.
-#[pyfunction]
-fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<u8> {
-    let worker = worker(py)?;
-    let args: Vec<OsString> = argv.into_iter().map(OsString::from).collect();
-    Ok(py.detach(move || ontofetch_cli::run_args_status(args, worker)))
 }
 
 /// The url gate's decision on `url` as JSON (never raises for a refusal: it is the answer).
@@ -121,36 +104,25 @@ fn check_url(
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let gates = ctx.gates().map_err(|e| cli_err(py, e))?;
-    let doc = match gates.url(url) {
-        Ok(a) => {
-            json!({"allowed": true, "gate": "url", "code": null, "reason": null, "normalized_url": a.url.to_string()})
-        }
-        Err(e) => {
-            use ontofetch_policy::Coded;
-            let (gate, reason) = match &e {
-                ontofetch_policy::PolicyError::Refused(r) => (r.gate.as_str(), r.message.clone()),
-                other => ("url", other.to_string()),
-            };
-            json!({"allowed": false, "gate": gate, "code": e.code().as_str(), "reason": reason, "normalized_url": null})
-        }
-    };
-    Ok(doc.to_string())
+    let gates = ctx.gates().map_err(|e| app_err(py, e))?;
+    let verdict = ontofetch_app::check::url(&gates, url, false);
+    Ok(serde_json::to_string(&verdict).unwrap_or_default())
 }
 
 /// Where the worker thread leaves the work's result, and how it says it did.
-type Outcome<T> = (std::sync::Mutex<Option<Result<T, CliError>>>, std::sync::Condvar);
+type Outcome<T> = (std::sync::Mutex<Option<Result<T, AppError>>>, std::sync::Condvar);
 
-/// Runs the work `make` builds on a thread of its own (with its own runtime), while this
+/// Runs the work `make` builds on a thread of its own (on the context's runtime), while this
 /// thread waits without the GIL and checks for signals every 100 ms: Ctrl-C raises
 /// `KeyboardInterrupt` within about that, and the work is cancelled (its futures are
 /// dropped, so its staging is removed; a validator still running dies with nothing
-/// promoted).
-fn interruptible<T, F, Fut>(py: Python<'_>, make: F) -> PyResult<Result<T, CliError>>
+/// promoted). The caller then ends the context with `shutdown_background`, which does not
+/// wait for blocking work that a cancel abandoned.
+fn interruptible<T, F, Fut>(py: Python<'_>, ctx: &Context, make: F) -> PyResult<Result<T, AppError>>
 where
     T: Send,
     F: FnOnce() -> Fut + Send,
-    Fut: std::future::Future<Output = Result<T, CliError>>,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
 {
     use std::sync::{Arc, Condvar, Mutex};
     let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
@@ -158,19 +130,12 @@ where
     std::thread::scope(|scope| {
         let done = slot.clone();
         scope.spawn(move || {
-            let out = match runtime() {
-                Ok(rt) => {
-                    let out = rt.block_on(async move {
-                        tokio::select! {
-                            r = make() => r,
-                            _ = cancelled => Err(CliError::new(Code::Io, "interrupted")),
-                        }
-                    });
-                    rt.shutdown_background();
-                    out
+            let out = ctx.block_on(async move {
+                tokio::select! {
+                    r = make() => r,
+                    _ = cancelled => Err(AppError::new(Code::Io, "interrupted")),
                 }
-                Err(e) => Err(e),
-            };
+            });
             let (lock, ready) = &*done;
             *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
             ready.notify_all();
@@ -213,14 +178,17 @@ fn pull(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
-    let out = interruptible(py, move || async move {
-        let p = ctx.pipeline(force).await?;
+    let c = &ctx;
+    let out = interruptible(py, c, move || async move {
+        let p = c.pipeline(force).await?;
         let specs = p.settings.spec_inputs(&ids, None)?;
         let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
-        Ok::<_, CliError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
-    })?;
-    let results = out.map_err(|e| cli_err(py, e))?;
-    Ok(serde_json::to_string(&results).expect("results serialise"))
+        Ok::<_, AppError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
+    });
+    ctx.shutdown_background();
+    let out = out?;
+    let results = out.map_err(|e| app_err(py, e))?;
+    Ok(serde_json::to_string(&results).unwrap_or_default())
 }
 
 /// Plans `ids` (no download, no lockfile): each plan or failure as JSON.
@@ -234,8 +202,8 @@ fn plan(
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let out = py.detach(|| -> Result<Vec<Value>, CliError> {
-        runtime()?.block_on(async {
+    let out = py.detach(|| -> Result<Vec<Value>, AppError> {
+        ctx.block_on(async {
             let p = ctx.pipeline(false).await?;
             let specs = p.settings.spec_inputs(&ids, None)?;
             let plans = ontofetch_pipeline::plan::plan_all(&p, &specs).await;
@@ -249,7 +217,7 @@ fn plan(
                 .collect())
         })
     });
-    Ok(Value::Array(out.map_err(|e| cli_err(py, e))?).to_string())
+    Ok(Value::Array(out.map_err(|e| app_err(py, e))?).to_string())
 }
 
 /// The latest manifest of `id` (JSON), or `NotFoundError`.
@@ -263,22 +231,8 @@ fn show(
     allowed_hosts: Vec<String>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let out = py.detach(|| -> Result<Value, CliError> {
-        runtime()?.block_on(async {
-            let settings = ctx.settings()?;
-            let b = ontofetch_pipeline::Backends::open(settings, ontofetch_pipeline::Open::Existing)
-                .await
-                .map_err(|e| CliError::new(Code::NotFound, format!("{id}: nothing stored yet ({})", e.message)))?;
-            let row = b
-                .catalog
-                .latest(id)
-                .await
-                .map_err(CliError::from)?
-                .ok_or_else(|| CliError::new(Code::NotFound, format!("{id} has no stored version")))?;
-            Ok(b.manifest(&ctx.gates()?, &row).await?)
-        })
-    });
-    Ok(out.map_err(|e| cli_err(py, e))?.to_string())
+    let out = py.detach(|| ctx.block_on(ontofetch_app::mirror::latest_manifest(&ctx, id)));
+    Ok(out.map_err(|e| app_err(py, e))?.to_string())
 }
 
 /// The local path of the latest stored original of `id`, pulling it first when absent
@@ -294,64 +248,59 @@ fn ensure(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let id = id.to_string();
-    let out = interruptible(py, move || async move {
+    let c = &ctx;
+    let out = interruptible(py, c, move || async move {
         {
             let id = id.as_str();
-            let p = ctx.pipeline(false).await?;
-            let mut row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
+            let p = c.pipeline(false).await?;
+            let mut row = p.backends.catalog.latest(id).await.map_err(AppError::from)?;
             if row.is_none() {
                 let specs = p.settings.spec_inputs(&[id.to_string()], None)?;
                 let results = ontofetch_pipeline::pull::pull_all(&p, &specs, &ontofetch_pipeline::Silent, 1).await;
                 if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
-                    return Err(CliError::new(e.code, e.message));
+                    return Err(AppError::new(e.code, e.message));
                 }
-                row = p.backends.catalog.latest(id).await.map_err(CliError::from)?;
+                row = p.backends.catalog.latest(id).await.map_err(AppError::from)?;
             }
-            let row = row.ok_or_else(|| CliError::new(Code::NotFound, format!("{id} was not stored")))?;
+            let row = row.ok_or_else(|| AppError::new(Code::NotFound, format!("{id} was not stored")))?;
             let key = ontofetch_pipeline::backends::original_key(&p.gates(), &row)?;
             if let Some(path) = p.backends.store.local_path(&key) {
                 return Ok(path);
             }
             let dest = p.settings.dirs.cache.join("ensure").join(id).join(&row.version).join(&row.filename);
             if !dest.is_file() {
-                let dir = dest.parent().expect("a cache path has a parent");
-                std::fs::create_dir_all(dir).map_err(|e| CliError::io(format!("creating {}", dir.display()), e))?;
+                let dir = dest.parent().unwrap_or(&p.settings.dirs.cache);
+                std::fs::create_dir_all(dir).map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
                 let tmp = dir.join(format!(".{}.part", row.filename));
-                p.backends.store.fetch_to(&key, &tmp).await.map_err(CliError::from)?;
+                p.backends.store.fetch_to(&key, &tmp).await.map_err(AppError::from)?;
                 std::fs::rename(&tmp, &dest)
-                    .map_err(|e| CliError::io(format!("renaming into {}", dest.display()), e))?;
+                    .map_err(|e| AppError::io(format!("renaming into {}", dest.display()), e))?;
             }
             Ok(dest)
         }
-    })?;
-    Ok(out.map_err(|e| cli_err(py, e))?.display().to_string())
-}
-
-/// Validates a local file with the same worker, limits and report as a pull (JSON).
-#[pyfunction]
-#[pyo3(signature = (path, spec=None))]
-fn validate_file(py: Python<'_>, path: PathBuf, spec: Option<PathBuf>) -> PyResult<String> {
-    let ctx = context(py, spec, None, vec![])?;
-    if !path.is_file() {
-        return Err(raise(py, Code::Usage, &format!("{}: no such file", path.display())));
-    }
-    let out = py.detach(|| -> Result<Value, CliError> {
-        let settings = ctx.settings()?.clone();
-        runtime()?.block_on(async {
-            let runner: std::sync::Arc<dyn ontofetch_pipeline::ValidatorRunner> =
-                std::sync::Arc::new(ctx.worker.clone());
-            let limits = ontofetch_pipeline::Limits::from_settings(&settings);
-            let outcome = ontofetch_pipeline::pull::check(&runner, limits, &ctx.metrics, &path, None).await;
-            Ok(serde_json::to_value(&outcome).expect("outcomes serialise"))
-        })
     });
-    Ok(out.map_err(|e| cli_err(py, e))?.to_string())
+    ctx.shutdown_background();
+    Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
 }
 
-/// The module.
-#[pymodule]
-fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+/// Validates a local file with the same worker, limits, normalisation and report as a pull
+/// and as `ontofetch validate --file` (JSON); the normalised files are kept in `output_dir`
+/// when given.
+#[pyfunction]
+#[pyo3(signature = (path, spec=None, output_dir=None))]
+fn validate_file(
+    py: Python<'_>,
+    path: PathBuf,
+    spec: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+) -> PyResult<String> {
+    let ctx = context(py, spec, None, vec![])?;
+    let out = py.detach(|| ontofetch_app::validate::file(&ctx, &path, output_dir.as_deref()));
+    Ok(serde_json::to_string(&out.map_err(|e| app_err(py, e))?).unwrap_or_default())
+}
+
+/// Adds the API's functions to the module the wheel builds (`ontofetch._native`).
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_url, m)?)?;
     m.add_function(wrap_pyfunction!(pull, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;

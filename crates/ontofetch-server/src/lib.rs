@@ -18,6 +18,7 @@ pub mod route;
 mod routes;
 pub mod state;
 mod status_page;
+pub mod supervise;
 pub mod tls;
 
 pub use auth::Auth;

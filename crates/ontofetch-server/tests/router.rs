@@ -3,6 +3,8 @@
 //! client can send, each with the answer RFC 9110 gives it. Errors are JSON with a stable
 //! code; a catalog that cannot be reached is a 503, never an empty mirror.
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
 use ontofetch_catalog::{ArtifactRow, Verdict, VersionRow};

@@ -1,6 +1,8 @@
 //! One contract, every backend: the same behaviour from the local directory and from a real
 //! S3 server (`s3s-fs`, started by the test on 127.0.0.1).
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_policy::{Coded, Gates, NoObserver, Policy};
 use ontofetch_store::{ArtifactStore, LocalStore, ObjectStoreBackend, S3Options, layout};
 use ontofetch_testsupport::s3::{ACCESS_KEY, S3Server, SECRET_KEY};

@@ -1,6 +1,8 @@
 //! Canonical hashing, parallel parsing and the OBO → OWL translation, checked against
 //! other parsers and other orders (docs/architecture.md, "Validation").
 
+#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
+
 use ontofetch_validate::{Normalize, Options, Outcome, Status, validate};
 use std::fmt::Write as _;
 use std::path::Path;

@@ -1,22 +1,22 @@
 //! `ontofetch diff ID [OLD] [NEW]`: what changed between two stored versions.
 
-use crate::context::{Context, runtime};
-use crate::error::CliError;
 use crate::output::emit;
+use ontofetch_app::AppError;
+use ontofetch_app::Context;
 use ontofetch_policy::Code;
 use std::fmt::Write;
 
 /// `ontofetch diff`.
-pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, limit: usize) -> Result<(), CliError> {
-    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| CliError::usage(r.message))?;
-    let d = runtime()?.block_on(async {
+pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, limit: usize) -> Result<(), AppError> {
+    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| AppError::usage(r.message))?;
+    let d = ctx.block_on(async {
         let p = ctx.pipeline(false).await?;
         ontofetch_pipeline::diff::versions(&p, id, old, new, limit).await.map_err(|e| match e.code {
-            Code::NotFound | Code::Usage => CliError::usage(e.message),
+            Code::NotFound | Code::Usage => AppError::usage(e.message),
             _ => e.into(),
         })
     })?;
-    emit(&ctx.global, &serde_json::to_value(&d).expect("diffs serialise"), || {
+    emit(&ctx.options, &serde_json::to_value(&d).expect("diffs serialise"), || {
         let mut out = format!("{id}: {} → {} ({} → {} terms)\n", d.old, d.new, d.diff.terms_old, d.diff.terms_new);
         for kind in ontofetch_validate::terms::CHANGE_KINDS {
             let n = d.diff.counts.get(*kind).copied().unwrap_or(0);

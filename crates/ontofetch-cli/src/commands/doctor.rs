@@ -1,17 +1,17 @@
 //! `ontofetch doctor [--fix]`: the checks live in the pipeline; this renders them.
 
-use crate::context::{Context, runtime};
-use crate::error::CliError;
 use crate::output::emit;
+use ontofetch_app::AppError;
+use ontofetch_app::Context;
 use ontofetch_policy::{Gates, Policy};
 
 /// Runs every check; fails (exit 1) when any check is not ok.
-pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), CliError> {
+pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), AppError> {
     let fallback = Policy::default();
     let settings = ctx.settings_result();
     let policy = settings.map(|s| &s.loaded.policy).unwrap_or(&fallback);
     let gates = Gates::new(policy, ctx.metrics.as_ref());
-    let bar = crate::progress::bytes_bar(verify && !ctx.global.json, "verifying");
+    let bar = crate::progress::bytes_bar(verify && !ctx.options.json, "verifying");
     let progress = |done: u64, total: u64| {
         if let Some(b) = &bar {
             b.set_length(total);
@@ -19,12 +19,12 @@ pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), CliError> {
         }
     };
     let mode = ontofetch_pipeline::doctor::Mode { fix, verify };
-    let report = runtime()?.block_on(ontofetch_pipeline::doctor::run(&ctx.dirs, settings, gates, mode, &progress));
+    let report = ctx.block_on(ontofetch_pipeline::doctor::run(&ctx.dirs, settings, gates, mode, &progress));
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let doc = &report.doc;
-    emit(&ctx.global, doc, || {
+    emit(&ctx.options, doc, || {
         let mut out =
             format!("ontofetch {} doctor\ndata root: {}\n", env!("CARGO_PKG_VERSION"), ctx.dirs.root.display());
         if let Some(free) = doc["disk"]["free_bytes"].as_u64() {
@@ -59,6 +59,6 @@ pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), CliError> {
     if report.problems.is_empty() {
         Ok(())
     } else {
-        Err(CliError::check_failed(format!("doctor found {} problem(s)", report.problems.len())))
+        Err(AppError::check_failed(format!("doctor found {} problem(s)", report.problems.len())))
     }
 }

@@ -2,21 +2,21 @@
 //! refreshing), run the server library until SIGTERM.
 
 use crate::cli::ServeArgs;
-use crate::context::{Context, runtime};
-use crate::error::CliError;
+use ontofetch_app::AppError;
+use ontofetch_app::Context;
 use ontofetch_server::{Auth, Limits, ServerState, refresh_loop, serve as run_server, termination};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// `ontofetch serve`.
-pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
+pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), AppError> {
     let auth = Auth::from_files(args.bearer_token_file.as_deref(), args.basic_auth_file.as_deref())
-        .map_err(|e| CliError::usage(e.message))?;
+        .map_err(|e| AppError::usage(e.message))?;
     let artifacts_auth =
         Auth::from_files(args.artifacts_bearer_token_file.as_deref(), args.artifacts_basic_auth_file.as_deref())
-            .map_err(|e| CliError::usage(e.message))?;
+            .map_err(|e| AppError::usage(e.message))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(|e| CliError::usage(e.message))?),
+        (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(|e| AppError::usage(e.message))?),
         _ => None,
     };
     let limits = Limits {
@@ -26,9 +26,8 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         write_timeout: Duration::from_secs_f64(args.write_timeout_sec),
         ..Limits::default()
     };
-    let rt = runtime()?;
     let pipeline = match args.refresh {
-        Some(_) => Some(rt.block_on(ctx.pipeline(false))?),
+        Some(_) => Some(ctx.block_on(ctx.pipeline(false))?),
         None => None,
     };
     let state = Arc::new(
@@ -37,9 +36,9 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
             .with_limits(&limits),
     );
     let listen = args.addr();
-    rt.block_on(async move {
+    ctx.block_on(async move {
         let listener =
-            tokio::net::TcpListener::bind(listen).await.map_err(|e| CliError::io(format!("listening on {listen}"), e))?;
+            tokio::net::TcpListener::bind(listen).await.map_err(|e| AppError::io(format!("listening on {listen}"), e))?;
         tracing::info!(listen = %listen, tls = tls.is_some(), refresh_seconds = args.refresh.map(|d| d.as_secs()), "serve.start");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let refresher = async {
@@ -53,6 +52,6 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), CliError> {
         };
         tokio::join!(server, refresher);
         tracing::info!("serve.stop");
-        Ok::<(), CliError>(())
+        Ok::<(), AppError>(())
     })
 }

@@ -7,6 +7,9 @@
 //!
 //! Usage: ontofetch-bench-catalog ONTOFETCH_BINARY [SIZES=30,100,300]
 
+// A bench that cannot set up its fixture stops there and then.
+#![allow(clippy::unwrap_used)]
+
 use ontofetch_testsupport::fixtures::{RDF_XML, owl};
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::pg::Cluster;

@@ -5,6 +5,9 @@
 //!
 //! Usage: ontofetch-bench-workers ONTOFETCH_BINARY [ONTOLOGIES=30] [LATENCY_MS=400] [SIZE=200000]
 
+// A bench that cannot set up its fixture stops there and then.
+#![allow(clippy::unwrap_used)]
+
 use ontofetch_testsupport::fixtures::{RDF_XML, owl};
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::s3::S3Server;

@@ -1,5 +1,6 @@
-//! The binary's error: a stable code and a message; the exit status follows from the code
-//! (0 ok, 1 failure, 2 usage or configuration, 3 refused by a gate).
+//! The application's error, as both front ends report it: a stable code and a message; the
+//! command's exit status (and the Python exception's class) follows from the code (0 ok,
+//! 1 failure, 2 usage or configuration, 3 refused by a gate).
 
 use ontofetch_policy::{Code, Coded};
 
@@ -15,7 +16,7 @@ pub const EXIT_REFUSED: u8 = 3;
 /// Why a command failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct CliError {
+pub struct AppError {
     /// The stable code.
     pub code: Code,
     /// What happened and what to do.
@@ -24,25 +25,25 @@ pub struct CliError {
     pub refused: bool,
 }
 
-impl CliError {
+impl AppError {
     /// A failure with a code.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        CliError { code, message: message.into(), refused: false }
+        AppError { code, message: message.into(), refused: false }
     }
 
     /// Bad usage (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError::new(Code::Usage, message)
+        AppError::new(Code::Usage, message)
     }
 
     /// A check or part of a batch failed; its report was already printed (exit 1).
     pub fn check_failed(message: impl Into<String>) -> Self {
-        CliError::new(Code::CheckFailed, message)
+        AppError::new(Code::CheckFailed, message)
     }
 
     /// An I/O failure naming what was being done.
     pub fn io(what: impl std::fmt::Display, e: std::io::Error) -> Self {
-        CliError::new(Code::Io, format!("{what}: {e}"))
+        AppError::new(Code::Io, format!("{what}: {e}"))
     }
 
     /// The process exit status: 2 for usage and configuration, 3 when a gate refused the
@@ -71,7 +72,23 @@ pub fn exit_for(code: Option<Code>) -> u8 {
     }
 }
 
-impl Coded for CliError {
+/// How a batch ends: one ontology failing fails the run, as exit 3 when any was refused by a
+/// gate, else 1 (each result also carries its own).
+pub fn batch_outcome(results: &[ontofetch_pipeline::PullResult]) -> Result<(), AppError> {
+    let failed = results.iter().filter(|r| r.is_failure()).count();
+    if failed == 0 {
+        return Ok(());
+    }
+    let refused = results.iter().filter(|r| exit_for(r.error.as_ref().map(|e| e.code)) == EXIT_REFUSED).count();
+    let mut e = AppError::check_failed(format!("{failed} of {} ontologies failed", results.len()));
+    if refused > 0 {
+        e.message.push_str(&format!(" ({refused} refused by a gate)"));
+        e.refused = true;
+    }
+    Err(e)
+}
+
+impl Coded for AppError {
     fn code(&self) -> Code {
         self.code
     }
@@ -79,17 +96,17 @@ impl Coded for CliError {
 
 macro_rules! from_coded {
     ($($t:ty),+) => {$(
-        impl From<$t> for CliError {
+        impl From<$t> for AppError {
             fn from(e: $t) -> Self {
-                CliError { code: e.code(), message: e.to_string(), refused: false }
+                AppError { code: e.code(), message: e.to_string(), refused: false }
             }
         }
     )+};
 }
 
-impl From<ontofetch_policy::PolicyError> for CliError {
+impl From<ontofetch_policy::PolicyError> for AppError {
     fn from(e: ontofetch_policy::PolicyError) -> Self {
-        CliError { code: e.code(), message: e.to_string(), refused: true }
+        AppError { code: e.code(), message: e.to_string(), refused: true }
     }
 }
 
@@ -100,5 +117,6 @@ from_coded!(
     ontofetch_catalog::CatalogError,
     ontofetch_store::StoreError,
     ontofetch_monitor::WriteError,
-    ontofetch_resolve::lockfile::LockError
+    ontofetch_resolve::lockfile::LockError,
+    ontofetch_server::ServerError
 );

@@ -1,0 +1,152 @@
+//! What every command starts from, whichever front end runs it: the options, a snapshot of
+//! the environment, the resolved settings (or why they could not be resolved), the metric
+//! registry that observes every gate, how to start a validator worker, and the one async
+//! runtime the command's work runs on.
+
+use crate::error::AppError;
+use ontofetch_config::{ConfigError, DataDirs, Env, Flags, Overrides, Settings};
+use ontofetch_metrics::{KnownSeries, Metrics};
+use ontofetch_pipeline::{Pipeline, Subprocess};
+use ontofetch_policy::Gates;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Options every command takes (the command line's global flags; the Python API's
+/// keyword arguments).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// One JSON document on stdout.
+    pub json: bool,
+    /// `sources.yaml` to use.
+    pub spec: Option<PathBuf>,
+    /// The data root.
+    pub data_root: Option<PathBuf>,
+    /// DEBUG, INFO, WARNING or ERROR.
+    pub log_level: Option<String>,
+    /// Where to write the metrics exposition when the command ends.
+    pub metrics_textfile: Option<PathBuf>,
+    /// Overrides `defaults.http.max_retries`.
+    pub max_retries: Option<u32>,
+    /// Overrides `defaults.http.timeout_sec`.
+    pub timeout_sec: Option<f64>,
+    /// Appended to `defaults.http.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// The command context.
+pub struct Context {
+    /// The options the command was given.
+    pub options: Options,
+    /// Data directories (known even when the configuration is invalid).
+    pub dirs: DataDirs,
+    /// The metric registry; also the gate observer.
+    pub metrics: Arc<Metrics>,
+    /// How validator workers are started.
+    pub worker: Subprocess,
+    settings: Result<Settings, ConfigError>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Context {
+    /// Resolves the settings for a command; `command` holds its own overrides.
+    pub fn new(options: Options, command: Overrides, builtin_only: bool, worker: Subprocess) -> Result<Self, AppError> {
+        let cwd = std::env::current_dir().map_err(|e| AppError::io("reading the current directory", e))?;
+        let env = Env::from_process();
+        let overrides = Overrides {
+            max_retries: options.max_retries,
+            timeout_sec: options.timeout_sec,
+            allowed_hosts: options.allowed_hosts.clone(),
+            log_level: options.log_level.clone(),
+            ..command
+        };
+        let flags = Flags { spec: options.spec.clone(), data_root: options.data_root.clone(), builtin_only, overrides };
+        let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+        let settings = Settings::resolve(&flags, &env, &cwd, metrics.as_ref());
+        if let Ok(s) = &settings {
+            metrics.add_known(&ontofetch_pipeline::known_series(s));
+        }
+        crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), options.log_level.as_deref());
+        if let Ok(s) = &settings {
+            let inert = s.loaded.config.defaults.inert_keys();
+            if !inert.is_empty() {
+                tracing::warn!(
+                    keys = %inert.join(", "),
+                    "accepted for compatibility with DocsToKG but without effect in ontofetch (yet); see README, \"Keys kept for compatibility\""
+                );
+            }
+        }
+        match &settings {
+            Ok(s) => {
+                tracing::debug!(source = %s.loaded.origin.label(), catalog = ?s.loaded.config.defaults.storage.catalog_url, env = ?env.set_names(), "settings resolved")
+            }
+            Err(e) => tracing::debug!(error = %e, "settings not resolved"),
+        }
+        // One runtime for the command's whole life, a worker per core (the pool of blocking
+        // threads serves file I/O and hashing).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::io("starting the async runtime", e))?;
+        Ok(Context { dirs: Settings::dirs(&flags, &env, &cwd), options, metrics, worker, settings, runtime })
+    }
+
+    /// The settings, or the configuration error (exit 2).
+    pub fn settings(&self) -> Result<&Settings, AppError> {
+        self.settings.as_ref().map_err(|e| e.clone().into())
+    }
+
+    /// The settings or their error, for commands that report either (doctor).
+    pub fn settings_result(&self) -> Result<&Settings, &ConfigError> {
+        self.settings.as_ref()
+    }
+
+    /// Gates bound to the configured policy, reporting into this context's metrics.
+    pub fn gates(&self) -> Result<Gates<'_>, AppError> {
+        Ok(Gates::new(&self.settings()?.loaded.policy, self.metrics.as_ref()))
+    }
+
+    /// The ontologies a command works on: `ids` (every configured one when empty), with
+    /// `resolver` forced when given. Bad input is a usage error that names it.
+    pub fn specs(&self, ids: &[String], resolver: Option<&str>) -> Result<Vec<ontofetch_config::SpecInput>, AppError> {
+        if let Some(r) = resolver
+            && !ontofetch_config::load::RESOLVERS.contains(&r)
+        {
+            return Err(AppError::usage(format!(
+                "--resolver {r:?} is not one of {}",
+                ontofetch_config::load::RESOLVERS.join(", ")
+            )));
+        }
+        let specs = self.settings()?.spec_inputs(ids, resolver).map_err(|e| AppError::usage(e.to_string()))?;
+        if specs.is_empty() {
+            return Err(AppError::usage("no ontologies to process: give ids or a --spec with ontologies"));
+        }
+        Ok(specs)
+    }
+
+    /// The pipeline: backends opened (created if missing), HTTP client built.
+    pub async fn pipeline(&self, force: bool) -> Result<Pipeline, AppError> {
+        let runner = Arc::new(self.worker.clone());
+        Ok(Pipeline::new(self.settings()?.clone(), self.metrics.clone(), runner, force).await?)
+    }
+
+    /// Runs a command's async work to completion on the context's runtime (one per
+    /// context, built once, with a worker per core).
+    pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
+        self.runtime.block_on(work)
+    }
+
+    /// Ends the context without waiting for blocking work still running on its runtime (a
+    /// hash or a file copy that a cancelled command abandoned): what an interrupted Python
+    /// call needs to return at once.
+    pub fn shutdown_background(self) {
+        self.runtime.shutdown_background();
+    }
+
+    /// Writes the metrics textfile if one was asked for.
+    pub fn finish(&self) -> Result<(), AppError> {
+        if let Some(path) = &self.options.metrics_textfile {
+            self.metrics.write_textfile(path)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Reading the mirror from either front end: `show`, `db …` and Python's `show` open the
+//! existing catalog and store and find a version the same way.
+
+use crate::context::Context;
+use crate::error::AppError;
+use ontofetch_catalog::Catalog;
+use ontofetch_pipeline::{Backends, Open};
+use ontofetch_policy::Code;
+
+/// Refuses an id the config gate refuses (a path, a traversal) before any lookup.
+pub fn check_id(id: &str) -> Result<(), AppError> {
+    ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| AppError::usage(r.message))
+}
+
+/// The existing catalog and store (a usage error with a hint when there is no catalog yet).
+pub async fn open(ctx: &Context) -> Result<Backends, AppError> {
+    Ok(Backends::open(ctx.settings()?, Open::Existing).await?)
+}
+
+/// `version`, or the latest by download time; `E_NOT_FOUND` when nothing is stored.
+pub async fn version_or_latest(cat: &dyn Catalog, id: &str, version: Option<&str>) -> Result<String, AppError> {
+    match version {
+        Some(v) => Ok(v.to_string()),
+        None => cat
+            .latest(id)
+            .await?
+            .map(|r| r.version)
+            .ok_or_else(|| AppError::new(Code::NotFound, format!("{id} has no stored version"))),
+    }
+}
+
+/// The manifest of the latest version of `id`; `E_NOT_FOUND` when nothing is stored.
+pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Value, AppError> {
+    check_id(id)?;
+    let b = open(ctx).await.map_err(|e| match e.code {
+        Code::Usage => AppError::new(Code::NotFound, format!("{id}: nothing stored yet ({})", e.message)),
+        _ => e,
+    })?;
+    let row = b
+        .catalog
+        .latest(id)
+        .await?
+        .ok_or_else(|| AppError::new(Code::NotFound, format!("{id} has no stored version")))?;
+    Ok(b.manifest(&ctx.gates()?, &row).await?)
+}
+
+/// The effective configuration and the resolved settings as `config show` prints them,
+/// secrets masked unless `no_redact`.
+pub fn config_document(ctx: &Context, no_redact: bool) -> Result<serde_json::Value, AppError> {
+    let s = ctx.settings()?;
+    let loaded = &s.loaded;
+    let mut config = serde_json::to_value(&loaded.config).unwrap_or_default();
+    let masked = if no_redact { 0 } else { ontofetch_config::redact::redact(&mut config) };
+    let (source, path) = match &loaded.origin {
+        ontofetch_config::Origin::Builtin => ("builtin", None),
+        ontofetch_config::Origin::File(p) => ("file", Some(p.display().to_string())),
+    };
+    let settings = serde_json::json!({
+        "dirs": s.dirs,
+        "endpoints": s.endpoints,
+        "storage": {
+            "catalog_url": ontofetch_catalog::redact(&ontofetch_pipeline::backends::catalog_url(s)),
+            "store_url": ontofetch_pipeline::backends::store_url(s),
+            "worker_id": s.storage.worker_id,
+            "s3": s.storage.s3,
+        },
+        "logging": s.logging,
+        "secrets": s.secrets,
+        "user_agent": s.user_agent,
+    });
+    Ok(serde_json::json!({
+        "ok": true,
+        "source": source,
+        "path": path,
+        "spec_count": loaded.config.ontologies.len(),
+        "env_overrides": loaded.env_overrides,
+        "cli_overrides": loaded.cli_overrides,
+        "redacted": !no_redact,
+        "masked_values": masked,
+        "settings": settings,
+        "config": config,
+    }))
+}
