@@ -8,6 +8,7 @@ use ontofetch_catalog::{
 };
 use ontofetch_policy::Coded;
 use ontofetch_testsupport::pg::Cluster;
+use ontofetch_testsupport::servers::{Need, available};
 use std::time::Duration;
 
 fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
@@ -159,6 +160,9 @@ async fn sqlite_keeps_the_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_contract_and_survives_a_restart() {
+    if !available("postgres_keeps_the_contract_and_survives_a_restart", &[Need::Postgres]) {
+        return;
+    }
     let cluster = Cluster::start();
     let url = cluster.database("contract");
     let cat = PgCatalog::connect(&url).await.unwrap_or_else(|e| panic!("{e}\n{}", cluster.log()));

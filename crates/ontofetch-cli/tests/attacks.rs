@@ -2,84 +2,30 @@
 //! real binary and the loopback server: the hostile input is refused with its code, the
 //! rest of the run is unaffected, and nothing is left behind.
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
+use ontofetch_testsupport::cli::{Sandbox, by_id};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
-use ontofetch_testsupport::{Fault, Reply, TestServer};
+use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-struct Env {
-    dir: tempfile::TempDir,
-    server: TestServer,
-}
+/// The shared harness; these tests add nothing of their own but the spec's path as text.
+struct Env(Sandbox);
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap(), server: TestServer::start() }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.bare_command(args);
-        cmd.arg("--allowed-hosts").arg(self.server.allow_entry());
-        cmd
-    }
-
-    /// Without the test server's allowlist entry: the configuration's own entries only.
-    fn bare_command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
-            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
-            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
-            .env_remove("BIOPORTAL_API_KEY");
-        cmd
-    }
-
-    /// Runs to completion, or fails the test after `limit` (a hung pull is the bug).
-    fn run_within(&self, args: &[&str], limit: Duration) -> Output {
-        let mut child = self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let deadline = Instant::now() + limit;
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("ontofetch {args:?} did not finish within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self.run_within(args, Duration::from_secs(120));
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let v = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("{e}: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code().unwrap(), v)
+        Env(Sandbox::new(crate::BIN))
     }
 
     fn spec(&self, text: &str) -> String {
-        let p = self.dir.path().join("sources.yaml");
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-
-    fn staging_is_empty(&self) -> bool {
-        std::fs::read_dir(self.root().join(".staging")).map(|mut d| d.next().is_none()).unwrap_or(true)
+        self.0.spec(text).display().to_string()
     }
 }
 
-fn by_id<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} not in {results}"))
+impl std::ops::Deref for Env {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
 }
 
 #[test]

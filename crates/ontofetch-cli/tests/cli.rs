@@ -1,51 +1,28 @@
 //! The binary, end to end: exit statuses, JSON shapes, files written, metrics exported.
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
+use ontofetch_testsupport::cli::Sandbox;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-struct Env {
-    dir: tempfile::TempDir,
-}
+/// The shared harness offline: no registry, none of the test's own `ONTOFETCH_*`
+/// variables, a home of its own.
+struct Env(Sandbox);
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self, rel: &str) -> std::path::PathBuf {
-        self.dir.path().join(rel)
+        Env(Sandbox::offline(crate::BIN))
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.path("home"))
-            .env("HOME", self.path("userhome"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("ONTOFETCH_") || k == "BIOPORTAL_API_KEY" {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.output().unwrap()
+        self.command(args).output().unwrap()
     }
+}
 
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self.run(args);
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("stdout is not one JSON document ({e}):\n{stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
-        });
-        (out.status.code().unwrap(), v)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> String {
-        let p = self.path(rel);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
+impl std::ops::Deref for Env {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
     }
 }
 

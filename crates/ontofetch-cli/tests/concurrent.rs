@@ -1,56 +1,35 @@
 //! Many processes, one data root: cron, `serve --refresh` and a person pulling at once.
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
+use ontofetch_testsupport::cli::{Sandbox, wait_all};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
-use ontofetch_testsupport::{Fault, Reply, TestServer};
+use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Env {
-    dir: tempfile::TempDir,
-    server: TestServer,
-}
-
 const IDS: &[&str] = &["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8"];
+
+/// The shared harness, with slow bodies for every id and a spec naming them all; each
+/// command's stdout is captured, its stderr dropped.
+struct Env(Sandbox);
 
 impl Env {
     fn new(delay: Duration, size: usize) -> Self {
-        let server = TestServer::start();
+        let s = Sandbox::new(crate::BIN);
         for id in IDS {
             // Unversioned content: the version comes from the bytes, the race to watch.
             let body = owl(None, &format!("{id} {}", "x".repeat(size)));
-            server
+            s.server
                 .route(&format!("/obo/{id}.owl"), vec![Reply::ok(body, OWL).fault(Fault::Slow { chunk: 8192, delay })]);
         }
-        Env { dir: tempfile::tempdir().unwrap(), server }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
+        let text: String = IDS.iter().map(|id| format!("  - id: {id}\n")).collect();
+        s.spec(&format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"));
+        Env(s)
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let spec = self.dir.path().join("sources.yaml");
-        if !spec.exists() {
-            let text: String = IDS.iter().map(|id| format!("  - id: {id}\n")).collect();
-            std::fs::write(&spec, format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"))
-                .unwrap();
-        }
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .arg("--spec")
-            .arg(&spec)
-            .arg("--allowed-hosts")
-            .arg(self.server.allow_entry())
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        let mut cmd = self.0.command(args);
+        cmd.arg("--spec").arg(self.path("sources.yaml")).stdout(Stdio::piped()).stderr(Stdio::null());
         cmd
     }
 
@@ -64,36 +43,13 @@ impl Env {
         let out = self.command(args).output().unwrap();
         (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
     }
-
-    fn version_dirs(&self, id: &str) -> Vec<String> {
-        std::fs::read_dir(self.root().join("ontologies").join(id))
-            .map(|it| {
-                it.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n != "latest" && !n.starts_with('.'))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 }
 
-fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<(i32, Value)> {
-    let deadline = Instant::now() + limit;
-    children
-        .into_iter()
-        .map(|mut c| {
-            while c.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    let _ = c.kill();
-                    panic!("a pull did not finish within {limit:?}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let out = c.wait_with_output().unwrap();
-            let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-            (out.status.code().unwrap_or(-1), v)
-        })
-        .collect()
+impl std::ops::Deref for Env {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
 }
 
 /// Six processes on one new root, overlapping sets: no migration race, no duplicate
@@ -111,7 +67,7 @@ fn six_processes_on_one_root_store_each_version_once() {
     ];
     let children: Vec<Child> = sets.iter().map(|ids| env.pull(ids)).collect();
     let outcomes = wait_all(children, Duration::from_secs(180));
-    for (i, (code, results)) in outcomes.iter().enumerate() {
+    for (i, (code, results, _)) in outcomes.iter().enumerate() {
         assert_eq!(*code, 0, "process {i} failed: {results}");
         for r in results.as_array().unwrap() {
             assert!(matches!(r["status"].as_str(), Some("fresh" | "cached")), "process {i}: {r}");
@@ -144,7 +100,7 @@ fn kill_minus_nine_while_holding_a_lease_does_not_block_the_others() {
     assert_eq!(env.server.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
     victim.kill().unwrap();
     victim.wait().unwrap();
-    for (code, results) in wait_all(others, Duration::from_secs(180)) {
+    for (code, results, _) in wait_all(others, Duration::from_secs(180)) {
         assert_eq!(code, 0, "{results}");
     }
     assert_eq!(env.version_dirs("a1").len(), 1);

@@ -2,8 +2,6 @@
 //! driven through the binary, and `doctor --verify` finding what breaks it
 //! (docs/architecture.md, "Invariants").
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
 use ontofetch_testsupport::Reply;
 use ontofetch_testsupport::cli::Sandbox;
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};

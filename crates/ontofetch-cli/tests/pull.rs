@@ -1,98 +1,50 @@
 //! `ontofetch pull` end to end: the real binary against the fault-injecting loopback
 //! server, with the registry endpoints pointed at it.
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
-use ontofetch_testsupport::{Fault, Reply, TestServer};
+use ontofetch_testsupport::cli::{Sandbox, by_id};
+use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 
-struct Env {
-    dir: tempfile::TempDir,
-    server: TestServer,
-}
+/// The shared harness, with bfo, ro and pato served by the registry.
+struct Env(Sandbox);
 
 impl Env {
     fn new() -> Self {
-        let server = TestServer::start();
-        server.route(
+        let s = Sandbox::new(crate::BIN);
+        s.server.route(
             "/obo/bfo.owl",
             vec![
                 Reply::ok(owl(Some("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl"), "bfo"), OWL)
                     .header("ETag", "\"bfo-1\""),
             ],
         );
-        server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "ro"), OWL).header("ETag", "\"ro-1\"")]);
-        server.route(
+        s.server.route("/obo/ro.owl", vec![Reply::ok(owl(None, "ro"), OWL).header("ETag", "\"ro-1\"")]);
+        s.server.route(
             "/obo/pato.owl",
             vec![Reply::ok(owl(Some("http://purl.obolibrary.org/obo/pato/releases/2025-05-14/pato.owl"), "pato"), OWL)],
         );
-        Env { dir: tempfile::tempdir().unwrap(), server }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .arg("--allowed-hosts")
-            .arg(self.server.allow_entry())
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
-            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
-            .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
-            .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
-            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
-            .env_remove("BIOPORTAL_API_KEY");
-        cmd
+        Env(s)
     }
 
     fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self.run(args);
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let v = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("{e}: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code().unwrap(), v)
-    }
-
     fn spec(&self, text: &str) -> String {
-        let p = self.dir.path().join("sources.yaml");
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-
-    fn version_dirs(&self, id: &str) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.root().join("ontologies").join(id))
-            .map(|it| {
-                it.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n != "latest" && !n.starts_with('.'))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
-
-    fn staging_is_empty(&self) -> bool {
-        std::fs::read_dir(self.root().join(".staging")).map(|mut d| d.next().is_none()).unwrap_or(true)
+        self.0.spec(text).display().to_string()
     }
 }
 
-fn by_id<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} not in {results}"))
+impl std::ops::Deref for Env {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
 }
 
 #[test]

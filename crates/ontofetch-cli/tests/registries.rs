@@ -3,72 +3,42 @@
 //! loopback server with the real status codes and auth rules: `plan`, `pull`, and
 //! `pull --lock` replay.
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
+use ontofetch_testsupport::Reply;
+use ontofetch_testsupport::cli::{Sandbox, by_id};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::local::metric_value;
 use ontofetch_testsupport::registries::{self, fill};
-use ontofetch_testsupport::{Reply, TestServer};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 const KEY: &str = "bp-key-7f3a";
 const SUBMISSION: &str =
     "/bp/ontologies/NCIT/latest_submission?display=submissionId,version,released,hasLicense,hasOntologyLanguage";
 
-struct Env {
-    dir: tempfile::TempDir,
-    server: TestServer,
-}
+/// The shared harness, with the BioPortal key set.
+struct Env(Sandbox);
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap(), server: TestServer::start() }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
+        Env(Sandbox::new(crate::BIN).with_env("BIOPORTAL_API_KEY", KEY))
     }
 
     fn spec(&self, text: &str) -> String {
-        let p = self.dir.path().join("sources.yaml");
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ontofetch"))
-            .args(args)
-            .arg("--allowed-hosts")
-            .arg(self.server.allow_entry())
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
-            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
-            .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
-            .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
-            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
-            .env("BIOPORTAL_API_KEY", KEY)
-            .output()
-            .unwrap()
+        self.0.spec(text).display().to_string()
     }
 
     fn json(&self, args: &[&str]) -> (i32, Value, String) {
-        let out = self.run(args);
+        let out = self.command(args).output().unwrap();
         let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         (out.status.code().unwrap(), v, String::from_utf8_lossy(&out.stderr).into_owned())
     }
-
-    fn manifest(&self, id: &str) -> Value {
-        let latest = self.root().join("ontologies").join(id).join("latest/manifest.json");
-        serde_json::from_str(&std::fs::read_to_string(latest).unwrap()).unwrap()
-    }
 }
 
-fn by_id<'a>(list: &'a Value, id: &str) -> &'a Value {
-    list.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} in {list}"))
+impl std::ops::Deref for Env {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
 }
 
 #[test]

@@ -3,8 +3,6 @@
 //! through every command's text and JSON output, debug logs, error messages and `serve`'s
 //! HTTP bodies while the catalog is unreachable (docs/architecture.md, "Secrets").
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
 use ontofetch_testsupport::Reply;
 use ontofetch_testsupport::cli::Sandbox;
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};

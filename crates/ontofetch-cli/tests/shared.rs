@@ -1,11 +1,11 @@
 //! A shared mirror beyond one machine: workers with separate local disks, one PostgreSQL
 //! catalog and one S3 bucket (real servers, started here on 127.0.0.1).
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
+use ontofetch_testsupport::cli::wait_all;
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::s3::S3Server;
+use ontofetch_testsupport::servers::{Need, available};
 use ontofetch_testsupport::{Fault, Reply, TestServer};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -93,25 +93,6 @@ impl Shared {
     }
 }
 
-fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<(i32, Value, String)> {
-    let deadline = Instant::now() + limit;
-    children
-        .into_iter()
-        .map(|mut c| {
-            while c.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    let _ = c.kill();
-                    panic!("a worker did not finish within {limit:?}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let out = c.wait_with_output().unwrap();
-            let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-            (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
-        })
-        .collect()
-}
-
 fn wait_for_hit(s: &Shared, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while s.registry.hits(path) == 0 {
@@ -125,6 +106,9 @@ fn wait_for_hit(s: &Shared, path: &str) {
 /// the URLs reads the mirror.
 #[test]
 fn three_workers_share_one_catalog_and_one_bucket() {
+    if !available("three_workers_share_one_catalog_and_one_bucket", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(20), 60_000);
     let workers: Vec<Child> = ["w1", "w2", "w3"].iter().map(|w| s.pull(w, IDS)).collect();
     for (code, results, stderr) in wait_all(workers, Duration::from_secs(240)) {
@@ -180,6 +164,9 @@ fn three_workers_share_one_catalog_and_one_bucket() {
 /// another worker takes the ontology over; the bucket never shows a half version.
 #[test]
 fn a_worker_killed_mid_download_hands_its_ontology_over() {
+    if !available("a_worker_killed_mid_download_hands_its_ontology_over", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     // ~25 chunks of 8 KiB, 200 ms apart: the victim holds a1 for seconds.
     let s = Shared::new(Duration::from_millis(200), 200_000);
     let mut victim = s.pull("victim", &["a1"]);
@@ -207,6 +194,9 @@ fn a_worker_killed_mid_download_hands_its_ontology_over() {
 /// completed): the next worker stores the ontology once, whole, and the mirror audits clean.
 #[test]
 fn a_worker_killed_mid_multipart_upload_leaves_one_whole_version() {
+    if !available("a_worker_killed_mid_multipart_upload_leaves_one_whole_version", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(1), 1_000);
     // Above the store's multipart threshold (16 MiB): the original goes up in 8 MiB parts.
     let big = owl(None, &format!("a1 {}", "x".repeat(40 << 20)));
@@ -240,6 +230,9 @@ fn a_worker_killed_mid_multipart_upload_leaves_one_whole_version() {
 /// PostgreSQL restarted while three ontologies download: the workers reconnect and finish.
 #[test]
 fn the_database_restarting_mid_run_is_survived() {
+    if !available("the_database_restarting_mid_run_is_survived", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(100), 100_000);
     let worker = s.pull("w1", &["a1", "b2", "c3"]);
     wait_for_hit(&s, "/obo/a1.owl");
@@ -259,6 +252,9 @@ fn the_database_restarting_mid_run_is_survived() {
 /// upload and commit), a row whose objects are gone. doctor finds both; --fix removes them.
 #[test]
 fn doctor_reconciles_the_bucket_with_the_catalog() {
+    if !available("doctor_reconciles_the_bucket_with_the_catalog", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(1), 1_000);
     let (code, _, err) = s.json("w1", &["pull", "--json", "a1", "b2"]);
     assert_eq!(code, 0, "{err}");
@@ -288,6 +284,9 @@ fn doctor_reconciles_the_bucket_with_the_catalog() {
 /// clear message with a stable code, before any download.
 #[test]
 fn unreachable_or_misconfigured_backends_fail_clearly() {
+    if !available("unreachable_or_misconfigured_backends_fail_clearly", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(1), 1_000);
     let port = ontofetch_testsupport::local::free_port();
     let run = |envs: &[(&str, String)]| {
@@ -317,6 +316,9 @@ fn unreachable_or_misconfigured_backends_fail_clearly() {
 /// of holding the connection for a whole retry budget; both recover when the servers do.
 #[test]
 fn serve_reports_outages_fast_and_recovers() {
+    if !available("serve_reports_outages_fast_and_recovers", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let mut s = Shared::new(Duration::from_millis(1), 1_000);
     let (code, _, err) = wait_all(vec![s.pull("w1", &["a1"])], Duration::from_secs(120)).remove(0);
     assert_eq!(code, 0, "{err}");
@@ -367,6 +369,9 @@ fn serve_reports_outages_fast_and_recovers() {
 /// worker's failure is shared, so the others do not each retry the failing server in turn.
 #[test]
 fn workers_back_off_together_from_a_failing_upstream() {
+    if !available("workers_back_off_together_from_a_failing_upstream", &[Need::Postgres, Need::S3]) {
+        return;
+    }
     let s = Shared::new(Duration::from_millis(1), 1_000);
     s.registry.route("/obo/b2.owl", vec![Reply::status(503)]);
     let workers: Vec<Child> = ["w1", "w2", "w3"].iter().map(|w| s.pull(w, &["b2", "a1"])).collect();
@@ -387,6 +392,12 @@ fn workers_back_off_together_from_a_failing_upstream() {
 /// of the catalog (counted in PostgreSQL's own statement log at 5 and at 20 ontologies).
 #[test]
 fn list_endpoints_doctor_and_prune_cost_the_same_statements_at_any_catalog_size() {
+    if !available(
+        "list_endpoints_doctor_and_prune_cost_the_same_statements_at_any_catalog_size",
+        &[Need::Postgres, Need::S3],
+    ) {
+        return;
+    }
     let pg = Cluster::start_logging_statements();
     let url = pg.database("statements");
     let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));

@@ -1,8 +1,6 @@
 //! Validation where people look: `validate --file`, the pull's report, and big files under
 //! a small memory cap (the real binary and its isolated worker).
 
-#![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
-
 use ontofetch_testsupport::{Reply, TestServer};
 use serde_json::Value;
 use std::io::Write;

@@ -6,6 +6,7 @@
 use ontofetch_policy::{Coded, Gates, NoObserver, Policy};
 use ontofetch_store::{ArtifactStore, LocalStore, ObjectStoreBackend, S3Options, layout};
 use ontofetch_testsupport::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use ontofetch_testsupport::servers::{Need, available};
 use std::io::Write;
 use std::time::Duration;
 
@@ -147,6 +148,9 @@ async fn local_reads_never_follow_a_link_out_of_the_root() {
 
 #[tokio::test]
 async fn s3_keeps_the_contract_under_a_prefix() {
+    if !available("s3_keeps_the_contract_under_a_prefix", &[Need::S3]) {
+        return;
+    }
     let server = S3Server::start("mirror");
     let local = tempfile::tempdir().unwrap();
     let store = ObjectStoreBackend::open("s3://mirror/team-a", &s3_options(&server, SECRET_KEY), local.path()).unwrap();
@@ -159,6 +163,9 @@ async fn s3_keeps_the_contract_under_a_prefix() {
 
 #[tokio::test]
 async fn s3_misconfiguration_fails_the_check_with_a_store_error() {
+    if !available("s3_misconfiguration_fails_the_check_with_a_store_error", &[Need::S3]) {
+        return;
+    }
     let server = S3Server::start("mirror");
     let local = tempfile::tempdir().unwrap();
     let wrong_secret =
@@ -177,6 +184,9 @@ async fn s3_misconfiguration_fails_the_check_with_a_store_error() {
 /// Throttling (503 SlowDown) is retried; a server that keeps refusing is a store error.
 #[tokio::test]
 async fn s3_throttling_is_retried_then_reported() {
+    if !available("s3_throttling_is_retried_then_reported", &[Need::S3]) {
+        return;
+    }
     use ontofetch_testsupport::{Reply, TestServer};
     let server = TestServer::start();
     let slow_down = Reply {
@@ -210,6 +220,9 @@ async fn s3_throttling_is_retried_then_reported() {
 /// restart) is waited for within the retry budget, not given up on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_shorter_than_the_retry_budget_is_ridden_out() {
+    if !available("an_outage_shorter_than_the_retry_budget_is_ridden_out", &[Need::S3]) {
+        return;
+    }
     let port = ontofetch_testsupport::local::free_port();
     let options = S3Options {
         access_key_id: Some(ACCESS_KEY.into()),

@@ -6,7 +6,8 @@
 use crate::TestServer;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// One user's machine: a home, a data root under it, a registry on loopback.
 pub struct Sandbox {
@@ -15,6 +16,8 @@ pub struct Sandbox {
     /// The registry every endpoint points at.
     pub server: TestServer,
     bin: PathBuf,
+    offline: bool,
+    env: Vec<(String, String)>,
 }
 
 /// What a command did.
@@ -42,7 +45,26 @@ impl Ran {
 impl Sandbox {
     /// A sandbox for the binary at `bin`.
     pub fn new(bin: &str) -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().expect("temp dir"), server: TestServer::start(), bin: PathBuf::from(bin) }
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+            server: TestServer::start(),
+            bin: PathBuf::from(bin),
+            offline: false,
+            env: Vec::new(),
+        }
+    }
+
+    /// A sandbox whose commands see no registry at all: no allowlist entry, no endpoint
+    /// overrides, every `ONTOFETCH_*` variable of the test's own environment removed, and
+    /// a home of its own (`userhome/`): what a user's first commands see.
+    pub fn offline(bin: &str) -> Sandbox {
+        Sandbox { offline: true, ..Sandbox::new(bin) }
+    }
+
+    /// Sets an environment variable for every command.
+    pub fn with_env(mut self, key: &str, value: &str) -> Sandbox {
+        self.env.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// The data root (`$PYSTOW_HOME/ontology-fetcher`).
@@ -64,23 +86,87 @@ impl Sandbox {
 
     /// The command with the sandbox's environment (no network beyond the loopback server).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.args(args)
-            .arg("--allowed-hosts")
-            .arg(self.server.allow_entry())
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
-            .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
-            .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
-            .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
-            .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
-            .env_remove("ONTOFETCH_CATALOG_URL")
-            .env_remove("ONTOFETCH_STORE_URL")
-            .env_remove("BIOPORTAL_API_KEY")
-            .stdin(Stdio::null());
+        let mut cmd = self.bare_command(args);
+        if !self.offline {
+            cmd.arg("--allowed-hosts").arg(self.server.allow_entry());
+        }
         cmd
+    }
+
+    /// [`Sandbox::command`] without the loopback server's allowlist entry: the
+    /// configuration's own entries only.
+    pub fn bare_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args).current_dir(self.dir.path()).env("PYSTOW_HOME", self.dir.path().join("home"));
+        if self.offline {
+            cmd.env("HOME", self.dir.path().join("userhome"));
+            for (k, _) in std::env::vars() {
+                if k.starts_with("ONTOFETCH_") || k == "BIOPORTAL_API_KEY" {
+                    cmd.env_remove(k);
+                }
+            }
+        } else {
+            cmd.env("HOME", self.dir.path())
+                .env("ONTOFETCH_OBO_BASE_URL", self.server.url("/obo"))
+                .env("ONTOFETCH_OLS_BASE_URL", self.server.url("/ols"))
+                .env("ONTOFETCH_BIOPORTAL_BASE_URL", self.server.url("/bp"))
+                .env("ONTOFETCH_LOV_BASE_URL", self.server.url("/lov"))
+                .env("ONTOFETCH_BACKOFF_FACTOR", "0.1")
+                .env_remove("ONTOFETCH_CATALOG_URL")
+                .env_remove("ONTOFETCH_STORE_URL")
+                .env_remove("BIOPORTAL_API_KEY");
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs to completion, or fails the test after `limit` (a hung command is the bug).
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> Output {
+        let child = self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run ontofetch");
+        finish_within(child, limit, args)
+    }
+
+    /// Exit status and the one JSON document on stdout; fails the test, with stdout and
+    /// stderr, when stdout is not one JSON document.
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self.run_within(args, Duration::from_secs(120));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("stdout is not one JSON document ({e}):\n{stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.code().unwrap_or(-1), v)
+    }
+
+    /// Writes a file in the working directory; its path as an argument.
+    pub fn write(&self, rel: &str, text: &str) -> String {
+        let p = self.path(rel);
+        std::fs::write(&p, text).expect("write a file in the sandbox");
+        p.display().to_string()
+    }
+
+    /// Whether no pull left staging behind.
+    pub fn staging_is_empty(&self) -> bool {
+        std::fs::read_dir(self.root().join(".staging")).map(|mut d| d.next().is_none()).unwrap_or(true)
+    }
+
+    /// Version directories of one ontology in the data root, sorted.
+    pub fn version_dirs(&self, id: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root().join("ontologies").join(id))
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "latest" && !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// The latest manifest of one ontology in the data root.
+    pub fn manifest(&self, id: &str) -> Value {
+        let latest = self.root().join("ontologies").join(id).join("latest/manifest.json");
+        serde_json::from_str(&std::fs::read_to_string(latest).expect("a latest manifest")).expect("JSON")
     }
 
     /// Runs a command to the end.
@@ -114,4 +200,37 @@ impl Sandbox {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
     }
+}
+
+/// Waits for a child, killing it and failing the test past `limit`.
+fn finish_within(mut child: Child, limit: Duration, what: &[&str]) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("wait for ontofetch").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ontofetch {what:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("collect the output")
+}
+
+/// Waits for every child (bounded), each as its exit status, its stdout's JSON (`Null`
+/// when it printed none) and its stderr.
+pub fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<(i32, Value, String)> {
+    let deadline = Instant::now() + limit;
+    children
+        .into_iter()
+        .map(|c| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let out = finish_within(c, left, &["(a concurrent run)"]);
+            let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+        .collect()
+}
+
+/// The entry of a JSON array whose `id` is `id` (a pull's results, the API list).
+pub fn by_id<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list.as_array().and_then(|a| a.iter().find(|r| r["id"] == id)).unwrap_or_else(|| panic!("{id} is not in {list}"))
 }

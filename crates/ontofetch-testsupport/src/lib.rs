@@ -16,6 +16,7 @@ pub mod local;
 pub mod pg;
 pub mod registries;
 pub mod s3;
+pub mod servers;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -16,7 +16,8 @@ pub struct Cluster {
     settings: String,
 }
 
-fn bin_dir() -> PathBuf {
+/// The newest PostgreSQL's server binaries, when installed.
+pub fn find_bin_dir() -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -25,7 +26,11 @@ fn bin_dir() -> PathBuf {
         .filter(|p| p.join("initdb").is_file())
         .collect();
     found.sort();
-    found.pop().unwrap_or_else(|| {
+    found.pop()
+}
+
+fn bin_dir() -> PathBuf {
+    find_bin_dir().unwrap_or_else(|| {
         panic!(
             "PostgreSQL server binaries not found under /usr/lib/postgresql: apt-get install postgresql (.ci/run does)"
         )

@@ -22,17 +22,17 @@ pub struct S3Server {
 }
 
 /// Where the `s3s-fs` binary is: `target/test-tools/bin` of this workspace, else `PATH`.
-pub fn binary() -> PathBuf {
+pub fn find() -> Option<PathBuf> {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/bin/s3s-fs");
     if tools.is_file() {
-        return tools;
+        return Some(tools);
     }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("s3s-fs"))
-        .find(|p| p.is_file());
-    on_path.unwrap_or_else(|| {
+    crate::servers::on_path("s3s-fs")
+}
+
+/// [`find`], or a failure saying how to build it.
+pub fn binary() -> PathBuf {
+    find().unwrap_or_else(|| {
         panic!(
             "s3s-fs not found: cargo install s3s-fs@0.14.1 --features binary --locked --root target/test-tools (.ci/run does)"
         )
