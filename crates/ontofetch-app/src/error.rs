@@ -113,7 +113,7 @@ impl From<ontofetch_policy::PolicyError> for AppError {
 from_coded!(
     ontofetch_config::ConfigError,
     ontofetch_metrics::MetricsError,
-    ontofetch_pipeline::PullError,
+    ontofetch_pipeline::PipelineError,
     ontofetch_catalog::CatalogError,
     ontofetch_store::StoreError,
     ontofetch_monitor::WriteError,

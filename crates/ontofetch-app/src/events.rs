@@ -1,7 +1,7 @@
 //! The progress events of a pull as JSON: `serve --refresh`'s log lines and the Python
 //! module's progress callback print the same shapes, made here once.
 
-use ontofetch_pipeline::{PullError, PullResult, PullStatus, ValidationSummary};
+use ontofetch_pipeline::{PipelineError, PullResult, PullStatus, ValidationSummary};
 use serde::Serialize;
 
 /// One progress event (`{"event": "pull.start", "id": …}`).
@@ -44,7 +44,7 @@ pub enum Event<'a> {
         /// The original's SHA-256.
         sha256: Option<&'a str>,
         /// Why it failed.
-        error: Option<&'a PullError>,
+        error: Option<&'a PipelineError>,
     },
 }
 

@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::error::AppError;
-use ontofetch_pipeline::{Pipeline, PullError};
+use ontofetch_pipeline::{Pipeline, PipelineError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ pub fn pushgateway_url(gateway: &str) -> String {
 /// command's own input: exit 3).
 pub fn check_pushgateway(p: &Pipeline, gateway: &str) -> Result<(), AppError> {
     p.fetcher.check_url(&pushgateway_url(gateway)).map_err(|e| {
-        let mut err = AppError::from(PullError::from_coded(e).context("--pushgateway"));
+        let mut err = AppError::from(PipelineError::from_coded(e).context("--pushgateway"));
         err.refused = true;
         err
     })?;
@@ -29,7 +29,7 @@ pub async fn push(ctx: &Context, p: &Pipeline, gateway: &str) -> Result<(), AppE
     p.fetcher
         .put_text(&pushgateway_url(gateway), "pushgateway", "text/plain; version=0.0.4", body)
         .await
-        .map_err(|e| AppError::from(PullError::from_coded(e).context("pushing metrics")))?;
+        .map_err(|e| AppError::from(PipelineError::from_coded(e).context("pushing metrics")))?;
     Ok(())
 }
 

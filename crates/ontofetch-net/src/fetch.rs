@@ -34,7 +34,7 @@ pub struct NetConfig {
     /// Headers sent with every request (User-Agent…).
     pub headers: Vec<(String, String)>,
     /// Requests per second by service, and for the rest.
-    pub limits: crate::limit::Limits,
+    pub limits: crate::limit::RateLimits,
     /// DNS servers to ask instead of the system resolver (air-gapped networks, tests);
     /// empty means the system's.
     pub nameservers: Vec<std::net::SocketAddr>,
@@ -51,7 +51,7 @@ impl Default for NetConfig {
             max_retry_after: Duration::from_secs(120),
             max_bytes: 10 << 30,
             headers: vec![("User-Agent".into(), format!("ontofetch/{}", env!("CARGO_PKG_VERSION")))],
-            limits: crate::limit::Limits::default(),
+            limits: crate::limit::RateLimits::default(),
             nameservers: Vec::new(),
         }
     }

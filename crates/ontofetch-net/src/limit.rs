@@ -71,7 +71,7 @@ impl SharedRates for FileRates {
 
 /// Rate limits by service and by host.
 #[derive(Clone, Default)]
-pub struct Limits {
+pub struct RateLimits {
     services: HashMap<String, f64>,
     per_host: Option<f64>,
     limiters: Arc<Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>>,
@@ -86,16 +86,16 @@ fn quota(per_second: f64) -> Quota {
     }
 }
 
-impl Limits {
+impl RateLimits {
     /// `services`: requests per second by service; `per_host`: requests per second to any
     /// one host.
     pub fn new(services: HashMap<String, f64>, per_host: Option<f64>) -> Self {
-        Limits { services, per_host, limiters: Arc::default(), shared: None }
+        RateLimits { services, per_host, limiters: Arc::default(), shared: None }
     }
 
     /// The same limits, paced through shared state instead of this process's memory.
     pub fn shared(self, rates: Arc<dyn SharedRates>) -> Self {
-        Limits { shared: Some(rates), ..self }
+        RateLimits { shared: Some(rates), ..self }
     }
 
     fn keys(&self, service: &str, host: &str) -> Vec<(String, f64)> {
@@ -177,14 +177,14 @@ mod tests {
 
     #[test]
     fn services_and_hosts_have_their_own_budgets() {
-        let limits = Limits::new([("lov".to_string(), 2.0), ("ols".to_string(), 0.5)].into(), None);
+        let limits = RateLimits::new([("lov".to_string(), 2.0), ("ols".to_string(), 0.5)].into(), None);
         assert!(limits.try_acquire("lov", "a.org"));
         assert!(limits.try_acquire("lov", "b.org"));
         assert!(!limits.try_acquire("lov", "c.org"), "a third lov request within the second must wait, any host");
         assert!(limits.try_acquire("ols", "a.org"), "another service is not affected");
         assert!(!limits.try_acquire("ols", "a.org"), "0.5/s allows one request per two seconds");
         assert!((0..100).all(|_| limits.try_acquire("direct", "x.org")), "no limit configured");
-        let per_host = Limits::new(HashMap::new(), Some(1.0));
+        let per_host = RateLimits::new(HashMap::new(), Some(1.0));
         assert!(per_host.try_acquire("direct", "x.org"));
         assert!(!per_host.try_acquire("obo", "X.org"), "one budget per host, whatever the service");
         assert!(per_host.try_acquire("direct", "y.org"), "another host has its own");

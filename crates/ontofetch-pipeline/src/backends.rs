@@ -1,7 +1,7 @@
 //! Opening the storage backends a configuration names: the catalog (SQLite by default)
 //! and the artifact store (the data root by default).
 
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_catalog::{Catalog, PgCatalog, SqliteCatalog};
 use ontofetch_config::Settings;
 use ontofetch_net::limit::{FileRates, SharedRates};
@@ -80,11 +80,11 @@ pub fn store_url(settings: &Settings) -> String {
     settings.storage.store_url.clone().unwrap_or_else(|| format!("file://{}", settings.dirs.root.display()))
 }
 
-fn config_error(key: &str, url: &str, what: &str) -> PullError {
-    PullError::new(Code::ConfigInvalid, format!("defaults.storage.{key} {url:?}: {what}"))
+fn config_error(key: &str, url: &str, what: &str) -> PipelineError {
+    PipelineError::new(Code::ConfigInvalid, format!("defaults.storage.{key} {url:?}: {what}"))
 }
 
-async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactStore>, PullError> {
+async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactStore>, PipelineError> {
     let url = store_url(settings);
     if let Some(dir) = url.strip_prefix("file://") {
         return Ok(Arc::new(LocalStore::new(&PathBuf::from(dir))));
@@ -107,19 +107,19 @@ async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactS
     Err(config_error("store_url", &url, "use file://DIR or s3://bucket/prefix"))
 }
 
-async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog>, PullError> {
+async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog>, PipelineError> {
     let url = catalog_url(settings);
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path.trim_start_matches("//"));
         if mode != Open::Create && !path.exists() {
-            return Err(PullError::new(
+            return Err(PipelineError::new(
                 Code::Usage,
                 format!("no catalog at {} yet; run `ontofetch pull` first", path.display()),
             ));
         }
         let catalog = tokio::task::spawn_blocking(move || SqliteCatalog::open(&path))
             .await
-            .map_err(|e| PullError::new(Code::Db, format!("opening the catalog: {e}")))??;
+            .map_err(|e| PipelineError::new(Code::Db, format!("opening the catalog: {e}")))??;
         return Ok(Arc::new(catalog));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -137,7 +137,7 @@ async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog
 pub fn original_key(
     gates: &ontofetch_policy::Gates<'_>,
     row: &ontofetch_catalog::VersionRow,
-) -> Result<String, PullError> {
+) -> Result<String, PipelineError> {
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
     Ok(gates.stored_path(&format!("{key}/{}", layout::original_rel(&row.filename)))?.as_slash_path())
 }
@@ -149,16 +149,16 @@ impl Backends {
         &self,
         gates: &ontofetch_policy::Gates<'_>,
         row: &ontofetch_catalog::VersionRow,
-    ) -> Result<serde_json::Value, PullError> {
+    ) -> Result<serde_json::Value, PipelineError> {
         let key = gates.stored_path(&format!("{}/{}", row.relpath, layout::MANIFEST))?.as_slash_path();
         let bytes = self.store.read(&key).await?;
         serde_json::from_slice(&bytes)
-            .map_err(|e| PullError::new(Code::Manifest, format!("{}: {e}", self.store.location(&key))))
+            .map_err(|e| PipelineError::new(Code::Manifest, format!("{}: {e}", self.store.location(&key))))
     }
 
     /// Opens the backends the settings name. Shared backends are reached (and a missing
     /// bucket, refused credentials or an unreachable database reported) before any work.
-    pub async fn open(settings: &Settings, mode: Open) -> Result<Backends, PullError> {
+    pub async fn open(settings: &Settings, mode: Open) -> Result<Backends, PipelineError> {
         if mode == Open::Create {
             for d in [&settings.dirs.root, &settings.dirs.ontologies, &settings.dirs.cache] {
                 std::fs::create_dir_all(d).map_err(crate::error::io(format!("creating {}", d.display())))?;

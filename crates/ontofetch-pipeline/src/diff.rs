@@ -4,7 +4,7 @@
 //! before facts were kept gets them now, from its stored original, through the same
 //! validator runner.
 
-use crate::error::{PullError, io};
+use crate::error::{PipelineError, io};
 use crate::{Pipeline, pull::check};
 use ontofetch_catalog::{DiffRow, VersionRow};
 use ontofetch_metrics::{ChangeLabels, OntologyLabels};
@@ -34,7 +34,7 @@ pub struct VersionDiff {
 
 /// Where a version's term facts are, as a local file (fetched into `scratch` when the
 /// store is remote, or computed there from the original when the version has none).
-pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> Result<PathBuf, PullError> {
+pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> Result<PathBuf, PipelineError> {
     let b = &p.backends;
     let gates = p.gates();
     let files = b.catalog.artifacts(&row.ontology, &row.version).await?;
@@ -65,7 +65,7 @@ pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> 
     let facts = outcome.outputs.iter().find(|o| o.format == "terms").map(|o| PathBuf::from(&o.path));
     match (outcome.status, facts) {
         (Status::Ok, Some(path)) => Ok(path),
-        (status, _) => Err(PullError::new(
+        (status, _) => Err(PipelineError::new(
             Code::Validation,
             format!(
                 "{} {}: no term facts ({}): {}",
@@ -79,10 +79,10 @@ pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> 
 }
 
 /// Joins two facts files off the async threads.
-pub(crate) async fn join(old: PathBuf, new: PathBuf, limit: usize) -> Result<TermDiff, PullError> {
+pub(crate) async fn join(old: PathBuf, new: PathBuf, limit: usize) -> Result<TermDiff, PipelineError> {
     tokio::task::spawn_blocking(move || terms::diff(&old, &new, limit))
         .await
-        .map_err(|e| PullError::new(Code::Io, format!("the diff stopped: {e}")))?
+        .map_err(|e| PipelineError::new(Code::Io, format!("the diff stopped: {e}")))?
         .map_err(io("diffing term facts"))
 }
 
@@ -94,11 +94,14 @@ pub async fn versions(
     old: Option<&str>,
     new: Option<&str>,
     limit: usize,
-) -> Result<VersionDiff, PullError> {
+) -> Result<VersionDiff, PipelineError> {
     let rows = p.backends.catalog.versions(Some(id), u32::MAX).await?;
     let find = |v: &str| {
         rows.iter().position(|r| r.version == v).ok_or_else(|| {
-            PullError::new(Code::NotFound, format!("{id} has no version {v}; `ontofetch db versions {id}` lists them"))
+            PipelineError::new(
+                Code::NotFound,
+                format!("{id} has no version {v}; `ontofetch db versions {id}` lists them"),
+            )
         })
     };
     let new_at = match new {
@@ -110,7 +113,7 @@ pub async fn versions(
         None => new_at + 1,
     };
     let (Some(new_row), Some(old_row)) = (rows.get(new_at), rows.get(old_at)) else {
-        return Err(PullError::new(
+        return Err(PipelineError::new(
             Code::Usage,
             format!("{id} has {} stored version(s); a diff needs two (name them: diff {id} OLD NEW)", rows.len()),
         ));
@@ -141,7 +144,7 @@ pub(crate) async fn record(
     version: &str,
     previous: &str,
     d: &TermDiff,
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     let row = DiffRow {
         ontology: id.to_string(),
         version: version.to_string(),

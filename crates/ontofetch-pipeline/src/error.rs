@@ -7,31 +7,31 @@ use serde::Serialize;
 /// Why a step of a pull (or another pipeline operation) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
-pub struct PullError {
+pub struct PipelineError {
     /// The stable code.
     pub code: Code,
     /// What happened, naming the URL, file or value.
     pub message: String,
 }
 
-impl PullError {
+impl PipelineError {
     /// A failure with a code and a message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        PullError { code, message: message.into() }
+        PipelineError { code, message: message.into() }
     }
 
     /// Any coded error, keeping its code and message.
     pub fn from_coded<E: Coded + std::fmt::Display>(e: E) -> Self {
-        PullError { code: e.code(), message: e.to_string() }
+        PipelineError { code: e.code(), message: e.to_string() }
     }
 
     /// The same failure with context in front of its message.
     pub fn context(self, what: impl std::fmt::Display) -> Self {
-        PullError { code: self.code, message: format!("{what}: {}", self.message) }
+        PipelineError { code: self.code, message: format!("{what}: {}", self.message) }
     }
 }
 
-impl Coded for PullError {
+impl Coded for PipelineError {
     fn code(&self) -> Code {
         self.code
     }
@@ -39,9 +39,9 @@ impl Coded for PullError {
 
 macro_rules! from_coded {
     ($($t:ty),+) => {$(
-        impl From<$t> for PullError {
+        impl From<$t> for PipelineError {
             fn from(e: $t) -> Self {
-                PullError::from_coded(e)
+                PipelineError::from_coded(e)
             }
         }
     )+};
@@ -58,7 +58,7 @@ from_coded!(
 );
 
 /// An I/O failure naming what was being done.
-pub fn io(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> PullError {
+pub fn io(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> PipelineError {
     let what = what.to_string();
-    move |e| PullError::new(Code::Io, format!("{what}: {e}"))
+    move |e| PipelineError::new(Code::Io, format!("{what}: {e}"))
 }

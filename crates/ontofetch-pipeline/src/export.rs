@@ -4,7 +4,7 @@
 //! mirror instead of the registries.
 
 use crate::Backends;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_store::layout;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -40,7 +40,7 @@ fn is_iri(name: &str) -> bool {
 
 /// The IRIs of every latest version, mapped to `base_url` (the served mirror) or, without
 /// one, to the stored file's location.
-pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mapping>, PullError> {
+pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mapping>, PipelineError> {
     let mut out = BTreeSet::new();
     for row in b.catalog.latest_all().await? {
         let rel = layout::original_rel(&row.filename);

@@ -6,7 +6,7 @@
 //! half-written.
 
 use crate::backends::Backends;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::survey::Survey;
 use futures_util::StreamExt;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Whether a version's original is in the store with its recorded size. A pull that is told
 /// "not modified" (or finds the same bytes) trusts the stored copy only when this holds;
 /// otherwise it fetches the bytes again rather than report a version it cannot serve.
-pub async fn original_intact(b: &Backends, gates: &Gates<'_>, row: &VersionRow) -> Result<bool, PullError> {
+pub async fn original_intact(b: &Backends, gates: &Gates<'_>, row: &VersionRow) -> Result<bool, PipelineError> {
     let key = crate::backends::original_key(gates, row)?;
     Ok(b.store.size(&key).await? == Some(row.bytes))
 }
@@ -124,7 +124,7 @@ pub async fn stored_sha256(
     key: &str,
     len: u64,
     mut on_bytes: impl FnMut(u64),
-) -> Result<String, PullError> {
+) -> Result<String, PipelineError> {
     let mut h = sha2::Sha256::new();
     let mut stream = b.store.open_range(key, 0, len).await?;
     while let Some(chunk) = stream.next().await {
@@ -142,7 +142,7 @@ pub async fn audit(
     options: AuditOptions,
     progress: Progress<'_>,
     survey: &Survey,
-) -> Result<Audit, PullError> {
+) -> Result<Audit, PipelineError> {
     let total: u64 = if options.verify { survey.artifacts.values().flatten().map(|(_, a)| a.bytes).sum() } else { 0 };
     let mut out = Audit { verified: options.verify, ..Audit::default() };
     let mut done = 0u64;
@@ -219,7 +219,7 @@ async fn ontology(
     seen: Option<Seen>,
     out: &mut Audit,
     on_bytes: &mut (dyn FnMut(u64) + Send),
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     let seen = match seen {
         Some(seen) => seen,
         None => Seen {
@@ -262,7 +262,7 @@ async fn version(
     options: AuditOptions,
     out: &mut Audit,
     on_bytes: &mut (dyn FnMut(u64) + Send),
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     out.versions += 1;
     let (id, v) = (row.ontology.as_str(), row.version.as_str());
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
@@ -320,7 +320,7 @@ async fn artifact(
     options: AuditOptions,
     out: &mut Audit,
     on_bytes: &mut (dyn FnMut(u64) + Send),
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     let (id, v) = (row.ontology.as_str(), row.version.as_str());
     let remedy = match a.kind.as_str() {
         "normalized" | "terms" => regenerate(id, v),
@@ -378,7 +378,7 @@ async fn manifest(
     artifacts: &[ArtifactRow],
     options: AuditOptions,
     out: &mut Audit,
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     let (id, v) = (row.ontology.as_str(), row.version.as_str());
     let mkey = format!("{key}/{}", layout::MANIFEST);
     let bytes = match b.store.read(&mkey).await {
@@ -461,7 +461,7 @@ async fn latest_pointer(
     known: Option<Option<String>>,
     options: AuditOptions,
     out: &mut Audit,
-) -> Result<(), PullError> {
+) -> Result<(), PipelineError> {
     let key = layout::ontology_key(id);
     let Some(dir) = b.store.local_path(&key) else { return Ok(()) };
     let want = match known {
@@ -526,7 +526,7 @@ fn shared_readable(dir: &std::path::Path, key: &str, fix: bool, out: &mut Audit)
 
 /// `ontologies/<id>` directories with nothing left in them (every version retired), each
 /// removed under the ontology's lease (a pull about to promote into it holds the lease).
-async fn remove_empty_ontology_dirs(b: &Backends, out: &mut Audit) -> Result<(), PullError> {
+async fn remove_empty_ontology_dirs(b: &Backends, out: &mut Audit) -> Result<(), PipelineError> {
     let Some(root) = b.store.local_path(layout::ONTOLOGIES) else { return Ok(()) };
     let dirs: Vec<_> = std::fs::read_dir(&root).into_iter().flatten().flatten().collect();
     for e in dirs {

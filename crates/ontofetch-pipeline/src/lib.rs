@@ -25,10 +25,10 @@ pub mod runner;
 pub mod survey;
 
 pub use backends::{Backends, Open};
-pub use error::PullError;
+pub use error::PipelineError;
 pub use observer::{PullObserver, Silent};
 pub use result::{PullResult, PullStatus, ValidationSummary, ValidatorVerdict};
-pub use runner::{InProcess, Job, Limits, Subprocess, ValidatorRunner};
+pub use runner::{InProcess, Job, Subprocess, ValidatorRunner, WorkerLimits};
 
 use ontofetch_config::Settings;
 use ontofetch_metrics::{KnownSeries, Metrics};
@@ -78,7 +78,7 @@ pub fn net_config(settings: &Settings) -> NetConfig {
         // Validated by the config gate.
         nameservers: h.dns_servers.iter().filter_map(|s| s.parse().ok()).collect(),
         // Rates were validated by the config gate; a bad one cannot reach here.
-        limits: ontofetch_net::limit::Limits::new(
+        limits: ontofetch_net::limit::RateLimits::new(
             h.rate_limits.iter().filter_map(|(k, v)| Some((k.clone(), rate(k, v)?))).collect(),
             rate("per_host_rate_limit", &h.per_host_rate_limit),
         ),
@@ -105,7 +105,7 @@ impl Pipeline {
         metrics: Arc<Metrics>,
         runner: Arc<dyn ValidatorRunner>,
         force: bool,
-    ) -> Result<Pipeline, PullError> {
+    ) -> Result<Pipeline, PipelineError> {
         metrics.add_known(&known_series(&settings));
         // Nothing is created through a symlinked root (`LINK`, `LINK/`, `LINK/.`).
         let root = &settings.dirs.root;
@@ -136,7 +136,7 @@ impl Pipeline {
     }
 
     /// The validator limits of the configuration.
-    pub fn limits(&self) -> Limits {
-        Limits::from_settings(&self.settings)
+    pub fn limits(&self) -> WorkerLimits {
+        WorkerLimits::from_settings(&self.settings)
     }
 }

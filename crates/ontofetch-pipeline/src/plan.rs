@@ -3,7 +3,7 @@
 //! download. A gate refusal on the way (a redirect to a private address) fails the plan.
 
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_config::SpecInput;
 use ontofetch_net::{NetError, ProbeInfo};
 use ontofetch_resolve::{Plan, ResolveError, plan_to_value};
@@ -15,7 +15,7 @@ pub struct Planned {
     /// The plan.
     pub plan: Plan,
     /// What the probe learned, or why it could not (not a failure of the plan).
-    pub probe: Option<Result<ProbeInfo, PullError>>,
+    pub probe: Option<Result<ProbeInfo, PipelineError>>,
 }
 
 /// A spec that did not plan.
@@ -24,7 +24,7 @@ pub struct PlanFailure {
     /// Ontology id.
     pub id: String,
     /// Why.
-    pub error: PullError,
+    pub error: PipelineError,
 }
 
 impl Planned {
@@ -64,7 +64,7 @@ fn conclusive(e: &NetError) -> bool {
 /// plan fails naming every resolver tried and why.
 pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFailure> {
     let s = &p.settings;
-    let fail = |error: PullError| PlanFailure { id: spec.id.clone(), error };
+    let fail = |error: PipelineError| PlanFailure { id: spec.id.clone(), error };
     let mut tried: Vec<String> = Vec::new();
     // The primary resolver's failure is the code reported.
     let mut code: Option<ontofetch_policy::Code> = None;
@@ -83,13 +83,15 @@ pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFai
                 break;
             }
         };
-        if let Some(first) = plan.resolver_attempts.iter().find(|a| a.status == "failed") {
+        if let Some(first) =
+            plan.resolver_attempts.iter().find(|a| a.status == ontofetch_resolve::AttemptStatus::Failed)
+        {
             code = code.or(first.code);
         }
         tried.extend(
             plan.resolver_attempts
                 .iter()
-                .filter(|a| a.status == "failed")
+                .filter(|a| a.status == ontofetch_resolve::AttemptStatus::Failed)
                 .map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())),
         );
         if !s.loaded.config.defaults.planner.probing_enabled {
@@ -97,18 +99,18 @@ pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFai
         }
         match p.fetcher.probe(&plan.url, &plan.service, plan.credential.as_ref()).await {
             Ok(info) => return Ok(Planned { plan, probe: Some(Ok(info)) }),
-            Err(e @ NetError::Refused(_)) => return Err(fail(PullError::from_coded(e))),
+            Err(e @ NetError::Refused(_)) => return Err(fail(PipelineError::from_coded(e))),
             Err(e) if conclusive(&e) => {
                 code = code.or(Some(ontofetch_policy::Coded::code(&e)));
                 tried.push(format!("{}: {} did not answer the probe: {e}", plan.resolver, plan.url));
                 let used = start + rest.chain.iter().position(|r| r == &plan.resolver).unwrap_or(0);
                 start = used + 1;
             }
-            Err(e) => return Ok(Planned { plan, probe: Some(Err(PullError::from_coded(e))) }),
+            Err(e) => return Ok(Planned { plan, probe: Some(Err(PipelineError::from_coded(e))) }),
         }
     }
     let code = code.unwrap_or(ontofetch_policy::Code::Resolve);
-    Err(fail(PullError::new(code, format!("no resolver planned {} (tried {})", spec.id, tried.join("; ")))))
+    Err(fail(PipelineError::new(code, format!("no resolver planned {} (tried {})", spec.id, tried.join("; ")))))
 }
 
 /// Plans every spec, in order.

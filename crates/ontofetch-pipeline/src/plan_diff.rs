@@ -1,7 +1,7 @@
 //! `plan-diff`: what changed in the plans since a baseline (a JSON array of plans, by
 //! default `<cache>/plans/baseline.json`), keyed by id and sorted so the output is stable.
 
-use crate::error::{PullError, io};
+use crate::error::{PipelineError, io};
 use ontofetch_policy::Code;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -59,13 +59,13 @@ pub fn diff(baseline: &[Value], current: &[Value]) -> PlanDiff {
 }
 
 /// Reads a baseline; a missing one is empty when it is about to be created.
-pub fn read_baseline(path: &Path, creating: bool) -> Result<Vec<Value>, PullError> {
+pub fn read_baseline(path: &Path, creating: bool) -> Result<Vec<Value>, PipelineError> {
     match std::fs::read_to_string(path) {
         Ok(t) => serde_json::from_str::<Value>(&t).ok().and_then(|v| v.as_array().cloned()).ok_or_else(|| {
-            PullError::new(Code::Usage, format!("baseline {} must be a JSON array of plans", path.display()))
+            PipelineError::new(Code::Usage, format!("baseline {} must be a JSON array of plans", path.display()))
         }),
         Err(_) if creating => Ok(vec![]),
-        Err(e) => Err(PullError::new(
+        Err(e) => Err(PipelineError::new(
             Code::Usage,
             format!("no baseline at {} ({e}); run with --update-baseline to create it", path.display()),
         )),
@@ -73,7 +73,7 @@ pub fn read_baseline(path: &Path, creating: bool) -> Result<Vec<Value>, PullErro
 }
 
 /// Replaces the baseline atomically.
-pub fn write_baseline(path: &Path, plans: &[Value]) -> Result<(), PullError> {
+pub fn write_baseline(path: &Path, plans: &[Value]) -> Result<(), PipelineError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
     }

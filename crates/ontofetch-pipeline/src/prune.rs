@@ -5,7 +5,7 @@
 //! that another worker is pulling is left alone and reported.
 
 use crate::backends::Backends;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::retire::{repoint_latest, retire_version};
 use ontofetch_catalog::VersionRow;
 use ontofetch_policy::{Code, Gates};
@@ -76,7 +76,7 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
 /// way (a version directory without a row, a recorded file that is missing or of another
 /// size): deleting by the catalog's word while the store has lost the newest copy is how a
 /// mirror ends with nothing readable.
-pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PullError> {
+pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PipelineError> {
     // One survey of the whole mirror serves the reconciliation, the audit and a dry run's
     // selection: a sound mirror is judged in two statements and one listing.
     let survey = crate::survey::Survey::take(b).await?;
@@ -84,7 +84,7 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
     let mut unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();
     unknown.extend(found.rows_without_files.iter().map(|o| format!("{} (recorded, files missing)", o.key)));
     if !unknown.is_empty() {
-        return Err(PullError::new(
+        return Err(PipelineError::new(
             Code::DbOrphan,
             format!(
                 "the store and the catalog disagree about {} version(s) ({}); run `ontofetch doctor` and repair \
@@ -102,7 +102,7 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
         .map(|f| format!("{} ({})", f.key, f.problem))
         .collect();
     if !broken.is_empty() {
-        return Err(PullError::new(
+        return Err(PipelineError::new(
             Code::Drift,
             format!(
                 "{} recorded file(s) are missing or changed: {}; repair them (`ontofetch doctor`) before pruning",

@@ -5,7 +5,7 @@
 //! `--fix`es what this finds; `prune` refuses to delete against a catalog that disagrees.
 
 use crate::backends::Backends;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::retire::repoint_latest;
 use crate::survey::Survey;
 use ontofetch_policy::Gates;
@@ -49,7 +49,7 @@ impl Reconciled {
 /// Judges every ontology the store or the catalog knows; with `fix`, removes directories
 /// without rows and rows without files (the catalog is the record: an unrecorded directory
 /// never became a version anyone could see).
-pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool, survey: &Survey) -> Result<Reconciled, PullError> {
+pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool, survey: &Survey) -> Result<Reconciled, PipelineError> {
     // The survey is one listing of the whole mirror: an ontology whose rows and files agree
     // on it is sound; only one that disagrees is judged again under its lease, on a fresh
     // listing (a pull may have finished meanwhile), and only there does the db_boundary gate
@@ -83,7 +83,7 @@ async fn ontology(
     versions: &[String],
     fix: bool,
     out: &mut Reconciled,
-) -> Result<bool, PullError> {
+) -> Result<bool, PipelineError> {
     let Some(_lease) = b.catalog.try_lease(id).await? else {
         return Ok(false);
     };

@@ -1,8 +1,9 @@
 //! What a pull reports for each ontology: DocsToKG's `results_to_dict` fields plus the
 //! version, the failure (`{code, message}`), the validation outcome and notes.
 
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_resolve::Plan;
+use ontofetch_validate::Status;
 use serde::Serialize;
 
 /// How one ontology's pull ended.
@@ -36,8 +37,8 @@ impl PullStatus {
 pub struct ValidatorVerdict {
     /// `rdf`, `obo`, `owl`, or `rdf:<extracted path>`.
     pub key: String,
-    /// `ok`, `failed` or `skipped`.
-    pub status: String,
+    /// How it went.
+    pub status: Status,
     /// Why it failed or was skipped, or what else happened.
     pub message: Option<String>,
     /// Triples, frames or axioms.
@@ -58,7 +59,7 @@ pub struct ValidatorVerdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationSummary {
     /// Overall verdict.
-    pub status: String,
+    pub status: Status,
     /// Each validator.
     pub validators: Vec<ValidatorVerdict>,
 }
@@ -66,14 +67,14 @@ pub struct ValidationSummary {
 impl ValidationSummary {
     /// Summarises verdicts.
     pub fn of(validators: Vec<ValidatorVerdict>) -> Self {
-        let status = if validators.iter().any(|v| v.status == "failed") {
-            "failed"
-        } else if validators.iter().any(|v| v.status == "ok") {
-            "ok"
+        let status = if validators.iter().any(|v| v.status == Status::Failed) {
+            Status::Failed
+        } else if validators.iter().any(|v| v.status == Status::Ok) {
+            Status::Ok
         } else {
-            "skipped"
+            Status::Skipped
         };
-        ValidationSummary { status: status.into(), validators }
+        ValidationSummary { status, validators }
     }
 
     /// One line: `ok (rdf: 1200 statements, 300 terms)`, `failed (obo: parse error …)`.
@@ -81,10 +82,10 @@ impl ValidationSummary {
         let detail: Vec<String> = self
             .validators
             .iter()
-            .filter(|v| v.status == self.status || self.status == "ok")
+            .filter(|v| v.status == self.status || self.status == Status::Ok)
             .take(2)
-            .map(|v| match (&v.status[..], &v.message) {
-                ("ok", _) => match &v.normalization_skipped {
+            .map(|v| match (v.status, &v.message) {
+                (Status::Ok, _) => match &v.normalization_skipped {
                     Some(why) => format!(
                         "{}: {} statements, {} terms; no canonical hash: {}",
                         v.key,
@@ -95,10 +96,10 @@ impl ValidationSummary {
                     None => format!("{}: {} statements, {} terms", v.key, v.statements, v.terms),
                 },
                 (_, Some(m)) => format!("{}: {}", v.key, m.chars().take(120).collect::<String>()),
-                (s, None) => format!("{}: {s}", v.key),
+                (s, None) => format!("{}: {}", v.key, s.as_str()),
             })
             .collect();
-        if detail.is_empty() { self.status.clone() } else { format!("{} ({})", self.status, detail.join("; ")) }
+        if detail.is_empty() { self.status.to_string() } else { format!("{} ({})", self.status, detail.join("; ")) }
     }
 }
 
@@ -130,7 +131,7 @@ pub struct PullResult {
     /// `sha256:HEX` when one was expected.
     pub expected_checksum: Option<String>,
     /// The failure, when it failed.
-    pub error: Option<PullError>,
+    pub error: Option<PipelineError>,
     /// The validation outcome of a newly stored version.
     pub validation: Option<ValidationSummary>,
     /// Things the user should know (e.g. upstream changed bytes without a new version).
@@ -142,7 +143,7 @@ pub struct PullResult {
 
 impl PullResult {
     /// A failed result.
-    pub fn failed(id: &str, resolver: Option<String>, error: PullError) -> Self {
+    pub fn failed(id: &str, resolver: Option<String>, error: PipelineError) -> Self {
         PullResult {
             id: id.to_string(),
             resolver,

@@ -5,7 +5,7 @@
 //! (docs/architecture.md, "Invariants"). `latest` follows the verdict: a version that now
 //! fails is no longer latest; with strict it is retired.
 
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::pull::validate_file;
 use crate::retire::{repoint_latest, retire_version};
 use crate::{Pipeline, now_rfc3339};
@@ -27,8 +27,8 @@ pub struct Revalidated {
     pub version: String,
     /// `rdf`, `obo` or `owl`.
     pub validator: String,
-    /// `ok`, `failed` or `skipped`.
-    pub status: String,
+    /// How the validator did.
+    pub status: ontofetch_validate::Status,
     /// The version's verdict now (`valid`, `invalid`, `invalid-promoted`).
     pub verdict: Verdict,
     /// The version was retired (strict mode, failed).
@@ -45,7 +45,12 @@ fn kind(format: &str) -> &'static str {
 }
 
 /// Re-validates `id` at `version` (default: `latest`, else the newest stored version).
-pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: bool) -> Result<Revalidated, PullError> {
+pub async fn revalidate(
+    p: &Pipeline,
+    id: &str,
+    version: Option<&str>,
+    strict: bool,
+) -> Result<Revalidated, PipelineError> {
     let b = &p.backends;
     // The manifest is rewritten and the version may be retired: not beside a pull of it.
     let _lease = crate::pull::claim(p, id).await?;
@@ -57,7 +62,7 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
         },
     }
     .ok_or_else(|| {
-        PullError::new(Code::NotFound, format!("{id} {} is not in the catalog", version.unwrap_or("(latest)")))
+        PipelineError::new(Code::NotFound, format!("{id} {} is not in the catalog", version.unwrap_or("(latest)")))
     })?;
     let gates = p.gates();
     let key = gates.stored_path(&row.relpath)?.as_slash_path();
@@ -77,12 +82,12 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     let normalized = scratch.path(layout::NORMALIZED)?;
     let manifest_key = format!("{key}/{}", layout::MANIFEST);
     let mut manifest = Manifest::from_slice(&b.store.read(&manifest_key).await?)
-        .map_err(|e| PullError::new(Code::Manifest, format!("{}: {e}", b.store.location(&manifest_key))))?;
+        .map_err(|e| PipelineError::new(Code::Manifest, format!("{}: {e}", b.store.location(&manifest_key))))?;
     // The same job as a pull's: term facts included, so the diff input is kept.
     let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized, &stem, &manifest.target_formats) };
     let outcome = validate_file(p, &file, Some(normalize)).await;
-    let status = outcome.status.as_str().to_string();
-    let mut details = serde_json::to_value(&outcome).expect("outcomes serialise");
+    let status = outcome.status;
+    let mut details = serde_json::to_value(&outcome).unwrap_or_default();
     crate::pull::relocate(&mut details, &scratch.dir().to_string_lossy(), &b.store.location(&key));
     let mut artifacts = Vec::new();
     let mut output_files = Vec::new();
@@ -102,8 +107,8 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     manifest.validation.insert(
         outcome.validator.clone(),
         ValidationEntry {
-            ok: status == "ok",
-            status: Some(status.clone()),
+            ok: status == ontofetch_validate::Status::Ok,
+            status: Some(status.as_str().to_string()),
             details: details.clone(),
             output_files,
             extra: BTreeMap::new(),
@@ -118,7 +123,7 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     }
     // Every validator of the version counts (an archive has one per extracted file).
     let failed = manifest.validation.values().any(|e| match e.status.as_deref() {
-        Some(s) => s == "failed",
+        Some(s) => s == ontofetch_validate::Status::Failed.as_str(),
         None => !e.ok, // DocsToKG's manifests have only `ok`
     });
     let verdict = Verdict::of(failed, p.promote_invalid);
@@ -143,7 +148,7 @@ pub async fn revalidate(p: &Pipeline, id: &str, version: Option<&str>, strict: b
     drop(scratch);
     let vrow = ValidationRow {
         validator: outcome.validator.clone(),
-        result: status.clone(),
+        result: status.as_str().to_string(),
         details: details.to_string(),
         run_at: now_rfc3339(),
     };

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Limits for one job (from `defaults.validation`).
+/// WorkerLimits for one job (from `defaults.validation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct WorkerLimits {
     /// Address-space cap.
     pub max_memory_bytes: u64,
     /// Wall-clock cap.
@@ -22,13 +22,13 @@ pub struct Limits {
     pub sort_memory_bytes: u64,
 }
 
-impl Limits {
+impl WorkerLimits {
     /// From `defaults.validation`. Sorting gets a quarter of the memory cap, at most
     /// 256 MiB: parsing windows, thread stacks and the allocator need the rest.
     pub fn from_settings(settings: &ontofetch_config::Settings) -> Self {
         let v = &settings.loaded.config.defaults.validation;
         let max_memory_bytes = v.max_memory_mb << 20;
-        Limits {
+        WorkerLimits {
             max_memory_bytes,
             timeout: Duration::from_secs(v.parser_timeout_sec),
             rdfc_max_bytes: v.rdfc_max_mb << 20,
@@ -57,8 +57,8 @@ pub struct Job {
     pub file: PathBuf,
     /// What to write besides validating, and how many threads.
     pub options: Options,
-    /// Limits.
-    pub limits: Limits,
+    /// WorkerLimits.
+    pub limits: WorkerLimits,
 }
 
 /// Runs validation jobs. `run` blocks; the pipeline calls it on the blocking pool.
@@ -187,7 +187,7 @@ impl ValidatorRunner for Subprocess {
 
 /// Why a validator died, from how it ended: each limit that kills names itself (CPU time,
 /// file size) and the signals of a crash (a stack overflow aborts) are not blamed on memory.
-fn death(status: std::process::ExitStatus, limits: &Limits, fsize: u64) -> String {
+fn death(status: std::process::ExitStatus, limits: &WorkerLimits, fsize: u64) -> String {
     use std::os::unix::process::ExitStatusExt;
     let mib = limits.max_memory_bytes >> 20;
     match status.signal() {
@@ -231,7 +231,7 @@ mod tests {
         Job {
             file: PathBuf::from("/nonexistent"),
             options: Options::default(),
-            limits: Limits { max_memory_bytes: memory, timeout, rdfc_max_bytes: 0, sort_memory_bytes: 1 << 20 },
+            limits: WorkerLimits { max_memory_bytes: memory, timeout, rdfc_max_bytes: 0, sort_memory_bytes: 1 << 20 },
         }
     }
 

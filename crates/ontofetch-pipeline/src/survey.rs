@@ -4,7 +4,7 @@
 //! lease, so the cost of a healthy mirror does not grow by a request per ontology.
 
 use crate::backends::Backends;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_store::layout;
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub struct Survey {
 
 impl Survey {
     /// Reads the catalog and lists the store.
-    pub async fn take(b: &Backends) -> Result<Survey, PullError> {
+    pub async fn take(b: &Backends) -> Result<Survey, PipelineError> {
         let mut s = Survey::default();
         for r in b.catalog.versions(None, u32::MAX).await? {
             s.rows.entry(r.ontology.clone()).or_default().push(r);

@@ -6,7 +6,9 @@
 pub mod license;
 pub mod lockfile;
 pub mod plan;
+pub mod resolvers;
 pub mod version;
 
 pub use ontofetch_config::{Endpoints, Secrets, SpecInput};
-pub use plan::{Attempt, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value};
+pub use plan::{Attempt, AttemptStatus, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value};
+pub use resolvers::Resolver;

@@ -1,14 +1,15 @@
-//! Resolvers and the fallback planner: from an ontology spec to one download plan.
-//! Every candidate URL a resolver produces — including URLs read from registry metadata —
-//! goes through the url gate before it is accepted.
+//! The fallback planner: from an ontology spec to one download plan, trying the resolvers
+//! of its chain in order (crate::resolvers). Every candidate URL a resolver produces —
+//! including URLs read from registry metadata — goes through the url gate before it is
+//! accepted, then the licence policy and the expected checksum.
 
 use crate::license;
+use crate::resolvers::{Failure, Resolver, extra_str, fail};
 use ontofetch_config::{Endpoints, Secrets, SpecInput};
-use ontofetch_net::{Fetcher, HostCredential, NetError};
-use ontofetch_policy::{Code, Coded};
+use ontofetch_net::{Fetcher, HostCredential};
+use ontofetch_policy::Code;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// An expected checksum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,12 +29,32 @@ pub struct Attempt {
     pub url: Option<String>,
     /// 1-based position in the chain.
     pub attempt: usize,
-    /// `ok` or `failed`.
-    pub status: String,
+    /// How the resolver did.
+    pub status: AttemptStatus,
     /// The stable code of the failure.
     pub code: Option<Code>,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// How one resolver attempt ended (`ok` / `failed` in manifests and lockfiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptStatus {
+    /// It produced the plan.
+    Ok,
+    /// It failed; `code` and `error` say why.
+    Failed,
+}
+
+impl AttemptStatus {
+    /// The text manifests record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptStatus::Ok => "ok",
+            AttemptStatus::Failed => "failed",
+        }
+    }
 }
 
 /// A download plan.
@@ -106,247 +127,6 @@ impl ontofetch_policy::Coded for ResolveError {
     }
 }
 
-/// What a single resolver returns.
-struct Candidate {
-    url: String,
-    version: Option<String>,
-    license: Option<String>,
-    media_type: Option<String>,
-    service: &'static str,
-    credential: Option<HostCredential>,
-    /// A file name the registry's metadata implies (BioPortal's ontology language).
-    filename: Option<String>,
-}
-
-struct Failure {
-    code: Code,
-    message: String,
-    url: Option<String>,
-}
-
-impl From<NetError> for Failure {
-    fn from(e: NetError) -> Self {
-        Failure { code: e.code(), message: e.to_string(), url: None }
-    }
-}
-
-fn fail(code: Code, message: impl Into<String>) -> Failure {
-    Failure { code, message: message.into(), url: None }
-}
-
-fn extra_str<'a>(extras: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
-    extras.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn wants_obo(formats: &[String]) -> bool {
-    formats.first().map(String::as_str) == Some("obo")
-}
-
-async fn candidate(
-    resolver: &str,
-    spec: &SpecInput,
-    fetcher: &Fetcher,
-    ep: &Endpoints,
-    secrets: &Secrets,
-) -> Result<Candidate, Failure> {
-    match resolver {
-        "obo" | "bioregistry" | "ontobee" => {
-            // Ontobee serves the OBO PURLs; bioregistry is the original's alias for obo.
-            let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
-            if resolver == "ontobee" && !spec.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                return Err(fail(
-                    Code::ConfigInvalid,
-                    format!("ontobee needs an id starting with a letter, not {:?}", spec.id),
-                ));
-            }
-            let id = spec.id.to_ascii_lowercase();
-            Ok(Candidate {
-                url: format!("{}/{id}.{ext}", ep.obo),
-                version: None,
-                license: None,
-                media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
-                service: if resolver == "ontobee" { "ontobee" } else { "obo" },
-                credential: None,
-                filename: None,
-            })
-        }
-        "ols" => {
-            let id = spec.id.to_ascii_lowercase();
-            let api = format!("{}/api/ontologies/{id}", ep.ols);
-            let doc = fetcher.get_json(&api, "ols", None).await?;
-            let mut c = ols_v1(&doc).ok_or_else(|| fail(Code::Resolve, format!("{api} has no config.fileLocation")))?;
-            // OLS4's V1 document has no licence; V2 has `license: {label, url, logo}`. A V2
-            // failure leaves the licence unknown, it does not fail the plan.
-            let v2 = format!("{}/api/v2/ontologies/{id}", ep.ols);
-            match fetcher.get_json(&v2, "ols", None).await {
-                Ok(doc) => c.license = ols_v2_license(&doc),
-                Err(e) => tracing::debug!(url = %v2, error = %e, "no OLS V2 document; licence unknown"),
-            }
-            Ok(c)
-        }
-        "bioportal" => {
-            let credential = bioportal_credential(ep, secrets)?;
-            let acronym =
-                extra_str(&spec.extras, "acronym").map(str::to_string).unwrap_or_else(|| spec.id.to_ascii_uppercase());
-            // `hasLicense` (and the language) are only returned when asked for
-            // (ncbo/ontologies_linked_data, ontology_submission.rb).
-            let sub = fetcher
-                .get_json(
-                    &format!(
-                        "{}/ontologies/{acronym}/latest_submission?display=submissionId,version,released,hasLicense,hasOntologyLanguage",
-                        ep.bioportal
-                    ),
-                    "bioportal",
-                    Some(&credential),
-                )
-                .await?;
-            Ok(bioportal_submission(&sub, &ep.bioportal, &acronym, &spec.id, credential))
-        }
-        "direct" | "skos" | "xbrl" => {
-            let url = extra_str(&spec.extras, "url")
-                .ok_or_else(|| fail(Code::ConfigInvalid, format!("the {resolver} resolver needs extras.url")))?;
-            // A lockfile entry of a registry that needs a key says so; the key comes from the
-            // secrets again and only ever goes to that registry's host.
-            let credential = match extra_str(&spec.extras, "credential") {
-                Some("bioportal") => Some(bioportal_credential(ep, secrets)?),
-                Some(other) => {
-                    return Err(fail(
-                        Code::ConfigInvalid,
-                        format!("unknown credential binding {other:?} (known: bioportal)"),
-                    ));
-                }
-                None => None,
-            };
-            let (service, default_media) = match resolver {
-                "skos" => ("skos", Some("application/rdf+xml")),
-                "xbrl" => ("xbrl", Some("application/zip")),
-                _ => ("direct", None),
-            };
-            Ok(Candidate {
-                url: url.to_string(),
-                version: extra_str(&spec.extras, "version").map(str::to_string),
-                license: extra_str(&spec.extras, "license").map(license::normalize),
-                media_type: extra_str(&spec.extras, "media_type").or(default_media).map(str::to_string),
-                service,
-                credential,
-                filename: extra_str(&spec.extras, "filename").map(str::to_string),
-            })
-        }
-        "lov" => {
-            // `vocab=` takes a prefix, URI or namespace (pyvandenbussche/lov,
-            // app/controllers/vocabularies.js); anything else is a 500.
-            let vocab = extra_str(&spec.extras, "uri")
-                .or_else(|| extra_str(&spec.extras, "prefix"))
-                .unwrap_or(spec.id.as_str())
-                .to_string();
-            let mut api = url::Url::parse(&format!("{}/api/v2/vocabulary/info", ep.lov))
-                .map_err(|e| fail(Code::ConfigInvalid, format!("LOV base {}: {e}", ep.lov)))?;
-            api.query_pairs_mut().append_pair("vocab", &vocab);
-            let doc = fetcher.get_json(api.as_str(), "lov", None).await?;
-            let mut c = lov_latest(&doc)
-                .ok_or_else(|| fail(Code::Resolve, format!("LOV lists no version with a fileURL for {vocab}")))?;
-            if let Some(m) = extra_str(&spec.extras, "media_type") {
-                c.media_type = Some(m.to_string());
-            }
-            Ok(c)
-        }
-        other => Err(fail(Code::ResolverUnavailable, format!("resolver {other:?} is not implemented yet"))),
-    }
-}
-
-/// The BioPortal key as a credential bound to the BioPortal API host (and port).
-fn bioportal_credential(ep: &Endpoints, secrets: &Secrets) -> Result<HostCredential, Failure> {
-    let key = secrets.bioportal_api_key.clone().ok_or_else(|| {
-        fail(Code::ConfigInvalid, "no BioPortal API key (set BIOPORTAL_API_KEY or write configs/bioportal_api_key.txt)")
-    })?;
-    let base = url::Url::parse(&ep.bioportal)
-        .map_err(|e| fail(Code::ConfigInvalid, format!("BioPortal base {}: {e}", ep.bioportal)))?;
-    Ok(HostCredential {
-        host: base.host_str().unwrap_or_default().to_string(),
-        port: base.port_or_known_default(),
-        header: "Authorization".into(),
-        value: format!("apikey token={key}"),
-    })
-}
-
-fn str_at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
-    doc.pointer(pointer).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// OLS4 V1 `GET /api/ontologies/{id}`: the download is `config.fileLocation`; the version is
-/// `config.version` (owl:versionInfo, often null), else read from `config.versionIri`.
-fn ols_v1(doc: &Value) -> Option<Candidate> {
-    let url = str_at(doc, "/config/fileLocation")?.to_string();
-    let version = str_at(doc, "/config/version")
-        .map(str::to_string)
-        .or_else(|| str_at(doc, "/config/versionIri").map(crate::version::sniff_iri));
-    Some(Candidate { url, version, license: None, media_type: None, service: "ols", credential: None, filename: None })
-}
-
-/// OLS4 V2 `GET /api/v2/ontologies/{id}`: `license: {label, url, logo}` (a plain string in
-/// some loads).
-fn ols_v2_license(doc: &Value) -> Option<String> {
-    str_at(doc, "/license/url")
-        .or_else(|| str_at(doc, "/license/label"))
-        .or_else(|| str_at(doc, "/license"))
-        .map(license::normalize)
-}
-
-/// The file extension of a BioPortal `hasOntologyLanguage`.
-fn bioportal_extension(language: Option<&str>) -> &'static str {
-    match language.map(str::to_ascii_uppercase).as_deref() {
-        Some("OBO") => "obo",
-        Some("UMLS") => "ttl",
-        Some("SKOS") => "rdf",
-        _ => "owl",
-    }
-}
-
-/// BioPortal's latest submission: version, `hasLicense`, and the download, which is
-/// `/ontologies/{ACR}/download` (it streams, authorised by the key; `links.download` is
-/// not in the displayed fields).
-fn bioportal_submission(sub: &Value, base: &str, acronym: &str, id: &str, credential: HostCredential) -> Candidate {
-    let language = str_at(sub, "/hasOntologyLanguage");
-    let url = str_at(sub, "/links/download")
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{base}/ontologies/{acronym}/download"));
-    Candidate {
-        url,
-        version: str_at(sub, "/version").map(str::to_string),
-        license: str_at(sub, "/hasLicense").map(license::normalize),
-        media_type: language.map(|l| {
-            match bioportal_extension(Some(l)) {
-                "obo" => "text/obo",
-                "ttl" => "text/turtle",
-                _ => "application/rdf+xml",
-            }
-            .to_string()
-        }),
-        service: "bioportal",
-        credential: Some(credential),
-        filename: Some(format!("{}.{}", id.to_ascii_lowercase(), bioportal_extension(language))),
-    }
-}
-
-/// LOV's vocabulary document: `versions[]` (`name`, `issued`, `fileURL`), oldest first; the
-/// latest is the highest `issued` (ISO dates sort as text). No licence key.
-fn lov_latest(doc: &Value) -> Option<Candidate> {
-    let versions = doc.get("versions")?.as_array()?;
-    let latest = versions
-        .iter()
-        .filter(|v| str_at(v, "/fileURL").is_some())
-        .max_by(|a, b| str_at(a, "/issued").unwrap_or("").cmp(str_at(b, "/issued").unwrap_or("")))?;
-    Some(Candidate {
-        url: str_at(latest, "/fileURL")?.to_string(),
-        version: str_at(latest, "/name").or_else(|| str_at(latest, "/issued")).map(str::to_string),
-        license: None,
-        media_type: None,
-        service: "lov",
-        credential: None,
-        filename: None,
-    })
-}
-
 /// Parses `extras.checksum` (`sha256:HEX`, bare 64-hex, or `{algorithm, value}`).
 pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
     let (alg, hex) = match value {
@@ -413,7 +193,10 @@ pub async fn plan(
     let mut first_code = Code::Resolve;
     for (i, resolver) in spec.chain.iter().enumerate() {
         let result = async {
-            let c = candidate(resolver, spec, fetcher, ep, secrets).await?;
+            let r = Resolver::parse(resolver).ok_or_else(|| {
+                fail(Code::ResolverUnavailable, format!("resolver {resolver:?} is not implemented yet"))
+            })?;
+            let c = r.candidate(spec, fetcher, ep, secrets).await?;
             let url =
                 fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
             if c.license.is_none() && !accept_licenses.is_empty() && licenses.reject_unknown {
@@ -458,7 +241,7 @@ pub async fn plan(
                     resolver: resolver.clone(),
                     url: Some(url.to_string()),
                     attempt: i + 1,
-                    status: "ok".into(),
+                    status: AttemptStatus::Ok,
                     code: None,
                     error: None,
                 });
@@ -494,7 +277,7 @@ pub async fn plan(
                     resolver: resolver.clone(),
                     url: f.url,
                     attempt: i + 1,
-                    status: "failed".into(),
+                    status: AttemptStatus::Failed,
                     code: Some(f.code),
                     error: Some(f.message),
                 });
@@ -536,50 +319,6 @@ mod tests {
         let text = format!("{}  other.owl\n{h} *bfo.owl\n", "cd".repeat(32));
         assert_eq!(checksum_from_text(&text, "bfo.owl").as_deref(), Some(h.as_str()));
         assert_eq!(checksum_from_text(&h, "x.owl").as_deref(), Some(h.as_str()));
-    }
-
-    use ontofetch_testsupport::registries::{self, fill};
-
-    fn doc(fixture: &str, pairs: &[(&str, &str)]) -> Value {
-        serde_json::from_str(&fill(fixture, pairs)).unwrap()
-    }
-
-    #[test]
-    fn ols_v1_gives_the_file_and_version_and_v2_the_licence() {
-        let c = ols_v1(&doc(registries::OLS_V1, &[("file", "https://x.org/efo.owl")])).unwrap();
-        assert_eq!(c.url, "https://x.org/efo.owl");
-        assert_eq!(c.version.as_deref(), Some("v3.62.0"), "versionInfo is null: read from versionIri");
-        assert_eq!(c.license, None, "V1 has no licence");
-        assert_eq!(ols_v2_license(&doc(registries::OLS_V2, &[])).as_deref(), Some("Apache-2.0"));
-        assert_eq!(ols_v2_license(&serde_json::json!({"license": "CC BY 4.0"})).as_deref(), Some("CC-BY-4.0"));
-        assert_eq!(ols_v2_license(&serde_json::json!({"ontologyId": "x"})), None);
-        assert!(ols_v1(&serde_json::json!({"config": {"fileLocation": null}})).is_none());
-    }
-
-    #[test]
-    fn bioportal_submission_maps_version_licence_download_and_name() {
-        let cred = HostCredential { host: "h".into(), port: None, header: "Authorization".into(), value: "k".into() };
-        let sub = doc(registries::BIOPORTAL_SUBMISSION, &[]);
-        let c = bioportal_submission(&sub, "https://data.bioontology.org", "NCIT", "ncit", cred.clone());
-        assert_eq!(c.url, "https://data.bioontology.org/ontologies/NCIT/download");
-        assert_eq!((c.version.as_deref(), c.license.as_deref()), (Some("24.01d"), Some("CC-BY-4.0")));
-        assert_eq!(c.filename.as_deref(), Some("ncit.owl"));
-        let obo = serde_json::json!({"hasOntologyLanguage": "OBO"});
-        let c = bioportal_submission(&obo, "https://b", "GO", "go", cred);
-        assert_eq!((c.filename.as_deref(), c.media_type.as_deref()), (Some("go.obo"), Some("text/obo")));
-        assert_eq!(c.license, None);
-    }
-
-    #[test]
-    fn lov_takes_the_latest_issued_version_not_the_first() {
-        let c = lov_latest(&doc(
-            registries::LOV_INFO,
-            &[("old", "https://x.org/old.rdf"), ("file", "https://x.org/new.rdf")],
-        ))
-        .unwrap();
-        assert_eq!((c.url.as_str(), c.version.as_deref()), ("https://x.org/new.rdf", Some("v0.99")));
-        assert_eq!(c.license, None);
-        assert!(lov_latest(&serde_json::json!({"prefix": "x", "versions": []})).is_none());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio_rustls::TlsAcceptor;
 /// Connection limits (`serve --max-connections`, `--max-connections-per-client`,
 /// `--header-timeout-sec`, `--write-timeout-sec`).
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct ConnectionLimits {
     /// Connections held at once; one more is accepted and closed at once, so file
     /// descriptors stay bounded whatever clients do.
     pub max_connections: usize,
@@ -36,9 +36,9 @@ pub struct Limits {
     pub handshake_timeout: Duration,
 }
 
-impl Default for Limits {
+impl Default for ConnectionLimits {
     fn default() -> Self {
-        Limits {
+        ConnectionLimits {
             max_connections: 512,
             max_per_client: 64,
             header_timeout: Duration::from_secs(10),
@@ -48,7 +48,7 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
+impl ConnectionLimits {
     /// Artifact downloads streaming at once: the connections less a reserve, so `/healthz`,
     /// `/readyz` and `/metrics` are answered while every download slot is taken.
     pub fn artifact_streams(&self) -> usize {
@@ -100,7 +100,7 @@ pub async fn serve(
     listener: TcpListener,
     state: Arc<ServerState>,
     tls: Option<TlsAcceptor>,
-    limits: Limits,
+    limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();

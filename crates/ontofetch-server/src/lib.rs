@@ -23,7 +23,7 @@ pub mod tls;
 
 pub use auth::Auth;
 pub use error::ServerError;
-pub use http::{Limits, serve, termination};
+pub use http::{ConnectionLimits, serve, termination};
 pub use refresh::refresh_loop;
 pub use route::Route;
 pub use routes::respond;

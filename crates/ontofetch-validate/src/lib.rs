@@ -46,6 +46,20 @@ pub enum Status {
     Skipped,
 }
 
+/// A status compares with its text (`"ok"`, `"failed"`, `"skipped"`), as manifests and
+/// catalog rows record it.
+impl PartialEq<&str> for Status {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Status {
     /// The metric label.
     pub fn as_str(self) -> &'static str {

@@ -4,7 +4,7 @@
 use crate::cli::ServeArgs;
 use ontofetch_app::AppError;
 use ontofetch_app::Context;
-use ontofetch_server::{Auth, Limits, ServerState, refresh_loop, serve as run_server, termination};
+use ontofetch_server::{Auth, ConnectionLimits, ServerState, refresh_loop, serve as run_server, termination};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,12 +19,12 @@ pub fn serve(ctx: &mut Context, args: &ServeArgs) -> Result<(), AppError> {
         (Some(c), Some(k)) => Some(ontofetch_server::tls::acceptor(c, k).map_err(|e| AppError::usage(e.message))?),
         _ => None,
     };
-    let limits = Limits {
+    let limits = ConnectionLimits {
         max_connections: args.max_connections,
         max_per_client: args.max_connections_per_client,
         header_timeout: Duration::from_secs_f64(args.header_timeout_sec),
         write_timeout: Duration::from_secs_f64(args.write_timeout_sec),
-        ..Limits::default()
+        ..ConnectionLimits::default()
     };
     let pipeline = match args.refresh {
         Some(_) => Some(ctx.block_on(ctx.pipeline(false))?),

@@ -164,7 +164,7 @@ pub fn validate(ctx: &mut Context, id: &str, version: Option<&str>, strict: bool
         let purged = if r.purged { "; purged, latest points at the previous good version" } else { "" };
         format!("{id} {}: {} {}{msg}{purged}", r.version, r.validator, r.status)
     });
-    if r.status == "failed" {
+    if r.status == ontofetch_validate::Status::Failed {
         return Err(AppError::check_failed(format!("{id} {} failed validation", r.version)));
     }
     Ok(())

@@ -7,7 +7,7 @@ use super::download::Arrived;
 use super::outcome::{count, expected_checksum};
 use super::validate::Validated;
 use super::version::Chosen;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::result::{PullResult, PullStatus};
 use crate::{Pipeline, now_rfc3339};
 use ontofetch_archive::Report;
@@ -98,7 +98,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
                 resolver: a.resolver.clone(),
                 url: a.url.clone(),
                 attempt: a.attempt as u32,
-                status: a.status.clone(),
+                status: a.status.as_str().to_string(),
                 error: a.error.clone(),
                 code: a.code.map(|c| c.as_str().to_string()),
                 extra: BTreeMap::new(),
@@ -178,7 +178,7 @@ fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
 /// Removes from staging every file the version does not record: what a validator that was
 /// killed or timed out left half-written (a partial `normalized/*.nt`) is never promoted,
 /// so every file under a version directory is one the catalog knows.
-fn drop_unlisted(staging: &Staging, artifacts: &[ArtifactRow], key: &str) -> Result<(), PullError> {
+fn drop_unlisted(staging: &Staging, artifacts: &[ArtifactRow], key: &str) -> Result<(), PipelineError> {
     let prefix = format!("{key}/");
     let listed: std::collections::BTreeSet<&str> =
         artifacts.iter().filter_map(|a| a.relpath.strip_prefix(&prefix)).collect();
@@ -209,7 +209,7 @@ pub(crate) fn relocate(value: &mut serde_json::Value, staging: &str, location: &
 
 /// Points the validation results at the stored version instead of staging, and writes the
 /// report beside them.
-fn settle_paths(p: &Pipeline, c: &mut Commit<'_>, key: &str) -> Result<(), PullError> {
+fn settle_paths(p: &Pipeline, c: &mut Commit<'_>, key: &str) -> Result<(), PipelineError> {
     let staging = c.staging.dir().to_string_lossy().into_owned();
     let location = p.backends.store.location(key);
     for entry in c.validation.entries.values_mut() {
@@ -228,7 +228,7 @@ fn settle_paths(p: &Pipeline, c: &mut Commit<'_>, key: &str) -> Result<(), PullE
 
 /// Commits a validated version (or, under `continue_on_error`, one that failed validation:
 /// recorded for inspection, never latest unless promotion was asked for).
-pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> Result<PullResult, PullError> {
+pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> Result<PullResult, PipelineError> {
     let (plan, id, version) = (c.plan, &c.plan.id, c.version.name.clone());
     let key = layout::version_key(id, &version);
     settle_paths(p, &mut c, &key)?;
@@ -273,7 +273,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
                 let _ = p.backends.store.remove_version(gates, id, &version).await;
             }
             let row = p.backends.catalog.version(id, &twin).await?.ok_or_else(|| {
-                PullError::new(ontofetch_policy::Code::Db, format!("{id}/{twin} vanished while recording"))
+                PipelineError::new(ontofetch_policy::Code::Db, format!("{id}/{twin} vanished while recording"))
             })?;
             count(p, &plan.resolver, "not_modified");
             let note = format!("identical bytes already stored as {twin}; no new version");
@@ -284,7 +284,9 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             if !promoted.existed {
                 let _ = p.backends.store.remove_version(gates, id, &version).await;
             }
-            return Err(PullError::from_coded(e).context("recording the version (the promoted files were rolled back)"));
+            return Err(
+                PipelineError::from_coded(e).context("recording the version (the promoted files were rolled back)")
+            );
         }
     }
     if let Err(e) = p.backends.catalog.record_validations(id, &version, &c.validation.rows).await {
@@ -316,7 +318,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     let info = c.fetched.info;
     let error = (c.verdict == ontofetch_catalog::Verdict::Invalid).then(|| {
         let why = c.validation.summary.brief();
-        PullError::new(
+        PipelineError::new(
             ontofetch_policy::Code::Validation,
             format!("{version} failed validation: {why} (stored for inspection; latest is unchanged)"),
         )

@@ -3,7 +3,7 @@
 //! code, never a crash.
 
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::observer::PullObserver;
 use ontofetch_catalog::VersionRow;
 use ontofetch_net::{Download, DownloadInfo, Fetched, Validators};
@@ -57,7 +57,7 @@ pub(super) async fn run(
     staging: &Staging,
     previous: Option<&VersionRow>,
     observer: &dyn PullObserver,
-) -> Result<Outcome, PullError> {
+) -> Result<Outcome, PipelineError> {
     // A name no reader would accept (`con.ttl`) is refused before a byte is fetched.
     p.gates().file_name(&ontofetch_store::layout::sanitize_filename(&plan.filename))?;
     let dest = staging.original(&plan.filename)?;
@@ -109,7 +109,7 @@ pub(super) async fn run(
         }
         Fetched::NotModified { final_url } => match asked_previous {
             Some(prev) => Ok(Outcome::NotModified(prev.clone())),
-            None => Err(PullError::new(
+            None => Err(PipelineError::new(
                 Code::HttpStatus,
                 format!("{final_url} answered 304 Not Modified to a request that was not conditional"),
             )),

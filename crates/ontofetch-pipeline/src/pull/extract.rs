@@ -4,7 +4,7 @@
 
 use super::download::Arrived;
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_archive::Report;
 use ontofetch_policy::Gates;
 use ontofetch_store::{Staging, layout};
@@ -16,14 +16,14 @@ pub(super) fn run(
     gates: &Gates<'_>,
     staging: &Staging,
     arrived: &Arrived,
-) -> Result<Option<Report>, PullError> {
+) -> Result<Option<Report>, PipelineError> {
     if !ontofetch_archive::is_archive(&arrived.dest) {
         return Ok(None);
     }
     let stem = layout::file_stem(&arrived.filename);
     let into = staging.dir().join(layout::extracted_rel(&stem));
     let report = ontofetch_archive::extract(&arrived.dest, &into, gates)
-        .map_err(|e| PullError::from_coded(e).context(format!("extracting {}", arrived.filename)))?;
+        .map_err(|e| PipelineError::from_coded(e).context(format!("extracting {}", arrived.filename)))?;
     p.metrics.extracted_bytes.inc_by(report.total_bytes);
     p.metrics.archive_expansion_ratio.observe(report.ratio());
     let audit =

@@ -5,7 +5,7 @@
 //! worker during this run, it reports that version as cached instead of fetching again.
 
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_catalog::{Lease, VersionRow};
 use ontofetch_policy::Code;
 use std::time::Duration;
@@ -17,15 +17,15 @@ fn patience(p: &Pipeline) -> Duration {
 }
 
 /// The lease now, or `None` when another worker holds it.
-pub(super) async fn try_claim(p: &Pipeline, id: &str) -> Result<Option<Lease>, PullError> {
+pub(super) async fn try_claim(p: &Pipeline, id: &str) -> Result<Option<Lease>, PipelineError> {
     Ok(p.backends.catalog.try_lease(id).await?)
 }
 
 /// The lease, waiting for another worker to finish (`E_LOCKED` past a whole download).
-pub(crate) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PullError> {
+pub(crate) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PipelineError> {
     let wait = patience(p);
     p.backends.catalog.lease(id, wait).await?.ok_or_else(|| {
-        PullError::new(Code::Locked, format!("{id} is held by another worker for more than {} s", wait.as_secs()))
+        PipelineError::new(Code::Locked, format!("{id} is held by another worker for more than {} s", wait.as_secs()))
     })
 }
 
@@ -34,7 +34,7 @@ pub(super) async fn stored_meanwhile(
     p: &Pipeline,
     id: &str,
     run_started: &str,
-) -> Result<Option<VersionRow>, PullError> {
+) -> Result<Option<VersionRow>, PipelineError> {
     Ok(p.backends.catalog.latest(id).await?.filter(|row| row.downloaded_at.as_str() >= run_started))
 }
 
@@ -46,7 +46,7 @@ pub(super) async fn failed_meanwhile(
     p: &Pipeline,
     id: &str,
     run_started: &str,
-) -> Result<Option<PullError>, PullError> {
+) -> Result<Option<PipelineError>, PipelineError> {
     let Some(last) = p.backends.catalog.events(Some(id), run_started, 1).await?.into_iter().next() else {
         return Ok(None);
     };
@@ -56,7 +56,7 @@ pub(super) async fn failed_meanwhile(
         return Ok(None);
     }
     let who = last.worker.as_deref().unwrap_or("another worker");
-    Ok(Some(PullError::new(
+    Ok(Some(PipelineError::new(
         code.unwrap_or(Code::Network),
         format!(
             "{who} failed to fetch {id} at {} in this run: {} (not retried by every worker; --force retries)",

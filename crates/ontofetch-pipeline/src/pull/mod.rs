@@ -1,7 +1,7 @@
 //! A pull (docs/architecture.md, "A pull"): for each ontology, plan → gated download into
 //! staging → extract → validate → choose the version → commit (manifest, promote, CAS,
 //! catalog, `latest`). A version becomes visible only at the end; any failure leaves the
-//! store and catalog as they were. Each step is a module returning `Result<_, PullError>`.
+//! store and catalog as they were. Each step is a module returning `Result<_, PipelineError>`.
 
 mod commit;
 mod download;
@@ -13,7 +13,7 @@ mod validate;
 mod version;
 
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::observer::PullObserver;
 use crate::result::{PullResult, PullStatus};
 use futures_util::StreamExt;
@@ -150,8 +150,8 @@ async fn with_fallback(
     p: &Pipeline,
     spec: &SpecInput,
     observer: &dyn PullObserver,
-) -> Result<PullResult, (Option<String>, PullError)> {
-    let mut failures: Vec<(String, PullError)> = Vec::new();
+) -> Result<PullResult, (Option<String>, PipelineError)> {
+    let mut failures: Vec<(String, PipelineError)> = Vec::new();
     let mut start = 0;
     while start < spec.chain.len() {
         let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
@@ -174,17 +174,17 @@ async fn with_fallback(
 }
 
 /// The primary failure with its code, and the other resolvers' failures after it.
-fn summarize(failures: Vec<(String, PullError)>) -> (Option<String>, PullError) {
+fn summarize(failures: Vec<(String, PipelineError)>) -> (Option<String>, PipelineError) {
     let mut it = failures.into_iter();
     let Some((resolver, first)) = it.next() else {
-        return (None, PullError::new(ontofetch_policy::Code::Resolve, "no resolver to try"));
+        return (None, PipelineError::new(ontofetch_policy::Code::Resolve, "no resolver to try"));
     };
     let others: Vec<String> = it.map(|(r, e)| format!("{r}: {e}")).collect();
     let mut message = format!("{resolver}: {first}");
     if !others.is_empty() {
         message.push_str(&format!(" (also tried {})", others.join("; ")));
     }
-    (Some(resolver), PullError::new(first.code, message))
+    (Some(resolver), PipelineError::new(first.code, message))
 }
 
 /// What the new version changed against the previous one. A diff that cannot be made
@@ -211,7 +211,7 @@ async fn changes(
 }
 
 /// One planned candidate, through every step.
-async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PullError> {
+async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PipelineError> {
     if plan.license_unknown {
         tracing::warn!(id = %plan.id, resolver = %plan.resolver, "licence unknown while accept_licenses is set; fetching (set defaults.reject_unknown_licenses to refuse)");
         p.metrics.license_unknown.get_or_create(&OntologyLabels { ontology: plan.id.clone() }).inc();
@@ -265,6 +265,6 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
 }
 
 /// Whether any version of the ontology is recorded (`updated` rather than `fresh`).
-async fn newest_exists(p: &Pipeline, id: &str) -> Result<bool, PullError> {
+async fn newest_exists(p: &Pipeline, id: &str) -> Result<bool, PipelineError> {
     Ok(p.backends.catalog.newest(id).await?.is_some())
 }

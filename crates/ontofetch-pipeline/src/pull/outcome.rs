@@ -27,7 +27,7 @@ pub(super) async fn cached(p: &Pipeline, plan: &Plan, row: &VersionRow, notes: V
 /// validation is a failure however often it is pulled again: upstream still serves it.
 pub(super) fn stored(p: &Pipeline, row: &VersionRow, notes: Vec<String>) -> PullResult {
     if row.verdict == ontofetch_catalog::Verdict::Invalid {
-        let error = crate::PullError::new(
+        let error = crate::PipelineError::new(
             ontofetch_policy::Code::Validation,
             format!(
                 "upstream still serves {}, which failed validation (kept for inspection; latest stays on the last \

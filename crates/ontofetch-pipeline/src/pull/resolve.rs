@@ -2,18 +2,18 @@
 //! and failed on the way are returned as failures, so the pull can report them.
 
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_config::SpecInput;
 use ontofetch_policy::Code;
 use ontofetch_resolve::{Attempt, Plan, ResolveError};
 
 /// A resolver's failure as the pull reports it.
-pub(super) type Failure = (String, PullError);
+pub(super) type Failure = (String, PipelineError);
 
 fn failure(a: &Attempt) -> Option<Failure> {
-    (a.status == "failed").then(|| {
+    (a.status == ontofetch_resolve::AttemptStatus::Failed).then(|| {
         let code = a.code.unwrap_or(Code::Resolve);
-        (a.resolver.clone(), PullError::new(code, a.error.clone().unwrap_or_default()))
+        (a.resolver.clone(), PipelineError::new(code, a.error.clone().unwrap_or_default()))
     })
 }
 

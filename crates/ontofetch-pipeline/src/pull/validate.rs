@@ -4,10 +4,10 @@
 //! OBO). Strict mode (`continue_on_error: false`) turns a failure into a failed pull.
 
 use super::download::Arrived;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use crate::observer::PullObserver;
 use crate::result::{ValidationSummary, ValidatorVerdict};
-use crate::runner::{Job, Limits, ValidatorRunner};
+use crate::runner::{Job, ValidatorRunner, WorkerLimits};
 use crate::{Pipeline, now_rfc3339};
 use ontofetch_archive::Report;
 use ontofetch_catalog::ValidationRow;
@@ -48,7 +48,7 @@ pub(super) struct Validated {
 impl Validated {
     /// Whether any validator failed.
     pub fn failed(&self) -> bool {
-        self.summary.status == "failed"
+        self.summary.status == Status::Failed
     }
 }
 
@@ -65,7 +65,7 @@ pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normaliz
 /// `validate ID` and by `validate --file` (which needs no mirror).
 pub async fn check(
     runner: &Arc<dyn ValidatorRunner>,
-    limits: Limits,
+    limits: WorkerLimits,
     metrics: &Metrics,
     file: &Path,
     normalize: Option<Normalize>,
@@ -140,7 +140,7 @@ pub(super) async fn run(
     extracted: Option<&Report>,
     formats: &[String],
     observer: &dyn PullObserver,
-) -> Result<Validated, PullError> {
+) -> Result<Validated, PipelineError> {
     let stem = layout::file_stem(&arrived.filename);
     let mut v = Validated {
         entries: BTreeMap::new(),
@@ -173,8 +173,8 @@ pub(super) async fn run(
                 v.outputs.push((rel.to_string_lossy().into_owned(), f.sha256.clone(), f.bytes));
             }
         }
-        let status = outcome.status.as_str().to_string();
-        let details = serde_json::to_value(&outcome).expect("outcomes serialise");
+        let status = outcome.status;
+        let details = serde_json::to_value(&outcome).unwrap_or_default();
         let output_files: Vec<String> = outcome
             .outputs
             .iter()
@@ -183,29 +183,34 @@ pub(super) async fn run(
             .collect();
         v.rows.push(ValidationRow {
             validator: key.clone(),
-            result: status.clone(),
+            result: status.as_str().to_string(),
             details: details.to_string(),
             run_at: now_rfc3339(),
         });
         verdicts.push(ValidatorVerdict {
             key: key.clone(),
-            status: status.clone(),
+            status,
             message: outcome.message.clone(),
             statements: outcome.statements,
             terms: outcome.terms,
             normalization: outcome.normalization.clone(),
             normalization_skipped: outcome.normalization_skipped.clone(),
         });
-        let entry =
-            ValidationEntry { ok: status == "ok", status: Some(status), details, output_files, extra: BTreeMap::new() };
+        let entry = ValidationEntry {
+            ok: status == Status::Ok,
+            status: Some(status.as_str().to_string()),
+            details,
+            output_files,
+            extra: BTreeMap::new(),
+        };
         v.entries.insert(key, entry);
     }
     v.summary = ValidationSummary::of(verdicts);
     observer.validated(id, &v.summary);
     if !p.settings.loaded.config.defaults.continue_on_error
-        && let Some(bad) = v.summary.validators.iter().find(|x| x.status == "failed")
+        && let Some(bad) = v.summary.validators.iter().find(|x| x.status == Status::Failed)
     {
-        return Err(PullError::new(
+        return Err(PipelineError::new(
             Code::Validation,
             format!(
                 "{} failed validation (strict mode keeps the last good version): {}",

@@ -6,7 +6,7 @@
 use super::download::Arrived;
 use super::outcome::today;
 use crate::Pipeline;
-use crate::error::PullError;
+use crate::error::PipelineError;
 use ontofetch_resolve::Plan;
 use ontofetch_store::layout;
 use std::io::Read;
@@ -35,7 +35,7 @@ pub(super) async fn choose(
     plan: &Plan,
     arrived: &Arrived,
     parsed: &super::validate::Validated,
-) -> Result<Chosen, PullError> {
+) -> Result<Chosen, PipelineError> {
     let sha = &arrived.info.sha256;
     let base = plan
         .version
