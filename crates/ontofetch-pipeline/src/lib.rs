@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod backends;
+pub mod chain;
 pub mod diff;
 pub mod doctor;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod plan_diff;
 pub mod prune;
 pub mod pull;
 pub mod reconcile;
+pub mod records;
 pub mod result;
 pub mod retire;
 pub mod revalidate;

@@ -6,7 +6,7 @@ use crate::Pipeline;
 use crate::error::PipelineError;
 use ontofetch_config::SpecInput;
 use ontofetch_net::{NetError, ProbeInfo};
-use ontofetch_resolve::{Plan, ResolveError, plan_to_value};
+use ontofetch_resolve::{Plan, plan_to_value};
 use serde_json::{Value, json};
 
 /// A spec that planned.
@@ -63,54 +63,24 @@ fn conclusive(e: &NetError) -> bool {
 /// planner on to the next resolver of the chain, as a pull would; when none is left the
 /// plan fails naming every resolver tried and why.
 pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFailure> {
-    let s = &p.settings;
     let fail = |error: PipelineError| PlanFailure { id: spec.id.clone(), error };
-    let mut tried: Vec<String> = Vec::new();
-    // The primary resolver's failure is the code reported.
-    let mut code: Option<ontofetch_policy::Code> = None;
-    let mut start = 0;
-    while start < spec.chain.len() {
-        let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
-        let plan = match ontofetch_resolve::plan(&rest, &p.fetcher, &s.endpoints, &s.secrets, &p.license_policy()).await
-        {
-            Ok(plan) => plan,
-            Err(e) => {
-                code = code.or(Some(ontofetch_policy::Coded::code(&e)));
-                let ResolveError::Exhausted { attempts, .. } = e;
-                tried.extend(
-                    attempts.iter().map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())),
-                );
-                break;
-            }
-        };
-        if let Some(first) =
-            plan.resolver_attempts.iter().find(|a| a.status == ontofetch_resolve::AttemptStatus::Failed)
-        {
-            code = code.or(first.code);
-        }
-        tried.extend(
-            plan.resolver_attempts
-                .iter()
-                .filter(|a| a.status == ontofetch_resolve::AttemptStatus::Failed)
-                .map(|a| format!("{}: {}", a.resolver, a.error.clone().unwrap_or_default())),
-        );
-        if !s.loaded.config.defaults.planner.probing_enabled {
+    let mut chain = crate::chain::ResolverChain::new(p, spec);
+    while let Some(plan) = chain.next().await {
+        if !p.settings.loaded.config.defaults.planner.probing_enabled {
             return Ok(Planned { plan, probe: None });
         }
         match p.fetcher.probe(&plan.url, &plan.service, plan.credential.as_ref()).await {
             Ok(info) => return Ok(Planned { plan, probe: Some(Ok(info)) }),
             Err(e @ NetError::Refused(_)) => return Err(fail(PipelineError::from_coded(e))),
             Err(e) if conclusive(&e) => {
-                code = code.or(Some(ontofetch_policy::Coded::code(&e)));
-                tried.push(format!("{}: {} did not answer the probe: {e}", plan.resolver, plan.url));
-                let used = start + rest.chain.iter().position(|r| r == &plan.resolver).unwrap_or(0);
-                start = used + 1;
+                let code = ontofetch_policy::Coded::code(&e);
+                chain.reject(&plan, PipelineError::new(code, format!("{} did not answer the probe: {e}", plan.url)));
             }
             Err(e) => return Ok(Planned { plan, probe: Some(Err(PipelineError::from_coded(e))) }),
         }
     }
-    let code = code.unwrap_or(ontofetch_policy::Code::Resolve);
-    Err(fail(PipelineError::new(code, format!("no resolver planned {} (tried {})", spec.id, tried.join("; ")))))
+    let tried: Vec<String> = chain.failures().iter().map(|(r, e)| format!("{r}: {}", e.message)).collect();
+    Err(fail(PipelineError::new(chain.code(), format!("no resolver planned {} (tried {})", spec.id, tried.join("; ")))))
 }
 
 /// Plans every spec, in order.

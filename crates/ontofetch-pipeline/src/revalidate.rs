@@ -5,17 +5,16 @@
 //! (docs/architecture.md, "Invariants"). `latest` follows the verdict: a version that now
 //! fails is no longer latest; with strict it is retired.
 
+use crate::Pipeline;
 use crate::error::PipelineError;
 use crate::pull::validate_file;
 use crate::retire::{repoint_latest, retire_version};
-use crate::{Pipeline, now_rfc3339};
-use ontofetch_catalog::{ArtifactRow, ValidationRow, Verdict};
+use ontofetch_catalog::{ArtifactRow, Verdict};
 use ontofetch_policy::Code;
 use ontofetch_store::layout;
-use ontofetch_store::manifest::{Manifest, Normalization, ValidationEntry};
+use ontofetch_store::manifest::{Manifest, Normalization};
 use ontofetch_validate::{Normalize, Outcome};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What a re-validation found and did.
@@ -104,16 +103,8 @@ pub async fn revalidate(
         });
         output_files.push(rel);
     }
-    manifest.validation.insert(
-        outcome.validator.clone(),
-        ValidationEntry {
-            ok: status == ontofetch_validate::Status::Ok,
-            status: Some(status.as_str().to_string()),
-            details: details.clone(),
-            output_files,
-            extra: BTreeMap::new(),
-        },
-    );
+    let (vrow, entry) = crate::records::validation_records(&outcome.validator, status, details, output_files);
+    manifest.validation.insert(outcome.validator.clone(), entry);
     if let Some(h) = &outcome.normalized_sha256 {
         manifest.normalized_sha256 = Some(h.clone());
     }
@@ -146,12 +137,6 @@ pub async fn revalidate(
         kind: "manifest".into(),
     });
     drop(scratch);
-    let vrow = ValidationRow {
-        validator: outcome.validator.clone(),
-        result: status.as_str().to_string(),
-        details: details.to_string(),
-        run_at: now_rfc3339(),
-    };
     b.catalog.revise(id, &row.version, verdict, &artifacts, &[vrow]).await?;
     let purged = failed && strict;
     let latest =

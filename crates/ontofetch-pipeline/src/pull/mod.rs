@@ -8,7 +8,6 @@ mod download;
 mod extract;
 mod lease;
 mod outcome;
-mod resolve;
 mod validate;
 mod version;
 
@@ -151,40 +150,27 @@ async fn with_fallback(
     spec: &SpecInput,
     observer: &dyn PullObserver,
 ) -> Result<PullResult, (Option<String>, PipelineError)> {
-    let mut failures: Vec<(String, PipelineError)> = Vec::new();
-    let mut start = 0;
-    while start < spec.chain.len() {
-        let rest = SpecInput { chain: spec.chain[start..].to_vec(), ..spec.clone() };
-        let (plan, skipped) = match resolve::plan(p, &rest).await {
-            Ok(x) => x,
-            Err(attempts) => {
-                failures.extend(attempts);
-                break;
-            }
-        };
-        failures.extend(skipped);
-        let used = start + rest.chain.iter().position(|r| r == &plan.resolver).unwrap_or(0);
+    let mut chain = crate::chain::ResolverChain::new(p, spec);
+    while let Some(plan) = chain.next().await {
         match fetch(p, &plan, observer).await {
             Ok(r) => return Ok(r),
-            Err(e) => failures.push((plan.resolver.clone(), e)),
+            Err(e) => chain.reject(&plan, e),
         }
-        start = used + 1;
     }
-    Err(summarize(failures))
+    Err(summarize(chain.failures()))
 }
 
 /// The primary failure with its code, and the other resolvers' failures after it.
-fn summarize(failures: Vec<(String, PipelineError)>) -> (Option<String>, PipelineError) {
-    let mut it = failures.into_iter();
-    let Some((resolver, first)) = it.next() else {
+fn summarize(failures: &[(String, PipelineError)]) -> (Option<String>, PipelineError) {
+    let Some(((resolver, first), others)) = failures.split_first() else {
         return (None, PipelineError::new(ontofetch_policy::Code::Resolve, "no resolver to try"));
     };
-    let others: Vec<String> = it.map(|(r, e)| format!("{r}: {e}")).collect();
+    let others: Vec<String> = others.iter().map(|(r, e)| format!("{r}: {e}")).collect();
     let mut message = format!("{resolver}: {first}");
     if !others.is_empty() {
         message.push_str(&format!(" (also tried {})", others.join("; ")));
     }
-    (Some(resolver), PipelineError::new(first.code, message))
+    (Some(resolver.clone()), PipelineError::new(first.code, message))
 }
 
 /// What the new version changed against the previous one. A diff that cannot be made

@@ -4,11 +4,11 @@
 //! OBO). Strict mode (`continue_on_error: false`) turns a failure into a failed pull.
 
 use super::download::Arrived;
+use crate::Pipeline;
 use crate::error::PipelineError;
 use crate::observer::PullObserver;
 use crate::result::{ValidationSummary, ValidatorVerdict};
 use crate::runner::{Job, ValidatorRunner, WorkerLimits};
-use crate::{Pipeline, now_rfc3339};
 use ontofetch_archive::Report;
 use ontofetch_catalog::ValidationRow;
 use ontofetch_metrics::{Metrics, ValidationLabels, ValidatorLabels};
@@ -181,12 +181,6 @@ pub(super) async fn run(
             .filter_map(|f| Path::new(&f.path).strip_prefix(staging.dir()).ok())
             .map(|r| r.to_string_lossy().into_owned())
             .collect();
-        v.rows.push(ValidationRow {
-            validator: key.clone(),
-            result: status.as_str().to_string(),
-            details: details.to_string(),
-            run_at: now_rfc3339(),
-        });
         verdicts.push(ValidatorVerdict {
             key: key.clone(),
             status,
@@ -196,13 +190,8 @@ pub(super) async fn run(
             normalization: outcome.normalization.clone(),
             normalization_skipped: outcome.normalization_skipped.clone(),
         });
-        let entry = ValidationEntry {
-            ok: status == Status::Ok,
-            status: Some(status.as_str().to_string()),
-            details,
-            output_files,
-            extra: BTreeMap::new(),
-        };
+        let (row, entry) = crate::records::validation_records(&key, status, details, output_files);
+        v.rows.push(row);
         v.entries.insert(key, entry);
     }
     v.summary = ValidationSummary::of(verdicts);
