@@ -67,7 +67,7 @@ impl Context {
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), options.log_level.as_deref());
         if let Ok(s) = &settings {
-            let inert = s.loaded.config.defaults.inert_keys();
+            let inert = s.defaults().inert_keys();
             if !inert.is_empty() {
                 tracing::warn!(
                     keys = %inert.join(", "),
@@ -77,7 +77,7 @@ impl Context {
         }
         match &settings {
             Ok(s) => {
-                tracing::debug!(source = %s.loaded.origin.label(), catalog = ?s.loaded.config.defaults.storage.catalog_url, env = ?env.set_names(), "settings resolved")
+                tracing::debug!(source = %s.loaded.origin.label(), catalog = ?s.defaults().storage.catalog_url, env = ?env.set_names(), "settings resolved")
             }
             Err(e) => tracing::debug!(error = %e, "settings not resolved"),
         }

@@ -23,7 +23,7 @@ pub fn file(ctx: &Context, file: &Path, output_dir: Option<&Path>) -> Result<Out
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = ontofetch_store::layout::file_stem(&name);
     let limits = ontofetch_pipeline::WorkerLimits::from_settings(settings);
-    let normalize = limits.normalize(dir, &stem, &settings.loaded.config.defaults.normalize_to);
+    let normalize = limits.normalize(dir, &stem, &settings.defaults().normalize_to);
     let runner: Arc<dyn ontofetch_pipeline::ValidatorRunner> = Arc::new(ctx.worker.clone());
     let mut outcome =
         ctx.block_on(ontofetch_pipeline::pull::check(&runner, limits, &ctx.metrics, file, Some(normalize)));

@@ -224,6 +224,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The `defaults` section after every layer (file, environment, flags): what the
+    /// pipeline's steps read their behaviour from.
+    pub fn defaults(&self) -> &crate::schema::Defaults {
+        &self.loaded.config.defaults
+    }
+
+    /// How many ontologies a batch pulls at once (at least one).
+    pub fn concurrent_downloads(&self) -> usize {
+        self.defaults().http.concurrent_downloads.max(1) as usize
+    }
+
     /// Only the data directories: `--data-root`, else `$PYSTOW_HOME/ontology-fetcher`, else
     /// `~/.data/ontology-fetcher`, made absolute against `cwd`.
     pub fn dirs(flags: &Flags, env: &Env, cwd: &Path) -> DataDirs {

@@ -43,7 +43,7 @@ fn patience(settings: &Settings, mode: Open) -> (std::time::Duration, std::time:
 /// it shares them (PostgreSQL: every worker of the mirror), else `<cache>/rate-limits`
 /// (every process on this data root).
 pub fn shared_rates(settings: &Settings, backends: &Backends) -> Arc<dyn SharedRates> {
-    let http = &settings.loaded.config.defaults.http;
+    let http = &settings.defaults().http;
     match &http.shared_rate_limit_dir {
         Some(dir) => Arc::new(FileRates::new(PathBuf::from(dir))),
         None if backends.catalog.url().starts_with("postgres") => Arc::new(CatalogRates(backends.catalog.clone())),

@@ -171,7 +171,7 @@ pub async fn run(
         "logs": directory("logs", &dirs.logs, fix, &mut f),
         "ontologies": directory("ontologies", &dirs.ontologies, fix, &mut f),
     });
-    let cap = settings.map_or(10.0, |s| s.loaded.config.defaults.http.max_uncompressed_size_gb);
+    let cap = settings.map_or(10.0, |s| s.defaults().http.max_uncompressed_size_gb);
     let reserve = settings
         .map_or(ontofetch_policy::StoragePolicy::default().reserve_bytes, |s| s.loaded.policy.storage.reserve_bytes);
     let disk = disk(&dirs.root, reserve, (cap * 1024.0 * 1024.0 * 1024.0) as u64, &mut f);

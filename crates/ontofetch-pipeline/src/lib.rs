@@ -66,7 +66,7 @@ pub fn now_rfc3339() -> String {
 
 /// The network settings of `defaults.http`.
 pub fn net_config(settings: &Settings) -> NetConfig {
-    let h = &settings.loaded.config.defaults.http;
+    let h = &settings.defaults().http;
     let rate = |k: &str, v: &str| ontofetch_policy::config_gate::parse_rate_limit(k, v).ok();
     NetConfig {
         max_attempts: h.max_retries.max(1),
@@ -122,7 +122,7 @@ impl Pipeline {
         let mut config = net_config(&settings);
         config.limits = config.limits.shared(backends::shared_rates(&settings, &backends));
         let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), config)?;
-        let promote_invalid = settings.loaded.config.defaults.promote_invalid;
+        let promote_invalid = settings.defaults().promote_invalid;
         Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid })
     }
 
@@ -133,7 +133,7 @@ impl Pipeline {
 
     /// What `accept_licenses` and `reject_unknown_licenses` say.
     pub fn license_policy(&self) -> ontofetch_resolve::LicensePolicy<'_> {
-        let d = &self.settings.loaded.config.defaults;
+        let d = self.settings.defaults();
         ontofetch_resolve::LicensePolicy { accept: &d.accept_licenses, reject_unknown: d.reject_unknown_licenses }
     }
 

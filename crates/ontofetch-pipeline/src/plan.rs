@@ -66,7 +66,7 @@ pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFai
     let fail = |error: PipelineError| PlanFailure { id: spec.id.clone(), error };
     let mut chain = crate::chain::ResolverChain::new(p, spec);
     while let Some(plan) = chain.next().await {
-        if !p.settings.loaded.config.defaults.planner.probing_enabled {
+        if !p.settings.defaults().planner.probing_enabled {
             return Ok(Planned { plan, probe: None });
         }
         match p.fetcher.probe(&plan.url, &plan.service, plan.credential.as_ref()).await {

@@ -26,7 +26,7 @@ impl WorkerLimits {
     /// From `defaults.validation`. Sorting gets a quarter of the memory cap, at most
     /// 256 MiB: parsing windows, thread stacks and the allocator need the rest.
     pub fn from_settings(settings: &ontofetch_config::Settings) -> Self {
-        let v = &settings.loaded.config.defaults.validation;
+        let v = &settings.defaults().validation;
         let max_memory_bytes = v.max_memory_mb << 20;
         WorkerLimits {
             max_memory_bytes,

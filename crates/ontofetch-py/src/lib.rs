@@ -182,7 +182,7 @@ fn pull(
     let out = interruptible(py, c, move || async move {
         let p = c.pipeline(force).await?;
         let specs = p.settings.spec_inputs(&ids, None)?;
-        let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+        let n = p.settings.concurrent_downloads();
         Ok::<_, AppError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
     });
     ctx.shutdown_background();

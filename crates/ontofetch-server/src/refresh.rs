@@ -11,7 +11,7 @@ use tokio::sync::watch;
 pub async fn refresh_loop(p: &Pipeline, every: Duration, observer: &dyn PullObserver, mut stop: watch::Receiver<bool>) {
     loop {
         let specs = p.settings.spec_inputs(&[], None).unwrap_or_default();
-        let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+        let n = p.settings.concurrent_downloads();
         let results = tokio::select! {
             r = pull::pull_all(p, &specs, observer, n) => r,
             _ = stop.changed() => return,

@@ -27,7 +27,7 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), AppError> {
         return print_plans(ctx, &plans);
     }
     let observer = crate::progress::detect();
-    let n = p.settings.loaded.config.defaults.http.concurrent_downloads.max(1) as usize;
+    let n = p.settings.concurrent_downloads();
     let results =
         ctx.block_on(publish::with_exporter(ctx, args.metrics_addr, pull::pull_all(&p, &specs, observer.as_ref(), n)))?;
     if let Some(gw) = &args.pushgateway {

@@ -59,7 +59,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
     let info = &c.fetched.info;
     let mut artifacts: Vec<String> =
         files(c).iter().map(|(rel, ..)| p.backends.store.location(&format!("{key}/{rel}"))).collect();
-    if p.settings.loaded.config.defaults.enable_cas_mirror {
+    if p.settings.defaults().enable_cas_mirror {
         artifacts.push(p.backends.store.location(&layout::cas_key(&info.sha256)));
     }
     let mode = c.validation.normalization.as_ref().map_or("none", |n| n.mode.as_str());
@@ -255,7 +255,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     let mut notes = notes(&c);
     drop_unlisted(&c.staging, &artifacts, &key)?;
     let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
-    if p.settings.loaded.config.defaults.enable_cas_mirror {
+    if p.settings.defaults().enable_cas_mirror {
         match p.backends.store.cas_put(gates, &row.sha256, &original_key).await {
             Ok(k) => artifacts.push(ArtifactRow {
                 relpath: k,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// How long a worker waits for another's lease: a whole download, retries included.
 fn patience(p: &Pipeline) -> Duration {
-    let h = &p.settings.loaded.config.defaults.http;
+    let h = &p.settings.defaults().http;
     Duration::from_secs_f64(h.download_timeout_sec * f64::from(h.max_retries.max(1)) * 2.0 + 60.0)
 }
 

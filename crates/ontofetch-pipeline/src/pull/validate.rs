@@ -196,7 +196,7 @@ pub(super) async fn run(
     }
     v.summary = ValidationSummary::of(verdicts);
     observer.validated(id, &v.summary);
-    if !p.settings.loaded.config.defaults.continue_on_error
+    if !p.settings.defaults().continue_on_error
         && let Some(bad) = v.summary.validators.iter().find(|x| x.status == Status::Failed)
     {
         return Err(PipelineError::new(
