@@ -9,10 +9,12 @@ when absent), errors raise :class:`OntofetchError` subclasses carrying the stabl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+import tempfile
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
 
 from ontofetch import _native
 from ontofetch.errors import (
@@ -35,6 +37,7 @@ __all__ = [
     "ValidationError",
     "check_url",
     "ensure",
+    "ensure_url",
     "plan",
     "pull",
     "show",
@@ -42,10 +45,30 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+#: A spec: a ``sources.yaml`` path, or the same content built in Python (a dict with
+#: ``defaults`` and ``ontologies``, or just the list of ontology entries).
+Spec = Union[PathLike, Dict[str, Any], List[Dict[str, Any]]]
 
 
 def _path(p: Optional[PathLike]) -> Optional[str]:
     return None if p is None else os.fspath(p)
+
+
+@contextlib.contextmanager
+def _spec(spec: Optional[Spec]) -> Iterator[Optional[str]]:
+    """A spec's path; a dict or list is written to a temporary file for the call (JSON is
+    YAML, so it is read and checked exactly as a ``sources.yaml`` would be)."""
+    if spec is None or isinstance(spec, (str, os.PathLike)):
+        yield _path(spec)
+        return
+    doc = {"ontologies": spec} if isinstance(spec, list) else spec
+    fd, name = tempfile.mkstemp(prefix="ontofetch-spec-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=1)
+        yield name
+    finally:
+        os.unlink(name)
 
 
 def _ids(ids: Union[None, str, Iterable[str]]) -> List[str]:
@@ -56,51 +79,80 @@ def _ids(ids: Union[None, str, Iterable[str]]) -> List[str]:
     return list(ids)
 
 
-def check_url(url: str, *, spec: Optional[PathLike] = None, data_root: Optional[PathLike] = None,
+def check_url(url: str, *, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
               allowed_hosts: Iterable[str] = ()) -> Dict[str, Any]:
     """The url gate's decision: ``{"allowed", "gate", "code", "reason", "normalized_url"}``.
 
     A refusal is an answer, not an exception."""
-    return json.loads(_native.check_url(url, _path(spec), _path(data_root), list(allowed_hosts)))
+    with _spec(spec) as path:
+        return json.loads(_native.check_url(url, path, _path(data_root), list(allowed_hosts)))
 
 
-def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[PathLike] = None,
+def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = None,
          data_root: Optional[PathLike] = None, force: bool = False, allowed_hosts: Iterable[str] = (),
-         progress: Optional[Callable[[Dict[str, Any]], None]] = None) -> List[Dict[str, Any]]:
+         progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+         lock: Optional[PathLike] = None) -> List[Dict[str, Any]]:
     """Pulls ``ids`` (default: every configured ontology) into the mirror.
 
     Returns one dict per ontology (``id``, ``status`` of fresh/updated/cached/failed,
     ``version``, ``sha256``, ``path``, ``error: {code, message}``…). A failed ontology is a
     result, not an exception; a bad configuration raises :class:`ConfigError`. ``progress``
-    receives event dicts (``pull.start``, ``pull.bytes``, ``pull.validated``, ``pull.done``)."""
-    return json.loads(_native.pull(_ids(ids), _path(spec), _path(data_root), force, list(allowed_hosts), progress))
+    receives event dicts (``pull.start``, ``pull.bytes``, ``pull.validated``, ``pull.done``).
+    With ``lock``, the lockfile's pinned plans are pulled (only ``ids`` of them when given),
+    as ``ontofetch pull --lock`` does."""
+    with _spec(spec) as path:
+        out = _native.pull(_ids(ids), path, _path(data_root), force, list(allowed_hosts), progress, _path(lock))
+    return json.loads(out)
 
 
-def ensure(id: str, *, spec: Optional[PathLike] = None, data_root: Optional[PathLike] = None,
-           allowed_hosts: Iterable[str] = ()) -> pathlib.Path:
+def ensure(id: str, *, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
+           allowed_hosts: Iterable[str] = (), force: bool = False) -> pathlib.Path:
     """The local path of the latest stored original of ``id``, pulled first when absent
-    (pystow's ``ensure``). Raises with the pull's code when it cannot be stored."""
-    return pathlib.Path(_native.ensure(id, _path(spec), _path(data_root), list(allowed_hosts)))
+    (pystow's ``ensure``); with ``force``, fetched again first (no conditional request).
+    Raises with the pull's code when it cannot be stored.
+
+    The path names the version (``…/ontologies/<id>/<version>/original/<file>``): a newer
+    release is stored beside it, never over it, so a path you hold keeps its bytes. On a
+    local store, ``…/ontologies/<id>/latest/`` is the stable name that moves to each new
+    version that validates."""
+    with _spec(spec) as path:
+        return pathlib.Path(_native.ensure(id, path, _path(data_root), list(allowed_hosts), force))
 
 
-def plan(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[PathLike] = None,
-         data_root: Optional[PathLike] = None, allowed_hosts: Iterable[str] = ()) -> List[Dict[str, Any]]:
+def ensure_url(url: str, *, name: str, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
+               allowed_hosts: Iterable[str] = (), force: bool = False) -> pathlib.Path:
+    """Fetches an arbitrary URL into the mirror as ontology ``name`` (pystow's
+    ``ensure(key, url=…)``): through every gate (the URL must be allowed: ``allowed_hosts``),
+    validated, versioned and recorded like any ontology, its licence and version unknown
+    unless the file states them. Returns the stored original's path, as :func:`ensure`."""
+    with _spec(spec) as path:
+        return pathlib.Path(_native.ensure_url(url, name, path, _path(data_root), list(allowed_hosts), force))
+
+
+def plan(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = None,
+         data_root: Optional[PathLike] = None, allowed_hosts: Iterable[str] = (),
+         lock_output: Optional[PathLike] = None) -> List[Dict[str, Any]]:
     """Download plans (resolved, probed, nothing downloaded): the lockfile entries, or
-    ``{"id", "error": {code, message}}`` for a spec that did not plan."""
-    return json.loads(_native.plan(_ids(ids), _path(spec), _path(data_root), list(allowed_hosts)))
+    ``{"id", "error": {code, message}}`` for a spec that did not plan. With
+    ``lock_output``, the plans are also written there as a lockfile (as ``ontofetch plan``
+    does; an entry that failed keeps the one the file had)."""
+    with _spec(spec) as path:
+        return json.loads(_native.plan(_ids(ids), path, _path(data_root), list(allowed_hosts), _path(lock_output)))
 
 
-def show(id: str, *, spec: Optional[PathLike] = None, data_root: Optional[PathLike] = None,
+def show(id: str, *, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
          allowed_hosts: Iterable[str] = ()) -> Dict[str, Any]:
     """The latest manifest of ``id`` (schema 1.0, DocsToKG's fields)."""
-    return json.loads(_native.show(id, _path(spec), _path(data_root), list(allowed_hosts)))
+    with _spec(spec) as path:
+        return json.loads(_native.show(id, path, _path(data_root), list(allowed_hosts)))
 
 
 def validate_file(
-    path: PathLike, *, spec: Optional[PathLike] = None, output_dir: Optional[PathLike] = None
+    path: PathLike, *, spec: Optional[Spec] = None, output_dir: Optional[PathLike] = None
 ) -> Dict[str, Any]:
     """Validates a local file in an isolated worker (the same limits, normalisation and
     report as a pull and as ``ontofetch validate --file``): ``validator``, ``status``,
     ``statements``, ``terms``, ``normalized_sha256``, ``outputs``… The normalised files are
     kept in ``output_dir`` when given."""
-    return json.loads(_native.validate_file(os.fspath(path), _path(spec), _path(output_dir)))
+    with _spec(spec) as spec_path:
+        return json.loads(_native.validate_file(os.fspath(path), spec_path, _path(output_dir)))

@@ -259,3 +259,59 @@ def test_ctrl_c_interrupts_a_pull_and_leaves_nothing_behind(mirror):
     assert not stored.exists() or not any(p.name != "latest" for p in stored.iterdir())
     staging = root / ".staging"
     assert not staging.exists() or not any(staging.iterdir()), list(staging.iterdir())
+
+
+def test_a_spec_built_in_python_is_read_like_sources_yaml(mirror, registry):
+    base, _ = registry
+    entries = [{"id": "tiny", "resolver": "direct", "extras": {"url": f"{base}/files/tiny.obo"}}]
+    results = ontofetch.pull("tiny", spec=entries, allowed_hosts=mirror["allowed_hosts"])
+    assert results[0]["status"] == "fresh", results
+    doc = {"defaults": {"resolver_fallback_enabled": False}, "ontologies": entries}
+    assert ontofetch.show("tiny", spec=doc, allowed_hosts=mirror["allowed_hosts"])["id"] == "tiny"
+    with pytest.raises(ontofetch.ConfigError) as err:
+        ontofetch.pull("tiny", spec={"ontologies": [{"id": "tiny", "resolver": "nope"}]})
+    assert err.value.code in ("E_CONFIG_INVALID", "E_USAGE"), err.value
+
+
+def test_plan_writes_a_lockfile_that_pull_replays(mirror, tmp_path):
+    lock = tmp_path / "team.lock.json"
+    plans = ontofetch.plan("tiny", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], lock_output=lock)
+    assert plans[0]["id"] == "tiny" and lock.is_file()
+    assert [e["id"] for e in json.loads(lock.read_text())["entries"]] == ["tiny"]
+    results = ontofetch.pull(["tiny"], lock=lock, allowed_hosts=mirror["allowed_hosts"])
+    assert [(r["id"], r["status"]) for r in results] == [("tiny", "fresh")], results
+    with pytest.raises(ontofetch.ConfigError):
+        ontofetch.pull(["bfo"], lock=lock, allowed_hosts=mirror["allowed_hosts"])
+
+
+def test_ensure_force_fetches_again_and_ensure_url_takes_any_allowed_url(mirror, registry):
+    base, _ = registry
+    first = ontofetch.ensure("tiny", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    hits = Registry.hits.get("/files/tiny.obo", 0)
+    assert ontofetch.ensure("tiny", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"]) == first
+    assert Registry.hits.get("/files/tiny.obo", 0) == hits, "present: not fetched again"
+    again = ontofetch.ensure("tiny", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], force=True)
+    assert Registry.hits.get("/files/tiny.obo", 0) == hits + 1, "force fetches again"
+    assert again == first, "the same bytes are the same version"
+    path = ontofetch.ensure_url(f"{base}/obo/bfo.owl", name="my-bfo", spec=mirror["spec"],
+                                allowed_hosts=mirror["allowed_hosts"])
+    assert path.read_bytes() == OWL and "my-bfo" in path.parts
+    with pytest.raises(ontofetch.RefusedError) as err:
+        ontofetch.ensure_url(f"{base}/evil.owl", name="evil2", spec=mirror["spec"],
+                             allowed_hosts=mirror["allowed_hosts"])
+    assert err.value.code == "E_PRIVATE_IP", err.value
+    with pytest.raises(ontofetch.ConfigError):
+        ontofetch.ensure_url(f"{base}/obo/bfo.owl", name="../up", spec=mirror["spec"],
+                             allowed_hosts=mirror["allowed_hosts"])
+
+
+def test_logs_go_to_python_logging_without_colour(mirror, tmp_path, caplog):
+    import logging
+
+    spec = tmp_path / "inert.yaml"
+    spec.write_text(mirror["spec"].read_text().replace("defaults:\n", "defaults:\n  http:\n    http2_enabled: false\n"))
+    caplog.set_level(logging.INFO, logger="ontofetch")
+    ontofetch.plan("tiny", spec=spec, allowed_hosts=mirror["allowed_hosts"])
+    ours = [r for r in caplog.records if r.name == "ontofetch"]
+    assert any("http2_enabled" in r.getMessage() and r.levelno == logging.WARNING for r in ours), ours
+    assert all("\x1b[" not in r.getMessage() for r in ours)

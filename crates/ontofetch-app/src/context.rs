@@ -44,7 +44,9 @@ pub struct Context {
     /// How validator workers are started.
     pub worker: Subprocess,
     settings: Result<Settings, ConfigError>,
-    runtime: tokio::runtime::Runtime,
+    /// Built on the first `block_on`: a command that does no async work (the validator
+    /// worker, under its RLIMIT_AS) starts no threads.
+    runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
 }
 
 impl Context {
@@ -81,12 +83,7 @@ impl Context {
             }
             Err(e) => tracing::debug!(error = %e, "settings not resolved"),
         }
-        // One runtime for the command's whole life, a worker per core (the pool of blocking
-        // threads serves file I/O and hashing).
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| AppError::io("starting the async runtime", e))?;
+        let runtime = std::sync::OnceLock::new();
         Ok(Context { dirs: Settings::dirs(&flags, &env, &cwd), options, metrics, worker, settings, runtime })
     }
 
@@ -129,17 +126,27 @@ impl Context {
         Ok(Pipeline::new(self.settings()?.clone(), self.metrics.clone(), runner, force).await?)
     }
 
-    /// Runs a command's async work to completion on the context's runtime (one per
-    /// context, built once, with a worker per core).
+    /// Runs a command's async work to completion on the context's runtime: one for the
+    /// command's whole life, built on first use, a worker per core (the blocking pool serves
+    /// file I/O and hashing).
     pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
-        self.runtime.block_on(work)
+        let runtime = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                // Only an exhausted process (no threads, no file descriptors) gets here.
+                .expect("starting the async runtime")
+        });
+        runtime.block_on(work)
     }
 
     /// Ends the context without waiting for blocking work still running on its runtime (a
     /// hash or a file copy that a cancelled command abandoned): what an interrupted Python
     /// call needs to return at once.
     pub fn shutdown_background(self) {
-        self.runtime.shutdown_background();
+        if let Some(runtime) = self.runtime.into_inner() {
+            runtime.shutdown_background();
+        }
     }
 
     /// Writes the metrics textfile if one was asked for.

@@ -39,7 +39,16 @@ pub struct PgCatalog {
     client: Mutex<Option<Client>>,
     /// How long one statement keeps reconnecting before it fails.
     patience: Duration,
+    /// Sessions that held a lease and let go of it, kept to hold the next one: a lease per
+    /// ontology is a session per ontology, and a new session is a new server process.
+    idle_lease_sessions: IdleSessions,
 }
+
+/// Lease sessions ready for reuse (none of them holds a lock).
+type IdleSessions = std::sync::Arc<std::sync::Mutex<Vec<Client>>>;
+
+/// Idle lease sessions kept at most (a batch's concurrency, with room).
+const MAX_IDLE_LEASE_SESSIONS: usize = 16;
 
 fn pg(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> CatalogError {
     let what = what.into();
@@ -113,6 +122,25 @@ enum Seen {
 const LOCK_KEY: &str = "hashtextextended($1, 0)";
 
 impl PgCatalog {
+    /// A new session for a lease, reconnecting with backoff within the catalog's patience.
+    async fn lease_session(&self) -> Result<Client, CatalogError> {
+        let mut attempt = 0;
+        let deadline = std::time::Instant::now() + self.patience;
+        loop {
+            attempt += 1;
+            match connect(&self.config).await {
+                Ok(c) => return Ok(c),
+                Err(e) if std::time::Instant::now() + backoff(attempt) < deadline => {
+                    tracing::warn!(catalog = %self.shown, error = %describe(&e), "cannot reach the catalog for a lease; retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) => {
+                    return Err(CatalogError::db(format!("connecting to {} for a lease", self.shown), describe(&e)));
+                }
+            }
+        }
+    }
+
     /// Connects and applies pending migrations (once, under an advisory transaction lock,
     /// whichever worker comes first).
     pub async fn connect(url: &str) -> Result<PgCatalog, CatalogError> {
@@ -131,7 +159,13 @@ impl PgCatalog {
         let shown = redact(url);
         let client =
             connect(&config).await.map_err(|e| CatalogError::db(format!("connecting to {shown}"), describe(&e)))?;
-        let cat = PgCatalog { config, shown, client: Mutex::new(Some(client)), patience };
+        let cat = PgCatalog {
+            config,
+            shown,
+            client: Mutex::new(Some(client)),
+            patience,
+            idle_lease_sessions: IdleSessions::default(),
+        };
         cat.migrate().await?;
         Ok(cat)
     }
@@ -223,8 +257,35 @@ pub fn redact(url: &str) -> String {
 }
 
 /// A lease: a session of its own holding an advisory lock; dropping it ends the session.
+/// Takes the advisory lock of `key` on `client`'s session, if free.
+async fn try_lock(client: &Client, key: &str) -> Result<bool, tokio_postgres::Error> {
+    client.query_one(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"), &[&key]).await.map(|r| r.get(0))
+}
+
+/// A held lease: its session, and where the session goes when the lease is let go.
 struct PgLease {
-    _client: Client,
+    client: Option<Client>,
+    key: String,
+    idle: IdleSessions,
+}
+
+impl Drop for PgLease {
+    /// Unlocks and keeps the session for the next lease. Without a runtime to unlock on (or
+    /// when the unlock fails) the session is closed, which releases the lock just as well.
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else { return };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let (key, idle) = (std::mem::take(&mut self.key), self.idle.clone());
+        rt.spawn(async move {
+            let unlocked = client.query_one(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"), &[&key]).await;
+            if unlocked.is_ok() && !client.is_closed() {
+                let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                if idle.len() < MAX_IDLE_LEASE_SESSIONS {
+                    idle.push(client);
+                }
+            }
+        });
+    }
 }
 
 #[async_trait]
@@ -703,28 +764,36 @@ impl Catalog for PgCatalog {
 
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
         // A session of its own: the lock lives as long as it (a killed worker's goes with it).
-        let mut attempt = 0;
-        let deadline = std::time::Instant::now() + self.patience;
-        let client = loop {
-            attempt += 1;
-            match connect(&self.config).await {
-                Ok(c) => break c,
-                Err(e) if std::time::Instant::now() + backoff(attempt) < deadline => {
-                    tracing::warn!(catalog = %self.shown, error = %describe(&e), "cannot reach the catalog for a lease; retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                Err(e) => {
-                    return Err(CatalogError::db(format!("connecting to {} for a lease", self.shown), describe(&e)));
-                }
-            }
+        // One that held an earlier lease and let go of it is reused.
+        let pooled = {
+            let mut idle = self.idle_lease_sessions.lock().unwrap_or_else(|p| p.into_inner());
+            std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
         };
         let key = format!("ontofetch:lease:{ontology}");
-        let held: bool = client
-            .query_one(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"), &[&key])
-            .await
-            .map_err(pg(format!("taking the lease of {ontology}")))?
-            .get(0);
-        Ok(held.then(|| Lease::new(PgLease { _client: client })))
+        // A pooled session that went stale (the server restarted) is replaced by a new one.
+        let (client, held) = match pooled {
+            Some(c) => match try_lock(&c, &key).await {
+                Ok(held) => (c, held),
+                Err(_) => {
+                    let c = self.lease_session().await?;
+                    let held = try_lock(&c, &key).await.map_err(pg(format!("taking the lease of {ontology}")))?;
+                    (c, held)
+                }
+            },
+            None => {
+                let c = self.lease_session().await?;
+                let held = try_lock(&c, &key).await.map_err(pg(format!("taking the lease of {ontology}")))?;
+                (c, held)
+            }
+        };
+        if !held {
+            let mut idle = self.idle_lease_sessions.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE_LEASE_SESSIONS {
+                idle.push(client);
+            }
+            return Ok(None);
+        }
+        Ok(Some(Lease::new(PgLease { client: Some(client), key, idle: self.idle_lease_sessions.clone() })))
     }
 
     async fn reserve_rate(&self, key: &str, per_second: f64) -> Result<Option<Duration>, CatalogError> {

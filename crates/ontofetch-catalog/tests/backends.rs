@@ -175,6 +175,28 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     assert!(other.try_lease("go").await.unwrap().is_none(), "held across connections");
     drop(held);
     assert!(other.lease("go", Duration::from_secs(10)).await.unwrap().is_some());
+    // a lease's session is kept for the next one: leases in turn are held by one session,
+    // not a new server process each
+    let (probe, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let holders = || async {
+        let rows = probe.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted", &[]).await.unwrap();
+        rows.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<i32>>()
+    };
+    let mut pids = std::collections::BTreeSet::new();
+    for i in 0..5 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !holders().await.is_empty() {
+            assert!(std::time::Instant::now() < deadline, "an earlier lease was never let go");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let lease = cat.try_lease(&format!("turn{i}")).await.unwrap().expect("free");
+        let held_by = holders().await;
+        assert_eq!(held_by.len(), 1, "{held_by:?}");
+        pids.insert(held_by[0]);
+        drop(lease);
+    }
+    assert_eq!(pids.len(), 1, "one session held every lease in turn: {pids:?}");
     // shared request slots: timed by the database, spaced by the interval
     let waits: Vec<f64> = {
         let mut v = Vec::new();
@@ -187,6 +209,10 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     // the server restarts under a live catalog: the next statements reconnect
     cluster.restart();
     assert_eq!(cat.stats().await.unwrap().versions, 4, "bfo aaa-new and bbb-broken, ro, x");
+    // kept lease sessions died with the old server: leases still work, on new sessions
+    for i in 0..3 {
+        assert!(cat.try_lease(&format!("after{i}")).await.unwrap().is_some(), "a lease after the restart");
+    }
     // credentials never appear in what the catalog reports about itself
     assert!(!cat.url().contains("secret"));
     let refused = ontofetch_catalog::PgCatalog::connect("postgresql://u:secret@127.0.0.1:1/x?password=secret")

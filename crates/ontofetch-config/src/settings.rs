@@ -349,6 +349,24 @@ impl Settings {
             .collect()
     }
 
+    /// An ontology that is only a URL (Python's `ensure_url`, pystow's `ensure(key, url=…)`):
+    /// the `direct` resolver with `extras.url`, the configured formats, no fallback. The
+    /// URL passes every gate when it is planned and fetched, like any other.
+    pub fn url_spec(&self, id: &str, url: &str) -> Result<SpecInput, ConfigError> {
+        ontofetch_policy::config_gate::check_ontology_id("name", id).map_err(|r| ConfigError::Invalid {
+            file: "<call>".into(),
+            line: None,
+            key: "name".into(),
+            message: r.message,
+        })?;
+        Ok(SpecInput {
+            id: id.to_string(),
+            chain: vec!["direct".into()],
+            extras: BTreeMap::from([("url".to_string(), serde_json::Value::String(url.to_string()))]),
+            target_formats: self.defaults().normalize_to.clone(),
+        })
+    }
+
     fn spec_input(&self, id: &str, spec: Option<&OntologySpec>, resolver_override: Option<&str>) -> SpecInput {
         let loaded = &self.loaded;
         let d = &loaded.config.defaults;

@@ -9,6 +9,8 @@
 // PyO3's #[pyfunction] and #[pymodule] expand to FFI glue with unsafe blocks.
 #![allow(unsafe_code)]
 
+mod pylog;
+
 use ontofetch_app::events::Event;
 use ontofetch_app::{AppError, Context, Options};
 use ontofetch_config::Overrides;
@@ -58,6 +60,7 @@ fn context(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
 ) -> PyResult<Context> {
+    pylog::install(py);
     let worker = worker(py)?;
     let options = Options { json: true, spec, data_root, allowed_hosts, ..Options::default() };
     Context::new(options, Overrides::default(), false, worker).map_err(|e| app_err(py, e))
@@ -166,7 +169,8 @@ where
 
 /// Pulls `ids` (default: every configured ontology); the results as a JSON array.
 #[pyfunction]
-#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None))]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None, lock=None))]
+#[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
     ids: Vec<String>,
@@ -175,13 +179,17 @@ fn pull(
     force: bool,
     allowed_hosts: Vec<String>,
     progress: Option<Py<PyAny>>,
+    lock: Option<PathBuf>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
     let c = &ctx;
     let out = interruptible(py, c, move || async move {
+        let specs = match &lock {
+            Some(lock) => ontofetch_app::lock::specs(lock, &ids)?,
+            None => c.specs(&ids, None)?,
+        };
         let p = c.pipeline(force).await?;
-        let specs = p.settings.spec_inputs(&ids, None)?;
         let n = p.settings.concurrent_downloads();
         Ok::<_, AppError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
     });
@@ -193,20 +201,24 @@ fn pull(
 
 /// Plans `ids` (no download, no lockfile): each plan or failure as JSON.
 #[pyfunction]
-#[pyo3(signature = (ids=vec![], spec=None, data_root=None, allowed_hosts=vec![]))]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, allowed_hosts=vec![], lock_output=None))]
 fn plan(
     py: Python<'_>,
     ids: Vec<String>,
     spec: Option<PathBuf>,
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
+    lock_output: Option<PathBuf>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let out = py.detach(|| -> Result<Vec<Value>, AppError> {
         ctx.block_on(async {
+            let specs = ctx.specs(&ids, None)?;
             let p = ctx.pipeline(false).await?;
-            let specs = p.settings.spec_inputs(&ids, None)?;
             let plans = ontofetch_pipeline::plan::plan_all(&p, &specs).await;
+            if let Some(path) = &lock_output {
+                ontofetch_app::lock::write_planned(path, &plans)?;
+            }
             Ok(plans
                 .iter()
                 .map(|r| {
@@ -235,50 +247,86 @@ fn show(
     Ok(out.map_err(|e| app_err(py, e))?.to_string())
 }
 
-/// The local path of the latest stored original of `id`, pulling it first when absent
-/// (pystow's `ensure`). From object storage, the file is fetched into the cache directory.
+/// What `ensure` makes sure of: a configured ontology, or a bare URL under a name.
+enum Wanted {
+    Id(String),
+    Url { name: String, url: String },
+}
+
+/// The local path of the latest stored original of what is wanted, pulled first when
+/// absent or when `force` (then fetched again, no conditional request). From object
+/// storage, the file is fetched into the cache directory.
+async fn ensure_path(c: &Context, wanted: Wanted, force: bool) -> Result<PathBuf, AppError> {
+    let spec = match wanted {
+        Wanted::Id(id) => c.specs(&[id], None)?.remove(0),
+        Wanted::Url { name, url } => c.settings()?.url_spec(&name, &url)?,
+    };
+    let id = spec.id.clone();
+    let p = c.pipeline(force).await?;
+    let mut row = if force { None } else { p.backends.catalog.latest(&id).await? };
+    if row.is_none() {
+        let results = ontofetch_pipeline::pull::pull_all(&p, &[spec], &ontofetch_pipeline::Silent, 1).await;
+        if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
+            return Err(AppError::new(e.code, e.message));
+        }
+        row = p.backends.catalog.latest(&id).await?;
+    }
+    let row = row.ok_or_else(|| AppError::new(Code::NotFound, format!("{id} was not stored")))?;
+    let key = ontofetch_pipeline::backends::original_key(&p.gates(), &row)?;
+    if let Some(path) = p.backends.store.local_path(&key) {
+        return Ok(path);
+    }
+    let dest = p.settings.dirs.cache.join("ensure").join(&id).join(&row.version).join(&row.filename);
+    if !dest.is_file() {
+        let dir = dest.parent().unwrap_or(&p.settings.dirs.cache);
+        std::fs::create_dir_all(dir).map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
+        let tmp = dir.join(format!(".{}.part", row.filename));
+        p.backends.store.fetch_to(&key, &tmp).await?;
+        std::fs::rename(&tmp, &dest).map_err(|e| AppError::io(format!("renaming into {}", dest.display()), e))?;
+    }
+    Ok(dest)
+}
+
+/// The local path of the latest stored original of `id`, pulling it first when absent or
+/// when `force` (pystow's `ensure`). The path names the version: a newer release is stored
+/// beside it, never over it.
 #[pyfunction]
-#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![]))]
+#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![], force=false))]
 fn ensure(
     py: Python<'_>,
     id: &str,
     spec: Option<PathBuf>,
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
+    force: bool,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let id = id.to_string();
     let c = &ctx;
-    let out = interruptible(py, c, move || async move {
-        {
-            let id = id.as_str();
-            let p = c.pipeline(false).await?;
-            let mut row = p.backends.catalog.latest(id).await.map_err(AppError::from)?;
-            if row.is_none() {
-                let specs = p.settings.spec_inputs(&[id.to_string()], None)?;
-                let results = ontofetch_pipeline::pull::pull_all(&p, &specs, &ontofetch_pipeline::Silent, 1).await;
-                if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
-                    return Err(AppError::new(e.code, e.message));
-                }
-                row = p.backends.catalog.latest(id).await.map_err(AppError::from)?;
-            }
-            let row = row.ok_or_else(|| AppError::new(Code::NotFound, format!("{id} was not stored")))?;
-            let key = ontofetch_pipeline::backends::original_key(&p.gates(), &row)?;
-            if let Some(path) = p.backends.store.local_path(&key) {
-                return Ok(path);
-            }
-            let dest = p.settings.dirs.cache.join("ensure").join(id).join(&row.version).join(&row.filename);
-            if !dest.is_file() {
-                let dir = dest.parent().unwrap_or(&p.settings.dirs.cache);
-                std::fs::create_dir_all(dir).map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
-                let tmp = dir.join(format!(".{}.part", row.filename));
-                p.backends.store.fetch_to(&key, &tmp).await.map_err(AppError::from)?;
-                std::fs::rename(&tmp, &dest)
-                    .map_err(|e| AppError::io(format!("renaming into {}", dest.display()), e))?;
-            }
-            Ok(dest)
-        }
-    });
+    let wanted = Wanted::Id(id.to_string());
+    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
+    ctx.shutdown_background();
+    Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
+}
+
+/// Fetches an arbitrary URL into the mirror under `name` (pystow's `ensure(key, url=…)`),
+/// through every gate, validated and recorded like any ontology (licence and version
+/// unknown unless the file says); the local path of the stored original.
+#[pyfunction]
+#[pyo3(signature = (url, name, spec=None, data_root=None, allowed_hosts=vec![], force=false))]
+#[allow(clippy::too_many_arguments)]
+fn ensure_url(
+    py: Python<'_>,
+    url: &str,
+    name: &str,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+    force: bool,
+) -> PyResult<String> {
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
+    let c = &ctx;
+    let wanted = Wanted::Url { name: name.to_string(), url: url.to_string() };
+    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
     ctx.shutdown_background();
     Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
 }
@@ -306,6 +354,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(show, m)?)?;
     m.add_function(wrap_pyfunction!(ensure, m)?)?;
+    m.add_function(wrap_pyfunction!(ensure_url, m)?)?;
     m.add_function(wrap_pyfunction!(validate_file, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
