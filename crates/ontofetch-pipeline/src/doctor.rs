@@ -293,6 +293,7 @@ async fn reconcile(
     for id in &found.busy {
         f.notes.push(format!("{id} is being pulled by another worker; not checked this time"));
     }
+    let uploads = incomplete_uploads(&b, fix, f).await;
     let keys = |v: &[crate::reconcile::Orphan]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
     json!({
         "catalog": b.catalog.url(),
@@ -305,6 +306,52 @@ async fn reconcile(
         "busy": found.busy,
         "stale_staging": stale,
         "integrity": audit,
+        "incomplete_uploads": uploads,
+    })
+}
+
+/// An upload older than this was left by a worker that died: a live one completes or fails
+/// (and aborts) within its retry budget, far sooner.
+const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Incomplete multipart uploads in the bucket: the stale ones are problems (`--fix` aborts
+/// them), the recent ones are noted as in progress.
+async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
+    let all = match b.store.open_uploads().await {
+        Ok(Some(all)) => all,
+        Ok(None) => return Value::Null,
+        Err(e) => {
+            f.notes.push(format!("incomplete multipart uploads could not be listed: {e}"));
+            return Value::Null;
+        }
+    };
+    let (stale, recent) = split_stale(all, std::time::SystemTime::now(), STALE_UPLOAD);
+    for u in &stale {
+        if fix && b.store.abort_upload(u).await.is_ok() {
+            f.fixes.push(format!("aborted the incomplete upload of {} (started {})", u.key, u.initiated));
+        } else {
+            f.problems.push(format!(
+                "an incomplete multipart upload of {} (started {}; its worker died during it) holds parts in the \
+                 bucket; `ontofetch doctor --fix` aborts it",
+                u.key, u.initiated
+            ));
+        }
+    }
+    if !recent.is_empty() {
+        f.notes.push(format!("{} multipart upload(s) in progress", recent.len()));
+    }
+    json!({"stale": stale, "in_progress": recent.len()})
+}
+
+/// Uploads started more than `age` before `now`, and the rest. One whose start cannot be
+/// read is never called stale (nothing is aborted on a guess).
+pub(crate) fn split_stale(
+    uploads: Vec<ontofetch_store::OpenUpload>,
+    now: std::time::SystemTime,
+    age: std::time::Duration,
+) -> (Vec<ontofetch_store::OpenUpload>, Vec<ontofetch_store::OpenUpload>) {
+    uploads.into_iter().partition(|u| {
+        humantime::parse_rfc3339_weak(&u.initiated).is_ok_and(|t| now.duration_since(t).is_ok_and(|d| d > age))
     })
 }
 
@@ -325,5 +372,25 @@ mod tests {
         assert_eq!(room(270 * GB, 10 << 20), Room { writable: false, cap_fits: false, low: true });
         // plenty of room
         assert_eq!(room(100 * GB, 60 * GB), Room { writable: true, cap_fits: true, low: false });
+    }
+}
+
+#[cfg(test)]
+mod upload_tests {
+    use super::split_stale;
+    use ontofetch_store::OpenUpload;
+    use std::time::Duration;
+
+    #[test]
+    fn only_uploads_older_than_a_day_are_stale_and_an_unreadable_date_never_is() {
+        let up = |at: &str| OpenUpload { key: "k".into(), upload_id: at.into(), initiated: at.into() };
+        let now = humantime::parse_rfc3339("2026-11-30T12:00:00Z").unwrap();
+        let (stale, recent) = split_stale(
+            vec![up("2026-11-28T12:00:00.000Z"), up("2026-11-30T11:00:00.000Z"), up("yesterday")],
+            now,
+            Duration::from_secs(24 * 3600),
+        );
+        assert_eq!(stale.iter().map(|u| u.upload_id.as_str()).collect::<Vec<_>>(), ["2026-11-28T12:00:00.000Z"]);
+        assert_eq!(recent.len(), 2);
     }
 }

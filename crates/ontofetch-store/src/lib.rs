@@ -11,11 +11,13 @@ mod local;
 pub mod manifest;
 mod object;
 mod staging;
+mod uploads;
 
 pub use local::LocalStore;
 pub use manifest::Manifest;
 pub use object::{ObjectStoreBackend, S3Options};
 pub use staging::Staging;
+pub use uploads::OpenUpload;
 
 use async_trait::async_trait;
 use ontofetch_policy::{Code, Coded, Gates, PolicyError};
@@ -139,6 +141,18 @@ pub trait ArtifactStore: Send + Sync {
     /// Removes one stored file (absent is fine): a file planted in a version directory
     /// that the catalog does not record (`doctor --fix`).
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Multipart uploads started and neither completed nor aborted (a worker died during
+    /// one): `None` where there are none to have (a directory) or the server cannot list
+    /// them.
+    async fn open_uploads(&self) -> Result<Option<Vec<OpenUpload>>, StoreError> {
+        Ok(None)
+    }
+
+    /// Aborts an incomplete upload, freeing its parts.
+    async fn abort_upload(&self, _upload: &OpenUpload) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Every regular file under a key prefix with its size, in one listing (not a request
     /// per file), keys relative to the store, sorted.

@@ -76,6 +76,8 @@ pub struct ObjectStoreBackend {
     bucket: String,
     prefix: String,
     local_root: PathBuf,
+    /// Signed raw calls for what object_store lacks (incomplete multipart uploads).
+    raw: crate::uploads::RawS3,
 }
 
 fn backend(what: impl Into<String>) -> impl FnOnce(object_store::Error) -> StoreError {
@@ -150,11 +152,29 @@ impl ObjectStoreBackend {
             b = b.with_endpoint(without_userinfo(e)).with_virtual_hosted_style_request(false);
         }
         let store = b.build().map_err(backend(format!("configuring {url}")))?;
+        let region = options.region.clone().unwrap_or_else(|| "us-east-1".into());
+        let bucket_url = match &options.endpoint {
+            Some(e) => format!("{}/{bucket}", without_userinfo(e).trim_end_matches('/')),
+            None => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+        };
+        let credential = match (&options.access_key_id, &options.secret_access_key) {
+            (Some(k), Some(s)) => Some(object_store::aws::AwsCredential {
+                key_id: k.clone(),
+                secret_key: s.clone(),
+                token: options.session_token.clone(),
+            }),
+            _ => None,
+        };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| bad(&format!("building its HTTP client: {e}")))?;
         Ok(ObjectStoreBackend {
             store: Arc::new(store),
             bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             local_root: local_root.to_path_buf(),
+            raw: crate::uploads::RawS3 { bucket_url, region, credential, client },
         })
     }
 
@@ -396,6 +416,20 @@ impl ArtifactStore for ObjectStoreBackend {
 
     fn local_path(&self, _key: &str) -> Option<PathBuf> {
         None
+    }
+
+    async fn open_uploads(&self) -> Result<Option<Vec<crate::OpenUpload>>, StoreError> {
+        let prefix = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
+        let Some(all) = self.raw.list(&prefix).await? else { return Ok(None) };
+        Ok(Some(
+            all.into_iter()
+                .filter_map(|u| Some(crate::OpenUpload { key: u.key.strip_prefix(&prefix)?.to_string(), ..u }))
+                .collect(),
+        ))
+    }
+
+    async fn abort_upload(&self, upload: &crate::OpenUpload) -> Result<(), StoreError> {
+        self.raw.abort(self.key(&upload.key).as_ref(), &upload.upload_id).await
     }
 
     fn location(&self, key: &str) -> String {
