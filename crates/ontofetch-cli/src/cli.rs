@@ -7,7 +7,12 @@ use std::path::PathBuf;
 /// ontofetch: fetch ontologies from their registries into a verified local mirror,
 /// with every URL, address, path and write passing a policy gate.
 #[derive(Debug, Parser)]
-#[command(name = "ontofetch", version, about, long_about = None)]
+#[command(
+    name = "ontofetch",
+    version,
+    about = "Fetch ontologies from their registries (OBO PURLs, OLS, BioPortal, LOV, URLs) into a verified,\nversioned local mirror; every URL, address, path and write passes a policy gate.",
+    long_about = None
+)]
 pub struct Cli {
     /// Options every command accepts.
     #[command(flatten)]
@@ -190,7 +195,7 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default; anything else is an explicit choice).
     #[arg(long, default_value = "127.0.0.1:9464", conflicts_with = "port")]
     pub listen: std::net::SocketAddr,
-    /// Listen on 127.0.0.1 at this port (the seed's `monitor start --port N`).
+    /// Listen on 127.0.0.1 at this port (shorthand for --listen 127.0.0.1:N).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
     /// Pull every configured ontology at start and then every DURATION (e.g. 24h, 30m).

@@ -144,6 +144,10 @@ fn invalid_config_names_file_line_and_key() {
     assert_eq!(code, 2);
     assert_eq!(v["ok"], false);
     assert_eq!(v["error"]["code"], "E_CONFIG_INVALID");
+    assert!(stderr.contains("did you mean `timeout_sec`?"), "the closest key, not all 33: {stderr}");
+    let far = env.write("far.yaml", "defaults:\n  http:\n    zzzzzz: 1\nontologies: []\n");
+    let out = env.run(&["config", "validate", "--spec", &far]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of"), "nothing close: the list");
     let missing = env.run(&["config", "validate", "--spec", "nope.yaml"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.yaml"));

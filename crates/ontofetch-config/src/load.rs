@@ -92,6 +92,22 @@ impl Loaded {
     }
 }
 
+/// "unknown field `max_retrie`; did you mean `max_retries`?" instead of serde's list of
+/// every key the section has; the list stays when nothing is close.
+fn unknown_field(field: &str, message: &str) -> String {
+    let expected: Vec<&str> = message
+        .split_once("expected one of ")
+        .or_else(|| message.split_once("expected "))
+        .map(|(_, list)| list.split(", ").map(|k| k.trim_matches('`')).filter(|k| !k.is_empty()).collect())
+        .unwrap_or_default();
+    let closest =
+        expected.iter().map(|k| (strsim::levenshtein(field, k), *k)).filter(|(d, k)| *d <= 2.max(k.len() / 4)).min();
+    match (closest, message.split_once("unknown field `")) {
+        (Some((_, k)), Some((before, _))) => format!("{before}unknown field `{field}`; did you mean `{k}`?"),
+        _ => message.to_string(),
+    }
+}
+
 /// Parses YAML text into the schema; errors carry the file, line and key.
 pub fn parse(origin: &Origin, text: &str) -> Result<SourcesFile, ConfigError> {
     let de = serde_norway::Deserializer::from_str(text);
@@ -100,10 +116,13 @@ pub fn parse(origin: &Origin, text: &str) -> Result<SourcesFile, ConfigError> {
         let inner = e.inner();
         let message = inner.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-        if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
-            && !key.ends_with(field)
-        {
-            key = if key == "." || key.is_empty() { field.to_string() } else { format!("{key}.{field}") };
+        let mut message = message;
+        if let Some(field) = message.split_once("unknown field `").and_then(|(_, r)| r.split('`').next()) {
+            let field = field.to_string();
+            if !key.ends_with(&field) {
+                key = if key == "." || key.is_empty() { field.clone() } else { format!("{key}.{field}") };
+            }
+            message = unknown_field(&field, &message);
         }
         if key == "." {
             key = "(top level)".into();
