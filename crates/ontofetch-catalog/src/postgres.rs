@@ -36,7 +36,11 @@ fn backoff(attempt: u32) -> Duration {
 pub struct PgCatalog {
     config: Config,
     shown: String,
-    client: Mutex<Option<Client>>,
+    /// Sessions for statements: a batch's concurrent pulls each read and record through a
+    /// free one instead of queueing behind one (each connects on first use).
+    sessions: Vec<Mutex<Option<Client>>>,
+    /// Where the search for a free session starts (spreads the load).
+    next: std::sync::atomic::AtomicUsize,
     /// How long one statement keeps reconnecting before it fails.
     patience: Duration,
     /// Sessions that held a lease and let go of it, kept to hold the next one: a lease per
@@ -46,6 +50,9 @@ pub struct PgCatalog {
 
 /// Lease sessions ready for reuse (none of them holds a lock).
 type IdleSessions = std::sync::Arc<std::sync::Mutex<Vec<Client>>>;
+
+/// Sessions for statements, at most.
+const STATEMENT_SESSIONS: usize = 4;
 
 /// Idle lease sessions kept at most (a batch's concurrency, with room).
 const MAX_IDLE_LEASE_SESSIONS: usize = 16;
@@ -122,6 +129,40 @@ enum Seen {
 const LOCK_KEY: &str = "hashtextextended($1, 0)";
 
 impl PgCatalog {
+    /// Files as `(ontology, version, file)`, of one ontology or of all, in one statement,
+    /// keys re-validated.
+    async fn artifacts_of(&self, ontology: Option<&str>) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
+        let ontology = ontology.map(str::to_string);
+        let rows = self
+            .run("listing artifacts", |c| {
+                let ontology = ontology.clone();
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
+                             WHERE $1::text IS NULL OR ontology = $1 ORDER BY ontology, version, relpath",
+                            &[&ontology],
+                        )
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| {
+                            let file = ArtifactRow {
+                                relpath: r.get(2),
+                                sha256: r.get(3),
+                                bytes: r.get::<_, i64>(4) as u64,
+                                kind: r.get(5),
+                            };
+                            (r.get::<_, String>(0), r.get::<_, String>(1), file)
+                        })
+                        .collect::<Vec<_>>())
+                })
+            })
+            .await?;
+        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
+        Ok(rows)
+    }
+
     /// A new session for a lease, reconnecting with backoff within the catalog's patience.
     async fn lease_session(&self) -> Result<Client, CatalogError> {
         let mut attempt = 0;
@@ -162,7 +203,10 @@ impl PgCatalog {
         let cat = PgCatalog {
             config,
             shown,
-            client: Mutex::new(Some(client)),
+            sessions: std::iter::once(Mutex::new(Some(client)))
+                .chain((1..STATEMENT_SESSIONS).map(|_| Mutex::new(None)))
+                .collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
             patience,
             idle_lease_sessions: IdleSessions::default(),
         };
@@ -171,6 +215,16 @@ impl PgCatalog {
     }
 
     /// Runs `f` on the connection; a lost connection is re-established and `f` retried.
+    /// A free statement session, or the next one's turn when all are busy. The first is
+    /// preferred, so a single command (or the server between bursts) keeps to one.
+    async fn session(&self) -> tokio::sync::MutexGuard<'_, Option<Client>> {
+        if let Some(free) = self.sessions.iter().find_map(|s| s.try_lock().ok()) {
+            return free;
+        }
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.sessions.len();
+        self.sessions[turn].lock().await
+    }
+
     async fn run<T: Send>(
         &self,
         what: &str,
@@ -181,7 +235,7 @@ impl PgCatalog {
         let patient = |attempt: u32| std::time::Instant::now() + backoff(attempt) < deadline;
         loop {
             attempt += 1;
-            let mut guard = self.client.lock().await;
+            let mut guard = self.session().await;
             if guard.as_ref().is_none_or(Client::is_closed) {
                 match connect(&self.config).await {
                     Ok(c) => *guard = Some(c),
@@ -539,69 +593,11 @@ impl Catalog for PgCatalog {
     }
 
     async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
-        let rows = self
-            .run("listing artifacts", |c| {
-                Box::pin(async move {
-                    let rows = c
-                        .query(
-                            "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
-                             ORDER BY ontology, version, relpath",
-                            &[],
-                        )
-                        .await?;
-                    Ok(rows
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.get::<_, String>(0),
-                                r.get::<_, String>(1),
-                                ArtifactRow {
-                                    relpath: r.get(2),
-                                    sha256: r.get(3),
-                                    bytes: r.get::<_, i64>(4) as u64,
-                                    kind: r.get(5),
-                                },
-                            )
-                        })
-                        .collect::<Vec<_>>())
-                })
-            })
-            .await?;
-        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
-        Ok(rows)
+        self.artifacts_of(None).await
     }
 
     async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
-        let ontology = ontology.to_string();
-        let rows = self
-            .run("listing artifacts", |c| {
-                let ontology = ontology.clone();
-                Box::pin(async move {
-                    let rows = c
-                        .query(
-                            "SELECT version, relpath, sha256, bytes, kind FROM artifacts WHERE ontology = $1 ORDER BY version, relpath",
-                            &[&ontology],
-                        )
-                        .await?;
-                    Ok(rows
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.get::<_, String>(0),
-                                ArtifactRow {
-                                    relpath: r.get(1),
-                                    sha256: r.get(2),
-                                    bytes: r.get::<_, i64>(3) as u64,
-                                    kind: r.get(4),
-                                },
-                            )
-                        })
-                        .collect::<Vec<_>>())
-                })
-            })
-            .await?;
-        crate::check_read_keys(rows.iter().map(|(_, a)| a))?;
-        Ok(rows)
+        Ok(self.artifacts_of(Some(ontology)).await?.into_iter().map(|(_, v, a)| (v, a)).collect())
     }
 
     async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {

@@ -86,6 +86,36 @@ fn migrate(conn: &mut Connection) -> Result<(), CatalogError> {
 }
 
 impl SqliteCatalog {
+    /// Files as `(ontology, version, file)`, of one ontology or of all, in one statement,
+    /// keys re-validated.
+    async fn artifacts_of(&self, ontology: Option<&str>) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
+        let ontology = ontology.map(str::to_string);
+        let rows: Vec<(String, String, ArtifactRow)> = self
+            .with(move |c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
+                         WHERE ?1 IS NULL OR ontology = ?1 ORDER BY ontology, version, relpath",
+                    )
+                    .map_err(sql("listing artifacts"))?;
+                let rows = stmt
+                    .query_map(params![ontology], |r| {
+                        let file = ArtifactRow {
+                            relpath: r.get(2)?,
+                            sha256: r.get(3)?,
+                            bytes: r.get::<_, i64>(4)? as u64,
+                            kind: r.get(5)?,
+                        };
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, file))
+                    })
+                    .map_err(sql("listing artifacts"))?;
+                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
+            })
+            .await?;
+        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
+        Ok(rows)
+    }
+
     /// Opens (creating) the catalog file, hardens the connection and applies pending
     /// migrations. Safe when many processes open the same file at once.
     pub fn open(path: &Path) -> Result<Self, CatalogError> {
@@ -387,60 +417,11 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
-        let ontology = ontology.to_string();
-        let rows: Vec<(String, ArtifactRow)> = self
-            .with(move |c| {
-                let mut stmt = c
-                    .prepare("SELECT version, relpath, sha256, bytes, kind FROM artifacts WHERE ontology = ?1 ORDER BY version, relpath")
-                    .map_err(sql("listing artifacts"))?;
-                let rows = stmt
-                    .query_map(params![ontology], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            ArtifactRow {
-                                relpath: r.get(1)?,
-                                sha256: r.get(2)?,
-                                bytes: r.get::<_, i64>(3)? as u64,
-                                kind: r.get(4)?,
-                            },
-                        ))
-                    })
-                    .map_err(sql("listing artifacts"))?;
-                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
-            })
-            .await?;
-        crate::check_read_keys(rows.iter().map(|(_, a)| a))?;
-        Ok(rows)
+        Ok(self.artifacts_of(Some(ontology)).await?.into_iter().map(|(_, v, a)| (v, a)).collect())
     }
 
     async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
-        let rows: Vec<(String, String, ArtifactRow)> = self
-            .with(move |c| {
-                let mut stmt = c
-                    .prepare(
-                        "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
-                         ORDER BY ontology, version, relpath",
-                    )
-                    .map_err(sql("listing artifacts"))?;
-                let rows = stmt
-                    .query_map([], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            ArtifactRow {
-                                relpath: r.get(2)?,
-                                sha256: r.get(3)?,
-                                bytes: r.get::<_, i64>(4)? as u64,
-                                kind: r.get(5)?,
-                            },
-                        ))
-                    })
-                    .map_err(sql("listing artifacts"))?;
-                rows.collect::<Result<_, _>>().map_err(sql("listing artifacts"))
-            })
-            .await?;
-        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
-        Ok(rows)
+        self.artifacts_of(None).await
     }
 
     async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {

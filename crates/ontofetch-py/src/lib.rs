@@ -287,6 +287,14 @@ async fn ensure_path(c: &Context, wanted: Wanted, force: bool) -> Result<PathBuf
     Ok(dest)
 }
 
+/// [`ensure_path`] under Ctrl-C's watch; the path as text.
+fn ensure_interruptibly(py: Python<'_>, ctx: Context, wanted: Wanted, force: bool) -> PyResult<String> {
+    let c = &ctx;
+    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
+    ctx.shutdown_background();
+    Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
+}
+
 /// The local path of the latest stored original of `id`, pulling it first when absent or
 /// when `force` (pystow's `ensure`). The path names the version: a newer release is stored
 /// beside it, never over it.
@@ -301,11 +309,7 @@ fn ensure(
     force: bool,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let c = &ctx;
-    let wanted = Wanted::Id(id.to_string());
-    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
-    ctx.shutdown_background();
-    Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
+    ensure_interruptibly(py, ctx, Wanted::Id(id.to_string()), force)
 }
 
 /// Fetches an arbitrary URL into the mirror under `name` (pystow's `ensure(key, url=…)`),
@@ -324,11 +328,7 @@ fn ensure_url(
     force: bool,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let c = &ctx;
-    let wanted = Wanted::Url { name: name.to_string(), url: url.to_string() };
-    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
-    ctx.shutdown_background();
-    Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
+    ensure_interruptibly(py, ctx, Wanted::Url { name: name.to_string(), url: url.to_string() }, force)
 }
 
 /// Validates a local file with the same worker, limits, normalisation and report as a pull
