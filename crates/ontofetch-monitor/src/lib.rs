@@ -257,11 +257,12 @@ pub fn alerts() -> Vec<Alert> {
             for_: "10m",
             severity: "ticket",
             summary: "An ontology has not been pulled successfully for two days",
-            description: "{{ $labels.ontology }} last succeeded {{ $value | humanizeDuration }} ago (0 = never).",
+            // The series starts at 0 (no success yet): an age of decades means "never".
+            description: "{{ if gt $value 1e9 }}{{ $labels.ontology }} has never been pulled successfully.{{ else }}{{ $labels.ontology }} last succeeded {{ $value | humanizeDuration }} ago.{{ end }}",
             firing_series: vec![("ontofetch_ontology_last_success_timestamp_seconds{ontology=\"bfo\"}", "0x3000")],
             eval_time: "49h",
             firing_labels: vec![("ontology", "bfo")],
-            firing_description: "bfo last succeeded 2d 1h 0m 0s ago (0 = never).",
+            firing_description: "bfo last succeeded 2d 1h 0m 0s ago.",
         },
         Alert {
             name: "OntofetchDownloadFailureRatio",

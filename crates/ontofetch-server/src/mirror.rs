@@ -18,6 +18,8 @@ pub(crate) struct Summary {
     pub sha256: Option<String>,
     pub downloaded_at: Option<String>,
     pub bytes: Option<u64>,
+    /// The original's file name (the status page links it).
+    pub filename: Option<String>,
     pub resolver: Option<String>,
     pub license: Option<String>,
     /// `ok`, `failed` or `skipped` over the version's validators; `None` when none ran.
@@ -42,6 +44,7 @@ impl Summary {
             sha256: None,
             downloaded_at: None,
             bytes: None,
+            filename: None,
             resolver: None,
             license: None,
             validation: None,
@@ -116,6 +119,7 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
         s.sha256 = Some(row.sha256);
         s.downloaded_at = Some(row.downloaded_at);
         s.bytes = Some(row.bytes);
+        s.filename = Some(row.filename);
         s.resolver = Some(row.resolver);
         s.license = row.license;
         s.validation = validation;

@@ -6,7 +6,7 @@ use crate::body::{self, Body};
 use crate::error::ServerError;
 use crate::mirror::{self, Summary};
 use crate::state::ServerState;
-use html_escape::encode_text as esc;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 use hyper::Response;
 use std::fmt::Write;
 use std::time::Duration;
@@ -18,8 +18,8 @@ p.meta{color:#555;margin:0 0 1rem;font-size:.9rem}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{padding:.45rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-size:.85rem}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.ok{color:#11693a;font-weight:600}.failed{color:#b00020;font-weight:600}.none{color:#777}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.ok{color:#11693a;font-weight:600}.failed{color:#b00020;font-weight:600}.none{color:#777}.past{color:#555}
 code{font-size:.85em;overflow-wrap:anywhere}
 td.failed small{font-weight:400;color:#444}
 @media (max-width:700px){
@@ -64,9 +64,14 @@ fn row(out: &mut String, s: &Summary) {
         None => id.to_string(),
     };
     cell(out, "Ontology", "id", &link);
-    match &s.version {
-        Some(v) => cell(out, "Version", "", &format!("<code>{}</code>", esc(v))),
-        None => cell(out, "Version", "none", "not pulled yet"),
+    // The version downloads its original (what `/obo/{id}.owl` would redirect to).
+    match (&s.version, &s.filename) {
+        (Some(v), Some(f)) => {
+            let href = crate::artifacts::artifact_url(&s.id, v, &format!("original/{f}"));
+            cell(out, "Version", "", &format!("<a href=\"{}\" download><code>{}</code></a>", attr(&href), esc(v)))
+        }
+        (Some(v), None) => cell(out, "Version", "", &format!("<code>{}</code>", esc(v))),
+        _ => cell(out, "Version", "none", "not pulled yet"),
     }
     let age = s.downloaded_at.as_deref().and_then(mirror::age).map(human_age).unwrap_or_else(|| "–".into());
     cell(out, "Age", "num", &age);
@@ -85,18 +90,25 @@ fn row(out: &mut String, s: &Summary) {
         &esc(v),
     );
     cell(out, "Terms", "num", &s.terms.map(|t| t.to_string()).unwrap_or_else(|| "–".into()));
+    // Red only while the latest pull is the failure; an older one that a later pull
+    // recovered from is shown muted. When, as a person reads it ("3 h ago"), the exact
+    // time on hover.
     match &s.last_failure {
-        Some(e) => cell(
-            out,
-            "Last failure",
-            "failed",
-            &format!(
-                "<code>{}</code> {} <small>{}</small>",
-                esc(e.code.as_deref().unwrap_or("?")),
-                esc(&e.at),
-                esc(e.message.as_deref().unwrap_or(""))
-            ),
-        ),
+        Some(e) => {
+            let when = mirror::age(&e.at).map(|d| format!("{} ago", human_age(d))).unwrap_or_else(|| e.at.clone());
+            cell(
+                out,
+                "Last failure",
+                if s.last_error_code.is_some() { "failed" } else { "past" },
+                &format!(
+                    "<code>{}</code> <span title=\"{}\">{}</span> <small>{}</small>",
+                    esc(e.code.as_deref().unwrap_or("?")),
+                    attr(&e.at),
+                    esc(&when),
+                    esc(e.message.as_deref().unwrap_or(""))
+                ),
+            )
+        }
         None => cell(out, "Last failure", "none", "none"),
     }
     cell(out, "Refusals (24 h)", if s.refusals_24h > 0 { "num failed" } else { "num" }, &s.refusals_24h.to_string());

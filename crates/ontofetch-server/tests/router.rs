@@ -244,3 +244,33 @@ async fn an_unreachable_catalog_is_a_503_not_an_empty_mirror() {
     let (r, _) = get(&st, "GET", "/healthz", &[]).await;
     assert_eq!(r.status(), StatusCode::OK, "alive, though not ready");
 }
+
+#[tokio::test]
+async fn the_status_page_links_downloads_and_mutes_failures_a_later_pull_recovered_from() {
+    let m = mirror(None).await;
+    let b = Backends::open(&m.state.settings, Open::Existing).await.unwrap();
+    let event = |at: &str, status: &str| ontofetch_catalog::PullEvent {
+        ontology: "hp".into(),
+        at: at.into(),
+        status: status.into(),
+        code: (status == "failed").then(|| "E_TIMEOUT".into()),
+        message: (status == "failed").then(|| "no answer".into()),
+        worker: None,
+    };
+    let recent = |secs: u64| {
+        humantime::format_rfc3339_millis(std::time::SystemTime::now() - std::time::Duration::from_secs(secs))
+            .to_string()
+    };
+    b.catalog.record_event(&event(&recent(7200), "failed")).await.unwrap();
+    b.catalog.record_event(&event(&recent(60), "updated")).await.unwrap();
+    let (r, body) = get(&m.state, "GET", "/", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains(&format!("href=\"{FILE}\" download")), "the version downloads the original: {page}");
+    assert!(page.contains("class=\"past\"><code>E_TIMEOUT</code>"), "a recovered failure is muted: {page}");
+    assert!(page.contains("2 h ago"), "when, as a person reads it: {page}");
+    b.catalog.record_event(&event(&recent(1), "failed")).await.unwrap();
+    let (_, body) = get(&m.state, "GET", "/", &[]).await;
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("class=\"failed\"><code>E_TIMEOUT</code>"), "the latest pull failed: red: {page}");
+}
