@@ -54,8 +54,9 @@ type IdleSessions = std::sync::Arc<std::sync::Mutex<Vec<Client>>>;
 /// Sessions for statements, at most.
 const STATEMENT_SESSIONS: usize = 4;
 
-/// Idle lease sessions kept at most (a batch's concurrency, with room).
-const MAX_IDLE_LEASE_SESSIONS: usize = 16;
+/// Idle lease sessions kept at most: enough for a batch's usual concurrency, few enough
+/// that a fleet of workers stays far below the server's `max_connections` (docs/deploy.md).
+const MAX_IDLE_LEASE_SESSIONS: usize = 8;
 
 fn pg(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> CatalogError {
     let what = what.into();
