@@ -46,6 +46,12 @@ fn app_err(py: Python<'_>, e: AppError) -> PyErr {
     raise(py, e.code, &e.message)
 }
 
+/// Ends a context without the GIL: its runtime's threads may be logging into Python (which
+/// takes the GIL) while they stop, and waiting for them with the GIL held would deadlock.
+fn release(py: Python<'_>, ctx: Context) {
+    py.detach(move || drop(ctx));
+}
+
 /// How validator workers are started from Python: this interpreter, `-m ontofetch`.
 pub fn worker(py: Python<'_>) -> PyResult<Subprocess> {
     let exe: String = py.import("sys")?.getattr("executable")?.extract()?;
@@ -229,6 +235,7 @@ fn plan(
                 .collect())
         })
     });
+    release(py, ctx);
     Ok(Value::Array(out.map_err(|e| app_err(py, e))?).to_string())
 }
 
@@ -244,6 +251,7 @@ fn show(
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let out = py.detach(|| ctx.block_on(ontofetch_app::mirror::latest_manifest(&ctx, id)));
+    release(py, ctx);
     Ok(out.map_err(|e| app_err(py, e))?.to_string())
 }
 
@@ -344,6 +352,7 @@ fn validate_file(
 ) -> PyResult<String> {
     let ctx = context(py, spec, None, vec![])?;
     let out = py.detach(|| ontofetch_app::validate::file(&ctx, &path, output_dir.as_deref()));
+    release(py, ctx);
     Ok(serde_json::to_string(&out.map_err(|e| app_err(py, e))?).unwrap_or_default())
 }
 
