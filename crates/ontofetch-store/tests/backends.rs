@@ -110,16 +110,21 @@ async fn contract(store: &dyn ArtifactStore) {
     assert!(store.stale_staging().is_empty(), "every staging directory was promoted or dropped");
 }
 
-fn s3_options(server: &S3Server, secret: &str) -> S3Options {
+/// Options for a plain-http S3 endpoint with the test credentials.
+fn options_at(endpoint: String, secret: &str, retry_budget: Duration) -> S3Options {
     S3Options {
         access_key_id: Some(ACCESS_KEY.into()),
         secret_access_key: Some(secret.into()),
         session_token: None,
         region: Some("us-east-1".into()),
-        endpoint: Some(server.endpoint()),
+        endpoint: Some(endpoint),
         allow_http: true,
-        retry_budget: Duration::from_secs(20),
+        retry_budget,
     }
+}
+
+fn s3_options(server: &S3Server, secret: &str) -> S3Options {
+    options_at(server.endpoint(), secret, Duration::from_secs(20))
 }
 
 #[tokio::test]
@@ -198,15 +203,7 @@ async fn s3_throttling_is_retried_then_reported() {
         vec![slow_down.clone(), slow_down.clone(), Reply::ok("{}", "application/json")],
     );
     server.route("/mirror/ontologies/y/v1/manifest.json", vec![slow_down]);
-    let options = S3Options {
-        access_key_id: Some(ACCESS_KEY.into()),
-        secret_access_key: Some(SECRET_KEY.into()),
-        session_token: None,
-        region: Some("us-east-1".into()),
-        endpoint: Some(server.base()),
-        allow_http: true,
-        retry_budget: Duration::from_secs(3),
-    };
+    let options = options_at(server.base(), SECRET_KEY, Duration::from_secs(3));
     let local = tempfile::tempdir().unwrap();
     let store = ObjectStoreBackend::open("s3://mirror", &options, local.path()).unwrap();
     assert_eq!(store.read("ontologies/x/v1/manifest.json").await.unwrap(), b"{}");
@@ -224,15 +221,7 @@ async fn an_outage_shorter_than_the_retry_budget_is_ridden_out() {
         return;
     }
     let port = ontofetch_testsupport::local::free_port();
-    let options = S3Options {
-        access_key_id: Some(ACCESS_KEY.into()),
-        secret_access_key: Some(SECRET_KEY.into()),
-        session_token: None,
-        region: Some("us-east-1".into()),
-        endpoint: Some(format!("http://127.0.0.1:{port}")),
-        allow_http: true,
-        retry_budget: Duration::from_secs(40),
-    };
+    let options = options_at(format!("http://127.0.0.1:{port}"), SECRET_KEY, Duration::from_secs(40));
     let local = tempfile::tempdir().unwrap();
     let store = ObjectStoreBackend::open("s3://mirror", &options, local.path()).unwrap();
     let started = std::time::Instant::now();
@@ -281,15 +270,7 @@ async fn incomplete_uploads_are_listed_across_pages_and_aborted() {
         vec![page(&upload("team/ontologies/b/v2/original/b.owl", "u2"), None)],
     );
     s3.route("/mirror/team/ontologies/a/v1/original/a.owl?uploadId=u1", vec![Reply::status(204)]);
-    let options = S3Options {
-        access_key_id: Some(ACCESS_KEY.into()),
-        secret_access_key: Some(SECRET_KEY.into()),
-        session_token: None,
-        region: Some("us-east-1".into()),
-        endpoint: Some(s3.base()),
-        allow_http: true,
-        retry_budget: Duration::from_secs(2),
-    };
+    let options = options_at(s3.base(), SECRET_KEY, Duration::from_secs(2));
     let dir = tempfile::tempdir().unwrap();
     let store = ObjectStoreBackend::open("s3://mirror/team", &options, dir.path()).unwrap();
     let open = store.open_uploads().await.unwrap().expect("the server lists them");
