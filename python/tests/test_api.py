@@ -309,9 +309,9 @@ def test_logs_go_to_python_logging_without_colour(mirror, tmp_path, caplog):
     import logging
 
     spec = tmp_path / "inert.yaml"
-    spec.write_text(mirror["spec"].read_text().replace("defaults:\n", "defaults:\n  http:\n    http2_enabled: false\n"))
+    spec.write_text(mirror["spec"].read_text().replace("defaults:\n", "defaults:\n  http:\n    strict_dns: true\n"))
     caplog.set_level(logging.INFO, logger="ontofetch")
     ontofetch.plan("tiny", spec=spec, allowed_hosts=mirror["allowed_hosts"])
     ours = [r for r in caplog.records if r.name == "ontofetch"]
-    assert any("http2_enabled" in r.getMessage() and r.levelno == logging.WARNING for r in ours), ours
+    assert any("strict_dns" in r.getMessage() and r.levelno == logging.WARNING for r in ours), ours
     assert all("\x1b[" not in r.getMessage() for r in ours)

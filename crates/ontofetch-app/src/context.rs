@@ -69,11 +69,12 @@ impl Context {
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), options.log_level.as_deref());
         if let Ok(s) = &settings {
-            let inert = s.defaults().inert_keys();
-            if !inert.is_empty() {
+            for key in s.defaults().inert_keys() {
+                let why = ontofetch_config::schema::COMPATIBILITY_ONLY.iter().find(|(k, _)| *k == key).map(|(_, w)| *w);
                 tracing::warn!(
-                    keys = %inert.join(", "),
-                    "accepted for compatibility with DocsToKG but without effect in ontofetch (yet); see README, \"Keys kept for compatibility\""
+                    key,
+                    "{key} is accepted for compatibility with DocsToKG but has no effect: {}",
+                    why.unwrap_or_default()
                 );
             }
         }

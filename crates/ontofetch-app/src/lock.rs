@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The lockfile's entries as specs; only `ids` (all of them when empty), each of which
-/// must be in it.
-pub fn specs(lock: &Path, ids: &[String]) -> Result<Vec<SpecInput>, AppError> {
-    let mut s = lockfile::read(lock).map_err(|e| AppError::usage(e.to_string()))?;
+/// must be in it. An entry that names no `normalize_to` gets `default_normalize` (the
+/// configuration's `defaults.normalize_to`).
+pub fn specs(lock: &Path, ids: &[String], default_normalize: &[String]) -> Result<Vec<SpecInput>, AppError> {
+    let mut s = lockfile::read(lock, default_normalize).map_err(|e| AppError::usage(e.to_string()))?;
     if let Some(id) = ids.iter().find(|id| !s.iter().any(|x| &&x.id == id)) {
         return Err(AppError::usage(format!("{id} is not in the lockfile {}", lock.display())));
     }

@@ -419,6 +419,11 @@ pub enum ConfigCommand {
     },
     /// Validate the configuration; exit 2 with file:line: key: message if it is wrong.
     Validate,
+    /// Print the configuration reference (every key, type, default, environment variable
+    /// and effect) as Markdown: docs/configuration.md is this output.
+    Reference,
+    /// Print the JSON Schema of sources.yaml (for editors and CI checks).
+    Schema,
 }
 
 /// `policy …`.

@@ -41,6 +41,8 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
         Command::Init { path, force } => ok(commands::init::run(ctx, path, *force)),
         Command::Config(ConfigCommand::Show { no_redact, .. }) => ok(commands::config::show(ctx, *no_redact)),
         Command::Config(ConfigCommand::Validate) => ok(commands::config::validate(ctx)),
+        Command::Config(ConfigCommand::Reference) => ok(commands::config::reference(ctx)),
+        Command::Config(ConfigCommand::Schema) => ok(commands::config::schema()),
         Command::Policy(PolicyCommand::CheckUrl { url, resolve }) => commands::policy::check_url(ctx, url, *resolve),
         Command::Policy(PolicyCommand::CheckPath { path, root }) => commands::policy::check_path(ctx, path, root),
         Command::Policy(PolicyCommand::Codes) => ok(commands::policy::codes(ctx)),

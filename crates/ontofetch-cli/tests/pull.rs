@@ -526,3 +526,93 @@ fn cas_mirror_keeps_a_content_addressed_copy() {
     // doctor agrees with the store
     assert_eq!(env.json(&["doctor", "--json"]).0, 0);
 }
+
+/// `target_formats` picks the file a registry is asked for; it does not cancel the
+/// defaults' `normalize_to` (issue 20, item 14): the OBO download still gets its Turtle
+/// rendering, and a lockfile replays both lists.
+#[test]
+fn target_formats_choose_the_download_and_keep_the_normalisation() {
+    let env = Env::new();
+    let obo = "format-version: 1.2\ndata-version: bfo/releases/2026-01-01\nontology: bfo\n\n[Term]\nid: BFO:1\nname: one\n";
+    env.server.route("/obo/bfo.obo", vec![Reply::ok(obo, "text/plain")]);
+    let spec = env.spec("defaults:\n  normalize_to: [ttl]\nontologies:\n  - id: bfo\n    target_formats: [obo]\n");
+    let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "bfo"]);
+    assert_eq!(code, 0, "{results}");
+    let vdir = env.root().join("ontologies/bfo").join(results[0]["version"].as_str().unwrap());
+    let manifest = env.manifest("bfo");
+    assert!(manifest["url"].as_str().unwrap().ends_with("/obo/bfo.obo"), "{manifest}");
+    assert_eq!(manifest["target_formats"], serde_json::json!(["obo"]));
+    assert_eq!(manifest["normalize_to"], serde_json::json!(["ttl"]));
+    assert!(vdir.join("normalized/bfo.ttl").is_file(), "the defaults' ttl rendering was written");
+    assert!(manifest["normalized_sha256"].is_string(), "{manifest}");
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap()).unwrap();
+    assert_eq!(lock["entries"][0]["normalize_to"], serde_json::json!(["ttl"]));
+    assert_eq!(lock["entries"][0]["target_formats"], serde_json::json!(["obo"]));
+}
+
+/// DocsToKG keys that carry over act (issue 20): `concurrent_plans` plans in parallel,
+/// `max_checksum_response_bytes` caps a checksum file.
+#[test]
+fn concurrent_plans_and_the_checksum_cap_are_honoured() {
+    let env = Env::new();
+    let latency = Duration::from_millis(1500);
+    for id in ["a", "b", "c", "d"] {
+        env.server.route(&format!("/obo/{id}.owl"), vec![Reply::ok(owl(None, id), OWL).latency(latency)]);
+    }
+    let ids = "ontologies:\n  - id: a\n  - id: b\n  - id: c\n  - id: d\n";
+    let arrivals = |plans: u32| {
+        let before = env.server.seen().len();
+        let spec = env.spec(&format!("defaults:\n  http:\n    concurrent_plans: {plans}\n{ids}"));
+        let (code, plans) = env.json(&["plan", "--json", "--spec", &spec]);
+        assert_eq!(code, 0, "{plans}");
+        let seen: Vec<_> = env.server.seen()[before..].iter().map(|s| s.at).collect();
+        assert_eq!(seen.len(), 4, "one probe per ontology");
+        seen
+    };
+    // In parallel every probe is sent before the first answer comes back; one at a time,
+    // each waits for the one before it.
+    let parallel = arrivals(4);
+    assert!(parallel[3].duration_since(parallel[0]) < latency, "{parallel:?}");
+    let serial = arrivals(1);
+    assert!(serial[3].duration_since(serial[0]) >= latency * 3, "{serial:?}");
+
+    let digest = format!("{}  x.owl\n{}", "ab".repeat(32), "#".repeat(4096));
+    env.server.route("/x.owl", vec![Reply::ok(owl(None, "x"), OWL)]);
+    env.server.route("/x.owl.sha256", vec![Reply::ok(digest, "text/plain")]);
+    let entry = format!(
+        "ontologies:\n  - id: x\n    resolver: direct\n    extras: {{url: \"{}\", checksum_url: \"{}\"}}\n",
+        env.server.url("/x.owl"),
+        env.server.url("/x.owl.sha256")
+    );
+    let small = env.spec(&format!("defaults:\n  http:\n    max_checksum_response_bytes: 1024\n{entry}"));
+    let (code, refused) = env.json(&["plan", "--json", "--spec", &small]);
+    assert_ne!(code, 0, "{refused}");
+    assert!(refused.to_string().contains("1024"), "the cap is named: {refused}");
+    let (code, planned) = env.json(&["plan", "--json", "--spec", &env.spec(&entry)]);
+    assert_eq!(code, 0, "the default 256 KiB cap takes the 4 KiB file: {planned}");
+}
+
+/// `validate_media_type` (DocsToKG: a warning only): a Content-Type that does not fit the
+/// announced media type is a manifest note; switched off, nothing is said.
+#[test]
+fn a_mislabelled_download_is_noted_unless_media_types_are_not_checked() {
+    let env = Env::new();
+    env.server.route("/m.owl", vec![Reply::ok(owl(None, "m"), "application/json")]);
+    let entry = format!(
+        "ontologies:\n  - id: m\n    resolver: direct\n    extras: {{url: \"{}\", media_type: application/rdf+xml}}\n",
+        env.server.url("/m.owl")
+    );
+    let (code, out) = env.json(&["pull", "--json", "--no-lock", "--spec", &env.spec(&entry)]);
+    assert_eq!(code, 0, "{out}");
+    let notes = env.manifest("m")["notes"].to_string();
+    assert!(notes.contains("Content-Type application/json") && notes.contains("application/rdf+xml"), "{notes}");
+    env.server.route("/n.owl", vec![Reply::ok(owl(None, "n"), "application/json")]);
+    let off = format!(
+        "defaults:\n  http:\n    validate_media_type: false\nontologies:\n  - id: n\n    resolver: direct\n    extras: {{url: \"{}\", media_type: application/rdf+xml}}\n",
+        env.server.url("/n.owl")
+    );
+    let (code, out) = env.json(&["pull", "--json", "--no-lock", "--spec", &env.spec(&off)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.manifest("n")["notes"].to_string().contains("Content-Type"), "{}", env.manifest("n"));
+}

@@ -11,6 +11,7 @@ pub mod load;
 pub mod locate;
 pub mod origin;
 pub mod redact;
+pub mod reference;
 pub mod schema;
 pub mod secret;
 pub mod settings;

@@ -73,13 +73,17 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The formats wanted for one spec: its `target_formats`, else its `normalize_to`,
-    /// else `defaults.normalize_to`.
+    /// The formats to download, in order of preference: the spec's `target_formats`, else
+    /// the formats it is normalised to (DocsToKG took a spec's formats from `normalize_to`).
     pub fn target_formats(&self, spec: &OntologySpec) -> Vec<String> {
-        spec.target_formats
-            .clone()
-            .or_else(|| spec.normalize_to.clone())
-            .unwrap_or_else(|| self.config.defaults.normalize_to.clone())
+        spec.target_formats.clone().unwrap_or_else(|| self.normalize_to(spec))
+    }
+
+    /// The renderings to write for one spec: its `normalize_to`, else
+    /// `defaults.normalize_to`. A download preference (`target_formats`) never changes them,
+    /// so `target_formats: [obo]` on one entry keeps the defaults' Turtle and canonical hash.
+    pub fn normalize_to(&self, spec: &OntologySpec) -> Vec<String> {
+        spec.normalize_to.clone().unwrap_or_else(|| self.config.defaults.normalize_to.clone())
     }
 
     /// The resolver for one spec: its own, else its `prefer_source[0]`, else the defaults'.

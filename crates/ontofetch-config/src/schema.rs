@@ -1,12 +1,13 @@
 //! The `sources.yaml` schema, key for key with DocsToKG's OntologyDownload
 //! (docs/architecture.md, "Compatibility"). Unknown keys are errors that name the key.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The whole file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourcesFile {
     /// Settings shared by every ontology.
@@ -17,12 +18,14 @@ pub struct SourcesFile {
 }
 
 /// `defaults:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Defaults {
     /// Licences accepted (SPDX-normalised); empty accepts everything.
     pub accept_licenses: Vec<String>,
-    /// Formats to normalise to; also the default `target_formats`.
+    /// Renderings written after validation (`ttl`, `nt`, `owl`, `obo`…) for every ontology
+    /// that names none of its own; `ttl` or `nt` also asks for the canonical hash. Also the
+    /// download preference of an entry without `target_formats`.
     pub normalize_to: Vec<String>,
     /// Resolver fallback chain.
     pub prefer_source: Vec<String>,
@@ -73,7 +76,7 @@ impl Default for Defaults {
 }
 
 /// `defaults.http:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSettings {
     /// Attempts per operation.
@@ -90,11 +93,11 @@ pub struct HttpSettings {
     pub backoff_factor: f64,
     /// Connection pool size.
     pub max_httpx_connections: u32,
-    /// Idle connections kept.
+    /// Idle connections kept open per host for reuse.
     pub max_keepalive_connections: u32,
-    /// Idle connection lifetime, seconds.
+    /// How long an idle connection is kept open, seconds.
     pub keepalive_expiry_sec: f64,
-    /// Negotiate HTTP/2.
+    /// Offer HTTP/2 by ALPN on TLS connections; false = HTTP/1.1 only.
     pub http2_enabled: bool,
     /// Default per-host rate, e.g. `4/second`.
     pub per_host_rate_limit: String,
@@ -102,13 +105,17 @@ pub struct HttpSettings {
     pub rate_limits: BTreeMap<String, String>,
     /// Download size cap, GiB.
     pub max_uncompressed_size_gb: f64,
-    /// Checksum file size cap, bytes.
+    /// Largest checksum file (`extras.checksum_url`) read, bytes; a bigger one fails the
+    /// plan.
     pub max_checksum_response_bytes: u64,
     /// Parallel downloads.
     pub concurrent_downloads: u32,
-    /// Parallel plans.
+    /// Ontologies planned (resolved and probed) at once by `plan`, `pull --dry-run` and
+    /// `plan-diff`.
     pub concurrent_plans: u32,
-    /// Refuse responses whose media type does not fit.
+    /// Warn, and note in the manifest, when a response's `Content-Type` does not fit the
+    /// media type the registry announced (DocsToKG's rule: a warning, not a refusal). An
+    /// HTML page where an ontology was expected is refused whatever this says.
     pub validate_media_type: bool,
     /// HEAD before GET.
     pub perform_head_precheck: bool,
@@ -144,40 +151,89 @@ pub struct HttpSettings {
     pub checksum_mismatch_retries: u32,
 }
 
+/// DocsToKG keys ontofetch accepts so that old files load, but does not act on, each with
+/// the reason and what to use instead. The warning a command logs and the configuration
+/// reference (docs/configuration.md) both read this table.
+pub const COMPATIBILITY_ONLY: &[(&str, &str)] = &[
+    (
+        "defaults.http.pool_timeout_sec",
+        "the HTTP client opens a connection when none is idle instead of waiting for one; \
+         `connect_timeout_sec` bounds the wait",
+    ),
+    (
+        "defaults.http.max_httpx_connections",
+        "connections are bounded by `concurrent_downloads` and the per-host rate limits, not by a pool size",
+    ),
+    (
+        "defaults.http.perform_head_precheck",
+        "downloads are conditional GETs (`If-None-Match`/`If-Modified-Since`), which answer what a HEAD \
+         would; the planner's probe is `planner.probing_enabled`",
+    ),
+    (
+        "defaults.planner.head_precheck_hosts",
+        "the planner always probes with HEAD and falls back to GET when a server refuses HEAD (403, 405)",
+    ),
+    (
+        "defaults.http.progress_log_percent_step",
+        "progress is a bar on a terminal and JSON progress events otherwise (`--progress`), not log lines",
+    ),
+    (
+        "defaults.http.progress_log_bytes_threshold",
+        "progress is a bar on a terminal and JSON progress events otherwise (`--progress`), not log lines",
+    ),
+    (
+        "defaults.http.strict_dns",
+        "always strict: a name that does not resolve fails the ontology with `E_DNS` (there is nothing to \
+         download), once and without retries",
+    ),
+    ("defaults.validation.skip_reasoning_if_size_mb", "ontofetch runs no reasoner"),
+    (
+        "defaults.validation.streaming_normalization_threshold_mb",
+        "graphs without blank nodes are always hashed as a stream; `rdfc_max_mb` bounds the rest",
+    ),
+    (
+        "defaults.validation.use_process_pool",
+        "every parser runs in a child process, under `max_memory_mb` and `parser_timeout_sec`",
+    ),
+    (
+        "defaults.validation.process_pool_validators",
+        "every parser runs in a child process, under `max_memory_mb` and `parser_timeout_sec`",
+    ),
+    (
+        "defaults.logging.max_log_size_mb",
+        "the log file (`logging.file`) rotates daily and is kept `retention_days`; size rotation is left to logrotate",
+    ),
+];
+
 impl Defaults {
-    /// DocsToKG keys this configuration sets away from their default that ontofetch accepts
-    /// for compatibility but does not act on (yet): a user who tunes one is told, once, that
-    /// it does nothing rather than left to believe it does.
+    /// The compatibility-only keys (see [`COMPATIBILITY_ONLY`]) this configuration sets away
+    /// from their default: a user who tunes one is told, once, that it does nothing rather
+    /// than left to believe it does.
     pub fn inert_keys(&self) -> Vec<&'static str> {
         let (h, d) = (&self.http, HttpSettings::default());
-        let l = LoggingSettings::default();
-        let mut out = Vec::new();
-        let mut check = |changed: bool, key: &'static str| {
-            if changed {
-                out.push(key);
+        let (v, vd) = (&self.validation, ValidationSettings::default());
+        let changed = |key: &str| match key {
+            "defaults.http.pool_timeout_sec" => h.pool_timeout_sec != d.pool_timeout_sec,
+            "defaults.http.max_httpx_connections" => h.max_httpx_connections != d.max_httpx_connections,
+            "defaults.http.perform_head_precheck" => h.perform_head_precheck != d.perform_head_precheck,
+            "defaults.planner.head_precheck_hosts" => !self.planner.head_precheck_hosts.is_empty(),
+            "defaults.http.progress_log_percent_step" => h.progress_log_percent_step != d.progress_log_percent_step,
+            "defaults.http.progress_log_bytes_threshold" => {
+                h.progress_log_bytes_threshold != d.progress_log_bytes_threshold
             }
+            "defaults.http.strict_dns" => h.strict_dns != d.strict_dns,
+            "defaults.validation.skip_reasoning_if_size_mb" => v.skip_reasoning_if_size_mb != vd.skip_reasoning_if_size_mb,
+            "defaults.validation.streaming_normalization_threshold_mb" => {
+                v.streaming_normalization_threshold_mb != vd.streaming_normalization_threshold_mb
+            }
+            "defaults.validation.use_process_pool" => v.use_process_pool != vd.use_process_pool,
+            "defaults.validation.process_pool_validators" => v.process_pool_validators != vd.process_pool_validators,
+            "defaults.logging.max_log_size_mb" => {
+                self.logging.max_log_size_mb != LoggingSettings::default().max_log_size_mb
+            }
+            _ => false,
         };
-        check(h.pool_timeout_sec != d.pool_timeout_sec, "defaults.http.pool_timeout_sec");
-        check(h.max_httpx_connections != d.max_httpx_connections, "defaults.http.max_httpx_connections");
-        check(h.max_keepalive_connections != d.max_keepalive_connections, "defaults.http.max_keepalive_connections");
-        check(h.keepalive_expiry_sec != d.keepalive_expiry_sec, "defaults.http.keepalive_expiry_sec");
-        check(h.http2_enabled != d.http2_enabled, "defaults.http.http2_enabled");
-        check(
-            h.max_checksum_response_bytes != d.max_checksum_response_bytes,
-            "defaults.http.max_checksum_response_bytes",
-        );
-        check(h.concurrent_plans != d.concurrent_plans, "defaults.http.concurrent_plans");
-        check(h.validate_media_type != d.validate_media_type, "defaults.http.validate_media_type");
-        check(h.perform_head_precheck != d.perform_head_precheck, "defaults.http.perform_head_precheck");
-        check(h.progress_log_percent_step != d.progress_log_percent_step, "defaults.http.progress_log_percent_step");
-        check(
-            h.progress_log_bytes_threshold != d.progress_log_bytes_threshold,
-            "defaults.http.progress_log_bytes_threshold",
-        );
-        check(h.strict_dns != d.strict_dns, "defaults.http.strict_dns");
-        check(!self.planner.head_precheck_hosts.is_empty(), "defaults.planner.head_precheck_hosts");
-        check(self.logging.max_log_size_mb != l.max_log_size_mb, "defaults.logging.max_log_size_mb");
-        out
+        COMPATIBILITY_ONLY.iter().map(|(k, _)| *k).filter(|k| changed(k)).collect()
     }
 }
 
@@ -224,7 +280,7 @@ impl Default for HttpSettings {
 }
 
 /// `defaults.planner:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlannerSettings {
     /// Probe candidate URLs at plan time.
@@ -240,7 +296,7 @@ impl Default for PlannerSettings {
 }
 
 /// `defaults.validation:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ValidationSettings {
     /// Parser wall-clock limit, seconds.
@@ -249,8 +305,7 @@ pub struct ValidationSettings {
     pub max_memory_mb: u64,
     /// Skip reasoning above this size, MiB.
     pub skip_reasoning_if_size_mb: u64,
-    /// DocsToKG's switch to streaming normalisation, MiB. Accepted for compatibility;
-    /// ontofetch always streams graphs without blank nodes (see `rdfc_max_mb`).
+    /// DocsToKG's switch to streaming normalisation, MiB.
     pub streaming_normalization_threshold_mb: u64,
     /// Graphs with blank nodes are canonicalised with RDFC-1.0 (in memory) up to this
     /// size, MiB; above it the manifest records the hash as skipped and why.
@@ -279,11 +334,12 @@ impl Default for ValidationSettings {
 }
 
 /// `defaults.storage:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     /// The catalog: a SQLite file path (default `<data root>/catalog.sqlite`) or a
     /// `postgresql://user@host:port/db` URL.
+    #[schemars(with = "Option<String>")]
     pub catalog_url: Option<crate::secret::SecretUrl>,
     /// The artifacts: `file://DIR` (default: the data root) or `s3://bucket/prefix`.
     pub store_url: Option<String>,
@@ -300,7 +356,7 @@ impl Default for StorageSettings {
 }
 
 /// `defaults.logging:`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingSettings {
     /// DEBUG, INFO, WARNING or ERROR (any case).
@@ -328,7 +384,7 @@ impl Default for LoggingSettings {
 }
 
 /// One `ontologies[]` entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OntologySpec {
     /// Ontology id (directory name, metric label).
@@ -342,10 +398,28 @@ pub struct OntologySpec {
     /// Per-spec resolver preference (chooses the default resolver).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefer_source: Option<Vec<String>>,
-    /// Per-spec normalisation formats.
+    /// Renderings written for this ontology, instead of `defaults.normalize_to`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize_to: Option<Vec<String>>,
-    /// Formats wanted for this ontology (honoured, unlike the original).
+    /// Formats to download, in order of preference (`[obo]` asks an OBO PURL for `.obo`);
+    /// default: the entry's `normalize_to`. It never changes the renderings (honoured,
+    /// unlike the original, which ignored it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_formats: Option<Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of the table is detected when set, and nothing else: a key added to the
+    /// table without its comparison would never warn.
+    #[test]
+    fn every_compatibility_only_key_is_detected_when_set() {
+        let yaml = "defaults:\n  http:\n    pool_timeout_sec: 1\n    max_httpx_connections: 2\n    perform_head_precheck: false\n    progress_log_percent_step: 0.5\n    progress_log_bytes_threshold: 1\n    strict_dns: true\n    http2_enabled: false\n    concurrent_plans: 2\n  planner:\n    head_precheck_hosts: [example.org]\n  validation:\n    skip_reasoning_if_size_mb: 1\n    streaming_normalization_threshold_mb: 1\n    use_process_pool: true\n    process_pool_validators: [rdflib]\n  logging:\n    max_log_size_mb: 5\nontologies: []\n";
+        let file: SourcesFile = serde_norway::from_str(yaml).expect("valid");
+        let keys: Vec<&str> = COMPATIBILITY_ONLY.iter().map(|(k, _)| *k).collect();
+        assert_eq!(file.defaults.inert_keys(), keys);
+        assert!(Defaults::default().inert_keys().is_empty());
+    }
 }

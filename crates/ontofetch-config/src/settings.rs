@@ -197,8 +197,10 @@ pub struct SpecInput {
     pub chain: Vec<String>,
     /// Resolver settings (`url`, `acronym`, `checksum`, `checksum_url`, `version`, `license`…).
     pub extras: BTreeMap<String, Value>,
-    /// Formats wanted.
+    /// Formats to download, in order of preference (which file a registry is asked for).
     pub target_formats: Vec<String>,
+    /// Renderings to write after validation (`normalize_to`: Turtle, N-Triples, OWL…).
+    pub normalize_to: Vec<String>,
 }
 
 /// Resolvers that take their URL from `extras.url`: the entry names its source itself.
@@ -364,6 +366,7 @@ impl Settings {
             chain: vec!["direct".into()],
             extras: BTreeMap::from([("url".to_string(), serde_json::Value::String(url.to_string()))]),
             target_formats: self.defaults().normalize_to.clone(),
+            normalize_to: self.defaults().normalize_to.clone(),
         })
     }
 
@@ -392,6 +395,7 @@ impl Settings {
             chain,
             extras: spec.map(|s| s.extras.clone()).unwrap_or_default(),
             target_formats: spec.map(|s| loaded.target_formats(s)).unwrap_or_else(|| d.normalize_to.clone()),
+            normalize_to: spec.map(|s| loaded.normalize_to(s)).unwrap_or_else(|| d.normalize_to.clone()),
         }
     }
 }

@@ -38,6 +38,14 @@ pub struct NetConfig {
     /// DNS servers to ask instead of the system resolver (air-gapped networks, tests);
     /// empty means the system's.
     pub nameservers: Vec<std::net::SocketAddr>,
+    /// Offer HTTP/2 by ALPN (`http2_enabled`); off = HTTP/1.1 only.
+    pub http2: bool,
+    /// Idle connections kept per host (`max_keepalive_connections`).
+    pub idle_per_host: usize,
+    /// How long an idle connection is kept (`keepalive_expiry_sec`).
+    pub idle_timeout: Duration,
+    /// Size cap of a checksum file (`max_checksum_response_bytes`).
+    pub max_checksum_bytes: u64,
 }
 
 impl Default for NetConfig {
@@ -53,6 +61,10 @@ impl Default for NetConfig {
             headers: vec![("User-Agent".into(), format!("ontofetch/{}", env!("CARGO_PKG_VERSION")))],
             limits: crate::limit::RateLimits::default(),
             nameservers: Vec::new(),
+            http2: true,
+            idle_per_host: 32,
+            idle_timeout: Duration::from_secs(30),
+            max_checksum_bytes: 256 * 1024,
         }
     }
 }
@@ -198,14 +210,15 @@ impl HostCredential {
 /// One TLS configuration for every client: rustls with ring and the platform verifier
 /// (the system's roots, parsed once per process rather than once per client), HTTP/2 or
 /// HTTP/1.1 by ALPN.
-fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+fn tls_config(http2: bool) -> Result<rustls::ClientConfig, rustls::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_platform_verifier()?
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols =
+        if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
     Ok(config)
 }
 
@@ -218,7 +231,7 @@ impl Fetcher {
             url: String::new(),
             message: format!("cannot configure DNS servers {:?}: {e}", config.nameservers),
         })?);
-        let tls = tls_config().map_err(|e| NetError::Network {
+        let tls = tls_config(config.http2).map_err(|e| NetError::Network {
             url: String::new(),
             message: format!("cannot configure TLS with the platform's roots: {e}"),
         })?;
@@ -233,14 +246,17 @@ impl Fetcher {
             }
         }
         let resolver = GatedResolver::new(self.policy.clone(), self.metrics.clone(), port, self.dns.clone());
-        reqwest::Client::builder()
+        let builder = reqwest::Client::builder();
+        let builder = if self.config.http2 { builder } else { builder.http1_only() };
+        builder
             .tls_backend_preconfigured(self.tls.clone())
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(resolver))
             .connect_timeout(self.config.connect_timeout)
             .read_timeout(self.config.read_timeout)
-            .pool_max_idle_per_host(4)
+            .pool_max_idle_per_host(self.config.idle_per_host)
+            .pool_idle_timeout(self.config.idle_timeout)
             .default_headers(headers)
             .build()
             .map_err(|e| NetError::Network {
@@ -262,6 +278,11 @@ impl Fetcher {
     }
 
     /// The client for a URL's port.
+    /// The size cap of a checksum file (`max_checksum_response_bytes`).
+    pub fn max_checksum_bytes(&self) -> u64 {
+        self.config.max_checksum_bytes
+    }
+
     pub(crate) fn client_for(&self, url: &Url) -> Result<reqwest::Client, NetError> {
         self.client(url.port_or_known_default().unwrap_or(443))
     }
@@ -336,4 +357,19 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `http2_enabled: false` must not even offer h2: a server that prefers it would
+    /// otherwise pick it by ALPN.
+    #[test]
+    fn http2_is_offered_only_when_enabled() {
+        let on = tls_config(true).expect("tls");
+        let off = tls_config(false).expect("tls");
+        assert_eq!(on.alpn_protocols, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert_eq!(off.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
 }

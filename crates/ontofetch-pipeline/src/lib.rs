@@ -79,6 +79,10 @@ pub fn net_config(settings: &Settings) -> NetConfig {
         headers: settings.request_headers(),
         // Validated by the config gate.
         nameservers: h.dns_servers.iter().filter_map(|s| s.parse().ok()).collect(),
+        http2: h.http2_enabled,
+        idle_per_host: h.max_keepalive_connections as usize,
+        idle_timeout: Duration::from_secs_f64(h.keepalive_expiry_sec),
+        max_checksum_bytes: h.max_checksum_response_bytes,
         // Rates were validated by the config gate; a bad one cannot reach here.
         limits: ontofetch_net::limit::RateLimits::new(
             h.rate_limits.iter().filter_map(|(k, v)| Some((k.clone(), rate(k, v)?))).collect(),

@@ -85,9 +85,7 @@ pub async fn plan_one(p: &Pipeline, spec: &SpecInput) -> Result<Planned, PlanFai
 
 /// Plans every spec, in order.
 pub async fn plan_all(p: &Pipeline, specs: &[SpecInput]) -> Vec<Result<Planned, PlanFailure>> {
-    let mut out = Vec::with_capacity(specs.len());
-    for s in specs {
-        out.push(plan_one(p, s).await);
-    }
-    out
+    use futures_util::StreamExt;
+    let n = p.settings.defaults().http.concurrent_plans.max(1) as usize;
+    futures_util::stream::iter(specs).map(|s| plan_one(p, s)).buffered(n).collect().await
 }

@@ -83,7 +83,7 @@ pub async fn revalidate(
     let mut manifest = Manifest::from_slice(&b.store.read(&manifest_key).await?)
         .map_err(|e| PipelineError::new(Code::Manifest, format!("{}: {e}", b.store.location(&manifest_key))))?;
     // The same job as a pull's: term facts included, so the diff input is kept.
-    let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized, &stem, &manifest.target_formats) };
+    let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized, &stem, manifest.renderings()) };
     let outcome = validate_file(p, &file, Some(normalize)).await;
     let status = outcome.status;
     let mut details = serde_json::to_value(&outcome).unwrap_or_default();

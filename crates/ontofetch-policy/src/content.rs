@@ -34,9 +34,44 @@ pub fn looks_like_html(prefix: &[u8]) -> bool {
         .any(|tag| lower.starts_with(tag))
 }
 
+/// Media types that name the same serialisation (DocsToKG's labels: RDF/XML is
+/// `application/rdf+xml`, `application/xml` or `text/xml`).
+const FAMILIES: &[&[&str]] = &[
+    &["application/rdf+xml", "application/xml", "text/xml", "application/owl+xml"],
+    &["text/turtle", "application/x-turtle", "application/turtle"],
+    &["application/n-triples", "text/plain"],
+    &["text/obo", "application/obo", "text/plain"],
+    &["application/ld+json", "application/json"],
+];
+
+/// Whether a response's `Content-Type` fits the media type a registry announced
+/// (`defaults.http.validate_media_type`): the same type, parameters and case aside, or one
+/// of its family. Generic binary (`application/octet-stream`) and archives fit anything:
+/// they say nothing about the serialisation inside.
+pub fn media_type_fits(expected: &str, got: &str) -> bool {
+    let bare = |t: &str| t.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let (e, g) = (bare(expected), bare(got));
+    if e == g || g == "application/octet-stream" || g.contains("zip") || g.contains("gzip") || g.contains("x-tar") {
+        return true;
+    }
+    FAMILIES.iter().any(|f| f.contains(&e.as_str()) && f.contains(&g.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types_fit_their_family_and_nothing_else() {
+        assert!(media_type_fits("application/rdf+xml", "application/xml; charset=utf-8"));
+        assert!(media_type_fits("application/rdf+xml", "Text/XML"));
+        assert!(media_type_fits("text/obo", "text/plain"));
+        assert!(media_type_fits("text/turtle", "application/octet-stream"));
+        assert!(media_type_fits("application/rdf+xml", "application/gzip"));
+        assert!(!media_type_fits("application/rdf+xml", "text/turtle"));
+        assert!(!media_type_fits("application/rdf+xml", "application/json"));
+        assert!(!media_type_fits("text/turtle", "text/plain"));
+    }
 
     #[test]
     fn pages_are_found_past_whitespace_declarations_and_comments() {

@@ -192,7 +192,7 @@ fn pull(
     let c = &ctx;
     let out = interruptible(py, c, move || async move {
         let specs = match &lock {
-            Some(lock) => ontofetch_app::lock::specs(lock, &ids)?,
+            Some(lock) => ontofetch_app::lock::specs(lock, &ids, &c.settings()?.defaults().normalize_to)?,
             None => c.specs(&ids, None)?,
         };
         let p = c.pipeline(force).await?;

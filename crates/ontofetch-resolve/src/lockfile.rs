@@ -64,8 +64,9 @@ pub fn read_entries(path: &Path) -> Result<Vec<Value>, LockError> {
     doc.get("entries").and_then(Value::as_array).cloned().ok_or_else(|| invalid("no \"entries\" array".into()))
 }
 
-/// Reads a lockfile into `direct` specs (URL and checksum pinned).
-pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
+/// Reads a lockfile into `direct` specs (URL and checksum pinned). An entry without
+/// `normalize_to` (DocsToKG's lockfiles, ours before 0.9) gets `default_normalize`.
+pub fn read(path: &Path, default_normalize: &[String]) -> Result<Vec<SpecInput>, LockError> {
     let invalid = |m: String| LockError::Invalid { path: path.display().to_string(), message: m };
     let text = std::fs::read_to_string(path)
         .map_err(|e| LockError::Io { path: path.display().to_string(), message: e.to_string() })?;
@@ -91,12 +92,12 @@ pub fn read(path: &Path) -> Result<Vec<SpecInput>, LockError> {
                 parse_checksum(c).map_err(|m| invalid(format!("entries[{i}].expected_checksum: {m}")))?;
                 extras.insert("checksum".to_string(), c.clone());
             }
-            let target_formats = e
-                .get("target_formats")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                .unwrap_or_default();
-            Ok(SpecInput { id, chain: vec!["direct".into()], extras, target_formats })
+            let list = |k: &str| -> Option<Vec<String>> {
+                e.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            };
+            let target_formats = list("target_formats").unwrap_or_default();
+            let normalize_to = list("normalize_to").unwrap_or_else(|| default_normalize.to_vec());
+            Ok(SpecInput { id, chain: vec!["direct".into()], extras, target_formats, normalize_to })
         })
         .collect()
 }
@@ -115,12 +116,12 @@ mod tests {
         let sha = "ab".repeat(32);
         pin(&mut entries, &[("bfo".to_string(), sha.clone())].into());
         write(&p, &entries, "2026-11-25T00:00:00Z").unwrap();
-        let specs = read(&p).unwrap();
+        let specs = read(&p, &["ttl".to_string()]).unwrap();
         assert_eq!(specs[0].chain, ["direct"]);
         assert_eq!(specs[0].extras["url"], "https://purl.obolibrary.org/obo/bfo.owl");
         assert_eq!(specs[0].extras["checksum"]["value"], sha);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
         std::fs::write(&p, "{\"entries\": [{\"id\": \"x\"}]}").unwrap();
-        assert!(read(&p).unwrap_err().to_string().contains("entries[0] (x) has no url"));
+        assert!(read(&p, &[]).unwrap_err().to_string().contains("entries[0] (x) has no url"));
     }
 }

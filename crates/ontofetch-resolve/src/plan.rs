@@ -78,8 +78,10 @@ pub struct Plan {
     pub filename: String,
     /// Expected checksum.
     pub expected_checksum: Option<Checksum>,
-    /// Formats wanted.
+    /// Formats to download, in order of preference.
     pub target_formats: Vec<String>,
+    /// Renderings to write after validation.
+    pub normalize_to: Vec<String>,
     /// Every resolver tried.
     pub resolver_attempts: Vec<Attempt>,
     /// A credential for the API host (never serialised, never in lockfiles).
@@ -226,7 +228,7 @@ pub async fn plan(
             if expected.is_none()
                 && let Some(cu) = extra_str(&spec.extras, "checksum_url")
             {
-                let bytes = fetcher.get_small(cu, c.service, "text/plain", 256 * 1024, None).await?;
+                let bytes = fetcher.get_small(cu, c.service, "text/plain", fetcher.max_checksum_bytes(), None).await?;
                 let text = String::from_utf8_lossy(&bytes);
                 let value = checksum_from_text(&text, &filename)
                     .ok_or_else(|| fail(Code::Checksum, format!("no sha256 digest in {cu}")))?;
@@ -264,6 +266,7 @@ pub async fn plan(
                     filename,
                     expected_checksum: expected,
                     target_formats: spec.target_formats.clone(),
+                    normalize_to: spec.normalize_to.clone(),
                     resolver_attempts: attempts,
                     credential: c.credential,
                 });
@@ -299,6 +302,7 @@ pub fn plan_to_value(p: &Plan) -> Value {
         "service": p.service,
         "filename": p.filename,
         "target_formats": p.target_formats,
+        "normalize_to": p.normalize_to,
         "expected_checksum": p.expected_checksum,
         "candidates": p.resolver_attempts,
         "credential": p.credential_binding,

@@ -113,8 +113,12 @@ pub struct Manifest {
     pub expected_checksum: Option<ExpectedChecksum>,
     /// RFC 3339 UTC.
     pub downloaded_at: String,
-    /// Formats wanted.
+    /// Formats to download, in order of preference (DocsToKG's field).
     pub target_formats: Vec<String>,
+    /// Renderings written after validation (ontofetch; absent in DocsToKG's manifests and
+    /// ours before 0.9, where `target_formats` stood for both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_to: Option<Vec<String>>,
     /// Validators' results by name.
     pub validation: BTreeMap<String, ValidationEntry>,
     /// Absolute paths (or URLs) of every stored file.
@@ -138,6 +142,11 @@ pub struct Manifest {
 pub struct ManifestError(#[from] serde_json::Error);
 
 impl Manifest {
+    /// The renderings this version was (or is to be) normalised to.
+    pub fn renderings(&self) -> &[String] {
+        self.normalize_to.as_deref().unwrap_or(&self.target_formats)
+    }
+
     /// DocsToKG's fingerprint of a version's content and formats.
     pub fn fingerprint(sha256: &str, normalization_mode: &str, target_formats: &[String]) -> String {
         let mut formats = target_formats.to_vec();

@@ -1,4 +1,4 @@
-//! `ontofetch config show|validate`.
+//! `ontofetch config show|validate|reference|schema`.
 
 use crate::output::emit;
 use ontofetch_app::AppError;
@@ -47,5 +47,18 @@ pub fn validate(ctx: &mut Context) -> Result<(), AppError> {
             path.clone().unwrap_or_else(|| "built-in default".into())
         )
     });
+    Ok(())
+}
+
+/// Prints docs/configuration.md (`--json`: `{"reference": markdown}`).
+pub fn reference(ctx: &Context) -> Result<(), AppError> {
+    let md = ontofetch_config::reference::markdown();
+    emit(&ctx.options, &json!({"reference": md}), || md.trim_end().to_string());
+    Ok(())
+}
+
+/// Prints the JSON Schema of `sources.yaml` (JSON whatever `--json` says).
+pub fn schema() -> Result<(), AppError> {
+    crate::output::print(&serde_json::to_string_pretty(&ontofetch_config::reference::json_schema()).unwrap_or_default());
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 /// `ontofetch pull`.
 pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), AppError> {
     let specs = match &args.lock {
-        Some(lock) => lock::specs(lock, &args.plan.ids)?,
+        Some(lock) => lock::specs(lock, &args.plan.ids, &ctx.settings()?.defaults().normalize_to)?,
         None => ctx.specs(&args.plan.ids, args.plan.resolver.as_deref())?,
     };
     let mut p = ctx.block_on(ctx.pipeline(args.force))?;

@@ -89,6 +89,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
             .map(|e| ExpectedChecksum { algorithm: e.algorithm.clone(), value: e.value.clone() }),
         downloaded_at: downloaded_at.to_string(),
         target_formats: plan.target_formats.clone(),
+        normalize_to: Some(plan.normalize_to.clone()),
         validation: c.validation.entries.clone(),
         artifacts,
         resolver_attempts: plan
@@ -132,6 +133,19 @@ fn notes(c: &Commit<'_>) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// `defaults.http.validate_media_type` (DocsToKG's rule: only a warning): the server's
+/// `Content-Type` does not fit what the registry announced. The bytes were judged by the
+/// validators; this tells the user that a registry or server labels them wrongly.
+pub(super) fn media_type_note(plan: &Plan, info: &ontofetch_net::DownloadInfo) -> Option<String> {
+    let expected = plan.media_type.as_deref()?;
+    let got = info.content_type.as_deref()?;
+    if ontofetch_policy::content::media_type_fits(expected, got) {
+        return None;
+    }
+    tracing::warn!(ontology = %plan.id, expected, got, "the server's Content-Type does not fit the announced media type");
+    Some(format!("the server sent Content-Type {got} where {} announced {expected}", plan.resolver))
 }
 
 /// The catalog rows of every file of the version, the manifest's included.

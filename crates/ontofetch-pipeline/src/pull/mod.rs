@@ -238,7 +238,7 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     }
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
     let validation =
-        validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.target_formats, observer).await?;
+        validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.normalize_to, observer).await?;
     let version = version::choose(p, plan, &fetched, &validation).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
     let verdict = ontofetch_catalog::Verdict::of(validation.failed(), p.promote_invalid);
@@ -246,6 +246,9 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
         Some(prev) if !verdict.failed() => changes(p, prev, &staging, &validation).await,
         _ => None,
     };
+    if p.settings.defaults().http.validate_media_type {
+        notes.extend(commit::media_type_note(plan, &fetched.info));
+    }
     let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes };
     commit::run(p, &gates, done).await
 }
