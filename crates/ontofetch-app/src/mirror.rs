@@ -29,18 +29,24 @@ pub async fn version_or_latest(cat: &dyn Catalog, id: &str, version: Option<&str
     }
 }
 
-/// The manifest of the latest version of `id`; `E_NOT_FOUND` when nothing is stored.
+/// The manifest of the latest version of `id` (the newest when none validated yet);
+/// `E_NOT_FOUND` when nothing is stored.
 pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Value, AppError> {
     check_id(id)?;
     let b = open(ctx).await.map_err(|e| match e.code {
         Code::Usage => AppError::new(Code::NotFound, format!("{id}: nothing stored yet ({})", e.message)),
         _ => e,
     })?;
-    let row = b
-        .catalog
-        .latest(id)
-        .await?
-        .ok_or_else(|| AppError::new(Code::NotFound, format!("{id} has no stored version")))?;
+    // No version validated yet: the newest one (failed, kept for inspection) is what the
+    // user needs to see, and its manifest says why it is not latest.
+    let row = match b.catalog.latest(id).await? {
+        Some(row) => row,
+        None => b
+            .catalog
+            .newest(id)
+            .await?
+            .ok_or_else(|| AppError::new(Code::NotFound, format!("{id} has no stored version")))?,
+    };
     Ok(b.manifest(&ctx.gates()?, &row).await?)
 }
 

@@ -20,6 +20,63 @@ pub fn safe(value: &str) -> String {
         .collect()
 }
 
+/// `show ID`: what a person asks of a stored version — where the file is, whether it
+/// validated (and what each validator counted), what was noted — with the rest of the
+/// manifest in `--json`.
+pub fn manifest(m: &Value) -> String {
+    let text = |k: &str| m[k].as_str().map(safe);
+    let mut out = format!(
+        "{} {} ({}, {})\n",
+        text("id").unwrap_or_default(),
+        text("version").unwrap_or_default(),
+        text("status").unwrap_or_default(),
+        text("resolver").unwrap_or_default()
+    );
+    let mut line = |label: &str, value: String| out.push_str(&format!("  {label:<11} {value}\n"));
+    line("url:", text("url").unwrap_or_default());
+    let filename = m["filename"].as_str().unwrap_or_default();
+    let original = m["artifacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find(|a| a.ends_with(&format!("/original/{filename}")));
+    let size = m["content_length"].as_u64().map(|b| format!(" ({b} bytes)")).unwrap_or_default();
+    line("file:", format!("{}{size}", original.map(safe).unwrap_or_else(|| safe(filename))));
+    line("sha256:", text("sha256").unwrap_or_default());
+    let mode = m["normalization"]["mode"].as_str().map(|s| format!(" ({})", safe(s))).unwrap_or_default();
+    let canonical = match text("normalized_sha256") {
+        Some(h) => format!("{h}{mode}"),
+        None => {
+            m["normalization"]["skipped_reason"].as_str().map(|s| format!("none: {}", safe(s))).unwrap_or("none".into())
+        }
+    };
+    line("canonical:", canonical);
+    line("licence:", text("license").unwrap_or_else(|| "unknown".into()));
+    line("downloaded:", text("downloaded_at").unwrap_or_default());
+    for (name, entry) in m["validation"].as_object().into_iter().flatten() {
+        let d = &entry["details"];
+        let status = entry["status"].as_str().unwrap_or(if entry["ok"] == true { "ok" } else { "failed" });
+        let mut v = format!("{}: {}", safe(name), safe(status));
+        if let (Some(s), Some(t)) = (d["statements"].as_u64(), d["terms"].as_u64()) {
+            v.push_str(&format!(", {s} statements, {t} terms"));
+        }
+        if let Some(msg) = d["message"].as_str() {
+            v.push_str(&format!(" — {}", safe(msg)));
+        }
+        line("validation:", v);
+        let outputs: Vec<String> =
+            entry["output_files"].as_array().into_iter().flatten().filter_map(Value::as_str).map(safe).collect();
+        if !outputs.is_empty() {
+            line("outputs:", outputs.join(", "));
+        }
+    }
+    for n in m["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        line("note:", safe(n));
+    }
+    out.trim_end().to_string()
+}
+
 /// The pull table: one row per ontology, notes and validation under it.
 pub fn pull_table(results: &[PullResult]) -> String {
     let mut out = format!(
@@ -151,19 +208,6 @@ pub fn rows(rows: &[VersionRow]) -> String {
     out
 }
 
-/// `key: value` lines of a JSON object's scalar fields.
-pub fn scalars(v: &Value) -> String {
-    v.as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, v)| !v.is_object() && !v.is_array())
-        .map(|(k, v)| {
-            format!("{}: {}", safe(k), safe(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,8 +218,10 @@ mod tests {
         let shown = safe(forged);
         assert!(!shown.contains('\n') && !shown.contains('\u{1b}') && !shown.contains('\u{202e}'), "{shown}");
         assert!(shown.contains("\\u{a}") && shown.contains("\\u{1b}"), "{shown}");
-        let text = scalars(&serde_json::json!({"license": "CC-BY\r\nid: forged"}));
-        assert_eq!(text.lines().count(), 1, "{text}");
+        let text = manifest(&serde_json::json!({"id": "x", "license": "CC-BY\r\nid: forged"}));
+        let forged: Vec<&str> = text.lines().filter(|l| l.contains("forged")).collect();
+        assert_eq!(forged.len(), 1, "{text}");
+        assert!(forged[0].trim_start().starts_with("licence:"), "{text}");
         assert_eq!(safe("café – ok"), "café – ok", "printable text is untouched");
     }
 }

@@ -533,7 +533,8 @@ fn cas_mirror_keeps_a_content_addressed_copy() {
 #[test]
 fn target_formats_choose_the_download_and_keep_the_normalisation() {
     let env = Env::new();
-    let obo = "format-version: 1.2\ndata-version: bfo/releases/2026-01-01\nontology: bfo\n\n[Term]\nid: BFO:1\nname: one\n";
+    let obo =
+        "format-version: 1.2\ndata-version: bfo/releases/2026-01-01\nontology: bfo\n\n[Term]\nid: BFO:1\nname: one\n";
     env.server.route("/obo/bfo.obo", vec![Reply::ok(obo, "text/plain")]);
     let spec = env.spec("defaults:\n  normalize_to: [ttl]\nontologies:\n  - id: bfo\n    target_formats: [obo]\n");
     let (code, results) = env.json(&["pull", "--json", "--spec", &spec, "bfo"]);

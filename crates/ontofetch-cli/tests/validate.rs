@@ -187,4 +187,18 @@ fn a_pull_reports_validation_and_the_obo_translation() {
     assert_eq!(code, 1, "broken failed");
     assert!(table.contains("validation: ok (obo: 2 statements, 2 terms)"), "{table}");
     assert!(table.contains("validation: failed (rdf:"), "{table}");
+    // `show` answers where the file is, whether it validated and what was noted
+    let (code, _, shown) = ontofetch(d.path(), &["show", "x", "--spec", &s, "--allowed-hosts", &allow]);
+    assert_eq!(code, 0, "{shown}");
+    let original = vdir.join("original/x.obo");
+    assert!(shown.contains(&format!("file:       {}", original.display())), "{shown}");
+    assert!(shown.contains("validation: obo: ok, 2 statements, 2 terms"), "{shown}");
+    assert!(shown.contains("outputs:    normalized/x.ttl"), "{shown}");
+    assert!(shown.contains("canonical:") && shown.contains("(obo-owl)"), "{shown}");
+    assert!(shown.contains("note:       licence unknown"), "{shown}");
+    let (_, _, broken) = ontofetch(d.path(), &["show", "broken", "--spec", &s, "--allowed-hosts", &allow]);
+    assert!(
+        broken.contains("validation: rdf: failed") && broken.contains("line"),
+        "the parser's message with its line: {broken}"
+    );
 }

@@ -222,7 +222,9 @@ impl Defaults {
                 h.progress_log_bytes_threshold != d.progress_log_bytes_threshold
             }
             "defaults.http.strict_dns" => h.strict_dns != d.strict_dns,
-            "defaults.validation.skip_reasoning_if_size_mb" => v.skip_reasoning_if_size_mb != vd.skip_reasoning_if_size_mb,
+            "defaults.validation.skip_reasoning_if_size_mb" => {
+                v.skip_reasoning_if_size_mb != vd.skip_reasoning_if_size_mb
+            }
             "defaults.validation.streaming_normalization_threshold_mb" => {
                 v.streaming_normalization_threshold_mb != vd.streaming_normalization_threshold_mb
             }

@@ -93,7 +93,9 @@ pub fn read(path: &Path, default_normalize: &[String]) -> Result<Vec<SpecInput>,
                 extras.insert("checksum".to_string(), c.clone());
             }
             let list = |k: &str| -> Option<Vec<String>> {
-                e.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                e.get(k)
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             };
             let target_formats = list("target_formats").unwrap_or_default();
             let normalize_to = list("normalize_to").unwrap_or_else(|| default_normalize.to_vec());

@@ -59,6 +59,8 @@ pub fn reference(ctx: &Context) -> Result<(), AppError> {
 
 /// Prints the JSON Schema of `sources.yaml` (JSON whatever `--json` says).
 pub fn schema() -> Result<(), AppError> {
-    crate::output::print(&serde_json::to_string_pretty(&ontofetch_config::reference::json_schema()).unwrap_or_default());
+    crate::output::print(
+        &serde_json::to_string_pretty(&ontofetch_config::reference::json_schema()).unwrap_or_default(),
+    );
     Ok(())
 }

@@ -28,7 +28,7 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), AppError>
             return Ok(());
         }
         let manifest = ontofetch_app::mirror::latest_manifest(ctx, id).await.map_err(usage_if_missing)?;
-        emit(&ctx.options, &manifest, || render::scalars(&manifest));
+        emit(&ctx.options, &manifest, || render::manifest(&manifest));
         Ok(())
     })
 }
