@@ -617,3 +617,33 @@ fn a_mislabelled_download_is_noted_unless_media_types_are_not_checked() {
     assert_eq!(code, 0, "{out}");
     assert!(!env.manifest("n")["notes"].to_string().contains("Content-Type"), "{}", env.manifest("n"));
 }
+
+/// `export catalog-xml` maps what `owl:imports` name — the ontology's own IRI — for a
+/// `direct` source too, and a version IRI to its own version (issue 20, item 15).
+#[test]
+fn the_xml_catalog_maps_a_direct_sources_ontology_iri_and_its_version_iri() {
+    let env = Env::new();
+    env.server.route("/d.owl", vec![Reply::ok(owl(Some("http://x.org/o/2026-01-01/o.owl"), "d"), OWL)]);
+    let spec = env.spec(&format!(
+        "ontologies:\n  - id: d\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        env.server.url("/d.owl")
+    ));
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 0, "{results}");
+    let version = results[0]["version"].as_str().unwrap();
+    let out = env.dir.path().join("catalog-v001.xml");
+    let base = "https://mirror.example.org";
+    let r = env.run(&["export", "catalog-xml", "--spec", &spec, "--base-url", base, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        xml.contains(&format!("name=\"http://x.org/o\" uri=\"{base}/ontologies/d/latest/original/d.owl\"")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "name=\"http://x.org/o/2026-01-01/o.owl\" uri=\"{base}/ontologies/d/{version}/original/d.owl\""
+        )),
+        "{xml}"
+    );
+}

@@ -1,7 +1,9 @@
 //! `export catalog-xml`: an OASIS XML catalog (`catalog-v001.xml`, what Protégé, ROBOT and
 //! the OWL API read) that maps each mirrored ontology's IRIs — the URL it was pulled from,
-//! its OBO PURL, its `owl:versionIRI` — to the mirror's copy, so imports resolve from the
-//! mirror instead of the registries.
+//! its OBO PURL, its own ontology IRI (`owl:Ontology rdf:about`, what other ontologies'
+//! `owl:imports` name), its `owl:versionIRI` — to the mirror's copy, so imports resolve
+//! from the mirror instead of the registries. A version IRI maps to its own version; every
+//! other name to `latest`.
 
 use crate::Backends;
 use crate::error::PipelineError;
@@ -59,6 +61,9 @@ pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mappin
             // A version IRI names that version: it maps to it, not to whatever is latest.
             if let Some(iri) = details["version_iri"].as_str().filter(|i| is_iri(i)) {
                 out.insert(Mapping { name: iri.to_string(), uri: served(&row.version) });
+            }
+            if let Some(iri) = details["ontology_iri"].as_str() {
+                names.push(iri.to_string());
             }
         }
         for name in names.into_iter().filter(|n| is_iri(n)) {

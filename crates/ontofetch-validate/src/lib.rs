@@ -99,7 +99,8 @@ pub struct Outcome {
     pub format: Detected,
     /// Triples (RDF), entity frames (OBO) or axioms (OWL).
     pub statements: u64,
-    /// Distinct subjects (RDF), term frames (OBO) or class declarations (OWL).
+    /// Named entities: distinct IRI subjects (RDF; blank nodes — restrictions, axiom
+    /// annotations, lists — are not terms), term frames (OBO) or class declarations (OWL).
     pub terms: u64,
     /// `terms` is a HyperLogLog++ estimate (more than a million distinct subjects).
     #[serde(default, skip_serializing_if = "is_false")]
@@ -117,6 +118,10 @@ pub struct Outcome {
     pub imports: Vec<String>,
     /// owl:versionIRI.
     pub version_iri: Option<String>,
+    /// The ontology's own IRI (`owl:Ontology rdf:about`, OBO `ontology:` as its PURL): what
+    /// `owl:imports` of other ontologies name, so the XML catalog maps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ontology_iri: Option<String>,
     /// OBO data-version or owl:versionInfo.
     pub data_version: Option<String>,
     /// Why it failed or was skipped, or what the user should know.
@@ -166,6 +171,7 @@ impl Outcome {
             obsolete: None,
             imports: vec![],
             version_iri: None,
+            ontology_iri: None,
             data_version: None,
             message,
             blank_nodes: false,
@@ -352,6 +358,7 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
     (out.terms, out.terms_estimated) = t.subjects.count();
     out.imports = t.imports.clone();
     out.version_iri = t.version_iri.clone();
+    out.ontology_iri = t.ontology_iri.clone();
     out.data_version = t.version_info.clone();
     out.blank_nodes = t.blank_nodes;
     out.parallel = parsed.parallel;

@@ -143,6 +143,10 @@ fn header_facts(out: &mut Outcome, header: &HeaderFrame) {
         match clause {
             HeaderClause::DataVersion(v) => out.data_version = Some(v.as_str().to_string()),
             HeaderClause::Import(i) => out.imports.push(i.to_string()),
+            // The OBO convention: `ontology: go` is <http://purl.obolibrary.org/obo/go.owl>.
+            HeaderClause::Ontology(o) if !o.contains(':') && !o.contains('/') => {
+                out.ontology_iri = Some(format!("http://purl.obolibrary.org/obo/{o}.owl"));
+            }
             _ => {}
         }
     }

@@ -12,7 +12,10 @@ fn tally(out: &mut Outcome, c: &Component<ArcStr>) {
     match c {
         Component::DeclareClass(_) => out.terms += 1,
         Component::Import(i) => out.imports.push(i.0.to_string()),
-        Component::OntologyID(id) => out.version_iri = id.viri.as_ref().map(|v| v.to_string()),
+        Component::OntologyID(id) => {
+            out.version_iri = id.viri.as_ref().map(|v| v.to_string());
+            out.ontology_iri = id.iri.as_ref().map(|v| v.to_string());
+        }
         _ => {}
     }
 }

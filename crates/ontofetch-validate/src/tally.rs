@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 const OWL_IMPORTS: &str = "http://www.w3.org/2002/07/owl#imports";
 const OWL_VERSION_IRI: &str = "http://www.w3.org/2002/07/owl#versionIRI";
 const OWL_VERSION_INFO: &str = "http://www.w3.org/2002/07/owl#versionInfo";
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const OWL_ONTOLOGY: &str = "http://www.w3.org/2002/07/owl#Ontology";
 
 /// One thread's findings.
 pub struct Tally {
@@ -22,6 +24,8 @@ pub struct Tally {
     pub imports: Vec<String>,
     /// `owl:versionIRI` object.
     pub version_iri: Option<String>,
+    /// The first named `owl:Ontology`.
+    pub ontology_iri: Option<String>,
     /// First `owl:versionInfo`.
     pub version_info: Option<String>,
     /// A blank node was seen (the sorted form is then not canonical).
@@ -39,6 +43,7 @@ impl Tally {
             subjects: Distinct::default(),
             imports: Vec::new(),
             version_iri: None,
+            ontology_iri: None,
             version_info: None,
             blank_nodes: false,
             sort: runs.map(|(r, budget)| RunWriter::new(r, budget)),
@@ -50,13 +55,17 @@ impl Tally {
     pub fn add(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
         self.statements += 1;
         match q.subject {
-            NamedOrBlankNodeRef::NamedNode(n) => self.subjects.insert(n.as_str().as_bytes()),
-            NamedOrBlankNodeRef::BlankNode(b) => {
-                self.blank_nodes = true;
-                self.line.clear();
-                let _ = write!(self.line, "{b}");
-                self.subjects.insert(self.line.as_bytes());
+            NamedOrBlankNodeRef::NamedNode(n) => {
+                self.subjects.insert(n.as_str().as_bytes());
+                if self.ontology_iri.is_none()
+                    && q.predicate.as_str() == RDF_TYPE
+                    && matches!(q.object, TermRef::NamedNode(o) if o.as_str() == OWL_ONTOLOGY)
+                {
+                    self.ontology_iri = Some(n.as_str().to_string());
+                }
             }
+            // Blank nodes are structure (restrictions, axioms, lists), not terms.
+            NamedOrBlankNodeRef::BlankNode(_) => self.blank_nodes = true,
         }
         if matches!(q.object, TermRef::BlankNode(_)) || matches!(q.graph_name, GraphNameRef::BlankNode(_)) {
             self.blank_nodes = true;
@@ -93,6 +102,7 @@ impl Tally {
         self.subjects.merge(&other.subjects);
         self.imports.extend(other.imports);
         self.version_iri = self.version_iri.take().or(other.version_iri);
+        self.ontology_iri = self.ontology_iri.take().or(other.ontology_iri);
         self.version_info = self.version_info.take().or(other.version_info);
         self.blank_nodes |= other.blank_nodes;
     }

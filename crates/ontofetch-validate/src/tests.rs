@@ -40,6 +40,25 @@ fn rdf_is_counted_with_imports_and_version() {
     assert_eq!(o.statements, 5);
     assert_eq!(o.imports, ["http://x.org/other"]);
     assert_eq!(o.version_iri.as_deref(), Some("http://x.org/o/2024-01-01/o.owl"));
+    assert_eq!(o.ontology_iri.as_deref(), Some("http://x.org/o"));
+}
+
+/// Terms are named entities: a class with a restriction and an annotated axiom is one
+/// term (plus the ontology), however many blank nodes carry its structure (issue 22).
+#[test]
+fn terms_count_named_entities_not_blank_nodes() {
+    let d = tempfile::tempdir().unwrap();
+    let ttl = "@prefix : <http://x.org/> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n\
+               @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\
+               :o a owl:Ontology .\n\
+               :A a owl:Class ; rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :p ; owl:someValuesFrom :B ] .\n\
+               [] a owl:Axiom ; owl:annotatedSource :A ; owl:annotatedProperty rdfs:subClassOf ; owl:annotatedTarget :B .\n\
+               :A :list ( :x :y ) .\n";
+    let o = validate(&write(d.path(), "o.ttl", ttl), &Options::default());
+    assert_eq!(o.status, Status::Ok, "{o:?}");
+    assert!(o.blank_nodes);
+    assert_eq!(o.terms, 2, "the ontology and :A; restrictions, axioms and list cells are not terms");
+    assert_eq!(o.ontology_iri.as_deref(), Some("http://x.org/o"));
 }
 
 #[test]
@@ -66,6 +85,7 @@ fn owl_functional_and_owl_xml_are_parsed_by_horned_owl() {
     assert_eq!(o.terms, 2);
     assert_eq!(o.imports, ["http://x.org/other"]);
     assert_eq!(o.version_iri.as_deref(), Some("http://x.org/o/1.0"));
+    assert_eq!(o.ontology_iri.as_deref(), Some("http://x.org/o"));
     let owx = r#"<?xml version="1.0"?>
 <Ontology xmlns="http://www.w3.org/2002/07/owl#" ontologyIRI="http://x.org/o">
   <Declaration><Class IRI="http://x.org/A"/></Declaration>
