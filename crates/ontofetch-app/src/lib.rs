@@ -14,6 +14,7 @@ pub mod lock;
 mod logging;
 pub mod mirror;
 pub mod publish;
+pub mod registry;
 pub mod validate;
 
 pub use context::{Context, Options};

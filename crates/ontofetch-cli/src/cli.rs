@@ -135,6 +135,9 @@ pub enum Command {
     /// Write files other tools read the mirror through.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The registry snapshot (Bioregistry) the obo/bioregistry resolvers read.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Delete old versions, keeping the newest N.
     Prune {
         /// Versions to keep per ontology (at least 1).
@@ -291,6 +294,37 @@ pub enum ExportCommand {
         /// Output file.
         #[arg(long, value_name = "FILE", default_value = "catalog-v001.xml")]
         out: PathBuf,
+    },
+}
+
+/// `registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// What the snapshot says about a prefix (any spelling) and what a pull would fetch.
+    Show {
+        /// A prefix, its preferred spelling or a synonym (`hp`, `HP`, `NCBITaxon`).
+        id: String,
+    },
+    /// Prefixes whose prefix, synonyms or name contain TEXT.
+    Search {
+        /// What to look for.
+        text: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Replace the data root's snapshot with Bioregistry's JSON from a URL (through every
+    /// gate) or a local file; the built-in snapshot stays the fallback.
+    Update {
+        /// Where to fetch it (default: Bioregistry's published bioregistry.json).
+        #[arg(long, value_name = "URL", conflicts_with = "file")]
+        from: Option<String>,
+        /// A local copy instead.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// How the snapshot names its origin (default: the URL or path).
+        #[arg(long)]
+        label: Option<String>,
     },
 }
 

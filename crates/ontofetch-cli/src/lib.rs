@@ -60,6 +60,7 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
         Command::Diff { id, old, new, limit } => {
             ok(commands::diff::run(ctx, id, old.as_deref(), new.as_deref(), *limit))
         }
+        Command::Registry(cmd) => ok(commands::registry::run(ctx, cmd)),
         Command::Export(ExportCommand::CatalogXml { base_url, out }) => {
             ok(commands::export::catalog_xml(ctx, base_url.as_deref(), out))
         }

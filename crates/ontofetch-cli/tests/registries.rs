@@ -167,17 +167,18 @@ fn lov_is_asked_by_vocab_and_the_latest_issued_version_is_taken() {
 #[test]
 fn a_plan_whose_url_is_gone_fails_naming_every_resolver_tried() {
     let env = Env::new();
-    // the default chain falls back from OBO to OLS; neither has foaf
-    env.server.route("/obo/foaf.owl", vec![Reply::status(404)]);
-    env.server.route("/ols/api/ontologies/foaf", vec![Reply::status(404)]);
+    // the default chain falls back from OBO to OLS; neither has gonevocab (an id the
+    // registry snapshot does not know: `obo` still tries its PURL)
+    env.server.route("/obo/gonevocab.owl", vec![Reply::status(404)]);
+    env.server.route("/ols/api/ontologies/gonevocab", vec![Reply::status(404)]);
     env.server.route("/obo/bfo.owl", vec![Reply::ok(owl(None, "bfo"), OWL)]);
-    let spec = env.spec("defaults:\n  prefer_source: [obo, ols]\nontologies:\n  - id: foaf\n  - id: bfo\n");
+    let spec = env.spec("defaults:\n  prefer_source: [obo, ols]\nontologies:\n  - id: gonevocab\n  - id: bfo\n");
     let (code, plans, err) = env.json(&["plan", "--json", "--spec", &spec]);
     assert_eq!(code, 1, "{plans} {err}");
-    let foaf = by_id(&plans, "foaf");
-    let message = foaf["error"]["message"].as_str().unwrap();
+    let gonevocab = by_id(&plans, "gonevocab");
+    let message = gonevocab["error"]["message"].as_str().unwrap();
     assert!(message.contains("obo:") && message.contains("404") && message.contains("ols:"), "{message}");
-    assert_eq!(foaf["error"]["code"], "E_HTTP_STATUS", "{foaf}");
+    assert_eq!(gonevocab["error"]["code"], "E_HTTP_STATUS", "{gonevocab}");
     let lock: Value =
         serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("ontologies.lock.json")).unwrap()).unwrap();
     let locked: Vec<&str> = lock["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
@@ -187,4 +188,88 @@ fn a_plan_whose_url_is_gone_fails_naming_every_resolver_tried() {
     let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &spec, "bfo"]);
     assert_eq!(code, 0, "{plans}");
     assert!(by_id(&plans, "bfo")["probe"]["error"].is_object(), "{plans}");
+}
+
+/// Issue 21: a registry snapshot fetched through the gates from a loopback "Bioregistry";
+/// prefixes resolve in any spelling, outside the OBO Foundry through the registry's
+/// download, with the registry's licence, which `accept_licenses` then filters.
+#[test]
+fn the_registry_snapshot_resolves_every_spelling_with_its_licence() {
+    let env = Env::new();
+    let registry = serde_json::json!({
+        "efo": {"download_owl": env.server.url("/ebi/efo.owl"), "license": "Apache-2.0", "preferred_prefix": "EFO",
+                "ols": {"name": "Experimental Factor Ontology"}},
+        "hp": {"name": "Human Phenotype Ontology", "synonyms": ["HPO"], "license": "CC-BY-4.0",
+               "obofoundry": {"status": "active"}},
+        "ncbitaxon": {"name": "NCBI Taxonomy", "synonyms": ["NCBITaxon"], "license": "CC0-1.0",
+                      "obofoundry": {"status": "active"}},
+        "mesh": {"name": "Medical Subject Headings", "license": "CC0-1.0"},
+    });
+    env.server.route("/bioregistry.json", vec![Reply::ok(registry.to_string(), "application/json")]);
+    env.server.route("/ebi/efo.owl", vec![Reply::ok(owl(None, "efo"), OWL)]);
+    env.server.route("/obo/hp.owl", vec![Reply::ok(owl(None, "hp"), OWL)]);
+    env.server.route("/obo/ncbitaxon.owl", vec![Reply::ok(owl(None, "ncbitaxon"), OWL)]);
+
+    // the update goes through the gates: without the allowlist entry, loopback is refused
+    let url = env.server.url("/bioregistry.json");
+    let refused = env.bare_command(&["registry", "update", "--from", &url]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(3), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(!env.root().join("registry/bioregistry.json").exists(), "nothing written");
+    let (code, updated, err) = env.json(&["registry", "update", "--from", &url, "--json"]);
+    assert_eq!(code, 0, "{updated} {err}");
+    assert_eq!(updated["snapshot"]["prefixes"], 4);
+    assert_eq!(updated["snapshot"]["sha256"].as_str().unwrap().len(), 64);
+    // a document that is not Bioregistry's format is refused and the snapshot kept
+    env.server.route("/bad.json", vec![Reply::ok("[1, 2, 3]", "application/json")]);
+    let (code, _, err) = env.json(&["registry", "update", "--from", &env.server.url("/bad.json")]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("keyed by prefix"), "{err}");
+    let (_, shown, _) = env.json(&["registry", "show", "HPO", "--json"]);
+    assert_eq!((shown["entry"]["prefix"].as_str(), shown["route"].as_str()), (Some("hp"), Some("obo-purl")));
+
+    let text = "defaults:\n  accept_licenses: [Apache-2.0, CC-BY-4.0, CC0-1.0]\n  prefer_source: [obo]\n  resolver_fallback_enabled: false\nontologies:\n  - id: efo\n    resolver: bioregistry\n  - id: HPO\n  - id: NCBITaxon\n  - id: mesh\n    resolver: bioregistry\n  - id: efp\n    resolver: bioregistry\n";
+    let spec = env.spec(text);
+    let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 1, "mesh and efp fail: {results} {err}");
+    let efo = by_id(&results, "efo");
+    assert_eq!(efo["status"], "fresh", "{efo}");
+    assert_eq!(env.manifest("efo")["url"], env.server.url("/ebi/efo.owl"));
+    assert_eq!(env.manifest("efo")["license"], "Apache-2.0");
+    assert_eq!(env.manifest("HPO")["url"], env.server.url("/obo/hp.owl"), "a synonym resolves to the PURL");
+    assert_eq!(env.manifest("HPO")["license"], "CC-BY-4.0");
+    assert!(!env.manifest("HPO")["notes"].to_string().contains("licence unknown"), "{}", env.manifest("HPO"));
+    assert_eq!(env.manifest("NCBITaxon")["url"], env.server.url("/obo/ncbitaxon.owl"), "mixed case");
+    let mesh = by_id(&results, "mesh")["error"]["message"].as_str().unwrap().to_string();
+    assert!(mesh.contains("publishes no download"), "{mesh}");
+    let efp = by_id(&results, "efp")["error"]["message"].as_str().unwrap().to_string();
+    assert!(efp.contains("not a prefix") && efp.contains("closest: efo"), "{efp}");
+
+    // the registry's licence filters
+    let strict = env.spec(
+        "defaults:\n  accept_licenses: [CC0-1.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: EFO\n    resolver: bioregistry\n  - id: ncbitaxon\n",
+    );
+    let (code, plans, err) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
+    assert_eq!(code, 1, "{plans} {err}");
+    assert_eq!(by_id(&plans, "EFO")["error"]["code"], "E_LICENSE", "{plans}");
+    assert!(by_id(&plans, "ncbitaxon")["error"].is_null(), "{plans}");
+
+    // plans record the snapshot that answered; when a new snapshot moves a download,
+    // plan-diff says so and names both snapshots
+    let spec = env.spec(text);
+    let (code, base, err) =
+        env.json(&["plan-diff", "--json", "--spec", &spec, "--update-baseline", "--no-lock", "efo"]);
+    assert_eq!(code, 0, "{base} {err}");
+    let mut moved = registry.clone();
+    moved["efo"]["download_owl"] = Value::String(env.server.url("/ebi/releases/efo.owl"));
+    env.server.route("/bioregistry2.json", vec![Reply::ok(moved.to_string(), "application/json")]);
+    env.server.route("/ebi/releases/efo.owl", vec![Reply::ok(owl(None, "efo2"), OWL)]);
+    let (code, _, err) = env.json(&["registry", "update", "--from", &env.server.url("/bioregistry2.json")]);
+    assert_eq!(code, 0, "{err}");
+    let (code, diff, err) = env.json(&["plan-diff", "--json", "--spec", &spec, "--no-lock", "efo"]);
+    assert_eq!(code, 0, "{diff} {err}");
+    let efo = &diff["modified"][0];
+    assert!(efo["changes"]["url"]["after"].as_str().is_some_and(|u| u.ends_with("/ebi/releases/efo.owl")), "{diff}");
+    let snapshots = &efo["registry_snapshot"];
+    assert!(snapshots["before"].is_string() && snapshots["after"].is_string(), "{diff}");
+    assert_ne!(snapshots["before"], snapshots["after"]);
 }

@@ -21,7 +21,8 @@ pub struct SourcesFile {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Defaults {
-    /// Licences accepted (SPDX-normalised); empty accepts everything.
+    /// Licences accepted (SPDX-normalised); empty accepts everything. OBO and Bioregistry
+    /// pulls carry the registry snapshot's licence, so they are filtered too.
     pub accept_licenses: Vec<String>,
     /// Renderings written after validation (`ttl`, `nt`, `owl`, `obo`…) for every ontology
     /// that names none of its own; `ttl` or `nt` also asks for the canonical hash. Also the
@@ -58,7 +59,9 @@ pub struct Defaults {
 impl Default for Defaults {
     fn default() -> Self {
         Defaults {
-            accept_licenses: vec!["CC-BY-4.0".into(), "CC0-1.0".into(), "OGL-UK-3.0".into()],
+            // DocsToKG's list, and CC-BY-3.0: OBO pulls now carry the registry's licence,
+            // and Uberon, PATO, CL… are CC-BY-3.0.
+            accept_licenses: vec!["CC-BY-4.0".into(), "CC-BY-3.0".into(), "CC0-1.0".into(), "OGL-UK-3.0".into()],
             normalize_to: vec!["ttl".into()],
             prefer_source: vec!["obo".into(), "ols".into(), "bioportal".into(), "direct".into()],
             continue_on_error: true,

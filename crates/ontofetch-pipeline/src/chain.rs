@@ -39,7 +39,15 @@ impl<'a> ResolverChain<'a> {
         }
         let rest = SpecInput { chain: self.spec.chain[self.start..].to_vec(), ..self.spec.clone() };
         let s = &self.p.settings;
-        match ontofetch_resolve::plan(&rest, &self.p.fetcher, &s.endpoints, &s.secrets, &self.p.license_policy()).await
+        match ontofetch_resolve::plan(
+            &rest,
+            &self.p.fetcher,
+            &s.endpoints,
+            &s.secrets,
+            &self.p.license_policy(),
+            &self.p.registry,
+        )
+        .await
         {
             Ok(plan) => {
                 self.failures.extend(plan.resolver_attempts.iter().filter_map(failure));

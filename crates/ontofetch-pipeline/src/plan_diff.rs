@@ -51,7 +51,13 @@ pub fn diff(baseline: &[Value], current: &[Value]) -> PlanDiff {
                 .map(|f| (f.to_string(), json!({"before": o.get(*f), "after": n.get(*f)})))
                 .collect();
             if !changes.is_empty() {
-                modified.push(json!({"id": id, "changes": changes}));
+                // The answer changed because the registry snapshot did (`registry update`).
+                let snapshot = |v: &Value| v.get("registry_snapshot").cloned().unwrap_or(Value::Null);
+                let mut entry = json!({"id": id, "changes": changes});
+                if snapshot(o) != snapshot(n) {
+                    entry["registry_snapshot"] = json!({"before": snapshot(o), "after": snapshot(n)});
+                }
+                modified.push(entry);
             }
         }
     }

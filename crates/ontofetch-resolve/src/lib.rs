@@ -6,9 +6,11 @@
 pub mod license;
 pub mod lockfile;
 pub mod plan;
+pub mod registry;
 pub mod resolvers;
 pub mod version;
 
 pub use ontofetch_config::{Endpoints, Secrets, SpecInput};
 pub use plan::{Attempt, AttemptStatus, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value};
+pub use registry::Registry;
 pub use resolvers::Resolver;

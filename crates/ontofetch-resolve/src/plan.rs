@@ -96,6 +96,10 @@ pub struct Plan {
     pub filename_guessed: bool,
     /// The licence stayed unknown while `accept_licenses` was set (fetched with a warning).
     pub license_unknown: bool,
+    /// SHA-256 of the registry snapshot that answered (the `obo`, `bioregistry` and
+    /// `ontobee` resolvers), kept in lockfiles so `plan-diff` can say an answer changed
+    /// because the registry did.
+    pub registry_snapshot: Option<String>,
 }
 
 /// Why planning failed.
@@ -189,6 +193,7 @@ pub async fn plan(
     ep: &Endpoints,
     secrets: &Secrets,
     licenses: &LicensePolicy<'_>,
+    registry: &crate::registry::Registry,
 ) -> Result<Plan, ResolveError> {
     let accept_licenses = licenses.accept;
     let mut attempts = Vec::new();
@@ -198,7 +203,7 @@ pub async fn plan(
             let r = Resolver::parse(resolver).ok_or_else(|| {
                 fail(Code::ResolverUnavailable, format!("resolver {resolver:?} is not implemented yet"))
             })?;
-            let c = r.candidate(spec, fetcher, ep, secrets).await?;
+            let c = r.candidate(spec, fetcher, ep, secrets, registry).await?;
             let url =
                 fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
             if c.license.is_none() && !accept_licenses.is_empty() && licenses.reject_unknown {
@@ -269,6 +274,11 @@ pub async fn plan(
                     normalize_to: spec.normalize_to.clone(),
                     resolver_attempts: attempts,
                     credential: c.credential,
+                    registry_snapshot: matches!(
+                        Resolver::parse(resolver),
+                        Some(Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee)
+                    )
+                    .then(|| registry.source.sha256.clone()),
                 });
             }
             Err(f) => {
@@ -306,6 +316,7 @@ pub fn plan_to_value(p: &Plan) -> Value {
         "expected_checksum": p.expected_checksum,
         "candidates": p.resolver_attempts,
         "credential": p.credential_binding,
+        "registry_snapshot": p.registry_snapshot,
     })
 }
 

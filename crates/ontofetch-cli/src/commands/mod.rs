@@ -8,5 +8,6 @@ pub mod init;
 pub mod monitor;
 pub mod policy;
 pub mod pull;
+pub mod registry;
 pub mod serve;
 pub mod store;

@@ -17,9 +17,10 @@ use std::collections::BTreeMap;
 /// A resolver a spec can name (`resolver:` and `prefer_source` in `sources.yaml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolver {
-    /// The OBO Foundry PURL (`purl.obolibrary.org/obo/{id}.owl|obo`).
+    /// The OBO Foundry PURL (`purl.obolibrary.org/obo/{id}.owl|obo`), or the registry
+    /// snapshot's download for a prefix outside the Foundry.
     Obo,
-    /// DocsToKG's alias of `obo`.
+    /// `obo` that refuses an id the registry snapshot does not know (DocsToKG's alias).
     Bioregistry,
     /// Ontobee, which serves the OBO PURLs.
     Ontobee,
@@ -78,9 +79,10 @@ impl Resolver {
         fetcher: &Fetcher,
         ep: &Endpoints,
         secrets: &Secrets,
+        registry: &crate::registry::Registry,
     ) -> Result<Candidate, Failure> {
         match self {
-            Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee => obo::candidate(self, spec, ep),
+            Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee => obo::candidate(self, spec, ep, registry),
             Resolver::Ols => ols::candidate(spec, fetcher, ep).await,
             Resolver::Bioportal => bioportal::candidate(spec, fetcher, ep, secrets).await,
             Resolver::Direct | Resolver::Skos | Resolver::Xbrl => direct::candidate(self, spec, ep, secrets),

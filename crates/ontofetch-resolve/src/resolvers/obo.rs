@@ -1,7 +1,13 @@
-//! OBO Foundry PURLs (and Ontobee, which serves them; `bioregistry` is DocsToKG's alias):
-//! the PURL of the id, `.obo` when OBO is the first wanted format, else `.owl`.
+//! OBO Foundry PURLs and the registry snapshot (`bioregistry`, DocsToKG's name for the same
+//! resolver; Ontobee serves the PURLs). The id is looked up in the snapshot in any
+//! spelling (`HP`, `NCBITaxon`, a synonym): an OBO Foundry ontology resolves to its PURL
+//! (`.obo` when OBO is the first wanted format, else `.owl`), any other prefix to the
+//! registry's download for the wanted format, with the registry's licence. An id the
+//! snapshot does not know still gets its PURL from `obo` (the Foundry adds ontologies
+//! faster than snapshots are cut); `bioregistry` refuses it, naming the closest prefixes.
 
 use super::{Candidate, Failure, Resolver, fail};
+use crate::registry::Registry;
 use ontofetch_config::{Endpoints, SpecInput};
 use ontofetch_policy::Code;
 
@@ -9,7 +15,20 @@ fn wants_obo(formats: &[String]) -> bool {
     formats.first().map(String::as_str) == Some("obo")
 }
 
-pub(super) fn candidate(resolver: Resolver, spec: &SpecInput, ep: &Endpoints) -> Result<Candidate, Failure> {
+fn media_type(format: &str) -> &'static str {
+    match format {
+        "obo" => "text/obo",
+        "json" => "application/json",
+        _ => "application/rdf+xml",
+    }
+}
+
+pub(super) fn candidate(
+    resolver: Resolver,
+    spec: &SpecInput,
+    ep: &Endpoints,
+    registry: &Registry,
+) -> Result<Candidate, Failure> {
     let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
     if resolver == Resolver::Ontobee && !spec.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
         return Err(fail(
@@ -17,14 +36,50 @@ pub(super) fn candidate(resolver: Resolver, spec: &SpecInput, ep: &Endpoints) ->
             format!("ontobee needs an id starting with a letter, not {:?}", spec.id),
         ));
     }
-    let id = spec.id.to_ascii_lowercase();
-    Ok(Candidate {
+    let entry = registry.lookup(&spec.id);
+    let purl = |id: &str, license: Option<String>| Candidate {
         url: format!("{}/{id}.{ext}", ep.obo),
         version: None,
-        license: None,
-        media_type: Some(if ext == "obo" { "text/obo" } else { "application/rdf+xml" }.into()),
+        license,
+        media_type: Some(media_type(ext).into()),
         service: if resolver == Resolver::Ontobee { "ontobee" } else { "obo" },
         credential: None,
         filename: None,
-    })
+    };
+    match entry {
+        Some(e) if e.obo_foundry || resolver == Resolver::Ontobee => Ok(purl(&e.prefix, e.license.clone())),
+        Some(e) => {
+            let (format, url) = e.download_for(&spec.target_formats).ok_or_else(|| {
+                fail(
+                    Code::Resolve,
+                    format!(
+                        "{} ({}) is in the registry snapshot but publishes no download; try `resolver: ols` or `direct` with extras.url",
+                        spec.id,
+                        e.name.as_deref().unwrap_or(&e.prefix)
+                    ),
+                )
+            })?;
+            Ok(Candidate {
+                url: url.to_string(),
+                version: None,
+                license: e.license.clone(),
+                media_type: Some(media_type(format).into()),
+                service: "direct",
+                credential: None,
+                filename: None,
+            })
+        }
+        None if resolver == Resolver::Bioregistry => {
+            let close = registry.closest(&spec.id, 3);
+            let hint = if close.is_empty() { String::new() } else { format!(" (closest: {})", close.join(", ")) };
+            Err(fail(
+                Code::Resolve,
+                format!(
+                    "{:?} is not a prefix in the registry snapshot ({}){hint}; `ontofetch registry search` finds prefixes",
+                    spec.id, registry.source.label
+                ),
+            ))
+        }
+        None => Ok(purl(&spec.id.to_ascii_lowercase(), None)),
+    }
 }

@@ -1,0 +1,114 @@
+//! `registry show|search|update`: what the registry snapshot says about a prefix, and
+//! replacing the snapshot with a newer Bioregistry release (or a team's curated copy)
+//! fetched through every gate.
+
+use crate::context::Context;
+use crate::error::AppError;
+use ontofetch_policy::Code;
+use ontofetch_resolve::Registry;
+use ontofetch_resolve::registry::{Entry, STORED, Source};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Where Bioregistry publishes its data in its own format (the file the package ships).
+pub const DEFAULT_URL: &str =
+    "https://raw.githubusercontent.com/biopragmatics/bioregistry/main/src/bioregistry/data/bioregistry.json";
+
+/// The largest registry document read (Bioregistry's is about 8 MB).
+const MAX_BYTES: u64 = 64 << 20;
+
+/// The data root's snapshot file.
+pub fn stored_path(ctx: &Context) -> Result<PathBuf, AppError> {
+    Ok(ctx.settings()?.dirs.root.join(STORED))
+}
+
+/// The snapshot commands see: the data root's, else the built-in one.
+pub fn load(ctx: &Context) -> Result<Registry, AppError> {
+    Ok(Registry::load(&stored_path(ctx)?))
+}
+
+/// What `registry show ID` reports: the entry and what the `obo` resolver would fetch.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    /// The id as asked.
+    pub id: String,
+    /// The registry's record.
+    pub entry: Entry,
+    /// The URL a pull would plan (before the gates), and why.
+    pub resolves_to: Option<String>,
+    /// `obo-purl` or `registry-download`.
+    pub route: &'static str,
+    /// Which snapshot answered.
+    pub snapshot: Source,
+}
+
+/// `registry show ID`.
+pub fn show(ctx: &Context, id: &str) -> Result<Shown, AppError> {
+    let registry = load(ctx)?;
+    let Some(entry) = registry.lookup(id) else {
+        let close = registry.closest(id, 3);
+        let hint = if close.is_empty() { String::new() } else { format!("; closest: {}", close.join(", ")) };
+        return Err(AppError::usage(format!(
+            "{id:?} is not a prefix in the registry snapshot ({}){hint}",
+            registry.source.label
+        )));
+    };
+    let settings = ctx.settings()?;
+    let formats = &settings.defaults().normalize_to;
+    let (route, resolves_to) = if entry.obo_foundry {
+        let ext = if formats.first().map(String::as_str) == Some("obo") { "obo" } else { "owl" };
+        ("obo-purl", Some(format!("{}/{}.{ext}", settings.endpoints.obo, entry.prefix)))
+    } else {
+        ("registry-download", entry.download_for(formats).map(|(_, u)| u.to_string()))
+    };
+    Ok(Shown { id: id.to_string(), entry: entry.clone(), resolves_to, route, snapshot: registry.source.clone() })
+}
+
+/// `registry search TEXT`: at most `limit` entries.
+pub fn search(ctx: &Context, text: &str, limit: usize) -> Result<(Source, Vec<Entry>), AppError> {
+    let registry = load(ctx)?;
+    let hits = registry.search(text).into_iter().take(limit).cloned().collect();
+    Ok((registry.source.clone(), hits))
+}
+
+/// `registry update [--from URL]`: fetches Bioregistry's JSON through every gate (URL,
+/// redirects, addresses, size), derives and validates the snapshot, and replaces the data
+/// root's atomically; a failure leaves the previous one in place.
+/// A local file instead (`--file`: an air-gapped copy, or the pinned release the repo's
+/// snapshot is cut from) is read as it is; `label` names its origin.
+pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Source, AppError> {
+    let (bytes, origin) = match from {
+        From::Url(url) => {
+            let bytes = ctx.block_on(async {
+                let p = ctx.pipeline(false).await?;
+                p.fetcher
+                    .get_small(url, "direct", "application/json", MAX_BYTES, None)
+                    .await
+                    .map_err(|e| AppError::new(ontofetch_policy::Coded::code(&e), e.to_string()))
+            })?;
+            (bytes, url.to_string())
+        }
+        From::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
+            (bytes, path.display().to_string())
+        }
+    };
+    let registry = Registry::from_bioregistry(&bytes, label.unwrap_or(&origin))
+        .map_err(|e| AppError::new(Code::ConfigInvalid, format!("{origin}: {e}")))?;
+    let path = stored_path(ctx)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
+    }
+    ontofetch_fsutil::write_atomic(&path, &registry.to_compact())
+        .map_err(|e| AppError::io(format!("writing {}", path.display()), e))?;
+    Ok(registry.source.clone())
+}
+
+/// Where `registry update` reads from.
+#[derive(Debug, Clone, Copy)]
+pub enum From<'a> {
+    /// A URL, fetched through every gate.
+    Url(&'a str),
+    /// A local file.
+    File(&'a std::path::Path),
+}

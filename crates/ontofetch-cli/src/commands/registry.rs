@@ -1,0 +1,75 @@
+//! `ontofetch registry show|search|update`.
+
+use crate::cli::RegistryCommand;
+use crate::output::emit;
+use crate::render::safe;
+use ontofetch_app::registry::{self, From};
+use ontofetch_app::{AppError, Context};
+use serde_json::json;
+
+/// Dispatches one `registry` subcommand.
+pub fn run(ctx: &Context, cmd: &RegistryCommand) -> Result<(), AppError> {
+    match cmd {
+        RegistryCommand::Show { id } => {
+            let shown = registry::show(ctx, id)?;
+            emit(&ctx.options, &shown, || {
+                let e = &shown.entry;
+                let mut out = format!("{} — {}\n", e.prefix, safe(e.name.as_deref().unwrap_or("(no name)")));
+                let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<11} {v}\n"));
+                if let Some(p) = &e.preferred_prefix {
+                    line("preferred:", safe(p));
+                }
+                if !e.synonyms.is_empty() {
+                    line("synonyms:", safe(&e.synonyms.join(", ")));
+                }
+                line("licence:", safe(e.license.as_deref().unwrap_or("unknown")));
+                let foundry = match (&e.obo_foundry, &e.obo_status) {
+                    (true, Some(s)) => format!("yes ({})", safe(s)),
+                    (true, None) => "yes".into(),
+                    _ => "no".into(),
+                };
+                line("foundry:", foundry);
+                for (format, url) in &e.downloads {
+                    line(&format!("{format}:"), safe(url));
+                }
+                let target = shown.resolves_to.as_deref().map(safe).unwrap_or_else(|| "nothing to download".into());
+                line("pull gets:", format!("{target} ({})", shown.route));
+                line("snapshot:", safe(&shown.snapshot.label));
+                out.trim_end().to_string()
+            });
+            Ok(())
+        }
+        RegistryCommand::Search { text, limit } => {
+            let (source, hits) = registry::search(ctx, text, *limit)?;
+            emit(&ctx.options, &json!({"snapshot": source, "count": hits.len(), "entries": hits}), || {
+                hits.iter()
+                    .map(|e| {
+                        let lic = e.license.as_deref().unwrap_or("-");
+                        format!("{:<18} {:<14} {}", safe(&e.prefix), safe(lic), safe(e.name.as_deref().unwrap_or("")))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(())
+        }
+        RegistryCommand::Update { from, file, label } => {
+            let source = match (file, from) {
+                (Some(path), _) => registry::update(ctx, From::File(path), label.as_deref())?,
+                (None, url) => {
+                    registry::update(ctx, From::Url(url.as_deref().unwrap_or(registry::DEFAULT_URL)), label.as_deref())?
+                }
+            };
+            let path = registry::stored_path(ctx)?;
+            emit(&ctx.options, &json!({"ok": true, "snapshot": source, "path": path}), || {
+                format!(
+                    "{} prefixes from {} (sha256 {}) -> {}",
+                    source.prefixes,
+                    safe(&source.label),
+                    source.sha256,
+                    path.display()
+                )
+            });
+            Ok(())
+        }
+    }
+}

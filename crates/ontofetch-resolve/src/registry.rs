@@ -1,0 +1,383 @@
+//! The registry snapshot: what Bioregistry (CC0) says about every prefix a user may name —
+//! its canonical prefix and synonyms, name, licence (SPDX), OBO Foundry membership and its
+//! downloads per format. DocsToKG's `obo` resolver asked the Bioregistry package for
+//! downloads; ontofetch ships a compact snapshot of the same data
+//! (`data/bioregistry.json`, embedded at build time, made by `scripts/bioregistry-snapshot.sh`
+//! from a pinned release) and reads a newer one from the data root when `registry update`
+//! fetched it. Registry data is input like any other: every URL in it still passes the
+//! gates when it is planned.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The snapshot built into the binary.
+const EMBEDDED: &[u8] = include_bytes!("../data/bioregistry.json");
+
+/// Where `registry update` keeps a fetched snapshot, under the data root.
+pub const STORED: &str = "registry/bioregistry.json";
+
+/// The compact format's name and version (first field of the file).
+pub const FORMAT: &str = "ontofetch-registry/1";
+
+/// Where a snapshot came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// `bioregistry 0.15.6 (PyPI)`, or the URL a team's copy was fetched from.
+    pub label: String,
+    /// SHA-256 of the Bioregistry JSON the snapshot was derived from.
+    pub sha256: String,
+    /// Prefixes in it.
+    pub prefixes: usize,
+}
+
+/// One prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The canonical (Bioregistry) prefix, lower case.
+    pub prefix: String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The spelling its community prefers (`NCBITaxon`, `EFO`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_prefix: Option<String>,
+    /// Other names users write for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<String>,
+    /// SPDX id where one fits, else the registry's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// An OBO Foundry ontology: downloads are its PURLs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub obo_foundry: bool,
+    /// The OBO Foundry's status (`active`, `inactive`, `orphaned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obo_status: Option<String>,
+    /// Marked deprecated by the registry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    /// Download URL by format (`owl`, `obo`, `rdf`, `skos`, `json`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub downloads: BTreeMap<String, String>,
+    /// Home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    /// The version a registry last saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl Entry {
+    /// The download for the first wanted format it has, else the first of owl, obo, rdf,
+    /// skos, json: (format, URL).
+    pub fn download_for(&self, wanted: &[String]) -> Option<(&str, &str)> {
+        let order = wanted.iter().map(String::as_str).chain(["owl", "obo", "rdf", "skos", "json"]);
+        for f in order {
+            let key = if matches!(f, "rdfxml" | "ttl" | "nt") { "rdf" } else { f };
+            if let Some((k, url)) = self.downloads.get_key_value(key) {
+                return Some((k.as_str(), url.as_str()));
+            }
+        }
+        None
+    }
+}
+
+/// Why a snapshot could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// Not a Bioregistry JSON object, nor a compact snapshot.
+    #[error("not a registry snapshot: {0}")]
+    Invalid(String),
+}
+
+/// A loaded snapshot, indexed by every spelling of every prefix.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// Where it came from.
+    pub source: Source,
+    entries: Vec<Entry>,
+    index: HashMap<String, usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Compact {
+    format: String,
+    source: Source,
+    entries: Vec<Entry>,
+}
+
+fn text(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The first artifact of `kind` in a metaregistry record's `artifacts` list.
+fn artifact(record: &Value, kinds: &[&str]) -> Option<String> {
+    record.get("artifacts")?.as_array()?.iter().find_map(|a| {
+        let kind = a.get("type")?.as_str()?;
+        kinds.contains(&kind).then(|| text(a, "/url")).flatten()
+    })
+}
+
+/// A licence the registry states, as SPDX where one fits.
+fn license_of(v: &Value) -> Option<String> {
+    let raw = text(v, "/license")
+        .or_else(|| text(v, "/obofoundry/license/url"))
+        .or_else(|| text(v, "/obofoundry/license/name"))
+        .or_else(|| text(v, "/obofoundry/license"))
+        .or_else(|| text(v, "/ols/license"))
+        .or_else(|| text(v, "/bioportal/license/name"))?;
+    Some(crate::license::normalize(&raw))
+}
+
+/// One Bioregistry record (the package's `bioregistry.json` value) as an entry, with
+/// the fallbacks the package's own getters use (`get_name`, `get_license`,
+/// `get_owl_download`…): the resource's field, else its OBO Foundry, OLS or BioPortal
+/// record's.
+fn entry_of(key: &str, v: &Value) -> Entry {
+    // Keys that would start with a digit are written `_3dmet` in the file.
+    let prefix = text(v, "/prefix").unwrap_or_else(|| {
+        key.strip_prefix('_').filter(|k| k.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(key).to_string()
+    });
+    let obo = v.get("obofoundry");
+    let ols = v.get("ols");
+    let mut downloads = BTreeMap::new();
+    let mut put = |format: &str, url: Option<String>| {
+        if let Some(u) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+            downloads.entry(format.to_string()).or_insert(u);
+        }
+    };
+    put("owl", text(v, "/download_owl"));
+    put("obo", text(v, "/download_obo"));
+    put("rdf", text(v, "/download_rdf"));
+    put("skos", text(v, "/download_skos"));
+    put("json", text(v, "/download_json"));
+    if let Some(o) = obo {
+        put("owl", artifact(o, &["owl"]));
+        put("obo", artifact(o, &["obo"]));
+        put("json", artifact(o, &["obograph_json"]));
+    }
+    if let Some(o) = ols {
+        put("owl", artifact(o, &["owl"]));
+    }
+    let first = |field: &str| {
+        text(v, &format!("/{field}"))
+            .or_else(|| text(v, &format!("/obofoundry/{field}")))
+            .or_else(|| text(v, &format!("/ols/{field}")))
+            .or_else(|| text(v, &format!("/bioportal/{field}")))
+    };
+    Entry {
+        prefix: prefix.to_ascii_lowercase(),
+        name: first("name"),
+        preferred_prefix: text(v, "/preferred_prefix"),
+        synonyms: v
+            .get("synonyms")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default(),
+        license: license_of(v),
+        obo_foundry: obo.is_some(),
+        obo_status: obo.and_then(|o| text(o, "/status")),
+        deprecated: v.get("deprecated").and_then(Value::as_bool).unwrap_or(false)
+            || obo.and_then(|o| o.get("deprecated")).and_then(Value::as_bool).unwrap_or(false),
+        downloads,
+        homepage: first("homepage"),
+        version: text(v, "/ols/version").or_else(|| text(v, "/bioportal/version")),
+    }
+}
+
+fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Registry {
+    fn new(source: Source, mut entries: Vec<Entry>) -> Registry {
+        entries.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        let mut index = HashMap::new();
+        // Canonical prefixes win over preferred spellings, which win over synonyms.
+        for (i, e) in entries.iter().enumerate() {
+            index.insert(fold(&e.prefix), i);
+        }
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(p) = &e.preferred_prefix {
+                index.entry(fold(p)).or_insert(i);
+            }
+        }
+        for (i, e) in entries.iter().enumerate() {
+            for s in &e.synonyms {
+                index.entry(fold(s)).or_insert(i);
+            }
+        }
+        Registry { source, entries, index }
+    }
+
+    /// The snapshot shipped in the binary.
+    pub fn embedded() -> Registry {
+        // Checked by a test at build time of the tests; a broken file is a build bug.
+        Registry::from_compact(EMBEDDED).unwrap_or_else(|_| {
+            Registry::new(Source { label: "empty".into(), sha256: String::new(), prefixes: 0 }, vec![])
+        })
+    }
+
+    /// Reads a compact snapshot (what this module writes).
+    pub fn from_compact(bytes: &[u8]) -> Result<Registry, RegistryError> {
+        let c: Compact = serde_json::from_slice(bytes).map_err(|e| RegistryError::Invalid(e.to_string()))?;
+        if c.format != FORMAT {
+            return Err(RegistryError::Invalid(format!("format {:?}, expected {FORMAT}", c.format)));
+        }
+        Ok(Registry::new(c.source, c.entries))
+    }
+
+    /// Derives a snapshot from Bioregistry's own published format: the JSON object keyed
+    /// by prefix that the package ships as `bioregistry/data/bioregistry.json`. `label`
+    /// says where it came from.
+    pub fn from_bioregistry(bytes: &[u8], label: &str) -> Result<Registry, RegistryError> {
+        let doc: Value = serde_json::from_slice(bytes).map_err(|e| RegistryError::Invalid(format!("not JSON: {e}")))?;
+        let obj =
+            doc.as_object().ok_or_else(|| RegistryError::Invalid("expected a JSON object keyed by prefix".into()))?;
+        let entries: Vec<Entry> = obj.iter().filter(|(_, v)| v.is_object()).map(|(k, v)| entry_of(k, v)).collect();
+        if entries.is_empty() {
+            return Err(RegistryError::Invalid("no prefixes in it".into()));
+        }
+        if !entries.iter().any(|e| !e.downloads.is_empty() || e.name.is_some()) {
+            return Err(RegistryError::Invalid("no record has a name or a download: not Bioregistry's format".into()));
+        }
+        let source =
+            Source { label: label.to_string(), sha256: ontofetch_fsutil::sha256_bytes(bytes), prefixes: entries.len() };
+        Ok(Registry::new(source, entries))
+    }
+
+    /// The compact form (what `registry update` stores and the repo embeds).
+    pub fn to_compact(&self) -> Vec<u8> {
+        let c = Compact { format: FORMAT.into(), source: self.source.clone(), entries: self.entries.clone() };
+        let mut out = serde_json::to_vec(&c).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// The snapshot in the data root when `registry update` stored one and it reads, else
+    /// the embedded one.
+    pub fn load(path: &Path) -> Registry {
+        match std::fs::read(path) {
+            Ok(bytes) => Registry::from_compact(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(path = %path.display(), error = %e, "the stored registry snapshot does not read; using the built-in one");
+                Registry::embedded()
+            }),
+            Err(_) => Registry::embedded(),
+        }
+    }
+
+    /// The entry of an id in any spelling: the prefix, the preferred prefix or a synonym,
+    /// in any case.
+    pub fn lookup(&self, id: &str) -> Option<&Entry> {
+        self.index.get(&fold(id)).map(|i| &self.entries[*i])
+    }
+
+    /// Up to `n` known prefixes closest to an unknown id.
+    pub fn closest(&self, id: &str, n: usize) -> Vec<&str> {
+        let id = fold(id);
+        let mut scored: Vec<(f64, &str)> = self
+            .index
+            .iter()
+            .map(|(k, i)| (strsim::jaro_winkler(&id, k), self.entries[*i].prefix.as_str()))
+            .filter(|(s, _)| *s > 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let mut out: Vec<&str> = Vec::new();
+        for (_, p) in scored {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+            if out.len() == n {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Entries whose prefix, preferred prefix, synonyms or name contain `text` (any
+    /// case): exact prefix matches first, then prefixes, then the rest.
+    pub fn search(&self, text: &str) -> Vec<&Entry> {
+        let t = fold(text);
+        let mut hits: Vec<(u8, &Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let rank = if e.prefix == t || e.preferred_prefix.as_deref().map(fold) == Some(t.clone()) {
+                    0
+                } else if e.prefix.contains(&t) || e.synonyms.iter().any(|s| fold(s).contains(&t)) {
+                    1
+                } else if e.name.as_deref().is_some_and(|n| fold(n).contains(&t)) {
+                    2
+                } else {
+                    return None;
+                };
+                Some((rank, e))
+            })
+            .collect();
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.prefix.cmp(&b.1.prefix)));
+        hits.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// Every entry, by prefix.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Registry {
+        let raw = serde_json::json!({
+            "efo": {"download_owl": "http://www.ebi.ac.uk/efo/efo.owl", "license": "Apache-2.0",
+                    "preferred_prefix": "EFO", "ols": {"name": "Experimental Factor Ontology", "version": "3.95.0"}},
+            "ncbitaxon": {"name": "NCBI Taxonomy", "synonyms": ["NCBITaxon", "taxon"], "license": "CC0-1.0",
+                          "obofoundry": {"status": "active", "artifacts": [{"type": "owl", "url": "http://purl.obolibrary.org/obo/ncbitaxon.owl"}]}},
+            "pato": {"obofoundry": {"name": "PATO", "license": {"name": "CC BY 3.0", "url": "http://creativecommons.org/licenses/by/3.0/"}}},
+            "_3dmet": {"name": "3D Metabolite"},
+        });
+        Registry::from_bioregistry(raw.to_string().as_bytes(), "test").expect("derives")
+    }
+
+    #[test]
+    fn ids_resolve_in_any_spelling_and_unknown_ones_get_the_closest() {
+        let r = sample();
+        assert_eq!(r.lookup("NCBITaxon").map(|e| e.prefix.as_str()), Some("ncbitaxon"));
+        assert_eq!(r.lookup("taxon").map(|e| e.prefix.as_str()), Some("ncbitaxon"));
+        assert_eq!(r.lookup("EFO").map(|e| e.prefix.as_str()), Some("efo"));
+        assert_eq!(r.lookup("3dmet").map(|e| e.prefix.as_str()), Some("3dmet"));
+        assert!(r.lookup("nosuch").is_none());
+        assert_eq!(r.closest("ncbitaxn", 3), ["ncbitaxon"]);
+    }
+
+    #[test]
+    fn fields_fall_back_to_the_metaregistry_records() {
+        let r = sample();
+        let efo = r.lookup("efo").expect("efo");
+        assert_eq!(
+            (efo.name.as_deref(), efo.license.as_deref()),
+            (Some("Experimental Factor Ontology"), Some("Apache-2.0"))
+        );
+        assert_eq!(efo.download_for(&["obo".into()]), Some(("owl", "http://www.ebi.ac.uk/efo/efo.owl")));
+        assert!(!efo.obo_foundry);
+        let pato = r.lookup("pato").expect("pato");
+        assert_eq!((pato.license.as_deref(), pato.obo_foundry), (Some("CC-BY-3.0"), true));
+        assert_eq!(r.search("taxonomy")[0].prefix, "ncbitaxon");
+    }
+
+    #[test]
+    fn a_compact_snapshot_round_trips_and_the_embedded_one_reads() {
+        let r = sample();
+        let back = Registry::from_compact(&r.to_compact()).expect("reads");
+        assert_eq!(back.entries(), r.entries());
+        assert_eq!(back.source, r.source);
+        let embedded = Registry::from_compact(EMBEDDED).expect("the shipped snapshot reads");
+        assert!(embedded.source.prefixes > 1000, "{:?}", embedded.source);
+        assert!(embedded.lookup("efo").is_some_and(|e| e.downloads.contains_key("owl")));
+        assert!(Registry::from_bioregistry(b"[1,2]", "x").is_err());
+        assert!(Registry::from_bioregistry(br#"{"a": {"x": 1}}"#, "x").is_err());
+    }
+}
