@@ -647,3 +647,38 @@ fn the_xml_catalog_maps_a_direct_sources_ontology_iri_and_its_version_iri() {
         "{xml}"
     );
 }
+
+/// Issue 21: a source that publishes no licence but whose file states one in its header
+/// (`dcterms:license`) gets that licence, and `accept_licenses` judges it: refused, the
+/// download leaves nothing behind.
+#[test]
+fn a_licence_stated_in_the_header_is_recorded_and_filtered() {
+    let env = Env::new();
+    let with_license = |license: &str, filler: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:dcterms=\"http://purl.org/dc/terms/\">\n<owl:Ontology rdf:about=\"http://x.org/{filler}\"><dcterms:license rdf:resource=\"{license}\"/></owl:Ontology>\n</rdf:RDF>\n"
+        )
+    };
+    env.server.route(
+        "/cc0.owl",
+        vec![Reply::ok(with_license("http://creativecommons.org/publicdomain/zero/1.0/", "a"), OWL)],
+    );
+    env.server
+        .route("/nc.owl", vec![Reply::ok(with_license("http://creativecommons.org/licenses/by-nc/4.0/", "b"), OWL)]);
+    let spec = env.spec(&format!(
+        "ontologies:\n  - id: open\n    resolver: direct\n    extras: {{url: \"{}\"}}\n  - id: closed\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        env.server.url("/cc0.owl"),
+        env.server.url("/nc.owl")
+    ));
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 3, "closed is refused: {results}");
+    let manifest = env.manifest("open");
+    assert_eq!(manifest["license"], "CC0-1.0", "{manifest}");
+    let notes = manifest["notes"].to_string();
+    assert!(notes.contains("from the file's own header") && !notes.contains("licence unknown"), "{notes}");
+    let closed = by_id(&results, "closed");
+    assert_eq!(closed["error"]["code"], "E_LICENSE", "{closed}");
+    assert!(closed["error"]["message"].as_str().unwrap().contains("by-nc/4.0"), "{closed}");
+    assert!(!env.root().join("ontologies/closed").exists() || env.version_dirs("closed").is_empty());
+    assert!(env.staging_is_empty());
+}

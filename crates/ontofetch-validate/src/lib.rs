@@ -122,6 +122,10 @@ pub struct Outcome {
     /// `owl:imports` of other ontologies name, so the XML catalog maps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ontology_iri: Option<String>,
+    /// The licence the file states about itself (`dcterms:license` / `cc:license`, OBO
+    /// `license:` or that property value), as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
     /// OBO data-version or owl:versionInfo.
     pub data_version: Option<String>,
     /// Why it failed or was skipped, or what the user should know.
@@ -172,6 +176,7 @@ impl Outcome {
             imports: vec![],
             version_iri: None,
             ontology_iri: None,
+            license: None,
             data_version: None,
             message,
             blank_nodes: false,
@@ -359,6 +364,7 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
     out.imports = t.imports.clone();
     out.version_iri = t.version_iri.clone();
     out.ontology_iri = t.ontology_iri.clone();
+    out.license = t.license.clone();
     out.data_version = t.version_info.clone();
     out.blank_nodes = t.blank_nodes;
     out.parallel = parsed.parallel;

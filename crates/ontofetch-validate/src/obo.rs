@@ -138,6 +138,22 @@ fn read_header(reader: &mut impl BufRead) -> Result<(String, Option<String>, usi
     }
 }
 
+/// The licence a header clause states, if it states one.
+fn obo_license(clause: &str) -> Option<String> {
+    let value = |rest: &str| {
+        let v = rest.split_whitespace().next()?.trim_matches('"');
+        (!v.is_empty()).then(|| v.to_string())
+    };
+    if let Some(rest) = clause.strip_prefix("license:") {
+        return value(rest);
+    }
+    let rest = clause.strip_prefix("property_value:")?.trim_start();
+    let (property, target) = rest.split_once(char::is_whitespace)?;
+    matches!(property, "dcterms:license" | "http://purl.org/dc/terms/license" | "cc:license" | "license")
+        .then(|| value(target))
+        .flatten()
+}
+
 fn header_facts(out: &mut Outcome, header: &HeaderFrame) {
     for clause in header.iter() {
         match clause {
@@ -147,6 +163,8 @@ fn header_facts(out: &mut Outcome, header: &HeaderFrame) {
             HeaderClause::Ontology(o) if !o.contains(':') && !o.contains('/') => {
                 out.ontology_iri = Some(format!("http://purl.obolibrary.org/obo/{o}.owl"));
             }
+            // `license: URL` (unreserved) or `property_value: dcterms:license URL`.
+            other if out.license.is_none() => out.license = obo_license(&other.to_string()),
             _ => {}
         }
     }

@@ -13,6 +13,7 @@ const OWL_VERSION_IRI: &str = "http://www.w3.org/2002/07/owl#versionIRI";
 const OWL_VERSION_INFO: &str = "http://www.w3.org/2002/07/owl#versionInfo";
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const OWL_ONTOLOGY: &str = "http://www.w3.org/2002/07/owl#Ontology";
+const LICENSES: &[&str] = &["http://purl.org/dc/terms/license", "http://creativecommons.org/ns#license"];
 
 /// One thread's findings.
 pub struct Tally {
@@ -26,6 +27,8 @@ pub struct Tally {
     pub version_iri: Option<String>,
     /// The first named `owl:Ontology`.
     pub ontology_iri: Option<String>,
+    /// The first `dcterms:license` / `cc:license` of a named subject.
+    pub license: Option<String>,
     /// First `owl:versionInfo`.
     pub version_info: Option<String>,
     /// A blank node was seen (the sorted form is then not canonical).
@@ -44,6 +47,7 @@ impl Tally {
             imports: Vec::new(),
             version_iri: None,
             ontology_iri: None,
+            license: None,
             version_info: None,
             blank_nodes: false,
             sort: runs.map(|(r, budget)| RunWriter::new(r, budget)),
@@ -57,6 +61,9 @@ impl Tally {
         match q.subject {
             NamedOrBlankNodeRef::NamedNode(n) => {
                 self.subjects.insert(n.as_str().as_bytes());
+                if self.license.is_none() && LICENSES.contains(&q.predicate.as_str()) {
+                    self.license = Some(text(q.object));
+                }
                 if self.ontology_iri.is_none()
                     && q.predicate.as_str() == RDF_TYPE
                     && matches!(q.object, TermRef::NamedNode(o) if o.as_str() == OWL_ONTOLOGY)
@@ -103,6 +110,7 @@ impl Tally {
         self.imports.extend(other.imports);
         self.version_iri = self.version_iri.take().or(other.version_iri);
         self.ontology_iri = self.ontology_iri.take().or(other.ontology_iri);
+        self.license = self.license.take().or(other.license);
         self.version_info = self.version_info.take().or(other.version_info);
         self.blank_nodes |= other.blank_nodes;
     }

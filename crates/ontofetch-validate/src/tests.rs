@@ -171,3 +171,19 @@ fn html_after_a_sea_of_newlines_is_html_not_an_empty_file() {
     std::fs::write(&p, "\n".repeat(70_000)).unwrap();
     assert_eq!(crate::sniff_file(&p).unwrap(), crate::Detected::Empty);
 }
+
+/// The OBO header states its ontology (as its PURL) and its licence in either form.
+#[test]
+fn obo_headers_give_the_ontology_iri_and_the_licence() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, clause) in [
+        ("a.obo", "license: http://creativecommons.org/licenses/by/4.0/"),
+        ("b.obo", "property_value: http://purl.org/dc/terms/license http://creativecommons.org/licenses/by/4.0/"),
+    ] {
+        let text = format!("format-version: 1.2\nontology: x\n{clause}\n\n[Term]\nid: X:1\nname: one\n");
+        let o = validate(&write(d.path(), name, &text), &Options::default());
+        assert_eq!(o.status, Status::Ok, "{name}: {o:?}");
+        assert_eq!(o.license.as_deref(), Some("http://creativecommons.org/licenses/by/4.0/"), "{name}");
+        assert_eq!(o.ontology_iri.as_deref(), Some("http://purl.obolibrary.org/obo/x.owl"));
+    }
+}

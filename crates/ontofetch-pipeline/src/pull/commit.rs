@@ -71,7 +71,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
         url: info.final_url.clone(),
         filename: c.fetched.filename.clone(),
         version: Some(c.version.name.clone()),
-        license: plan.license.clone(),
+        license: plan.license.clone().or_else(|| c.validation.license.clone()),
         status: c.status.as_str().into(),
         sha256: info.sha256.clone(),
         normalized_sha256: c.validation.normalized_sha256.clone(),
@@ -125,7 +125,11 @@ fn notes(c: &Commit<'_>) -> Vec<String> {
             _ => "failed validation; kept for inspection, latest stays on the last version that validated".to_string(),
         });
     }
-    if c.plan.license_unknown {
+    if c.plan.license.is_none()
+        && let Some(stated) = &c.validation.license
+    {
+        notes.push(format!("licence {stated} from the file's own header ({} published none)", c.plan.resolver));
+    } else if c.plan.license_unknown {
         notes.push(format!(
             "licence unknown: {} published none while accept_licenses is set (fetched; \
              defaults.reject_unknown_licenses refuses such sources)",
@@ -183,7 +187,7 @@ fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
         content_type: info.content_type.clone(),
         etag: info.etag.clone(),
         last_modified: info.last_modified.clone(),
-        license: plan.license.clone(),
+        license: plan.license.clone().or_else(|| c.validation.license.clone()),
         downloaded_at,
         verdict: c.verdict,
     }

@@ -239,6 +239,9 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
     let validation =
         validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.normalize_to, observer).await?;
+    if let Some(refused) = header_license_refused(p, plan, &validation) {
+        return Err(refused);
+    }
     let version = version::choose(p, plan, &fetched, &validation).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
     let verdict = ontofetch_catalog::Verdict::of(validation.failed(), p.promote_invalid);
@@ -251,6 +254,20 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     }
     let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes };
     commit::run(p, &gates, done).await
+}
+
+/// The source published no licence but the file states one in its header: that one is
+/// the version's licence, and `accept_licenses` judges it as it would a registry's (the
+/// download in staging is then dropped, nothing stored).
+fn header_license_refused(p: &Pipeline, plan: &Plan, validation: &validate::Validated) -> Option<PipelineError> {
+    let stated = validation.license.as_deref().filter(|_| plan.license.is_none())?;
+    let accept = &p.settings.defaults().accept_licenses;
+    (!ontofetch_resolve::license::accepted(Some(stated), accept)).then(|| {
+        PipelineError::new(
+            ontofetch_policy::Code::License,
+            format!("{}: the file's header states licence {stated:?}, which is not in accept_licenses", plan.id),
+        )
+    })
 }
 
 /// Whether any version of the ontology is recorded (`updated` rather than `fresh`).

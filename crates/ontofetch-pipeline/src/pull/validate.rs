@@ -43,6 +43,8 @@ pub(super) struct Validated {
     pub version_iri: Option<String>,
     /// See `version_iri`.
     pub data_version: Option<String>,
+    /// The licence the original states in its header (SPDX where one fits).
+    pub license: Option<String>,
 }
 
 impl Validated {
@@ -151,6 +153,7 @@ pub(super) async fn run(
         outputs: vec![],
         version_iri: None,
         data_version: None,
+        license: None,
     };
     let mut verdicts = Vec::new();
     let normalized_dir = staging.path(layout::NORMALIZED)?;
@@ -162,6 +165,7 @@ pub(super) async fn run(
         if rel.is_empty() {
             v.version_iri = outcome.version_iri.clone();
             v.data_version = outcome.data_version.clone();
+            v.license = outcome.license.as_deref().map(ontofetch_resolve::license::normalize);
             v.normalized_sha256 = outcome.normalized_sha256.clone();
             v.normalization = outcome.normalization.as_ref().map(|mode| Normalization {
                 mode: mode.clone(),
