@@ -91,7 +91,7 @@ def check_url(url: str, *, spec: Optional[Spec] = None, data_root: Optional[Path
 def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = None,
          data_root: Optional[PathLike] = None, force: bool = False, allowed_hosts: Iterable[str] = (),
          progress: Optional[Callable[[Dict[str, Any]], None]] = None,
-         lock: Optional[PathLike] = None) -> List[Dict[str, Any]]:
+         lock: Optional[PathLike] = None, with_imports: bool = False) -> List[Dict[str, Any]]:
     """Pulls ``ids`` (default: every configured ontology) into the mirror.
 
     Returns one dict per ontology (``id``, ``status`` of fresh/updated/cached/failed,
@@ -99,9 +99,12 @@ def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = 
     result, not an exception; a bad configuration raises :class:`ConfigError`. ``progress``
     receives event dicts (``pull.start``, ``pull.bytes``, ``pull.validated``, ``pull.done``).
     With ``lock``, the lockfile's pinned plans are pulled (only ``ids`` of them when given),
-    as ``ontofetch pull --lock`` does."""
+    as ``ontofetch pull --lock`` does. ``with_imports`` also pulls what each ontology
+    imports (``pull --with-imports``; ``defaults.follow_imports`` does it for every pull),
+    the imported ontologies' results after the asked ones."""
     with _spec(spec) as path:
-        out = _native.pull(_ids(ids), path, _path(data_root), force, list(allowed_hosts), progress, _path(lock))
+        out = _native.pull(_ids(ids), path, _path(data_root), force, list(allowed_hosts), progress, _path(lock),
+                           with_imports)
     return json.loads(out)
 
 

@@ -208,6 +208,23 @@ pub struct DiffRow {
     pub summary: String,
 }
 
+/// One `owl:imports` (or OBO `import:`) of a version and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportEdge {
+    /// The importing ontology.
+    pub ontology: String,
+    /// Its version.
+    pub version: String,
+    /// The IRI it imports.
+    pub iri: String,
+    /// The ontology id the import is stored as, when it is.
+    pub target: Option<String>,
+    /// `stored`, `failed`, `refused` or `skipped` (beyond the depth or count cap).
+    pub status: String,
+    /// The stable error code when it was not stored.
+    pub code: Option<String>,
+}
+
 /// Counts for `db stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -354,6 +371,12 @@ pub trait Catalog: Send + Sync {
 
     /// The diff recorded for a version.
     async fn diff(&self, ontology: &str, version: &str) -> Result<Option<DiffRow>, CatalogError>;
+
+    /// Records (replacing any earlier record of) a version's import edges.
+    async fn record_imports(&self, ontology: &str, version: &str, edges: &[ImportEdge]) -> Result<(), CatalogError>;
+
+    /// A version's import edges, by IRI.
+    async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError>;
 
     /// Takes the ontology's lease now, or `None` when another worker holds it.
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError>;

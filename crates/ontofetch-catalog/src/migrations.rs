@@ -91,6 +91,20 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "version verdicts (a release that failed validation is never latest)",
         sql: "ALTER TABLE versions ADD COLUMN verdict TEXT NOT NULL DEFAULT 'valid';",
     },
+    Migration {
+        version: 6,
+        name: "import edges (the closure of owl:imports)",
+        sql: "CREATE TABLE imports (
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        iri TEXT NOT NULL,
+        target TEXT,
+        status TEXT NOT NULL,
+        code TEXT,
+        PRIMARY KEY (ontology, version, iri),
+        FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
+    );",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

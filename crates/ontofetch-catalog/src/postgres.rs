@@ -7,8 +7,8 @@
 
 use crate::migrations::{MIGRATIONS, for_postgres};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded,
-    Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST,
+    PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -639,7 +639,7 @@ impl Catalog for PgCatalog {
             let (ontology, version) = (ontology.clone(), version.clone());
             Box::pin(async move {
                 let tx = c.transaction().await?;
-                for table in ["validations", "diffs", "artifacts", "versions"] {
+                for table in ["validations", "diffs", "imports", "artifacts", "versions"] {
                     tx.execute(
                         &format!("DELETE FROM {table} WHERE ontology = $1 AND version = $2"),
                         &[&ontology, &version],
@@ -732,6 +732,56 @@ impl Catalog for PgCatalog {
                 )
                 .await
                 .map(drop)
+            })
+        })
+        .await
+    }
+
+    async fn record_imports(&self, ontology: &str, version: &str, edges: &[ImportEdge]) -> Result<(), CatalogError> {
+        let all = std::sync::Arc::new((ontology.to_string(), version.to_string(), edges.to_vec()));
+        self.run("recording import edges", |c| {
+            let all = all.clone();
+            Box::pin(async move {
+                let (ontology, version, edges) = &*all;
+                let tx = c.transaction().await?;
+                tx.execute("DELETE FROM imports WHERE ontology = $1 AND version = $2", &[ontology, version]).await?;
+                for e in edges {
+                    tx.execute(
+                        "INSERT INTO imports (ontology, version, iri, target, status, code) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (ontology, version, iri) DO NOTHING",
+                        &[ontology, version, &e.iri, &e.target, &e.status, &e.code],
+                    )
+                    .await?;
+                }
+                tx.commit().await
+            })
+        })
+        .await
+    }
+
+    async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.run("reading import edges", |c| {
+            let (ontology, version) = (ontology.clone(), version.clone());
+            Box::pin(async move {
+                let rows = c
+                    .query(
+                        "SELECT ontology, version, iri, target, status, code FROM imports
+                         WHERE ontology = $1 AND version = $2 ORDER BY iri",
+                        &[&ontology, &version],
+                    )
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| ImportEdge {
+                        ontology: r.get(0),
+                        version: r.get(1),
+                        iri: r.get(2),
+                        target: r.get(3),
+                        status: r.get(4),
+                        code: r.get(5),
+                    })
+                    .collect())
             })
         })
         .await

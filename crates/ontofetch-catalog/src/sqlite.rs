@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST, PullEvent, Recorded,
-    Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST,
+    PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
@@ -456,7 +456,7 @@ impl Catalog for SqliteCatalog {
         self.with(move |c| {
             let tx =
                 c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
-            for table in ["validations", "diffs", "artifacts", "versions"] {
+            for table in ["validations", "diffs", "imports", "artifacts", "versions"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE ontology = ?1 AND version = ?2"),
                     params![ontology, version],
@@ -536,6 +536,52 @@ impl Catalog for SqliteCatalog {
             )
             .optional()
             .map_err(sql("reading a diff"))
+        })
+        .await
+    }
+
+    async fn record_imports(&self, ontology: &str, version: &str, edges: &[ImportEdge]) -> Result<(), CatalogError> {
+        let (ontology, version, edges) = (ontology.to_string(), version.to_string(), edges.to_vec());
+        self.with(move |c| {
+            let tx =
+                c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
+            tx.execute("DELETE FROM imports WHERE ontology = ?1 AND version = ?2", params![ontology, version])
+                .map_err(sql("replacing import edges"))?;
+            for e in &edges {
+                tx.execute(
+                    "INSERT INTO imports (ontology, version, iri, target, status, code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (ontology, version, iri) DO NOTHING",
+                    params![ontology, version, e.iri, e.target, e.status, e.code],
+                )
+                .map_err(sql("recording an import edge"))?;
+            }
+            tx.commit().map_err(sql("committing"))
+        })
+        .await
+    }
+
+    async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError> {
+        let (ontology, version) = (ontology.to_string(), version.to_string());
+        self.with(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT ontology, version, iri, target, status, code FROM imports
+                     WHERE ontology = ?1 AND version = ?2 ORDER BY iri",
+                )
+                .map_err(sql("reading import edges"))?;
+            let rows = st
+                .query_map(params![ontology, version], |r| {
+                    Ok(ImportEdge {
+                        ontology: r.get(0)?,
+                        version: r.get(1)?,
+                        iri: r.get(2)?,
+                        target: r.get(3)?,
+                        status: r.get(4)?,
+                        code: r.get(5)?,
+                    })
+                })
+                .map_err(sql("reading import edges"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(sql("reading import edges"))
         })
         .await
     }

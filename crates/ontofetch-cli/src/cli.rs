@@ -403,6 +403,10 @@ pub struct PullArgs {
     /// Push the metrics to this Pushgateway when the pull ends (job "ontofetch").
     #[arg(long, value_name = "URL")]
     pub pushgateway: Option<String>,
+    /// Also pull what each ontology imports, through the same gates and resolvers
+    /// (defaults.follow_imports for every run).
+    #[arg(long)]
+    pub with_imports: bool,
 }
 
 /// `db …`.

@@ -71,6 +71,18 @@ pub fn manifest(m: &Value) -> String {
             line("outputs:", outputs.join(", "));
         }
     }
+    for e in m["import_closure"].as_array().into_iter().flatten() {
+        let target = e["target"].as_str().map(|t| format!(" -> {}", safe(t))).unwrap_or_default();
+        let code = e["code"].as_str().map(|c| format!(" {c}")).unwrap_or_default();
+        line(
+            "imports:",
+            format!(
+                "{}{target} ({}{code})",
+                safe(e["iri"].as_str().unwrap_or_default()),
+                safe(e["status"].as_str().unwrap_or_default())
+            ),
+        );
+    }
     for n in m["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
         line("note:", safe(n));
     }

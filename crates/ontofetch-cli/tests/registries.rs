@@ -273,3 +273,71 @@ fn the_registry_snapshot_resolves_every_spelling_with_its_licence() {
     assert!(snapshots["before"].is_string() && snapshots["after"].is_string(), "{diff}");
     assert_ne!(snapshots["before"], snapshots["after"]);
 }
+
+/// An ontology with `owl:imports`, its own IRI and its imports.
+fn importing(iri: &str, imports: &[&str]) -> String {
+    let imports: String = imports.iter().map(|i| format!("<owl:imports rdf:resource=\"{i}\"/>")).collect();
+    format!(
+        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n<owl:Ontology rdf:about=\"{iri}\">{imports}</owl:Ontology>\n</rdf:RDF>\n"
+    )
+}
+
+/// Issue 21: the import closure. `a` imports the OBO PURL of `b`; `b` imports `c` (a plain
+/// URL) and an address the gates refuse; `c` imports `a` back (a cycle). Every import goes
+/// through the gates and the resolvers, is stored as an ontology of its own and recorded as
+/// an edge; the refused one fails with its code and the rest stay stored; the XML catalog
+/// then maps every import IRI to a stored file.
+#[test]
+fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusal() {
+    let env = Env::new();
+    let (a_iri, b_iri) = ("http://example.org/a", "http://purl.obolibrary.org/obo/zzb.owl");
+    let c_url = env.server.url("/c.owl");
+    let private = "http://10.1.2.3/private.owl";
+    env.server.route("/a.owl", vec![Reply::ok(importing(a_iri, &[b_iri]), OWL)]);
+    env.server.route("/obo/zzb.owl", vec![Reply::ok(importing(b_iri, &[&c_url, private]), OWL)]);
+    env.server.route("/c.owl", vec![Reply::ok(importing(&c_url, &[a_iri]), OWL)]);
+    let spec = env.spec(&format!(
+        "defaults:\n  accept_licenses: []\nontologies:\n  - id: a\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        env.server.url("/a.owl")
+    ));
+    // without the flag, only `a`
+    let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!((code, results.as_array().map(Vec::len)), (0, Some(1)), "{results} {err}");
+    let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--with-imports", "--spec", &spec]);
+    assert_eq!(code, 3, "the refused import is reported with its code (exit 3): {results} {err}");
+    let ids: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 4, "a, then zzb, then c and the refused one — a is not fetched again: {ids:?}");
+    assert_eq!(&ids[..2], ["a", "zzb"]);
+    let c_id = ids.iter().find(|i| i.starts_with("c-")).unwrap().to_string();
+    let private_id = ids.iter().find(|i| i.starts_with("private-")).unwrap().to_string();
+    assert_eq!(by_id(&results, &private_id)["error"]["code"], "E_PRIVATE_IP", "{results}");
+    assert!(env.version_dirs(&private_id).is_empty(), "nothing stored for the refused import");
+    assert_eq!(by_id(&results, &c_id)["status"], "fresh", "the rest is stored");
+    assert_eq!(env.server.hits("/a.owl"), 2, "once per pull, never for the cycle");
+    // the edges, as show reports them
+    let (_, b, _) = env.json(&["show", "zzb", "--json", "--spec", &spec]);
+    let edges = b["import_closure"].as_array().unwrap();
+    let by_iri = |iri: &str| edges.iter().find(|e| e["iri"] == iri).unwrap().clone();
+    assert_eq!(
+        (by_iri(&c_url)["status"].as_str(), by_iri(&c_url)["target"].as_str()),
+        (Some("stored"), Some(c_id.as_str()))
+    );
+    let refused = by_iri(private);
+    assert_eq!(refused["status"], "refused", "{refused}");
+    assert_eq!(refused["code"], "E_PRIVATE_IP", "{refused}");
+    let (_, c, _) = env.json(&["show", &c_id, "--json", "--spec", &spec]);
+    assert_eq!(c["import_closure"][0]["target"], "a", "the cycle links back: {c}");
+    let text = env.command(&["show", "zzb", "--spec", &spec]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("imports:    {private} -> {private_id} (refused E_PRIVATE_IP)")), "{text}");
+    // the XML catalog maps every import IRI of the closure to a stored file
+    let out = env.path("catalog-v001.xml");
+    let r = env.command(&["export", "catalog-xml", "--spec", &spec, "--out", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let xml = std::fs::read_to_string(&out).unwrap();
+    for iri in [a_iri, b_iri, c_url.as_str()] {
+        let at = xml.find(&format!("name=\"{iri}\"")).unwrap_or_else(|| panic!("{iri} not mapped: {xml}"));
+        let uri = xml[at..].split("uri=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(std::path::Path::new(uri).is_file(), "{iri} maps to {uri}, which is not a stored file");
+    }
+}

@@ -43,6 +43,15 @@ pub struct Defaults {
     /// Off by default: it is recorded for inspection and `latest` stays on the last
     /// version that validated.
     pub promote_invalid: bool,
+    /// Also fetch what each pulled ontology imports (`owl:imports`, OBO `import:`), each
+    /// import through the gates and the resolvers (an OBO PURL becomes that ontology's
+    /// entry), stored as an ontology of its own and recorded as an edge in the catalog;
+    /// `pull --with-imports` turns it on for one run.
+    pub follow_imports: bool,
+    /// How many imports deep the closure goes (1 = only what the listed ontologies import).
+    pub max_import_depth: u32,
+    /// At most this many imported ontologies per run; the rest are recorded as skipped.
+    pub max_imports: u32,
     /// Where the catalog and the artifacts live (local by default; PostgreSQL and object
     /// storage for a shared mirror).
     pub storage: StorageSettings,
@@ -69,6 +78,9 @@ impl Default for Defaults {
             enable_cas_mirror: false,
             reject_unknown_licenses: false,
             promote_invalid: false,
+            follow_imports: false,
+            max_import_depth: 5,
+            max_imports: 100,
             storage: StorageSettings::default(),
             http: HttpSettings::default(),
             planner: PlannerSettings::default(),

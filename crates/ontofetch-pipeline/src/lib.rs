@@ -12,6 +12,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod imports;
 pub mod integrity;
 pub mod observer;
 pub mod plan;

@@ -108,6 +108,7 @@ codes! {
     Locked => "E_LOCKED", Runtime: "Another process holds the lock on this ontology for longer than allowed.",
     NotFound => "E_NOT_FOUND", Runtime: "The ontology, version or file asked for is not in the mirror.",
     Busy => "E_BUSY", Runtime: "Every download slot of the server is taken; retry after the Retry-After delay.",
+    ImportLimit => "E_IMPORT_LIMIT", Runtime: "An import beyond max_import_depth or max_imports was recorded but not fetched.",
     Drift => "E_DRIFT", Runtime: "What the store holds differs from what the catalog or a manifest records (size, SHA-256, a pointer, a path): `doctor --verify` found it.",
 }
 

@@ -175,7 +175,7 @@ where
 
 /// Pulls `ids` (default: every configured ontology); the results as a JSON array.
 #[pyfunction]
-#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None, lock=None))]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None, lock=None, with_imports=false))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -186,6 +186,7 @@ fn pull(
     allowed_hosts: Vec<String>,
     progress: Option<Py<PyAny>>,
     lock: Option<PathBuf>,
+    with_imports: bool,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
@@ -197,7 +198,7 @@ fn pull(
         };
         let p = c.pipeline(force).await?;
         let n = p.settings.concurrent_downloads();
-        Ok::<_, AppError>(ontofetch_pipeline::pull::pull_all(&p, &specs, &observer, n).await)
+        Ok::<_, AppError>(ontofetch_pipeline::imports::pull_with_imports(&p, &specs, &observer, n, with_imports).await)
     });
     ctx.shutdown_background();
     let out = out?;

@@ -3,7 +3,7 @@
 //! unfinished version lives only in its staging directory, removed when the pull is
 //! dropped.
 
-use ontofetch_pipeline::{Pipeline, PullObserver, pull};
+use ontofetch_pipeline::{Pipeline, PullObserver};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -13,7 +13,7 @@ pub async fn refresh_loop(p: &Pipeline, every: Duration, observer: &dyn PullObse
         let specs = p.settings.spec_inputs(&[], None).unwrap_or_default();
         let n = p.settings.concurrent_downloads();
         let results = tokio::select! {
-            r = pull::pull_all(p, &specs, observer, n) => r,
+            r = ontofetch_pipeline::imports::pull_with_imports(p, &specs, observer, n, false) => r,
             _ = stop.changed() => return,
         };
         let failed = results.iter().filter(|r| r.is_failure()).count();

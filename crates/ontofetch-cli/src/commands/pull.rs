@@ -5,7 +5,7 @@ use crate::output::emit;
 use crate::render;
 use ontofetch_app::{AppError, Context, exit_for, lock, publish};
 use ontofetch_pipeline::plan::{PlanFailure, Planned, plan_all};
-use ontofetch_pipeline::{plan_diff, pull};
+use ontofetch_pipeline::plan_diff;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -28,8 +28,11 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), AppError> {
     }
     let observer = crate::progress::detect();
     let n = p.settings.concurrent_downloads();
-    let results =
-        ctx.block_on(publish::with_exporter(ctx, args.metrics_addr, pull::pull_all(&p, &specs, observer.as_ref(), n)))?;
+    let results = ctx.block_on(publish::with_exporter(
+        ctx,
+        args.metrics_addr,
+        ontofetch_pipeline::imports::pull_with_imports(&p, &specs, observer.as_ref(), n, args.with_imports),
+    ))?;
     if let Some(gw) = &args.pushgateway {
         // The pull is done; a Pushgateway that is down is worth a warning, not a failure.
         if let Err(e) = ctx.block_on(publish::push(ctx, &p, gw)) {

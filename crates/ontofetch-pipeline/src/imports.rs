@@ -1,0 +1,231 @@
+//! The import closure (`defaults.follow_imports`, `pull --with-imports`): after a pull,
+//! every `owl:imports` / OBO `import:` IRI of each stored version is resolved and pulled
+//! like any ontology — an OBO PURL as that ontology's `obo` entry (the one in
+//! `sources.yaml` when it is there), any other IRI as a `direct` source named after it —
+//! so every gate sees it. Each import is recorded as an edge in the catalog with what
+//! became of it; a depth and a count cap bound the walk, and an IRI seen before (a cycle,
+//! an ontology imported twice) is linked, never fetched again.
+
+use crate::Pipeline;
+use crate::PullObserver;
+use crate::pull::pull_all;
+use crate::result::PullResult;
+use ontofetch_catalog::ImportEdge;
+use ontofetch_config::SpecInput;
+use ontofetch_policy::{Code, CodeKind};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// `http(s)://purl.obolibrary.org/obo/{id}.owl|obo` names OBO Foundry ontology `id`.
+pub fn obo_id(iri: &str) -> Option<(String, &'static str)> {
+    let rest = iri.strip_prefix("http://").or_else(|| iri.strip_prefix("https://"))?;
+    let file = rest.strip_prefix("purl.obolibrary.org/obo/")?;
+    let (id, ext) = file.rsplit_once('.')?;
+    let ext = match ext {
+        "owl" => "owl",
+        "obo" => "obo",
+        _ => return None,
+    };
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| (id.to_ascii_lowercase(), ext))
+}
+
+/// The id an import that is not an OBO PURL is stored under: its last path segment's stem
+/// and 8 hex digits of the IRI's SHA-256 (`core-1a2b3c4d`), a safe id that two IRIs with
+/// the same file name do not share.
+pub fn import_id(iri: &str) -> String {
+    let last = iri.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let stem = last.split(['.', '?', '#']).next().unwrap_or_default();
+    let clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .take(40)
+        .collect();
+    let hash = &ontofetch_fsutil::sha256_bytes(iri.as_bytes())[..8];
+    let clean = clean.trim_matches('-');
+    if clean.is_empty() { format!("import-{hash}") } else { format!("{clean}-{hash}") }
+}
+
+/// The import IRIs a stored version's validators found.
+async fn imports_of(p: &Pipeline, ontology: &str, version: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for row in p.backends.catalog.validations(ontology, version).await.unwrap_or_default() {
+        let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
+        for iri in details["imports"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+            if !out.iter().any(|o| o == iri) {
+                out.push(iri.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The names a stored version answers to: the URL it came from and its own IRI.
+async fn names_of(p: &Pipeline, ontology: &str, version: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Ok(Some(row)) = p.backends.catalog.version(ontology, version).await {
+        names.push(row.url);
+    }
+    for row in p.backends.catalog.validations(ontology, version).await.unwrap_or_default() {
+        let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
+        if let Some(iri) = details["ontology_iri"].as_str() {
+            names.push(iri.to_string());
+        }
+    }
+    names
+}
+
+/// What an import IRI becomes: the spec that fetches it.
+fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, String> {
+    if let Some((id, ext)) = obo_id(iri) {
+        let configured = p.settings.loaded.config.ontologies.iter().any(|s| s.id == id);
+        let mut spec = p.settings.spec_inputs(std::slice::from_ref(&id), None).map_err(|e| e.to_string())?;
+        let mut spec = spec.pop().ok_or_else(|| format!("no spec for {id}"))?;
+        if !configured {
+            spec.chain = vec!["obo".into()];
+            spec.target_formats = vec![ext.to_string()];
+        }
+        return Ok(spec);
+    }
+    p.settings.url_spec(&import_id(iri), iri).map_err(|e| e.to_string())
+}
+
+fn edge(
+    ontology: &str,
+    version: &str,
+    iri: &str,
+    target: Option<String>,
+    status: &str,
+    code: Option<Code>,
+) -> ImportEdge {
+    ImportEdge {
+        ontology: ontology.to_string(),
+        version: version.to_string(),
+        iri: iri.to_string(),
+        target,
+        status: status.to_string(),
+        code: code.map(|c| c.as_str().to_string()),
+    }
+}
+
+fn stored(r: &PullResult) -> Option<(String, String)> {
+    (!r.is_failure()).then(|| Some((r.id.clone(), r.version.clone()?))).flatten()
+}
+
+/// Pulls `specs` and, when `defaults.follow_imports` (or `with_imports`) says so, their
+/// import closure; the imported ontologies' results follow the asked ones.
+pub async fn pull_with_imports(
+    p: &Pipeline,
+    specs: &[SpecInput],
+    observer: &dyn PullObserver,
+    concurrency: usize,
+    with_imports: bool,
+) -> Vec<PullResult> {
+    let mut results = pull_all(p, specs, observer, concurrency).await;
+    if with_imports || p.settings.defaults().follow_imports {
+        follow(p, &mut results, observer, concurrency).await;
+    }
+    results
+}
+
+async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn PullObserver, concurrency: usize) {
+    let d = p.settings.defaults();
+    let (max_depth, max_count) = (d.max_import_depth, d.max_imports as usize);
+    let mut taken: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
+    let mut by_name: HashMap<String, String> = HashMap::new();
+    let mut frontier: Vec<(String, String)> = results.iter().filter_map(stored).collect();
+    for (id, version) in &frontier {
+        for name in names_of(p, id, version).await {
+            by_name.entry(name).or_insert_with(|| id.clone());
+        }
+    }
+    let mut fetched = 0usize;
+    let mut depth = 0u32;
+    while !frontier.is_empty() {
+        depth += 1;
+        let mut wanted: Vec<SpecInput> = Vec::new();
+        let mut edges: BTreeMap<(String, String), Vec<ImportEdge>> = BTreeMap::new();
+        for (id, version) in &frontier {
+            let list = edges.entry((id.clone(), version.clone())).or_default();
+            for iri in imports_of(p, id, version).await {
+                if let Some(target) = by_name.get(&iri) {
+                    list.push(edge(id, version, &iri, Some(target.clone()), "stored", None));
+                    continue;
+                }
+                if depth > max_depth || fetched >= max_count {
+                    list.push(edge(id, version, &iri, None, "skipped", Some(Code::ImportLimit)));
+                    continue;
+                }
+                match spec_for(p, &iri) {
+                    Ok(spec) => {
+                        by_name.insert(iri.clone(), spec.id.clone());
+                        list.push(edge(id, version, &iri, Some(spec.id.clone()), "pending", None));
+                        if taken.insert(spec.id.clone()) {
+                            fetched += 1;
+                            wanted.push(spec);
+                        }
+                    }
+                    Err(why) => {
+                        tracing::warn!(ontology = %id, iri = %iri, error = %why, "import not followed");
+                        list.push(edge(id, version, &iri, None, "refused", Some(Code::ConfigInvalid)));
+                    }
+                }
+            }
+        }
+        let pulled = if wanted.is_empty() { vec![] } else { pull_all(p, &wanted, observer, concurrency).await };
+        let outcome: HashMap<&str, &PullResult> = pulled.iter().map(|r| (r.id.as_str(), r)).collect();
+        for ((id, version), mut list) in edges {
+            for e in &mut list {
+                if e.status != "pending" {
+                    continue;
+                }
+                let result = e.target.as_deref().and_then(|t| outcome.get(t));
+                match result.and_then(|r| r.error.as_ref()) {
+                    Some(err) => {
+                        let code = err.code;
+                        e.status = if code.kind() == CodeKind::Refusal { "refused" } else { "failed" }.into();
+                        e.code = Some(code.as_str().to_string());
+                    }
+                    None => e.status = "stored".into(),
+                }
+            }
+            if let Err(err) = p.backends.catalog.record_imports(&id, &version, &list).await {
+                tracing::warn!(ontology = %id, version = %version, error = %err, "import edges not recorded");
+            }
+        }
+        frontier = Vec::new();
+        for r in pulled.iter().filter_map(stored) {
+            for name in names_of(p, &r.0, &r.1).await {
+                by_name.entry(name).or_insert_with(|| r.0.clone());
+            }
+            frontier.push(r);
+        }
+        results.extend(pulled.into_iter().map(|mut r| {
+            r.notes.push(format!("pulled as an import (depth {depth})"));
+            r
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_iris_become_safe_ids() {
+        assert_eq!(obo_id("http://purl.obolibrary.org/obo/BFO.owl"), Some(("bfo".into(), "owl")));
+        assert_eq!(obo_id("https://purl.obolibrary.org/obo/ro.obo"), Some(("ro".into(), "obo")));
+        assert_eq!(obo_id("http://purl.obolibrary.org/obo/go/extensions/x.owl"), None);
+        assert_eq!(obo_id("http://example.org/obo/bfo.owl"), None);
+        let a = import_id("http://example.org/onto/core.owl");
+        assert!(a.starts_with("core-") && a.len() == 13, "{a}");
+        assert_ne!(a, import_id("http://example.net/core.owl"), "same file name, other IRI");
+        assert!(
+            import_id("http://example.org/").starts_with("example-org-")
+                || import_id("http://example.org/").starts_with("import-")
+        );
+        for iri in ["http://x.org/a b/../..", "http://x.org/%2e%2e", "urn:x:y"] {
+            let id = import_id(iri);
+            assert!(ontofetch_policy::config_gate::check_ontology_id("id", &id).is_ok(), "{iri} -> {id}");
+        }
+    }
+}
