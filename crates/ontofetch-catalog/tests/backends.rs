@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
 
 use ontofetch_catalog::{
-    ArtifactRow, Catalog, DiffRow, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, Verdict, VersionRow,
+    ArtifactRow, Catalog, DiffRow, ImportEdge, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, Verdict,
+    VersionRow,
 };
 use ontofetch_policy::Coded;
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::servers::{Need, available};
 use std::time::Duration;
+
+const MIGRATIONS_LEN: i64 = ontofetch_catalog::migrations::MIGRATIONS.len() as i64;
 
 fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
     VersionRow {
@@ -31,7 +34,7 @@ fn row(id: &str, version: &str, sha: &str, at: &str) -> VersionRow {
 }
 
 async fn contract(cat: &dyn Catalog) {
-    assert_eq!(cat.schema_version().await.unwrap(), 5);
+    assert_eq!(cat.schema_version().await.unwrap(), MIGRATIONS_LEN);
     let art = |rel: &str| ArtifactRow { relpath: rel.into(), sha256: "a".into(), bytes: 7, kind: "original".into() };
     assert_eq!(
         cat.record(
@@ -144,6 +147,30 @@ async fn contract(cat: &dyn Catalog) {
         Recorded::Duplicate("bbb-broken".into())
     );
     assert!(cat.version("bfo", "ccc-twin").await.unwrap().is_none());
+    // import edges: recorded per version, replaced as a whole, gone with the version
+    let edge = |iri: &str, target: Option<&str>, status: &str, code: Option<&str>| ImportEdge {
+        ontology: "bfo".into(),
+        version: "bbb-broken".into(),
+        iri: iri.into(),
+        target: target.map(str::to_string),
+        status: status.into(),
+        code: code.map(str::to_string),
+    };
+    let first = [
+        edge("http://x/b", Some("b"), "stored", None),
+        edge("http://10.0.0.1/p", None, "refused", Some("E_PRIVATE_IP")),
+    ];
+    cat.record_imports("bfo", "bbb-broken", &first).await.unwrap();
+    assert_eq!(cat.imports("bfo", "bbb-broken").await.unwrap(), [first[1].clone(), first[0].clone()], "by IRI");
+    cat.record_imports("bfo", "bbb-broken", &first[..1]).await.unwrap();
+    assert_eq!(cat.imports("bfo", "bbb-broken").await.unwrap(), first[..1], "replaced, not appended");
+    assert!(cat.imports("bfo", "aaa-new").await.unwrap().is_empty());
+    cat.record(&row("bfo", "ddd-gone", "g", "2025-01-01T00:00:00.000Z"), &[], true).await.unwrap();
+    cat.record_imports("bfo", "ddd-gone", &[ImportEdge { version: "ddd-gone".into(), ..first[0].clone() }])
+        .await
+        .unwrap();
+    cat.remove_version("bfo", "ddd-gone").await.unwrap();
+    assert!(cat.imports("bfo", "ddd-gone").await.unwrap().is_empty(), "removed with its version");
     // leases exclude until dropped
     let held = cat.try_lease("bfo").await.unwrap().expect("free");
     assert!(cat.try_lease("bfo").await.unwrap().is_none());
@@ -169,7 +196,7 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     contract(&cat).await;
     // a second worker connecting at the same time does not migrate again
     let other = PgCatalog::connect(&url).await.unwrap();
-    assert_eq!(other.schema_version().await.unwrap(), 5);
+    assert_eq!(other.schema_version().await.unwrap(), MIGRATIONS_LEN);
     // a lease dies with its holder's session: another worker takes it
     let held = cat.try_lease("go").await.unwrap().unwrap();
     assert!(other.try_lease("go").await.unwrap().is_none(), "held across connections");
