@@ -378,6 +378,9 @@ pub trait Catalog: Send + Sync {
     /// A version's import edges, by IRI.
     async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError>;
 
+    /// The import edges of every latest version, in one statement (the status page).
+    async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError>;
+
     /// Takes the ontology's lease now, or `None` when another worker holds it.
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError>;
 

@@ -759,6 +759,35 @@ impl Catalog for PgCatalog {
         .await
     }
 
+    async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError> {
+        self.run("listing latest import edges", |c| {
+            Box::pin(async move {
+                let rows = c
+                    .query(
+                        &format!(
+                            "SELECT l.ontology, l.version, l.iri, l.target, l.status, l.code FROM imports l
+                             JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
+                             WHERE {LATEST_ONLY} ORDER BY l.ontology, l.iri"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| ImportEdge {
+                        ontology: r.get(0),
+                        version: r.get(1),
+                        iri: r.get(2),
+                        target: r.get(3),
+                        status: r.get(4),
+                        code: r.get(5),
+                    })
+                    .collect())
+            })
+        })
+        .await
+    }
+
     async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError> {
         let (ontology, version) = (ontology.to_string(), version.to_string());
         self.run("reading import edges", |c| {

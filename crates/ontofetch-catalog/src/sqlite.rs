@@ -560,6 +560,32 @@ impl Catalog for SqliteCatalog {
         .await
     }
 
+    async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError> {
+        self.with(|c| {
+            let mut st = c
+                .prepare(&format!(
+                    "SELECT l.ontology, l.version, l.iri, l.target, l.status, l.code FROM imports l
+                     JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
+                     WHERE {LATEST_ONLY} ORDER BY l.ontology, l.iri"
+                ))
+                .map_err(sql("listing latest import edges"))?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(ImportEdge {
+                        ontology: r.get(0)?,
+                        version: r.get(1)?,
+                        iri: r.get(2)?,
+                        target: r.get(3)?,
+                        status: r.get(4)?,
+                        code: r.get(5)?,
+                    })
+                })
+                .map_err(sql("listing latest import edges"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(sql("listing latest import edges"))
+        })
+        .await
+    }
+
     async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError> {
         let (ontology, version) = (ontology.to_string(), version.to_string());
         self.with(move |c| {

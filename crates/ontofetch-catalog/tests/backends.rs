@@ -165,6 +165,7 @@ async fn contract(cat: &dyn Catalog) {
     cat.record_imports("bfo", "bbb-broken", &first[..1]).await.unwrap();
     assert_eq!(cat.imports("bfo", "bbb-broken").await.unwrap(), first[..1], "replaced, not appended");
     assert!(cat.imports("bfo", "aaa-new").await.unwrap().is_empty());
+    assert_eq!(cat.latest_imports().await.unwrap(), first[..1], "bbb-broken is latest now");
     cat.record(&row("bfo", "ddd-gone", "g", "2025-01-01T00:00:00.000Z"), &[], true).await.unwrap();
     cat.record_imports("bfo", "ddd-gone", &[ImportEdge { version: "ddd-gone".into(), ..first[0].clone() }])
         .await

@@ -33,6 +33,8 @@ pub(crate) struct Summary {
     pub refusals_24h: usize,
     /// Whether the ontology is in the configuration (a removed one still has versions).
     pub configured: bool,
+    /// The latest version's import edges (`pull --with-imports`).
+    pub imports: Vec<ontofetch_catalog::ImportEdge>,
 }
 
 impl Summary {
@@ -53,6 +55,7 @@ impl Summary {
             last_failure: None,
             refusals_24h: 0,
             configured,
+            imports: Vec::new(),
         }
     }
 }
@@ -124,6 +127,11 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
         s.license = row.license;
         s.validation = validation;
         s.terms = terms;
+    }
+    for edge in catalog.latest_imports().await.map_err(unavailable)? {
+        if let Some(s) = by_id.get_mut(&edge.ontology) {
+            s.imports.push(edge);
+        }
     }
     let day_ago = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
     // Newest first: the first event seen per ontology is its latest pull.

@@ -112,6 +112,29 @@ fn row(out: &mut String, s: &Summary) {
         None => cell(out, "Last failure", "none", "none"),
     }
     cell(out, "Refusals (24 h)", if s.refusals_24h > 0 { "num failed" } else { "num" }, &s.refusals_24h.to_string());
+    // The import closure: each import links the ontology it is stored as; one that was
+    // refused or failed is red with its code.
+    let imports: Vec<String> = s
+        .imports
+        .iter()
+        .map(|e| match (&e.target, e.status.as_str()) {
+            (Some(t), "stored") => {
+                format!("<a href=\"/api/v1/ontologies/{}\" title=\"{}\">{}</a>", attr(t), attr(&e.iri), esc(t))
+            }
+            (_, status) => format!(
+                "<span class=\"failed\" title=\"{}\">{} <code>{}</code></span>",
+                attr(&e.iri),
+                esc(status),
+                esc(e.code.as_deref().unwrap_or(""))
+            ),
+        })
+        .collect();
+    cell(
+        out,
+        "Imports",
+        if imports.is_empty() { "none" } else { "" },
+        &if imports.is_empty() { "–".into() } else { imports.join(", ") },
+    );
     out.push_str("</tr>\n");
 }
 
@@ -131,7 +154,7 @@ pub(crate) fn render(summaries: &[Summary], store: &str) -> String {
          {refusals} gate refusals in the last 24 h · store <code>{}</code> · \
          <a href=\"/api/v1/ontologies\">JSON</a> · <a href=\"/metrics\">metrics</a></p>\
          <table id=\"ontologies\"><thead><tr><th>Ontology</th><th>Version</th><th>Age</th><th>Size</th>\
-         <th>Validation</th><th>Terms</th><th>Last failure</th><th>Refusals (24 h)</th></tr></thead><tbody>\n",
+         <th>Validation</th><th>Terms</th><th>Last failure</th><th>Refusals (24 h)</th><th>Imports</th></tr></thead><tbody>\n",
         summaries.len(),
         esc(store),
     );

@@ -274,3 +274,33 @@ async fn the_status_page_links_downloads_and_mutes_failures_a_later_pull_recover
     let page = String::from_utf8(body).unwrap();
     assert!(page.contains("class=\"failed\"><code>E_TIMEOUT</code>"), "the latest pull failed: red: {page}");
 }
+
+/// Issue 21: the status page shows each ontology's import closure — a stored import links
+/// the ontology it is stored as, a refused one is red with its code.
+#[tokio::test]
+async fn the_status_page_shows_the_import_closure() {
+    let m = mirror(None).await;
+    let b = Backends::open(&m.state.settings, Open::Existing).await.unwrap();
+    let edge = |iri: &str, target: Option<&str>, status: &str, code: Option<&str>| ontofetch_catalog::ImportEdge {
+        ontology: "hp".into(),
+        version: "v1".into(),
+        iri: iri.into(),
+        target: target.map(str::to_string),
+        status: status.into(),
+        code: code.map(str::to_string),
+    };
+    let edges = [
+        edge("http://purl.obolibrary.org/obo/ro.owl", Some("ro"), "stored", None),
+        edge("http://10.0.0.1/x.owl", Some("x-1"), "refused", Some("E_PRIVATE_IP")),
+    ];
+    b.catalog.record_imports("hp", "v1", &edges).await.unwrap();
+    let (r, body) = get(&m.state, "GET", "/", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("<th>Imports</th>"), "{page}");
+    assert!(
+        page.contains("<a href=\"/api/v1/ontologies/ro\" title=\"http://purl.obolibrary.org/obo/ro.owl\">ro</a>"),
+        "{page}"
+    );
+    assert!(page.contains("refused <code>E_PRIVATE_IP</code>"), "{page}");
+}
