@@ -340,6 +340,7 @@ pub fn validate(
     range("defaults.validation.max_memory_mb", v.max_memory_mb as f64, 64.0, 1048576.0)?;
     range("defaults.validation.max_concurrent_validators", v.max_concurrent_validators as f64, 1.0, 8.0)?;
     range("defaults.validation.rdfc_max_mb", v.rdfc_max_mb as f64, 0.0, 65536.0)?;
+    range("defaults.validation.rdfc_max_component", v.rdfc_max_component as f64, 1.0, 10_000_000.0)?;
     let level = d.logging.level.to_ascii_uppercase();
     gate("defaults.logging.level", &|| {
         cg::check_one_of("defaults.logging.level", &level, &["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -204,7 +204,11 @@ pub const COMPATIBILITY_ONLY: &[(&str, &str)] = &[
     ("defaults.validation.skip_reasoning_if_size_mb", "ontofetch runs no reasoner"),
     (
         "defaults.validation.streaming_normalization_threshold_mb",
-        "graphs without blank nodes are always hashed as a stream; `rdfc_max_mb` bounds the rest",
+        "graphs without blank nodes are always hashed as a stream, and the rest in bounded memory",
+    ),
+    (
+        "defaults.validation.rdfc_max_mb",
+        "RDFC-1.0 now runs in bounded memory for graphs of any size; `rdfc_max_component` bounds it",
     ),
     (
         "defaults.validation.use_process_pool",
@@ -243,6 +247,7 @@ impl Defaults {
             "defaults.validation.streaming_normalization_threshold_mb" => {
                 v.streaming_normalization_threshold_mb != vd.streaming_normalization_threshold_mb
             }
+            "defaults.validation.rdfc_max_mb" => v.rdfc_max_mb != vd.rdfc_max_mb,
             "defaults.validation.use_process_pool" => v.use_process_pool != vd.use_process_pool,
             "defaults.validation.process_pool_validators" => v.process_pool_validators != vd.process_pool_validators,
             "defaults.logging.max_log_size_mb" => {
@@ -324,9 +329,12 @@ pub struct ValidationSettings {
     pub skip_reasoning_if_size_mb: u64,
     /// DocsToKG's switch to streaming normalisation, MiB.
     pub streaming_normalization_threshold_mb: u64,
-    /// Graphs with blank nodes are canonicalised with RDFC-1.0 (in memory) up to this
-    /// size, MiB; above it the manifest records the hash as skipped and why.
+    /// ontofetch 0.8's cap on in-memory RDFC-1.0, MiB.
     pub rdfc_max_mb: u64,
+    /// Graphs with blank nodes get their RDFC-1.0 canonical hash at any size, in bounded
+    /// memory; a connected blank-node component (one axiom's tree, one list) larger than
+    /// this many blank nodes is not canonicalised, and the manifest says so and why.
+    pub rdfc_max_component: u64,
     /// Validators run at once.
     pub max_concurrent_validators: u32,
     /// Run validators in child processes.
@@ -343,6 +351,7 @@ impl Default for ValidationSettings {
             skip_reasoning_if_size_mb: 500,
             streaming_normalization_threshold_mb: 200,
             rdfc_max_mb: 32,
+            rdfc_max_component: 100_000,
             max_concurrent_validators: 2,
             use_process_pool: false,
             process_pool_validators: vec!["rdflib".into(), "owlready2".into()],
@@ -433,7 +442,7 @@ mod tests {
     /// table without its comparison would never warn.
     #[test]
     fn every_compatibility_only_key_is_detected_when_set() {
-        let yaml = "defaults:\n  http:\n    pool_timeout_sec: 1\n    max_httpx_connections: 2\n    perform_head_precheck: false\n    progress_log_percent_step: 0.5\n    progress_log_bytes_threshold: 1\n    strict_dns: true\n    http2_enabled: false\n    concurrent_plans: 2\n  planner:\n    head_precheck_hosts: [example.org]\n  validation:\n    skip_reasoning_if_size_mb: 1\n    streaming_normalization_threshold_mb: 1\n    use_process_pool: true\n    process_pool_validators: [rdflib]\n  logging:\n    max_log_size_mb: 5\nontologies: []\n";
+        let yaml = "defaults:\n  http:\n    pool_timeout_sec: 1\n    max_httpx_connections: 2\n    perform_head_precheck: false\n    progress_log_percent_step: 0.5\n    progress_log_bytes_threshold: 1\n    strict_dns: true\n    http2_enabled: false\n    concurrent_plans: 2\n  planner:\n    head_precheck_hosts: [example.org]\n  validation:\n    skip_reasoning_if_size_mb: 1\n    streaming_normalization_threshold_mb: 1\n    rdfc_max_mb: 64\n    use_process_pool: true\n    process_pool_validators: [rdflib]\n  logging:\n    max_log_size_mb: 5\nontologies: []\n";
         let file: SourcesFile = serde_norway::from_str(yaml).expect("valid");
         let keys: Vec<&str> = COMPATIBILITY_ONLY.iter().map(|(k, _)| *k).collect();
         assert_eq!(file.defaults.inert_keys(), keys);

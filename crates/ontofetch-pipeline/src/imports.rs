@@ -219,10 +219,7 @@ mod tests {
         let a = import_id("http://example.org/onto/core.owl");
         assert!(a.starts_with("core-") && a.len() == 13, "{a}");
         assert_ne!(a, import_id("http://example.net/core.owl"), "same file name, other IRI");
-        assert!(
-            import_id("http://example.org/").starts_with("example-org-")
-                || import_id("http://example.org/").starts_with("import-")
-        );
+        assert!(import_id("http://example.org/").starts_with("example-"), "{}", import_id("http://example.org/"));
         for iri in ["http://x.org/a b/../..", "http://x.org/%2e%2e", "urn:x:y"] {
             let id = import_id(iri);
             assert!(ontofetch_policy::config_gate::check_ontology_id("id", &id).is_ok(), "{iri} -> {id}");

@@ -16,8 +16,8 @@ pub struct WorkerLimits {
     pub max_memory_bytes: u64,
     /// Wall-clock cap.
     pub timeout: Duration,
-    /// Graphs with blank nodes are canonicalised (RDFC-1.0, in memory) only up to this size.
-    pub rdfc_max_bytes: u64,
+    /// Largest blank-node component RDFC-1.0 canonicalises (blank nodes).
+    pub rdfc_max_component: usize,
     /// Memory the external sort of canonical lines may use.
     pub sort_memory_bytes: u64,
 }
@@ -31,7 +31,7 @@ impl WorkerLimits {
         WorkerLimits {
             max_memory_bytes,
             timeout: Duration::from_secs(v.parser_timeout_sec),
-            rdfc_max_bytes: v.rdfc_max_mb << 20,
+            rdfc_max_component: v.rdfc_max_component as usize,
             sort_memory_bytes: (max_memory_bytes / 4).min(256 << 20),
         }
     }
@@ -42,7 +42,7 @@ impl WorkerLimits {
             dir: dir.to_path_buf(),
             stem: stem.to_string(),
             formats: formats.to_vec(),
-            rdfc_max_bytes: self.rdfc_max_bytes,
+            rdfc_max_component: self.rdfc_max_component,
             sort_memory_bytes: self.sort_memory_bytes,
             second_pass: false,
             terms: false,
@@ -231,7 +231,12 @@ mod tests {
         Job {
             file: PathBuf::from("/nonexistent"),
             options: Options::default(),
-            limits: WorkerLimits { max_memory_bytes: memory, timeout, rdfc_max_bytes: 0, sort_memory_bytes: 1 << 20 },
+            limits: WorkerLimits {
+                max_memory_bytes: memory,
+                timeout,
+                rdfc_max_component: 0,
+                sort_memory_bytes: 1 << 20,
+            },
         }
     }
 

@@ -1,12 +1,14 @@
-//! RDFC-1.0 canonical N-Triples through rdf-canon, for graphs with blank nodes (which
-//! speaks oxrdf 0.2; oxrdfio parses into oxrdf 0.3, so terms are carried across). The
-//! whole graph is held in memory, so this runs as a job of its own, only up to
-//! `rdfc_max_mb`: if it dies, the validation that came before it stands.
+//! The second pass for a graph with blank nodes: RDFC-1.0 canonical N-Quads in bounded
+//! memory ([`crate::rdfc`]), for any size, written as `<stem>.nt` with the renderings asked
+//! for. It runs as a job of its own: if it fails or dies, the validation before it stands
+//! and the manifest says why there is no hash. The in-memory implementation (rdf-canon)
+//! is kept as the reference the bounded one is tested against.
 
 use crate::render::{HashedFile, renderings};
 use crate::{Detected, Normalize, Outcome, Status};
+#[cfg(test)]
 use oxrdf02 as o2;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::Path;
 
 /// Parses, canonicalises and writes `<stem>.nt` (and the renderings asked for).
@@ -19,39 +21,45 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
         Ok(f) => f,
         Err(e) => return out.fail(format!("cannot read {}: {e}", path.display())),
     };
-    let mut parser = oxrdfio::RdfParser::from_format(format).for_reader(BufReader::with_capacity(1 << 20, file));
-    let mut quads = Vec::new();
-    for q in parser.by_ref() {
-        match q {
-            Ok(q) => quads.push(q),
-            Err(e) => return out.fail(format!("{format} parse error: {e}")),
-        }
-    }
-    let prefixes: Vec<(String, String)> = parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
-    out.statements = quads.len() as u64;
     out.blank_nodes = true;
-    let text = match canonical_ntriples(&quads) {
-        Ok(t) => t,
+    if let Err(e) = std::fs::create_dir_all(&n.dir) {
+        out.skip_normalization(format!("cannot create {}: {e}", n.dir.display()));
+        return out;
+    }
+    let mut parser = oxrdfio::RdfParser::from_format(format).for_reader(BufReader::with_capacity(1 << 20, file));
+    let nt_path = n.dir.join(format!("{}.nt", n.stem));
+    let limits = crate::rdfc::Limits { budget: n.sort_memory_bytes as usize, max_component: n.rdfc_max_component };
+    let made = (|| {
+        let mut nt = HashedFile::create(nt_path.clone())?;
+        let quads = parser.by_ref().map(|q| q.map_err(|e| format!("{format} parse error: {e}")));
+        let canonical = crate::rdfc::canonicalize(quads, &n.dir, &limits, &mut nt);
+        Ok::<_, std::io::Error>((canonical, nt.finish("nt")?))
+    })();
+    let (canonical, nt) = match made {
+        Ok((Ok(c), nt)) => (c, nt),
+        Ok((Err(crate::rdfc::RdfcError::Parse(e)), _)) => {
+            let _ = std::fs::remove_file(&nt_path);
+            return out.fail(e);
+        }
+        Ok((Err(e), _)) => {
+            let _ = std::fs::remove_file(&nt_path);
+            out.skip_normalization(format!("RDFC-1.0: {e}"));
+            return out;
+        }
         Err(e) => {
-            out.skip_normalization(format!("RDFC-1.0 failed: {e}"));
+            let _ = std::fs::remove_file(&nt_path);
+            out.skip_normalization(format!("writing the canonical N-Quads: {e}"));
             return out;
         }
     };
-    drop(quads);
-    let written = (|| {
-        std::fs::create_dir_all(&n.dir)?;
-        let mut nt = HashedFile::create(n.dir.join(format!("{}.nt", n.stem)))?;
-        nt.write_all(text.as_bytes())?;
-        let nt = nt.finish("nt")?;
-        let mut outputs = renderings(Path::new(&nt.path), &prefixes, n)?;
-        outputs.insert(0, nt);
-        Ok::<_, std::io::Error>(outputs)
-    })();
-    match written {
-        Ok(outputs) => {
+    let prefixes: Vec<(String, String)> = parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
+    out.statements = canonical.quads;
+    match renderings(Path::new(&nt.path), &prefixes, n) {
+        Ok(mut outputs) => {
             out.normalization = Some("rdfc-1.0".into());
-            out.normalized_sha256 = outputs.first().map(|o| o.sha256.clone());
-            out.normalized_path = outputs.first().map(|o| o.path.clone());
+            out.normalized_sha256 = Some(canonical.sha256);
+            out.normalized_path = Some(nt.path.clone());
+            outputs.insert(0, nt);
             out.outputs = outputs;
         }
         Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),
@@ -59,10 +67,12 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
     out
 }
 
+#[cfg(test)]
 fn named(n: &oxrdf::NamedNode) -> o2::NamedNode {
     o2::NamedNode::new_unchecked(n.as_str())
 }
 
+#[cfg(test)]
 fn subject(s: &oxrdf::NamedOrBlankNode) -> o2::Subject {
     match s {
         oxrdf::NamedOrBlankNode::NamedNode(n) => o2::Subject::NamedNode(named(n)),
@@ -70,6 +80,7 @@ fn subject(s: &oxrdf::NamedOrBlankNode) -> o2::Subject {
     }
 }
 
+#[cfg(test)]
 fn term(t: &oxrdf::Term) -> Result<o2::Term, String> {
     Ok(match t {
         oxrdf::Term::NamedNode(n) => o2::Term::NamedNode(named(n)),
@@ -83,7 +94,9 @@ fn term(t: &oxrdf::Term) -> Result<o2::Term, String> {
     })
 }
 
-/// The RDFC-1.0 canonical form of the default graph (and named graphs, as N-Quads lines).
+/// The RDFC-1.0 canonical form by rdf-canon, in memory: the reference the bounded
+/// implementation is tested against.
+#[cfg(test)]
 pub fn canonical_ntriples(quads: &[oxrdf::Quad]) -> Result<String, String> {
     let mut converted = Vec::with_capacity(quads.len());
     for q in quads {

@@ -22,6 +22,7 @@ mod obo;
 mod obo_owl;
 mod owl;
 mod rdf;
+pub mod rdfc;
 mod render;
 mod sniff;
 mod tally;
@@ -255,8 +256,8 @@ pub struct Normalize {
     pub stem: String,
     /// Renderings wanted besides the canonical N-Triples: `ttl`, `owl`/`rdfxml`.
     pub formats: Vec<String>,
-    /// Graphs with blank nodes are canonicalised (RDFC-1.0, in memory) up to this size.
-    pub rdfc_max_bytes: u64,
+    /// Largest blank-node component RDFC-1.0 canonicalises (blank nodes).
+    pub rdfc_max_component: usize,
     /// Memory for sorting canonical lines (all threads together).
     pub sort_memory_bytes: u64,
     /// This is the second pass: RDFC-1.0 for a graph with blank nodes, the OWL translation
@@ -378,16 +379,8 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
         return out;
     };
     if out.blank_nodes {
-        if size <= n.rdfc_max_bytes {
-            out.needs_second_pass = true;
-            out.skip_normalization("blank nodes: canonicalised with RDFC-1.0 in a job of its own");
-        } else {
-            out.skip_normalization(format!(
-                "the graph has blank nodes and is {size} bytes, over the RDFC-1.0 limit of {} bytes \
-                 (defaults.validation.rdfc_max_mb); its triples were validated and counted",
-                n.rdfc_max_bytes
-            ));
-        }
+        out.needs_second_pass = true;
+        out.skip_normalization("blank nodes: canonicalised with RDFC-1.0 in a job of its own");
         return out;
     }
     match render::from_runs(runs, &parsed.prefixes, n) {

@@ -128,7 +128,7 @@ fn normalize(dir: &Path, stem: &str, second_pass: bool) -> Options {
             dir: dir.join("normalized"),
             stem: stem.into(),
             formats: vec!["ttl".into()],
-            rdfc_max_bytes: 1 << 30,
+            rdfc_max_component: 100_000,
             sort_memory_bytes: 1 << 20,
             second_pass,
             terms: false,

@@ -19,7 +19,7 @@ fn options(dir: &Path, stem: &str, formats: &[&str], threads: usize, second_pass
             dir: dir.join("normalized"),
             stem: stem.into(),
             formats: formats.iter().map(|f| f.to_string()).collect(),
-            rdfc_max_bytes: 1 << 30,
+            rdfc_max_component: 100_000,
             sort_memory_bytes: 64 << 10,
             second_pass,
             terms: false,
@@ -142,15 +142,19 @@ fn parallel_parsing_agrees_with_sequential_parsing() {
 }
 
 #[test]
-fn blank_nodes_past_the_rdfc_limit_skip_the_hash_and_say_why() {
+fn a_component_past_the_rdfc_cap_skips_the_hash_and_says_why() {
     let d = tempfile::tempdir().unwrap();
-    let file = write(d.path(), "b.ttl", "@prefix : <http://x.org/> .\n:a :p [ :q 1 ] .\n");
+    let file = write(d.path(), "b.ttl", "@prefix : <http://x.org/> .\n:a :p [ :q [ :r 1 ] ] .\n");
     let mut opts = options(d.path(), "b", &["ttl"], 2, false);
-    opts.normalize.as_mut().unwrap().rdfc_max_bytes = 10;
     let o = ok(validate(&file, &opts));
-    assert!(o.blank_nodes && !o.needs_second_pass);
+    assert!(o.blank_nodes && o.needs_second_pass, "blank nodes: the bounded RDFC-1.0 job, whatever the size");
+    opts.normalize.as_mut().unwrap().rdfc_max_component = 1;
+    opts.normalize.as_mut().unwrap().second_pass = true;
+    let o = validate(&file, &opts);
+    assert_eq!(o.status, ontofetch_validate::Status::Ok, "the validation stands: {o:?}");
     assert_eq!(o.normalization.as_deref(), Some("skipped"));
-    assert!(o.normalization_skipped.unwrap().contains("rdfc_max_mb"));
+    let why = o.normalization_skipped.unwrap();
+    assert!(why.contains("component of 2 blank nodes (cap 1)"), "{why}");
     assert_eq!(o.normalized_sha256, None);
     assert!(!d.path().join("normalized/b.nt").exists(), "no half-canonical file");
 }
@@ -291,8 +295,13 @@ fn obo_batches_are_written_in_order_and_errors_keep_their_lines() {
         let _ = write!(text, "\n[Term]\nid: X:{i:07}\nname: term number {i}\nis_a: X:{:07}\n", i / 2);
         line += 5;
     }
-    let hashes: Vec<Option<String>> =
-        [1, 2, 3].iter().map(|t| obo_owl(d.path(), &text, *t).normalized_sha256).collect();
+    let outcomes: Vec<Outcome> = [1, 2, 3].iter().map(|t| obo_owl(d.path(), &text, *t)).collect();
+    let hashes: Vec<Option<String>> = outcomes.iter().map(|o| o.normalized_sha256.clone()).collect();
+    assert!(
+        hashes.iter().all(Option::is_some),
+        "{:?}",
+        outcomes.iter().map(|o| &o.normalization_skipped).collect::<Vec<_>>()
+    );
     assert!(hashes[0].is_some() && hashes.windows(2).all(|w| w[0] == w[1]), "{hashes:?}");
     let counted = obo_owl(d.path(), &text, 2);
     assert_eq!(counted.terms, 30_000);

@@ -1,0 +1,854 @@
+//! RDFC-1.0 (W3C RDF Dataset Canonicalization) for graphs of any size, in bounded memory.
+//!
+//! A blank node's canonical label depends only on the quads of its connected blank-node
+//! component (in OWL: one axiom's tree, one list) and on where its hashes fall in one
+//! global order. So the graph is never held whole:
+//!
+//! 1. the parse streams quads: those without blank nodes go straight to an external sort
+//!    (they are already canonical lines); the others are written to a scratch file with
+//!    their blank nodes as integers, which a union-find joins into components;
+//! 2. the scratch file is split into buckets by component and each bucket, in turn, is
+//!    grouped into components, written to a component file (with an index), and each of
+//!    its blank nodes' first-degree hash goes to a second external sort;
+//! 3. the sorted first-degree hashes issue canonical labels: a hash held by one node
+//!    labels it at once, in hash order; shared hashes are then taken in hash order and
+//!    each node's N-degree hash is computed from its component alone (read back from the
+//!    component file), with the labels issued so far — exactly the spec's order;
+//! 4. every quad with blank nodes is relabelled and joins the sorted lines; the merge is
+//!    the canonical N-Quads document, hashed as it is written.
+//!
+//! Memory: the sort buffers, one bucket, the component being hashed, and three integers per
+//! blank node (its interned label, union-find parent and canonical label) — not the graph.
+//! A component with more than `max_component` blank nodes is refused (the caller records
+//! the hash as skipped, naming its size), as is one whose N-degree hashing exceeds the call
+//! budget (a "poison" graph, RDFC-1.0 §4.4).
+
+use crate::extsort::{RunWriter, Runs};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// N-degree hashing calls allowed for one node's hash (the spec asks implementations to
+/// bound it; rdf-canon's default budget).
+const CALL_BUDGET: usize = 4000;
+/// Permutations of one related-hash group tried at most (9! = 362,880).
+const MAX_PERMUTED: usize = 9;
+
+/// What bounds the work.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Memory for the sort buffers and one bucket, bytes.
+    pub budget: usize,
+    /// Largest blank-node component canonicalised.
+    pub max_component: usize,
+}
+
+/// The canonical form's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    /// SHA-256 of the canonical N-Quads document.
+    pub sha256: String,
+    /// Distinct quads in it.
+    pub quads: u64,
+    /// Blank nodes labelled.
+    pub blank_nodes: u64,
+    /// Blank nodes of the largest component.
+    pub largest_component: usize,
+}
+
+/// Why there is no canonical form.
+#[derive(Debug, thiserror::Error)]
+pub enum RdfcError {
+    /// Reading the input or the scratch files failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The input did not parse.
+    #[error("{0}")]
+    Parse(String),
+    /// One component is over the cap.
+    #[error("component of {size} blank nodes (cap {cap})")]
+    Component {
+        /// Its blank nodes.
+        size: usize,
+        /// The cap.
+        cap: usize,
+    },
+    /// The N-degree hashing of one node went beyond the call budget or the permutation cap.
+    #[error("blank nodes too symmetric to canonicalise ({0})")]
+    Poison(String),
+    /// RDF 1.2 triple terms are not canonicalised.
+    #[error("RDF 1.2 triple terms are not canonicalised")]
+    TripleTerm,
+}
+
+/// A term of a quad that has blank nodes: its N-Quads text, or a blank node's number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Term {
+    Text(Box<str>),
+    Blank(u32),
+}
+
+/// A quad with at least one blank node; `g` is `None` in the default graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Q {
+    s: Term,
+    p: Box<str>,
+    o: Term,
+    g: Option<Term>,
+}
+
+impl Q {
+    fn blanks(&self) -> impl Iterator<Item = u32> + '_ {
+        [Some(&self.s), Some(&self.o), self.g.as_ref()].into_iter().flatten().filter_map(|t| match t {
+            Term::Blank(b) => Some(*b),
+            Term::Text(_) => None,
+        })
+    }
+
+    /// Its canonical N-Quads line, blank nodes written by `label`.
+    fn line(&self, label: &mut impl FnMut(u32) -> String) -> String {
+        let mut out = String::with_capacity(128);
+        let mut term = |out: &mut String, t: &Term| match t {
+            Term::Text(s) => out.push_str(s),
+            Term::Blank(b) => {
+                out.push_str("_:");
+                out.push_str(&label(*b));
+            }
+        };
+        term(&mut out, &self.s);
+        out.push(' ');
+        out.push_str(&self.p);
+        out.push(' ');
+        term(&mut out, &self.o);
+        if let Some(g) = &self.g {
+            out.push(' ');
+            term(&mut out, g);
+        }
+        out.push_str(" .\n");
+        out
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        fn put(out: &mut Vec<u8>, t: &Term) {
+            match t {
+                Term::Text(s) => {
+                    out.push(0);
+                    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                    out.extend_from_slice(s.as_bytes());
+                }
+                Term::Blank(b) => {
+                    out.push(1);
+                    out.extend_from_slice(&b.to_le_bytes());
+                }
+            }
+        }
+        put(out, &self.s);
+        put(out, &Term::Text(self.p.clone()));
+        put(out, &self.o);
+        match &self.g {
+            Some(g) => put(out, g),
+            None => out.push(2),
+        }
+    }
+
+    /// Reads one encoded quad; `None` at the end of the input.
+    fn decode<R: Read>(r: &mut R) -> std::io::Result<Option<Q>> {
+        let mut tag = [0u8; 1];
+        if r.read(&mut tag)? == 0 {
+            return Ok(None);
+        }
+        let s = read_term(r, tag[0])?.ok_or_else(corrupt)?;
+        let p = match read_tagged(r)? {
+            Some(Term::Text(p)) => p,
+            _ => return Err(corrupt()),
+        };
+        let o = read_tagged(r)?.ok_or_else(corrupt)?;
+        let g = read_tagged(r)?;
+        Ok(Some(Q { s, p, o, g }))
+    }
+}
+
+fn corrupt() -> std::io::Error {
+    std::io::Error::other("corrupt scratch record")
+}
+
+fn read_tagged<R: Read>(r: &mut R) -> std::io::Result<Option<Term>> {
+    let mut t = [0u8; 1];
+    r.read_exact(&mut t)?;
+    read_term(r, t[0])
+}
+
+fn read_term<R: Read>(r: &mut R, tag: u8) -> std::io::Result<Option<Term>> {
+    let mut n = [0u8; 4];
+    match tag {
+        0 => {
+            r.read_exact(&mut n)?;
+            let mut s = vec![0u8; u32::from_le_bytes(n) as usize];
+            r.read_exact(&mut s)?;
+            let s = String::from_utf8(s).map_err(std::io::Error::other)?;
+            Ok(Some(Term::Text(s.into_boxed_str())))
+        }
+        1 => {
+            r.read_exact(&mut n)?;
+            Ok(Some(Term::Blank(u32::from_le_bytes(n))))
+        }
+        2 => Ok(None),
+        _ => Err(corrupt()),
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Blank node labels interned as integers by a 128-bit hash of the label (two keyed
+/// SipHashes): a few bytes per node whatever the parser's labels look like.
+struct Interner {
+    keys: (std::collections::hash_map::RandomState, std::collections::hash_map::RandomState),
+    ids: HashMap<u128, u32>,
+    parent: Vec<u32>,
+}
+
+impl Interner {
+    fn new() -> Interner {
+        Interner { keys: Default::default(), ids: HashMap::new(), parent: Vec::new() }
+    }
+
+    fn id(&mut self, label: &str) -> u32 {
+        let key = (u128::from(self.keys.0.hash_one(label)) << 64) | u128::from(self.keys.1.hash_one(label));
+        let next = self.parent.len() as u32;
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.parent.push(next);
+        }
+        id
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller index is the root: stable, and roots are first-seen nodes.
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[hi as usize] = lo;
+        }
+    }
+}
+
+fn text_term(t: oxrdf::TermRef<'_>, interner: &mut Interner) -> Result<Term, RdfcError> {
+    Ok(match t {
+        oxrdf::TermRef::BlankNode(b) => Term::Blank(interner.id(b.as_str())),
+        oxrdf::TermRef::NamedNode(n) => Term::Text(n.to_string().into_boxed_str()),
+        oxrdf::TermRef::Literal(l) => Term::Text(l.to_string().into_boxed_str()),
+        #[allow(unreachable_patterns)]
+        _ => return Err(RdfcError::TripleTerm),
+    })
+}
+
+/// The canonical N-Quads of `quads` (written to `out`) and its SHA-256, computed in
+/// bounded memory with scratch files under `dir`.
+pub fn canonicalize(
+    quads: impl Iterator<Item = Result<oxrdf::Quad, String>>,
+    dir: &Path,
+    limits: &Limits,
+    out: &mut (dyn Write + Send),
+) -> Result<Canonical, RdfcError> {
+    let scratch = tempfile::Builder::new().prefix(".rdfc-").tempdir_in(dir)?;
+    let budget = limits.budget.max(4 << 10);
+    let final_runs = Runs::new(scratch.path())?;
+    let mut lines = RunWriter::new(&final_runs, budget / 2);
+
+    // 1. Parse: ground quads are final lines; the others go to the scratch file.
+    let mut interner = Interner::new();
+    let blank_path = scratch.path().join("blank-quads");
+    let mut blank_file = BufWriter::with_capacity(1 << 20, File::create(&blank_path)?);
+    let mut record = Vec::with_capacity(256);
+    let mut blank_bytes = 0u64;
+    for q in quads {
+        let q = q.map_err(RdfcError::Parse)?;
+        let has_blank = q.subject.is_blank_node()
+            || q.object.is_blank_node()
+            || matches!(q.graph_name, oxrdf::GraphName::BlankNode(_));
+        if !has_blank {
+            if matches!(q.object, oxrdf::Term::Literal(_) | oxrdf::Term::NamedNode(_)) {
+                lines.push(format!("{q} .\n").as_bytes())?;
+                continue;
+            }
+            return Err(RdfcError::TripleTerm);
+        }
+        let s = match q.subject.as_ref() {
+            oxrdf::NamedOrBlankNodeRef::BlankNode(b) => Term::Blank(interner.id(b.as_str())),
+            oxrdf::NamedOrBlankNodeRef::NamedNode(n) => Term::Text(n.to_string().into_boxed_str()),
+        };
+        let o = text_term(q.object.as_ref(), &mut interner)?;
+        let g = match q.graph_name.as_ref() {
+            oxrdf::GraphNameRef::DefaultGraph => None,
+            oxrdf::GraphNameRef::NamedNode(n) => Some(Term::Text(n.to_string().into_boxed_str())),
+            oxrdf::GraphNameRef::BlankNode(b) => Some(Term::Blank(interner.id(b.as_str()))),
+        };
+        let quad = Q { s, p: q.predicate.to_string().into_boxed_str(), o, g };
+        let blanks: Vec<u32> = quad.blanks().collect();
+        for w in blanks.windows(2) {
+            interner.union(w[0], w[1]);
+        }
+        record.clear();
+        quad.encode(&mut record);
+        blank_bytes += record.len() as u64;
+        blank_file.write_all(&record)?;
+    }
+    blank_file.flush()?;
+    drop(blank_file);
+    let nodes = interner.parent.len();
+    let roots: Vec<u32> = (0..nodes as u32).map(|i| interner.find(i)).collect();
+    drop(interner);
+    let mut sizes: HashMap<u32, usize> = HashMap::new();
+    for r in &roots {
+        *sizes.entry(*r).or_default() += 1;
+    }
+    let largest = sizes.values().copied().max().unwrap_or(0);
+    if largest > limits.max_component {
+        return Err(RdfcError::Component { size: largest, cap: limits.max_component });
+    }
+    drop(sizes);
+
+    // 2. Buckets by component, then components and their first-degree hashes.
+    let buckets = (blank_bytes / (budget as u64 / 4).max(1)).clamp(1, 256) as usize;
+    let bucket_paths: Vec<_> = (0..buckets).map(|i| scratch.path().join(format!("bucket-{i:03}"))).collect();
+    {
+        let mut writers = bucket_paths
+            .iter()
+            .map(|p| File::create(p).map(|f| BufWriter::with_capacity(64 << 10, f)))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(&blank_path)?);
+        while let Some(q) = Q::decode(&mut reader)? {
+            let root = roots[q.blanks().next().unwrap_or_default() as usize];
+            record.clear();
+            q.encode(&mut record);
+            writers[root as usize % buckets].write_all(&record)?;
+        }
+        for mut w in writers {
+            w.flush()?;
+        }
+    }
+    std::fs::remove_file(&blank_path)?;
+    let hash_runs = Runs::new(scratch.path())?;
+    let mut first_degree = RunWriter::new(&hash_runs, budget / 4);
+    let comp_path = scratch.path().join("components");
+    let mut comp_file = BufWriter::with_capacity(1 << 20, File::create(&comp_path)?);
+    let mut comp_index: HashMap<u32, (u64, u64)> = HashMap::new();
+    let mut offset = 0u64;
+    for path in &bucket_paths {
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let mut by_root: BTreeMap<u32, Vec<Q>> = BTreeMap::new();
+        while let Some(q) = Q::decode(&mut reader)? {
+            let root = roots[q.blanks().next().unwrap_or_default() as usize];
+            by_root.entry(root).or_default().push(q);
+        }
+        std::fs::remove_file(path)?;
+        for (root, quads) in by_root {
+            let component = Component::new(quads);
+            for node in component.nodes() {
+                first_degree.push(format!("{} {node:08x}\n", component.first_degree(node)).as_bytes())?;
+            }
+            let start = offset;
+            for q in &component.quads {
+                record.clear();
+                q.encode(&mut record);
+                comp_file.write_all(&record)?;
+                offset += record.len() as u64;
+            }
+            comp_index.insert(root, (start, offset - start));
+        }
+    }
+    comp_file.flush()?;
+    drop(comp_file);
+    first_degree.finish()?;
+
+    // 3. Canonical labels: unique first-degree hashes first, in hash order…
+    let hashes_path = scratch.path().join("first-degree");
+    hash_runs.merge_into(&mut BufWriter::new(File::create(&hashes_path)?))?;
+    let mut canonical: Vec<u32> = vec![0; nodes];
+    let mut issued = 0u32;
+    let groups_path = scratch.path().join("shared");
+    {
+        let mut groups = BufWriter::new(File::create(&groups_path)?);
+        let reader = BufReader::with_capacity(1 << 20, File::open(&hashes_path)?);
+        let mut current: Option<(String, Vec<u32>)> = None;
+        let mut flush = |group: Option<(String, Vec<u32>)>, issued: &mut u32, canonical: &mut Vec<u32>| match group {
+            Some((_, ids)) if ids.len() == 1 => {
+                canonical[ids[0] as usize] = *issued + 1;
+                *issued += 1;
+                Ok(())
+            }
+            Some((_, ids)) => {
+                let text: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+                writeln!(groups, "{}", text.join(" "))
+            }
+            None => Ok(()),
+        };
+        for line in reader.lines() {
+            let line = line?;
+            let (hash, id) = line.split_once(' ').ok_or_else(|| std::io::Error::other("corrupt hash run"))?;
+            let id = u32::from_str_radix(id, 16).map_err(std::io::Error::other)?;
+            match &mut current {
+                Some((h, ids)) if h == hash => ids.push(id),
+                _ => {
+                    let done = current.replace((hash.to_string(), vec![id]));
+                    flush(done, &mut issued, &mut canonical)?;
+                }
+            }
+        }
+        flush(current, &mut issued, &mut canonical)?;
+        groups.flush()?;
+    }
+    std::fs::remove_file(&hashes_path)?;
+    // …then shared ones, each node by its N-degree hash within its component.
+    let mut comp_reader = File::open(&comp_path)?;
+    let mut cached: Option<(u32, Component)> = None;
+    for line in BufReader::new(File::open(&groups_path)?).lines() {
+        let line = line?;
+        let ids: Vec<u32> =
+            line.split(' ').map(|t| t.parse::<u32>()).collect::<Result<_, _>>().map_err(std::io::Error::other)?;
+        let mut results: Vec<(String, Issuer)> = Vec::new();
+        for id in ids {
+            if canonical[id as usize] != 0 {
+                continue;
+            }
+            let root = roots[id as usize];
+            if cached.as_ref().map(|(r, _)| *r) != Some(root) {
+                let (start, len) = comp_index[&root];
+                comp_reader.seek(SeekFrom::Start(start))?;
+                let mut bytes = vec![0u8; len as usize];
+                comp_reader.read_exact(&mut bytes)?;
+                let mut slice = bytes.as_slice();
+                let mut quads = Vec::new();
+                while let Some(q) = Q::decode(&mut slice)? {
+                    quads.push(q);
+                }
+                cached = Some((root, Component::new(quads)));
+            }
+            let component = &cached.as_ref().map(|(_, c)| c).ok_or_else(|| std::io::Error::other("no component"))?;
+            let mut temporary = Issuer::new("b");
+            temporary.issue(id);
+            let mut calls = 0usize;
+            let state = State { component, canonical: &canonical };
+            results.push(state.n_degree(id, &temporary, &mut calls)?);
+        }
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, issuer) in results {
+            for node in issuer.order {
+                if canonical[node as usize] == 0 {
+                    canonical[node as usize] = issued + 1;
+                    issued += 1;
+                }
+            }
+        }
+    }
+
+    if canonical.contains(&0) {
+        return Err(RdfcError::Poison("a blank node was left without a canonical label".into()));
+    }
+    // 4. Relabel and merge.
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(&comp_path)?);
+    let mut label = |b: u32| format!("c14n{}", canonical[b as usize].saturating_sub(1));
+    while let Some(q) = Q::decode(&mut reader)? {
+        lines.push(q.line(&mut label).as_bytes())?;
+    }
+    lines.finish()?;
+    let (sha256, count) = final_runs.merge_into(out)?;
+    Ok(Canonical { sha256, quads: count, blank_nodes: nodes as u64, largest_component: largest })
+}
+
+/// One component's quads, each blank node's quads, first-degree hashes computed once.
+struct Component {
+    quads: Vec<Q>,
+    of: BTreeMap<u32, Vec<usize>>,
+    first: std::cell::RefCell<HashMap<u32, String>>,
+}
+
+impl Component {
+    /// Duplicates dropped (a dataset is a set), nodes by number (first-seen order).
+    fn new(quads: Vec<Q>) -> Component {
+        let mut seen = HashSet::new();
+        let quads: Vec<Q> = quads.into_iter().filter(|q| seen.insert(q.clone())).collect();
+        let mut of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, q) in quads.iter().enumerate() {
+            let mut blanks: Vec<u32> = q.blanks().collect();
+            blanks.dedup();
+            for b in blanks {
+                let list = of.entry(b).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        Component { quads, of, first: Default::default() }
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = u32> + '_ {
+        self.of.keys().copied()
+    }
+
+    fn quads_of(&self, node: u32) -> impl Iterator<Item = &Q> {
+        self.of.get(&node).into_iter().flatten().map(|i| &self.quads[*i])
+    }
+
+    /// Hash First Degree Quads (RDFC-1.0 §4.6): the node as `_:a`, every other as `_:z`.
+    fn first_degree(&self, node: u32) -> String {
+        if let Some(h) = self.first.borrow().get(&node) {
+            return h.clone();
+        }
+        let mut lines: Vec<String> = self
+            .quads_of(node)
+            .map(|q| q.line(&mut |b| if b == node { "a".to_string() } else { "z".to_string() }))
+            .collect();
+        lines.sort_unstable();
+        let h = sha256_hex(lines.concat().as_bytes());
+        self.first.borrow_mut().insert(node, h.clone());
+        h
+    }
+}
+
+/// An identifier issuer (RDFC-1.0 §4.5): labels `prefix0, prefix1…` in issue order.
+#[derive(Debug, Clone)]
+struct Issuer {
+    prefix: &'static str,
+    order: Vec<u32>,
+    map: HashMap<u32, u32>,
+}
+
+impl Issuer {
+    fn new(prefix: &'static str) -> Issuer {
+        Issuer { prefix, order: Vec::new(), map: HashMap::new() }
+    }
+
+    fn get(&self, node: u32) -> Option<String> {
+        self.map.get(&node).map(|n| format!("{}{n}", self.prefix))
+    }
+
+    fn issue(&mut self, node: u32) -> String {
+        if let Some(l) = self.get(node) {
+            return l;
+        }
+        let n = self.order.len() as u32;
+        self.order.push(node);
+        self.map.insert(node, n);
+        format!("{}{n}", self.prefix)
+    }
+}
+
+/// What N-degree hashing reads: one component, and the canonical labels issued so far.
+struct State<'a> {
+    component: &'a Component,
+    canonical: &'a [u32],
+}
+
+impl State<'_> {
+    fn canonical(&self, node: u32) -> Option<String> {
+        match self.canonical[node as usize] {
+            0 => None,
+            n => Some(format!("c14n{}", n - 1)),
+        }
+    }
+
+    /// Hash Related Blank Node (RDFC-1.0 §4.7).
+    fn related(&self, related: u32, q: &Q, issuer: &Issuer, position: char) -> String {
+        let mut input = String::new();
+        input.push(position);
+        if position != 'g' {
+            input.push_str(&q.p);
+        }
+        match self.canonical(related).or_else(|| issuer.get(related)) {
+            Some(id) => {
+                input.push_str("_:");
+                input.push_str(&id);
+            }
+            None => input.push_str(&self.component.first_degree(related)),
+        }
+        sha256_hex(input.as_bytes())
+    }
+
+    /// Hash N-Degree Quads (RDFC-1.0 §4.8).
+    fn n_degree(&self, node: u32, path_issuer: &Issuer, calls: &mut usize) -> Result<(String, Issuer), RdfcError> {
+        *calls += 1;
+        if *calls > CALL_BUDGET {
+            return Err(RdfcError::Poison(format!("more than {CALL_BUDGET} N-degree hashing calls for one node")));
+        }
+        let mut issuer = path_issuer.clone();
+        let mut by_hash: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for q in self.component.quads_of(node) {
+            for (term, position) in [(Some(&q.s), 's'), (Some(&q.o), 'o'), (q.g.as_ref(), 'g')] {
+                if let Some(Term::Blank(b)) = term
+                    && *b != node
+                {
+                    by_hash.entry(self.related(*b, q, &issuer, position)).or_default().push(*b);
+                }
+            }
+        }
+        let mut data = String::new();
+        for (hash, list) in by_hash {
+            data.push_str(&hash);
+            if list.len() > MAX_PERMUTED {
+                return Err(RdfcError::Poison(format!("{} blank nodes share one related hash", list.len())));
+            }
+            let mut chosen_path = String::new();
+            let mut chosen_issuer: Option<Issuer> = None;
+            let mut perm: Vec<usize> = (0..list.len()).collect();
+            'perms: loop {
+                let mut copy = issuer.clone();
+                let mut path = String::new();
+                let mut recursion = Vec::new();
+                for &i in &perm {
+                    let related = list[i];
+                    match self.canonical(related) {
+                        Some(id) => {
+                            path.push_str("_:");
+                            path.push_str(&id);
+                        }
+                        None => {
+                            if copy.get(related).is_none() {
+                                recursion.push(related);
+                            }
+                            path.push_str("_:");
+                            path.push_str(&copy.issue(related));
+                        }
+                    }
+                    if !chosen_path.is_empty() && path.len() >= chosen_path.len() && path >= chosen_path {
+                        if !next_permutation(&mut perm) {
+                            break 'perms;
+                        }
+                        continue 'perms;
+                    }
+                }
+                for related in recursion {
+                    let (hash, result_issuer) = self.n_degree(related, &copy, calls)?;
+                    path.push_str("_:");
+                    path.push_str(&copy.issue(related));
+                    path.push('<');
+                    path.push_str(&hash);
+                    path.push('>');
+                    copy = result_issuer;
+                    if !chosen_path.is_empty() && path.len() >= chosen_path.len() && path >= chosen_path {
+                        if !next_permutation(&mut perm) {
+                            break 'perms;
+                        }
+                        continue 'perms;
+                    }
+                }
+                if chosen_path.is_empty() || path < chosen_path {
+                    chosen_path = path;
+                    chosen_issuer = Some(copy);
+                }
+                if !next_permutation(&mut perm) {
+                    break;
+                }
+            }
+            data.push_str(&chosen_path);
+            if let Some(chosen) = chosen_issuer {
+                issuer = chosen;
+            }
+        }
+        Ok((sha256_hex(data.as_bytes()), issuer))
+    }
+}
+
+/// The next permutation in lexicographic order of indices (itertools' order); `false`
+/// after the last.
+fn next_permutation(p: &mut [usize]) -> bool {
+    let Some(i) = p.windows(2).rposition(|w| w[0] < w[1]) else { return false };
+    let j = p.iter().rposition(|x| *x > p[i]).unwrap_or(i);
+    p.swap(i, j);
+    p[i + 1..].reverse();
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxrdf::{BlankNode, GraphName, Literal, NamedNode, Quad, Term as OTerm};
+    use proptest::prelude::*;
+
+    fn iri(s: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("http://x.org/{s}"))
+    }
+
+    /// A blank-node structure as OWL files are made of.
+    #[derive(Debug, Clone)]
+    enum Shape {
+        /// An rdf:List of these items (indexes into a small pool, so lists repeat).
+        List(Vec<u8>),
+        /// Restrictions nested this deep, on this property and filler.
+        Restriction { depth: u8, property: u8, filler: u8 },
+        /// n blank nodes, each linked to every other by one predicate.
+        Clique(u8),
+        /// An owl:Axiom annotation of `class subClassOf filler`.
+        Axiom { class: u8, filler: u8 },
+    }
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        prop_oneof![
+            prop::collection::vec(0u8..3, 1..5).prop_map(Shape::List),
+            (1u8..4, 0u8..2, 0u8..3).prop_map(|(depth, property, filler)| Shape::Restriction {
+                depth,
+                property,
+                filler
+            }),
+            (2u8..5).prop_map(Shape::Clique),
+            (0u8..3, 0u8..3).prop_map(|(class, filler)| Shape::Axiom { class, filler }),
+        ]
+    }
+
+    /// The quads of a graph built from `shapes`, hung off classes `c0…` (several shapes
+    /// on one class share a subject, so first-degree hashes collide).
+    fn graph(shapes: &[(u8, Shape)], named_graph: bool) -> Vec<Quad> {
+        let mut out = Vec::new();
+        let mut n = 0u32;
+        let mut fresh = || {
+            n += 1;
+            BlankNode::new_unchecked(format!("n{n}"))
+        };
+        let graph = if named_graph { GraphName::NamedNode(iri("g")) } else { GraphName::DefaultGraph };
+        let mut add = |s: oxrdf::NamedOrBlankNode, p: NamedNode, o: OTerm| out.push(Quad::new(s, p, o, graph.clone()));
+        let item = |i: u8| -> OTerm {
+            if i == 2 { Literal::new_simple_literal("two").into() } else { iri(&format!("i{i}")).into() }
+        };
+        for (class, shape) in shapes {
+            let class = iri(&format!("c{class}"));
+            match shape {
+                Shape::List(items) => {
+                    let head = fresh();
+                    add(class.clone().into(), iri("members"), head.clone().into());
+                    let mut cell = head;
+                    for (k, i) in items.iter().enumerate() {
+                        add(cell.clone().into(), iri("first"), item(*i));
+                        if k + 1 == items.len() {
+                            add(cell.clone().into(), iri("rest"), iri("nil").into());
+                        } else {
+                            let next = fresh();
+                            add(cell.clone().into(), iri("rest"), next.clone().into());
+                            cell = next;
+                        }
+                    }
+                }
+                Shape::Restriction { depth, property, filler } => {
+                    let mut parent: oxrdf::NamedOrBlankNode = class.clone().into();
+                    for _ in 0..*depth {
+                        let r = fresh();
+                        add(parent.clone(), iri("subClassOf"), r.clone().into());
+                        add(r.clone().into(), iri("type"), iri("Restriction").into());
+                        add(r.clone().into(), iri("onProperty"), iri(&format!("p{property}")).into());
+                        parent = r.into();
+                    }
+                    add(parent, iri("someValuesFrom"), item(*filler));
+                }
+                Shape::Clique(k) => {
+                    let nodes: Vec<BlankNode> = (0..*k).map(|_| fresh()).collect();
+                    add(class.clone().into(), iri("has"), nodes[0].clone().into());
+                    for a in &nodes {
+                        for b in &nodes {
+                            if a != b {
+                                add(a.clone().into(), iri("knows"), b.clone().into());
+                            }
+                        }
+                    }
+                }
+                Shape::Axiom { class: c, filler } => {
+                    let a = fresh();
+                    add(a.clone().into(), iri("type"), iri("Axiom").into());
+                    add(a.clone().into(), iri("source"), iri(&format!("c{c}")).into());
+                    add(a.clone().into(), iri("target"), item(*filler));
+                    add(a.into(), iri("label"), Literal::new_simple_literal("why").into());
+                }
+            }
+        }
+        out.push(Quad::new(iri("c0"), iri("label"), Literal::new_simple_literal("ground"), GraphName::DefaultGraph));
+        out
+    }
+
+    fn bounded(quads: &[Quad], budget: usize) -> Result<String, RdfcError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut out = Vec::new();
+        let limits = Limits { budget, max_component: 1000 };
+        canonicalize(quads.iter().cloned().map(Ok), dir.path(), &limits, &mut out)?;
+        Ok(String::from_utf8(out).expect("UTF-8"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Wherever rdf-canon (in memory) gives an answer, the bounded path gives the same
+        /// bytes, with a large budget and with one small enough to spill many runs.
+        #[test]
+        fn the_bounded_path_equals_the_in_memory_one(
+            shapes in prop::collection::vec((0u8..3, shape()), 1..8),
+            named_graph in any::<bool>(),
+        ) {
+            let quads = graph(&shapes, named_graph);
+            let reference = crate::canon::canonical_ntriples(&quads);
+            prop_assume!(reference.is_ok());
+            let reference = reference.unwrap_or_default();
+            prop_assert!(reference.contains("_:c14n0"), "the graphs have blank nodes");
+            for budget in [64 << 20, 4 << 10] {
+                let got = bounded(&quads, budget);
+                prop_assert!(got.is_ok(), "{got:?}");
+                prop_assert_eq!(got.unwrap_or_default(), reference.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn relabelling_and_reordering_the_input_changes_nothing() {
+        let shapes: Vec<(u8, Shape)> = vec![
+            (0, Shape::List(vec![0, 1, 0])),
+            (0, Shape::List(vec![0, 1, 0])),
+            (1, Shape::Restriction { depth: 2, property: 0, filler: 1 }),
+            (1, Shape::Restriction { depth: 2, property: 0, filler: 1 }),
+            (2, Shape::Clique(3)),
+        ];
+        let quads = graph(&shapes, false);
+        let mut shuffled: Vec<Quad> = quads
+            .iter()
+            .rev()
+            .map(|q| {
+                let rename = |b: &BlankNode| BlankNode::new_unchecked(format!("other{}", b.as_str()));
+                let s = match &q.subject {
+                    oxrdf::NamedOrBlankNode::BlankNode(b) => rename(b).into(),
+                    s => s.clone(),
+                };
+                let o = match &q.object {
+                    OTerm::BlankNode(b) => rename(b).into(),
+                    o => o.clone(),
+                };
+                Quad::new(s, q.predicate.clone(), o, q.graph_name.clone())
+            })
+            .collect();
+        shuffled.push(shuffled[0].clone());
+        assert_eq!(bounded(&quads, 64 << 20).unwrap(), bounded(&shuffled, 4 << 10).unwrap());
+    }
+
+    #[test]
+    fn a_component_over_the_cap_is_refused_with_its_size() {
+        let quads = graph(&[(0, Shape::Clique(4))], false);
+        let dir = tempfile::tempdir().unwrap();
+        let err = canonicalize(
+            quads.into_iter().map(Ok),
+            dir.path(),
+            &Limits { budget: 1 << 20, max_component: 3 },
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "component of 4 blank nodes (cap 3)");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "scratch files are removed");
+    }
+}
