@@ -19,7 +19,7 @@ python3 bench/gen/obo.py "$WORK/big.obo" "$BIG_MB"
 mkdir -p "$WORK/norm"
 validate() { "$BIN" validate-worker --file "$1" --options '{"threads":0}'; }
 translate() {
-  "$BIN" validate-worker --file "$1" --options "{\"threads\":0,\"normalize\":{\"dir\":\"$WORK/norm\",\"stem\":\"t\",\"formats\":[\"ttl\"],\"rdfc_max_bytes\":0,\"sort_memory_bytes\":268435456,\"second_pass\":true}}"
+  "$BIN" validate-worker --file "$1" --options "{\"threads\":0,\"normalize\":{\"dir\":\"$WORK/norm\",\"stem\":\"t\",\"formats\":[\"ttl\"],\"rdfc_max_component\":100000,\"sort_memory_bytes\":268435456,\"second_pass\":true}}"
 }
 export -f validate translate; export BIN WORK
 for f in hp big; do

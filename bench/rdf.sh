@@ -19,7 +19,7 @@ trap 'rm -rf "$WORK"' EXIT
 python3 bench/gen/rdf.py "$WORK" "$N"
 mkdir -p "$WORK/norm"
 canonical() {
-  "$BIN" validate-worker --file "$1" --options "{\"threads\":0,\"normalize\":{\"dir\":\"$WORK/norm\",\"stem\":\"c\",\"formats\":[],\"rdfc_max_bytes\":0,\"sort_memory_bytes\":268435456,\"second_pass\":false}}"
+  "$BIN" validate-worker --file "$1" --options "{\"threads\":0,\"normalize\":{\"dir\":\"$WORK/norm\",\"stem\":\"c\",\"formats\":[],\"rdfc_max_component\":100000,\"sort_memory_bytes\":268435456,\"second_pass\":false}}"
 }
 export -f canonical; export BIN WORK
 for f in nt ttl rdf; do

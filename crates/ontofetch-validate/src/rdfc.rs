@@ -312,18 +312,21 @@ pub fn canonicalize(
     let nodes = interner.parent.len();
     let roots: Vec<u32> = (0..nodes as u32).map(|i| interner.find(i)).collect();
     drop(interner);
-    let mut sizes: HashMap<u32, usize> = HashMap::new();
+    // Ground lines are spilled now: their buffer is not held through the middle phases.
+    lines.finish()?;
+    let mut sizes: Vec<u32> = vec![0; nodes];
     for r in &roots {
-        *sizes.entry(*r).or_default() += 1;
+        sizes[*r as usize] += 1;
     }
-    let largest = sizes.values().copied().max().unwrap_or(0);
+    let largest = sizes.iter().copied().max().unwrap_or(0) as usize;
     if largest > limits.max_component {
         return Err(RdfcError::Component { size: largest, cap: limits.max_component });
     }
     drop(sizes);
 
     // 2. Buckets by component, then components and their first-degree hashes.
-    let buckets = (blank_bytes / (budget as u64 / 4).max(1)).clamp(1, 256) as usize;
+    // A bucket is read whole and grouped: about an eighth of the budget on disk each.
+    let buckets = (blank_bytes / (budget as u64 / 8).max(1)).clamp(1, 256) as usize;
     let bucket_paths: Vec<_> = (0..buckets).map(|i| scratch.path().join(format!("bucket-{i:03}"))).collect();
     {
         let mut writers = bucket_paths
@@ -346,7 +349,8 @@ pub fn canonicalize(
     let mut first_degree = RunWriter::new(&hash_runs, budget / 4);
     let comp_path = scratch.path().join("components");
     let mut comp_file = BufWriter::with_capacity(1 << 20, File::create(&comp_path)?);
-    let mut comp_index: HashMap<u32, (u64, u64)> = HashMap::new();
+    // (root, offset, length) in write order, sorted by root afterwards: 20 bytes per component.
+    let mut comp_index: Vec<(u32, u64, u32)> = Vec::new();
     let mut offset = 0u64;
     for path in &bucket_paths {
         let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
@@ -368,12 +372,13 @@ pub fn canonicalize(
                 comp_file.write_all(&record)?;
                 offset += record.len() as u64;
             }
-            comp_index.insert(root, (start, offset - start));
+            comp_index.push((root, start, (offset - start) as u32));
         }
     }
     comp_file.flush()?;
     drop(comp_file);
     first_degree.finish()?;
+    comp_index.sort_unstable_by_key(|c| c.0);
 
     // 3. Canonical labels: unique first-degree hashes first, in hash order…
     let hashes_path = scratch.path().join("first-degree");
@@ -427,7 +432,8 @@ pub fn canonicalize(
             }
             let root = roots[id as usize];
             if cached.as_ref().map(|(r, _)| *r) != Some(root) {
-                let (start, len) = comp_index[&root];
+                let at = comp_index.binary_search_by_key(&root, |c| c.0).map_err(|_| corrupt())?;
+                let (_, start, len) = comp_index[at];
                 comp_reader.seek(SeekFrom::Start(start))?;
                 let mut bytes = vec![0u8; len as usize];
                 comp_reader.read_exact(&mut bytes)?;
@@ -460,6 +466,7 @@ pub fn canonicalize(
         return Err(RdfcError::Poison("a blank node was left without a canonical label".into()));
     }
     // 4. Relabel and merge.
+    let mut lines = RunWriter::new(&final_runs, budget / 2);
     let mut reader = BufReader::with_capacity(1 << 20, File::open(&comp_path)?);
     let mut label = |b: u32| format!("c14n{}", canonical[b as usize].saturating_sub(1));
     while let Some(q) = Q::decode(&mut reader)? {
