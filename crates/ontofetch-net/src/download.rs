@@ -32,7 +32,7 @@ struct Writer {
 
 /// Dirty bytes after which the writer asks for them to be flushed in the background, so
 /// the final fsync has little left to wait for.
-const FLUSH_EVERY: u64 = 32 << 20;
+const FLUSH_EVERY: u64 = 8 << 20;
 
 /// Flushes a file's written bytes to disk on its own thread while the download goes on
 /// (`fdatasync` on a second handle; the writer never waits for it).
@@ -67,21 +67,17 @@ impl Writer {
             };
             let (flush, flusher) = background_flusher(file.try_clone()?);
             let mut dirty = 0u64;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+            // Chunks go straight to the file (no buffer to copy them through): hyper's
+            // chunks are already tens of KiB.
             while let Some(chunk) = rx.blocking_recv() {
                 hasher.update(&chunk);
-                out.write_all(&chunk)?;
+                file.write_all(&chunk)?;
                 dirty += chunk.len() as u64;
-                if dirty >= FLUSH_EVERY {
-                    out.flush()?;
-                    // Busy flushing the previous batch: this one goes with the next.
-                    if flush.try_send(()).is_ok() {
-                        dirty = 0;
-                    }
+                // Busy flushing the previous batch: this one goes with the next.
+                if dirty >= FLUSH_EVERY && flush.try_send(()).is_ok() {
+                    dirty = 0;
                 }
             }
-            out.flush()?;
-            drop(out);
             drop(flush);
             let _ = flusher.join();
             file.sync_all()?;

@@ -57,9 +57,9 @@ pub struct Pipeline {
     /// Make a version that failed validation `latest` anyway (`defaults.promote_invalid`,
     /// `pull --promote-invalid`); by default it is recorded for inspection only.
     pub promote_invalid: bool,
-    /// The registry snapshot the `obo`/`bioregistry` resolvers read (the data root's, from
-    /// `registry update`, else the built-in one).
-    pub registry: Arc<ontofetch_resolve::Registry>,
+    /// The registry snapshot the `obo`/`bioregistry` resolvers read, loaded on first use
+    /// (a pull of `direct` sources never parses it).
+    registry: std::sync::OnceLock<ontofetch_resolve::Registry>,
 }
 
 /// UTC now as RFC 3339 with milliseconds (`2026-11-25T15:00:00.123Z`): sorts as text, and
@@ -131,9 +131,15 @@ impl Pipeline {
         config.limits = config.limits.shared(backends::shared_rates(&settings, &backends));
         let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), config)?;
         let promote_invalid = settings.defaults().promote_invalid;
-        let registry =
-            Arc::new(ontofetch_resolve::Registry::load(&settings.dirs.root.join(ontofetch_resolve::registry::STORED)));
+        let registry = std::sync::OnceLock::new();
         Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid, registry })
+    }
+
+    /// The registry snapshot: the data root's (`registry update`), else the built-in one.
+    pub fn registry(&self) -> &ontofetch_resolve::Registry {
+        self.registry.get_or_init(|| {
+            ontofetch_resolve::Registry::load(&self.settings.dirs.root.join(ontofetch_resolve::registry::STORED))
+        })
     }
 
     /// Gates bound to the configured policy, reporting into the metrics.

@@ -108,7 +108,17 @@ pub async fn check(
 async fn run_job(runner: &Arc<dyn ValidatorRunner>, job: Job) -> Outcome {
     let runner = runner.clone();
     let file = job.file.clone();
-    tokio::task::spawn_blocking(move || runner.run(&job)).await.unwrap_or_else(|e| {
+    tokio::task::spawn_blocking(move || {
+        // A file whose first 4 KiB say it is empty, an HTML page or in no known format
+        // is judged by the sniff alone: no parser runs, so no worker process is started.
+        let trivial = matches!(
+            ontofetch_validate::sniff_file(&job.file),
+            Ok(ontofetch_validate::Detected::Unknown | ontofetch_validate::Detected::Empty | ontofetch_validate::Detected::Html)
+        );
+        if trivial { ontofetch_validate::validate(&job.file, &job.options) } else { runner.run(&job) }
+    })
+    .await
+    .unwrap_or_else(|e| {
         let detected = ontofetch_validate::sniff_file(&file).unwrap_or(ontofetch_validate::Detected::Unknown);
         Outcome::new(
             ontofetch_validate::validator_for(detected),
