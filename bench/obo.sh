@@ -26,17 +26,18 @@ for f in hp big; do
   measure "fastobo_$f" "$PY" -c 'import fastobo, sys; print(len(fastobo.load(sys.argv[1])))' "$WORK/$f.obo"
   measure "ontofetch_$f" bash -c 'validate "$0"' "$WORK/$f.obo"
   measure "owl_$f" bash -c 'translate "$0"' "$WORK/$f.obo"
+  measure "command_$f" "$BIN" validate --file "$WORK/$f.obo" --output-dir "$WORK/cmd_$f" --json
 done
 measure pronto_hp "$PY" -c 'import pronto, sys; print(len(pronto.Ontology(sys.argv[1], import_depth=0).terms()))' "$WORK/hp.obo"
 echo
 machine
 printf 'OBO validation, median of %s runs (seconds, peak MiB; ratio = ontofetch / fastobo-py)\n\n' "$RUNS"
-printf '| file | fastobo-py | ontofetch validate | ratio | pronto | ontofetch OBO→OWL Turtle |\n'
-printf '|---|---:|---:|---:|---:|---:|\n'
+printf '| file | fastobo-py | ontofetch validate | ratio | pronto | ontofetch OBO→OWL Turtle | validate --file (parse, translate, hash) | ratio |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for f in hp big; do
   size=$(( $(stat -c %s "$WORK/$f.obo") / 1048576 ))
   p="—"; [ "$f" = hp ] && p="$(t pronto_hp) s, $(m pronto_hp) MiB"
-  printf '| %s (%s MiB) | %s s, %s MiB | %s s, %s MiB | %s | %s | %s s, %s MiB |\n' "$f.obo" "$size" \
+  printf '| %s (%s MiB) | %s s, %s MiB | %s s, %s MiB | %s | %s | %s s, %s MiB | %s s, %s MiB | %s |\n' "$f.obo" "$size" \
     "$(t fastobo_$f)" "$(m fastobo_$f)" "$(t ontofetch_$f)" "$(m ontofetch_$f)" "$(ratio ontofetch_$f fastobo_$f)" \
-    "$p" "$(t owl_$f)" "$(m owl_$f)"
+    "$p" "$(t owl_$f)" "$(m owl_$f)" "$(t command_$f)" "$(m command_$f)" "$(ratio command_$f fastobo_$f)"
 done

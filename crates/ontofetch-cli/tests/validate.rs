@@ -69,6 +69,15 @@ fn validate_file_reports_like_a_pull_and_exits_by_verdict() {
     assert_eq!(code, 0, "{out}");
     assert_eq!((r["validator"].as_str(), r["terms"].as_u64(), r["obsolete"].as_u64()), (Some("obo"), Some(2), Some(1)));
     assert_eq!(r["normalization"], "obo-owl", "{r}");
+    // a syntax error deep in OBO: the one job that translates fails, the validation then
+    // runs on its own and its verdict, with the line, is the one reported
+    let broken = d.path().join("broken.obo");
+    std::fs::write(&broken, "format-version: 1.2\nontology: x\n\n[Term]\nid: X:1\nname: one\n\n[Term]\nid X:2 oops\n")
+        .unwrap();
+    let (code, r, out) = ontofetch(d.path(), &["validate", "--file", broken.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(r["status"], "failed", "{r}");
+    assert!(r["message"].as_str().unwrap_or_default().contains("OBO 1.4 parse error at line 9"), "{r}");
     // bad input
     let (code, _, out) = ontofetch(d.path(), &["validate", "--file", "/nonexistent/x.owl"]);
     assert_eq!(code, 2, "{out}");

@@ -291,7 +291,7 @@ impl Options {
 /// Validates one file (and writes the term facts when asked, once it parsed).
 pub fn validate(path: &Path, opts: &Options) -> Outcome {
     let mut outcome = check(path, opts);
-    if let Some(n) = opts.normalize.as_ref().filter(|n| n.terms && !n.second_pass)
+    if let Some(n) = opts.normalize.as_ref().filter(|n| n.terms)
         && outcome.status == Status::Ok
         && matches!(outcome.validator.as_str(), "rdf" | "obo")
     {

@@ -60,11 +60,20 @@ pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normaliz
     check(&p.runner, p.limits(), &p.metrics, file, normalize).await
 }
 
+/// Whether `file` is OBO and its OWL translation is asked for.
+fn translates_obo(file: &Path, normalize: Option<&Normalize>) -> bool {
+    normalize.is_some_and(|n| n.formats.iter().any(|f| matches!(f.as_str(), "ttl" | "owl" | "rdfxml" | "rdf")))
+        && matches!(ontofetch_validate::sniff_file(file), Ok(ontofetch_validate::Detected::Obo))
+}
+
 /// Validates one file, isolated by `runner` under `limits`, and counts it in `metrics`.
 /// What is heavier than validating (RDFC-1.0 of a graph with blank nodes, the OWL
 /// translation of OBO) runs in a second job, so one that dies or times out leaves the
-/// validation standing. Used by pulls, by
-/// `validate ID` and by `validate --file` (which needs no mirror).
+/// validation standing. OBO is the exception on the way in: its translation parses and
+/// counts every frame as the validation does, so one job does both, and only when that job
+/// does not end with a translation does the validation run on its own (its verdict is then
+/// the one reported). Used by pulls, by `validate ID` and by `validate --file` (which
+/// needs no mirror).
 pub async fn check(
     runner: &Arc<dyn ValidatorRunner>,
     limits: WorkerLimits,
@@ -75,9 +84,21 @@ pub async fn check(
     let started = Instant::now();
     let options = Options { normalize: normalize.clone(), threads: 0 };
     let job = Job { file: file.to_path_buf(), options, limits };
+    if let Some(n) = normalize.as_ref().filter(|_| translates_obo(file, normalize.as_ref())) {
+        let both = Options { normalize: Some(Normalize { second_pass: true, ..n.clone() }), threads: 0 };
+        let combined = run_job(runner, Job { options: both, ..job.clone() }).await;
+        if combined.status == Status::Ok && combined.normalized_sha256.is_some() {
+            return counted(metrics, started, combined);
+        }
+        for f in &combined.outputs {
+            let _ = std::fs::remove_file(&f.path);
+        }
+    }
     let mut outcome = run_job(runner, job.clone()).await;
     if let (true, Status::Ok, Some(n)) = (outcome.needs_second_pass, outcome.status, normalize) {
-        let second = Options { normalize: Some(Normalize { second_pass: true, ..n.clone() }), threads: 0 };
+        // The term facts came with the first pass.
+        let second =
+            Options { normalize: Some(Normalize { second_pass: true, terms: false, ..n.clone() }), threads: 0 };
         let canonical = run_job(runner, Job { options: second, ..job }).await;
         outcome.needs_second_pass = false;
         if canonical.status == Status::Ok && canonical.normalized_sha256.is_some() {
@@ -98,6 +119,11 @@ pub async fn check(
             outcome.normalization_skipped = Some(format!("the second pass failed: {why}"));
         }
     }
+    counted(metrics, started, outcome)
+}
+
+/// Counts a verdict and its duration.
+fn counted(metrics: &Metrics, started: Instant, outcome: Outcome) -> Outcome {
     let validator = outcome.validator.clone();
     let result = outcome.status.as_str();
     metrics.validations.get_or_create(&ValidationLabels { validator: validator.clone(), result }).inc();
@@ -113,7 +139,9 @@ async fn run_job(runner: &Arc<dyn ValidatorRunner>, job: Job) -> Outcome {
         // is judged by the sniff alone: no parser runs, so no worker process is started.
         let trivial = matches!(
             ontofetch_validate::sniff_file(&job.file),
-            Ok(ontofetch_validate::Detected::Unknown | ontofetch_validate::Detected::Empty | ontofetch_validate::Detected::Html)
+            Ok(ontofetch_validate::Detected::Unknown
+                | ontofetch_validate::Detected::Empty
+                | ontofetch_validate::Detected::Html)
         );
         if trivial { ontofetch_validate::validate(&job.file, &job.options) } else { runner.run(&job) }
     })
