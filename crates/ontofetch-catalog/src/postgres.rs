@@ -343,6 +343,18 @@ impl Drop for PgLease {
     }
 }
 
+/// An `imports` row (`ontology, version, iri, target, status, code`).
+fn import_edge(r: &tokio_postgres::Row) -> ImportEdge {
+    ImportEdge {
+        ontology: r.get(0),
+        version: r.get(1),
+        iri: r.get(2),
+        target: r.get(3),
+        status: r.get(4),
+        code: r.get(5),
+    }
+}
+
 #[async_trait]
 impl Catalog for PgCatalog {
     fn url(&self) -> String {
@@ -772,17 +784,7 @@ impl Catalog for PgCatalog {
                         &[],
                     )
                     .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| ImportEdge {
-                        ontology: r.get(0),
-                        version: r.get(1),
-                        iri: r.get(2),
-                        target: r.get(3),
-                        status: r.get(4),
-                        code: r.get(5),
-                    })
-                    .collect())
+                Ok(rows.iter().map(import_edge).collect())
             })
         })
         .await
@@ -800,17 +802,7 @@ impl Catalog for PgCatalog {
                         &[&ontology, &version],
                     )
                     .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| ImportEdge {
-                        ontology: r.get(0),
-                        version: r.get(1),
-                        iri: r.get(2),
-                        target: r.get(3),
-                        status: r.get(4),
-                        code: r.get(5),
-                    })
-                    .collect())
+                Ok(rows.iter().map(import_edge).collect())
             })
         })
         .await

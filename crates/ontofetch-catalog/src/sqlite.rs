@@ -159,6 +159,18 @@ fn query_versions(
     rows.collect::<Result<_, _>>().map_err(sql(what))
 }
 
+/// An `imports` row (`ontology, version, iri, target, status, code`).
+fn import_edge(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportEdge> {
+    Ok(ImportEdge {
+        ontology: r.get(0)?,
+        version: r.get(1)?,
+        iri: r.get(2)?,
+        target: r.get(3)?,
+        status: r.get(4)?,
+        code: r.get(5)?,
+    })
+}
+
 #[async_trait]
 impl Catalog for SqliteCatalog {
     fn url(&self) -> String {
@@ -569,18 +581,7 @@ impl Catalog for SqliteCatalog {
                      WHERE {LATEST_ONLY} ORDER BY l.ontology, l.iri"
                 ))
                 .map_err(sql("listing latest import edges"))?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok(ImportEdge {
-                        ontology: r.get(0)?,
-                        version: r.get(1)?,
-                        iri: r.get(2)?,
-                        target: r.get(3)?,
-                        status: r.get(4)?,
-                        code: r.get(5)?,
-                    })
-                })
-                .map_err(sql("listing latest import edges"))?;
+            let rows = st.query_map([], import_edge).map_err(sql("listing latest import edges"))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(sql("listing latest import edges"))
         })
         .await
@@ -595,18 +596,7 @@ impl Catalog for SqliteCatalog {
                      WHERE ontology = ?1 AND version = ?2 ORDER BY iri",
                 )
                 .map_err(sql("reading import edges"))?;
-            let rows = st
-                .query_map(params![ontology, version], |r| {
-                    Ok(ImportEdge {
-                        ontology: r.get(0)?,
-                        version: r.get(1)?,
-                        iri: r.get(2)?,
-                        target: r.get(3)?,
-                        status: r.get(4)?,
-                        code: r.get(5)?,
-                    })
-                })
-                .map_err(sql("reading import edges"))?;
+            let rows = st.query_map(params![ontology, version], import_edge).map_err(sql("reading import edges"))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(sql("reading import edges"))
         })
         .await
