@@ -101,7 +101,7 @@ pub struct Registry {
     index: HashMap<String, usize>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Compact {
     format: String,
     source: Source,
@@ -248,11 +248,21 @@ impl Registry {
         Ok(Registry::new(source, entries))
     }
 
-    /// The compact form (what `registry update` stores and the repo embeds).
+    /// The compact form (what `registry update` stores and the repo embeds): one JSON
+    /// document with one entry per line, so a snapshot update reads as a diff of the
+    /// prefixes that changed.
     pub fn to_compact(&self) -> Vec<u8> {
-        let c = Compact { format: FORMAT.into(), source: self.source.clone(), entries: self.entries.clone() };
-        let mut out = serde_json::to_vec(&c).unwrap_or_default();
-        out.push(b'\n');
+        let head = serde_json::json!({"format": FORMAT, "source": self.source});
+        let mut out = serde_json::to_vec(&head).unwrap_or_default();
+        out.pop(); // the closing brace: the entries follow
+        out.extend_from_slice(b",\"entries\":[\n");
+        for (i, e) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(&serde_json::to_vec(e).unwrap_or_default());
+        }
+        out.extend_from_slice(b"\n]}\n");
         out
     }
 
