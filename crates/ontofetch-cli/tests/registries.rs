@@ -325,6 +325,8 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
     let refused = by_iri(private);
     assert_eq!(refused["status"], "refused", "{refused}");
     assert_eq!(refused["code"], "E_PRIVATE_IP", "{refused}");
+    let zzb_notes = b["notes"].to_string();
+    assert!(zzb_notes.contains("zzb is not in the registry snapshot"), "an unknown id is noted: {zzb_notes}");
     let (_, c, _) = env.json(&["show", &c_id, "--json", "--spec", &spec]);
     assert_eq!(c["import_closure"][0]["target"], "a", "the cycle links back: {c}");
     let text = env.command(&["show", "zzb", "--spec", &spec]).output().unwrap();

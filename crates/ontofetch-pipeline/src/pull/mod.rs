@@ -252,6 +252,16 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     if p.settings.defaults().http.validate_media_type {
         notes.extend(commit::media_type_note(plan, &fetched.info));
     }
+    // `obo` still tries the PURL of an id the registry snapshot does not know: say so, since
+    // nothing then vouches for the id or names a licence.
+    if matches!(plan.resolver.as_str(), "obo" | "ontobee") && p.registry().lookup(&plan.id).is_none() {
+        notes.push(format!(
+            "{} is not in the registry snapshot ({}): fetched from its OBO PURL as named; \
+             `ontofetch registry search` finds known prefixes",
+            plan.id,
+            p.registry().source.label
+        ));
+    }
     let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes };
     commit::run(p, &gates, done).await
 }
