@@ -77,14 +77,19 @@ async fn names_of(p: &Pipeline, ontology: &str, version: &str) -> Vec<String> {
 /// What an import IRI becomes: the spec that fetches it.
 fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, String> {
     if let Some((id, ext)) = obo_id(iri) {
-        let configured = p.settings.loaded.config.ontologies.iter().any(|s| s.id == id);
-        let mut spec = p.settings.spec_inputs(std::slice::from_ref(&id), None).map_err(|e| e.to_string())?;
-        let mut spec = spec.pop().ok_or_else(|| format!("no spec for {id}"))?;
-        if !configured {
-            spec.chain = vec!["obo".into()];
-            spec.target_formats = vec![ext.to_string()];
+        if p.settings.loaded.config.ontologies.iter().any(|s| s.id == id) {
+            let mut spec = p.settings.spec_inputs(std::slice::from_ref(&id), None).map_err(|e| e.to_string())?;
+            return spec.pop().ok_or_else(|| format!("no spec for {id}"));
         }
-        return Ok(spec);
+        // Not configured: its OBO PURL, in the format the import names, whatever the
+        // defaults' resolver preference says.
+        return Ok(SpecInput {
+            id,
+            chain: vec!["obo".into()],
+            extras: Default::default(),
+            target_formats: vec![ext.to_string()],
+            normalize_to: p.settings.defaults().normalize_to.clone(),
+        });
     }
     p.settings.url_spec(&import_id(iri), iri).map_err(|e| e.to_string())
 }
