@@ -293,8 +293,11 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
     let (a_iri, b_iri) = ("http://example.org/a", "http://purl.obolibrary.org/obo/zzb.owl");
     let c_url = env.server.url("/c.owl");
     let private = "http://10.1.2.3/private.owl";
-    env.server.route("/a.owl", vec![Reply::ok(importing(a_iri, &[b_iri]), OWL)]);
+    // zzd, beside zzb, imports the refused address too: its edge says refused as well
+    let d_iri = "http://purl.obolibrary.org/obo/zzd.owl";
+    env.server.route("/a.owl", vec![Reply::ok(importing(a_iri, &[b_iri, d_iri]), OWL)]);
     env.server.route("/obo/zzb.owl", vec![Reply::ok(importing(b_iri, &[&c_url, private]), OWL)]);
+    env.server.route("/obo/zzd.owl", vec![Reply::ok(importing(d_iri, &[private]), OWL)]);
     env.server.route("/c.owl", vec![Reply::ok(importing(&c_url, &[a_iri]), OWL)]);
     let spec = env.spec(&format!(
         "defaults:\n  accept_licenses: []\nontologies:\n  - id: a\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
@@ -306,8 +309,8 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
     let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--with-imports", "--spec", &spec]);
     assert_eq!(code, 3, "the refused import is reported with its code (exit 3): {results} {err}");
     let ids: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 4, "a, then zzb, then c and the refused one — a is not fetched again: {ids:?}");
-    assert_eq!(&ids[..2], ["a", "zzb"]);
+    assert_eq!(ids.len(), 5, "a, zzb and zzd, then c and the refused one once — a is not fetched again: {ids:?}");
+    assert_eq!(&ids[..3], ["a", "zzb", "zzd"]);
     let c_id = ids.iter().find(|i| i.starts_with("c-")).unwrap().to_string();
     let private_id = ids.iter().find(|i| i.starts_with("private-")).unwrap().to_string();
     assert_eq!(by_id(&results, &private_id)["error"]["code"], "E_PRIVATE_IP", "{results}");
@@ -325,6 +328,9 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
     let refused = by_iri(private);
     assert_eq!(refused["status"], "refused", "{refused}");
     assert_eq!(refused["code"], "E_PRIVATE_IP", "{refused}");
+    let (_, zzd, _) = env.json(&["show", "zzd", "--json", "--spec", &spec]);
+    let shared = &zzd["import_closure"][0];
+    assert_eq!((shared["status"].as_str(), shared["code"].as_str()), (Some("refused"), Some("E_PRIVATE_IP")), "{zzd}");
     let zzb_notes = b["notes"].to_string();
     assert!(zzb_notes.contains("zzb is not in the registry snapshot"), "an unknown id is noted: {zzb_notes}");
     let (_, c, _) = env.json(&["show", &c_id, "--json", "--spec", &spec]);
@@ -337,7 +343,7 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
     let r = env.command(&["export", "catalog-xml", "--spec", &spec, "--out", out.to_str().unwrap()]).output().unwrap();
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     let xml = std::fs::read_to_string(&out).unwrap();
-    for iri in [a_iri, b_iri, c_url.as_str()] {
+    for iri in [a_iri, b_iri, d_iri, c_url.as_str()] {
         let at = xml.find(&format!("name=\"{iri}\"")).unwrap_or_else(|| panic!("{iri} not mapped: {xml}"));
         let uri = xml[at..].split("uri=\"").nth(1).unwrap().split('"').next().unwrap();
         assert!(std::path::Path::new(uri).is_file(), "{iri} maps to {uri}, which is not a stored file");

@@ -112,6 +112,11 @@ fn edge(
     }
 }
 
+/// How an import that was not stored is recorded.
+fn status_of(code: Code) -> &'static str {
+    if code.kind() == CodeKind::Refusal { "refused" } else { "failed" }
+}
+
 fn stored(r: &PullResult) -> Option<(String, String)> {
     (!r.is_failure()).then(|| Some((r.id.clone(), r.version.clone()?))).flatten()
 }
@@ -145,6 +150,8 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
     }
     let mut fetched = 0usize;
     let mut depth = 0u32;
+    // Imports that were pulled and failed, so a second importer's edge says so too.
+    let mut failed: HashMap<String, Code> = HashMap::new();
     while !frontier.is_empty() {
         depth += 1;
         let mut wanted: Vec<SpecInput> = Vec::new();
@@ -153,7 +160,14 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
             let list = edges.entry((id.clone(), version.clone())).or_default();
             for iri in imports_of(p, id, version).await {
                 if let Some(target) = by_name.get(&iri) {
-                    list.push(edge(id, version, &iri, Some(target.clone()), "stored", None));
+                    // Seen before: linked, never fetched again; its fate is the first pull's.
+                    let pending = wanted.iter().any(|s| &s.id == target);
+                    let e = match failed.get(target) {
+                        _ if pending => edge(id, version, &iri, Some(target.clone()), "pending", None),
+                        Some(code) => edge(id, version, &iri, Some(target.clone()), status_of(*code), Some(*code)),
+                        None => edge(id, version, &iri, Some(target.clone()), "stored", None),
+                    };
+                    list.push(e);
                     continue;
                 }
                 if depth > max_depth || fetched >= max_count {
@@ -186,15 +200,19 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
                 let result = e.target.as_deref().and_then(|t| outcome.get(t));
                 match result.and_then(|r| r.error.as_ref()) {
                     Some(err) => {
-                        let code = err.code;
-                        e.status = if code.kind() == CodeKind::Refusal { "refused" } else { "failed" }.into();
-                        e.code = Some(code.as_str().to_string());
+                        e.status = status_of(err.code).into();
+                        e.code = Some(err.code.as_str().to_string());
                     }
                     None => e.status = "stored".into(),
                 }
             }
             if let Err(err) = p.backends.catalog.record_imports(&id, &version, &list).await {
                 tracing::warn!(ontology = %id, version = %version, error = %err, "import edges not recorded");
+            }
+        }
+        for r in &pulled {
+            if let Some(err) = &r.error {
+                failed.insert(r.id.clone(), err.code);
             }
         }
         frontier = Vec::new();
