@@ -123,7 +123,7 @@ impl SqliteCatalog {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql("setting the busy timeout"))?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true).map_err(sql("enabling defensive mode"))?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false).map_err(sql("distrusting the schema"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
+        enable_wal(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql("enabling foreign keys"))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
         migrate(&mut conn)?;
@@ -145,6 +145,23 @@ impl SqliteCatalog {
     #[doc(hidden)]
     pub fn execute_raw(&self, statement: &str) -> Result<usize, CatalogError> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner()).execute(statement, []).map_err(sql("raw statement"))
+    }
+}
+
+/// `PRAGMA journal_mode=WAL` on a catalog another process is creating at the same moment
+/// can fail with SQLITE_BUSY at once: SQLite does not call the busy handler for that lock.
+/// It is retried for as long as the busy timeout would have waited.
+fn enable_wal(conn: &Connection) -> Result<(), CatalogError> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other.map_err(sql("enabling WAL")),
+        }
     }
 }
 
@@ -764,7 +781,9 @@ mod tests {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..8).map(|_| s.spawn(|| SqliteCatalog::open(&p).map(drop))).collect();
             for h in handles {
-                h.join().unwrap().unwrap();
+                if let Err(e) = h.join().unwrap() {
+                    panic!("open failed: {e}");
+                }
             }
         });
         let conn = Connection::open(&p).unwrap();
