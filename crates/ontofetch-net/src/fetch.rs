@@ -276,12 +276,12 @@ impl Fetcher {
         Ok(c)
     }
 
-    /// The client for a URL's port.
     /// The size cap of a checksum file (`max_checksum_response_bytes`).
     pub fn max_checksum_bytes(&self) -> u64 {
         self.config.max_checksum_bytes
     }
 
+    /// The client for a URL's port.
     pub(crate) fn client_for(&self, url: &Url) -> Result<reqwest::Client, NetError> {
         self.client(url.port_or_known_default().unwrap_or(443))
     }

@@ -13,11 +13,11 @@ fn run(input: &Path, budget: usize) -> Result<String, RdfcError> {
     let mut out = Vec::new();
     let c = canonicalize(quads, dir.path(), &Limits { budget, max_component: 100_000 }, &mut out)?;
     let text = String::from_utf8(out).expect("UTF-8");
-    assert_eq!(c.sha256, ontofetch_fsutil_sha256(text.as_bytes()), "the hash is the document's");
+    assert_eq!(c.sha256, sha256_hex(text.as_bytes()), "the hash is the document's");
     Ok(text)
 }
 
-fn ontofetch_fsutil_sha256(bytes: &[u8]) -> String {
+fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }

@@ -71,7 +71,7 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
         url: info.final_url.clone(),
         filename: c.fetched.filename.clone(),
         version: Some(c.version.name.clone()),
-        license: plan.license.clone().or_else(|| c.validation.license.clone()),
+        license: license(c),
         status: c.status.as_str().into(),
         sha256: info.sha256.clone(),
         normalized_sha256: c.validation.normalized_sha256.clone(),
@@ -111,6 +111,11 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
         notes: notes(c),
         extra: c.diff.iter().map(|d| ("diff".to_string(), crate::diff::summary(&d.previous, &d.diff))).collect(),
     }
+}
+
+/// The version's licence: the source's, else the one its file states in its header.
+fn license(c: &Commit<'_>) -> Option<String> {
+    c.plan.license.clone().or_else(|| c.validation.license.clone())
 }
 
 /// What the manifest and the result say besides the facts.
@@ -187,7 +192,7 @@ fn version_row(c: &Commit<'_>, key: &str, downloaded_at: String) -> VersionRow {
         content_type: info.content_type.clone(),
         etag: info.etag.clone(),
         last_modified: info.last_modified.clone(),
-        license: plan.license.clone().or_else(|| c.validation.license.clone()),
+        license: license(c),
         downloaded_at,
         verdict: c.verdict,
     }
