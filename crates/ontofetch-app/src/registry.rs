@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::error::AppError;
 use ontofetch_policy::Code;
 use ontofetch_resolve::Registry;
-use ontofetch_resolve::registry::{Entry, STORED, Source};
+use ontofetch_resolve::registry::{Entry, Route, STORED, Source, obo_purl};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -54,12 +54,12 @@ pub fn show(ctx: &Context, id: &str) -> Result<Shown, AppError> {
         )));
     };
     let settings = ctx.settings()?;
+    // What the resolver would take for an entry without target_formats of its own.
     let formats = &settings.defaults().normalize_to;
-    let (route, resolves_to) = if entry.obo_foundry {
-        let ext = if formats.first().map(String::as_str) == Some("obo") { "obo" } else { "owl" };
-        ("obo-purl", Some(format!("{}/{}.{ext}", settings.endpoints.obo, entry.prefix)))
-    } else {
-        ("registry-download", entry.download_for(formats).map(|(_, u)| u.to_string()))
+    let (route, resolves_to) = match entry.route(formats) {
+        Route::Purl => ("obo-purl", Some(obo_purl(&settings.endpoints.obo, &entry.prefix, formats))),
+        Route::Download { url, .. } => ("registry-download", Some(url.to_string())),
+        Route::Nothing => ("registry-download", None),
     };
     Ok(Shown { id: id.to_string(), entry: entry.clone(), resolves_to, route, snapshot: registry.source.clone() })
 }

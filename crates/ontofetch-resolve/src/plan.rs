@@ -274,11 +274,9 @@ pub async fn plan(
                     normalize_to: spec.normalize_to.clone(),
                     resolver_attempts: attempts,
                     credential: c.credential,
-                    registry_snapshot: matches!(
-                        Resolver::parse(resolver),
-                        Some(Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee)
-                    )
-                    .then(|| registry.source.sha256.clone()),
+                    registry_snapshot: Resolver::parse(resolver)
+                        .is_some_and(Resolver::reads_registry)
+                        .then(|| registry.source.sha256.clone()),
                 });
             }
             Err(f) => {

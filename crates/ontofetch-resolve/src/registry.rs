@@ -69,7 +69,46 @@ pub struct Entry {
     pub version: Option<String>,
 }
 
+/// The file an OBO PURL names for these wanted formats: `obo` when OBO comes first, else
+/// `owl`.
+pub fn purl_extension(wanted: &[String]) -> &'static str {
+    if wanted.first().map(String::as_str) == Some("obo") { "obo" } else { "owl" }
+}
+
+/// The OBO PURL of `id` under `base` (the endpoint, a mirror in tests).
+pub fn obo_purl(base: &str, id: &str, wanted: &[String]) -> String {
+    format!("{base}/{id}.{}", purl_extension(wanted))
+}
+
+/// What the `obo`/`bioregistry` resolvers fetch for a prefix the snapshot knows; the
+/// resolver and `registry show` both ask this, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// An OBO Foundry ontology: its PURL.
+    Purl,
+    /// The registry's download, in this format.
+    Download {
+        /// `owl`, `obo`, `rdf`, `skos` or `json`.
+        format: &'a str,
+        /// Where.
+        url: &'a str,
+    },
+    /// Known, but no download to take.
+    Nothing,
+}
+
 impl Entry {
+    /// The route for these wanted formats.
+    pub fn route(&self, wanted: &[String]) -> Route<'_> {
+        if self.obo_foundry {
+            return Route::Purl;
+        }
+        match self.download_for(wanted) {
+            Some((format, url)) => Route::Download { format, url },
+            None => Route::Nothing,
+        }
+    }
+
     /// The download for the first wanted format it has, else the first of owl, obo, rdf,
     /// skos, json: (format, URL).
     pub fn download_for(&self, wanted: &[String]) -> Option<(&str, &str)> {

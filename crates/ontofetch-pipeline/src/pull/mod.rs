@@ -254,7 +254,9 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     }
     // `obo` still tries the PURL of an id the registry snapshot does not know: say so, since
     // nothing then vouches for the id or names a licence.
-    if matches!(plan.resolver.as_str(), "obo" | "ontobee") && p.registry().lookup(&plan.id).is_none() {
+    if ontofetch_resolve::Resolver::parse(&plan.resolver).is_some_and(ontofetch_resolve::Resolver::reads_registry)
+        && p.registry().lookup(&plan.id).is_none()
+    {
         notes.push(format!(
             "{} is not in the registry snapshot ({}): fetched from its OBO PURL as named; \
              `ontofetch registry search` finds known prefixes",

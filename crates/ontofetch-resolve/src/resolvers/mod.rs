@@ -72,6 +72,11 @@ impl Resolver {
         }
     }
 
+    /// Whether it answers from the registry snapshot (plans record which snapshot).
+    pub fn reads_registry(self) -> bool {
+        matches!(self, Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee)
+    }
+
     /// Its candidate for `spec`.
     pub(crate) async fn candidate(
         self,

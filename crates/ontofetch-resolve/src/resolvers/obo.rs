@@ -7,13 +7,9 @@
 //! faster than snapshots are cut); `bioregistry` refuses it, naming the closest prefixes.
 
 use super::{Candidate, Failure, Resolver, fail};
-use crate::registry::Registry;
+use crate::registry::{Registry, Route, obo_purl, purl_extension};
 use ontofetch_config::{Endpoints, SpecInput};
 use ontofetch_policy::Code;
-
-fn wants_obo(formats: &[String]) -> bool {
-    formats.first().map(String::as_str) == Some("obo")
-}
 
 fn media_type(format: &str) -> &'static str {
     match format {
@@ -29,7 +25,7 @@ pub(super) fn candidate(
     ep: &Endpoints,
     registry: &Registry,
 ) -> Result<Candidate, Failure> {
-    let ext = if wants_obo(&spec.target_formats) { "obo" } else { "owl" };
+    let ext = purl_extension(&spec.target_formats);
     if resolver == Resolver::Ontobee && !spec.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
         return Err(fail(
             Code::ConfigInvalid,
@@ -38,7 +34,7 @@ pub(super) fn candidate(
     }
     let entry = registry.lookup(&spec.id);
     let purl = |id: &str, license: Option<String>| Candidate {
-        url: format!("{}/{id}.{ext}", ep.obo),
+        url: obo_purl(&ep.obo, id, &spec.target_formats),
         version: None,
         license,
         media_type: Some(media_type(ext).into()),
@@ -47,19 +43,10 @@ pub(super) fn candidate(
         filename: None,
     };
     match entry {
-        Some(e) if e.obo_foundry || resolver == Resolver::Ontobee => Ok(purl(&e.prefix, e.license.clone())),
-        Some(e) => {
-            let (format, url) = e.download_for(&spec.target_formats).ok_or_else(|| {
-                fail(
-                    Code::Resolve,
-                    format!(
-                        "{} ({}) is in the registry snapshot but publishes no download; try `resolver: ols` or `direct` with extras.url",
-                        spec.id,
-                        e.name.as_deref().unwrap_or(&e.prefix)
-                    ),
-                )
-            })?;
-            Ok(Candidate {
+        Some(e) if resolver == Resolver::Ontobee => Ok(purl(&e.prefix, e.license.clone())),
+        Some(e) => match e.route(&spec.target_formats) {
+            Route::Purl => Ok(purl(&e.prefix, e.license.clone())),
+            Route::Download { format, url } => Ok(Candidate {
                 url: url.to_string(),
                 version: None,
                 license: e.license.clone(),
@@ -67,8 +54,16 @@ pub(super) fn candidate(
                 service: "direct",
                 credential: None,
                 filename: None,
-            })
-        }
+            }),
+            Route::Nothing => Err(fail(
+                Code::Resolve,
+                format!(
+                    "{} ({}) is in the registry snapshot but publishes no download; try `resolver: ols` or `direct` with extras.url",
+                    spec.id,
+                    e.name.as_deref().unwrap_or(&e.prefix)
+                ),
+            )),
+        },
         None if resolver == Resolver::Bioregistry => {
             let close = registry.closest(&spec.id, 3);
             let hint = if close.is_empty() { String::new() } else { format!(" (closest: {})", close.join(", ")) };
