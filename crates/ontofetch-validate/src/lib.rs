@@ -270,6 +270,14 @@ pub struct Normalize {
     pub terms: bool,
 }
 
+impl Normalize {
+    /// Whether an RDF rendering (Turtle or RDF/XML) is asked for: for OBO, its OWL
+    /// translation.
+    pub fn wants_owl(&self) -> bool {
+        self.formats.iter().any(|f| matches!(f.as_str(), "ttl" | "owl" | "rdfxml" | "rdf"))
+    }
+}
+
 /// Options.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {

@@ -170,10 +170,6 @@ fn header_facts(out: &mut Outcome, header: &HeaderFrame) {
     }
 }
 
-fn wants_owl(n: &Normalize) -> bool {
-    n.formats.iter().any(|f| matches!(f.as_str(), "ttl" | "owl" | "rdfxml" | "rdf"))
-}
-
 /// Validates an OBO file; with a Turtle or RDF/XML target, asks for the second pass, and in
 /// the second pass translates it.
 pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcome {
@@ -193,7 +189,7 @@ pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcom
     };
     let mut out = out;
     header_facts(&mut out, &header);
-    let translate = normalize.filter(|n| wants_owl(n));
+    let translate = normalize.filter(|n| n.wants_owl());
     let converter = match translate.filter(|n| n.second_pass) {
         Some(_) => match Converter::new(path, &header_text) {
             Ok(c) => Some(c),

@@ -60,10 +60,9 @@ pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normaliz
     check(&p.runner, p.limits(), &p.metrics, file, normalize).await
 }
 
-/// Whether `file` is OBO and its OWL translation is asked for.
-fn translates_obo(file: &Path, normalize: Option<&Normalize>) -> bool {
-    normalize.is_some_and(|n| n.formats.iter().any(|f| matches!(f.as_str(), "ttl" | "owl" | "rdfxml" | "rdf")))
-        && matches!(ontofetch_validate::sniff_file(file), Ok(ontofetch_validate::Detected::Obo))
+/// Whether `file` sniffs as OBO.
+fn is_obo(file: &Path) -> bool {
+    matches!(ontofetch_validate::sniff_file(file), Ok(ontofetch_validate::Detected::Obo))
 }
 
 /// Validates one file, isolated by `runner` under `limits`, and counts it in `metrics`.
@@ -84,7 +83,7 @@ pub async fn check(
     let started = Instant::now();
     let options = Options { normalize: normalize.clone(), threads: 0 };
     let job = Job { file: file.to_path_buf(), options, limits };
-    if let Some(n) = normalize.as_ref().filter(|_| translates_obo(file, normalize.as_ref())) {
+    if let Some(n) = normalize.as_ref().filter(|n| n.wants_owl() && is_obo(file)) {
         let both = Options { normalize: Some(Normalize { second_pass: true, ..n.clone() }), threads: 0 };
         let combined = run_job(runner, Job { options: both, ..job.clone() }).await;
         if combined.status == Status::Ok && combined.normalized_sha256.is_some() {
