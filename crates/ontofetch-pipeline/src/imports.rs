@@ -45,33 +45,33 @@ pub fn import_id(iri: &str) -> String {
     if clean.is_empty() { format!("import-{hash}") } else { format!("{clean}-{hash}") }
 }
 
-/// The import IRIs a stored version's validators found.
-async fn imports_of(p: &Pipeline, ontology: &str, version: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for row in p.backends.catalog.validations(ontology, version).await.unwrap_or_default() {
-        let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
-        for iri in details["imports"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
-            if !out.iter().any(|o| o == iri) {
-                out.push(iri.to_string());
-            }
-        }
-    }
-    out
+/// A stored version on the walk: the names it answers to (the URL it came from, its own
+/// IRI) and the IRIs it imports, read from the catalog once.
+struct Stored {
+    id: String,
+    version: String,
+    names: Vec<String>,
+    imports: Vec<String>,
 }
 
-/// The names a stored version answers to: the URL it came from and its own IRI.
-async fn names_of(p: &Pipeline, ontology: &str, version: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Ok(Some(row)) = p.backends.catalog.version(ontology, version).await {
-        names.push(row.url);
-    }
-    for row in p.backends.catalog.validations(ontology, version).await.unwrap_or_default() {
-        let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
-        if let Some(iri) = details["ontology_iri"].as_str() {
-            names.push(iri.to_string());
+impl Stored {
+    async fn read(p: &Pipeline, id: String, version: String) -> Stored {
+        let mut names = Vec::new();
+        if let Ok(Some(row)) = p.backends.catalog.version(&id, &version).await {
+            names.push(row.url);
         }
+        let mut imports: Vec<String> = Vec::new();
+        for row in p.backends.catalog.validations(&id, &version).await.unwrap_or_default() {
+            let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
+            names.extend(details["ontology_iri"].as_str().map(str::to_string));
+            for iri in details["imports"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+                if !imports.iter().any(|o| o == iri) {
+                    imports.push(iri.to_string());
+                }
+            }
+        }
+        Stored { id, version, names, imports }
     }
-    names
 }
 
 /// What an import IRI becomes: the spec that fetches it.
@@ -117,8 +117,19 @@ fn status_of(code: Code) -> &'static str {
     if code.kind() == CodeKind::Refusal { "refused" } else { "failed" }
 }
 
-fn stored(r: &PullResult) -> Option<(String, String)> {
-    (!r.is_failure()).then(|| Some((r.id.clone(), r.version.clone()?))).flatten()
+/// The stored versions among `results`, read for the walk; every name they answer to
+/// joins `by_name`.
+async fn stored(p: &Pipeline, results: &[PullResult], by_name: &mut HashMap<String, String>) -> Vec<Stored> {
+    let mut out = Vec::new();
+    for r in results.iter().filter(|r| !r.is_failure()) {
+        let Some(version) = r.version.clone() else { continue };
+        let s = Stored::read(p, r.id.clone(), version).await;
+        for name in &s.names {
+            by_name.entry(name.clone()).or_insert_with(|| s.id.clone());
+        }
+        out.push(s);
+    }
+    out
 }
 
 /// Pulls `specs` and, when `defaults.follow_imports` (or `with_imports`) says so, their
@@ -142,42 +153,32 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
     let (max_depth, max_count) = (d.max_import_depth, d.max_imports as usize);
     let mut taken: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
     let mut by_name: HashMap<String, String> = HashMap::new();
-    let mut frontier: Vec<(String, String)> = results.iter().filter_map(stored).collect();
-    for (id, version) in &frontier {
-        for name in names_of(p, id, version).await {
-            by_name.entry(name).or_insert_with(|| id.clone());
-        }
-    }
+    let mut frontier = stored(p, results, &mut by_name).await;
     let mut fetched = 0usize;
     let mut depth = 0u32;
-    // Imports that were pulled and failed, so a second importer's edge says so too.
-    let mut failed: HashMap<String, Code> = HashMap::new();
+    // Every ontology of the run that failed: an edge to it says so, whoever pulled it.
+    let mut failed: HashMap<String, Code> =
+        results.iter().filter_map(|r| Some((r.id.clone(), r.error.as_ref()?.code))).collect();
     while !frontier.is_empty() {
         depth += 1;
         let mut wanted: Vec<SpecInput> = Vec::new();
         let mut edges: BTreeMap<(String, String), Vec<ImportEdge>> = BTreeMap::new();
-        for (id, version) in &frontier {
+        for Stored { id, version, imports, .. } in &frontier {
             let list = edges.entry((id.clone(), version.clone())).or_default();
-            for iri in imports_of(p, id, version).await {
-                if let Some(target) = by_name.get(&iri) {
+            for iri in imports {
+                if let Some(target) = by_name.get(iri) {
                     // Seen before: linked, never fetched again; its fate is the first pull's.
-                    let pending = wanted.iter().any(|s| &s.id == target);
-                    let e = match failed.get(target) {
-                        _ if pending => edge(id, version, &iri, Some(target.clone()), "pending", None),
-                        Some(code) => edge(id, version, &iri, Some(target.clone()), status_of(*code), Some(*code)),
-                        None => edge(id, version, &iri, Some(target.clone()), "stored", None),
-                    };
-                    list.push(e);
+                    list.push(edge(id, version, iri, Some(target.clone()), "pending", None));
                     continue;
                 }
                 if depth > max_depth || fetched >= max_count {
-                    list.push(edge(id, version, &iri, None, "skipped", Some(Code::ImportLimit)));
+                    list.push(edge(id, version, iri, None, "skipped", Some(Code::ImportLimit)));
                     continue;
                 }
-                match spec_for(p, &iri) {
+                match spec_for(p, iri) {
                     Ok(spec) => {
                         by_name.insert(iri.clone(), spec.id.clone());
-                        list.push(edge(id, version, &iri, Some(spec.id.clone()), "pending", None));
+                        list.push(edge(id, version, iri, Some(spec.id.clone()), "pending", None));
                         if taken.insert(spec.id.clone()) {
                             fetched += 1;
                             wanted.push(spec);
@@ -185,23 +186,19 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
                     }
                     Err(why) => {
                         tracing::warn!(ontology = %id, iri = %iri, error = %why, "import not followed");
-                        list.push(edge(id, version, &iri, None, "refused", Some(Code::ConfigInvalid)));
+                        list.push(edge(id, version, iri, None, "refused", Some(Code::ConfigInvalid)));
                     }
                 }
             }
         }
         let pulled = if wanted.is_empty() { vec![] } else { pull_all(p, &wanted, observer, concurrency).await };
-        let outcome: HashMap<&str, &PullResult> = pulled.iter().map(|r| (r.id.as_str(), r)).collect();
+        failed.extend(pulled.iter().filter_map(|r| Some((r.id.clone(), r.error.as_ref()?.code))));
         for ((id, version), mut list) in edges {
-            for e in &mut list {
-                if e.status != "pending" {
-                    continue;
-                }
-                let result = e.target.as_deref().and_then(|t| outcome.get(t));
-                match result.and_then(|r| r.error.as_ref()) {
-                    Some(err) => {
-                        e.status = status_of(err.code).into();
-                        e.code = Some(err.code.as_str().to_string());
+            for e in list.iter_mut().filter(|e| e.status == "pending") {
+                match e.target.as_deref().and_then(|t| failed.get(t)) {
+                    Some(code) => {
+                        e.status = status_of(*code).into();
+                        e.code = Some(code.as_str().to_string());
                     }
                     None => e.status = "stored".into(),
                 }
@@ -210,18 +207,7 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
                 tracing::warn!(ontology = %id, version = %version, error = %err, "import edges not recorded");
             }
         }
-        for r in &pulled {
-            if let Some(err) = &r.error {
-                failed.insert(r.id.clone(), err.code);
-            }
-        }
-        frontier = Vec::new();
-        for r in pulled.iter().filter_map(stored) {
-            for name in names_of(p, &r.0, &r.1).await {
-                by_name.entry(name).or_insert_with(|| r.0.clone());
-            }
-            frontier.push(r);
-        }
+        frontier = stored(p, &pulled, &mut by_name).await;
         results.extend(pulled.into_iter().map(|mut r| {
             r.notes.push(format!("pulled as an import (depth {depth})"));
             r
