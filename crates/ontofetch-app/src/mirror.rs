@@ -29,7 +29,8 @@ pub async fn version_or_latest(cat: &dyn Catalog, id: &str, version: Option<&str
     }
 }
 
-/// The manifest of the latest version of `id` (the newest when none validated yet);
+/// The manifest of the latest version of `id` (the newest when none validated yet), with
+/// its import closure (`import_closure`, what each import became) when it has one;
 /// `E_NOT_FOUND` when nothing is stored.
 pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Value, AppError> {
     check_id(id)?;
@@ -47,7 +48,12 @@ pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Valu
             .await?
             .ok_or_else(|| AppError::new(Code::NotFound, format!("{id} has no stored version")))?,
     };
-    Ok(b.manifest(&ctx.gates()?, &row).await?)
+    let mut manifest = b.manifest(&ctx.gates()?, &row).await?;
+    let edges = b.catalog.imports(id, &row.version).await?;
+    if !edges.is_empty() {
+        manifest["import_closure"] = serde_json::to_value(&edges).unwrap_or_default();
+    }
+    Ok(manifest)
 }
 
 /// The effective configuration and the resolved settings as `config show` prints them,

@@ -27,13 +27,7 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), AppError>
             emit(&ctx.options, &json!({"id": id, "versions": rows}), || names.join("\n"));
             return Ok(());
         }
-        let mut manifest = ontofetch_app::mirror::latest_manifest(ctx, id).await.map_err(usage_if_missing)?;
-        // The import closure (`pull --with-imports`): what each import became.
-        let version = manifest["version"].as_str().unwrap_or_default().to_string();
-        let edges = open(ctx).await?.catalog.imports(id, &version).await?;
-        if !edges.is_empty() {
-            manifest["import_closure"] = serde_json::to_value(&edges).unwrap_or_default();
-        }
+        let manifest = ontofetch_app::mirror::latest_manifest(ctx, id).await.map_err(usage_if_missing)?;
         emit(&ctx.options, &manifest, || render::manifest(&manifest));
         Ok(())
     })
