@@ -69,13 +69,8 @@ impl Context {
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), options.log_level.as_deref());
         if let Ok(s) = &settings {
-            for key in s.defaults().inert_keys() {
-                let why = ontofetch_config::schema::COMPATIBILITY_ONLY.iter().find(|(k, _)| *k == key).map(|(_, w)| *w);
-                tracing::warn!(
-                    key,
-                    "{key} is accepted for compatibility with DocsToKG but has no effect: {}",
-                    why.unwrap_or_default()
-                );
+            for (key, why) in s.defaults().inert_keys() {
+                tracing::warn!(key, "{key} is accepted for compatibility with DocsToKG but has no effect: {why}");
             }
         }
         match &settings {

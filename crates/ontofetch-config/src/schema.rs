@@ -226,36 +226,21 @@ pub const COMPATIBILITY_ONLY: &[(&str, &str)] = &[
 
 impl Defaults {
     /// The compatibility-only keys (see [`COMPATIBILITY_ONLY`]) this configuration sets away
-    /// from their default: a user who tunes one is told, once, that it does nothing rather
-    /// than left to believe it does.
-    pub fn inert_keys(&self) -> Vec<&'static str> {
-        let (h, d) = (&self.http, HttpSettings::default());
-        let (v, vd) = (&self.validation, ValidationSettings::default());
-        let changed = |key: &str| match key {
-            "defaults.http.pool_timeout_sec" => h.pool_timeout_sec != d.pool_timeout_sec,
-            "defaults.http.max_httpx_connections" => h.max_httpx_connections != d.max_httpx_connections,
-            "defaults.http.perform_head_precheck" => h.perform_head_precheck != d.perform_head_precheck,
-            "defaults.planner.head_precheck_hosts" => !self.planner.head_precheck_hosts.is_empty(),
-            "defaults.http.progress_log_percent_step" => h.progress_log_percent_step != d.progress_log_percent_step,
-            "defaults.http.progress_log_bytes_threshold" => {
-                h.progress_log_bytes_threshold != d.progress_log_bytes_threshold
-            }
-            "defaults.http.strict_dns" => h.strict_dns != d.strict_dns,
-            "defaults.validation.skip_reasoning_if_size_mb" => {
-                v.skip_reasoning_if_size_mb != vd.skip_reasoning_if_size_mb
-            }
-            "defaults.validation.streaming_normalization_threshold_mb" => {
-                v.streaming_normalization_threshold_mb != vd.streaming_normalization_threshold_mb
-            }
-            "defaults.validation.rdfc_max_mb" => v.rdfc_max_mb != vd.rdfc_max_mb,
-            "defaults.validation.use_process_pool" => v.use_process_pool != vd.use_process_pool,
-            "defaults.validation.process_pool_validators" => v.process_pool_validators != vd.process_pool_validators,
-            "defaults.logging.max_log_size_mb" => {
-                self.logging.max_log_size_mb != LoggingSettings::default().max_log_size_mb
-            }
-            _ => false,
-        };
-        COMPATIBILITY_ONLY.iter().map(|(k, _)| *k).filter(|k| changed(k)).collect()
+    /// from their default, each with why it does nothing: a user who tunes one is told, once,
+    /// that it does nothing rather than left to believe it does. "Away from its default" is
+    /// read off the serialised settings at the key's own path, so the table is the only
+    /// list of these keys.
+    pub fn inert_keys(&self) -> Vec<(&'static str, &'static str)> {
+        let now = serde_json::to_value(self).unwrap_or_default();
+        let default = serde_json::to_value(Defaults::default()).unwrap_or_default();
+        COMPATIBILITY_ONLY
+            .iter()
+            .filter(|(key, _)| {
+                let pointer = format!("/{}", key.trim_start_matches("defaults.").replace('.', "/"));
+                now.pointer(&pointer) != default.pointer(&pointer)
+            })
+            .copied()
+            .collect()
     }
 }
 
@@ -444,8 +429,7 @@ mod tests {
     fn every_compatibility_only_key_is_detected_when_set() {
         let yaml = "defaults:\n  http:\n    pool_timeout_sec: 1\n    max_httpx_connections: 2\n    perform_head_precheck: false\n    progress_log_percent_step: 0.5\n    progress_log_bytes_threshold: 1\n    strict_dns: true\n    http2_enabled: false\n    concurrent_plans: 2\n  planner:\n    head_precheck_hosts: [example.org]\n  validation:\n    skip_reasoning_if_size_mb: 1\n    streaming_normalization_threshold_mb: 1\n    rdfc_max_mb: 64\n    use_process_pool: true\n    process_pool_validators: [rdflib]\n  logging:\n    max_log_size_mb: 5\nontologies: []\n";
         let file: SourcesFile = serde_norway::from_str(yaml).expect("valid");
-        let keys: Vec<&str> = COMPATIBILITY_ONLY.iter().map(|(k, _)| *k).collect();
-        assert_eq!(file.defaults.inert_keys(), keys);
+        assert_eq!(file.defaults.inert_keys(), COMPATIBILITY_ONLY);
         assert!(Defaults::default().inert_keys().is_empty());
     }
 }
