@@ -287,15 +287,12 @@ pub fn canonicalize(
             }
             return Err(RdfcError::TripleTerm);
         }
-        let s = match q.subject.as_ref() {
-            oxrdf::NamedOrBlankNodeRef::BlankNode(b) => Term::Blank(interner.id(b.as_str())),
-            oxrdf::NamedOrBlankNodeRef::NamedNode(n) => Term::Text(n.to_string().into_boxed_str()),
-        };
+        let s = text_term(q.subject.as_ref().into(), &mut interner)?;
         let o = text_term(q.object.as_ref(), &mut interner)?;
         let g = match q.graph_name.as_ref() {
             oxrdf::GraphNameRef::DefaultGraph => None,
-            oxrdf::GraphNameRef::NamedNode(n) => Some(Term::Text(n.to_string().into_boxed_str())),
-            oxrdf::GraphNameRef::BlankNode(b) => Some(Term::Blank(interner.id(b.as_str()))),
+            oxrdf::GraphNameRef::NamedNode(n) => Some(text_term(n.into(), &mut interner)?),
+            oxrdf::GraphNameRef::BlankNode(b) => Some(text_term(b.into(), &mut interner)?),
         };
         let quad = Q { s, p: q.predicate.to_string().into_boxed_str(), o, g };
         let blanks: Vec<u32> = quad.blanks().collect();
@@ -431,25 +428,29 @@ pub fn canonicalize(
                 continue;
             }
             let root = roots[id as usize];
-            if cached.as_ref().map(|(r, _)| *r) != Some(root) {
-                let at = comp_index.binary_search_by_key(&root, |c| c.0).map_err(|_| corrupt())?;
-                let (_, start, len) = comp_index[at];
-                comp_reader.seek(SeekFrom::Start(start))?;
-                let mut bytes = vec![0u8; len as usize];
-                comp_reader.read_exact(&mut bytes)?;
-                let mut slice = bytes.as_slice();
-                let mut quads = Vec::new();
-                while let Some(q) = Q::decode(&mut slice)? {
-                    quads.push(q);
+            let component = match cached.take() {
+                Some((r, c)) if r == root => c,
+                _ => {
+                    let at = comp_index.binary_search_by_key(&root, |c| c.0).map_err(|_| corrupt())?;
+                    let (_, start, len) = comp_index[at];
+                    comp_reader.seek(SeekFrom::Start(start))?;
+                    // One read, then decoded from memory.
+                    let mut bytes = vec![0u8; len as usize];
+                    comp_reader.read_exact(&mut bytes)?;
+                    let mut slice = bytes.as_slice();
+                    let mut quads = Vec::new();
+                    while let Some(q) = Q::decode(&mut slice)? {
+                        quads.push(q);
+                    }
+                    Component::new(quads)
                 }
-                cached = Some((root, Component::new(quads)));
-            }
-            let component = &cached.as_ref().map(|(_, c)| c).ok_or_else(|| std::io::Error::other("no component"))?;
+            };
             let mut temporary = Issuer::new("b");
             temporary.issue(id);
             let mut calls = 0usize;
-            let state = State { component, canonical: &canonical };
+            let state = State { component: &component, canonical: &canonical };
             results.push(state.n_degree(id, &temporary, &mut calls)?);
+            cached = Some((root, component));
         }
         results.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, issuer) in results {
