@@ -169,8 +169,11 @@ pub struct ProbeInfo {
 
 /// The HTTP client every network call goes through.
 pub struct Fetcher {
-    clients: Mutex<HashMap<u16, reqwest::Client>>,
-    tls: rustls::ClientConfig,
+    /// One client per (port, TLS or not): see [`Fetcher::client`].
+    clients: Mutex<HashMap<(u16, bool), reqwest::Client>>,
+    /// The TLS configuration of `https` clients, built at the first `https` request:
+    /// reading the system's roots is most of a plain-`http` pull's fixed cost.
+    tls: std::sync::OnceLock<Result<rustls::ClientConfig, String>>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: NetConfig,
@@ -207,9 +210,9 @@ impl HostCredential {
     }
 }
 
-/// One TLS configuration for every client: rustls with ring and the platform verifier
-/// (the system's roots, parsed once per process rather than once per client), HTTP/2 or
-/// HTTP/1.1 by ALPN.
+/// One TLS configuration for every `https` client: rustls with ring and the platform
+/// verifier (the system's roots, parsed once per process rather than once per client),
+/// HTTP/2 or HTTP/1.1 by ALPN.
 fn tls_config(http2: bool) -> Result<rustls::ClientConfig, rustls::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -221,6 +224,17 @@ fn tls_config(http2: bool) -> Result<rustls::ClientConfig, rustls::Error> {
     Ok(config)
 }
 
+/// The TLS configuration of a plain-`http` client, which never makes a TLS connection (a
+/// URL picks its client by scheme, redirects included): it trusts no root, so if it ever
+/// did, verification would fail rather than pass.
+fn no_tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
+}
+
 impl Fetcher {
     /// Builds the fetcher: no redirects (we follow them), no proxy from the environment,
     /// DNS only through the ip gate, rustls (ring) with the platform verifier.
@@ -230,14 +244,20 @@ impl Fetcher {
             url: String::new(),
             message: format!("cannot configure DNS servers {:?}: {e}", config.nameservers),
         })?);
-        let tls = tls_config(config.http2).map_err(|e| NetError::Network {
-            url: String::new(),
-            message: format!("cannot configure TLS with the platform's roots: {e}"),
-        })?;
+        let tls = std::sync::OnceLock::new();
         Ok(Fetcher { clients: Mutex::new(HashMap::new()), tls, policy, metrics, config, dns })
     }
 
-    fn build_client(&self, port: u16) -> Result<reqwest::Client, NetError> {
+    /// The `https` clients' TLS configuration (built once, at the first call).
+    fn tls(&self) -> Result<rustls::ClientConfig, NetError> {
+        let built = self.tls.get_or_init(|| tls_config(self.config.http2).map_err(|e| e.to_string()));
+        built.clone().map_err(|e| NetError::Network {
+            url: String::new(),
+            message: format!("cannot configure TLS with the platform's roots: {e}"),
+        })
+    }
+
+    fn build_client(&self, port: u16, https: bool) -> Result<reqwest::Client, NetError> {
         let mut headers = HeaderMap::new();
         for (k, v) in &self.config.headers {
             if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
@@ -245,10 +265,16 @@ impl Fetcher {
             }
         }
         let resolver = GatedResolver::new(self.policy.clone(), self.metrics.clone(), port, self.dns.clone());
+        let tls = if https {
+            self.tls()?
+        } else {
+            no_tls_config()
+                .map_err(|e| NetError::Network { url: String::new(), message: format!("cannot configure TLS: {e}") })?
+        };
         let builder = reqwest::Client::builder();
         let builder = if self.config.http2 { builder } else { builder.http1_only() };
         builder
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(resolver))
@@ -266,13 +292,14 @@ impl Fetcher {
 
     /// The client for connections to `port`: its resolver gates every answer for that
     /// port, so an allowlist entry bound to another port never lets an address through.
-    pub(crate) fn client(&self, port: u16) -> Result<reqwest::Client, NetError> {
+    /// `https` clients verify against the system's roots; plain ones never read them.
+    pub(crate) fn client(&self, port: u16, https: bool) -> Result<reqwest::Client, NetError> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = clients.get(&port) {
+        if let Some(c) = clients.get(&(port, https)) {
             return Ok(c.clone());
         }
-        let c = self.build_client(port)?;
-        clients.insert(port, c.clone());
+        let c = self.build_client(port, https)?;
+        clients.insert((port, https), c.clone());
         Ok(c)
     }
 
@@ -283,7 +310,7 @@ impl Fetcher {
 
     /// The client for a URL's port.
     pub(crate) fn client_for(&self, url: &Url) -> Result<reqwest::Client, NetError> {
-        self.client(url.port_or_known_default().unwrap_or(443))
+        self.client(url.port_or_known_default().unwrap_or(443), url.scheme() != "http")
     }
 
     pub(crate) fn gates(&self) -> Gates<'_> {

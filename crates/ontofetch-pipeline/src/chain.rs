@@ -45,7 +45,7 @@ impl<'a> ResolverChain<'a> {
             &s.endpoints,
             &s.secrets,
             &self.p.license_policy(),
-            self.p.registry(),
+            &|| self.p.registry(),
         )
         .await
         {

@@ -186,14 +186,15 @@ pub struct LicensePolicy<'a> {
 }
 
 /// Plans one spec: tries each resolver of the chain; the first candidate whose URL passes
-/// the url gate and whose licence is accepted wins.
-pub async fn plan(
+/// the url gate and whose licence is accepted wins. `registry` is called only by resolvers
+/// that read the snapshot: parsing it is most of a `direct` pull's fixed cost otherwise.
+pub async fn plan<'r>(
     spec: &SpecInput,
     fetcher: &Fetcher,
     ep: &Endpoints,
     secrets: &Secrets,
     licenses: &LicensePolicy<'_>,
-    registry: &crate::registry::Registry,
+    registry: &(dyn Fn() -> &'r crate::registry::Registry + Sync),
 ) -> Result<Plan, ResolveError> {
     let accept_licenses = licenses.accept;
     let mut attempts = Vec::new();
@@ -276,7 +277,7 @@ pub async fn plan(
                     credential: c.credential,
                     registry_snapshot: Resolver::parse(resolver)
                         .is_some_and(Resolver::reads_registry)
-                        .then(|| registry.source.sha256.clone()),
+                        .then(|| registry().source.sha256.clone()),
                 });
             }
             Err(f) => {

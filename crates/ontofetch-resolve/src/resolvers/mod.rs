@@ -78,16 +78,16 @@ impl Resolver {
     }
 
     /// Its candidate for `spec`.
-    pub(crate) async fn candidate(
+    pub(crate) async fn candidate<'r>(
         self,
         spec: &SpecInput,
         fetcher: &Fetcher,
         ep: &Endpoints,
         secrets: &Secrets,
-        registry: &crate::registry::Registry,
+        registry: &(dyn Fn() -> &'r crate::registry::Registry + Sync),
     ) -> Result<Candidate, Failure> {
         match self {
-            Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee => obo::candidate(self, spec, ep, registry),
+            Resolver::Obo | Resolver::Bioregistry | Resolver::Ontobee => obo::candidate(self, spec, ep, registry()),
             Resolver::Ols => ols::candidate(spec, fetcher, ep).await,
             Resolver::Bioportal => bioportal::candidate(spec, fetcher, ep, secrets).await,
             Resolver::Direct | Resolver::Skos | Resolver::Xbrl => direct::candidate(self, spec, ep, secrets),
