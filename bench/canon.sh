@@ -8,7 +8,8 @@
 # (`validate-worker`, first pass: parse, count, detect blank nodes); the RDFC-1.0 job
 # (second pass: parse again, canonicalise, write and hash normalized/<stem>.nt); and the
 # user-facing `ontofetch validate --file` (both jobs, in worker processes under the
-# default 2 GiB cap). Prints median wall time, peak RSS and the ratios to rapper.
+# default 2 GiB cap), without renderings and with the default Turtle one. Prints median
+# wall time, peak RSS and the ratios to rapper.
 # Usage: bench/canon.sh [CLASSES=920000] [RUNS=1]
 set -euo pipefail
 N=${1:-920000}
@@ -29,6 +30,8 @@ measure rapper rapper -q -c -i rdfxml "$WORK/o.owl"
 measure validate "$BIN" validate-worker --file "$WORK/o.owl" --options "$(opts false)"
 measure rdfc "$BIN" validate-worker --file "$WORK/o.owl" --options "$(opts true)"
 measure command "$BIN" validate --file "$WORK/o.owl" --json
+printf 'defaults:\n  normalize_to: []\nontologies: []\n' >"$WORK/hash-only.yaml"
+measure hash_only "$BIN" --spec "$WORK/hash-only.yaml" validate --file "$WORK/o.owl" --json
 python3 - "$WORK" <<'PY'
 import json, sys
 w = sys.argv[1]
@@ -43,12 +46,13 @@ machine
 size=$(( $(stat -c %s "$WORK/o.owl") / 1048576 ))
 printf '%s classes, o.owl %s MiB, median of %s runs (seconds, peak MiB; ratio to rapper -c)\n\n' "$N" "$size" "$RUNS"
 printf '| step | seconds | peak MiB | ratio to rapper |\n|---|---:|---:|---:|\n'
-for s in rapper validate rdfc command; do
+for s in rapper validate rdfc hash_only command; do
   case $s in
     rapper) label='rapper -c (parse, count)';;
     validate) label='validation job (parse, count, blank nodes found)';;
     rdfc) label='RDFC-1.0 job (parse, canonicalise, write and hash the N-Quads)';;
-    command) label='`ontofetch validate --file` (both jobs)';;
+    hash_only) label='`ontofetch validate --file`, `normalize_to: []` (both jobs: the canonical hash and N-Triples)';;
+    command) label='`ontofetch validate --file`, default `normalize_to: [ttl]` (both jobs, and the Turtle rendering)';;
   esac
   printf '| %s | %s | %s | %s |\n' "$label" "$(t $s)" "$(m $s)" "$(ratio $s rapper)"
 done

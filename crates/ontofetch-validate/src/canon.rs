@@ -4,12 +4,13 @@
 //! and the manifest says why there is no hash. The in-memory implementation (rdf-canon)
 //! is kept as the reference the bounded one is tested against.
 
-use crate::render::{HashedFile, renderings};
+use crate::render::Rendering;
 use crate::{Detected, Normalize, Outcome, Status};
 #[cfg(test)]
 use oxrdf02 as o2;
 use std::io::BufReader;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 /// Parses, canonicalises and writes `<stem>.nt` (and the renderings asked for).
 pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
@@ -27,39 +28,39 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
         return out;
     }
     let mut parser = oxrdfio::RdfParser::from_format(format).for_reader(BufReader::with_capacity(1 << 20, file));
-    let nt_path = n.dir.join(format!("{}.nt", n.stem));
     let limits = crate::rdfc::Limits { budget: n.sort_memory_bytes as usize, max_component: n.rdfc_max_component };
-    let made = (|| {
-        let mut nt = HashedFile::create(nt_path.clone())?;
-        let quads = parser.by_ref().map(|q| q.map_err(|e| format!("{format} parse error: {e}")));
-        let canonical = crate::rdfc::canonicalize(quads, &n.dir, &limits, &mut nt);
-        Ok::<_, std::io::Error>((canonical, nt.finish("nt")?))
-    })();
-    let (canonical, nt) = match made {
-        Ok((Ok(c), nt)) => (c, nt),
-        Ok((Err(crate::rdfc::RdfcError::Parse(e)), _)) => {
-            let _ = std::fs::remove_file(&nt_path);
-            return out.fail(e);
-        }
-        Ok((Err(e), _)) => {
-            let _ = std::fs::remove_file(&nt_path);
-            out.skip_normalization(format!("RDFC-1.0: {e}"));
-            return out;
-        }
+    // The renderings start when the merge writes its first line, after the parse: the
+    // parse's last step hands them the source's prefixes.
+    let prefixes = Arc::new(OnceLock::new());
+    let mut nt = match Rendering::create(n, prefixes.clone()) {
+        Ok(nt) => nt,
         Err(e) => {
-            let _ = std::fs::remove_file(&nt_path);
             out.skip_normalization(format!("writing the canonical N-Quads: {e}"));
             return out;
         }
     };
-    let prefixes: Vec<(String, String)> = parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
+    let quads = std::iter::from_fn(|| match parser.next() {
+        Some(q) => Some(q.map_err(|e| format!("{format} parse error: {e}"))),
+        None => {
+            let _ = prefixes.set(parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect());
+            None
+        }
+    });
+    // On an error, dropping the unfinished rendering removes what it wrote.
+    let canonical = match crate::rdfc::canonicalize(quads, &n.dir, &limits, &mut nt) {
+        Ok(c) => c,
+        Err(crate::rdfc::RdfcError::Parse(e)) => return out.fail(e),
+        Err(e) => {
+            out.skip_normalization(format!("RDFC-1.0: {e}"));
+            return out;
+        }
+    };
     out.statements = canonical.quads;
-    match renderings(Path::new(&nt.path), &prefixes, n) {
-        Ok(mut outputs) => {
+    match nt.finish() {
+        Ok(outputs) => {
             out.normalization = Some("rdfc-1.0".into());
             out.normalized_sha256 = Some(canonical.sha256);
-            out.normalized_path = Some(nt.path.clone());
-            outputs.insert(0, nt);
+            out.normalized_path = outputs.first().map(|nt| nt.path.clone());
             out.outputs = outputs;
         }
         Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),

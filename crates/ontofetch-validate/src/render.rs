@@ -9,8 +9,9 @@ use oxrdf::Triple;
 use oxttl::{NTriplesParser, TurtleParser, TurtleSerializer};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Prefixes every rendering declares, besides the source's own.
 const COMMON: &[(&str, &str)] = &[
@@ -39,12 +40,18 @@ impl HashedFile {
 
     /// Flushes and describes the file.
     pub fn finish(mut self, format: &str) -> std::io::Result<OutputFile> {
+        self.finish_ref(format)
+    }
+
+    /// [`HashedFile::finish`] for an owner that cannot give the file up (its hasher is
+    /// spent: nothing may be written after).
+    fn finish_ref(&mut self, format: &str) -> std::io::Result<OutputFile> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
         Ok(OutputFile {
             format: format.into(),
             path: self.path.display().to_string(),
-            sha256: hex::encode(self.hasher.finalize()),
+            sha256: hex::encode(self.hasher.finalize_reset()),
             bytes: self.bytes,
         })
     }
@@ -80,43 +87,202 @@ fn wants(n: &Normalize, format: &str) -> bool {
     })
 }
 
-/// Merges the sorted runs into `<stem>.nt`, then renders the wanted formats from it.
+/// Merges the sorted runs into `<stem>.nt`, rendering the wanted formats as it goes.
 /// Returns the canonical hash and every file written.
 pub fn from_runs(
     runs: Runs,
     source_prefixes: &[(String, String)],
     n: &Normalize,
 ) -> std::io::Result<(String, Vec<OutputFile>)> {
-    let mut nt = HashedFile::create(n.dir.join(format!("{}.nt", n.stem)))?;
+    let prefixes = Arc::new(OnceLock::from(source_prefixes.to_vec()));
+    let mut nt = Rendering::create(n, prefixes)?;
     let (hash, _) = runs.merge_into(&mut nt)?;
-    let nt = nt.finish("nt")?;
-    let mut outputs = renderings(Path::new(&nt.path), source_prefixes, n)?;
-    outputs.insert(0, nt);
-    Ok((hash, outputs))
+    Ok((hash, nt.finish()?))
 }
 
-/// Renders `<stem>.ttl` and/or `<stem>.owl` from canonical N-Triples, as asked.
-pub fn renderings(nt: &Path, source_prefixes: &[(String, String)], n: &Normalize) -> std::io::Result<Vec<OutputFile>> {
-    let mut outputs = Vec::new();
-    let prefixes = prefixes(source_prefixes);
-    if wants(n, "ttl") {
-        let mut ser = TurtleSerializer::new();
-        for (p, i) in &prefixes {
-            ser = ser.with_prefix(p, i).map_err(std::io::Error::other)?;
-        }
-        let mut w = ser.for_writer(HashedFile::create(n.dir.join(format!("{}.ttl", n.stem)))?);
-        for t in NTriplesParser::new().for_reader(BufReader::with_capacity(1 << 20, File::open(nt)?)) {
-            w.serialize_triple(&t.map_err(std::io::Error::other)?)?;
-        }
-        outputs.push(w.finish()?.finish("ttl")?);
+/// Bytes of canonical N-Triples handed to the renderers at a time.
+const BLOCK: usize = 1 << 20;
+
+/// A block of N-Triples for a renderer; `None` says the document is complete (a renderer
+/// whose channel closes without it was abandoned and removes its file).
+type Block = Option<Arc<Vec<u8>>>;
+
+/// `<stem>.nt` being written and hashed, with the renderings `normalize_to` asks for
+/// (Turtle, RDF/XML) made from the same bytes on threads of their own, as they are
+/// written: parsing the N-Triples back and serialising them costs about as much as the
+/// merge that writes them, and now overlaps it instead of following it. The renderers
+/// start at the first byte, when the source's prefixes are known (`prefixes` is set by
+/// the parse, which ends before the merge begins). Dropped before [`Rendering::finish`],
+/// it removes what it and the renderers wrote.
+pub struct Rendering {
+    nt: HashedFile,
+    block: Vec<u8>,
+    wanted: Vec<(&'static str, PathBuf)>,
+    /// The renderings' files (removed when one fails).
+    files: Vec<PathBuf>,
+    /// `finish` ran (a drop without it abandons the files).
+    finished: bool,
+    prefixes: Arc<OnceLock<Vec<(String, String)>>>,
+    feeds: Vec<std::sync::mpsc::SyncSender<Block>>,
+    renderers: Vec<std::io::Result<std::thread::JoinHandle<std::io::Result<OutputFile>>>>,
+}
+
+impl Rendering {
+    /// Creates `<stem>.nt` in `n.dir`; the renderings follow the bytes written to it.
+    pub fn create(n: &Normalize, prefixes: Arc<OnceLock<Vec<(String, String)>>>) -> std::io::Result<Rendering> {
+        let nt = HashedFile::create(n.dir.join(format!("{}.nt", n.stem)))?;
+        let wanted: Vec<_> = ["ttl", "owl"]
+            .into_iter()
+            .filter(|format| wants(n, format))
+            .map(|format| (format, n.dir.join(format!("{}.{format}", n.stem))))
+            .collect();
+        let files = wanted.iter().map(|(_, path)| path.clone()).collect();
+        let block = Vec::with_capacity(BLOCK);
+        Ok(Rendering { nt, block, wanted, files, finished: false, prefixes, feeds: vec![], renderers: vec![] })
     }
-    if wants(n, "owl") {
-        let triples = NTriplesParser::new()
-            .for_reader(BufReader::with_capacity(1 << 20, File::open(nt)?))
-            .map(|t| t.map_err(std::io::Error::other));
-        outputs.push(rdfxml(triples, &prefixes, n.dir.join(format!("{}.owl", n.stem)))?);
+
+    fn start_renderers(&mut self) {
+        if !self.renderers.is_empty() || self.wanted.is_empty() {
+            return;
+        }
+        let prefixes = prefixes(self.prefixes.get().map(Vec::as_slice).unwrap_or_default());
+        for (format, dest) in std::mem::take(&mut self.wanted) {
+            let (feed, blocks) = std::sync::mpsc::sync_channel::<Block>(4);
+            let prefixes = prefixes.clone();
+            self.feeds.push(feed);
+            let renderer = move || {
+                let mut input = BlockReader { blocks, current: Arc::new(Vec::new()), at: 0, complete: false };
+                let made = render(format, &mut input, &prefixes, dest.clone());
+                if made.is_err() || !input.complete {
+                    let _ = std::fs::remove_file(&dest);
+                    return Err(made.err().unwrap_or_else(|| std::io::Error::other("the N-Triples were abandoned")));
+                }
+                made
+            };
+            // No thread: that rendering fails (at `finish`); the N-Triples go on.
+            self.renderers.push(std::thread::Builder::new().name(format!("render-{format}")).spawn(renderer));
+        }
     }
-    Ok(outputs)
+
+    fn hand_over(&mut self, block: Block) {
+        self.start_renderers();
+        // A renderer that failed has hung up; its error is reported by `finish`.
+        for feed in &self.feeds {
+            let _ = feed.send(block.clone());
+        }
+    }
+
+    /// Waits for the N-Triples to be durable and for every rendering: the N-Triples first,
+    /// then Turtle, then RDF/XML (those asked for). On failure none of the files is left.
+    pub fn finish(mut self) -> std::io::Result<Vec<OutputFile>> {
+        self.finished = true;
+        let rest = std::mem::take(&mut self.block);
+        if !rest.is_empty() {
+            self.hand_over(Some(Arc::new(rest)));
+        }
+        self.hand_over(None);
+        self.feeds.clear();
+        let nt = self.nt.finish_ref("nt");
+        let rendered: Vec<_> = std::mem::take(&mut self.renderers)
+            .into_iter()
+            .map(|r| r?.join().map_err(|_| std::io::Error::other("a renderer panicked"))?)
+            .collect();
+        let outputs: std::io::Result<Vec<OutputFile>> = std::iter::once(nt).chain(rendered).collect();
+        if outputs.is_err() {
+            for file in std::iter::once(&self.nt.path).chain(&self.files) {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        outputs
+    }
+}
+
+impl Write for Rendering {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.nt.write_all(buf)?;
+        if !self.wanted.is_empty() || !self.feeds.is_empty() {
+            self.block.extend_from_slice(buf);
+            if self.block.len() >= BLOCK {
+                let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
+                self.hand_over(Some(Arc::new(full)));
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.nt.flush()
+    }
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // Abandoned: hanging up without the end marker makes each renderer remove its file.
+        self.feeds.clear();
+        for r in std::mem::take(&mut self.renderers).into_iter().flatten() {
+            let _ = r.join();
+        }
+        let _ = std::fs::remove_file(&self.nt.path);
+    }
+}
+
+/// Reads the blocks a [`Rendering`] hands over, as one stream.
+struct BlockReader {
+    blocks: std::sync::mpsc::Receiver<Block>,
+    current: Arc<Vec<u8>>,
+    at: usize,
+    complete: bool,
+}
+
+impl Read for BlockReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            if self.complete {
+                return Ok(0);
+            }
+            match self.blocks.recv() {
+                Ok(Some(block)) => (self.current, self.at) = (block, 0),
+                Ok(None) => self.complete = true,
+                // Abandoned: the stream ends here, and `complete` stays false.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Renders canonical N-Triples read from `nt` as `format` (`ttl` or `owl`) into `dest`.
+fn render(
+    format: &str,
+    nt: &mut dyn Read,
+    prefixes: &[(String, String)],
+    dest: PathBuf,
+) -> std::io::Result<OutputFile> {
+    // Lenient: these N-Triples are ours, made from terms the source's parser already
+    // checked; checking every IRI again was a quarter of the rendering's time.
+    let triples = NTriplesParser::new()
+        .lenient()
+        .for_reader(BufReader::with_capacity(1 << 16, nt))
+        .map(|t| t.map_err(std::io::Error::other));
+    match format {
+        "ttl" => {
+            let mut ser = TurtleSerializer::new();
+            for (p, i) in prefixes {
+                ser = ser.with_prefix(p, i).map_err(std::io::Error::other)?;
+            }
+            let mut w = ser.for_writer(HashedFile::create(dest)?);
+            for t in triples {
+                w.serialize_triple(&t?)?;
+            }
+            w.finish()?.finish("ttl")
+        }
+        _ => rdfxml(triples, prefixes, dest),
+    }
 }
 
 /// Writes triples as RDF/XML.
@@ -142,4 +308,86 @@ pub fn turtle_to_rdfxml(ttl: &Path, prefixes: &[(String, String)], dest: PathBuf
         .for_reader(BufReader::with_capacity(1 << 20, File::open(ttl)?))
         .map(|t| t.map_err(std::io::Error::other));
     rdfxml(triples, prefixes, dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalize(dir: &Path, formats: &[&str]) -> Normalize {
+        Normalize {
+            dir: dir.to_path_buf(),
+            stem: "x".into(),
+            formats: formats.iter().map(|f| f.to_string()).collect(),
+            rdfc_max_component: 1000,
+            sort_memory_bytes: 1 << 20,
+            second_pass: false,
+            terms: false,
+        }
+    }
+
+    /// Sorted N-Triples of a few MiB (several blocks), cut mid-line when written.
+    fn ntriples() -> Vec<u8> {
+        let mut lines: Vec<String> = (0..40_000)
+            .flat_map(|i| {
+                [
+                    format!("<http://purl.obolibrary.org/obo/X_{i:07}> <http://www.w3.org/2000/01/rdf-schema#label> \"term {i} \\\"quoted\\\"\"@en .\n"),
+                    format!("<http://purl.obolibrary.org/obo/X_{i:07}> <http://www.w3.org/2000/01/rdf-schema#subClassOf> _:c14n{i} .\n"),
+                    format!("_:c14n{i} <http://www.w3.org/2002/07/owl#someValuesFrom> <http://example.org/y#{i}> .\n"),
+                ]
+            })
+            .collect();
+        lines.sort();
+        lines.concat().into_bytes()
+    }
+
+    /// The renderings made while the N-Triples are written are the ones made from the
+    /// finished file, byte for byte, whatever the write sizes.
+    #[test]
+    fn renderings_made_on_the_way_match_renderings_of_the_finished_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let nt = ntriples();
+        assert!(nt.len() > 3 * BLOCK, "several blocks: {}", nt.len());
+        let source = vec![("ex".to_string(), "http://example.org/y#".to_string())];
+        let n = normalize(dir.path(), &["ttl", "owl"]);
+        let mut r = Rendering::create(&n, Arc::new(OnceLock::from(source.clone()))).expect("create");
+        for piece in nt.chunks(7919) {
+            r.write_all(piece).expect("write");
+        }
+        let outputs = r.finish().expect("finish");
+        let formats: Vec<&str> = outputs.iter().map(|o| o.format.as_str()).collect();
+        assert_eq!(formats, ["nt", "ttl", "owl"]);
+        assert_eq!(std::fs::read(&outputs[0].path).expect("nt"), nt);
+        let reference = dir.path().join("reference");
+        std::fs::create_dir(&reference).expect("mkdir");
+        for (format, made) in [("ttl", &outputs[1]), ("owl", &outputs[2])] {
+            let dest = reference.join(format!("x.{format}"));
+            let expected = render(format, &mut nt.as_slice(), &prefixes(&source), dest.clone()).expect("render");
+            assert_eq!(std::fs::read(&made.path).expect("made"), std::fs::read(&dest).expect("reference"), "{format}");
+            assert_eq!((made.sha256.as_str(), made.bytes), (expected.sha256.as_str(), expected.bytes));
+        }
+        let ttl = std::fs::read_to_string(&outputs[1].path).expect("ttl");
+        assert!(ttl.contains("@prefix ex: <http://example.org/y#>"), "the source's prefixes are used");
+    }
+
+    /// A rendering abandoned half-way (the merge failed) or one that fails leaves no file.
+    #[test]
+    fn an_abandoned_or_failed_rendering_leaves_no_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let n = normalize(dir.path(), &["ttl", "owl"]);
+        let nt = ntriples();
+        let mut r = Rendering::create(&n, Arc::new(OnceLock::new())).expect("create");
+        r.write_all(&nt[..2 * BLOCK + 17]).expect("write");
+        drop(r);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+        assert!(left.is_empty(), "abandoned: {left:?}");
+
+        let mut r = Rendering::create(&n, Arc::new(OnceLock::new())).expect("create");
+        r.write_all(&nt[..BLOCK + 5]).expect("write");
+        r.write_all(b"\nthis is not N-Triples\n").expect("write");
+        let err = r.finish().expect_err("the renderers cannot parse it");
+        assert!(!err.to_string().is_empty());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+        assert!(left.is_empty(), "failed: {left:?}");
+    }
 }
