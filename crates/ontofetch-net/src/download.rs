@@ -39,30 +39,40 @@ const FLUSH_EVERY: u64 = 8 << 20;
 
 /// Flushes a file's written bytes to disk on its own thread while the download goes on
 /// (`fdatasync` on a second handle; the writer never waits for it).
-fn background_flusher(file: std::fs::File) -> (std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>) {
+fn background_flusher(
+    file: std::fs::File,
+) -> std::io::Result<(std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-    let thread = std::thread::spawn(move || {
+    let thread = named("download-flush", move || {
         for () in rx {
             let _ = rustix::fs::fdatasync(&file);
         }
-    });
-    (tx, thread)
+    })?;
+    Ok((tx, thread))
+}
+
+/// A thread with a name (profiles and `top -H` tell the download's threads apart).
+fn named<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<T>> {
+    std::thread::Builder::new().name(name.into()).spawn(f)
 }
 
 impl Writer {
-    fn start(part: PathBuf, resume: bool) -> Writer {
+    fn start(part: PathBuf, resume: bool) -> std::io::Result<Writer> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
-        let thread = std::thread::spawn(move || {
+        let thread = named("download-write", move || {
             // Hashing is the costliest step per byte (SHA-256 runs at ~1.8 GB/s even with
             // SHA-NI); on its own thread it overlaps the writes instead of following them.
             let (hash, hashed) = std::sync::mpsc::sync_channel::<Bytes>(8);
-            let hasher = std::thread::spawn(move || {
+            let hasher = named("download-hash", move || {
                 let mut hasher = Sha256::new();
                 for chunk in hashed {
                     hasher.update(&chunk);
                 }
                 hex::encode(hasher.finalize())
-            });
+            })?;
             let hash_chunk = |chunk: Bytes| hash.send(chunk).map_err(|_| std::io::Error::other("the hasher stopped"));
             let mut file = if resume {
                 let mut existing = std::fs::File::open(&part)?;
@@ -79,7 +89,7 @@ impl Writer {
             } else {
                 std::fs::File::create(&part)?
             };
-            let (flush, flusher) = background_flusher(file.try_clone()?);
+            let (flush, flusher) = background_flusher(file.try_clone()?)?;
             let mut dirty = 0u64;
             // Chunks go straight to the file (no buffer to copy them through): hyper's
             // chunks are already tens of KiB.
@@ -97,8 +107,8 @@ impl Writer {
             let _ = flusher.join();
             file.sync_all()?;
             hasher.join().map_err(|_| std::io::Error::other("the hasher panicked"))
-        });
-        Writer { tx, thread }
+        })?;
+        Ok(Writer { tx, thread })
     }
 
     async fn send(&self, chunk: Bytes, part: &Path) -> Result<(), NetError> {
@@ -332,7 +342,8 @@ impl Fetcher {
         part: &Path,
         head: &Head,
     ) -> Result<(u64, String), NetError> {
-        let writer = Writer::start(part.to_path_buf(), head.offset > 0);
+        let writer = Writer::start(part.to_path_buf(), head.offset > 0)
+            .map_err(|e| NetError::io(format!("writing {}", part.display()), e))?;
         let mut received = head.offset;
         // The first bytes are held back until the sniff has seen enough of them (a resumed
         // download was sniffed when it started).
