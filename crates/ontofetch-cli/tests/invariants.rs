@@ -2,7 +2,8 @@
 //! operations, checked after every step against a model of what the mirror should hold:
 //! pulls of new, identical and broken releases, 304s, outages, re-validation (strict or
 //! not), prune, doctor --fix, reads through `serve`, a pull killed with SIGKILL at a random
-//! moment, and files lost from the store behind the tool's back. Run on SQLite + a
+//! moment, pulls with their import closure (killed in the middle of it too), and files lost
+//! from the store behind the tool's back. Run on SQLite + a
 //! directory and on PostgreSQL + S3 (real servers on 127.0.0.1).
 //!
 //! A failure prints its seed; `ONTOFETCH_STATE_SEED=N` replays it and
@@ -84,6 +85,20 @@ impl Release {
         let sha = ontofetch_fsutil::sha256_bytes(&body);
         Release { version, good, etag: format!("\"{id}-{n}\""), body, sha }
     }
+
+    /// A good release that imports `import` (a URL the test server answers).
+    fn importing(id: &str, n: u32, import: &str) -> Release {
+        let mut r = Release::new(id, n, true);
+        let text = String::from_utf8(r.body).unwrap().replacen(
+            "<owl:versionIRI",
+            &format!("<owl:imports rdf:resource=\"{import}\"/><owl:versionIRI"),
+            1,
+        );
+        r.body = text.into_bytes();
+        r.sha = ontofetch_fsutil::sha256_bytes(&r.body);
+        r.etag = format!("\"{id}-{n}-importing\"");
+        r
+    }
 }
 
 /// A version the mirror should hold.
@@ -103,6 +118,8 @@ struct Model {
     releases: u32,
     /// In download order (oldest first).
     stored: Vec<Stored>,
+    /// The original's file name, when it is not `<id>.owl` (an import, named by its URL).
+    file: Option<String>,
 }
 
 impl Model {
@@ -315,7 +332,8 @@ impl Mirror {
 
     /// What `serve` hands out as latest is the model's latest, byte for byte.
     fn check_served(&self, port: u16, id: &str, m: &Model) {
-        let got = http_get(port, &format!("/ontologies/{id}/latest/original/{id}.owl"), &[]);
+        let file = m.file.clone().unwrap_or_else(|| format!("{id}.owl"));
+        let got = http_get(port, &format!("/ontologies/{id}/latest/original/{file}"), &[]);
         match (m.latest(), got) {
             (Some(s), Some((status, body))) => assert!(
                 status.contains("200") && body.as_bytes() == s.body.as_slice(),
@@ -380,10 +398,14 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             format!("new {} release {} of {id}, pulled", if good { "good" } else { "broken" }, rel.version)
         }
         // Pull again: 304 or identical bytes.
-        30..=44 => {
+        30..=39 => {
             mx.pull(id, m);
             format!("pull {id} again")
         }
+        // A release that imports `dep` (which may have changed too), pulled with its import
+        // closure; half the time killed at a random moment while `dep` arrives slowly, then
+        // the same command again converges.
+        40..=44 => pull_with_imports(mx, models, id, rng),
         // Upstream down: nothing changes.
         45..=51 => {
             if let Some(up) = m.upstream.clone() {
@@ -571,6 +593,90 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             format!("range read of {id}")
         }
     }
+}
+
+/// The step that pulls `id` with its import closure (see `step`).
+fn pull_with_imports(
+    mx: &mut Mirror,
+    models: &mut BTreeMap<&'static str, Model>,
+    id: &'static str,
+    rng: &mut Rng,
+) -> String {
+    let url = mx.server.url("/dep.owl");
+    let dep_id: &'static str = Box::leak(ontofetch_pipeline::imports::import_id(&url).into_boxed_str());
+    let dep_model = models.entry(dep_id).or_insert_with(|| Model { file: Some("dep.owl".into()), ..Model::default() });
+    if dep_model.upstream.is_none() || rng.below(2) == 0 {
+        dep_model.releases += 1;
+        dep_model.upstream = Some(Release::new("dep", dep_model.releases, true));
+    }
+    let dep = dep_model.upstream.clone().unwrap();
+    let m = models.get_mut(id).unwrap();
+    m.releases += 1;
+    let rel = Release::importing(id, m.releases, &url);
+    mx.serve_upstream(id, &rel);
+    m.upstream = Some(rel.clone());
+    let killed = rng.below(2) == 0;
+    let mut what = String::new();
+    if killed {
+        let slow = Reply::ok(dep.body.clone(), RDF_XML)
+            .header("ETag", &dep.etag)
+            .fault(Fault::Slow { chunk: 64, delay: Duration::from_millis(15) });
+        mx.server.route("/dep.owl", vec![slow]);
+        let mut child = mx.command(&["pull", id, "--with-imports", "--json"]).spawn().unwrap();
+        let wait = Duration::from_millis(50 + rng.below(600));
+        std::thread::sleep(wait);
+        let _ = child.kill();
+        let _ = child.wait();
+        // What landed before the signal is in the catalog, and the model takes it.
+        for (oid, r) in [(id, &rel), (dep_id, &dep)] {
+            let (_, v, _) = mx.run(&["db", "versions", oid, "--json"]);
+            let landed = v["versions"].as_array().into_iter().flatten().any(|row| row["sha256"] == r.sha.as_str());
+            let om = models.get_mut(oid).unwrap();
+            if landed && om.holding(&r.sha).is_none() {
+                om.stored.push(Stored {
+                    version: r.version.clone(),
+                    sha: r.sha.clone(),
+                    good: true,
+                    body: r.body.clone(),
+                });
+            }
+            what.push_str(&format!(" {oid} landed: {landed};"));
+        }
+        // Not checked here: a killed pull's staging is only swept by the next pull of that
+        // ontology (or `doctor --fix`), and `doctor --verify` rightly reports it until then.
+    }
+    mx.server.route("/dep.owl", vec![Reply::ok(dep.body.clone(), RDF_XML).header("ETag", &dep.etag)]);
+    let (code, results, out) = mx.run(&["pull", id, "--with-imports", "--json"]);
+    if code != 0 {
+        mx.fail(&format!("pull {id} --with-imports: exit {code}"), &out);
+    }
+    for (oid, r) in [(id, &rel), (dep_id, &dep)] {
+        let got = results.as_array().into_iter().flatten().find(|x| x["id"] == oid);
+        let Some(got) = got else { mx.fail(&format!("pull {id} --with-imports: no result for {oid}"), &out) };
+        let om = models.get_mut(oid).unwrap();
+        let want = if om.holding(&r.sha).is_some() {
+            "cached"
+        } else {
+            om.stored.push(Stored { version: r.version.clone(), sha: r.sha.clone(), good: true, body: r.body.clone() });
+            if om.stored.len() == 1 { "fresh" } else { "updated" }
+        };
+        let status = got["status"].as_str().unwrap_or("");
+        if status != want && !(matches!(status, "fresh" | "updated") && matches!(want, "fresh" | "updated")) {
+            mx.fail(&format!("pull {id} --with-imports: {oid} is {status}, the model says {want}"), &out);
+        }
+    }
+    // The importing version's edge names the import and says it is stored.
+    let (_, shown, out) = mx.run(&["show", id, "--json"]);
+    let edge = &shown["import_closure"][0];
+    if edge["iri"] != url.as_str() || edge["target"] != dep_id || edge["status"] != "stored" {
+        mx.fail(&format!("show {id}: import closure {}", shown["import_closure"]), &out);
+    }
+    format!(
+        "release {} of {id} importing dep {}, pulled --with-imports{}",
+        rel.version,
+        dep.version,
+        if killed { format!(" (killed first:{what})") } else { String::new() }
+    )
 }
 
 fn run_sequence(backend: Backend, default_steps: usize) {
