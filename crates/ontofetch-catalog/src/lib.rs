@@ -174,6 +174,43 @@ pub struct ValidationRow {
     pub run_at: String,
 }
 
+/// How one ontology's pull ended (a pull's result and the catalog's pull events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullStatus {
+    /// First version of this ontology.
+    Fresh,
+    /// A new version beside older ones.
+    Updated,
+    /// Nothing new: 304, identical bytes, or another process pulled it during this run.
+    Cached,
+    /// It failed; see `error`.
+    Failed,
+}
+
+impl PullStatus {
+    /// The text shown in tables and JSON, and stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullStatus::Fresh => "fresh",
+            PullStatus::Updated => "updated",
+            PullStatus::Cached => "cached",
+            PullStatus::Failed => "failed",
+        }
+    }
+
+    /// Reads the stored text; anything unknown reads as failed (fail closed: a row nobody
+    /// can read is never shown as a success).
+    pub fn parse(text: &str) -> PullStatus {
+        match text {
+            "fresh" => PullStatus::Fresh,
+            "updated" => PullStatus::Updated,
+            "cached" => PullStatus::Cached,
+            _ => PullStatus::Failed,
+        }
+    }
+}
+
 /// How one pull of an ontology ended (kept for [`EVENT_RETENTION_DAYS`]): the status
 /// page's last failure and refusals of the last day, the API's last error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -182,8 +219,8 @@ pub struct PullEvent {
     pub ontology: String,
     /// RFC 3339 time.
     pub at: String,
-    /// `fresh`, `updated`, `cached` or `failed`.
-    pub status: String,
+    /// How it ended.
+    pub status: PullStatus,
     /// The stable code of a failure.
     pub code: Option<String>,
     /// The failure's message.
@@ -208,6 +245,43 @@ pub struct DiffRow {
     pub summary: String,
 }
 
+/// What became of one import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// Stored in the mirror (as `target`).
+    Stored,
+    /// Its pull failed.
+    Failed,
+    /// A gate refused it.
+    Refused,
+    /// Beyond `max_import_depth` or `max_imports`.
+    Skipped,
+}
+
+impl ImportStatus {
+    /// The text shown and stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Stored => "stored",
+            ImportStatus::Failed => "failed",
+            ImportStatus::Refused => "refused",
+            ImportStatus::Skipped => "skipped",
+        }
+    }
+
+    /// Reads the stored text; anything unknown reads as failed (fail closed: never
+    /// "stored" by accident).
+    pub fn parse(text: &str) -> ImportStatus {
+        match text {
+            "stored" => ImportStatus::Stored,
+            "refused" => ImportStatus::Refused,
+            "skipped" => ImportStatus::Skipped,
+            _ => ImportStatus::Failed,
+        }
+    }
+}
+
 /// One `owl:imports` (or OBO `import:`) of a version and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportEdge {
@@ -219,8 +293,8 @@ pub struct ImportEdge {
     pub iri: String,
     /// The ontology id the import is stored as, when it is.
     pub target: Option<String>,
-    /// `stored`, `failed`, `refused` or `skipped` (beyond the depth or count cap).
-    pub status: String,
+    /// What became of it.
+    pub status: ImportStatus,
     /// The stable error code when it was not stored.
     pub code: Option<String>,
 }
@@ -440,4 +514,25 @@ pub(crate) fn check_read_keys<'a>(files: impl IntoIterator<Item = &'a ArtifactRo
 pub(crate) fn check_keys(row: &VersionRow, artifacts: &[ArtifactRow]) -> Result<(), CatalogError> {
     ontofetch_policy::db_boundary::check_stored_path(&ontofetch_policy::PathPolicy::default(), &row.relpath)?;
     check_read_keys(artifacts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The catalog stores statuses as text: every variant reads back as itself, and text
+    /// nobody wrote reads as a failure, never as a success.
+    #[test]
+    fn statuses_read_back_and_unknown_text_fails_closed() {
+        for s in [PullStatus::Fresh, PullStatus::Updated, PullStatus::Cached, PullStatus::Failed] {
+            assert_eq!(PullStatus::parse(s.as_str()), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [ImportStatus::Stored, ImportStatus::Failed, ImportStatus::Refused, ImportStatus::Skipped] {
+            assert_eq!(ImportStatus::parse(s.as_str()), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(PullStatus::parse("pending"), PullStatus::Failed);
+        assert_eq!(ImportStatus::parse("Stored"), ImportStatus::Failed);
+    }
 }

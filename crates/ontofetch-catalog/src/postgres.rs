@@ -350,7 +350,7 @@ fn import_edge(r: &tokio_postgres::Row) -> ImportEdge {
         version: r.get(1),
         iri: r.get(2),
         target: r.get(3),
-        status: r.get(4),
+        status: crate::ImportStatus::parse(r.get(4)),
         code: r.get(5),
     }
 }
@@ -693,7 +693,7 @@ impl Catalog for PgCatalog {
                 let tx = c.transaction().await?;
                 tx.execute(
                     "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&e.ontology, &e.at, &e.status, &e.code, &e.message, &e.worker],
+                    &[&e.ontology, &e.at, &e.status.as_str(), &e.code, &e.message, &e.worker],
                 )
                 .await?;
                 tx.execute("DELETE FROM pull_events WHERE at < $1", &[cutoff]).await?;
@@ -721,7 +721,7 @@ impl Catalog for PgCatalog {
                     .map(|r| PullEvent {
                         ontology: r.get(0),
                         at: r.get(1),
-                        status: r.get(2),
+                        status: crate::PullStatus::parse(r.get(2)),
                         code: r.get(3),
                         message: r.get(4),
                         worker: r.get(5),
@@ -761,7 +761,7 @@ impl Catalog for PgCatalog {
                     tx.execute(
                         "INSERT INTO imports (ontology, version, iri, target, status, code) VALUES ($1, $2, $3, $4, $5, $6)
                          ON CONFLICT (ontology, version, iri) DO NOTHING",
-                        &[ontology, version, &e.iri, &e.target, &e.status, &e.code],
+                        &[ontology, version, &e.iri, &e.target, &e.status.as_str(), &e.code],
                     )
                     .await?;
                 }

@@ -183,7 +183,7 @@ fn import_edge(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportEdge> {
         version: r.get(1)?,
         iri: r.get(2)?,
         target: r.get(3)?,
-        status: r.get(4)?,
+        status: crate::ImportStatus::parse(&r.get::<_, String>(4)?),
         code: r.get(5)?,
     })
 }
@@ -505,7 +505,7 @@ impl Catalog for SqliteCatalog {
                 c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
             tx.execute(
                 "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![e.ontology, e.at, e.status, e.code, e.message, e.worker],
+                params![e.ontology, e.at, e.status.as_str(), e.code, e.message, e.worker],
             )
             .map_err(sql("recording a pull event"))?;
             tx.execute("DELETE FROM pull_events WHERE at < ?1", params![cutoff])
@@ -529,7 +529,7 @@ impl Catalog for SqliteCatalog {
                     Ok(PullEvent {
                         ontology: r.get(0)?,
                         at: r.get(1)?,
-                        status: r.get(2)?,
+                        status: crate::PullStatus::parse(&r.get::<_, String>(2)?),
                         code: r.get(3)?,
                         message: r.get(4)?,
                         worker: r.get(5)?,
@@ -580,7 +580,7 @@ impl Catalog for SqliteCatalog {
                 tx.execute(
                     "INSERT INTO imports (ontology, version, iri, target, status, code) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (ontology, version, iri) DO NOTHING",
-                    params![ontology, version, e.iri, e.target, e.status, e.code],
+                    params![ontology, version, e.iri, e.target, e.status.as_str(), e.code],
                 )
                 .map_err(sql("recording an import edge"))?;
             }

@@ -81,7 +81,7 @@ async fn contract(cat: &dyn Catalog) {
     let ev = |id: &str, at: &str, status: &str, code: Option<&str>| PullEvent {
         ontology: id.into(),
         at: at.into(),
-        status: status.into(),
+        status: ontofetch_catalog::PullStatus::parse(status),
         code: code.map(str::to_string),
         message: code.map(|c| format!("refused: {c}")),
         worker: Some("w1".into()),
@@ -153,7 +153,7 @@ async fn contract(cat: &dyn Catalog) {
         version: "bbb-broken".into(),
         iri: iri.into(),
         target: target.map(str::to_string),
-        status: status.into(),
+        status: ontofetch_catalog::ImportStatus::parse(status),
         code: code.map(str::to_string),
     };
     let first = [

@@ -10,7 +10,7 @@ use crate::Pipeline;
 use crate::PullObserver;
 use crate::pull::pull_all;
 use crate::result::PullResult;
-use ontofetch_catalog::ImportEdge;
+use ontofetch_catalog::{ImportEdge, ImportStatus};
 use ontofetch_config::SpecInput;
 use ontofetch_policy::{Code, CodeKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -99,7 +99,7 @@ fn edge(
     version: &str,
     iri: &str,
     target: Option<String>,
-    status: &str,
+    status: ImportStatus,
     code: Option<Code>,
 ) -> ImportEdge {
     ImportEdge {
@@ -107,14 +107,19 @@ fn edge(
         version: version.to_string(),
         iri: iri.to_string(),
         target,
-        status: status.to_string(),
+        status,
         code: code.map(|c| c.as_str().to_string()),
     }
 }
 
+/// An edge to `target`, stored unless its pull fails (decided once the level is pulled).
+fn pending(ontology: &str, version: &str, iri: &str, target: String) -> ImportEdge {
+    edge(ontology, version, iri, Some(target), ImportStatus::Stored, None)
+}
+
 /// How an import that was not stored is recorded.
-fn status_of(code: Code) -> &'static str {
-    if code.kind() == CodeKind::Refusal { "refused" } else { "failed" }
+fn status_of(code: Code) -> ImportStatus {
+    if code.kind() == CodeKind::Refusal { ImportStatus::Refused } else { ImportStatus::Failed }
 }
 
 /// The stored versions among `results`, read for the walk; every name they answer to
@@ -168,17 +173,17 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
             for iri in imports {
                 if let Some(target) = by_name.get(iri) {
                     // Seen before: linked, never fetched again; its fate is the first pull's.
-                    list.push(edge(id, version, iri, Some(target.clone()), "pending", None));
+                    list.push(pending(id, version, iri, target.clone()));
                     continue;
                 }
                 if depth > max_depth || fetched >= max_count {
-                    list.push(edge(id, version, iri, None, "skipped", Some(Code::ImportLimit)));
+                    list.push(edge(id, version, iri, None, ImportStatus::Skipped, Some(Code::ImportLimit)));
                     continue;
                 }
                 match spec_for(p, iri) {
                     Ok(spec) => {
                         by_name.insert(iri.clone(), spec.id.clone());
-                        list.push(edge(id, version, iri, Some(spec.id.clone()), "pending", None));
+                        list.push(pending(id, version, iri, spec.id.clone()));
                         if taken.insert(spec.id.clone()) {
                             fetched += 1;
                             wanted.push(spec);
@@ -186,7 +191,7 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
                     }
                     Err(why) => {
                         tracing::warn!(ontology = %id, iri = %iri, error = %why, "import not followed");
-                        list.push(edge(id, version, iri, None, "refused", Some(Code::ConfigInvalid)));
+                        list.push(edge(id, version, iri, None, ImportStatus::Refused, Some(Code::ConfigInvalid)));
                     }
                 }
             }
@@ -194,13 +199,11 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
         let pulled = if wanted.is_empty() { vec![] } else { pull_all(p, &wanted, observer, concurrency).await };
         failed.extend(pulled.iter().filter_map(|r| Some((r.id.clone(), r.error.as_ref()?.code))));
         for ((id, version), mut list) in edges {
-            for e in list.iter_mut().filter(|e| e.status == "pending") {
-                match e.target.as_deref().and_then(|t| failed.get(t)) {
-                    Some(code) => {
-                        e.status = status_of(*code).into();
-                        e.code = Some(code.as_str().to_string());
-                    }
-                    None => e.status = "stored".into(),
+            // An edge without a code is one whose fate is its target's pull.
+            for e in list.iter_mut().filter(|e| e.code.is_none()) {
+                if let Some(code) = e.target.as_deref().and_then(|t| failed.get(t)) {
+                    e.status = status_of(*code);
+                    e.code = Some(code.as_str().to_string());
                 }
             }
             if let Err(err) = p.backends.catalog.record_imports(&id, &version, &list).await {

@@ -6,31 +6,8 @@ use ontofetch_resolve::Plan;
 use ontofetch_validate::Status;
 use serde::Serialize;
 
-/// How one ontology's pull ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PullStatus {
-    /// First version of this ontology.
-    Fresh,
-    /// A new version beside older ones.
-    Updated,
-    /// Nothing new: 304, identical bytes, or another process pulled it during this run.
-    Cached,
-    /// It failed; see `error`.
-    Failed,
-}
-
-impl PullStatus {
-    /// The text shown in tables and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullStatus::Fresh => "fresh",
-            PullStatus::Updated => "updated",
-            PullStatus::Cached => "cached",
-            PullStatus::Failed => "failed",
-        }
-    }
-}
+/// How one ontology's pull ended (the catalog's pull events record the same).
+pub use ontofetch_catalog::PullStatus;
 
 /// One validator's verdict on one file, as the pull reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

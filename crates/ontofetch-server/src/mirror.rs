@@ -140,7 +140,7 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
     for e in events {
         let Some(s) = by_id.get_mut(&e.ontology) else { continue };
         let first = seen.insert(e.ontology.clone());
-        if e.status != "failed" {
+        if e.status != ontofetch_catalog::PullStatus::Failed {
             continue;
         }
         if first {

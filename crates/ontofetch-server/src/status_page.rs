@@ -117,14 +117,14 @@ fn row(out: &mut String, s: &Summary) {
     let imports: Vec<String> = s
         .imports
         .iter()
-        .map(|e| match (&e.target, e.status.as_str()) {
-            (Some(t), "stored") => {
+        .map(|e| match (&e.target, e.status) {
+            (Some(t), ontofetch_catalog::ImportStatus::Stored) => {
                 format!("<a href=\"/api/v1/ontologies/{}\" title=\"{}\">{}</a>", attr(t), attr(&e.iri), esc(t))
             }
             (_, status) => format!(
                 "<span class=\"failed\" title=\"{}\">{} <code>{}</code></span>",
                 attr(&e.iri),
-                esc(status),
+                esc(status.as_str()),
                 esc(e.code.as_deref().unwrap_or(""))
             ),
         })

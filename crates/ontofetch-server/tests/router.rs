@@ -252,7 +252,7 @@ async fn the_status_page_links_downloads_and_mutes_failures_a_later_pull_recover
     let event = |at: &str, status: &str| ontofetch_catalog::PullEvent {
         ontology: "hp".into(),
         at: at.into(),
-        status: status.into(),
+        status: ontofetch_catalog::PullStatus::parse(status),
         code: (status == "failed").then(|| "E_TIMEOUT".into()),
         message: (status == "failed").then(|| "no answer".into()),
         worker: None,
@@ -286,7 +286,7 @@ async fn the_status_page_shows_the_import_closure() {
         version: "v1".into(),
         iri: iri.into(),
         target: target.map(str::to_string),
-        status: status.into(),
+        status: ontofetch_catalog::ImportStatus::parse(status),
         code: code.map(str::to_string),
     };
     let edges = [

@@ -52,7 +52,7 @@ pub(super) async fn failed_meanwhile(
     };
     let code = last.code.as_deref().and_then(Code::parse);
     let upstream = matches!(code, Some(Code::Network | Code::HttpStatus | Code::Timeout | Code::Dns));
-    if last.status != "failed" || !upstream {
+    if last.status != ontofetch_catalog::PullStatus::Failed || !upstream {
         return Ok(None);
     }
     let who = last.worker.as_deref().unwrap_or("another worker");

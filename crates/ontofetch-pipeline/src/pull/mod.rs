@@ -129,7 +129,7 @@ async fn finish(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, res
     let event = ontofetch_catalog::PullEvent {
         ontology: spec.id.clone(),
         at: crate::now_rfc3339(),
-        status: result.status.as_str().to_string(),
+        status: result.status,
         code: result.error.as_ref().map(|e| e.code.as_str().to_string()),
         message: result.error.as_ref().map(|e| e.message.clone()),
         worker: Some(p.settings.storage.worker_id.clone()),
