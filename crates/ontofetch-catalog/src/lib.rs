@@ -161,13 +161,45 @@ pub struct ArtifactRow {
     pub kind: String,
 }
 
+/// How one validator judged a version (the catalog's copy of the validator's status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationResult {
+    /// It parsed.
+    Ok,
+    /// It did not.
+    Failed,
+    /// No validator applies (or the format was not recognised).
+    Skipped,
+}
+
+impl ValidationResult {
+    /// The text shown and stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationResult::Ok => "ok",
+            ValidationResult::Failed => "failed",
+            ValidationResult::Skipped => "skipped",
+        }
+    }
+
+    /// Reads the stored text; anything unknown reads as failed (fail closed).
+    pub fn parse(text: &str) -> ValidationResult {
+        match text {
+            "ok" => ValidationResult::Ok,
+            "skipped" => ValidationResult::Skipped,
+            _ => ValidationResult::Failed,
+        }
+    }
+}
+
 /// One validation result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationRow {
     /// Validator key (`rdf`, `obo`, `owl`, or `rdf:<extracted path>`).
     pub validator: String,
-    /// `ok`, `failed` or `skipped`.
-    pub result: String,
+    /// Its verdict.
+    pub result: ValidationResult,
     /// The validator's report (JSON).
     pub details: String,
     /// RFC 3339 time.
@@ -532,6 +564,11 @@ mod tests {
             assert_eq!(ImportStatus::parse(s.as_str()), s);
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+        for s in [ValidationResult::Ok, ValidationResult::Failed, ValidationResult::Skipped] {
+            assert_eq!(ValidationResult::parse(s.as_str()), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(ValidationResult::parse("OK"), ValidationResult::Failed);
         assert_eq!(PullStatus::parse("pending"), PullStatus::Failed);
         assert_eq!(ImportStatus::parse("Stored"), ImportStatus::Failed);
     }

@@ -489,7 +489,7 @@ impl Catalog for PgCatalog {
                     for r in validations {
                         tx.execute(
                             UPSERT_VALIDATION,
-                            &[ontology, version, &r.validator, &r.result, &r.details, &r.run_at],
+                            &[ontology, version, &r.validator, &r.result.as_str(), &r.details, &r.run_at],
                         )
                         .await?;
                     }
@@ -575,7 +575,7 @@ impl Catalog for PgCatalog {
                 for r in rows {
                     tx.execute(
                         UPSERT_VALIDATION,
-                        &[&ontology, &version, &r.validator, &r.result, &r.details, &r.run_at],
+                        &[&ontology, &version, &r.validator, &r.result.as_str(), &r.details, &r.run_at],
                     )
                     .await?;
                 }
@@ -598,7 +598,12 @@ impl Catalog for PgCatalog {
                     .await?;
                 Ok(rows
                     .iter()
-                    .map(|r| ValidationRow { validator: r.get(0), result: r.get(1), details: r.get(2), run_at: r.get(3) })
+                    .map(|r| ValidationRow {
+                        validator: r.get(0),
+                        result: crate::ValidationResult::parse(r.get(1)),
+                        details: r.get(2),
+                        run_at: r.get(3),
+                    })
                     .collect())
             })
         })
@@ -633,7 +638,7 @@ impl Catalog for PgCatalog {
                             r.get::<_, String>(0),
                             ValidationRow {
                                 validator: r.get(1),
-                                result: r.get(2),
+                                result: crate::ValidationResult::parse(r.get(2)),
                                 details: r.get(3),
                                 run_at: r.get(4),
                             },

@@ -333,8 +333,11 @@ impl Catalog for SqliteCatalog {
                     .map_err(sql(format!("recording artifact {}", a.relpath)))?;
             }
             for r in &validations {
-                tx.execute(UPSERT_VALIDATION, params![ontology, version, r.validator, r.result, r.details, r.run_at])
-                    .map_err(sql("recording a validation"))?;
+                tx.execute(
+                    UPSERT_VALIDATION,
+                    params![ontology, version, r.validator, r.result.as_str(), r.details, r.run_at],
+                )
+                .map_err(sql("recording a validation"))?;
             }
             tx.commit().map_err(sql("committing"))
         })
@@ -421,8 +424,11 @@ impl Catalog for SqliteCatalog {
             let tx =
                 c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("starting a transaction"))?;
             for r in &rows {
-                tx.execute(UPSERT_VALIDATION, params![ontology, version, r.validator, r.result, r.details, r.run_at])
-                    .map_err(sql("recording a validation"))?;
+                tx.execute(
+                    UPSERT_VALIDATION,
+                    params![ontology, version, r.validator, r.result.as_str(), r.details, r.run_at],
+                )
+                .map_err(sql("recording a validation"))?;
             }
             tx.commit().map_err(sql("committing"))
         })
@@ -437,7 +443,12 @@ impl Catalog for SqliteCatalog {
                 .map_err(sql("listing validations"))?;
             let rows = stmt
                 .query_map(params![ontology, version], |r| {
-                    Ok(ValidationRow { validator: r.get(0)?, result: r.get(1)?, details: r.get(2)?, run_at: r.get(3)? })
+                    Ok(ValidationRow {
+                        validator: r.get(0)?,
+                        result: crate::ValidationResult::parse(&r.get::<_, String>(1)?),
+                        details: r.get(2)?,
+                        run_at: r.get(3)?,
+                    })
                 })
                 .map_err(sql("listing validations"))?;
             rows.collect::<Result<_, _>>().map_err(sql("listing validations"))
@@ -468,7 +479,7 @@ impl Catalog for SqliteCatalog {
                         r.get::<_, String>(0)?,
                         ValidationRow {
                             validator: r.get(1)?,
-                            result: r.get(2)?,
+                            result: crate::ValidationResult::parse(&r.get::<_, String>(2)?),
                             details: r.get(3)?,
                             run_at: r.get(4)?,
                         },
@@ -744,8 +755,12 @@ mod tests {
             kind: "original".into(),
         };
         cat.record(&row("bfo", "v1", "a", "t"), &[art], true).await.unwrap();
-        let v =
-            ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+        let v = ValidationRow {
+            validator: "rdf".into(),
+            result: crate::ValidationResult::Ok,
+            details: "{}".into(),
+            run_at: "t".into(),
+        };
         cat.record_validations("bfo", "v1", &[v.clone(), v]).await.unwrap();
         assert_eq!(cat.validations("bfo", "v1").await.unwrap().len(), 1, "a validator has one row");
         cat.remove_version("bfo", "v1").await.unwrap();

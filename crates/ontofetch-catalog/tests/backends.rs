@@ -64,7 +64,12 @@ async fn contract(cat: &dyn Catalog) {
     assert_eq!(cat.record(&bad, &[], true).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
     // files, validations, stats, removal
     assert_eq!(cat.artifacts("bfo", "zzz-old").await.unwrap().len(), 1);
-    let v = ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+    let v = ValidationRow {
+        validator: "rdf".into(),
+        result: ontofetch_catalog::ValidationResult::Ok,
+        details: "{}".into(),
+        run_at: "t".into(),
+    };
     cat.record_validations("bfo", "zzz-old", &[v.clone(), v]).await.unwrap();
     assert_eq!(cat.validations("bfo", "zzz-old").await.unwrap().len(), 1);
     let s = cat.stats().await.unwrap();
@@ -132,12 +137,20 @@ async fn contract(cat: &dyn Catalog) {
         cat.ontology_artifacts("bfo").await.unwrap().len(),
         "the whole catalog's files are each ontology's files"
     );
-    let checked =
-        ValidationRow { validator: "rdf".into(), result: "ok".into(), details: "{}".into(), run_at: "t".into() };
+    let checked = ValidationRow {
+        validator: "rdf".into(),
+        result: ontofetch_catalog::ValidationResult::Ok,
+        details: "{}".into(),
+        run_at: "t".into(),
+    };
     cat.record_validations("bfo", "bbb-broken", std::slice::from_ref(&checked)).await.unwrap();
-    cat.record_validations("bfo", "aaa-new", &[ValidationRow { result: "failed".into(), ..checked.clone() }])
-        .await
-        .unwrap();
+    cat.record_validations(
+        "bfo",
+        "aaa-new",
+        &[ValidationRow { result: ontofetch_catalog::ValidationResult::Failed, ..checked.clone() }],
+    )
+    .await
+    .unwrap();
     let latest = cat.latest_validations().await.unwrap();
     assert_eq!(latest, [("bfo".to_string(), checked)], "only latest versions' results, in one statement");
     assert_eq!(cat.revise("bfo", "nope", Verdict::Valid, &[], &[]).await.unwrap_err().code(), "E_DB");

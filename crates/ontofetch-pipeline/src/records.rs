@@ -3,7 +3,7 @@
 //! ID`) both write them from here, so the two never disagree on what was recorded.
 
 use crate::now_rfc3339;
-use ontofetch_catalog::ValidationRow;
+use ontofetch_catalog::{ValidationResult, ValidationRow};
 use ontofetch_store::manifest::ValidationEntry;
 use ontofetch_validate::Status;
 use serde_json::Value;
@@ -19,7 +19,11 @@ pub fn validation_records(
 ) -> (ValidationRow, ValidationEntry) {
     let row = ValidationRow {
         validator: validator.to_string(),
-        result: status.as_str().to_string(),
+        result: match status {
+            Status::Ok => ValidationResult::Ok,
+            Status::Failed => ValidationResult::Failed,
+            Status::Skipped => ValidationResult::Skipped,
+        },
         details: details.to_string(),
         run_at: now_rfc3339(),
     };

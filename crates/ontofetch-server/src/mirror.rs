@@ -86,9 +86,10 @@ fn verdict(rows: &[ontofetch_catalog::ValidationRow]) -> (Option<String>, Option
     if rows.is_empty() {
         return (None, None);
     }
-    let status = if rows.iter().any(|r| r.result == "failed") {
+    use ontofetch_catalog::ValidationResult;
+    let status = if rows.iter().any(|r| r.result == ValidationResult::Failed) {
         "failed"
-    } else if rows.iter().all(|r| r.result == "skipped") {
+    } else if rows.iter().all(|r| r.result == ValidationResult::Skipped) {
         "skipped"
     } else {
         "ok"

@@ -67,7 +67,7 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), AppError> {
                 let version =
                     version_or_latest(cat.as_ref(), id, version.as_deref()).await.map_err(usage_if_missing)?;
                 let rows = cat.validations(id, &version).await?;
-                let failures = rows.iter().filter(|r| r.result == "failed").count();
+                let failures = rows.iter().filter(|r| r.result == ontofetch_catalog::ValidationResult::Failed).count();
                 emit(
                     &ctx.options,
                     &json!({"ok": true, "id": id, "version": version, "failure_count": failures, "validations": rows}),
@@ -79,7 +79,7 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), AppError> {
                                     .and_then(|d| d["message"].as_str().map(str::to_string))
                                     .map(|m| format!("  {}", crate::render::safe(&m)))
                                     .unwrap_or_default();
-                                format!("{:<30} {}{message}", crate::render::safe(&r.validator), r.result)
+                                format!("{:<30} {}{message}", crate::render::safe(&r.validator), r.result.as_str())
                             })
                             .collect::<Vec<_>>()
                             .join("\n")
