@@ -86,6 +86,11 @@ impl Release {
         Release { version, good, etag: format!("\"{id}-{n}\""), body, sha }
     }
 
+    /// The version the mirror holds once it is stored.
+    fn stored(&self) -> Stored {
+        Stored { version: self.version.clone(), sha: self.sha.clone(), good: self.good, body: self.body.clone() }
+    }
+
     /// A good release that imports `import` (a URL the test server answers).
     fn importing(id: &str, n: u32, import: &str) -> Release {
         let mut r = Release::new(id, n, true);
@@ -350,6 +355,17 @@ impl Mirror {
         }
     }
 
+    /// After a killed pull of `release` of `id`: whether the catalog holds it, and if so the
+    /// model takes it too (the pull may have finished before the signal).
+    fn take_landed(&self, id: &str, release: &Release, m: &mut Model) -> bool {
+        let (_, v, _) = self.run(&["db", "versions", id, "--json"]);
+        let landed = v["versions"].as_array().into_iter().flatten().any(|r| r["sha256"] == release.sha.as_str());
+        if landed && m.holding(&release.sha).is_none() {
+            m.stored.push(release.stored());
+        }
+        landed
+    }
+
     /// `pull ID` and what the model says it must do.
     fn pull(&mut self, id: &str, m: &mut Model) {
         let Some(up) = m.upstream.clone() else { return };
@@ -360,7 +376,7 @@ impl Mirror {
             Some(_) => (1, "failed"),
             None => {
                 let good = up.good;
-                m.stored.push(Stored { version: up.version.clone(), sha: up.sha.clone(), good, body: up.body.clone() });
+                m.stored.push(up.stored());
                 if good { (0, if m.stored.len() == 1 { "fresh" } else { "updated" }) } else { (1, "failed") }
             }
         };
@@ -488,16 +504,7 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             let _ = child.kill();
             let _ = child.wait();
             // It may have finished before the signal: ask the catalog what it holds.
-            let (_, v, _) = mx.run(&["db", "versions", id, "--json"]);
-            let landed = v["versions"].as_array().into_iter().flatten().any(|r| r["sha256"] == rel.sha.as_str());
-            if landed && m.holding(&rel.sha).is_none() {
-                m.stored.push(Stored {
-                    version: rel.version.clone(),
-                    sha: rel.sha.clone(),
-                    good: true,
-                    body: rel.body.clone(),
-                });
-            }
+            let landed = mx.take_landed(id, &rel, m);
             mx.serve_upstream(id, &rel);
             mx.pull(id, m);
             format!("pull {id} killed after {wait:?} (landed: {landed}), then pulled again")
@@ -569,12 +576,7 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             if out.status.code() != Some(0) {
                 mx.fail(&format!("pull {id} across a {} outage", if s3_down { "S3" } else { "PostgreSQL" }), &out);
             }
-            m.stored.push(Stored {
-                version: rel.version.clone(),
-                sha: rel.sha.clone(),
-                good: true,
-                body: rel.body.clone(),
-            });
+            m.stored.push(rel.stored());
             format!(
                 "pull {id} of {} across a {} outage: {}",
                 rel.version,
@@ -629,17 +631,7 @@ fn pull_with_imports(
         let _ = child.wait();
         // What landed before the signal is in the catalog, and the model takes it.
         for (oid, r) in [(id, &rel), (dep_id, &dep)] {
-            let (_, v, _) = mx.run(&["db", "versions", oid, "--json"]);
-            let landed = v["versions"].as_array().into_iter().flatten().any(|row| row["sha256"] == r.sha.as_str());
-            let om = models.get_mut(oid).unwrap();
-            if landed && om.holding(&r.sha).is_none() {
-                om.stored.push(Stored {
-                    version: r.version.clone(),
-                    sha: r.sha.clone(),
-                    good: true,
-                    body: r.body.clone(),
-                });
-            }
+            let landed = mx.take_landed(oid, r, models.get_mut(oid).unwrap());
             what.push_str(&format!(" {oid} landed: {landed};"));
         }
         // Not checked here: a killed pull's staging is only swept by the next pull of that
@@ -657,7 +649,7 @@ fn pull_with_imports(
         let want = if om.holding(&r.sha).is_some() {
             "cached"
         } else {
-            om.stored.push(Stored { version: r.version.clone(), sha: r.sha.clone(), good: true, body: r.body.clone() });
+            om.stored.push(r.stored());
             if om.stored.len() == 1 { "fresh" } else { "updated" }
         };
         let status = got["status"].as_str().unwrap_or("");

@@ -117,9 +117,8 @@ type Block = Option<Arc<Vec<u8>>>;
 pub struct Rendering {
     nt: HashedFile,
     block: Vec<u8>,
+    /// The renderings asked for, and their files (removed when one fails).
     wanted: Vec<(&'static str, PathBuf)>,
-    /// The renderings' files (removed when one fails).
-    files: Vec<PathBuf>,
     /// `finish` ran (a drop without it abandons the files).
     finished: bool,
     prefixes: Arc<OnceLock<Vec<(String, String)>>>,
@@ -136,9 +135,8 @@ impl Rendering {
             .filter(|format| wants(n, format))
             .map(|format| (format, n.dir.join(format!("{}.{format}", n.stem))))
             .collect();
-        let files = wanted.iter().map(|(_, path)| path.clone()).collect();
         let block = Vec::with_capacity(BLOCK);
-        Ok(Rendering { nt, block, wanted, files, finished: false, prefixes, feeds: vec![], renderers: vec![] })
+        Ok(Rendering { nt, block, wanted, finished: false, prefixes, feeds: vec![], renderers: vec![] })
     }
 
     fn start_renderers(&mut self) {
@@ -146,7 +144,7 @@ impl Rendering {
             return;
         }
         let prefixes = prefixes(self.prefixes.get().map(Vec::as_slice).unwrap_or_default());
-        for (format, dest) in std::mem::take(&mut self.wanted) {
+        for (format, dest) in self.wanted.clone() {
             let (feed, blocks) = std::sync::mpsc::sync_channel::<Block>(4);
             let prefixes = prefixes.clone();
             self.feeds.push(feed);
@@ -189,7 +187,7 @@ impl Rendering {
             .collect();
         let outputs: std::io::Result<Vec<OutputFile>> = std::iter::once(nt).chain(rendered).collect();
         if outputs.is_err() {
-            for file in std::iter::once(&self.nt.path).chain(&self.files) {
+            for file in std::iter::once(&self.nt.path).chain(self.wanted.iter().map(|(_, path)| path)) {
                 let _ = std::fs::remove_file(file);
             }
         }
@@ -200,7 +198,7 @@ impl Rendering {
 impl Write for Rendering {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.nt.write_all(buf)?;
-        if !self.wanted.is_empty() || !self.feeds.is_empty() {
+        if !self.wanted.is_empty() {
             self.block.extend_from_slice(buf);
             if self.block.len() >= BLOCK {
                 let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
