@@ -47,6 +47,9 @@ pub struct Context {
     /// Built on the first `block_on`: a command that does no async work (the validator
     /// worker, under its RLIMIT_AS) starts no threads.
     runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
+    /// Ctrl-C ends the command with 130 after removing this process's staging (the CLI's
+    /// commands that write; Python handles its own interrupts, `serve` its own shutdown).
+    exit_on_interrupt: bool,
 }
 
 impl Context {
@@ -80,7 +83,15 @@ impl Context {
             Err(e) => tracing::debug!(error = %e, "settings not resolved"),
         }
         let runtime = std::sync::OnceLock::new();
-        Ok(Context { dirs: Settings::dirs(&flags, &env, &cwd), options, metrics, worker, settings, runtime })
+        Ok(Context {
+            dirs: Settings::dirs(&flags, &env, &cwd),
+            options,
+            metrics,
+            worker,
+            settings,
+            runtime,
+            exit_on_interrupt: false,
+        })
     }
 
     /// The settings, or the configuration error (exit 2).
@@ -133,7 +144,50 @@ impl Context {
                 // Only an exhausted process (no threads, no file descriptors) gets here.
                 .expect("starting the async runtime")
         });
-        runtime.block_on(work)
+        if !self.exit_on_interrupt {
+            return runtime.block_on(work);
+        }
+        runtime.block_on(async {
+            tokio::select! {
+                out = work => out,
+                Ok(()) = tokio::signal::ctrl_c() => self.interrupted(),
+            }
+        })
+    }
+
+    /// From now on, Ctrl-C removes the staging this process made and exits with 130: an
+    /// ordinary interrupt leaves nothing for `doctor` to report (a cron job or a monitor
+    /// would alert on it).
+    pub fn exit_on_interrupt(&mut self) {
+        self.exit_on_interrupt = true;
+    }
+
+    fn interrupted(&self) -> ! {
+        let mut roots = vec![self.dirs.root.clone()];
+        if let Ok(s) = &self.settings
+            && let Some(local) = s.storage.store_url.as_deref().and_then(|u| u.strip_prefix("file://"))
+        {
+            roots.push(std::path::PathBuf::from(local));
+        }
+        let mut removed = 0;
+        for root in &roots {
+            // A download thread may still be adding files: a few tries empty it.
+            for _ in 0..5 {
+                let own = ontofetch_store::own_staging(root);
+                if own.is_empty() {
+                    break;
+                }
+                removed += own.iter().filter(|d| ontofetch_store::remove_staging(root, d).is_ok()).count();
+            }
+        }
+        match removed {
+            0 => eprintln!("interrupted"),
+            n => eprintln!(
+                "interrupted; removed {n} staging director{} this run had made",
+                if n == 1 { "y" } else { "ies" }
+            ),
+        }
+        std::process::exit(130)
     }
 
     /// Ends the context without waiting for blocking work still running on its runtime (a

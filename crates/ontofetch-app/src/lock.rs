@@ -1,7 +1,10 @@
 //! Lockfiles as both front ends write and read them: a pull or a plan replaces the
-//! lockfile only with a complete one (an ontology that failed keeps its previous entry; a
-//! run where nothing succeeded leaves the file as it was), and a pull from a lockfile takes
-//! only the ids asked for, each of which must be in it (docs/architecture.md, "Invariants").
+//! lockfile only with a complete one (a run over some ids merges its entries into it: every
+//! other entry, and the entry of an ontology that failed, stays as it was; a run where
+//! nothing succeeded leaves the file as it was), and a pull from a lockfile takes only the
+//! ids asked for, each of which must be in it. Once a version is stored, its entry pins its
+//! SHA-256: `pull --lock FILE` fills a missing pin into FILE, and a pinned entry refuses
+//! other bytes unless the lock is being updated (docs/architecture.md, "Invariants", I4).
 
 use crate::error::AppError;
 use ontofetch_config::SpecInput;
@@ -31,33 +34,103 @@ pub fn write_pulled(path: &Path, results: &[PullResult]) -> Result<(), AppError>
     let good: Vec<&PullResult> = results.iter().filter(|r| !r.is_failure() && r.plan.is_some()).collect();
     let mut entries: Vec<Value> =
         good.iter().filter_map(|r| r.plan.as_ref().map(ontofetch_resolve::plan_to_value)).collect();
-    let digests: BTreeMap<String, String> =
-        good.iter().filter_map(|r| Some((r.id.clone(), r.sha256.clone()?))).collect();
-    lockfile::pin(&mut entries, &digests);
-    let failed: Vec<&str> = results.iter().filter(|r| r.is_failure()).map(|r| r.id.as_str()).collect();
-    merge(path, entries, &failed)
+    lockfile::pin(&mut entries, &digests(results));
+    merge(path, entries)
 }
 
-/// Records a plan (no download: nothing to pin).
-pub fn write_planned(path: &Path, plans: &[Result<Planned, PlanFailure>]) -> Result<(), AppError> {
-    let entries: Vec<Value> = plans.iter().filter_map(|r| r.as_ref().ok().map(Planned::to_json)).collect();
-    let failed: Vec<&str> = plans.iter().filter_map(|r| r.as_ref().err().map(|f| f.id.as_str())).collect();
-    merge(path, entries, &failed)
+/// What each ontology that was stored (or found stored) holds: `id` → SHA-256.
+fn digests(results: &[PullResult]) -> BTreeMap<String, String> {
+    results.iter().filter(|r| !r.is_failure()).filter_map(|r| Some((r.id.clone(), r.sha256.clone()?))).collect()
 }
 
-/// Writes `entries` plus the previous lockfile's entries for `failed` ids; writes nothing
-/// when there is nothing new.
-fn merge(path: &Path, mut entries: Vec<Value>, failed: &[&str]) -> Result<(), AppError> {
-    if entries.is_empty() {
-        if !failed.is_empty() {
-            tracing::warn!(lockfile = %path.display(), "nothing succeeded; the lockfile is left as it was");
+/// After `pull --lock FILE`: pins FILE's entries that had none to what was stored (with
+/// `update`, every entry that was pulled gets what was stored now). Nothing else in FILE
+/// changes; nothing is written when no pin is new.
+pub fn fill_pins(path: &Path, results: &[PullResult], update: bool) -> Result<(), AppError> {
+    let digests = digests(results);
+    let mut entries = lockfile::read_entries(path).map_err(|e| AppError::usage(e.to_string()))?;
+    let mut changed = false;
+    for e in &mut entries {
+        let Some(sha) = e.get("id").and_then(Value::as_str).and_then(|id| digests.get(id)) else { continue };
+        let pinned = e.get("expected_checksum").and_then(|c| c.get("value")).and_then(Value::as_str);
+        if pinned == Some(sha.as_str()) || (pinned.is_some() && !update) {
+            continue;
         }
+        let one = BTreeMap::from([(e["id"].as_str().unwrap_or_default().to_string(), sha.clone())]);
+        lockfile::pin(std::slice::from_mut(e), &one);
+        changed = true;
+    }
+    if !changed {
         return Ok(());
     }
-    if let Ok(previous) = lockfile::read_entries(path) {
-        let kept =
-            previous.into_iter().filter(|e| e.get("id").and_then(Value::as_str).is_some_and(|id| failed.contains(&id)));
-        entries.extend(kept);
-    }
     Ok(lockfile::write(path, &entries, &now_rfc3339())?)
+}
+
+/// Under `--locked`: every entry asked for must carry a pin (the lockfile will not be
+/// written, so an unpinned download could not be recorded in it).
+pub fn require_pins(path: &Path, specs: &[SpecInput]) -> Result<(), AppError> {
+    let unpinned: Vec<&str> =
+        specs.iter().filter(|s| !s.extras.contains_key("checksum")).map(|s| s.id.as_str()).collect();
+    if unpinned.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::usage(format!(
+        "{} has no pinned sha256 for {}; --locked never writes the lockfile: run `ontofetch pull --lock {}` once to \
+         pin what is stored",
+        path.display(),
+        unpinned.join(", "),
+        path.display()
+    )))
+}
+
+/// What the catalog holds as each ontology's `latest`: id → (the plan URL it came from, its
+/// SHA-256), the pins a plan may write without downloading.
+pub async fn stored_pins(p: &ontofetch_pipeline::Pipeline) -> Result<BTreeMap<String, (String, String)>, AppError> {
+    let rows = p.backends.catalog.latest_all().await.map_err(ontofetch_pipeline::PipelineError::from)?;
+    Ok(rows.into_iter().map(|r| (r.ontology, (r.url, r.sha256))).collect())
+}
+
+/// Records a plan. A plan downloads nothing, so it pins only what is already known: the
+/// previous entry's pin when the URL is the same, else the stored `latest` of that URL
+/// (`stored`: id → (url, sha256)), so a later `pull --lock` refuses changed bytes.
+pub fn write_planned(
+    path: &Path,
+    plans: &[Result<Planned, PlanFailure>],
+    stored: &BTreeMap<String, (String, String)>,
+) -> Result<(), AppError> {
+    let mut entries: Vec<Value> = plans.iter().filter_map(|r| r.as_ref().ok().map(Planned::to_json)).collect();
+    let previous = lockfile::read_entries(path).unwrap_or_default();
+    for e in &mut entries {
+        let (id, url) = (e["id"].as_str().unwrap_or_default().to_string(), e["url"].clone());
+        let kept = previous
+            .iter()
+            .find(|p| p["id"] == id.as_str() && p["url"] == url)
+            .and_then(|p| p.get("expected_checksum").filter(|c| !c.is_null()).cloned());
+        if let Some(pin) = kept {
+            e["expected_checksum"] = pin;
+        } else if let Some((_, sha)) = stored.get(&id).filter(|(u, _)| url == u.as_str()) {
+            lockfile::pin(std::slice::from_mut(e), &BTreeMap::from([(id.clone(), sha.clone())]));
+        }
+    }
+    merge(path, entries)
+}
+
+/// Writes `entries` merged into the previous lockfile: an entry of this run replaces the
+/// previous entry of its id, every other previous entry is kept as it was (a run over some
+/// ids never drops the others, and one that failed keeps its old entry). Writes nothing
+/// when there is nothing new.
+fn merge(path: &Path, mut entries: Vec<Value>) -> Result<(), AppError> {
+    if entries.is_empty() {
+        tracing::warn!(lockfile = %path.display(), "nothing succeeded; the lockfile is left as it was");
+        return Ok(());
+    }
+    // In the previous file's order; ids new to it follow.
+    let mut merged = lockfile::read_entries(path).unwrap_or_default();
+    for e in entries.drain(..) {
+        match merged.iter_mut().find(|p| p.get("id").is_some_and(|id| Some(id) == e.get("id"))) {
+            Some(slot) => *slot = e,
+            None => merged.push(e),
+        }
+    }
+    Ok(lockfile::write(path, &merged, &now_rfc3339())?)
 }

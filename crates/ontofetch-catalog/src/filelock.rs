@@ -9,9 +9,14 @@ pub struct Held(#[allow(dead_code)] File);
 
 /// Tries to lock `<dir>/<name>.lock` exclusively without waiting.
 pub fn try_lock(dir: &Path, name: &str) -> std::io::Result<Option<Held>> {
-    std::fs::create_dir_all(dir)?;
-    let file =
-        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!("{name}.lock")))?;
+    // No link on the way: a link planted at `.locks` or at `<name>.lock` is refused, never
+    // created through (docs/architecture.md, "Filesystem rule").
+    let (parent, last) = match (dir.parent(), dir.file_name()) {
+        (Some(p), Some(n)) => (p.to_path_buf(), n.to_string_lossy().into_owned()),
+        _ => (dir.to_path_buf(), String::new()),
+    };
+    std::fs::create_dir_all(&parent)?;
+    let file = ontofetch_fsutil::beneath::open_file(&parent, &format!("{last}/{name}.lock"))?;
     match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Some(Held(file))),
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),

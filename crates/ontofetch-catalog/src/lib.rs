@@ -78,6 +78,10 @@ pub enum Verdict {
     /// Failed validation, promoted to latest because the operator asked
     /// (`defaults.promote_invalid` or `pull --promote-invalid`).
     InvalidPromoted,
+    /// No validator recognised it, and its entry declares the source opaque
+    /// (`extras.opaque: true`): kept and servable, latest only while no version of the
+    /// ontology validated, never counted by `prune --keep` as a validated version.
+    Unvalidated,
 }
 
 impl Verdict {
@@ -87,6 +91,7 @@ impl Verdict {
             Verdict::Valid => "valid",
             Verdict::Invalid => "invalid",
             Verdict::InvalidPromoted => "invalid-promoted",
+            Verdict::Unvalidated => "unvalidated",
         }
     }
 
@@ -96,6 +101,7 @@ impl Verdict {
         match text {
             "valid" => Verdict::Valid,
             "invalid-promoted" => Verdict::InvalidPromoted,
+            "unvalidated" => Verdict::Unvalidated,
             _ => Verdict::Invalid,
         }
     }
@@ -111,7 +117,13 @@ impl Verdict {
 
     /// Whether the version failed validation (promoted or not).
     pub fn failed(self) -> bool {
-        self != Verdict::Valid
+        matches!(self, Verdict::Invalid | Verdict::InvalidPromoted)
+    }
+
+    /// Whether a validator recognised and parsed it as an ontology: only such versions
+    /// count towards `prune --keep` and are what `diff` compares by default (I9).
+    pub fn validated(self) -> bool {
+        self == Verdict::Valid
     }
 }
 
@@ -515,11 +527,18 @@ pub trait Catalog: Send + Sync {
 /// The columns of `versions`, in [`VersionRow`] order.
 pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha256, bytes, filename, relpath, content_type, etag, last_modified, license, downloaded_at, verdict";
 
-/// The condition a version must meet to be `latest`.
-pub(crate) const MAY_BE_LATEST: &str = "verdict <> 'invalid'";
+/// A version that may be `latest` (alias `v`): one that is not `invalid`.
+pub(crate) const MAY_BE_LATEST: &str = "v.verdict <> 'invalid'";
 
-/// Versions that are their ontology's `latest` (alias `v`), for joins.
-pub(crate) const LATEST_ONLY: &str = "v.verdict <> 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.verdict <> 'invalid' AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version)))";
+/// Among versions that may be latest, a validated one (or one promoted on request) always
+/// ranks above an `unvalidated` one, whatever their dates: an opaque source's download
+/// never displaces a version that validated (docs/architecture.md, "Invariants", I3).
+pub(crate) const LATEST_ORDER: &str =
+    "ORDER BY (CASE WHEN verdict = 'unvalidated' THEN 0 ELSE 1 END) DESC, downloaded_at DESC, version DESC";
+
+/// Versions that are their ontology's `latest` (alias `v`): no other version of it ranks
+/// above them in [`LATEST_ORDER`].
+pub(crate) const LATEST_ONLY: &str = "v.verdict <> 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.verdict <> 'invalid' AND ((CASE WHEN w.verdict = 'unvalidated' THEN 0 ELSE 1 END) > (CASE WHEN v.verdict = 'unvalidated' THEN 0 ELSE 1 END) OR ((CASE WHEN w.verdict = 'unvalidated' THEN 0 ELSE 1 END) = (CASE WHEN v.verdict = 'unvalidated' THEN 0 ELSE 1 END) AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version)))))";
 
 /// Newest first: by download time, then by name for the same instant.
 pub(crate) const NEWEST_FIRST: &str = "ORDER BY downloaded_at DESC, version DESC";

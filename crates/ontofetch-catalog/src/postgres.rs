@@ -7,8 +7,8 @@
 
 use crate::migrations::{MIGRATIONS, for_postgres};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST,
-    PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, LATEST_ORDER, Lease, MAY_BE_LATEST,
+    NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -439,7 +439,7 @@ impl Catalog for PgCatalog {
 
     async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
         let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND {MAY_BE_LATEST} {NEWEST_FIRST} LIMIT 1"
+            "SELECT {VERSION_COLUMNS} FROM versions v WHERE ontology = $1 AND {MAY_BE_LATEST} {LATEST_ORDER} LIMIT 1"
         );
         Ok(self.versions_where("reading the latest version", sql, vec![Box::new(ontology.to_string())]).await?.pop())
     }
@@ -505,9 +505,7 @@ impl Catalog for PgCatalog {
     }
 
     async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError> {
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.{MAY_BE_LATEST} AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.{MAY_BE_LATEST} AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
-        );
+        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions v WHERE {LATEST_ONLY} ORDER BY ontology");
         self.versions_where("listing latest versions", sql, vec![]).await
     }
 

@@ -4,8 +4,8 @@
 
 use crate::migrations::MIGRATIONS;
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, Lease, MAY_BE_LATEST, NEWEST_FIRST,
-    PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, LATEST_ORDER, Lease, MAY_BE_LATEST,
+    NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
@@ -280,7 +280,7 @@ impl Catalog for SqliteCatalog {
         self.with(move |c| {
             c.query_row(
                 &format!(
-                    "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = ?1 AND {MAY_BE_LATEST} {NEWEST_FIRST} LIMIT 1"
+                    "SELECT {VERSION_COLUMNS} FROM versions v WHERE ontology = ?1 AND {MAY_BE_LATEST} {LATEST_ORDER} LIMIT 1"
                 ),
                 params![ontology],
                 row_to_version,
@@ -349,9 +349,7 @@ impl Catalog for SqliteCatalog {
             query_versions(
                 c,
                 "listing latest versions",
-                &format!(
-                    "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.{MAY_BE_LATEST} AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.{MAY_BE_LATEST} AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version))) ORDER BY ontology"
-                ),
+                &format!("SELECT {VERSION_COLUMNS} FROM versions v WHERE {LATEST_ONLY} ORDER BY ontology"),
                 &[],
             )
         })

@@ -381,9 +381,17 @@ pub struct PullArgs {
     /// Plan options.
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Replay a lockfile: exact URLs, and the pinned SHA-256 must match.
+    /// Replay a lockfile: exact URLs, and the pinned SHA-256 must match (other bytes are
+    /// refused with E_CHECKSUM, `latest` unchanged). An entry without a pin gets the SHA-256
+    /// of what was stored written into FILE, as cargo fills Cargo.lock.
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+    /// With --lock: never write FILE; an entry without a pin is refused instead.
+    #[arg(long, requires = "lock", conflicts_with = "update_lock")]
+    pub locked: bool,
+    /// With --lock: take what the URLs serve now, whatever the pins say, and pin it in FILE.
+    #[arg(long, requires = "lock")]
+    pub update_lock: bool,
     /// Plan only.
     #[arg(long)]
     pub dry_run: bool,

@@ -89,6 +89,19 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
 fn run(cli: Cli, worker: Subprocess) -> Result<u8, AppError> {
     let builtin_only = matches!(cli.command, Command::Config(ConfigCommand::Show { defaults: true, .. }));
     let mut ctx = Context::new(cli.global.into(), command_overrides(&cli.command), builtin_only, worker)?;
+    // Commands that stage files clean up on Ctrl-C (serve has its own graceful shutdown).
+    if matches!(
+        cli.command,
+        Command::Pull(_)
+            | Command::Plan(_)
+            | Command::Validate { .. }
+            | Command::Diff { .. }
+            | Command::Doctor { .. }
+            | Command::Prune { .. }
+            | Command::Registry(_)
+    ) {
+        ctx.exit_on_interrupt();
+    }
     let status = dispatch(&mut ctx, &cli.command);
     // Metrics are written whatever the outcome: a refused run is worth observing.
     let written = ctx.finish();

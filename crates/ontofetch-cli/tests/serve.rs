@@ -309,8 +309,9 @@ fn stalled_downloads_cannot_take_every_slot() {
     let s = ontofetch_testsupport::cli::Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
     let big: Vec<u8> = (0..4 << 20).map(|i| b"abcdefghijklmnopqrstuvwxyz\n"[i % 27]).collect();
     s.server.route("/big.txt", vec![Reply::ok(big.clone(), "text/plain")]);
+    // Plain text is no ontology: the entry says its source is deliberately opaque.
     let spec = s.spec(&format!(
-        "ontologies:\n  - id: big\n    resolver: direct\n    extras:\n      url: {}\n",
+        "ontologies:\n  - id: big\n    resolver: direct\n    extras:\n      url: {}\n      opaque: true\n",
         s.server.url("/big.txt")
     ));
     let spec = spec.to_str().unwrap();

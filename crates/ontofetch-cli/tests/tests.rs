@@ -14,6 +14,7 @@ mod concurrent;
 mod integrity;
 mod invariants;
 mod mirror;
+mod nothing_lost;
 mod prometheus;
 mod pull;
 mod python;

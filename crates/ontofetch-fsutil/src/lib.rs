@@ -6,6 +6,8 @@
 
 #![warn(missing_docs)]
 
+pub mod beneath;
+
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -47,12 +47,19 @@ impl SharedRates for FileRates {
     async fn reserve(&self, key: &str, per_second: f64) -> std::io::Result<Duration> {
         let name: String =
             key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-        let path = self.dir.join(format!("{name}.gcra"));
+        let file = format!("{name}.gcra");
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || {
             use std::io::{Read, Seek, Write};
-            std::fs::create_dir_all(&dir)?;
-            let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
+            // The slot file is opened with no link on the way: a link planted at
+            // `rate-limits/<key>.gcra` (or at the directory) is refused, never truncated and
+            // written through (docs/architecture.md, "Filesystem rule").
+            let (parent, last) = match (dir.parent(), dir.file_name()) {
+                (Some(p), Some(n)) => (p.to_path_buf(), n.to_string_lossy().into_owned()),
+                _ => (dir.clone(), String::new()),
+            };
+            std::fs::create_dir_all(&parent)?;
+            let mut f = ontofetch_fsutil::beneath::open_file(&parent, &format!("{last}/{file}"))?;
             rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
             let mut text = String::new();
             f.read_to_string(&mut text)?;

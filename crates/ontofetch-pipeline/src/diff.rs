@@ -86,8 +86,9 @@ pub(crate) async fn join(old: PathBuf, new: PathBuf, limit: usize) -> Result<Ter
         .map_err(io("diffing term facts"))
 }
 
-/// Diffs `old` and `new` of `id` (default: the two latest versions), keeping at most
-/// `limit` examples of each kind of change.
+/// Diffs `old` and `new` of `id` (default: the two newest versions that validated: a
+/// failed or unrecognised download has no terms to compare), keeping at most `limit`
+/// examples of each kind of change.
 pub async fn versions(
     p: &Pipeline,
     id: &str,
@@ -104,18 +105,23 @@ pub async fn versions(
             )
         })
     };
+    let validated_from = |from: usize| rows.iter().skip(from).position(|r| r.verdict.validated()).map(|i| i + from);
     let new_at = match new {
         Some(v) => find(v)?,
-        None => 0,
+        None => validated_from(0).unwrap_or(rows.len()),
     };
     let old_at = match old {
         Some(v) => find(v)?,
-        None => new_at + 1,
+        None => validated_from(new_at + 1).unwrap_or(rows.len()),
     };
     let (Some(new_row), Some(old_row)) = (rows.get(new_at), rows.get(old_at)) else {
         return Err(PipelineError::new(
             Code::Usage,
-            format!("{id} has {} stored version(s); a diff needs two (name them: diff {id} OLD NEW)", rows.len()),
+            format!(
+                "{id} has {} stored version(s), {} of them validated; a diff needs two (name them: diff {id} OLD NEW)",
+                rows.len(),
+                rows.iter().filter(|r| r.verdict.validated()).count()
+            ),
         ));
     };
     let scratch = p.backends.store.begin(&p.gates(), id)?;

@@ -232,23 +232,60 @@ async fn reconcile(
     let b = match Backends::open(settings, Open::Existing).await {
         Ok(b) => b,
         Err(e) if e.code == ontofetch_policy::Code::Usage => {
-            // No catalog yet: fine, unless versions were stored without one.
+            // No catalog: fine, unless versions were stored without one (a catalog lost to a
+            // disk accident, or a DocsToKG tree adopted). The store is the record of last
+            // resort: `--fix` makes a catalog and adopts every version that proves itself.
             use ontofetch_store::ArtifactStore;
             let local = ontofetch_store::LocalStore::new(&settings.dirs.root);
             let dirs = local.version_dirs().await.unwrap_or_default();
-            if !dirs.is_empty() {
-                f.problems.push(format!("{} version directories but {}", dirs.len(), e.message));
+            if dirs.is_empty() {
+                return json!({"catalog": null, "version_dirs": 0, "note": e.message});
             }
-            return json!({"catalog": null, "version_dirs": dirs.len(), "note": e.message});
+            if !fix {
+                f.problems.push(format!(
+                    "{} version directories but {}; `ontofetch doctor --fix` rebuilds the catalog from them",
+                    dirs.len(),
+                    e.message
+                ));
+                return json!({"catalog": null, "version_dirs": dirs.len(), "note": e.message});
+            }
+            match Backends::open(settings, Open::Create).await {
+                Ok(b) => {
+                    f.fixes.push(format!(
+                        "created a catalog at {} to adopt {} version directories",
+                        b.catalog.url(),
+                        dirs.len()
+                    ));
+                    b
+                }
+                Err(e) => {
+                    f.problems.push(format!("catalog: {e}"));
+                    return json!({"ok": false, "error": e.message});
+                }
+            }
         }
         Err(e) => {
             f.problems.push(format!("catalog: {e}"));
             return json!({"ok": false, "error": e.message});
         }
     };
-    let stale: Vec<String> = b.store.stale_staging().iter().map(|p| p.display().to_string()).collect();
-    for p in &stale {
-        if fix && std::fs::remove_dir_all(p).is_ok() {
+    // Links planted where the tool keeps real files: reported, never followed nor removed
+    // (nothing that deletes or writes goes through one; a person decides what they are).
+    let mut planted = crate::links::find(&settings.dirs.root);
+    if b.store.local_root() != settings.dirs.root.as_path() {
+        planted.extend(crate::links::find(b.store.local_root()));
+    }
+    for l in &planted {
+        f.problems.push(format!(
+            "a symbolic link is planted at {} (-> {}): the tool neither follows nor removes it; check who made it, \
+             then remove it (`rm {}`) or move the real directory back",
+            l.key, l.target, l.key
+        ));
+    }
+    let stale_dirs = b.store.stale_staging();
+    let stale: Vec<String> = stale_dirs.iter().map(|p| p.display().to_string()).collect();
+    for (p, dir) in stale.iter().zip(&stale_dirs) {
+        if fix && b.store.remove_staging(dir).is_ok() {
             f.fixes.push(format!("removed interrupted staging {p}"));
         } else {
             f.problems.push(format!("interrupted pull left staging {p}; run `ontofetch doctor --fix`"));
@@ -268,7 +305,23 @@ async fn reconcile(
             return json!({"ok": false, "catalog": b.catalog.url(), "store": b.store.url(), "error": e.message});
         }
     };
-    for o in found.dirs_without_rows.iter().chain(&found.rows_without_files) {
+    for o in &found.dirs_without_rows {
+        match &o.reclaimed {
+            Some(crate::adopt::Reclaimed::Adopted { verdict }) => {
+                f.fixes.push(format!("adopted {} from its manifest and bytes (verdict {})", o.key, verdict.as_str()))
+            }
+            Some(crate::adopt::Reclaimed::Quarantined { to, why }) => {
+                f.fixes.push(format!("moved {} to {to}: it could not be adopted ({why})", o.key));
+                f.notes.push(format!("{to} is kept for you to inspect; delete it yourself once you have"));
+            }
+            None => f.problems.push(format!(
+                "{} (`ontofetch doctor --fix` adopts it from its manifest, or moves it to {}/ when it cannot be)",
+                o.problem,
+                ontofetch_store::layout::QUARANTINE
+            )),
+        }
+    }
+    for o in &found.rows_without_files {
         if o.fixed {
             f.fixes.push(format!("removed {}: {}", o.key, o.problem));
         } else {
@@ -305,6 +358,7 @@ async fn reconcile(
         "rows_without_files": keys(&found.rows_without_files),
         "busy": found.busy,
         "stale_staging": stale,
+        "planted_links": planted,
         "integrity": audit,
         "incomplete_uploads": uploads,
     })

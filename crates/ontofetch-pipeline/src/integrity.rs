@@ -24,6 +24,33 @@ pub async fn original_intact(b: &Backends, gates: &Gates<'_>, row: &VersionRow) 
     Ok(b.store.size(&key).await? == Some(row.bytes))
 }
 
+/// Re-hashes the stored copies of a version's original (the original and its CAS copy) and
+/// replaces each one that no longer hashes to the record with `fresh`, bytes that do (the
+/// caller fetched and hashed them). Returns the keys it replaced.
+pub async fn repair_copies(
+    b: &Backends,
+    gates: &Gates<'_>,
+    row: &VersionRow,
+    fresh: &std::path::Path,
+) -> Result<Vec<String>, PipelineError> {
+    let original = crate::backends::original_key(gates, row)?;
+    let cas = b.catalog.artifacts(&row.ontology, &row.version).await?.into_iter().filter(|a| a.kind == "cas");
+    let mut keys = vec![original];
+    keys.extend(cas.map(|a| a.relpath));
+    let mut replaced = Vec::new();
+    for key in keys {
+        let sound = match b.store.size(&key).await? {
+            Some(n) if n == row.bytes => stored_sha256(b, &key, n, |_| {}).await? == row.sha256,
+            _ => false,
+        };
+        if !sound {
+            b.store.put_file(&key, fresh).await?;
+            replaced.push(key);
+        }
+    }
+    Ok(replaced)
+}
+
 /// Which invariant a finding breaks (docs/architecture.md, "Invariants").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -152,6 +179,11 @@ pub async fn audit(
     // problem, and nothing is fixed beside a pull): a sound mirror costs one listing and no
     // lease, not a listing, two statements and a lease per ontology.
     for id in survey.recorded() {
+        // An ontology whose directory is a planted link is reported as such by doctor and
+        // not judged (nothing is "repaired" through the link).
+        if crate::links::ontology_is_planted(b, id) {
+            continue;
+        }
         let mut trial = Audit::default();
         let dry = AuditOptions { fix: false, ..options };
         let seen = Seen {
@@ -197,8 +229,10 @@ fn finding(invariant: Invariant, code: Code, key: &str, problem: String, remedy:
     Finding { invariant, code, key: key.to_string(), problem, remedy, fixed: false }
 }
 
+/// Fetching the bytes again: `--force`, so the download is unconditional and every stored
+/// copy is re-hashed against the record (a plain pull trusts a copy of the right size).
 fn refetch(id: &str) -> Remedy {
-    Remedy::Run(format!("ontofetch pull {id}"))
+    Remedy::Run(format!("ontofetch pull --force {id}"))
 }
 
 fn regenerate(id: &str, version: &str) -> Remedy {
@@ -286,6 +320,16 @@ async fn version(
     // every other file; what it says is compared with the row when asked to verify.
     if options.verify || options.fix {
         manifest(b, row, &key, artifacts, options, out).await?;
+    }
+    // A manifest that is missing, unreadable or disagrees with its row is rebuilt from the
+    // catalog, which is the record of a recorded version (I2).
+    let mkey = format!("{key}/{}", layout::MANIFEST);
+    let broken = |f: &Finding| f.key == mkey && !f.fixed;
+    if options.fix && out.findings.iter().any(broken) && crate::remanifest::regenerate(b, row, artifacts).await.is_ok()
+    {
+        for f in out.findings.iter_mut().filter(|f| f.key == mkey) {
+            f.fixed = true;
+        }
     }
     // Files in the version directory the catalog does not record.
     let prefix = format!("{key}/");
@@ -395,7 +439,7 @@ async fn manifest(
                 Code::Manifest,
                 &mkey,
                 format!("{mkey} is not a manifest: {e}"),
-                refetch(id),
+                Remedy::DoctorFix,
             ));
             return Ok(());
         }
@@ -419,7 +463,7 @@ async fn manifest(
             Code::Drift,
             &mkey,
             format!("{mkey} disagrees with the catalog's {id}/{v}: {}", disagree.join(", ")),
-            refetch(id),
+            Remedy::DoctorFix,
         ));
         return Ok(());
     }
@@ -541,8 +585,8 @@ async fn remove_empty_ontology_dirs(b: &Backends, out: &mut Audit) -> Result<(),
         });
         let id = e.file_name().to_string_lossy().into_owned();
         let Some(_lease) = (if empty { b.catalog.try_lease(&id).await? } else { None }) else { continue };
-        if std::fs::remove_dir_all(&path).is_ok() {
-            let key = format!("{}/{}", layout::ONTOLOGIES, e.file_name().to_string_lossy());
+        let key = format!("{}/{}", layout::ONTOLOGIES, e.file_name().to_string_lossy());
+        if ontofetch_fsutil::beneath::remove_tree(b.store.local_root(), &key).is_ok() {
             out.findings.push(Finding {
                 invariant: Invariant::NoUnrecordedFiles,
                 code: Code::DbOrphan,

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adopt;
 pub mod backends;
 pub mod chain;
 pub mod diff;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod imports;
 pub mod integrity;
+pub mod links;
 pub mod observer;
 pub mod plan;
 pub mod plan_diff;
@@ -21,6 +23,7 @@ pub mod prune;
 pub mod pull;
 pub mod reconcile;
 pub mod records;
+pub mod remanifest;
 pub mod result;
 pub mod retire;
 pub mod revalidate;

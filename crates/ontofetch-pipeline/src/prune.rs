@@ -60,7 +60,7 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
     let (mut retained, mut deleted) = (Vec::new(), Vec::new());
     let mut kept_good = 0;
     for r in rows {
-        let good = !r.verdict.failed();
+        let good = r.verdict.validated();
         let young = older_than.is_some_and(|d| r.downloaded_at.as_str() >= d);
         if kept_good < keep || young {
             kept_good += usize::from(good);
@@ -79,6 +79,19 @@ pub fn select(rows: Vec<VersionRow>, keep: usize, older_than: Option<&str>) -> (
 pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Result<PruneReport, PipelineError> {
     // One survey of the whole mirror serves the reconciliation, the audit and a dry run's
     // selection: a sound mirror is judged in two statements and one listing.
+    // Nothing is deleted while a link is planted where the tool keeps real directories.
+    let planted = crate::links::find(b.store.local_root());
+    if !planted.is_empty() {
+        let keys: Vec<&str> = planted.iter().map(|l| l.key.as_str()).collect();
+        return Err(PipelineError::new(
+            Code::Link,
+            format!(
+                "symbolic links are planted at {} in the data root; prune deletes nothing until a person has removed \
+                 them (`ontofetch doctor` lists them)",
+                keys.join(", ")
+            ),
+        ));
+    }
     let survey = crate::survey::Survey::take(b).await?;
     let found = crate::reconcile::run(b, gates, false, &survey).await?;
     let mut unknown: Vec<String> = found.dirs_without_rows.iter().map(|o| o.key.clone()).collect();

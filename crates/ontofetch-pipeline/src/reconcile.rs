@@ -20,8 +20,10 @@ pub struct Orphan {
     pub key: String,
     /// The gate's refusal, as a sentence.
     pub problem: String,
-    /// Removed (with `fix`).
+    /// Repaired (with `fix`).
     pub fixed: bool,
+    /// For a directory without a row: adopted or quarantined.
+    pub reclaimed: Option<crate::adopt::Reclaimed>,
 }
 
 /// What was found across the mirror.
@@ -46,9 +48,9 @@ impl Reconciled {
     }
 }
 
-/// Judges every ontology the store or the catalog knows; with `fix`, removes directories
-/// without rows and rows without files (the catalog is the record: an unrecorded directory
-/// never became a version anyone could see).
+/// Judges every ontology the store or the catalog knows; with `fix`, adopts (or, when it
+/// cannot prove itself, quarantines) every directory without a row, and retires rows whose
+/// original is gone (docs/architecture.md, "Invariants", I7 and I9).
 pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool, survey: &Survey) -> Result<Reconciled, PipelineError> {
     // The survey is one listing of the whole mirror: an ontology whose rows and files agree
     // on it is sound; only one that disagrees is judged again under its lease, on a fresh
@@ -60,6 +62,9 @@ pub async fn run(b: &Backends, gates: &Gates<'_>, fix: bool, survey: &Survey) ->
     let mut out = Reconciled { dirs: survey.dir_count(), ..Reconciled::default() };
     let ids: BTreeSet<&String> = on_store.keys().chain(rows_of.keys()).collect();
     for id in ids {
+        if crate::links::ontology_is_planted(b, id) {
+            continue;
+        }
         let versions = on_store.get(id).map(Vec::as_slice).unwrap_or_default();
         let rows = rows_of.get(id).map(Vec::as_slice).unwrap_or_default();
         let sound = versions.iter().all(|v| rows.iter().any(|r| &r.version == v))
@@ -98,9 +103,20 @@ async fn ontology(
         let key = layout::version_key(id, version);
         let row_exists = rows.iter().any(|r| &r.version == version);
         if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
-            let fixed = fix && b.store.remove_version(gates, id, version).await.is_ok();
+            // Never deleted: adopted when its manifest and bytes agree, else quarantined.
+            let (fixed, how) = if fix {
+                match crate::adopt::reclaim(b, gates, id, version).await {
+                    Ok(r) => (true, Some(r)),
+                    Err(err) => {
+                        tracing::warn!(key = %key, error = %err, "could not adopt or quarantine");
+                        (false, None)
+                    }
+                }
+            } else {
+                (false, None)
+            };
             changed |= fixed;
-            out.dirs_without_rows.push(Orphan { key, problem: e.to_string(), fixed });
+            out.dirs_without_rows.push(Orphan { key, problem: e.to_string(), fixed, reclaimed: how });
         }
     }
     for r in &rows {
@@ -113,7 +129,12 @@ async fn ontology(
                 && b.catalog.remove_version(&r.ontology, &r.version).await.is_ok()
                 && b.store.remove_version(gates, &r.ontology, &r.version).await.is_ok();
             changed |= fixed;
-            out.rows_without_files.push(Orphan { key: r.relpath.clone(), problem: e.to_string(), fixed });
+            out.rows_without_files.push(Orphan {
+                key: r.relpath.clone(),
+                problem: e.to_string(),
+                fixed,
+                reclaimed: None,
+            });
         }
     }
     if changed {

@@ -84,7 +84,19 @@ pub async fn revalidate(
         .map_err(|e| PipelineError::new(Code::Manifest, format!("{}: {e}", b.store.location(&manifest_key))))?;
     // The same job as a pull's: term facts included, so the diff input is kept.
     let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized, &stem, manifest.renderings()) };
-    let outcome = validate_file(p, &file, Some(normalize)).await;
+    let mut outcome = validate_file(p, &file, Some(normalize)).await;
+    // As in a pull: "not recognised" fails unless the source is declared opaque (by the
+    // manifest the pull wrote, or by the entry now).
+    let opaque = manifest.extra.get("opaque").and_then(serde_json::Value::as_bool).unwrap_or(false)
+        || p.settings
+            .loaded
+            .config
+            .ontologies
+            .iter()
+            .any(|o| o.id == id && ontofetch_resolve::spec_is_opaque(&o.extras));
+    if !opaque {
+        outcome.refuse_unrecognised();
+    }
     let status = outcome.status;
     let mut details = serde_json::to_value(&outcome).unwrap_or_default();
     crate::pull::relocate(&mut details, &scratch.dir().to_string_lossy(), &b.store.location(&key));
@@ -117,7 +129,11 @@ pub async fn revalidate(
         Some(s) => s == ontofetch_validate::Status::Failed.as_str(),
         None => !e.ok, // DocsToKG's manifests have only `ok`
     });
-    let verdict = Verdict::of(failed, p.promote_invalid);
+    let recognised = manifest.validation.values().any(|e| match e.status.as_deref() {
+        Some(s) => s == ontofetch_validate::Status::Ok.as_str(),
+        None => e.ok,
+    });
+    let verdict = if !failed && !recognised { Verdict::Unvalidated } else { Verdict::of(failed, p.promote_invalid) };
     // The report is the manifest's `validation`, kept beside it.
     let report_key = format!("{key}/{}", layout::VALIDATION_REPORT);
     let report = serde_json::to_string_pretty(&manifest.validation).expect("entries serialise") + "\n";

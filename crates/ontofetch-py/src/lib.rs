@@ -224,7 +224,8 @@ fn plan(
             let p = ctx.pipeline(false).await?;
             let plans = ontofetch_pipeline::plan::plan_all(&p, &specs).await;
             if let Some(path) = &lock_output {
-                ontofetch_app::lock::write_planned(path, &plans)?;
+                let stored = ontofetch_app::lock::stored_pins(&p).await.unwrap_or_default();
+                ontofetch_app::lock::write_planned(path, &plans, &stored)?;
             }
             Ok(plans
                 .iter()

@@ -11,6 +11,8 @@ pub mod resolvers;
 pub mod version;
 
 pub use ontofetch_config::{Endpoints, Secrets, SpecInput};
-pub use plan::{Attempt, AttemptStatus, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value};
+pub use plan::{
+    Attempt, AttemptStatus, Checksum, LicensePolicy, Plan, ResolveError, plan, plan_to_value, spec_is_opaque,
+};
 pub use registry::Registry;
 pub use resolvers::Resolver;

@@ -88,6 +88,9 @@ pub fn read(path: &Path, default_normalize: &[String]) -> Result<Vec<SpecInput>,
                     extras.insert(k.to_string(), Value::String(v));
                 }
             }
+            if e.get("opaque").and_then(Value::as_bool) == Some(true) {
+                extras.insert("opaque".to_string(), Value::Bool(true));
+            }
             if let Some(c) = e.get("expected_checksum").filter(|c| !c.is_null()) {
                 parse_checksum(c).map_err(|m| invalid(format!("entries[{i}].expected_checksum: {m}")))?;
                 extras.insert("checksum".to_string(), c.clone());

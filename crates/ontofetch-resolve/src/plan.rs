@@ -100,6 +100,11 @@ pub struct Plan {
     /// `ontobee` resolvers), kept in lockfiles so `plan-diff` can say an answer changed
     /// because the registry did.
     pub registry_snapshot: Option<String>,
+    /// The entry says its source is deliberately not an ontology (`extras.opaque: true`): a
+    /// version no validator recognises is stored as `unvalidated` instead of failing, and
+    /// still never displaces a validated version (docs/architecture.md, "Invariants", I3).
+    #[serde(default)]
+    pub opaque: bool,
 }
 
 /// Why planning failed.
@@ -278,6 +283,7 @@ pub async fn plan<'r>(
                     registry_snapshot: Resolver::parse(resolver)
                         .is_some_and(Resolver::reads_registry)
                         .then(|| registry().source.sha256.clone()),
+                    opaque: spec_is_opaque(&spec.extras),
                 });
             }
             Err(f) => {
@@ -301,7 +307,7 @@ pub async fn plan<'r>(
 
 /// The lockfile/plan JSON of a plan (DocsToKG `plan_to_dict` fields; no credentials).
 pub fn plan_to_value(p: &Plan) -> Value {
-    serde_json::json!({
+    let mut v = serde_json::json!({
         "id": p.id,
         "resolver": p.resolver,
         "url": p.url,
@@ -316,7 +322,17 @@ pub fn plan_to_value(p: &Plan) -> Value {
         "candidates": p.resolver_attempts,
         "credential": p.credential_binding,
         "registry_snapshot": p.registry_snapshot,
-    })
+    });
+    // Only when set: DocsToKG's lockfiles have no such key, and ours stay readable by it.
+    if p.opaque {
+        v["opaque"] = Value::Bool(true);
+    }
+    v
+}
+
+/// Whether an entry's extras declare the source opaque (`opaque: true`).
+pub fn spec_is_opaque(extras: &std::collections::BTreeMap<String, Value>) -> bool {
+    extras.get("opaque").and_then(Value::as_bool).unwrap_or(false)
 }
 
 #[cfg(test)]

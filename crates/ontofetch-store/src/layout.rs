@@ -23,6 +23,9 @@ pub const CAS: &str = "by-sha256";
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 /// Private per-pull staging directories (local disk only).
 pub const STAGING: &str = ".staging";
+/// Unrecorded version directories that could not be adopted are moved here whole (never
+/// deleted): `quarantine/<id>/<version>-<unix seconds>`.
+pub const QUARANTINE: &str = "quarantine";
 /// Advisory lock files (local disk only).
 pub const LOCKS: &str = ".locks";
 /// The per-ontology pointer to the newest version.
@@ -108,6 +111,11 @@ pub fn sanitize_filename(name: &str) -> String {
 pub fn sanitize_version(version: &str) -> String {
     let s: String = sanitize_filename(version).chars().take(100).collect();
     if RESERVED_VERSIONS.iter().any(|r| r.eq_ignore_ascii_case(&s)) { format!("{s}-version") } else { s }
+}
+
+/// Where an unrecorded version directory that could not be adopted is moved.
+pub fn quarantine_key(id: &str, version: &str, unix_seconds: u64) -> String {
+    format!("{QUARANTINE}/{id}/{version}-{unix_seconds}")
 }
 
 #[cfg(test)]

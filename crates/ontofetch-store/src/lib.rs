@@ -17,6 +17,18 @@ pub use local::LocalStore;
 pub use manifest::Manifest;
 pub use object::{ObjectStoreBackend, S3Options};
 pub use staging::Staging;
+
+/// This process's own staging directories under a local root (an interrupted command
+/// removes them before it exits).
+pub fn own_staging(local_root: &Path) -> Vec<PathBuf> {
+    staging::own(local_root)
+}
+
+/// Removes a staging directory under a local root, never following a link.
+pub fn remove_staging(local_root: &Path, dir: &Path) -> std::io::Result<()> {
+    staging::remove(local_root, dir)
+}
+
 pub use uploads::OpenUpload;
 
 use async_trait::async_trait;
@@ -62,12 +74,19 @@ impl Coded for StoreError {
     fn code(&self) -> Code {
         match self {
             StoreError::Refused(e) => e.code(),
+            // A link planted in the data root, refused rather than followed.
+            StoreError::Io { source, .. } if ontofetch_fsutil::beneath::is_link_refusal(source) => Code::Link,
             StoreError::Io { .. } => Code::Io,
             StoreError::Exists(_) => Code::Exists,
             StoreError::Backend { .. } => Code::Store,
             StoreError::NotFound(_) => Code::NotFound,
         }
     }
+}
+
+/// Seconds since the epoch (names in the quarantine).
+pub(crate) fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
@@ -121,6 +140,10 @@ pub trait ArtifactStore: Send + Sync {
 
     /// Removes a version's files (absent is fine).
     async fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError>;
+
+    /// Moves a version directory whole into `quarantine/` (never deleting it) and returns
+    /// where it went: what `doctor --fix` does with an unrecorded directory it cannot adopt.
+    async fn quarantine(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<String, StoreError>;
 
     /// `(id, version)` of every version present.
     async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError>;
@@ -186,6 +209,17 @@ pub trait ArtifactStore: Send + Sync {
     /// Staging directories left by killed pulls (their process is gone).
     fn stale_staging(&self) -> Vec<PathBuf> {
         staging::stale(self.local_root())
+    }
+
+    /// Removes a staging directory [`stale_staging`](Self::stale_staging) or
+    /// [`own_staging`](Self::own_staging) named, never following a link.
+    fn remove_staging(&self, dir: &Path) -> std::io::Result<()> {
+        staging::remove(self.local_root(), dir)
+    }
+
+    /// This process's own staging directories (an interrupted command removes them).
+    fn own_staging(&self) -> Vec<PathBuf> {
+        staging::own(self.local_root())
     }
 }
 

@@ -92,15 +92,22 @@ impl ArtifactStore for LocalStore {
             free_bytes: self.free_bytes(),
         })?;
         let parent = target.parent().expect("version dir has a parent");
-        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        // Through directory descriptors, no link followed at either end: a link planted at
+        // `ontologies/<id>` or `.staging` is refused, never renamed into or out of.
+        let from = staging.dir().strip_prefix(&self.root).map(|r| r.to_string_lossy().into_owned()).map_err(|_| {
+            io(format!("{} is not under {}", staging.dir().display(), self.root.display()))(std::io::Error::other(
+                "staging outside the root",
+            ))
+        })?;
         // `rename` onto an existing non-empty directory fails: whoever promoted first wins,
         // and identical bytes promoted twice are the same version, not an error.
-        match std::fs::rename(staging.dir(), &target) {
+        match ontofetch_fsutil::beneath::rename(&self.root, &from, &key) {
             Ok(()) => {
                 ontofetch_fsutil::fsync_dir(parent);
                 staging.disarm();
                 Ok(Promoted { key, existed: false })
             }
+            Err(e) if ontofetch_fsutil::beneath::is_link_refusal(&e) => Err(io(format!("promoting into {key}"))(e)),
             Err(_) if target.is_dir() && Self::same_original(&target, &staging) => Ok(Promoted { key, existed: true }),
             Err(_) if target.exists() => Err(StoreError::Exists(target.display().to_string())),
             Err(e) => Err(io(format!("promoting into {}", target.display()))(e)),
@@ -112,17 +119,18 @@ impl ArtifactStore for LocalStore {
         let key = layout::cas_key(sha256);
         gates.cas_key(&key)?;
         let dest = self.path(&key);
-        if dest.exists() {
+        if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file()) {
             return Ok(key);
         }
-        let parent = dest.parent().expect("CAS key has a parent");
-        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        let (parent_key, name) = key.rsplit_once('/').expect("CAS key has a parent");
+        let parent = ontofetch_fsutil::beneath::PinnedDir::create(&self.root, parent_key)
+            .map_err(io(format!("creating {parent_key}")))?;
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{sha256}."))
             .suffix(".tmp")
-            .make_in(parent, |p| std::fs::hard_link(src, p).or_else(|_| std::fs::copy(src, p).map(drop)))
-            .map_err(io(format!("copying into {}", parent.display())))?;
-        tmp.persist(&dest).map_err(|e| io(format!("renaming into {}", dest.display()))(e.error))?;
+            .make_in(parent.path(), |p| std::fs::hard_link(src, p).or_else(|_| std::fs::copy(src, p).map(drop)))
+            .map_err(io(format!("copying into {parent_key}")))?;
+        tmp.persist(parent.path().join(name)).map_err(|e| io(format!("renaming into {}", dest.display()))(e.error))?;
         Ok(key)
     }
 
@@ -157,8 +165,13 @@ impl ArtifactStore for LocalStore {
     }
 
     async fn set_latest(&self, id: &str, version: &str) -> Result<(), StoreError> {
-        let dir = self.path(&layout::ontology_key(id));
-        let link = dir.join(layout::LATEST);
+        let okey = layout::ontology_key(id);
+        let link = self.path(&okey).join(layout::LATEST);
+        // The ontology's directory is pinned (no link on the way): the pointer is never
+        // written through a link planted at `ontologies/<id>`.
+        let pinned =
+            ontofetch_fsutil::beneath::PinnedDir::open(&self.root, &okey).map_err(io(format!("opening {okey}")))?;
+        let dir = pinned.path();
         // A real directory named `latest` (an old squatted version) is never replaced.
         if std::fs::symlink_metadata(&link).is_ok_and(|m| m.is_dir()) {
             return Err(StoreError::Refused(ontofetch_policy::PolicyError::Refused(ontofetch_policy::Refusal::new(
@@ -172,28 +185,34 @@ impl ArtifactStore for LocalStore {
             .suffix(".tmp")
             .make_in(&dir, |p| std::os::unix::fs::symlink(version, p))
             .map_err(io(format!("linking in {}", dir.display())))?;
-        std::fs::rename(tmp.path(), &link).map_err(io(format!("replacing {}", link.display())))?;
+        std::fs::rename(tmp.path(), dir.join(layout::LATEST)).map_err(io(format!("replacing {}", link.display())))?;
         std::mem::forget(tmp);
         ontofetch_fsutil::fsync_dir(&dir);
         Ok(())
     }
 
     async fn clear_latest(&self, id: &str) -> Result<(), StoreError> {
-        let link = self.path(&layout::ontology_key(id)).join(layout::LATEST);
-        match std::fs::remove_file(&link) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", link.display()))(e)),
-            _ => Ok(()),
-        }
+        let key = format!("{}/{}", layout::ontology_key(id), layout::LATEST);
+        ontofetch_fsutil::beneath::remove_file(&self.root, &key).map_err(io(format!("removing {key}")))
     }
 
     async fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError> {
         gates.segment("ontology id", id)?;
         gates.segment("version", version)?;
-        let dir = self.path(&layout::version_key(id, version));
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", dir.display()))(e)),
-            _ => Ok(()),
-        }
+        // Reached with no link on the way, and emptied through descriptors: a link planted at
+        // `ontologies/<id>` or inside the version is never followed (docs/architecture.md,
+        // "Filesystem rule").
+        let key = layout::version_key(id, version);
+        ontofetch_fsutil::beneath::remove_tree(&self.root, &key).map_err(io(format!("removing {key}")))
+    }
+
+    async fn quarantine(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<String, StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.segment("version", version)?;
+        let from = layout::version_key(id, version);
+        let to = layout::quarantine_key(id, version, crate::unix_seconds());
+        ontofetch_fsutil::beneath::rename(&self.root, &from, &to).map_err(io(format!("moving {from} to {to}")))?;
+        Ok(to)
     }
 
     async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError> {
@@ -237,15 +256,16 @@ impl ArtifactStore for LocalStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let p = self.path(key);
-        match std::fs::remove_file(&p) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(format!("removing {}", p.display()))(e)),
-            _ => Ok(()),
-        }
+        ontofetch_fsutil::beneath::remove_file(&self.root, key).map_err(io(format!("removing {key}")))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
         let mut out = Vec::new();
+        // A prefix reached through a planted link lists nothing (doctor reports the link):
+        // what lies behind it is not the store's.
+        if !ontofetch_fsutil::beneath::link_free(&self.root, prefix.trim_end_matches('/')) {
+            return Ok(out);
+        }
         let mut stack = vec![self.path(prefix)];
         while let Some(dir) = stack.pop() {
             let entries = match std::fs::read_dir(&dir) {
@@ -278,11 +298,10 @@ impl ArtifactStore for LocalStore {
     }
 
     async fn write(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        let p = self.path(key);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
-        }
-        ontofetch_fsutil::write_atomic(&p, bytes).map_err(io(format!("writing {}", p.display())))
+        let (parent, name) = key.rsplit_once('/').unwrap_or(("", key));
+        let dir = ontofetch_fsutil::beneath::PinnedDir::create(&self.root, parent)
+            .map_err(io(format!("creating {parent}")))?;
+        ontofetch_fsutil::write_atomic(&dir.path().join(name), bytes).map_err(io(format!("writing {key}")))
     }
 
     async fn put_file(&self, key: &str, src: &Path) -> Result<(), StoreError> {
@@ -290,13 +309,14 @@ impl ArtifactStore for LocalStore {
         if dest == src {
             return Ok(());
         }
-        let parent = dest.parent().expect("a key has a parent");
-        std::fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+        let (parent_key, name) = key.rsplit_once('/').unwrap_or(("", key));
+        let parent = ontofetch_fsutil::beneath::PinnedDir::create(&self.root, parent_key)
+            .map_err(io(format!("creating {parent_key}")))?;
         let tmp = ontofetch_fsutil::shared_temp(".put.")
-            .tempfile_in(parent)
-            .map_err(io(format!("creating a temporary file in {}", parent.display())))?;
+            .tempfile_in(parent.path())
+            .map_err(io(format!("creating a temporary file in {parent_key}")))?;
         std::fs::copy(src, tmp.path()).map_err(io(format!("copying {}", src.display())))?;
-        tmp.persist(&dest).map_err(|e| io(format!("replacing {}", dest.display()))(e.error))?;
+        tmp.persist(parent.path().join(name)).map_err(|e| io(format!("replacing {}", dest.display()))(e.error))?;
         Ok(())
     }
 
@@ -317,6 +337,14 @@ impl ArtifactStore for LocalStore {
 
     fn stale_staging(&self) -> Vec<PathBuf> {
         staging::stale(&self.root)
+    }
+
+    fn remove_staging(&self, dir: &Path) -> std::io::Result<()> {
+        staging::remove(&self.root, dir)
+    }
+
+    fn own_staging(&self) -> Vec<PathBuf> {
+        staging::own(&self.root)
     }
 }
 

@@ -317,6 +317,25 @@ impl ArtifactStore for ObjectStoreBackend {
         Ok(())
     }
 
+    async fn quarantine(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<String, StoreError> {
+        gates.segment("ontology id", id)?;
+        gates.segment("version", version)?;
+        let from = layout::version_key(id, version);
+        let to = layout::quarantine_key(id, version, crate::unix_seconds());
+        // Copy every object, then delete the originals: a failure part way leaves both
+        // copies (nothing is lost), and a re-run moves what is left.
+        for (key, _) in self.list(&format!("{from}/")).await? {
+            let rest = key.strip_prefix(&from).unwrap_or(&key);
+            let dest = format!("{to}{rest}");
+            self.store
+                .copy(&self.key(&key), &self.key(&dest))
+                .await
+                .map_err(backend(format!("copying {key} to {dest}")))?;
+        }
+        self.remove_version(gates, id, version).await?;
+        Ok(to)
+    }
+
     async fn version_dirs(&self) -> Result<Vec<(String, String)>, StoreError> {
         // One paginated listing of the whole mirror, not a delimiter listing per ontology: a
         // bucket has no empty directories, so the version prefixes are those of its files.

@@ -21,11 +21,17 @@ impl Staging {
     pub fn begin(local_root: &Path, gates: &Gates<'_>, id: &str) -> Result<Staging, StoreError> {
         gates.segment("ontology id", id)?;
         let base = local_root.join(layout::STAGING);
-        std::fs::create_dir_all(&base).map_err(io(format!("creating {}", base.display())))?;
+        // No link on the way: a `.staging` planted as a link to elsewhere is refused, so no
+        // download is ever written outside the root. (The directory becomes the version's
+        // directory, so it is created as readable as the umask allows, like every stored file.)
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let dir = base.join(format!("{id}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
-        Ok(Staging { dir, kept: false })
+        let name = format!("{id}-{}-{nanos}", std::process::id());
+        let rel = format!("{}/{name}", layout::STAGING);
+        let parent = ontofetch_fsutil::beneath::create_dirs(local_root, layout::STAGING)
+            .map_err(io(format!("creating {}", base.display())))?;
+        rustix::fs::mkdirat(&parent, name.as_str(), rustix::fs::Mode::from_raw_mode(0o777))
+            .map_err(|e| io(format!("creating {rel}"))(e.into()))?;
+        Ok(Staging { dir: base.join(name), kept: false })
     }
 
     /// The staging directory (the future version directory).
@@ -91,22 +97,56 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         // Promoted staging was renamed away; anything still here is a failed attempt.
-        if !self.kept {
-            let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.kept
+            && let Some(root) = self.dir.parent().and_then(Path::parent)
+        {
+            let _ = remove(root, &self.dir);
         }
     }
 }
 
 /// Leftover staging directories under a local root (from a killed pull) that no live
-/// process owns: the pid in the name is gone.
+/// process owns: the pid in the name is gone. Only real directories inside a real
+/// `.staging` count: a `.staging` that is a link lists nothing (doctor reports the link),
+/// and a link inside it is not a staging directory.
 pub fn stale(local_root: &Path) -> Vec<PathBuf> {
+    if !ontofetch_fsutil::beneath::link_free(local_root, layout::STAGING) {
+        return vec![];
+    }
     std::fs::read_dir(local_root.join(layout::STAGING))
         .into_iter()
         .flatten()
         .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
         .filter(|p| !owner_alive(p))
         .collect()
+}
+
+/// This process's own staging directories (`<id>-<pid>-<nanos>`): what an interrupted
+/// command removes before it exits, so Ctrl-C leaves nothing for doctor to report.
+pub fn own(local_root: &Path) -> Vec<PathBuf> {
+    if !ontofetch_fsutil::beneath::link_free(local_root, layout::STAGING) {
+        return vec![];
+    }
+    let pid = std::process::id().to_string();
+    std::fs::read_dir(local_root.join(layout::STAGING))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().rsplit('-').nth(1) == Some(pid.as_str())))
+        .collect()
+}
+
+/// Removes a staging directory found by [`stale`] or [`own`], never following a link.
+pub fn remove(local_root: &Path, dir: &Path) -> std::io::Result<()> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.is_empty() || name.contains('/') {
+        return Ok(());
+    }
+    ontofetch_fsutil::beneath::remove_tree(local_root, &format!("{}/{name}", layout::STAGING))
 }
 
 fn owner_alive(dir: &Path) -> bool {

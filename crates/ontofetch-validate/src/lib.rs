@@ -198,6 +198,20 @@ impl Outcome {
         self
     }
 
+    /// For a source that should be an ontology, "no validator recognised it" is a failure:
+    /// a 200 answer carrying an error text or random bytes must never count as a version
+    /// (docs/architecture.md, "Invariants", I9). Only an outcome that was `skipped` changes.
+    pub fn refuse_unrecognised(&mut self) {
+        if self.status == Status::Skipped {
+            let why = self.message.take().unwrap_or_else(|| "no validator applies".into());
+            self.status = Status::Failed;
+            self.message = Some(format!(
+                "not recognised as an ontology ({why}); an entry whose source is deliberately not an \
+                 ontology says `opaque: true` in its extras"
+            ));
+        }
+    }
+
     fn skip_normalization(&mut self, why: impl Into<String>) {
         self.normalization = Some("skipped".into());
         self.normalization_skipped = Some(why.into());

@@ -25,8 +25,11 @@ pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), AppError> {
     }
     let doc = &report.doc;
     emit(&ctx.options, doc, || {
-        let mut out =
-            format!("ontofetch {} doctor\ndata root: {}\n", env!("CARGO_PKG_VERSION"), ctx.dirs.root.display());
+        let mut out = format!(
+            "ontofetch {} doctor\ndata root: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            crate::render::safe(&ctx.dirs.root.display().to_string())
+        );
         if let Some(free) = doc["disk"]["free_bytes"].as_u64() {
             out.push_str(&format!("disk free: {:.1} GB\n", free as f64 / 1e9));
         }
@@ -50,7 +53,9 @@ pub fn run(ctx: &mut Context, fix: bool, verify: bool) -> Result<(), AppError> {
         }
         for (key, label) in [("fixes", "fixed"), ("notes", "note"), ("problems", "problem")] {
             for line in doc[key].as_array().into_iter().flatten() {
-                out.push_str(&format!("{label}: {}\n", line.as_str().unwrap_or("")));
+                // Names in findings come from the data root, where anyone with write access
+                // may plant them: escaped, so none can forge a line or move the cursor.
+                out.push_str(&format!("{label}: {}\n", crate::render::safe(line.as_str().unwrap_or(""))));
             }
         }
         out.push_str(if report.problems.is_empty() { "OK" } else { "NOT OK" });

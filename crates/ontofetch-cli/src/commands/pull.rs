@@ -11,10 +11,19 @@ use std::path::Path;
 
 /// `ontofetch pull`.
 pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), AppError> {
-    let specs = match &args.lock {
+    let mut specs = match &args.lock {
         Some(lock) => lock::specs(lock, &args.plan.ids, &ctx.settings()?.defaults().normalize_to)?,
         None => ctx.specs(&args.plan.ids, args.plan.resolver.as_deref())?,
     };
+    if let Some(lock) = args.lock.as_deref().filter(|_| args.locked) {
+        lock::require_pins(lock, &specs)?;
+    }
+    if args.update_lock {
+        // What the URLs serve now is taken, and pinned below.
+        for s in &mut specs {
+            s.extras.remove("checksum");
+        }
+    }
     let mut p = ctx.block_on(ctx.pipeline(args.force))?;
     p.promote_invalid |= args.promote_invalid;
     // The Pushgateway URL is the command's own input: a gate refuses it before any work
@@ -39,8 +48,10 @@ pub fn pull(ctx: &mut Context, args: &PullArgs) -> Result<(), AppError> {
             tracing::warn!(code = %e.code, error = %e.message, "metrics not pushed");
         }
     }
-    if args.lock.is_none() && !args.plan.no_lock {
-        lock::write_pulled(&args.plan.lock_output, &results)?;
+    match &args.lock {
+        None if !args.plan.no_lock => lock::write_pulled(&args.plan.lock_output, &results)?,
+        Some(lock) if !args.locked => lock::fill_pins(lock, &results, args.update_lock)?,
+        _ => {}
     }
     let mut doc = serde_json::to_value(&results).unwrap_or_default();
     for (r, v) in results.iter().zip(doc.as_array_mut().into_iter().flatten()) {
@@ -70,7 +81,8 @@ pub fn plan(ctx: &mut Context, args: &PlanArgs) -> Result<(), AppError> {
     let p = ctx.block_on(ctx.pipeline(false))?;
     let plans = ctx.block_on(plan_all(&p, &specs));
     if !args.no_lock {
-        lock::write_planned(&args.lock_output, &plans)?;
+        let stored = ctx.block_on(lock::stored_pins(&p)).unwrap_or_default();
+        lock::write_planned(&args.lock_output, &plans, &stored)?;
     }
     print_plans(ctx, &plans)
 }

@@ -109,7 +109,13 @@ fn manifest(p: &Pipeline, c: &Commit<'_>, key: &str, downloaded_at: &str) -> Man
             c.validation.normalization.clone().unwrap_or(Normalization { mode: "none".into(), skipped_reason: None }),
         ),
         notes: notes(c),
-        extra: c.diff.iter().map(|d| ("diff".to_string(), crate::diff::summary(&d.previous, &d.diff))).collect(),
+        extra: c
+            .diff
+            .iter()
+            .map(|d| ("diff".to_string(), crate::diff::summary(&d.previous, &d.diff)))
+            // `validate ID` reads it back: an opaque source's version stays `unvalidated`.
+            .chain(c.plan.opaque.then(|| ("opaque".to_string(), serde_json::Value::Bool(true))))
+            .collect(),
     }
 }
 
@@ -129,6 +135,13 @@ fn notes(c: &Commit<'_>) -> Vec<String> {
             }
             _ => "failed validation; kept for inspection, latest stays on the last version that validated".to_string(),
         });
+    }
+    if c.verdict == ontofetch_catalog::Verdict::Unvalidated {
+        notes.push(
+            "no validator recognised it; stored unvalidated because the entry declares its source opaque \
+             (it is latest only while no version of this ontology validated)"
+                .to_string(),
+        );
     }
     if c.plan.license.is_none()
         && let Some(stated) = &c.validation.license

@@ -112,7 +112,7 @@ fn reclaim_staging(p: &Pipeline, id: &str) {
                 !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && nanos.bytes().all(|b| b.is_ascii_digit())
             })
         });
-        if ours && std::fs::remove_dir_all(&dir).is_ok() {
+        if ours && p.backends.store.remove_staging(&dir).is_ok() {
             tracing::info!(id, staging = %dir.display(), "removed staging left by an interrupted pull");
         }
     }
@@ -227,6 +227,19 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     };
     if let Some(row) = p.backends.catalog.find_by_sha(&plan.id, &fetched.info.sha256).await? {
         if crate::integrity::original_intact(&p.backends, &gates, &row).await? {
+            // `--force` is what doctor names for a stored copy whose bytes no longer hash to
+            // the record (a flipped byte keeps the size): it re-hashes them, and the fresh
+            // bytes, which hash to the record, replace every damaged copy.
+            if p.force {
+                let repaired = crate::integrity::repair_copies(&p.backends, &gates, &row, &fetched.dest).await?;
+                if !repaired.is_empty() {
+                    notes.push(format!(
+                        "repaired {}: {} did not hash to the record and were replaced by the fetched bytes",
+                        row.version,
+                        repaired.join(", ")
+                    ));
+                }
+            }
             count(p, &plan.resolver, "not_modified");
             notes.push("identical bytes already stored; no new version".into());
             return Ok(cached(p, plan, &row, notes).await);
@@ -237,16 +250,15 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
         notes.push(format!("repaired {}: its stored files were lost and were fetched again", row.version));
     }
     let extracted = extract::run(p, &gates, &staging, &fetched)?;
-    let validation =
-        validate::run(p, &plan.id, &staging, &fetched, extracted.as_ref(), &plan.normalize_to, observer).await?;
+    let validation = validate::run(p, plan, &staging, &fetched, extracted.as_ref(), observer).await?;
     if let Some(refused) = header_license_refused(p, plan, &validation) {
         return Err(refused);
     }
     let version = version::choose(p, plan, &fetched, &validation).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
-    let verdict = ontofetch_catalog::Verdict::of(validation.failed(), p.promote_invalid);
+    let verdict = validation.verdict(p.promote_invalid);
     let diff = match previous.as_ref() {
-        Some(prev) if !verdict.failed() => changes(p, prev, &staging, &validation).await,
+        Some(prev) if verdict.validated() && prev.verdict.validated() => changes(p, prev, &staging, &validation).await,
         _ => None,
     };
     if p.settings.defaults().http.validate_media_type {

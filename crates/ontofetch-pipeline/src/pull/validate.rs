@@ -48,9 +48,15 @@ pub(super) struct Validated {
 }
 
 impl Validated {
-    /// Whether any validator failed.
-    pub fn failed(&self) -> bool {
-        self.summary.status == Status::Failed
+    /// The version's verdict: failed when any validator failed; `unvalidated` when none
+    /// recognised it (only an opaque source gets there: for any other, "not recognised" was
+    /// made a failure); else valid.
+    pub fn verdict(&self, promote_invalid: bool) -> ontofetch_catalog::Verdict {
+        match self.summary.status {
+            Status::Ok => ontofetch_catalog::Verdict::Valid,
+            Status::Failed => ontofetch_catalog::Verdict::of(true, promote_invalid),
+            Status::Skipped => ontofetch_catalog::Verdict::Unvalidated,
+        }
     }
 }
 
@@ -173,13 +179,13 @@ fn targets(staging: &Staging, arrived: &Arrived, extracted: Option<&Report>) -> 
 /// Validates a downloaded version in staging.
 pub(super) async fn run(
     p: &Pipeline,
-    id: &str,
+    plan: &ontofetch_resolve::Plan,
     staging: &Staging,
     arrived: &Arrived,
     extracted: Option<&Report>,
-    formats: &[String],
     observer: &dyn PullObserver,
 ) -> Result<Validated, PipelineError> {
+    let (id, formats, opaque) = (plan.id.as_str(), plan.normalize_to.as_slice(), plan.opaque);
     let stem = layout::file_stem(&arrived.filename);
     let mut v = Validated {
         entries: BTreeMap::new(),
@@ -194,10 +200,21 @@ pub(super) async fn run(
     };
     let mut verdicts = Vec::new();
     let normalized_dir = staging.path(layout::NORMALIZED)?;
+    let mut outcomes = Vec::new();
     for (rel, file) in targets(staging, arrived, extracted) {
         let base = if rel.is_empty() { stem.clone() } else { layout::sanitize_filename(&rel) };
         let normalize = Normalize { terms: true, ..p.limits().normalize(&normalized_dir, &base, formats) };
-        let outcome = validate_file(p, &file, Some(normalize)).await;
+        outcomes.push((rel, validate_file(p, &file, Some(normalize)).await));
+    }
+    // A version is valid only when a validator recognised and parsed it: when none did (an
+    // error text served with 200, random bytes), the version failed, unless its entry
+    // declares the source opaque (then it is stored `unvalidated`).
+    if !opaque && outcomes.iter().all(|(_, o)| o.status == Status::Skipped) {
+        for (_, o) in &mut outcomes {
+            o.refuse_unrecognised();
+        }
+    }
+    for (rel, outcome) in outcomes {
         let key = if rel.is_empty() { outcome.validator.clone() } else { format!("{}:{rel}", outcome.validator) };
         if rel.is_empty() {
             v.version_iri = outcome.version_iri.clone();

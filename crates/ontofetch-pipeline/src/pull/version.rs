@@ -46,15 +46,20 @@ pub(super) async fn choose(
         .unwrap_or_else(|| ontofetch_resolve::version::from_content(sha, &today()));
     let name = layout::sanitize_version(&base);
     if p.backends.catalog.version(&plan.id, &name).await?.is_none() {
-        // Files under that name without a row are what a killed pull of this ontology left
-        // (we hold its lease, so no live pull owns them): they never became a version, and
-        // the name is upstream's, so it is cleared and used, not suffixed.
+        // Files under that name without a row (a killed pull left them, or the catalog was
+        // lost): we hold the lease, so no live pull owns them. They are never deleted: a
+        // complete version is adopted (and this download then gets its own name below), the
+        // rest is moved to the quarantine and the name is used.
         let prefix = format!("{}/", layout::version_key(&plan.id, &name));
-        if !p.backends.store.list(&prefix).await?.is_empty() {
-            tracing::info!(id = %plan.id, version = %name, "removing files a killed pull left under this version");
-            p.backends.store.remove_version(&p.gates(), &plan.id, &name).await?;
+        let leftover = !p.backends.store.list(&prefix).await?.is_empty();
+        let adopted = leftover
+            && matches!(
+                crate::adopt::reclaim(&p.backends, &p.gates(), &plan.id, &name).await?,
+                crate::adopt::Reclaimed::Adopted { .. }
+            );
+        if !adopted {
+            return Ok(Chosen { name, note: None });
         }
-        return Ok(Chosen { name, note: None });
     }
     Ok(Chosen {
         note: Some(format!(
