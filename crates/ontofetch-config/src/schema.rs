@@ -403,7 +403,9 @@ pub struct OntologySpec {
     /// Resolver; defaults to the first of `prefer_source`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolver: Option<String>,
-    /// Resolver-specific settings, plus `checksum` / `checksum_url`.
+    /// Resolver-specific settings, plus `checksum` / `checksum_url`, and `opaque: true` for a
+    /// source that is deliberately not an ontology (what no validator recognises is then
+    /// stored `unvalidated` instead of failing, and never displaces a validated version).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<String, Value>,
     /// Per-spec resolver preference (chooses the default resolver).
