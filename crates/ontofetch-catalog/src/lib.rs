@@ -37,6 +37,20 @@ pub enum CatalogError {
     /// A stored value failed the db_boundary gate.
     #[error(transparent)]
     Boundary(#[from] Refusal),
+    /// The worker's lease is no longer the current one: another worker took the ontology
+    /// over (a database restart ended the lease's session), so nothing is recorded.
+    #[error(
+        "the lease on {ontology} was lost (this worker holds token {token}, the catalog's is {current}): another \
+         worker took it over, so this one stops without recording"
+    )]
+    Fenced {
+        /// Ontology id.
+        ontology: String,
+        /// The token the worker holds.
+        token: u64,
+        /// The catalog's current token.
+        current: u64,
+    },
     /// A version of that name is recorded with other bytes.
     #[error("{ontology}/{version} is already recorded with other content")]
     Conflict {
@@ -53,6 +67,7 @@ impl Coded for CatalogError {
             CatalogError::Db { .. } => Code::Db,
             CatalogError::Boundary(r) => r.code,
             CatalogError::Conflict { .. } => Code::Exists,
+            CatalogError::Fenced { .. } => Code::Fenced,
         }
     }
 }
@@ -374,12 +389,21 @@ pub enum Recorded {
 /// releases it with its process (file lock) or connection (PostgreSQL advisory lock).
 pub struct Lease {
     _held: Box<dyn Send + Sync>,
+    token: u64,
 }
 
 impl Lease {
-    /// A lease held by `guard` (a locked file, a database session).
-    pub fn new(guard: impl Send + Sync + 'static) -> Self {
-        Lease { _held: Box::new(guard) }
+    /// A lease held by `guard` (a locked file, a database session), with the fencing token
+    /// the catalog issued when it was taken.
+    pub fn new(guard: impl Send + Sync + 'static, token: u64) -> Self {
+        Lease { _held: Box::new(guard), token }
+    }
+
+    /// The fencing token: each taking of an ontology's lease gets a larger one than the last
+    /// (`lease_epochs`), and [`Catalog::record`] refuses a token that is not the current one,
+    /// in the transaction that would write the rows (docs/architecture.md, "Fencing").
+    pub fn token(&self) -> u64 {
+        self.token
     }
 }
 
@@ -407,7 +431,11 @@ pub trait Catalog: Send + Sync {
         row: &VersionRow,
         artifacts: &[ArtifactRow],
         blob_durable: bool,
+        fence: Option<u64>,
     ) -> Result<Recorded, CatalogError>;
+
+    /// The ontology's current fencing token (0 when its lease was never taken).
+    async fn fence_token(&self, ontology: &str) -> Result<u64, CatalogError>;
 
     /// The ontology's `latest`: the newest version by download time (not by name) whose
     /// verdict lets it be latest (it validated, or its promotion was asked for).

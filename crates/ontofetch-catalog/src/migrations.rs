@@ -105,6 +105,14 @@ pub const MIGRATIONS: &[Migration] = &[
         FOREIGN KEY (ontology, version) REFERENCES versions (ontology, version) ON DELETE CASCADE
     );",
     },
+    Migration {
+        version: 7,
+        name: "lease epochs (fencing tokens: a worker that lost its lease cannot record)",
+        sql: "CREATE TABLE lease_epochs (
+        ontology TEXT PRIMARY KEY,
+        epoch INTEGER NOT NULL
+    );",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

@@ -120,6 +120,8 @@ fn row_to_version(r: &Row) -> VersionRow {
 /// What a `record` transaction found.
 enum Seen {
     Inserted,
+    /// The fencing token is not the current one (the catalog's is given).
+    Fenced(u64),
     /// The version exists; its original's SHA-256.
     Existing(String),
     /// Another version holds the same bytes.
@@ -373,6 +375,7 @@ impl Catalog for PgCatalog {
         row: &VersionRow,
         artifacts: &[ArtifactRow],
         blob_durable: bool,
+        fence: Option<u64>,
     ) -> Result<Recorded, CatalogError> {
         check_keys(row, artifacts)?;
         check_commit(&CommitFacts {
@@ -392,6 +395,19 @@ impl Catalog for PgCatalog {
                     // their lease (a restart) cannot store the same bytes under two names.
                     tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('ontofetch:record:' || $1, 0))", &[&row.ontology])
                         .await?;
+                    // The fencing token, checked in the transaction that writes the rows
+                    // (the row lock keeps a new lease from issuing one meanwhile).
+                    if let Some(token) = fence {
+                        let current: i64 = tx
+                            .query_opt("SELECT epoch FROM lease_epochs WHERE ontology = $1 FOR SHARE", &[&row.ontology])
+                            .await?
+                            .map(|r| r.get(0))
+                            .unwrap_or(0);
+                        if current as u64 != token {
+                            tx.rollback().await?;
+                            return Ok(Seen::Fenced(current as u64));
+                        }
+                    }
                     if let Some(existing) = tx
                         .query_opt("SELECT sha256 FROM versions WHERE ontology = $1 AND version = $2", &[&row.ontology, &row.version])
                         .await?
@@ -429,6 +445,9 @@ impl Catalog for PgCatalog {
             .await?;
         match outcome {
             Seen::Inserted => Ok(Recorded::Inserted),
+            Seen::Fenced(current) => {
+                Err(CatalogError::Fenced { ontology: row.ontology.clone(), token: fence.unwrap_or_default(), current })
+            }
             Seen::Existing(sha) if sha == row.sha256 => Ok(Recorded::AlreadyPresent),
             Seen::Existing(_) => {
                 Err(CatalogError::Conflict { ontology: row.ontology.clone(), version: row.version.clone() })
@@ -864,7 +883,37 @@ impl Catalog for PgCatalog {
             }
             return Ok(None);
         }
-        Ok(Some(Lease::new(PgLease { client: Some(client), key, idle: self.idle_lease_sessions.clone() })))
+        // The next fencing token, issued on the lease's own session once the lock is held.
+        let token: i64 = match client
+            .query_one(
+                "INSERT INTO lease_epochs (ontology, epoch) VALUES ($1, 1)
+                 ON CONFLICT (ontology) DO UPDATE SET epoch = lease_epochs.epoch + 1 RETURNING epoch",
+                &[&ontology],
+            )
+            .await
+        {
+            Ok(r) => r.get(0),
+            Err(e) => return Err(pg(format!("issuing a fencing token for {ontology}"))(e)),
+        };
+        Ok(Some(Lease::new(
+            PgLease { client: Some(client), key, idle: self.idle_lease_sessions.clone() },
+            token as u64,
+        )))
+    }
+
+    async fn fence_token(&self, ontology: &str) -> Result<u64, CatalogError> {
+        let ontology = ontology.to_string();
+        let epoch: Option<i64> = self
+            .run("reading the fencing token", |c| {
+                let ontology = ontology.clone();
+                Box::pin(async move {
+                    Ok(c.query_opt("SELECT epoch FROM lease_epochs WHERE ontology = $1", &[&ontology])
+                        .await?
+                        .map(|r| r.get(0)))
+                })
+            })
+            .await?;
+        Ok(epoch.unwrap_or(0) as u64)
     }
 
     async fn reserve_rate(&self, key: &str, per_second: f64) -> Result<Option<Duration>, CatalogError> {

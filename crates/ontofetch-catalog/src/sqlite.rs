@@ -130,6 +130,22 @@ impl SqliteCatalog {
         Ok(SqliteCatalog { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
     }
 
+    /// Issues the next fencing token of an ontology whose lease was just taken.
+    async fn next_token(&self, ontology: &str) -> Result<u64, CatalogError> {
+        let ontology = ontology.to_string();
+        self.with(move |c| {
+            c.query_row(
+                "INSERT INTO lease_epochs (ontology, epoch) VALUES (?1, 1)
+                 ON CONFLICT (ontology) DO UPDATE SET epoch = epoch + 1 RETURNING epoch",
+                params![ontology],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|e| e as u64)
+            .map_err(sql("issuing a fencing token"))
+        })
+        .await
+    }
+
     /// Runs `f` on the connection on tokio's blocking pool.
     async fn with<T: Send + 'static>(
         &self,
@@ -207,6 +223,7 @@ impl Catalog for SqliteCatalog {
         row: &VersionRow,
         artifacts: &[ArtifactRow],
         blob_durable: bool,
+        fence: Option<u64>,
     ) -> Result<Recorded, CatalogError> {
         check_keys(row, artifacts)?;
         let (row, artifacts) = (row.clone(), artifacts.to_vec());
@@ -217,6 +234,17 @@ impl Catalog for SqliteCatalog {
                 blob_durable,
                 in_transaction: true,
             })?;
+            // The fencing token is checked in the transaction that writes the rows.
+            if let Some(token) = fence {
+                let current: i64 = tx
+                    .query_row("SELECT epoch FROM lease_epochs WHERE ontology = ?1", params![row.ontology], |r| r.get(0))
+                    .optional()
+                    .map_err(sql("reading the fencing token"))?
+                    .unwrap_or(0);
+                if current as u64 != token {
+                    return Err(CatalogError::Fenced { ontology: row.ontology, token, current: current as u64 });
+                }
+            }
             let existing: Option<String> = tx
                 .query_row(
                     "SELECT sha256 FROM versions WHERE ontology = ?1 AND version = ?2",
@@ -630,13 +658,27 @@ impl Catalog for SqliteCatalog {
 
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
         let dir = self.path.parent().unwrap_or(Path::new(".")).join(".locks");
+        let ontology_name = ontology;
         let ontology = ontology.to_string();
         let what = format!("taking the lease of {ontology} in {}", dir.display());
-        tokio::task::spawn_blocking(move || crate::filelock::try_lock(&dir, &ontology))
+        let held = tokio::task::spawn_blocking(move || crate::filelock::try_lock(&dir, &ontology))
             .await
             .map_err(|e| CatalogError::db("taking a lease", e))?
-            .map(|held| held.map(Lease::new))
-            .map_err(|e| CatalogError::db(what, e))
+            .map_err(|e| CatalogError::db(what, e))?;
+        let Some(held) = held else { return Ok(None) };
+        let token = self.next_token(ontology_name).await?;
+        Ok(Some(Lease::new(held, token)))
+    }
+
+    async fn fence_token(&self, ontology: &str) -> Result<u64, CatalogError> {
+        let ontology = ontology.to_string();
+        self.with(move |c| {
+            c.query_row("SELECT epoch FROM lease_epochs WHERE ontology = ?1", params![ontology], |r| r.get::<_, i64>(0))
+                .optional()
+                .map(|e| e.unwrap_or(0) as u64)
+                .map_err(sql("reading the fencing token"))
+        })
+        .await
     }
 
     async fn stats(&self) -> Result<Stats, CatalogError> {
@@ -693,9 +735,9 @@ mod tests {
     #[tokio::test]
     async fn latest_is_chosen_by_download_time_not_by_name() {
         let (_d, cat) = open();
-        cat.record(&row("bfo", "zzz-old", "a", "2024-01-01T00:00:00Z"), &[], true).await.unwrap();
-        cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00Z"), &[], true).await.unwrap();
-        cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00Z"), &[], true).await.unwrap();
+        cat.record(&row("bfo", "zzz-old", "a", "2024-01-01T00:00:00Z"), &[], true, None).await.unwrap();
+        cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00Z"), &[], true, None).await.unwrap();
+        cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00Z"), &[], true, None).await.unwrap();
         assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new");
         let all: Vec<_> = cat.latest_all().await.unwrap().into_iter().map(|r| r.version).collect();
         assert_eq!(all, ["aaa-new", "v1"]);
@@ -709,24 +751,27 @@ mod tests {
     #[tokio::test]
     async fn recording_is_idempotent_for_the_same_bytes_only() {
         let (_d, cat) = open();
-        assert_eq!(cat.record(&row("bfo", "v1", "a", "t"), &[], true).await.unwrap(), Recorded::Inserted);
-        assert_eq!(cat.record(&row("bfo", "v1", "a", "t2"), &[], true).await.unwrap(), Recorded::AlreadyPresent);
-        assert_eq!(cat.record(&row("bfo", "v1", "b", "t3"), &[], true).await.unwrap_err().code(), "E_EXISTS");
+        assert_eq!(cat.record(&row("bfo", "v1", "a", "t"), &[], true, None).await.unwrap(), Recorded::Inserted);
+        assert_eq!(cat.record(&row("bfo", "v1", "a", "t2"), &[], true, None).await.unwrap(), Recorded::AlreadyPresent);
+        assert_eq!(cat.record(&row("bfo", "v1", "b", "t3"), &[], true, None).await.unwrap_err().code(), "E_EXISTS");
         assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 1);
     }
 
     #[tokio::test]
     async fn boundary_refuses_undurable_commits_and_foreign_paths() {
         let (_d, cat) = open();
-        let e = cat.record(&row("bfo", "v1", "a", "t"), &[], false).await.unwrap_err();
+        let e = cat.record(&row("bfo", "v1", "a", "t"), &[], false, None).await.unwrap_err();
         assert_eq!(e.code(), "E_DB_TXN");
         assert!(cat.latest("bfo").await.unwrap().is_none(), "nothing committed");
         let mut bad = row("bfo", "v2", "a", "t");
         bad.relpath = "/etc/passwd".into();
-        assert_eq!(cat.record(&bad, &[], true).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+        assert_eq!(cat.record(&bad, &[], true, None).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
         let art =
             ArtifactRow { relpath: "ontologies/../../x".into(), sha256: "a".into(), bytes: 1, kind: "original".into() };
-        assert_eq!(cat.record(&row("bfo", "v3", "a", "t"), &[art], true).await.unwrap_err().code(), "E_TRAVERSAL");
+        assert_eq!(
+            cat.record(&row("bfo", "v3", "a", "t"), &[art], true, None).await.unwrap_err().code(),
+            "E_TRAVERSAL"
+        );
     }
 
     #[tokio::test]
@@ -738,7 +783,7 @@ mod tests {
             bytes: 1,
             kind: "original".into(),
         };
-        cat.record(&row("bfo", "v1", "a", "t"), &[art], true).await.unwrap();
+        cat.record(&row("bfo", "v1", "a", "t"), &[art], true, None).await.unwrap();
         cat.execute_raw("UPDATE artifacts SET relpath = '/etc/shadow'").unwrap();
         assert_eq!(cat.artifacts("bfo", "v1").await.unwrap_err().code(), "E_ABSOLUTE_PATH");
     }
@@ -752,7 +797,7 @@ mod tests {
             bytes: 1,
             kind: "original".into(),
         };
-        cat.record(&row("bfo", "v1", "a", "t"), &[art], true).await.unwrap();
+        cat.record(&row("bfo", "v1", "a", "t"), &[art], true, None).await.unwrap();
         let v = ValidationRow {
             validator: "rdf".into(),
             result: crate::ValidationResult::Ok,
@@ -770,7 +815,7 @@ mod tests {
     async fn reopening_keeps_data_and_does_not_remigrate() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.sqlite");
-        SqliteCatalog::open(&p).unwrap().record(&row("ro", "v1", "a", "t"), &[], true).await.unwrap();
+        SqliteCatalog::open(&p).unwrap().record(&row("ro", "v1", "a", "t"), &[], true, None).await.unwrap();
         let cat = SqliteCatalog::open(&p).unwrap();
         assert_eq!(cat.latest("ro").await.unwrap().unwrap().version, "v1");
     }
@@ -814,7 +859,7 @@ mod tests {
                 let mut r = row("bfo", "v1", "a", "t");
                 r.etag = Some(etag.clone());
                 r.url = url.clone();
-                cat.record(&r, &[], true).await.unwrap();
+                cat.record(&r, &[], true, None).await.unwrap();
                 let back = cat.latest("bfo").await.unwrap().unwrap();
                 assert_eq!(back.etag, Some(etag));
                 assert_eq!(back.url, url);

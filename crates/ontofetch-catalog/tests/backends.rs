@@ -40,14 +40,15 @@ async fn contract(cat: &dyn Catalog) {
         cat.record(
             &row("bfo", "zzz-old", "a", "2024-01-01T00:00:00.000Z"),
             &[art("ontologies/bfo/zzz-old/original/x.owl")],
-            true
+            true,
+            None
         )
         .await
         .unwrap(),
         Recorded::Inserted
     );
-    cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00.000Z"), &[], true).await.unwrap();
-    cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00.000Z"), &[], true).await.unwrap();
+    cat.record(&row("bfo", "aaa-new", "b", "2025-01-01T00:00:00.000Z"), &[], true, None).await.unwrap();
+    cat.record(&row("ro", "v1", "c", "2020-01-01T00:00:00.000Z"), &[], true, None).await.unwrap();
     assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new", "by download time, not by name");
     let latest: Vec<String> = cat.latest_all().await.unwrap().into_iter().map(|r| r.version).collect();
     assert_eq!(latest, ["aaa-new", "v1"]);
@@ -55,13 +56,13 @@ async fn contract(cat: &dyn Catalog) {
     assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 2);
     assert_eq!(cat.versions(None, 2).await.unwrap().len(), 2, "limit");
     // idempotent for the same bytes, a conflict for others, never a duplicate
-    assert_eq!(cat.record(&row("ro", "v1", "c", "t"), &[], true).await.unwrap(), Recorded::AlreadyPresent);
-    assert_eq!(cat.record(&row("ro", "v1", "other", "t"), &[], true).await.unwrap_err().code(), "E_EXISTS");
+    assert_eq!(cat.record(&row("ro", "v1", "c", "t"), &[], true, None).await.unwrap(), Recorded::AlreadyPresent);
+    assert_eq!(cat.record(&row("ro", "v1", "other", "t"), &[], true, None).await.unwrap_err().code(), "E_EXISTS");
     // the boundary
-    assert_eq!(cat.record(&row("go", "v1", "d", "t"), &[], false).await.unwrap_err().code(), "E_DB_TXN");
+    assert_eq!(cat.record(&row("go", "v1", "d", "t"), &[], false, None).await.unwrap_err().code(), "E_DB_TXN");
     let mut bad = row("go", "v2", "d", "t");
     bad.relpath = "/etc/passwd".into();
-    assert_eq!(cat.record(&bad, &[], true).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+    assert_eq!(cat.record(&bad, &[], true, None).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
     // files, validations, stats, removal
     assert_eq!(cat.artifacts("bfo", "zzz-old").await.unwrap().len(), 1);
     let v = ValidationRow {
@@ -80,7 +81,7 @@ async fn contract(cat: &dyn Catalog) {
     // untrusted strings are data
     let mut odd = row("x", "v1", "e", "t");
     odd.etag = Some("'; DROP TABLE versions; --".into());
-    cat.record(&odd, &[], true).await.unwrap();
+    cat.record(&odd, &[], true, None).await.unwrap();
     assert_eq!(cat.latest("x").await.unwrap().unwrap().etag, odd.etag);
     // pull events: newest first, by ontology or all, and older than the retention dropped
     let ev = |id: &str, at: &str, status: &str, code: Option<&str>| PullEvent {
@@ -114,7 +115,7 @@ async fn contract(cat: &dyn Catalog) {
     // verdicts: a version that failed validation is recorded, never latest; revised, it is
     let mut bad = row("bfo", "bbb-broken", "f", "2026-01-01T00:00:00.000Z");
     bad.verdict = Verdict::Invalid;
-    cat.record(&bad, &[], true).await.unwrap();
+    cat.record(&bad, &[], true, None).await.unwrap();
     assert_eq!(cat.latest("bfo").await.unwrap().unwrap().version, "aaa-new", "an invalid version is never latest");
     assert_eq!(cat.newest("bfo").await.unwrap().unwrap().version, "bbb-broken", "but it is the newest");
     assert!(cat.latest_all().await.unwrap().iter().all(|r| r.version != "bbb-broken"));
@@ -156,7 +157,7 @@ async fn contract(cat: &dyn Catalog) {
     assert_eq!(cat.revise("bfo", "nope", Verdict::Valid, &[], &[]).await.unwrap_err().code(), "E_DB");
     // the same bytes under another name are never a second version
     assert_eq!(
-        cat.record(&row("bfo", "ccc-twin", "f", "2026-02-01T00:00:00.000Z"), &[], true).await.unwrap(),
+        cat.record(&row("bfo", "ccc-twin", "f", "2026-02-01T00:00:00.000Z"), &[], true, None).await.unwrap(),
         Recorded::Duplicate("bbb-broken".into())
     );
     assert!(cat.version("bfo", "ccc-twin").await.unwrap().is_none());
@@ -179,7 +180,7 @@ async fn contract(cat: &dyn Catalog) {
     assert_eq!(cat.imports("bfo", "bbb-broken").await.unwrap(), first[..1], "replaced, not appended");
     assert!(cat.imports("bfo", "aaa-new").await.unwrap().is_empty());
     assert_eq!(cat.latest_imports().await.unwrap(), first[..1], "bbb-broken is latest now");
-    cat.record(&row("bfo", "ddd-gone", "g", "2025-01-01T00:00:00.000Z"), &[], true).await.unwrap();
+    cat.record(&row("bfo", "ddd-gone", "g", "2025-01-01T00:00:00.000Z"), &[], true, None).await.unwrap();
     cat.record_imports("bfo", "ddd-gone", &[ImportEdge { version: "ddd-gone".into(), ..first[0].clone() }])
         .await
         .unwrap();
@@ -193,10 +194,33 @@ async fn contract(cat: &dyn Catalog) {
     assert!(cat.lease("bfo", Duration::from_secs(5)).await.unwrap().is_some(), "released on drop");
 }
 
+/// Each taking of a lease issues a larger fencing token; a record carrying a token that is
+/// no longer the current one is refused (E_FENCED) and writes nothing, in the same
+/// transaction that would have written the rows.
+async fn fencing(cat: &dyn Catalog) {
+    let first = cat.try_lease("fenced").await.unwrap().expect("free");
+    let t1 = first.token();
+    assert_eq!(cat.fence_token("fenced").await.unwrap(), t1);
+    drop(first);
+    // Another worker takes the lease (as after a restart ended the first one's session).
+    let second = cat.lease("fenced", Duration::from_secs(5)).await.unwrap().expect("free again");
+    let t2 = second.token();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    let stale = cat.record(&row("fenced", "v1", "s1", "2025-01-01T00:00:00.000Z"), &[], true, Some(t1)).await;
+    assert_eq!(stale.unwrap_err().code(), "E_FENCED");
+    assert!(cat.version("fenced", "v1").await.unwrap().is_none(), "a fenced record wrote nothing");
+    let live = cat.record(&row("fenced", "v1", "s1", "2025-01-01T00:00:00.000Z"), &[], true, Some(t2)).await;
+    assert_eq!(live.unwrap(), Recorded::Inserted);
+    // tokens are per ontology
+    assert_eq!(cat.fence_token("never-leased").await.unwrap(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    contract(&SqliteCatalog::open(&dir.path().join("c.sqlite")).unwrap()).await;
+    let cat = SqliteCatalog::open(&dir.path().join("c.sqlite")).unwrap();
+    contract(&cat).await;
+    fencing(&cat).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,6 +262,7 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
         drop(lease);
     }
     assert_eq!(pids.len(), 1, "one session held every lease in turn: {pids:?}");
+    fencing(&cat).await;
     // shared request slots: timed by the database, spaced by the interval
     let waits: Vec<f64> = {
         let mut v = Vec::new();
@@ -249,7 +274,7 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     assert!(waits[0] < 0.2 && waits[3] > 1.2, "{waits:?}");
     // the server restarts under a live catalog: the next statements reconnect
     cluster.restart();
-    assert_eq!(cat.stats().await.unwrap().versions, 4, "bfo aaa-new and bbb-broken, ro, x");
+    assert_eq!(cat.stats().await.unwrap().versions, 5, "bfo aaa-new and bbb-broken, ro, x, fenced");
     // kept lease sessions died with the old server: leases still work, on new sessions
     for i in 0..3 {
         assert!(cat.try_lease(&format!("after{i}")).await.unwrap().is_some(), "a lease after the restart");

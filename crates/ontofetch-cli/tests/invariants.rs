@@ -818,6 +818,7 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
                 mx.fail(&format!("pull {id} across a {} outage", if s3_down { "S3" } else { "PostgreSQL" }), &out);
             }
             m.stored.push(rel.stored());
+            m.pinned = Some(rel.sha.clone());
             format!(
                 "pull {id} of {} across a {} outage: {}",
                 rel.version,

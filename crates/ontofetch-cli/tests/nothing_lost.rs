@@ -489,3 +489,26 @@ fn ctrl_c_cleans_its_staging_and_exits_130() {
     let (code, d) = doctor(&s, &spec, &[]);
     assert_eq!(code, 0, "{}", d["problems"]);
 }
+
+/// What the store holds outside the layout (a `junk/` directory, a CAS copy no row records)
+/// is listed by doctor and never deleted, `--fix` or not.
+#[test]
+fn strays_are_listed_and_never_deleted() {
+    let s = sandbox();
+    let spec = spec(&s, &["x"], "  enable_cas_mirror: true\n");
+    serve(&s, "x", release("x", "2025-01-01"), "\"1\"");
+    assert_eq!(s.run(&["pull", "x", "--spec", &spec, "--json"]).code, 0);
+    std::fs::create_dir_all(s.root().join("junk")).unwrap();
+    std::fs::write(s.root().join("junk/notes.txt"), b"mine").unwrap();
+    let stray_cas = s.root().join("by-sha256/00/00");
+    std::fs::create_dir_all(&stray_cas).unwrap();
+    std::fs::write(stray_cas.join("0".repeat(64)), b"orphan copy").unwrap();
+    for fix in [false, true] {
+        let (code, d) = doctor(&s, &spec, if fix { &["--fix"] } else { &[] });
+        assert_eq!(code, 0, "{}", d["problems"]);
+        let strays = d["store"]["strays"].to_string();
+        assert!(strays.contains("junk") && strays.contains(&"0".repeat(64)), "{strays}");
+        assert!(d["notes"].to_string().contains("does not recognise"), "{}", d["notes"]);
+        assert!(s.root().join("junk/notes.txt").exists() && stray_cas.join("0".repeat(64)).exists());
+    }
+}

@@ -270,10 +270,21 @@ fn doctor_reconciles_the_bucket_with_the_catalog() {
     assert_eq!(report["store"]["rows_without_files"], serde_json::json!([format!("ontologies/b2/{b2}")]), "{report}");
     let (code, fixed, err) = s.json("reader", &["doctor", "--json", "--fix"]);
     assert_eq!(code, 0, "{fixed} {err}");
-    let removed =
-        fixed["fixes"].as_array().unwrap().iter().filter(|f| f.as_str().unwrap().starts_with("removed ontologies/"));
-    assert_eq!(removed.count(), 2, "{fixed}");
-    assert!(s.s3.keys(BUCKET).iter().all(|k| !k.contains("ontologies/zz/")), "the planted objects are gone");
+    let fixes: Vec<&str> = fixed["fixes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    // The row whose files are gone is retired; the unrecorded half upload cannot prove
+    // itself (no manifest), so it is moved whole into the quarantine, never deleted.
+    assert_eq!(fixes.iter().filter(|f| f.starts_with("removed ontologies/b2/")).count(), 1, "{fixed}");
+    assert_eq!(
+        fixes.iter().filter(|f| f.starts_with("moved ontologies/zz/2020-01-01 to quarantine/zz/")).count(),
+        1,
+        "{fixed}"
+    );
+    let keys = s.s3.keys(BUCKET);
+    assert!(keys.iter().all(|k| !k.contains("ontologies/zz/")), "the planted objects are still in place: {keys:?}");
+    assert!(
+        keys.iter().any(|k| k.starts_with("team/quarantine/zz/2020-01-01-") && k.ends_with("/original/zz.owl")),
+        "the planted objects were not quarantined: {keys:?}"
+    );
     let (code, versions, _) = s.json("reader", &["db", "versions", "--json"]);
     assert_eq!((code, versions["count"].as_u64()), (0, Some(1)));
     let (code, clean, _) = s.json("reader", &["doctor", "--json"]);
@@ -340,6 +351,43 @@ fn serve_reports_outages_fast_and_recovers() {
         assert!(Instant::now() < deadline, "serve never became ready");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // (First, while the catalog holds what was pulled: the fast test cluster does not keep
+    // it across the crash below.) The bucket's server hangs (accepts, never answers):
+    // bounded by the serving budget too, not by the S3 client's 30-second default.
+    let (status, body) =
+        ontofetch_testsupport::local::http_get(port, "/ontologies/a1/latest/original/a1.owl", &[]).unwrap();
+    assert!(status.contains("200"), "before the hang: {status} {body}");
+    s.s3.freeze();
+    for path in ["/readyz", "/ontologies/a1/latest/original/a1.owl"] {
+        let (status, took) = get(path);
+        assert!(status.contains("503"), "{path} with S3 hung: {status}");
+        assert!(took < Duration::from_secs(8), "{path} with S3 hung answered in {took:?}");
+    }
+    s.s3.thaw();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get("/readyz").0.contains("200") {
+        assert!(Instant::now() < deadline, "not ready again after S3 thawed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // a manifest truncated in the bucket: never a 200 whose body ends early; doctor --fix
+    // regenerates it from the catalog
+    let manifest = s.s3.bucket_dir(BUCKET).join("team/ontologies/a1");
+    let manifest = std::fs::read_dir(&manifest)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("manifest.json"))
+        .find(|p| p.is_file())
+        .expect("a stored manifest");
+    let text = std::fs::read(&manifest).unwrap();
+    std::fs::write(&manifest, &text[..text.len() / 2]).unwrap();
+    let (status, _) = get("/ontologies/a1/latest/manifest.json");
+    assert!(status.contains("503"), "a truncated manifest was served: {status}");
+    let (code, report, err) = s.json("w1", &["doctor", "--fix", "--json"]);
+    assert_eq!(code, 0, "doctor --fix left {}: {err}", report["problems"]);
+    let (code, report, _) = s.json("w1", &["doctor", "--verify", "--json"]);
+    assert_eq!(code, 0, "{}", report["problems"]);
+    let (status, _) = get("/ontologies/a1/latest/manifest.json");
+    assert!(status.contains("200"), "the regenerated manifest: {status}");
     // the catalog goes away
     s.pg.stop();
     for path in ["/readyz", "/api/v1/ontologies", "/ontologies/a1/latest/manifest.json"] {
@@ -466,4 +514,42 @@ fn list_endpoints_doctor_and_prune_cost_the_same_statements_at_any_catalog_size(
     assert!(large.0 <= 10 && large.1 <= 10, "a bounded number: {large:?}");
     assert!(large.2.0 <= 25 && large.2.1 <= 25, "doctor and prune in a bounded number: {large:?}");
     assert!(large.0 > 0 && large.1 > 0 && large.2.0 > 0, "the statement log is read: {large:?}");
+}
+
+/// Fencing (docs/architecture.md, "Fencing"): a worker whose lease died in a database
+/// restart while it downloaded, and whose ontology another worker then pulled, stops before
+/// it writes to the bucket or records (E_FENCED), and deletes nothing: the other worker's
+/// version stays whole and recorded, and doctor finds the mirror sound.
+#[test]
+fn a_worker_that_lost_its_lease_stops_and_deletes_nothing() {
+    if !available("a_worker_that_lost_its_lease_stops_and_deletes_nothing", &[Need::Postgres, Need::S3]) {
+        return;
+    }
+    let s = Shared::new(Duration::from_millis(1), 1_000);
+    // The first worker gets a slow body, the second another release, at once.
+    let first = owl(None, &format!("a1 first {}", "y".repeat(100_000)));
+    let second = owl(None, "a1 second");
+    s.registry.route(
+        "/obo/a1.owl",
+        vec![
+            Reply::ok(first, OWL).fault(Fault::Slow { chunk: 8192, delay: Duration::from_millis(150) }),
+            Reply::ok(second.clone(), OWL),
+        ],
+    );
+    let w1 = s.pull("w1", &["a1"]);
+    wait_for_hit(&s, "/obo/a1.owl");
+    // The restart ends w1's lease session; w2 takes the lease (a larger token) and stores.
+    s.pg.restart();
+    let (code, results, err) = s.json("w2", &["pull", "--json", "--no-lock", "a1"]);
+    assert_eq!(code, 0, "{results} {err}");
+    let (code, results, stderr) = wait_all(vec![w1], Duration::from_secs(240)).remove(0);
+    assert_ne!(code, 0, "the worker that lost its lease recorded: {results}");
+    assert_eq!(results[0]["error"]["code"], "E_FENCED", "{results} {stderr}");
+    assert!(results[0]["error"]["message"].as_str().unwrap().contains("lease on a1 was lost"), "{results}");
+    let (code, versions, err) = s.json("reader", &["db", "versions", "a1", "--json"]);
+    assert_eq!((code, versions["count"].as_u64()), (0, Some(1)), "{versions} {err}");
+    assert_eq!(versions["versions"][0]["sha256"], ontofetch_fsutil::sha256_bytes(&second));
+    assert_eq!(s.stored_versions("a1").len(), 1, "{:?}", s.s3.keys(BUCKET));
+    let (code, report, _) = s.json("reader", &["doctor", "--verify", "--json"]);
+    assert_eq!(code, 0, "{}", report["problems"]);
 }

@@ -32,9 +32,15 @@ pub enum Reclaimed {
 }
 
 /// Adopts `id`/`version` when it proves itself, else quarantines it. The caller holds the
-/// ontology's lease.
-pub async fn reclaim(b: &Backends, gates: &Gates<'_>, id: &str, version: &str) -> Result<Reclaimed, PipelineError> {
-    match adopt(b, gates, id, version).await? {
+/// ontology's lease, whose fencing `token` the record carries.
+pub async fn reclaim(
+    b: &Backends,
+    gates: &Gates<'_>,
+    id: &str,
+    version: &str,
+    token: u64,
+) -> Result<Reclaimed, PipelineError> {
+    match adopt(b, gates, id, version, token).await? {
         Ok(verdict) => Ok(Reclaimed::Adopted { verdict }),
         Err(why) => {
             let to = b.store.quarantine(gates, id, version).await?;
@@ -50,6 +56,7 @@ pub async fn adopt(
     gates: &Gates<'_>,
     id: &str,
     version: &str,
+    token: u64,
 ) -> Result<Result<Verdict, String>, PipelineError> {
     let key = layout::version_key(id, version);
     let mkey = format!("{key}/{}", layout::MANIFEST);
@@ -114,7 +121,7 @@ pub async fn adopt(
         downloaded_at: m.downloaded_at.clone(),
         verdict,
     };
-    match b.catalog.record(&row, &artifacts, true).await? {
+    match b.catalog.record(&row, &artifacts, true, Some(token)).await? {
         Recorded::Duplicate(twin) => return Ok(Err(format!("{id}/{twin} already holds the same original bytes"))),
         Recorded::Inserted | Recorded::AlreadyPresent => {}
     }

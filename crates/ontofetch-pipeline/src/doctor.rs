@@ -346,6 +346,27 @@ async fn reconcile(
     for id in &found.busy {
         f.notes.push(format!("{id} is being pulled by another worker; not checked this time"));
     }
+    // What the store holds outside the layout, or CAS copies no row records: listed,
+    // never deleted (they are not the mirror's to judge).
+    let cas: std::collections::BTreeSet<String> =
+        survey.artifacts.values().flatten().filter(|(_, a)| a.kind == "cas").map(|(_, a)| a.relpath.clone()).collect();
+    let strays = match crate::strays::find(&b, &cas).await {
+        Ok(strays) => strays,
+        Err(e) => {
+            f.notes.push(format!("the store could not be listed for strays: {e}"));
+            vec![]
+        }
+    };
+    if !strays.is_empty() {
+        let shown: Vec<&str> = strays.iter().take(20).map(String::as_str).collect();
+        f.notes.push(format!(
+            "{} name(s) in the store that ontofetch does not recognise (left alone; remove them yourself if they are \
+             not wanted): {}{}",
+            strays.len(),
+            shown.join(", "),
+            if strays.len() > shown.len() { ", …" } else { "" }
+        ));
+    }
     let uploads = incomplete_uploads(&b, fix, f).await;
     let keys = |v: &[crate::reconcile::Orphan]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
     json!({
@@ -359,6 +380,7 @@ async fn reconcile(
         "busy": found.busy,
         "stale_staging": stale,
         "planted_links": planted,
+        "strays": strays,
         "integrity": audit,
         "incomplete_uploads": uploads,
     })

@@ -28,6 +28,7 @@ pub mod result;
 pub mod retire;
 pub mod revalidate;
 pub mod runner;
+pub mod strays;
 pub mod survey;
 
 pub use backends::{Backends, Open};

@@ -89,7 +89,7 @@ async fn ontology(
     fix: bool,
     out: &mut Reconciled,
 ) -> Result<bool, PipelineError> {
-    let Some(_lease) = b.catalog.try_lease(id).await? else {
+    let Some(lease) = b.catalog.try_lease(id).await? else {
         return Ok(false);
     };
     // Read under the lease: a pull that finished since the listing has its row now.
@@ -105,7 +105,7 @@ async fn ontology(
         if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
             // Never deleted: adopted when its manifest and bytes agree, else quarantined.
             let (fixed, how) = if fix {
-                match crate::adopt::reclaim(b, gates, id, version).await {
+                match crate::adopt::reclaim(b, gates, id, version, lease.token()).await {
                     Ok(r) => (true, Some(r)),
                     Err(err) => {
                         tracing::warn!(key = %key, error = %err, "could not adopt or quarantine");

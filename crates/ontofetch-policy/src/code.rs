@@ -106,6 +106,7 @@ codes! {
     ServeStart => "E_SERVE_START", Runtime: "The background server did not come up.",
     Pidfile => "E_PIDFILE", Runtime: "The server's pidfile is unreadable or names no process.",
     Locked => "E_LOCKED", Runtime: "Another process holds the lock on this ontology for longer than allowed.",
+    Fenced => "E_FENCED", Runtime: "This worker's lease was lost (another worker took the ontology over, e.g. after a database restart): it stopped without recording.",
     NotFound => "E_NOT_FOUND", Runtime: "The ontology, version or file asked for is not in the mirror.",
     Busy => "E_BUSY", Runtime: "Every download slot of the server is taken; retry after the Retry-After delay.",
     ImportLimit => "E_IMPORT_LIMIT", Runtime: "An import beyond max_import_depth or max_imports was recorded but not fetched.",

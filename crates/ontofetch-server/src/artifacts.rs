@@ -248,24 +248,21 @@ async fn send(
         }
     };
     r = r.status(status).header("Content-Length", len);
-    // The headers promise the recorded size and hash; a local file that no longer has that
-    // size would end the body early (or late): refuse rather than send a broken transfer.
-    if b.store.local_path(&key).is_some() {
-        match b.store.size(&key).await {
-            Ok(Some(n)) if n == size => {}
-            Ok(found) => {
-                let found = found.map_or("nothing".to_string(), |n| format!("{n} bytes"));
-                tracing::warn!(target: "ontofetch::serve", key = %key, "stored file differs from its catalog row");
-                return Err(ServerError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Code::Drift,
-                    format!(
-                        "{key} holds {found}, not the {size} bytes recorded; `ontofetch doctor --verify` reports it"
-                    ),
-                ));
-            }
-            Err(e) => return Err(ServerError::unavailable(e, &key)),
+    // The headers promise the recorded size and hash; a stored object (a local file or a
+    // bucket's object) that no longer has that size would end the body early, or late:
+    // refuse before any header goes out rather than send a broken transfer.
+    match b.store.size(&key).await {
+        Ok(Some(n)) if n == size => {}
+        Ok(found) => {
+            let found = found.map_or("nothing".to_string(), |n| format!("{n} bytes"));
+            tracing::warn!(target: "ontofetch::serve", key = %key, "stored file differs from its catalog row");
+            return Err(ServerError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Code::Drift,
+                format!("{key} holds {found}, not the {size} bytes recorded; `ontofetch doctor --verify` reports it"),
+            ));
         }
+        Err(e) => return Err(ServerError::unavailable(e, &key)),
     }
     if method == Method::HEAD {
         return r.body(body::full(Vec::new())).map_err(invalid);

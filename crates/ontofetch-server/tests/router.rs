@@ -64,7 +64,7 @@ async fn mirror(artifacts_auth: Option<Auth>) -> Mirror {
     };
     let file =
         ArtifactRow { relpath: key.into(), sha256: sha.clone(), bytes: BODY.len() as u64, kind: "original".into() };
-    b.catalog.record(&row, &[file], true).await.unwrap();
+    b.catalog.record(&row, &[file], true, None).await.unwrap();
     let state = ServerState::new(metrics, settings, None).with_artifacts_auth(artifacts_auth);
     Mirror { _dir: dir, state, etag: format!("\"{sha}\"") }
 }

@@ -68,6 +68,28 @@ pub enum StoreError {
     /// A key is not in the store.
     #[error("{0} is not in the store")]
     NotFound(String),
+    /// The lease that staged a version is no longer the current one: nothing more is written.
+    #[error("{0}")]
+    Fenced(String),
+}
+
+/// Asked before a promotion writes each object: whether the lease that staged the version
+/// is still the current holder's (docs/architecture.md, "Fencing"). A worker whose lease
+/// was taken over stops before it writes over the new holder's objects.
+#[async_trait]
+pub trait Fence: Send + Sync {
+    /// `Err(StoreError::Fenced)` once the lease is no longer the current one.
+    async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// No lease to check (tests, and writers that hold none).
+pub struct Unfenced;
+
+#[async_trait]
+impl Fence for Unfenced {
+    async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 impl Coded for StoreError {
@@ -80,6 +102,7 @@ impl Coded for StoreError {
             StoreError::Exists(_) => Code::Exists,
             StoreError::Backend { .. } => Code::Store,
             StoreError::NotFound(_) => Code::NotFound,
+            StoreError::Fenced(_) => Code::Fenced,
         }
     }
 }
@@ -127,6 +150,7 @@ pub trait ArtifactStore: Send + Sync {
         staging: Staging,
         id: &str,
         version: &str,
+        fence: &dyn Fence,
     ) -> Result<Promoted, StoreError>;
 
     /// Stores a content-addressed copy of a stored file (`src_key`); returns the CAS key.
@@ -241,7 +265,7 @@ mod tests {
         let st = store.begin(&gates, "bfo").unwrap();
         std::fs::write(st.original("bfo.owl").unwrap(), b"hello").unwrap();
         st.write_json("manifest.json", &serde_json::json!({"b": 1, "a": 2})).unwrap();
-        let p = store.promote(&gates, st, "bfo", "2024-01-01").await.unwrap();
+        let p = store.promote(&gates, st, "bfo", "2024-01-01", &Unfenced).await.unwrap();
         assert_eq!(p, Promoted { key: "ontologies/bfo/2024-01-01".into(), existed: false });
         let vdir = store.path(&p.key);
         assert_eq!(std::fs::read(vdir.join("original/bfo.owl")).unwrap(), b"hello");
@@ -258,10 +282,10 @@ mod tests {
         // the same bytes promoted again are the same version; other bytes are refused
         let st = store.begin(&gates, "bfo").unwrap();
         std::fs::write(st.original("bfo.owl").unwrap(), b"hello").unwrap();
-        assert!(store.promote(&gates, st, "bfo", "2024-01-01").await.unwrap().existed);
+        assert!(store.promote(&gates, st, "bfo", "2024-01-01", &Unfenced).await.unwrap().existed);
         let st = store.begin(&gates, "bfo").unwrap();
         std::fs::write(st.original("bfo.owl").unwrap(), b"other").unwrap();
-        assert!(matches!(store.promote(&gates, st, "bfo", "2024-01-01").await, Err(StoreError::Exists(_))));
+        assert!(matches!(store.promote(&gates, st, "bfo", "2024-01-01", &Unfenced).await, Err(StoreError::Exists(_))));
         assert!(std::fs::read_dir(dir.path().join(".staging")).unwrap().next().is_none(), "dropped staging is removed");
     }
 
@@ -273,9 +297,9 @@ mod tests {
         let gates = gates(&policy);
         assert_eq!(store.begin(&gates, "../x").unwrap_err().code(), "E_TRAVERSAL");
         let st = store.begin(&gates, "bfo").unwrap();
-        assert_eq!(store.promote(&gates, st, "bfo", "..").await.unwrap_err().code(), "E_TRAVERSAL");
+        assert_eq!(store.promote(&gates, st, "bfo", "..", &Unfenced).await.unwrap_err().code(), "E_TRAVERSAL");
         let st = store.begin(&gates, "bfo").unwrap();
-        assert_eq!(store.promote(&gates, st, "bfo", "latest").await.unwrap_err().code(), "E_RESERVED_NAME");
+        assert_eq!(store.promote(&gates, st, "bfo", "latest", &Unfenced).await.unwrap_err().code(), "E_RESERVED_NAME");
         assert!(store.version_dirs().await.unwrap().is_empty());
     }
 

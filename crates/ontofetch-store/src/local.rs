@@ -78,9 +78,12 @@ impl ArtifactStore for LocalStore {
         staging: Staging,
         id: &str,
         version: &str,
+        fence: &dyn crate::Fence,
     ) -> Result<Promoted, StoreError> {
         gates.segment("ontology id", id)?;
         gates.version(version)?;
+        // One rename makes the version: the lease is checked once, before it.
+        fence.check().await?;
         let key = layout::version_key(id, version);
         let target = self.path(&key);
         // The bytes are already on this filesystem; the gate checks the path and the reserve.

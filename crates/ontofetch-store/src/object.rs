@@ -110,6 +110,14 @@ fn explain(e: &object_store::Error) -> (String, bool) {
     (text, true)
 }
 
+/// Connect and per-read timeouts for a retry budget: within it (a serving budget of 2 s
+/// bounds a hung server to about that), at most 5 s to connect and 30 s between two reads.
+fn timeouts(budget: Duration) -> (Duration, Duration) {
+    let connect = budget.clamp(Duration::from_millis(500), Duration::from_secs(5));
+    let read = budget.clamp(Duration::from_millis(500), Duration::from_secs(30));
+    (connect, read)
+}
+
 impl ObjectStoreBackend {
     /// The store at `s3://bucket[/prefix]`, with staging under `local_root`.
     pub fn open(url: &str, options: &S3Options, local_root: &Path) -> Result<Self, StoreError> {
@@ -121,7 +129,19 @@ impl ObjectStoreBackend {
         if bucket.is_empty() {
             return Err(bad("names no bucket"));
         }
+        // A server that accepts the connection and then hangs is bounded like one that
+        // refuses it: connect and each read (the first byte included) time out within the
+        // budget, and the retries stop with it. No limit on a whole request: a large
+        // artifact streamed to a client may take longer than any budget while bytes flow.
+        // (Set first: the client options carry `allow_http`, which is set below.)
+        let (connect, read) = timeouts(options.retry_budget);
         let mut b = AmazonS3Builder::new()
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_connect_timeout(connect)
+                    .with_read_timeout(read)
+                    .with_timeout_disabled(),
+            )
             .with_bucket_name(bucket)
             .with_region(options.region.clone().unwrap_or_else(|| "us-east-1".into()))
             .with_allow_http(options.allow_http)
@@ -166,7 +186,9 @@ impl ObjectStoreBackend {
             _ => None,
         };
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(connect)
+            .read_timeout(read)
+            .timeout(Duration::from_secs(30).max(options.retry_budget))
             .build()
             .map_err(|e| bad(&format!("building its HTTP client: {e}")))?;
         Ok(ObjectStoreBackend {
@@ -260,6 +282,7 @@ impl ArtifactStore for ObjectStoreBackend {
         staging: Staging,
         id: &str,
         version: &str,
+        fence: &dyn crate::Fence,
     ) -> Result<Promoted, StoreError> {
         gates.segment("ontology id", id)?;
         gates.version(version)?;
@@ -276,6 +299,9 @@ impl ArtifactStore for ObjectStoreBackend {
         files.sort_by_key(|(rel, _)| rel == layout::MANIFEST);
         for (rel, path) in files {
             gates.stored_path(&format!("{key}/{rel}"))?;
+            // Before each object: a worker whose lease was taken over (a database restart)
+            // stops here rather than write over the new holder's objects.
+            fence.check().await?;
             self.upload(&path, &self.key(&format!("{key}/{rel}"))).await?;
         }
         Ok(Promoted { key, existed: false })

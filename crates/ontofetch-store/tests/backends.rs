@@ -33,7 +33,11 @@ async fn promote(
     let st = store.begin(gates, id).map_err(|e| e.code().to_string())?;
     std::fs::write(st.original("x.owl").unwrap(), body).unwrap();
     st.write_json(layout::MANIFEST, &manifest(id, version, &ontofetch_fsutil::sha256_bytes(body))).unwrap();
-    store.promote(gates, st, id, version).await.map(|p| p.existed).map_err(|e| e.code().to_string())
+    store
+        .promote(gates, st, id, version, &ontofetch_store::Unfenced)
+        .await
+        .map(|p| p.existed)
+        .map_err(|e| e.code().to_string())
 }
 
 async fn contract(store: &dyn ArtifactStore) {

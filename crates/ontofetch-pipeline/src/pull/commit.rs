@@ -32,6 +32,8 @@ pub(super) struct Commit<'a> {
     pub verdict: ontofetch_catalog::Verdict,
     /// What earlier steps noted (a repaired version, a refetched original).
     pub notes: Vec<String>,
+    /// The fencing token of the lease this worker holds.
+    pub token: u64,
 }
 
 /// What the new version changed against the one before it.
@@ -290,7 +292,8 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
     let mut notes = notes(&c);
     drop_unlisted(&c.staging, &artifacts, &key)?;
-    let promoted = p.backends.store.promote(gates, c.staging, id, &version).await?;
+    let fence = super::lease::CatalogFence { catalog: p.backends.catalog.as_ref(), id, token: c.token };
+    let promoted = p.backends.store.promote(gates, c.staging, id, &version, &fence).await?;
     if p.settings.defaults().enable_cas_mirror {
         match p.backends.store.cas_put(gates, &row.sha256, &original_key).await {
             Ok(k) => artifacts.push(ArtifactRow {
@@ -302,7 +305,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             Err(e) => notes.push(format!("CAS copy failed: {e}")),
         }
     }
-    match p.backends.catalog.record(&row, &artifacts, true).await {
+    match p.backends.catalog.record(&row, &artifacts, true, Some(c.token)).await {
         Ok(ontofetch_catalog::Recorded::Duplicate(twin)) => {
             // Another worker stored these bytes under another name meanwhile: ours goes.
             if !promoted.existed {
@@ -316,6 +319,11 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             return Ok(super::outcome::cached(p, plan, &row, vec![note]).await);
         }
         Ok(_) => {}
+        // The lease was taken over: what this worker promoted may now be the new holder's
+        // too (the same keys), so nothing is removed; the new holder records or reclaims it.
+        Err(e @ ontofetch_catalog::CatalogError::Fenced { .. }) => {
+            return Err(PipelineError::from_coded(e));
+        }
         Err(e) => {
             if !promoted.existed {
                 let _ = p.backends.store.remove_version(gates, id, &version).await;

@@ -65,3 +65,30 @@ pub(super) async fn failed_meanwhile(
         ),
     )))
 }
+
+/// The fence a promotion and a record check: the lease this worker took (its token) must
+/// still be the ontology's current one (docs/architecture.md, "Fencing").
+pub(crate) struct CatalogFence<'a> {
+    pub catalog: &'a dyn ontofetch_catalog::Catalog,
+    pub id: &'a str,
+    pub token: u64,
+}
+
+#[async_trait::async_trait]
+impl ontofetch_store::Fence for CatalogFence<'_> {
+    async fn check(&self) -> Result<(), ontofetch_store::StoreError> {
+        match self.catalog.fence_token(self.id).await {
+            Ok(current) if current == self.token => Ok(()),
+            Ok(current) => Err(ontofetch_store::StoreError::Fenced(format!(
+                "the lease on {} was lost (this worker holds token {}, the catalog's is {current}): another worker \
+                 took it over, so this one stops before writing more",
+                self.id, self.token
+            ))),
+            Err(e) => Err(ontofetch_store::StoreError::Backend {
+                what: format!("checking the lease on {}", self.id),
+                message: e.to_string(),
+                retryable: true,
+            }),
+        }
+    }
+}

@@ -90,7 +90,7 @@ async fn pull_leased(
     let result = match (meanwhile, failed) {
         (Ok(Some(row)), _) => outcome::stored(p, &row, vec!["stored by another worker during this run".into()]),
         (Ok(None), Ok(Some(e))) => PullResult::failed(&spec.id, None, e),
-        (Ok(None), _) => match with_fallback(p, spec, observer).await {
+        (Ok(None), _) => match with_fallback(p, spec, observer, lease.token()).await {
             Ok(r) => r,
             Err((resolver, e)) => PullResult::failed(&spec.id, resolver, e),
         },
@@ -149,10 +149,11 @@ async fn with_fallback(
     p: &Pipeline,
     spec: &SpecInput,
     observer: &dyn PullObserver,
+    token: u64,
 ) -> Result<PullResult, (Option<String>, PipelineError)> {
     let mut chain = crate::chain::ResolverChain::new(p, spec);
     while let Some(plan) = chain.next().await {
-        match fetch(p, &plan, observer).await {
+        match fetch(p, &plan, observer, token).await {
             Ok(r) => return Ok(r),
             Err(e) => chain.reject(&plan, e),
         }
@@ -197,7 +198,12 @@ async fn changes(
 }
 
 /// One planned candidate, through every step.
-async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result<PullResult, PipelineError> {
+async fn fetch(
+    p: &Pipeline,
+    plan: &Plan,
+    observer: &dyn PullObserver,
+    token: u64,
+) -> Result<PullResult, PipelineError> {
     if plan.license_unknown {
         tracing::warn!(id = %plan.id, resolver = %plan.resolver, "licence unknown while accept_licenses is set; fetching (set defaults.reject_unknown_licenses to refuse)");
         p.metrics.license_unknown.get_or_create(&OntologyLabels { ontology: plan.id.clone() }).inc();
@@ -254,7 +260,7 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
     if let Some(refused) = header_license_refused(p, plan, &validation) {
         return Err(refused);
     }
-    let version = version::choose(p, plan, &fetched, &validation).await?;
+    let version = version::choose(p, plan, &fetched, &validation, token).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
     let verdict = validation.verdict(p.promote_invalid);
     let diff = match previous.as_ref() {
@@ -276,7 +282,8 @@ async fn fetch(p: &Pipeline, plan: &Plan, observer: &dyn PullObserver) -> Result
             p.registry().source.label
         ));
     }
-    let done = commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes };
+    let done =
+        commit::Commit { plan, staging, fetched, extracted, validation, version, status, diff, verdict, notes, token };
     commit::run(p, &gates, done).await
 }
 

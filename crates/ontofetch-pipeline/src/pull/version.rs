@@ -35,6 +35,7 @@ pub(super) async fn choose(
     plan: &Plan,
     arrived: &Arrived,
     parsed: &super::validate::Validated,
+    token: u64,
 ) -> Result<Chosen, PipelineError> {
     let sha = &arrived.info.sha256;
     let base = plan
@@ -54,7 +55,7 @@ pub(super) async fn choose(
         let leftover = !p.backends.store.list(&prefix).await?.is_empty();
         let adopted = leftover
             && matches!(
-                crate::adopt::reclaim(&p.backends, &p.gates(), &plan.id, &name).await?,
+                crate::adopt::reclaim(&p.backends, &p.gates(), &plan.id, &name, token).await?,
                 crate::adopt::Reclaimed::Adopted { .. }
             );
         if !adopted {
