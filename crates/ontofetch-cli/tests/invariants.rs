@@ -106,6 +106,18 @@ impl Release {
         Release { version: String::new(), good: false, etag: format!("\"{id}-{n}-junk\""), body, sha }
     }
 
+    /// A good release above the store's multipart threshold (16 MiB).
+    fn big(id: &str, n: u32) -> Release {
+        let mut r = Release::new(id, n, true);
+        let text = String::from_utf8(r.body)
+            .unwrap()
+            .replace("</rdf:RDF>", &format!("<!-- {} -->\n</rdf:RDF>", "x".repeat(17 << 20)));
+        r.body = text.into_bytes();
+        r.sha = ontofetch_fsutil::sha256_bytes(&r.body);
+        r.etag = format!("\"{id}-{n}-big\"");
+        r
+    }
+
     /// The version the mirror holds once it is stored.
     fn stored(&self) -> Stored {
         Stored { version: self.version.clone(), sha: self.sha.clone(), good: self.good, body: self.body.clone() }
@@ -546,6 +558,62 @@ impl Mirror {
     }
 }
 
+/// A worker paused (SIGSTOP) while it uploads a release large enough for multipart, across
+/// a PostgreSQL restart, while a second worker pulls the same release: the second stores it;
+/// the first, resumed, is fenced (or, when it had recorded before the pause, finds it
+/// stored) and writes over nothing; what it uploaded under its lost token is what doctor
+/// reports and `--fix` removes.
+fn paused_across_a_restart(mx: &mut Mirror, m: &mut Model, id: &str) -> String {
+    m.releases += 1;
+    let rel = Release::big(id, m.releases);
+    mx.serve_upstream(id, &rel);
+    m.upstream = Some(rel.clone());
+    let mut paused = mx.command(&["pull", id, "--json"]).spawn().unwrap();
+    let uploading = || match &mx.backend {
+        // An upload under a token has begun: a multipart upload is open, or an object is there
+        // (empty directories of earlier uploads do not count).
+        Backend::Shared { s3, .. } => {
+            s3.open_uploads() > 0 || has_files(&s3.bucket_dir(BUCKET).join("team/.uploads").join(id))
+        }
+        Backend::Local => unreachable!("guarded"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !uploading() && paused.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the paused worker never uploaded\n{}", mx.context());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = paused.id().to_string();
+    let _ = Command::new("kill").args(["-STOP", &pid]).status();
+    if let Backend::Shared { _pg, .. } = &mut mx.backend {
+        _pg.stop();
+        std::thread::sleep(Duration::from_millis(300));
+        _pg.resume();
+    }
+    let (code, results, out) = mx.run(&["pull", id, "--json"]);
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    let first = paused.wait_with_output().unwrap();
+    if code != 0 {
+        mx.fail(&format!("pull {id} beside a paused worker: exit {code}"), &out);
+    }
+    let v: Value = serde_json::from_slice(&first.stdout).unwrap_or(Value::Null);
+    let how = v[0]["error"]["code"].as_str().unwrap_or(v[0]["status"].as_str().unwrap_or("?")).to_string();
+    if !matches!(how.as_str(), "E_FENCED" | "E_STORE" | "cached" | "fresh" | "updated") {
+        mx.fail(&format!("the paused worker of {id} ended with {how}"), &first);
+    }
+    m.stored.push(rel.stored());
+    m.pinned = Some(rel.sha.clone());
+    // What the fenced worker uploaded under its lost token: doctor names `--fix`.
+    let (code, r, out) = mx.run(&["doctor", "--fix", "--json"]);
+    if code != 0 {
+        mx.fail(&format!("doctor --fix after a fenced worker: exit {code}: {}", r["problems"]), &out);
+    }
+    format!(
+        "pull {id} of a {} MiB release beside a worker paused across a restart (it: {how}; the other: {})",
+        rel.body.len() >> 20,
+        results[0]["status"]
+    )
+}
+
 /// Plants links where another local user could: at `.staging`, at an ontology's
 /// directory (its real one moved aside), at the rate-limit files; runs a pull and
 /// `doctor --fix` beside them; then removes them as the person would. Nothing outside the
@@ -613,6 +681,21 @@ fn plant_links(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, id: 
         }
     };
     format!("links planted at {at}, then removed")
+}
+
+/// Whether any regular file is under `dir`.
+fn has_files(dir: &std::path::Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => return true,
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// SHA-256 over every name and file under `dir`, never following a link.
@@ -789,6 +872,9 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
         }
         // The shared backends go down under a pull: PostgreSQL crashes and comes back, or
         // the S3 server is stopped for a moment; the pull rides it out.
+        96..=97 if matches!(mx.backend, Backend::Shared { .. }) && rng.below(3) == 0 => {
+            paused_across_a_restart(mx, m, id)
+        }
         96..=97 if matches!(mx.backend, Backend::Shared { .. }) => {
             m.releases += 1;
             let rel = Release::new(id, m.releases, true);

@@ -264,6 +264,9 @@ fn doctor_reconciles_the_bucket_with_the_catalog() {
     std::fs::write(planted.join("zz.owl"), "half an upload").unwrap();
     let b2 = s.stored_versions("b2").pop().unwrap();
     std::fs::remove_dir_all(bucket.join(format!("team/ontologies/b2/{b2}/original"))).unwrap();
+    // Something the layout does not know: listed by doctor, never deleted.
+    std::fs::create_dir_all(bucket.join("team/junk")).unwrap();
+    std::fs::write(bucket.join("team/junk/notes.txt"), "someone's").unwrap();
     let (code, report, _) = s.json("reader", &["doctor", "--json"]);
     assert_ne!(code, 0);
     assert_eq!(report["store"]["dirs_without_rows"], serde_json::json!(["ontologies/zz/2020-01-01"]), "{report}");
@@ -289,6 +292,8 @@ fn doctor_reconciles_the_bucket_with_the_catalog() {
     assert_eq!((code, versions["count"].as_u64()), (0, Some(1)));
     let (code, clean, _) = s.json("reader", &["doctor", "--json"]);
     assert_eq!(code, 0, "{clean}");
+    assert_eq!(clean["store"]["strays"], serde_json::json!(["junk/notes.txt"]), "{clean}");
+    assert!(bucket.join("team/junk/notes.txt").exists(), "doctor deleted a stray");
 }
 
 /// Bad input: an unreachable database, a missing bucket, refused credentials; each a
@@ -552,4 +557,58 @@ fn a_worker_that_lost_its_lease_stops_and_deletes_nothing() {
     assert_eq!(s.stored_versions("a1").len(), 1, "{:?}", s.s3.keys(BUCKET));
     let (code, report, _) = s.json("reader", &["doctor", "--verify", "--json"]);
     assert_eq!(code, 0, "{}", report["problems"]);
+}
+
+/// A worker paused (SIGSTOP) in the middle of a multipart upload while PostgreSQL restarts
+/// and another worker pulls the same ontology: its upload went to keys that carry its
+/// lease's token, so the other worker's version is untouched; once resumed it stops with
+/// E_FENCED before it copies anything to the version's keys; doctor reports what it left
+/// and `--fix` removes it. One version, recorded and whole.
+#[test]
+fn a_worker_paused_across_a_restart_is_fenced_and_its_upload_swept() {
+    if !available("a_worker_paused_across_a_restart_is_fenced_and_its_upload_swept", &[Need::Postgres, Need::S3]) {
+        return;
+    }
+    let s = Shared::new(Duration::from_millis(1), 1_000);
+    // Above the store's multipart threshold (16 MiB), and other bytes for the second worker.
+    let big = owl(None, &format!("a1 first {}", "x".repeat(20 << 20)));
+    let second = owl(None, &format!("a1 second {}", "y".repeat(1 << 20)));
+    s.registry.route("/obo/a1.owl", vec![Reply::ok(big, OWL), Reply::ok(second.clone(), OWL)]);
+    let paused = s.pull("paused", &["a1"]);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !s.s3.keys(BUCKET).iter().any(|k| k.starts_with("team/.uploads/a1/")) && s.s3.open_uploads() == 0 {
+        assert!(Instant::now() < deadline, "no upload started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let pid = paused.id().to_string();
+    assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    s.pg.restart();
+    let (code, results, err) = s.json("w2", &["pull", "--json", "--no-lock", "a1"]);
+    assert_eq!(code, 0, "{results} {err}");
+    assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    let (code, results, stderr) = wait_all(vec![paused], Duration::from_secs(240)).remove(0);
+    assert_ne!(code, 0, "the paused worker recorded after losing its lease: {results}");
+    // Fenced at its next check; or, when the server gave up on the upload it held open
+    // while paused, failed by the store before that check. Either way it recorded nothing.
+    let why = results[0]["error"]["code"].as_str().unwrap_or_default().to_string();
+    assert!(why == "E_FENCED" || why == "E_STORE", "{results} {stderr}");
+    let (code, versions, err) = s.json("reader", &["db", "versions", "a1", "--json"]);
+    assert_eq!((code, versions["count"].as_u64()), (0, Some(1)), "{versions} {err}");
+    assert_eq!(versions["versions"][0]["sha256"], ontofetch_fsutil::sha256_bytes(&second));
+    let original =
+        s.s3.keys(BUCKET).into_iter().find(|k| k.starts_with("team/ontologies/a1/") && k.ends_with("/original/a1.owl"));
+    let stored = std::fs::read(s.s3.bucket_dir(BUCKET).join(original.expect("the original"))).unwrap();
+    assert!(stored == second, "the recorded version's original holds other bytes ({} bytes)", stored.len());
+    // What the fenced worker uploaded under its token is reported, then swept.
+    let leftovers = |s: &Shared| s.s3.keys(BUCKET).into_iter().filter(|k| k.starts_with("team/.uploads/")).count();
+    if leftovers(&s) > 0 {
+        let (code, report, _) = s.json("reader", &["doctor", "--json"]);
+        assert_ne!(code, 0, "uploads of a lost lease are a problem: {report}");
+        assert!(report["problems"].to_string().contains("lost leases of a1"), "{}", report["problems"]);
+    }
+    let (code, report, err) = s.json("reader", &["doctor", "--json", "--fix"]);
+    assert_eq!(code, 0, "{} {err}", report["problems"]);
+    assert_eq!(leftovers(&s), 0, "{:?}", s.s3.keys(BUCKET));
+    let (code, report, err) = s.json("reader", &["doctor", "--json", "--verify"]);
+    assert_eq!(code, 0, "{} {err}", report["problems"]);
 }

@@ -368,6 +368,7 @@ async fn reconcile(
         ));
     }
     let uploads = incomplete_uploads(&b, fix, f).await;
+    let lost_uploads = token_uploads(&b, fix, f).await;
     let keys = |v: &[crate::reconcile::Orphan]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
     json!({
         "catalog": b.catalog.url(),
@@ -383,6 +384,7 @@ async fn reconcile(
         "strays": strays,
         "integrity": audit,
         "incomplete_uploads": uploads,
+        "lost_lease_uploads": lost_uploads,
     })
 }
 
@@ -390,8 +392,54 @@ async fn reconcile(
 /// (and aborts) within its retry budget, far sooner.
 const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
+/// Objects promotions uploaded under their lease's token (`.uploads/<id>/<token>/`): those
+/// of a token older than the ontology's current one can never be recorded (their lease was
+/// lost), whatever any clock says; they are problems and `--fix` removes them under the
+/// ontology's lease. The current token's are a promotion in progress.
+async fn token_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
+    let listed = match b.store.list(&format!("{}/", ontofetch_store::layout::UPLOADS)).await {
+        Ok(l) => l,
+        Err(e) => {
+            f.notes.push(format!("uploads in progress could not be listed: {e}"));
+            return Value::Null;
+        }
+    };
+    let mut by_id: std::collections::BTreeMap<String, std::collections::BTreeSet<u64>> = Default::default();
+    for (key, _) in &listed {
+        if let Some((id, token)) = ontofetch_store::layout::upload_token(key) {
+            by_id.entry(id.to_string()).or_default().insert(token);
+        }
+    }
+    let mut stale = Vec::new();
+    for (id, tokens) in by_id {
+        let Ok(current) = b.catalog.fence_token(&id).await else { continue };
+        let lost: Vec<u64> = tokens.iter().copied().filter(|t| *t < current).collect();
+        if lost.is_empty() {
+            f.notes.push(format!("an upload of {id} is in progress (token {current})"));
+            continue;
+        }
+        let fixed = match (fix, b.catalog.try_lease(&id).await) {
+            (true, Ok(Some(lease))) => b.store.sweep_uploads(&id, lease.token()).await.is_ok(),
+            _ => false,
+        };
+        if fixed {
+            f.fixes.push(format!("removed what lost leases of {id} (tokens {lost:?}) had uploaded"));
+        } else {
+            f.problems.push(format!(
+                "objects uploaded under lost leases of {id} (tokens {lost:?}, the current one is {current}) are in \
+                 {}/{id}/; `ontofetch doctor --fix` removes them",
+                ontofetch_store::layout::UPLOADS
+            ));
+        }
+        stale.push(json!({"id": id, "tokens": lost, "current": current, "removed": fixed}));
+    }
+    json!(stale)
+}
+
 /// Incomplete multipart uploads in the bucket: the stale ones are problems (`--fix` aborts
-/// them), the recent ones are noted as in progress.
+/// them), the recent ones are noted as in progress. One under a lease's token is stale when
+/// that token is no longer the ontology's current one (a server's clock cannot make a live
+/// worker's upload look old); any other by its age.
 async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
     let all = match b.store.open_uploads().await {
         Ok(Some(all)) => all,
@@ -401,7 +449,19 @@ async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value 
             return Value::Null;
         }
     };
-    let (stale, recent) = split_stale(all, std::time::SystemTime::now(), STALE_UPLOAD);
+    let mut fenced = Vec::new();
+    let mut undecided = Vec::new();
+    for u in all {
+        match ontofetch_store::layout::upload_token(&u.key) {
+            Some((id, token)) => match b.catalog.fence_token(id).await {
+                Ok(current) if token < current => fenced.push(u),
+                _ => {}
+            },
+            None => undecided.push(u),
+        }
+    }
+    let (mut stale, recent) = split_stale(undecided, std::time::SystemTime::now(), STALE_UPLOAD);
+    stale.extend(fenced);
     for u in &stale {
         if fix && b.store.abort_upload(u).await.is_ok() {
             f.fixes.push(format!("aborted the incomplete upload of {} (started {})", u.key, u.initiated));

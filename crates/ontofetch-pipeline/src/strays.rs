@@ -41,7 +41,7 @@ pub async fn find(b: &Backends, cas: &BTreeSet<String>) -> Result<Vec<String>, P
         // A bucket: everything under the prefix, in one listing.
         for (key, _) in b.store.list("").await? {
             let top = key.split('/').next().unwrap_or_default();
-            if ![layout::ONTOLOGIES, layout::CAS, layout::QUARANTINE].contains(&top) {
+            if ![layout::ONTOLOGIES, layout::CAS, layout::QUARANTINE, layout::UPLOADS].contains(&top) {
                 out.push(key);
             }
         }

@@ -23,6 +23,10 @@ pub const CAS: &str = "by-sha256";
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 /// Private per-pull staging directories (local disk only).
 pub const STAGING: &str = ".staging";
+/// Where an object store's promotion uploads first, under the lease's fencing token:
+/// `.uploads/<id>/<token>/<version>/…`; only a holder of the current token copies them to
+/// the version's keys (docs/architecture.md, "Fencing").
+pub const UPLOADS: &str = ".uploads";
 /// Unrecorded version directories that could not be adopted are moved here whole (never
 /// deleted): `quarantine/<id>/<version>-<unix seconds>`.
 pub const QUARANTINE: &str = "quarantine";
@@ -116,6 +120,19 @@ pub fn sanitize_version(version: &str) -> String {
 /// Where an unrecorded version directory that could not be adopted is moved.
 pub fn quarantine_key(id: &str, version: &str, unix_seconds: u64) -> String {
     format!("{QUARANTINE}/{id}/{version}-{unix_seconds}")
+}
+
+/// The token-carrying prefix a promotion under `token` uploads a version to first.
+pub fn upload_prefix(id: &str, token: u64, version: &str) -> String {
+    format!("{UPLOADS}/{id}/{token}/{version}")
+}
+
+/// The fencing token an upload key carries (`.uploads/<id>/<token>/…`), with its id.
+pub fn upload_token(key: &str) -> Option<(&str, u64)> {
+    let mut parts = key.strip_prefix(UPLOADS)?.strip_prefix('/')?.split('/');
+    let id = parts.next()?;
+    let token = parts.next()?.parse().ok()?;
+    Some((id, token))
 }
 
 #[cfg(test)]

@@ -80,6 +80,10 @@ pub enum StoreError {
 pub trait Fence: Send + Sync {
     /// `Err(StoreError::Fenced)` once the lease is no longer the current one.
     async fn check(&self) -> Result<(), StoreError>;
+
+    /// The lease's fencing token (`None`: no lease; an object store then writes the
+    /// version's keys directly).
+    fn token(&self) -> Option<u64>;
 }
 
 /// No lease to check (tests, and writers that hold none).
@@ -89,6 +93,10 @@ pub struct Unfenced;
 impl Fence for Unfenced {
     async fn check(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    fn token(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -164,6 +172,14 @@ pub trait ArtifactStore: Send + Sync {
 
     /// Removes a version's files (absent is fine).
     async fn remove_version(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<(), StoreError>;
+
+    /// Removes what promotions of `id` under tokens older than `current` uploaded to their
+    /// token-carrying keys (`.uploads/<id>/<token>/`) and aborts their incomplete multipart
+    /// uploads: such a lease can never record, whatever the clocks say. Returns the keys
+    /// removed. Nothing to do for a local store (its staging is local).
+    async fn sweep_uploads(&self, _id: &str, _current: u64) -> Result<Vec<String>, StoreError> {
+        Ok(vec![])
+    }
 
     /// Moves a version directory whole into `quarantine/` (never deleting it) and returns
     /// where it went: what `doctor --fix` does with an unrecorded directory it cannot adopt.

@@ -297,12 +297,41 @@ impl ArtifactStore for ObjectStoreBackend {
         // Objects first, the manifest last: a version with a manifest was uploaded whole.
         let mut files = staging.files()?;
         files.sort_by_key(|(rel, _)| rel == layout::MANIFEST);
-        for (rel, path) in files {
+        for (rel, _) in &files {
             gates.stored_path(&format!("{key}/{rel}"))?;
-            // Before each object: a worker whose lease was taken over (a database restart)
-            // stops here rather than write over the new holder's objects.
+        }
+        let Some(token) = fence.token() else {
+            for (rel, path) in files {
+                self.upload(&path, &self.key(&format!("{key}/{rel}"))).await?;
+            }
+            return Ok(Promoted { key, existed: false });
+        };
+        // Under a lease: the slow part, the upload, goes to keys that carry the lease's
+        // token, where no other worker mistakes it for a killed pull's leftovers and a
+        // stale worker writes over nothing. Then, object by object and each after the
+        // token is checked again, a server-side copy to the version's keys: a worker whose
+        // lease was taken over (a database restart) stops before it copies over the new
+        // holder's objects.
+        let staged = layout::upload_prefix(id, token, version);
+        for (rel, path) in &files {
             fence.check().await?;
-            self.upload(&path, &self.key(&format!("{key}/{rel}"))).await?;
+            self.upload(path, &self.key(&format!("{staged}/{rel}"))).await?;
+        }
+        for (rel, path) in &files {
+            fence.check().await?;
+            let (from, to) = (format!("{staged}/{rel}"), format!("{key}/{rel}"));
+            if let Err(e) = self.store.copy(&self.key(&from), &self.key(&to)).await {
+                // A server that cannot copy it (S3 copies up to 5 GB in one request): the
+                // bytes go up again from staging, still only after the token was checked.
+                tracing::info!(key = %to, error = %e, "server-side copy refused; uploading again");
+                self.upload(path, &self.key(&to)).await?;
+            }
+        }
+        for (rel, _) in &files {
+            let from = format!("{staged}/{rel}");
+            if let Err(e) = self.store.delete(&self.key(&from)).await {
+                tracing::warn!(key = %from, error = %e, "an uploaded object was not removed after its copy");
+            }
         }
         Ok(Promoted { key, existed: false })
     }
@@ -341,6 +370,32 @@ impl ArtifactStore for ObjectStoreBackend {
             }
         }
         Ok(())
+    }
+
+    async fn sweep_uploads(&self, id: &str, current: u64) -> Result<Vec<String>, StoreError> {
+        let mut removed = Vec::new();
+        for (key, _) in self.list(&format!("{}/{id}/", layout::UPLOADS)).await? {
+            if layout::upload_token(&key).is_some_and(|(i, t)| i == id && t < current) {
+                match self.store.delete(&self.key(&key)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => removed.push(key),
+                    Err(e) => return Err(backend(format!("removing {key}"))(e)),
+                }
+            }
+        }
+        // A lost lease that left objects may have left a multipart upload too (a pull pays
+        // for that listing only then; doctor lists every incomplete upload anyway).
+        if removed.is_empty() {
+            return Ok(removed);
+        }
+        if let Some(open) = self.open_uploads().await? {
+            for u in open {
+                if layout::upload_token(&u.key).is_some_and(|(i, t)| i == id && t < current) {
+                    self.abort_upload(&u).await?;
+                    removed.push(format!("{} (incomplete upload)", u.key));
+                }
+            }
+        }
+        Ok(removed)
     }
 
     async fn quarantine(&self, gates: &Gates<'_>, id: &str, version: &str) -> Result<String, StoreError> {

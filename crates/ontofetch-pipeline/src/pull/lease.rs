@@ -91,4 +91,8 @@ impl ontofetch_store::Fence for CatalogFence<'_> {
             }),
         }
     }
+
+    fn token(&self) -> Option<u64> {
+        Some(self.token)
+    }
 }

@@ -82,6 +82,14 @@ async fn pull_leased(
 ) -> PullResult {
     observer.started(&spec.id);
     reclaim_staging(p, &spec.id);
+    // What promotions under earlier tokens uploaded (their leases can never record).
+    match p.backends.store.sweep_uploads(&spec.id, lease.token()).await {
+        Ok(removed) if !removed.is_empty() => {
+            tracing::info!(id = %spec.id, removed = removed.len(), "removed uploads of earlier, lost leases");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(id = %spec.id, error = %e, "uploads of earlier leases not swept"),
+    }
     let meanwhile = if p.force { Ok(None) } else { lease::stored_meanwhile(p, &spec.id, run_started).await };
     let failed = match meanwhile {
         Ok(None) if !p.force => lease::failed_meanwhile(p, &spec.id, run_started).await,
