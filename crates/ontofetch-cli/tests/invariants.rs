@@ -90,15 +90,7 @@ impl Release {
     /// random bytes. Stored as a failed version; its name is the tool's (from the content).
     fn garbage(id: &str, n: u32, random: bool) -> Release {
         let body = if random {
-            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(n);
-            (0..20_000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 32) as u8
-                })
-                .collect()
+            ontofetch_testsupport::fixtures::noise(20_000, u64::from(n))
         } else {
             format!("Service temporarily unavailable. Please try again later. ({id} {n})").into_bytes()
         };
@@ -232,7 +224,7 @@ impl Mirror {
         std::fs::write(outside.join("2025-01-01/original/alpha.owl"), b"not the mirror's").unwrap();
         std::fs::write(outside.join("precious.txt"), b"precious").unwrap();
         std::fs::create_dir_all(outside.join("alpha-1-1")).unwrap();
-        let digest = tree_digest(&outside);
+        let digest = ontofetch_testsupport::tree_digest(&outside);
         Mirror {
             dir,
             server,
@@ -406,7 +398,7 @@ impl Mirror {
         }
         // Nothing outside the data root changed.
         assert_eq!(
-            tree_digest(&self.sentinel.0),
+            ontofetch_testsupport::tree_digest(&self.sentinel.0),
             self.sentinel.1,
             "the tree beside the root changed\n{}",
             self.context()
@@ -696,28 +688,6 @@ fn has_files(dir: &std::path::Path) -> bool {
         }
     }
     false
-}
-
-/// SHA-256 over every name and file under `dir`, never following a link.
-fn tree_digest(dir: &std::path::Path) -> String {
-    let mut lines = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let t = e.file_type().unwrap();
-            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-            if t.is_dir() {
-                lines.push(format!("{rel}/"));
-                stack.push(e.path());
-            } else if t.is_file() {
-                lines.push(format!("{rel} {}", ontofetch_fsutil::sha256_file(&e.path()).unwrap()));
-            } else {
-                lines.push(format!("{rel} -> link"));
-            }
-        }
-    }
-    lines.sort();
-    ontofetch_fsutil::sha256_bytes(lines.join("\n").as_bytes())
 }
 
 /// One random move. Returns a line for the log.

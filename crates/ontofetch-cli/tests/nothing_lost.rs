@@ -73,19 +73,6 @@ fn doctor(s: &Sandbox, spec: &str, args: &[&str]) -> (i32, Value) {
     s.json(&all)
 }
 
-/// 200 kB of bytes that are no format at all (deterministic).
-fn noise() -> Vec<u8> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    (0..200_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// Item 1: what answers 200 but is no ontology fails validation (exit 1, E_VALIDATION),
 /// never becomes latest, is not served as latest, does not count towards `prune --keep`,
 /// and `validate --strict` purges it; with `continue_on_error: false` it is not stored.
@@ -103,7 +90,7 @@ fn an_error_page_served_with_200_never_displaces_the_real_release() {
             b"Error 503 Backend fetch failed\nBackend fetch failed\nGuru Meditation:\nXID: 123456\nVarnish cache server\n"
                 .to_vec(),
         ),
-        ("noise", noise()),
+        ("noise", ontofetch_testsupport::fixtures::noise(200_000, 1)),
     ];
     for (n, (what, body)) in junk.iter().enumerate() {
         s.server.route("/x.owl", vec![Reply::ok(body.clone(), OWL).header("ETag", &format!("\"junk{n}\""))]);
@@ -370,26 +357,6 @@ fn lockfiles_merge_and_their_pins_hold() {
     assert_eq!(lock_entries(&lock).len(), 3);
 }
 
-/// SHA-256 of every file under `dir` (names included): the sentinel outside the root.
-fn tree_digest(dir: &Path) -> String {
-    let mut lines = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let t = e.file_type().unwrap();
-            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-            if t.is_dir() {
-                lines.push(format!("{rel}/"));
-                stack.push(e.path());
-            } else if t.is_file() {
-                lines.push(format!("{rel} {}", ontofetch_fsutil::sha256_file(&e.path()).unwrap()));
-            }
-        }
-    }
-    lines.sort();
-    ontofetch_fsutil::sha256_bytes(lines.join("\n").as_bytes())
-}
-
 /// A tree beside the data root that no command may change: a directory named like a
 /// version, and a file a link may point at.
 fn sentinel(s: &Sandbox) -> std::path::PathBuf {
@@ -413,7 +380,7 @@ fn links_planted_in_the_data_root_are_never_followed() {
     let out = sentinel(&s);
     // `.staging` -> elsewhere, with a directory there that looks like a killed pull's.
     std::fs::create_dir_all(out.join("x-999999-1")).unwrap();
-    let digest = tree_digest(&out);
+    let digest = ontofetch_testsupport::tree_digest(&out);
     let root = s.root();
     std::fs::remove_dir_all(root.join(".staging")).ok();
     symlink(&out, root.join(".staging")).unwrap();
@@ -423,7 +390,7 @@ fn links_planted_in_the_data_root_are_never_followed() {
     let (code, d) = doctor(&s, &spec, &["--fix"]);
     assert_eq!(code, 1, "a planted link is a problem");
     assert!(d["problems"].to_string().contains("planted at .staging"), "{}", d["problems"]);
-    assert_eq!(tree_digest(&out), digest, "something outside the root changed");
+    assert_eq!(ontofetch_testsupport::tree_digest(&out), digest, "something outside the root changed");
     std::fs::remove_file(root.join(".staging")).unwrap();
 
     // ontologies/y -> elsewhere (which holds a directory named like a version).
@@ -434,7 +401,7 @@ fn links_planted_in_the_data_root_are_never_followed() {
     assert!(d["problems"].to_string().contains("planted at ontologies/y"), "{}", d["problems"]);
     serve(&s, "y", release("y", "2025-03-03"), "\"3\"");
     let _ = s.run(&["pull", "y", "--spec", &spec, "--json"]);
-    assert_eq!(tree_digest(&out), digest, "something outside the root changed");
+    assert_eq!(ontofetch_testsupport::tree_digest(&out), digest, "something outside the root changed");
     std::fs::remove_file(root.join("ontologies/y")).unwrap();
     std::fs::rename(s.path("y-real"), root.join("ontologies/y")).unwrap();
 
@@ -453,7 +420,7 @@ fn links_planted_in_the_data_root_are_never_followed() {
     symlink(out.join("precious.txt"), root.join(".locks/x.lock")).unwrap();
     let _ = s.run(&["pull", "--spec", &spec, "--json"]);
     assert_eq!(std::fs::read(out.join("precious.txt")).unwrap(), b"precious", "written through a planted link");
-    assert_eq!(tree_digest(&out), digest, "something outside the root changed");
+    assert_eq!(ontofetch_testsupport::tree_digest(&out), digest, "something outside the root changed");
 
     // Planted names cannot forge doctor's lines or reach the terminal raw.
     std::fs::create_dir_all(root.join("ontologies/x/\u{1b}[2J\nFAKE: all good")).unwrap();

@@ -105,37 +105,31 @@ impl Drop for Staging {
     }
 }
 
-/// Leftover staging directories under a local root (from a killed pull) that no live
-/// process owns: the pid in the name is gone. Only real directories inside a real
-/// `.staging` count: a `.staging` that is a link lists nothing (doctor reports the link),
-/// and a link inside it is not a staging directory.
-pub fn stale(local_root: &Path) -> Vec<PathBuf> {
-    if !ontofetch_fsutil::beneath::link_free(local_root, layout::STAGING) {
-        return vec![];
-    }
+/// The staging directories under a local root: only real directories inside a real
+/// `.staging` count (a `.staging` that is a link lists nothing, doctor reports the link,
+/// and a link inside it is not a staging directory).
+fn staging_dirs(local_root: &Path) -> impl Iterator<Item = PathBuf> {
+    let real = ontofetch_fsutil::beneath::link_free(local_root, layout::STAGING);
     std::fs::read_dir(local_root.join(layout::STAGING))
         .into_iter()
+        .filter(move |_| real)
         .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| !owner_alive(p))
-        .collect()
+}
+
+/// Leftover staging directories under a local root (from a killed pull) that no live
+/// process owns: the pid in the name is gone.
+pub fn stale(local_root: &Path) -> Vec<PathBuf> {
+    staging_dirs(local_root).filter(|p| !owner_alive(p)).collect()
 }
 
 /// This process's own staging directories (`<id>-<pid>-<nanos>`): what an interrupted
 /// command removes before it exits, so Ctrl-C leaves nothing for doctor to report.
 pub fn own(local_root: &Path) -> Vec<PathBuf> {
-    if !ontofetch_fsutil::beneath::link_free(local_root, layout::STAGING) {
-        return vec![];
-    }
     let pid = std::process::id().to_string();
-    std::fs::read_dir(local_root.join(layout::STAGING))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
+    staging_dirs(local_root)
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().rsplit('-').nth(1) == Some(pid.as_str())))
         .collect()
 }

@@ -13,3 +13,17 @@ pub fn owl(version_iri: Option<&str>, filler: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// `len` bytes in no format at all, the same for the same `seed` (xorshift): what a broken
+/// upstream may answer with 200.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}

@@ -18,6 +18,31 @@ pub mod registries;
 pub mod s3;
 pub mod servers;
 
+/// SHA-256 over every name and regular file under `dir`, never following a link (a link is
+/// named, not read): a sentinel tree beside a data root must hash the same after every
+/// command (docs/architecture.md, "Filesystem rule").
+pub fn tree_digest(dir: &std::path::Path) -> String {
+    let mut lines = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            let rel = e.path().strip_prefix(dir).map(|r| r.display().to_string()).unwrap_or_default();
+            if t.is_dir() {
+                lines.push(format!("{rel}/"));
+                stack.push(e.path());
+            } else if t.is_file() {
+                let sha = ontofetch_fsutil::sha256_file(&e.path()).unwrap_or_default();
+                lines.push(format!("{rel} {sha}"));
+            } else {
+                lines.push(format!("{rel} -> link"));
+            }
+        }
+    }
+    lines.sort();
+    ontofetch_fsutil::sha256_bytes(lines.join("\n").as_bytes())
+}
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
