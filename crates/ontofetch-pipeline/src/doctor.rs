@@ -452,12 +452,14 @@ async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value 
     let mut fenced = Vec::new();
     let mut undecided = Vec::new();
     for u in all {
-        match ontofetch_store::layout::upload_token(&u.key) {
-            Some((id, token)) => match b.catalog.fence_token(id).await {
-                Ok(current) if token < current => fenced.push(u),
-                _ => {}
-            },
-            None => undecided.push(u),
+        let current = match ontofetch_store::layout::upload_token(&u.key) {
+            Some((id, _)) => b.catalog.fence_token(id).await.ok(),
+            None => None,
+        };
+        match upload_fate(&u.key, current) {
+            UploadFate::Fenced => fenced.push(u),
+            UploadFate::Live => {}
+            UploadFate::ByAge => undecided.push(u),
         }
     }
     let (mut stale, recent) = split_stale(undecided, std::time::SystemTime::now(), STALE_UPLOAD);
@@ -477,6 +479,26 @@ async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value 
         f.notes.push(format!("{} multipart upload(s) in progress", recent.len()));
     }
     json!({"stale": stale, "in_progress": recent.len()})
+}
+
+/// How an incomplete multipart upload is judged.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum UploadFate {
+    /// Under a token older than the ontology's current one: its lease can never record.
+    Fenced,
+    /// Under the current token (or one the catalog could not be asked about): left alone.
+    Live,
+    /// Not under a token (an older layout): judged by its age.
+    ByAge,
+}
+
+/// The fate of an upload to `key`, given its ontology's current token (`None`: unknown).
+pub(crate) fn upload_fate(key: &str, current: Option<u64>) -> UploadFate {
+    match (ontofetch_store::layout::upload_token(key), current) {
+        (Some((_, token)), Some(current)) if token < current => UploadFate::Fenced,
+        (Some(_), _) => UploadFate::Live,
+        (None, _) => UploadFate::ByAge,
+    }
 }
 
 /// Uploads started more than `age` before `now`, and the rest. One whose start cannot be
@@ -513,7 +535,19 @@ mod tests {
 
 #[cfg(test)]
 mod upload_tests {
-    use super::split_stale;
+    use super::{UploadFate, split_stale, upload_fate};
+
+    /// An upload under a lease's token is judged by the token, never by a clock: a server
+    /// that reports every upload as started in 2010 cannot make a live worker's look stale.
+    #[test]
+    fn uploads_under_a_token_are_judged_by_the_token() {
+        let key = ".uploads/go/7/2025-01-01/original/go.owl";
+        assert_eq!(upload_fate(key, Some(8)), UploadFate::Fenced);
+        assert_eq!(upload_fate(key, Some(7)), UploadFate::Live);
+        assert_eq!(upload_fate(key, None), UploadFate::Live, "unknown token: left alone");
+        assert_eq!(upload_fate("ontologies/go/2025-01-01/original/go.owl", Some(8)), UploadFate::ByAge);
+        assert_eq!(upload_fate(".uploads/go/x/v/f", Some(8)), UploadFate::ByAge, "not a token");
+    }
     use ontofetch_store::OpenUpload;
     use std::time::Duration;
 
