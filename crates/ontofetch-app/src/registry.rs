@@ -86,14 +86,14 @@ pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Sour
                     .await
                     .map_err(|e| AppError::new(ontofetch_policy::Coded::code(&e), e.to_string()))
             })?;
-            (bytes, url.to_string())
+            (bytes, label_of(url))
         }
-        From::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
-            (bytes, path.display().to_string())
-        }
+        From::File(path) => (read_capped(path)?, path.display().to_string()),
     };
-    let registry = Registry::from_bioregistry(&bytes, label.unwrap_or(&origin))
+    // A label is shown everywhere the snapshot is named (manifests, the catalog, pull
+    // events, the API): no credential or query string of a URL reaches it.
+    let label = label.map(label_of).unwrap_or(origin.clone());
+    let registry = Registry::from_bioregistry(&bytes, &label)
         .map_err(|e| AppError::new(Code::ConfigInvalid, format!("{origin}: {e}")))?;
     let path = stored_path(ctx)?;
     if let Some(dir) = path.parent() {
@@ -102,6 +102,39 @@ pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Sour
     ontofetch_fsutil::write_atomic(&path, &registry.to_compact())
         .map_err(|e| AppError::io(format!("writing {}", path.display()), e))?;
     Ok(registry.source.clone())
+}
+
+/// A URL as a label: without userinfo, query or fragment (a `?token=` stays out of every
+/// manifest, row and event that names the snapshot). Anything that is not a URL is kept.
+fn label_of(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut u) if u.has_host() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// A local snapshot, read up to the same 64 MiB as a download (streamed: `/dev/zero` or a
+/// 300 MB file is refused at the cap, never read into memory whole).
+fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, AppError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(AppError::new(
+            Code::SizeLimit,
+            format!("{} is larger than {MAX_BYTES} bytes, the cap for a registry snapshot", path.display()),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Where `registry update` reads from.

@@ -349,3 +349,28 @@ fn the_import_closure_is_fetched_through_the_gates_with_its_cycle_and_its_refusa
         assert!(std::path::Path::new(uri).is_file(), "{iri} maps to {uri}, which is not a stored file");
     }
 }
+
+/// A snapshot's label never carries a URL's credentials or query string (it reaches
+/// manifests, the catalog, events and the API), and a local snapshot file is capped like a
+/// download (64 MiB, streamed: a bigger file is refused, the old snapshot kept).
+#[test]
+fn registry_updates_keep_tokens_out_of_labels_and_cap_local_files() {
+    let env = Env::new();
+    let registry = serde_json::json!({"hp": {"name": "Human Phenotype Ontology", "license": "CC-BY-4.0",
+                                             "obofoundry": {"status": "active"}}});
+    // The loopback server routes on the whole request target, query included.
+    env.server.route("/bioregistry.json?token=s3cr3t", vec![Reply::ok(registry.to_string(), "application/json")]);
+    let url = format!("{}?token=s3cr3t#frag", env.server.url("/bioregistry.json"));
+    let (code, updated, err) = env.json(&["registry", "update", "--from", &url, "--json"]);
+    assert_eq!(code, 0, "{updated} {err}");
+    let label = updated["snapshot"]["label"].as_str().unwrap().to_string();
+    assert!(!label.contains("s3cr3t") && !label.contains('?') && label.ends_with("/bioregistry.json"), "{label}");
+    let stored = std::fs::read_to_string(env.root().join("registry/bioregistry.json")).unwrap();
+    assert!(!stored.contains("s3cr3t"), "the token was stored with the snapshot");
+    let big = env.0.path("big.json");
+    std::fs::File::create(&big).unwrap().set_len((64 << 20) + 1).unwrap();
+    let (code, _, err) = env.json(&["registry", "update", "--file", big.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("E_SIZE_LIMIT"), "{err}");
+    assert_eq!(std::fs::read_to_string(env.root().join("registry/bioregistry.json")).unwrap(), stored, "kept");
+}

@@ -25,8 +25,24 @@ pub fn obo_id(iri: &str) -> Option<(String, &'static str)> {
         "obo" => "obo",
         _ => return None,
     };
-    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    // The same rule as every configured id (1-64 characters): a longer PURL id is stored
+    // like any other IRI, under a short id made from it.
+    (!id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         .then(|| (id.to_ascii_lowercase(), ext))
+        .filter(|(id, _)| ontofetch_policy::config_gate::check_ontology_id("import", id).is_ok())
+}
+
+/// An IRI as it is recorded and shown: without userinfo (an import that names credentials
+/// is refused by the url gate, and its edge never repeats them).
+fn shown_iri(iri: &str) -> String {
+    match url::Url::parse(iri) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => iri.to_string(),
+    }
 }
 
 /// The id an import that is not an OBO PURL is stored under: its last path segment's stem
@@ -105,7 +121,7 @@ fn edge(
     ImportEdge {
         ontology: ontology.to_string(),
         version: version.to_string(),
-        iri: iri.to_string(),
+        iri: shown_iri(iri),
         target,
         status,
         code: code.map(|c| c.as_str().to_string()),
@@ -236,5 +252,27 @@ mod tests {
             let id = import_id(iri);
             assert!(ontofetch_policy::config_gate::check_ontology_id("id", &id).is_ok(), "{iri} -> {id}");
         }
+    }
+
+    /// Every id obeys the 1-64 character rule however it was made: an OBO PURL whose id is
+    /// longer is no OBO id, and the id made for it instead passes the rule.
+    #[test]
+    fn an_over_long_purl_id_gets_a_short_one() {
+        let iri = format!("http://purl.obolibrary.org/obo/{}.owl", "a".repeat(100));
+        assert_eq!(obo_id(&iri), None);
+        let id = import_id(&iri);
+        assert!(ontofetch_policy::config_gate::check_ontology_id("id", &id).is_ok(), "{id}");
+        let at_limit = format!("http://purl.obolibrary.org/obo/{}.owl", "b".repeat(64));
+        assert_eq!(obo_id(&at_limit).map(|(id, _)| id.len()), Some(64));
+    }
+
+    /// An import IRI's userinfo is never recorded or shown.
+    #[test]
+    fn recorded_import_iris_carry_no_userinfo() {
+        let e =
+            edge("x", "v1", "http://user:pw@example.org/o.owl", None, ImportStatus::Refused, Some(Code::UrlInvalid));
+        assert_eq!(e.iri, "http://example.org/o.owl");
+        assert_eq!(shown_iri("http://example.org/o.owl#x"), "http://example.org/o.owl#x");
+        assert_eq!(shown_iri("urn:x:y"), "urn:x:y");
     }
 }

@@ -78,6 +78,9 @@ pub fn read(path: &Path, default_normalize: &[String]) -> Result<Vec<SpecInput>,
         .map(|(i, e)| {
             let s = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
             let id = s("id").ok_or_else(|| invalid(format!("entries[{i}] has no id")))?;
+            // The rule every id obeys, however it was made (a directory name, a label).
+            ontofetch_policy::config_gate::check_ontology_id(&format!("entries[{i}].id"), &id)
+                .map_err(|e| invalid(e.to_string()))?;
             let url = s("url").ok_or_else(|| invalid(format!("entries[{i}] ({id}) has no url")))?;
             let mut extras = BTreeMap::new();
             extras.insert("url".to_string(), Value::String(url));

@@ -275,7 +275,26 @@ impl Registry {
         let doc: Value = serde_json::from_slice(bytes).map_err(|e| RegistryError::Invalid(format!("not JSON: {e}")))?;
         let obj =
             doc.as_object().ok_or_else(|| RegistryError::Invalid("expected a JSON object keyed by prefix".into()))?;
-        let entries: Vec<Entry> = obj.iter().filter(|(_, v)| v.is_object()).map(|(k, v)| entry_of(k, v)).collect();
+        let keyed: Vec<(&String, Entry)> =
+            obj.iter().filter(|(_, v)| v.is_object()).map(|(k, v)| (k, entry_of(k, v))).collect();
+        // One name, one record: a record that names another's prefix (`"prefix": "go"` under
+        // another key) or spelling would silently take its lookups, so it refuses the snapshot.
+        let mut claimed: HashMap<String, &str> = HashMap::new();
+        for (key, e) in &keyed {
+            let names = std::iter::once(&e.prefix).chain(e.preferred_prefix.iter()).chain(e.synonyms.iter());
+            for name in names {
+                match claimed.insert(fold(name), key.as_str()) {
+                    Some(other) if other != key.as_str() => {
+                        return Err(RegistryError::Invalid(format!(
+                            "records {other:?} and {key:?} both claim the name {name:?}; a snapshot where one record \
+                             could take another's lookups is refused"
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let entries: Vec<Entry> = keyed.into_iter().map(|(_, e)| e).collect();
         if entries.is_empty() {
             return Err(RegistryError::Invalid("no prefixes in it".into()));
         }
@@ -389,6 +408,28 @@ mod tests {
             "_3dmet": {"name": "3D Metabolite"},
         });
         Registry::from_bioregistry(raw.to_string().as_bytes(), "test").expect("derives")
+    }
+
+    /// A record that names another's prefix, preferred spelling or synonym refuses the
+    /// snapshot, naming both records (it would otherwise take `go`'s lookups, and with them
+    /// its download and licence); the embedded snapshot has no such collision.
+    #[test]
+    fn records_that_claim_another_records_name_refuse_the_snapshot() {
+        let go = serde_json::json!({"name": "Gene Ontology", "license": "CC-BY-4.0", "synonyms": ["GO"]});
+        for squatter in [
+            serde_json::json!({"prefix": "go", "name": "squat", "license": "CC0-1.0", "download_owl": "http://evil.example/go.owl"}),
+            serde_json::json!({"name": "squat", "preferred_prefix": "GO"}),
+            serde_json::json!({"name": "squat", "synonyms": ["Go"]}),
+        ] {
+            let raw = serde_json::json!({"go": go, "aaa": squatter});
+            let e = Registry::from_bioregistry(raw.to_string().as_bytes(), "test").map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains("\"aaa\"") && e.contains("\"go\"") && e.contains("both claim"), "{e}");
+        }
+        // a record may spell its own prefix again
+        let own =
+            serde_json::json!({"go": {"name": "Gene Ontology", "preferred_prefix": "GO", "synonyms": ["go", "GO"]}});
+        assert!(Registry::from_bioregistry(own.to_string().as_bytes(), "test").is_ok());
+        assert!(Registry::embedded().source.prefixes > 2000);
     }
 
     #[test]

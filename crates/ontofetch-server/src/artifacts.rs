@@ -200,6 +200,18 @@ fn last_modified(at: &str) -> Option<String> {
     humantime::parse_rfc3339_weak(at).ok().map(httpdate::fmt_http_date)
 }
 
+/// A versioned file never changes, so it may be cached for a year, but only by the
+/// client's own cache when reading it needs credentials: a shared cache in front of the
+/// mirror must not hand it to anyone. `latest/` is revalidated each time.
+fn cache_control(immutable: bool, auth: bool) -> &'static str {
+    match (immutable, auth) {
+        (true, false) => "public, max-age=31536000, immutable",
+        (true, true) => "private, max-age=31536000, immutable",
+        (false, false) => "no-cache",
+        (false, true) => "private, no-cache",
+    }
+}
+
 /// Sends one recorded file.
 async fn send(
     st: &ServerState,
@@ -219,7 +231,9 @@ async fn send(
         .header("Accept-Ranges", "bytes")
         .header("Content-Type", content_type(&name))
         .header("X-Content-Type-Options", "nosniff")
-        .header("Cache-Control", if immutable { "public, max-age=31536000, immutable" } else { "no-cache" })
+        .header("Cache-Control", cache_control(immutable, st.artifacts_auth.is_some()))
+        // What a shared cache keys on: with auth on, the credentials decide who may read.
+        .header("Vary", if st.artifacts_auth.is_some() { "Authorization, Accept-Encoding" } else { "Accept-Encoding" })
         .header("Content-Disposition", content_disposition(&name))
         // Served inline, an RDF/XML file with XHTML <script> must never run as a page.
         .header("Content-Security-Policy", "sandbox; default-src 'none'");

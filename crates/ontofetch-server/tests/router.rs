@@ -169,6 +169,12 @@ async fn the_mirror_takes_its_own_credentials_and_metrics_and_health_do_not() {
     }
     let (r, body) = get(&m.state, "GET", FILE, &[("authorization", "bearer s3cret")]).await;
     assert_eq!((r.status(), body.as_slice()), (StatusCode::OK, BODY), "the scheme is case-insensitive");
+    // A file that needs credentials is never for a shared cache.
+    assert_eq!(header(&r, "cache-control"), "private, max-age=31536000, immutable");
+    assert!(header(&r, "vary").contains("Authorization"), "{:?}", r.headers());
+    let open = mirror(None).await;
+    let (r, _) = get(&open.state, "GET", FILE, &[]).await;
+    assert_eq!(header(&r, "cache-control"), "public, max-age=31536000, immutable");
     let (r, _) = get(&m.state, "GET", "/obo/hp.owl", &[("authorization", "Bearer s3cret")]).await;
     assert_eq!((r.status(), header(&r, "location")), (StatusCode::FOUND, "/ontologies/hp/v1/original/hp.owl"));
     for path in ["/metrics", "/healthz", "/readyz"] {
