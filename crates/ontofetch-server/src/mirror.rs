@@ -33,9 +33,16 @@ pub(crate) struct Summary {
     pub refusals_24h: usize,
     /// Whether the ontology is in the configuration (a removed one still has versions).
     pub configured: bool,
-    /// The latest version's import edges (`pull --with-imports`).
+    /// The first of the latest version's import edges (`pull --with-imports`): at most
+    /// [`IMPORTS_LISTED`]; `/api/v1/ontologies/{id}` has the rest.
     pub imports: Vec<ontofetch_catalog::ImportEdge>,
+    /// How many import edges the latest version has.
+    pub imports_total: usize,
 }
+
+/// Import edges a summary lists inline: the status page and the list API stay small however
+/// many imports a version declares (an ontology's own page links the rest).
+pub const IMPORTS_LISTED: usize = 10;
 
 impl Summary {
     /// An ontology with nothing stored or failed yet.
@@ -56,6 +63,7 @@ impl Summary {
             refusals_24h: 0,
             configured,
             imports: Vec::new(),
+            imports_total: 0,
         }
     }
 }
@@ -129,12 +137,22 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
         s.validation = validation;
         s.terms = terms;
     }
+    let day_ago = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
     for edge in catalog.latest_imports().await.map_err(unavailable)? {
         if let Some(s) = by_id.get_mut(&edge.ontology) {
-            s.imports.push(edge);
+            s.imports_total += 1;
+            // An import a gate refused is a refusal of the pull that recorded it (the
+            // latest version's, counted when that was in the last day).
+            if edge.status == ontofetch_catalog::ImportStatus::Refused
+                && s.downloaded_at.as_deref().is_some_and(|at| at >= day_ago.as_str())
+            {
+                s.refusals_24h += 1;
+            }
+            if s.imports.len() < IMPORTS_LISTED {
+                s.imports.push(edge);
+            }
         }
     }
-    let day_ago = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
     // Newest first: the first event seen per ontology is its latest pull.
     let events = catalog.events(None, "0000", 5_000).await.map_err(unavailable)?;
     let mut seen = std::collections::HashSet::new();

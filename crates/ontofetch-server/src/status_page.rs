@@ -129,12 +129,15 @@ fn row(out: &mut String, s: &Summary) {
             ),
         })
         .collect();
-    cell(
-        out,
-        "Imports",
-        if imports.is_empty() { "none" } else { "" },
-        &if imports.is_empty() { "–".into() } else { imports.join(", ") },
-    );
+    let mut listed = if imports.is_empty() { "–".to_string() } else { imports.join(", ") };
+    if s.imports_total > s.imports.len() {
+        listed.push_str(&format!(
+            ", <a href=\"/api/v1/ontologies/{}\">and {} more</a>",
+            attr(&s.id),
+            s.imports_total - s.imports.len()
+        ));
+    }
+    cell(out, "Imports", if imports.is_empty() { "none" } else { "" }, &listed);
     out.push_str("</tr>\n");
 }
 

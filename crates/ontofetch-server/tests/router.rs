@@ -310,3 +310,58 @@ async fn the_status_page_shows_the_import_closure() {
     );
     assert!(page.contains("refused <code>E_PRIVATE_IP</code>"), "{page}");
 }
+
+/// A version that declares many imports keeps the status page and the list API small: ten
+/// edges inline with the count, the rest on the ontology's own page; an import a gate
+/// refused counts in the refusals of the last day.
+#[tokio::test]
+async fn many_import_edges_are_listed_by_count_and_refused_ones_are_refusals() {
+    use ontofetch_catalog::{ImportEdge, ImportStatus};
+    let m = mirror(None).await;
+    let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
+    let b = Backends::open(&settings(m._dir.path(), &[], &metrics), Open::Existing).await.unwrap();
+    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let body = b"<rdf:RDF/>";
+    let sha = hex::encode(sha2::Sha256::digest(body));
+    let key = "ontologies/hp/v2/original/hp.owl";
+    b.store.write(key, body).await.unwrap();
+    let row = VersionRow {
+        ontology: "hp".into(),
+        version: "v2".into(),
+        resolver: "obo".into(),
+        url: "https://purl.obolibrary.org/obo/hp.owl".into(),
+        sha256: sha.clone(),
+        bytes: body.len() as u64,
+        filename: "hp.owl".into(),
+        relpath: "ontologies/hp/v2".into(),
+        content_type: None,
+        etag: None,
+        last_modified: None,
+        license: None,
+        downloaded_at: now,
+        verdict: Verdict::Valid,
+    };
+    let file = ArtifactRow { relpath: key.into(), sha256: sha, bytes: body.len() as u64, kind: "original".into() };
+    b.catalog.record(&row, &[file], true, None).await.unwrap();
+    let edges: Vec<ImportEdge> = (0..15)
+        .map(|i| ImportEdge {
+            ontology: "hp".into(),
+            version: "v2".into(),
+            iri: format!("http://x.org/i{i:02}.owl"),
+            target: (i != 0).then(|| format!("i{i:02}")),
+            status: if i == 0 { ImportStatus::Refused } else { ImportStatus::Stored },
+            code: (i == 0).then(|| "E_PRIVATE_IP".to_string()),
+        })
+        .collect();
+    b.catalog.record_imports("hp", "v2", &edges).await.unwrap();
+    let (r, body) = get(&m.state, "GET", "/api/v1/ontologies", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let hp = list.as_array().unwrap().iter().find(|s| s["id"] == "hp").unwrap();
+    assert_eq!(hp["imports"].as_array().unwrap().len(), 10, "{hp}");
+    assert_eq!(hp["imports_total"], 15);
+    assert_eq!(hp["refusals_24h"], 1, "{hp}");
+    let (_, page) = get(&m.state, "GET", "/", &[]).await;
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("and 5 more</a>"), "{page}");
+}

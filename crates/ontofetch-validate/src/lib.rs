@@ -115,8 +115,12 @@ pub struct Outcome {
     /// Frames marked `is_obsolete: true` (OBO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obsolete: Option<u64>,
-    /// owl:imports / OBO import clauses.
+    /// owl:imports / OBO import clauses: the first [`MAX_IMPORTS`] (a file may declare
+    /// hundreds of thousands; each becomes a catalog edge).
     pub imports: Vec<String>,
+    /// How many the file declares, when more than were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imports_total: Option<u64>,
     /// owl:versionIRI.
     pub version_iri: Option<String>,
     /// The ontology's own IRI (`owl:Ontology rdf:about`, OBO `ontology:` as its PURL): what
@@ -175,6 +179,7 @@ impl Outcome {
             instances: None,
             obsolete: None,
             imports: vec![],
+            imports_total: None,
             version_iri: None,
             ontology_iri: None,
             license: None,
@@ -310,9 +315,17 @@ impl Options {
     }
 }
 
+/// Imports an outcome keeps (and so edges a version records; its report says how many the
+/// file declared).
+pub const MAX_IMPORTS: usize = 1_000;
+
 /// Validates one file (and writes the term facts when asked, once it parsed).
 pub fn validate(path: &Path, opts: &Options) -> Outcome {
     let mut outcome = check(path, opts);
+    if outcome.imports.len() > MAX_IMPORTS {
+        outcome.imports_total = Some(outcome.imports.len() as u64);
+        outcome.imports.truncate(MAX_IMPORTS);
+    }
     if let Some(n) = opts.normalize.as_ref().filter(|n| n.terms)
         && outcome.status == Status::Ok
         && matches!(outcome.validator.as_str(), "rdf" | "obo")

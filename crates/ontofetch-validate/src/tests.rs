@@ -187,3 +187,20 @@ fn obo_headers_give_the_ontology_iri_and_the_licence() {
         assert_eq!(o.ontology_iri.as_deref(), Some("http://purl.obolibrary.org/obo/x.owl"));
     }
 }
+
+/// A file that declares more imports than [`MAX_IMPORTS`] keeps the first ones and says how
+/// many it declared: each kept import becomes a catalog edge, and 200,000 of them would make
+/// every page that lists them huge.
+#[test]
+fn imports_are_bounded_and_counted() {
+    let d = tempfile::tempdir().unwrap();
+    let imports: String =
+        (0..MAX_IMPORTS + 500).map(|i| format!("<owl:imports rdf:resource=\"http://x.org/i{i}\"/>\n")).collect();
+    let text = RDFXML.replace("<owl:imports rdf:resource=\"http://x.org/other\"/>", &imports);
+    let o = validate(&write(d.path(), "o.owl", &text), &Options::default());
+    assert_eq!(o.status, Status::Ok, "{o:?}");
+    assert_eq!(o.imports.len(), MAX_IMPORTS);
+    assert_eq!(o.imports_total, Some((MAX_IMPORTS + 500) as u64));
+    let small = validate(&write(d.path(), "p.owl", RDFXML), &Options::default());
+    assert_eq!((small.imports.len(), small.imports_total), (1, None));
+}
