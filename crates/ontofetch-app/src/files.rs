@@ -25,8 +25,13 @@ pub fn write_template(path: &Path, force: bool) -> Result<(), AppError> {
 }
 
 /// Writes the XML catalog mapping every stored ontology's IRIs to the mirror (local paths,
-/// or URLs under `base_url`); the mappings written.
-pub fn write_catalog_xml(ctx: &Context, base_url: Option<&str>, out: &Path) -> Result<Vec<Mapping>, AppError> {
+/// or URLs under `base_url`); the mappings written, and the claims dropped (a name an
+/// ontology claims that another owns).
+pub fn write_catalog_xml(
+    ctx: &Context,
+    base_url: Option<&str>,
+    out: &Path,
+) -> Result<(Vec<Mapping>, Vec<ontofetch_pipeline::export::DroppedClaim>), AppError> {
     if let Some(base) = base_url
         && !(base.starts_with("http://") || base.starts_with("https://"))
     {
@@ -36,7 +41,11 @@ pub fn write_catalog_xml(ctx: &Context, base_url: Option<&str>, out: &Path) -> R
         let b = crate::mirror::open(ctx).await?;
         Ok::<_, AppError>(ontofetch_pipeline::export::mappings(&b, base_url).await?)
     })?;
+    let (mappings, dropped) = mappings;
+    for d in &dropped {
+        tracing::warn!(name = %d.name, claimed_by = %d.claimed_by, owner = %d.owner, "a claim on another source's IRI was not mapped");
+    }
     let xml = ontofetch_pipeline::export::catalog_xml(&mappings);
     write_atomic(out, xml.as_bytes()).map_err(|e| AppError::io(format!("writing {}", out.display()), e))?;
-    Ok(mappings)
+    Ok((mappings, dropped))
 }

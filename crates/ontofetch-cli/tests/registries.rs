@@ -374,3 +374,43 @@ fn registry_updates_keep_tokens_out_of_labels_and_cap_local_files() {
     assert!(err.contains("E_SIZE_LIMIT"), "{err}");
     assert_eq!(std::fs::read_to_string(env.root().join("registry/bioregistry.json")).unwrap(), stored, "kept");
 }
+
+/// IRI squatting: an ontology whose own IRI is the BFO PURL (and whose id sorts first)
+/// never takes BFO's place. In one `pull --with-imports` run, another ontology's import of
+/// the BFO PURL fetches the real BFO and links to it; the XML catalog maps the PURL once,
+/// to BFO, and reports the squatter's claim as dropped.
+#[test]
+fn an_ontology_claiming_another_sources_iri_is_never_linked_or_mapped_as_it() {
+    let env = Env::new();
+    let bfo = "http://purl.obolibrary.org/obo/bfo.owl";
+    env.server.route("/aaa.owl", vec![Reply::ok(importing(bfo, &[]), OWL)]);
+    env.server.route("/user.owl", vec![Reply::ok(importing("http://example.org/user", &[bfo]), OWL)]);
+    env.server.route(
+        "/obo/bfo.owl",
+        vec![Reply::ok(importing(bfo, &[]).replace("</rdf:RDF>", "<!-- the real one -->\n</rdf:RDF>"), OWL)],
+    );
+    let spec = env.spec(&format!(
+        "defaults:\n  accept_licenses: []\nontologies:\n  - id: aaa\n    resolver: direct\n    extras: {{url: \"{}\"}}\n  - id: user\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        env.server.url("/aaa.owl"),
+        env.server.url("/user.owl")
+    ));
+    let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--with-imports", "--spec", &spec]);
+    assert_eq!(code, 0, "{results} {err}");
+    assert_eq!(env.server.hits("/obo/bfo.owl"), 1, "the real BFO was never fetched: {results}");
+    let (_, user, _) = env.json(&["show", "user", "--json", "--spec", &spec]);
+    assert_eq!(user["import_closure"][0]["target"], "bfo", "{}", user["import_closure"]);
+    let out = env.path("catalog-v001.xml");
+    let (code, exported, err) =
+        env.json(&["export", "catalog-xml", "--json", "--spec", &spec, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(xml.matches(&format!("name=\"{bfo}\"")).count(), 1, "{xml}");
+    let at = xml.find(&format!("name=\"{bfo}\"")).unwrap();
+    assert!(xml[at..].split('"').nth(3).unwrap().contains("/bfo/"), "the PURL maps to BFO: {xml}");
+    let dropped = &exported["dropped_claims"];
+    assert_eq!(
+        (dropped[0]["claimed_by"].as_str(), dropped[0]["owner"].as_str()),
+        (Some("aaa"), Some("bfo")),
+        "{exported}"
+    );
+}

@@ -40,10 +40,48 @@ fn is_iri(name: &str) -> bool {
         && url::Url::parse(name).is_ok()
 }
 
+/// A name an ontology claims (its `owl:Ontology` or version IRI) that another source owns:
+/// not mapped, reported.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct DroppedClaim {
+    /// The IRI claimed.
+    pub name: String,
+    /// The ontology that claimed it.
+    pub claimed_by: String,
+    /// Who owns it (an OBO PURL's id, or the ontology pulled from that URL), or the
+    /// claimant that was kept when several claimed a name nobody owns.
+    pub owner: String,
+}
+
+/// The ontology an OBO PURL belongs to (`…/obo/bfo.owl`, `…/obo/bfo/releases/…` → `bfo`):
+/// whatever a stored file claims, that IRI is the OBO id's.
+pub fn purl_owner(iri: &str) -> Option<String> {
+    let rest = iri.strip_prefix("http://").or_else(|| iri.strip_prefix("https://"))?;
+    let path = rest.strip_prefix("purl.obolibrary.org/obo/")?;
+    let first = path.split('/').next()?;
+    let id = if path.contains('/') { first } else { first.rsplit_once('.').map_or(first, |(stem, _)| stem) };
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| id.to_ascii_lowercase())
+}
+
+/// One name a version answers to, before each name is given to one ontology.
+struct Candidate {
+    name: String,
+    uri: String,
+    ontology: String,
+    /// The ontology's own: the URL it was pulled from, its OBO PURL.
+    owned: bool,
+}
+
 /// The IRIs of every latest version, mapped to `base_url` (the served mirror) or, without
-/// one, to the stored file's location.
-pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mapping>, PipelineError> {
-    let mut out = BTreeSet::new();
+/// one, to the stored file's location. Each name is mapped once: to the ontology that owns
+/// it (the one pulled from that URL, or whose OBO PURL it is) when there is one; a claim
+/// (an ontology's own or version IRI) on a name another source owns is dropped and
+/// reported, and of several claims on a name nobody owns the first (by id) is kept.
+pub async fn mappings(
+    b: &Backends,
+    base_url: Option<&str>,
+) -> Result<(Vec<Mapping>, Vec<DroppedClaim>), PipelineError> {
+    let mut candidates = Vec::new();
     for row in b.catalog.latest_all().await? {
         let rel = layout::original_rel(&row.filename);
         let served = |version: &str| match base_url {
@@ -51,26 +89,56 @@ pub async fn mappings(b: &Backends, base_url: Option<&str>) -> Result<Vec<Mappin
             None => b.store.location(&format!("{}/{rel}", row.relpath)),
         };
         let uri = served(layout::LATEST);
-        let mut names = vec![row.url.clone()];
+        let mut add = |name: String, uri: String, owned: bool| {
+            if is_iri(&name) {
+                candidates.push(Candidate { name, uri, ontology: row.ontology.clone(), owned });
+            }
+        };
+        add(row.url.clone(), uri.clone(), true);
         if row.resolver == "obo" {
             let ext = row.filename.rsplit_once('.').map_or("owl", |(_, e)| e);
-            names.push(format!("http://purl.obolibrary.org/obo/{}.{ext}", row.ontology));
+            add(format!("http://purl.obolibrary.org/obo/{}.{ext}", row.ontology), uri.clone(), true);
         }
         for v in b.catalog.validations(&row.ontology, &row.version).await.unwrap_or_default() {
             let details: serde_json::Value = serde_json::from_str(&v.details).unwrap_or_default();
             // A version IRI names that version: it maps to it, not to whatever is latest.
-            if let Some(iri) = details["version_iri"].as_str().filter(|i| is_iri(i)) {
-                out.insert(Mapping { name: iri.to_string(), uri: served(&row.version) });
+            if let Some(iri) = details["version_iri"].as_str() {
+                add(iri.to_string(), served(&row.version), false);
             }
             if let Some(iri) = details["ontology_iri"].as_str() {
-                names.push(iri.to_string());
+                add(iri.to_string(), uri.clone(), false);
             }
         }
-        for name in names.into_iter().filter(|n| is_iri(n)) {
-            out.insert(Mapping { name, uri: uri.clone() });
+    }
+    Ok(assign(candidates))
+}
+
+/// Gives each name to one ontology (see [`mappings`]).
+fn assign(mut candidates: Vec<Candidate>) -> (Vec<Mapping>, Vec<DroppedClaim>) {
+    // Owned first, then by ontology id: the first candidate of a name is the one kept.
+    candidates.sort_by(|a, b| (&a.name, !a.owned, &a.ontology).cmp(&(&b.name, !b.owned, &b.ontology)));
+    let mut out = BTreeSet::new();
+    let mut dropped = BTreeSet::new();
+    let mut kept: Option<(String, String)> = None;
+    for c in candidates {
+        // A PURL belongs to its OBO id, stored or not: no other ontology's claim maps it.
+        if let Some(owner) = purl_owner(&c.name).filter(|o| !c.owned && !o.eq_ignore_ascii_case(&c.ontology)) {
+            dropped.insert(DroppedClaim { name: c.name, claimed_by: c.ontology, owner });
+            continue;
+        }
+        match &kept {
+            Some((name, by)) if *name == c.name => {
+                if *by != c.ontology {
+                    dropped.insert(DroppedClaim { name: c.name, claimed_by: c.ontology, owner: by.clone() });
+                }
+            }
+            _ => {
+                kept = Some((c.name.clone(), c.ontology.clone()));
+                out.insert(Mapping { name: c.name, uri: c.uri });
+            }
         }
     }
-    Ok(out.into_iter().collect())
+    (out.into_iter().collect(), dropped.into_iter().collect())
 }
 
 /// The catalog document.
@@ -89,6 +157,37 @@ pub fn catalog_xml(mappings: &[Mapping]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn candidate(name: &str, ontology: &str, owned: bool) -> Candidate {
+        Candidate { name: name.into(), uri: format!("m/{ontology}"), ontology: ontology.into(), owned }
+    }
+
+    /// An ontology whose own IRI is the BFO PURL (picking an id that sorts first) does not
+    /// get the name: the PURL is BFO's whether or not BFO is stored, a URL is the ontology's
+    /// pulled from it, and each name is mapped once; the dropped claims are reported.
+    #[test]
+    fn each_name_is_mapped_once_to_its_owner() {
+        let bfo = "http://purl.obolibrary.org/obo/bfo.owl";
+        let (maps, dropped) = assign(vec![
+            candidate(bfo, "aaa-squatter", false),
+            candidate(bfo, "bfo", true),
+            candidate("http://x.org/core.owl", "core", true),
+            candidate("http://x.org/core.owl", "aaa", false),
+            candidate("http://x.org/shared", "zeta", false),
+            candidate("http://x.org/shared", "beta", false),
+        ]);
+        let of = |name: &str| maps.iter().filter(|m| m.name == name).map(|m| m.uri.clone()).collect::<Vec<_>>();
+        assert_eq!(of(bfo), ["m/bfo"]);
+        assert_eq!(of("http://x.org/core.owl"), ["m/core"]);
+        assert_eq!(of("http://x.org/shared"), ["m/beta"], "no owner: the first claimant by id");
+        let claims: Vec<(&str, &str)> = dropped.iter().map(|d| (d.claimed_by.as_str(), d.owner.as_str())).collect();
+        assert_eq!(claims, [("aaa-squatter", "bfo"), ("aaa", "core"), ("zeta", "beta")]);
+        // Without BFO stored, the squatter still does not get its PURL.
+        let (maps, dropped) = assign(vec![candidate(bfo, "aaa-squatter", false)]);
+        assert!(maps.is_empty() && dropped.len() == 1);
+        assert_eq!(purl_owner("http://purl.obolibrary.org/obo/bfo/2019-08-26/bfo.owl").as_deref(), Some("bfo"));
+        assert_eq!(purl_owner("http://example.org/obo/bfo.owl"), None);
+    }
 
     #[test]
     fn names_and_targets_are_escaped() {

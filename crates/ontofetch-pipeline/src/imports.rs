@@ -90,6 +90,20 @@ impl Stored {
     }
 }
 
+/// The source that owns an IRI, whoever claims it: the OBO id of a PURL, or the configured
+/// entry pulled from that URL.
+fn owner(p: &Pipeline, iri: &str) -> Option<String> {
+    crate::export::purl_owner(iri).or_else(|| {
+        p.settings
+            .loaded
+            .config
+            .ontologies
+            .iter()
+            .find(|o| o.extras.get("url").and_then(|u| u.as_str()) == Some(iri))
+            .map(|o| o.id.clone())
+    })
+}
+
 /// What an import IRI becomes: the spec that fetches it.
 fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, String> {
     if let Some((id, ext)) = obo_id(iri) {
@@ -146,6 +160,13 @@ async fn stored(p: &Pipeline, results: &[PullResult], by_name: &mut HashMap<Stri
         let Some(version) = r.version.clone() else { continue };
         let s = Stored::read(p, r.id.clone(), version).await;
         for name in &s.names {
+            // An import IRI resolves to what the spec, the registry or the PURL says it is,
+            // never to whichever stored file claims it: a claim on another source's IRI (an
+            // `owl:Ontology rdf:about` that is the BFO PURL) is not a mapping.
+            if let Some(owner) = owner(p, name).filter(|o| !o.eq_ignore_ascii_case(&s.id)) {
+                tracing::warn!(ontology = %s.id, iri = %name, owner = %owner, "claims an IRI another source owns; not linked");
+                continue;
+            }
             by_name.entry(name.clone()).or_insert_with(|| s.id.clone());
         }
         out.push(s);
