@@ -414,3 +414,34 @@ fn an_ontology_claiming_another_sources_iri_is_never_linked_or_mapped_as_it() {
         "{exported}"
     );
 }
+
+/// `max_imports` bounds the closure, not a run: a release that names new imports on every
+/// run cannot grow the mirror past it (3 runs with a cap of 3 once left 9 ontologies).
+#[test]
+fn max_imports_bounds_what_an_ontology_brings_in_across_runs() {
+    let env = Env::new();
+    let spec = env.spec(&format!(
+        "defaults:\n  accept_licenses: []\n  max_imports: 3\nontologies:\n  - id: x\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        env.server.url("/x.owl")
+    ));
+    for run in 0..3 {
+        let imports: Vec<String> = (0..3).map(|i| env.server.url(&format!("/r{run}i{i}.owl"))).collect();
+        for url in &imports {
+            let path = url.rsplit_once('/').map(|(_, f)| format!("/{f}")).unwrap();
+            env.server.route(&path, vec![Reply::ok(importing(url, &[]), OWL)]);
+        }
+        let refs: Vec<&str> = imports.iter().map(String::as_str).collect();
+        env.server.route("/x.owl", vec![Reply::ok(importing(&format!("http://example.org/x{run}"), &refs), OWL)]);
+        let (code, results, err) = env.json(&["pull", "--json", "--no-lock", "--with-imports", "--spec", &spec]);
+        assert_eq!(code, 0, "run {run}: {results} {err}");
+    }
+    let (_, versions, _) = env.json(&["db", "versions", "--json", "--spec", &spec]);
+    let mut ids: Vec<String> =
+        versions["versions"].as_array().unwrap().iter().map(|v| v["ontology"].as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1 + 3, "x and at most 3 imports: {ids:?}");
+    let (_, shown, _) = env.json(&["show", "x", "--json", "--spec", &spec]);
+    let skipped = shown["import_closure"].as_array().unwrap().iter().filter(|e| e["code"] == "E_IMPORT_LIMIT").count();
+    assert_eq!(skipped, 3, "the latest release's imports are over the cap: {}", shown["import_closure"]);
+}

@@ -211,3 +211,49 @@ fn a_pull_reports_validation_and_the_obo_translation() {
         "the parser's message with its line: {broken}"
     );
 }
+
+/// Triples RDF/XML cannot express (a literal with a control character or U+FFFF, a
+/// predicate without a local name, `rdf:li`) never make a malformed RDF/XML rendering: that
+/// rendering is skipped with a note, and the canonical hash and the Turtle stand, with and
+/// without blank nodes (the sorted path and RDFC-1.0).
+#[test]
+fn triples_rdfxml_cannot_express_skip_that_rendering_not_the_hash() {
+    let d = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    let ground = "<http://x.org/s> <http://x.org/p> \"bell \\u0007 and \\uFFFF\" .\n\
+                  <http://x.org/s> <http://x.org/> \"no local name\" .\n\
+                  <http://x.org/s> <http://www.w3.org/1999/02/22-rdf-syntax-ns#li> \"li\" .\n\
+                  <http://x.org/s> <http://www.w3.org/2000/01/rdf-schema#label> \"fine\" .\n";
+    let blank =
+        format!("{ground}_:b <http://x.org/p> \"in a blank node\" .\n<http://x.org/s> <http://x.org/q> _:b .\n");
+    server.route("/g.nt", vec![Reply::ok(ground, "application/n-triples")]);
+    server.route("/b.nt", vec![Reply::ok(blank, "application/n-triples")]);
+    let spec = spec(
+        d.path(),
+        "sources.yaml",
+        &format!(
+            "defaults:\n  normalize_to: [ttl, owl]\n  accept_licenses: []\nontologies:\n  - id: g\n    resolver: direct\n    extras: {{url: \"{}\"}}\n  - id: b\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+            server.url("/g.nt"),
+            server.url("/b.nt")
+        ),
+    );
+    let (code, r, out) = ontofetch(
+        d.path(),
+        &["pull", "--json", "--no-lock", "--spec", &spec, "--allowed-hosts", &server.allow_entry()],
+    );
+    assert_eq!(code, 0, "{out}");
+    for id in ["g", "b"] {
+        let latest = d.path().join(format!("home/ontology-fetcher/ontologies/{id}/latest"));
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(latest.join("manifest.json")).unwrap()).unwrap();
+        assert!(
+            manifest["normalized_sha256"].as_str().is_some_and(|h| h.len() == 64),
+            "{id}: {}",
+            manifest["normalization"]
+        );
+        assert!(latest.join(format!("normalized/{id}.ttl")).is_file(), "{id}: the Turtle stands");
+        assert!(!latest.join(format!("normalized/{id}.owl")).exists(), "{id}: a malformed RDF/XML was kept");
+        assert!(manifest["notes"].to_string().contains("RDF/XML rendering skipped"), "{id}: {}", manifest["notes"]);
+    }
+    assert!(r.as_array().unwrap().iter().all(|x| x["status"] == "fresh"), "{r}");
+}

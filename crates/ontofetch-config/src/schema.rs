@@ -50,7 +50,8 @@ pub struct Defaults {
     pub follow_imports: bool,
     /// How many imports deep the closure goes (1 = only what the listed ontologies import).
     pub max_import_depth: u32,
-    /// At most this many imported ontologies per run; the rest are recorded as skipped.
+    /// At most this many imported ontologies in the closure of the ontologies a pull asks for,
+    /// counting every one they brought in on earlier runs; the rest are recorded as skipped.
     pub max_imports: u32,
     /// Where the catalog and the artifacts live (local by default; PostgreSQL and object
     /// storage for a shared mirror).

@@ -196,7 +196,8 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
     let mut taken: HashSet<String> = results.iter().map(|r| r.id.clone()).collect();
     let mut by_name: HashMap<String, String> = HashMap::new();
     let mut frontier = stored(p, results, &mut by_name).await;
-    let mut fetched = 0usize;
+    let asked: Vec<String> = results.iter().map(|r| r.id.clone()).collect();
+    let mut closure = brought_in(p, &asked).await;
     let mut depth = 0u32;
     // Every ontology of the run that failed: an edge to it says so, whoever pulled it.
     let mut failed: HashMap<String, Code> =
@@ -213,16 +214,22 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
                     list.push(pending(id, version, iri, target.clone()));
                     continue;
                 }
-                if depth > max_depth || fetched >= max_count {
+                if depth > max_depth {
                     list.push(edge(id, version, iri, None, ImportStatus::Skipped, Some(Code::ImportLimit)));
                     continue;
                 }
                 match spec_for(p, iri) {
+                    // `max_imports` bounds the closure: every ontology the asked ones ever
+                    // brought in counts, so a release that names new imports on every run
+                    // cannot grow the mirror past it run by run.
+                    Ok(spec) if !closure.contains(&spec.id) && closure.len() >= max_count => {
+                        list.push(edge(id, version, iri, None, ImportStatus::Skipped, Some(Code::ImportLimit)));
+                    }
                     Ok(spec) => {
                         by_name.insert(iri.clone(), spec.id.clone());
                         list.push(pending(id, version, iri, spec.id.clone()));
+                        closure.insert(spec.id.clone());
                         if taken.insert(spec.id.clone()) {
-                            fetched += 1;
                             wanted.push(spec);
                         }
                     }
@@ -253,6 +260,29 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
             r
         }));
     }
+}
+
+/// Every ontology the `asked` ones brought in as imports, in any stored version, and what
+/// those brought in (their recorded edges, followed to the end; each ontology read once).
+async fn brought_in(p: &Pipeline, asked: &[String]) -> HashSet<String> {
+    let mut found = HashSet::new();
+    let mut visited = HashSet::new();
+    let mut queue: Vec<String> = asked.to_vec();
+    while let Some(id) = queue.pop() {
+        if !visited.insert(id.clone()) {
+            continue;
+        }
+        for row in p.backends.catalog.versions(Some(&id), u32::MAX).await.unwrap_or_default() {
+            for e in p.backends.catalog.imports(&id, &row.version).await.unwrap_or_default() {
+                if let Some(t) = e.target.filter(|t| e.status == ImportStatus::Stored && !asked.contains(t))
+                    && found.insert(t.clone())
+                {
+                    queue.push(t);
+                }
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]

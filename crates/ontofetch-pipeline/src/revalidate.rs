@@ -115,6 +115,11 @@ pub async fn revalidate(
         });
         output_files.push(rel);
     }
+    for note in &outcome.renderings_skipped {
+        if !manifest.notes.contains(note) {
+            manifest.notes.push(note.clone());
+        }
+    }
     let (vrow, entry) = crate::records::validation_records(&outcome.validator, status, details, output_files);
     manifest.validation.insert(outcome.validator.clone(), entry);
     if let Some(h) = &outcome.normalized_sha256 {

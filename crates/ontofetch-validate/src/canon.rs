@@ -57,11 +57,12 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
     };
     out.statements = canonical.quads;
     match nt.finish() {
-        Ok(outputs) => {
+        Ok(finished) => {
             out.normalization = Some("rdfc-1.0".into());
             out.normalized_sha256 = Some(canonical.sha256);
-            out.normalized_path = outputs.first().map(|nt| nt.path.clone());
-            out.outputs = outputs;
+            out.normalized_path = finished.outputs.first().map(|nt| nt.path.clone());
+            out.outputs = finished.outputs;
+            out.renderings_skipped = finished.skipped;
         }
         Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),
     }

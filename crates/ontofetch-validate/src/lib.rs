@@ -28,6 +28,7 @@ mod sniff;
 mod tally;
 pub mod terms;
 pub mod xmlguard;
+mod xmlsafe;
 
 pub use sniff::{Detected, sniff};
 
@@ -163,6 +164,10 @@ pub struct Outcome {
     /// Why the term facts asked for could not be written (diffs then skip this version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms_error: Option<String>,
+    /// Renderings skipped because their format cannot express a triple (the canonical hash
+    /// and the other renderings stand).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renderings_skipped: Vec<String>,
 }
 
 impl Outcome {
@@ -194,6 +199,7 @@ impl Outcome {
             normalized_path: None,
             outputs: vec![],
             terms_error: None,
+            renderings_skipped: vec![],
         }
     }
 
@@ -419,11 +425,12 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
         return out;
     }
     match render::from_runs(runs, &parsed.prefixes, n) {
-        Ok((hash, outputs)) => {
+        Ok((hash, finished)) => {
             out.normalization = Some("sorted-ntriples".into());
             out.normalized_sha256 = Some(hash);
-            out.normalized_path = outputs.iter().find(|o| o.format == "nt").map(|o| o.path.clone());
-            out.outputs = outputs;
+            out.normalized_path = finished.outputs.iter().find(|o| o.format == "nt").map(|o| o.path.clone());
+            out.outputs = finished.outputs;
+            out.renderings_skipped = finished.skipped;
         }
         Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),
     }

@@ -248,7 +248,10 @@ fn finish_owl(
         let prefixes = converter.map(Converter::prefixes).unwrap_or_default();
         match turtle_to_rdfxml(Path::new(&ttl.path), &prefixes, n.dir.join(format!("{}.owl", n.stem))) {
             Ok(o) => outputs.push(o),
-            Err(e) => out.message = Some(format!("RDF/XML rendering failed: {e}")),
+            Err(e) => match crate::render::skipped_note(&e) {
+                Some(note) => out.renderings_skipped.push(note),
+                None => out.message = Some(format!("RDF/XML rendering failed: {e}")),
+            },
         }
     }
     if n.formats.iter().any(|f| f == "ttl") {

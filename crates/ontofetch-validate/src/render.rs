@@ -87,13 +87,23 @@ fn wants(n: &Normalize, format: &str) -> bool {
     })
 }
 
+/// What a [`Rendering`] made: the N-Triples and the renderings, and a note for each
+/// rendering skipped because its format cannot express a triple.
+#[derive(Debug)]
+pub struct Finished {
+    /// The files written, the N-Triples first.
+    pub outputs: Vec<OutputFile>,
+    /// Renderings skipped, and why.
+    pub skipped: Vec<String>,
+}
+
 /// Merges the sorted runs into `<stem>.nt`, rendering the wanted formats as it goes.
-/// Returns the canonical hash and every file written.
+/// Returns the canonical hash and what was written.
 pub fn from_runs(
     runs: Runs,
     source_prefixes: &[(String, String)],
     n: &Normalize,
-) -> std::io::Result<(String, Vec<OutputFile>)> {
+) -> std::io::Result<(String, Finished)> {
     let prefixes = Arc::new(OnceLock::from(source_prefixes.to_vec()));
     let mut nt = Rendering::create(n, prefixes)?;
     let (hash, _) = runs.merge_into(&mut nt)?;
@@ -171,8 +181,10 @@ impl Rendering {
     }
 
     /// Waits for the N-Triples to be durable and for every rendering: the N-Triples first,
-    /// then Turtle, then RDF/XML (those asked for). On failure none of the files is left.
-    pub fn finish(mut self) -> std::io::Result<Vec<OutputFile>> {
+    /// then Turtle, then RDF/XML (those asked for). A rendering whose format cannot express
+    /// a triple is skipped (its file removed) with a note in `skipped`; any other failure
+    /// leaves none of the files.
+    pub fn finish(mut self) -> std::io::Result<Finished> {
         self.finished = true;
         let rest = std::mem::take(&mut self.block);
         if !rest.is_empty() {
@@ -181,17 +193,28 @@ impl Rendering {
         self.hand_over(None);
         self.feeds.clear();
         let nt = self.nt.finish_ref("nt");
-        let rendered: Vec<_> = std::mem::take(&mut self.renderers)
+        let mut skipped = Vec::new();
+        let rendered: Vec<std::io::Result<OutputFile>> = std::mem::take(&mut self.renderers)
             .into_iter()
             .map(|r| r?.join().map_err(|_| std::io::Error::other("a renderer panicked"))?)
+            .filter(|made| match made.as_ref().err().and_then(skipped_note) {
+                Some(note) => {
+                    skipped.push(note);
+                    false
+                }
+                None => true,
+            })
             .collect();
         let outputs: std::io::Result<Vec<OutputFile>> = std::iter::once(nt).chain(rendered).collect();
-        if outputs.is_err() {
-            for file in std::iter::once(&self.nt.path).chain(self.wanted.iter().map(|(_, path)| path)) {
-                let _ = std::fs::remove_file(file);
+        match outputs {
+            Ok(outputs) => Ok(Finished { outputs, skipped }),
+            Err(e) => {
+                for file in std::iter::once(&self.nt.path).chain(self.wanted.iter().map(|(_, path)| path)) {
+                    let _ = std::fs::remove_file(file);
+                }
+                Err(e)
             }
         }
-        outputs
     }
 }
 
@@ -283,7 +306,26 @@ fn render(
     }
 }
 
-/// Writes triples as RDF/XML.
+/// A rendering that was not made because its format cannot express a triple: the
+/// rendering is skipped with this note, the canonical hash and the other files stand.
+#[derive(Debug)]
+pub struct Unexpressible(pub String);
+
+impl std::fmt::Display for Unexpressible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unexpressible {}
+
+/// The note of a rendering skipped for [`Unexpressible`], if that is why it failed.
+pub fn skipped_note(e: &std::io::Error) -> Option<String> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Unexpressible>()).map(|u| u.0.clone())
+}
+
+/// Writes triples as RDF/XML; a triple RDF/XML cannot express (see `xmlsafe`) stops it with
+/// [`Unexpressible`] and removes the file, so no malformed RDF/XML is ever left.
 pub fn rdfxml(
     triples: impl Iterator<Item = std::io::Result<Triple>>,
     prefixes: &[(String, String)],
@@ -293,11 +335,26 @@ pub fn rdfxml(
     for (p, i) in prefixes {
         ser = ser.with_prefix(p, i).map_err(std::io::Error::other)?;
     }
-    let mut w = ser.for_writer(HashedFile::create(dest)?);
-    for t in triples {
-        w.serialize_triple(&t?)?;
+    let mut w = ser.for_writer(HashedFile::create(dest.clone())?);
+    let written = (|| {
+        for t in triples {
+            let t = t?;
+            if let Some(why) = crate::xmlsafe::unrepresentable(&t) {
+                let note = format!("RDF/XML rendering skipped: {why} ({t})");
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, Unexpressible(note)));
+            }
+            w.serialize_triple(&t)?;
+        }
+        Ok(())
+    })();
+    match written {
+        Ok(()) => w.finish()?.finish("owl"),
+        Err(e) => {
+            drop(w);
+            let _ = std::fs::remove_file(&dest);
+            Err(e)
+        }
     }
-    w.finish()?.finish("owl")
 }
 
 /// Renders a Turtle file as RDF/XML (the OBO translation asked for `owl`).
@@ -352,7 +409,7 @@ mod tests {
         for piece in nt.chunks(7919) {
             r.write_all(piece).expect("write");
         }
-        let outputs = r.finish().expect("finish");
+        let outputs = r.finish().expect("finish").outputs;
         let formats: Vec<&str> = outputs.iter().map(|o| o.format.as_str()).collect();
         assert_eq!(formats, ["nt", "ttl", "owl"]);
         assert_eq!(std::fs::read(&outputs[0].path).expect("nt"), nt);

@@ -130,6 +130,7 @@ fn license(c: &Commit<'_>) -> Option<String> {
 fn notes(c: &Commit<'_>) -> Vec<String> {
     let mut notes: Vec<String> = c.notes.clone();
     notes.extend(c.version.note.iter().cloned());
+    notes.extend(c.validation.notes.iter().cloned());
     if c.verdict.failed() {
         notes.push(match c.verdict {
             ontofetch_catalog::Verdict::InvalidPromoted => {

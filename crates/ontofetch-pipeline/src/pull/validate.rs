@@ -45,6 +45,9 @@ pub(super) struct Validated {
     pub data_version: Option<String>,
     /// The licence the original states in its header (SPDX where one fits).
     pub license: Option<String>,
+    /// What the manifest should say besides the verdicts (a rendering skipped because its
+    /// format cannot express a triple).
+    pub notes: Vec<String>,
 }
 
 impl Validated {
@@ -111,6 +114,7 @@ pub async fn check(
             outcome.normalization_skipped = None;
             outcome.normalized_sha256 = canonical.normalized_sha256;
             outcome.normalized_path = canonical.normalized_path;
+            outcome.renderings_skipped = canonical.renderings_skipped;
             // The first pass's term facts stay; the canonical files come from the second.
             let facts: Vec<_> = outcome.outputs.drain(..).filter(|f| f.format == "terms").collect();
             outcome.outputs = canonical.outputs;
@@ -197,6 +201,7 @@ pub(super) async fn run(
         version_iri: None,
         data_version: None,
         license: None,
+        notes: vec![],
     };
     let mut verdicts = Vec::new();
     let normalized_dir = staging.path(layout::NORMALIZED)?;
@@ -226,6 +231,7 @@ pub(super) async fn run(
                 skipped_reason: outcome.normalization_skipped.clone(),
             });
         }
+        v.notes.extend(outcome.renderings_skipped.iter().cloned());
         for f in &outcome.outputs {
             if let Ok(rel) = Path::new(&f.path).strip_prefix(staging.dir()) {
                 v.outputs.push((rel.to_string_lossy().into_owned(), f.sha256.clone(), f.bytes));
