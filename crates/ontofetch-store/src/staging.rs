@@ -27,6 +27,8 @@ impl Staging {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let name = format!("{id}-{}-{nanos}", std::process::id());
         let rel = format!("{}/{name}", layout::STAGING);
+        // The root itself is the operator's path (it may be a link, by their choice).
+        std::fs::create_dir_all(local_root).map_err(io(format!("creating {}", local_root.display())))?;
         let parent = ontofetch_fsutil::beneath::create_dirs(local_root, layout::STAGING)
             .map_err(io(format!("creating {}", base.display())))?;
         rustix::fs::mkdirat(&parent, name.as_str(), rustix::fs::Mode::from_raw_mode(0o777))
