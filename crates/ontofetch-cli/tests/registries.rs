@@ -413,6 +413,22 @@ fn an_ontology_claiming_another_sources_iri_is_never_linked_or_mapped_as_it() {
         (Some("aaa"), Some("bfo")),
         "{exported}"
     );
+    // An OASIS resolver nobody here wrote (libxml2's) resolves each name to the stored file.
+    if ontofetch_testsupport::servers::available(
+        "an_ontology_claiming_another_sources_iri_is_never_linked_or_mapped_as_it (xmlcatalog)",
+        &[ontofetch_testsupport::servers::Need::XmlCatalog],
+    ) {
+        for name in [bfo.to_string(), env.server.url("/user.owl")] {
+            let resolved = Command::new("xmlcatalog").arg(&out).arg(&name).output().unwrap();
+            let text = String::from_utf8_lossy(&resolved.stdout);
+            let path = text.lines().find(|l| !l.starts_with("No entry")).unwrap_or_default().trim().to_string();
+            assert!(
+                resolved.status.success() && std::path::Path::new(&path).is_file(),
+                "xmlcatalog {name}: {text}{}",
+                String::from_utf8_lossy(&resolved.stderr)
+            );
+        }
+    }
 }
 
 /// `max_imports` bounds the closure, not a run: a release that names new imports on every

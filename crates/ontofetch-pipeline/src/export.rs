@@ -141,11 +141,13 @@ fn assign(mut candidates: Vec<Candidate>) -> (Vec<Mapping>, Vec<DroppedClaim>) {
     (out.into_iter().collect(), dropped.into_iter().collect())
 }
 
-/// The catalog document.
+/// The catalog document, in the OASIS XML Catalogs namespace
+/// (`urn:oasis:names:tc:entity:xmlns:xml:catalog`): the one libxml2's resolver and Protégé's
+/// parser (which ROBOT and the OWL API use) read; elements in any other are ignored.
 pub fn catalog_xml(mappings: &[Mapping]) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n\
-         <catalog prefer=\"public\" xmlns=\"urn:oasis:names:tc:entity:xmlns:1.0:catalog\">\n",
+         <catalog prefer=\"public\" xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\">\n",
     );
     for (i, m) in mappings.iter().enumerate() {
         let _ = writeln!(out, "    <uri id=\"ontofetch-{i}\" name=\"{}\" uri=\"{}\"/>", attr(&m.name), attr(&m.uri));

@@ -21,6 +21,8 @@ pub enum Need {
     Chromium,
     /// `target/py-venv` with maturin and pytest.
     PythonTools,
+    /// libxml2's `xmlcatalog` (an OASIS catalog resolver nobody here wrote).
+    XmlCatalog,
 }
 
 /// An executable on `PATH`.
@@ -57,6 +59,7 @@ pub fn missing(need: Need) -> Option<String> {
         Need::Chromium if on_path("chromium").is_none() && on_path("chromium-browser").is_none() => {
             absent("chromium", "apt-get install chromium")
         }
+        Need::XmlCatalog if on_path("xmlcatalog").is_none() => absent("xmlcatalog", "apt-get install libxml2-utils"),
         Need::PythonTools => {
             let python = workspace_root().join("target/py-venv/bin/python");
             let ready = std::process::Command::new(&python)

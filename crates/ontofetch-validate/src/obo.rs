@@ -200,6 +200,11 @@ pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcom
         },
         None => None,
     };
+    // The translation's Turtle carries `owl:versionIRI` (from `data-version`): the report
+    // says so too.
+    if let Some(viri) = converter.as_ref().and_then(Converter::version_iri) {
+        out.version_iri = Some(viri);
+    }
     let target = converter.as_ref().zip(normalize);
     match stream(reader, first, first_line, threads, converter.as_ref(), target) {
         Err(e) if converter.is_some() => out.skip_normalization(format!("OWL translation failed: {e}")),

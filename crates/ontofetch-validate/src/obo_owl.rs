@@ -95,7 +95,7 @@ impl Converter {
     /// OBO PURL convention `obo:<ontology>/<data-version>/<ontology>.owl`, where a
     /// data-version that already starts with `<ontology>/` is not repeated (`hp.obo`'s
     /// `hp/releases/2024-04-26` → `obo:hp/releases/2024-04-26/hp.owl`).
-    fn version_iri(&self) -> Option<String> {
+    pub(crate) fn version_iri(&self) -> Option<String> {
         let clause = |tag: &str| {
             self.header_text.lines().find_map(|l| l.trim_start().strip_prefix(tag).map(|v| v.trim().to_string()))
         };

@@ -204,3 +204,19 @@ fn imports_are_bounded_and_counted() {
     let small = validate(&write(d.path(), "p.owl", RDFXML), &Options::default());
     assert_eq!((small.imports.len(), small.imports_total), (1, None));
 }
+
+/// The OWL translation of an OBO file carries `owl:versionIRI` from `data-version`, and the
+/// report names it (it was `null` while the Turtle had it).
+#[test]
+fn the_obo_translation_reports_its_version_iri() {
+    let d = tempfile::tempdir().unwrap();
+    let text =
+        "format-version: 1.2\ndata-version: releases/2024-05-01\nontology: x\n\n[Term]\nid: X:0000001\nname: thing\n";
+    let o = validate(&write(d.path(), "x.obo", text), &normalize(d.path(), "x", true));
+    assert_eq!(o.normalization.as_deref(), Some("obo-owl"), "{o:?}");
+    let viri = "http://purl.obolibrary.org/obo/x/releases/2024-05-01/x.owl";
+    assert_eq!(o.version_iri.as_deref(), Some(viri));
+    // The Turtle writes it as a prefixed name (slashes escaped in the local part).
+    let ttl = std::fs::read_to_string(d.path().join("normalized/x.ttl")).unwrap().replace("\\/", "/");
+    assert!(ttl.contains("owl:versionIRI obo:x/releases/2024-05-01/x.owl"), "{ttl}");
+}
