@@ -35,7 +35,8 @@ pub fn write_pulled(path: &Path, results: &[PullResult]) -> Result<(), AppError>
     let mut entries: Vec<Value> =
         good.iter().filter_map(|r| r.plan.as_ref().map(ontofetch_resolve::plan_to_value)).collect();
     lockfile::pin(&mut entries, &digests(results));
-    merge(path, entries)
+    let previous = lockfile::read_entries(path).unwrap_or_default();
+    merge(path, entries, previous, results.iter().any(PullResult::is_failure))
 }
 
 /// What each ontology that was stored (or found stored) holds: `id` → SHA-256.
@@ -112,21 +113,23 @@ pub fn write_planned(
             lockfile::pin(std::slice::from_mut(e), &BTreeMap::from([(id.clone(), sha.clone())]));
         }
     }
-    merge(path, entries)
+    merge(path, entries, previous, plans.iter().any(Result::is_err))
 }
 
-/// Writes `entries` merged into the previous lockfile: an entry of this run replaces the
-/// previous entry of its id, every other previous entry is kept as it was (a run over some
-/// ids never drops the others, and one that failed keeps its old entry). Writes nothing
-/// when there is nothing new.
-fn merge(path: &Path, mut entries: Vec<Value>) -> Result<(), AppError> {
+/// Writes `entries` merged into `previous` (the lockfile's entries): an entry of this run
+/// replaces the previous entry of its id, every other previous entry is kept as it was (a
+/// run over some ids never drops the others, and one that failed keeps its old entry).
+/// Writes nothing when there is nothing new (and says so when something `failed`).
+fn merge(path: &Path, entries: Vec<Value>, previous: Vec<Value>, failed: bool) -> Result<(), AppError> {
     if entries.is_empty() {
-        tracing::warn!(lockfile = %path.display(), "nothing succeeded; the lockfile is left as it was");
+        if failed {
+            tracing::warn!(lockfile = %path.display(), "nothing succeeded; the lockfile is left as it was");
+        }
         return Ok(());
     }
     // In the previous file's order; ids new to it follow.
-    let mut merged = lockfile::read_entries(path).unwrap_or_default();
-    for e in entries.drain(..) {
+    let mut merged = previous;
+    for e in entries {
         match merged.iter_mut().find(|p| p.get("id").is_some_and(|id| Some(id) == e.get("id"))) {
             Some(slot) => *slot = e,
             None => merged.push(e),

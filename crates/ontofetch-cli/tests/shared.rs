@@ -351,11 +351,15 @@ fn serve_reports_outages_fast_and_recovers() {
         let got = ontofetch_testsupport::local::http_get(port, path, &[]).map(|(status, _)| status);
         (got.unwrap_or_default(), started.elapsed())
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get("/readyz").0.contains("200") {
-        assert!(Instant::now() < deadline, "serve never became ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // `/readyz` answers 200 within 30 s (polled every 100 ms), or the test fails saying `what`.
+    let ready_within_30_s = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !get("/readyz").0.contains("200") {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    ready_within_30_s("serve never became ready");
     // (First, while the catalog holds what was pulled: the fast test cluster does not keep
     // it across the crash below.) The bucket's server hangs (accepts, never answers):
     // bounded by the serving budget too, not by the S3 client's 30-second default.
@@ -369,11 +373,7 @@ fn serve_reports_outages_fast_and_recovers() {
         assert!(took < Duration::from_secs(8), "{path} with S3 hung answered in {took:?}");
     }
     s.s3.thaw();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get("/readyz").0.contains("200") {
-        assert!(Instant::now() < deadline, "not ready again after S3 thawed");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    ready_within_30_s("not ready again after S3 thawed");
     // a manifest truncated in the bucket: never a 200 whose body ends early; doctor --fix
     // regenerates it from the catalog
     let manifest = s.s3.bucket_dir(BUCKET).join("team/ontologies/a1");
@@ -401,21 +401,13 @@ fn serve_reports_outages_fast_and_recovers() {
         assert!(took < Duration::from_secs(5), "{path} answered in {took:?}");
     }
     s.pg.resume();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get("/readyz").0.contains("200") {
-        assert!(Instant::now() < deadline, "not ready again after the catalog came back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    ready_within_30_s("not ready again after the catalog came back");
     // the bucket's server goes away
     s.s3.stop();
     let (status, took) = get("/readyz");
     assert!(status.contains("503") && took < Duration::from_secs(5), "/readyz with S3 down: {status} in {took:?}");
     s.s3.resume();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get("/readyz").0.contains("200") {
-        assert!(Instant::now() < deadline, "not ready again after S3 came back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    ready_within_30_s("not ready again after S3 came back");
 }
 
 /// Three workers pulling the same set while one upstream file keeps failing: the first

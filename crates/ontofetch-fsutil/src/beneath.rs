@@ -5,7 +5,7 @@
 //! then using it loses that race; these functions instead resolve every name relative to an
 //! open directory with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` (or `O_NOFOLLOW` on
 //! one component), then create, unlink and rename through directory descriptors. A planted
-//! link is never followed: the call fails with [`is_planted_link`] true, and the caller
+//! link is never followed: the call fails with [`is_link_refusal`] true, and the caller
 //! reports it and leaves it alone.
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
@@ -63,13 +63,13 @@ pub fn is_link_refusal(e: &std::io::Error) -> bool {
 
 /// The root directory, opened (the configured root itself may be a link: that is the
 /// operator's choice; nothing below it may be).
-pub fn open_root(root: &Path) -> std::io::Result<OwnedFd> {
+fn open_root(root: &Path) -> std::io::Result<OwnedFd> {
     rustix::fs::open(root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| std::io::Error::from(e).with_context(root))
 }
 
 /// Opens the directory `rel` beneath `root` with no link on the way.
-pub fn open_dir(root: &Path, rel: &str) -> std::io::Result<OwnedFd> {
+fn open_dir(root: &Path, rel: &str) -> std::io::Result<OwnedFd> {
     let base = open_root(root)?;
     open_dir_at(&base, rel).map_err(|e| e.with_context(&root.join(rel)))
 }
@@ -113,13 +113,10 @@ pub fn create_dirs(root: &Path, rel: &str) -> std::io::Result<OwnedFd> {
     Ok(dir)
 }
 
-/// Opens a regular file `name` in the directory `dir` for reading and writing (created
-/// `0666 & ~umask` when missing), never through a link.
-pub fn open_file_in(dir: &impl AsFd, name: &str, create: bool, display: &Path) -> std::io::Result<std::fs::File> {
-    let mut flags = OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    if create {
-        flags |= OFlags::CREATE;
-    }
+/// Opens (creating it `0666 & ~umask` when missing) the regular file `name` in the
+/// directory `dir` for reading and writing, never through a link.
+fn open_file_in(dir: &impl AsFd, name: &str, display: &Path) -> std::io::Result<std::fs::File> {
+    let flags = OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::CREATE;
     let fd = rustix::fs::openat2(dir, name, flags, Mode::from_raw_mode(0o666), STRICT)
         .map_err(|e| std::io::Error::from(e).with_context(display))?;
     let file = std::fs::File::from(fd);
@@ -137,7 +134,7 @@ pub fn open_file_in(dir: &impl AsFd, name: &str, create: bool, display: &Path) -
 pub fn open_file(root: &Path, rel: &str) -> std::io::Result<std::fs::File> {
     let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
     let dir = create_dirs(root, parent)?;
-    open_file_in(&dir, name, true, &root.join(rel))
+    open_file_in(&dir, name, &root.join(rel))
 }
 
 /// The kind of one entry, without following it.
@@ -268,11 +265,6 @@ impl PinnedDir {
     pub fn path(&self) -> std::path::PathBuf {
         use std::os::fd::AsRawFd;
         std::path::PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
-    }
-
-    /// The descriptor.
-    pub fn fd(&self) -> &OwnedFd {
-        &self.fd
     }
 }
 

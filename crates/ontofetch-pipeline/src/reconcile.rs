@@ -104,19 +104,18 @@ async fn ontology(
         let row_exists = rows.iter().any(|r| &r.version == version);
         if let Err(e) = gates.pair(&PairFacts { key: &key, row_exists, file_exists: true }) {
             // Never deleted: adopted when its manifest and bytes agree, else quarantined.
-            let (fixed, how) = if fix {
-                match crate::adopt::reclaim(b, gates, id, version, lease.token()).await {
-                    Ok(r) => (true, Some(r)),
+            let reclaimed = match fix {
+                true => match crate::adopt::reclaim(b, gates, id, version, lease.token()).await {
+                    Ok(r) => Some(r),
                     Err(err) => {
                         tracing::warn!(key = %key, error = %err, "could not adopt or quarantine");
-                        (false, None)
+                        None
                     }
-                }
-            } else {
-                (false, None)
+                },
+                false => None,
             };
-            changed |= fixed;
-            out.dirs_without_rows.push(Orphan { key, problem: e.to_string(), fixed, reclaimed: how });
+            changed |= reclaimed.is_some();
+            out.dirs_without_rows.push(Orphan { key, problem: e.to_string(), fixed: reclaimed.is_some(), reclaimed });
         }
     }
     for r in &rows {

@@ -30,23 +30,31 @@ const KNOWN_TOP: &[&str] = &[
 /// catalog records.
 pub async fn find(b: &Backends, cas: &BTreeSet<String>) -> Result<Vec<String>, PipelineError> {
     let mut out = Vec::new();
-    if let Some(root) = b.store.local_path("") {
-        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !KNOWN_TOP.contains(&name.as_str()) && !name.starts_with(".staging-") && !name.starts_with('.') {
-                out.push(name);
+    let cas_prefix = format!("{}/", layout::CAS);
+    let cas_keys = match b.store.local_path("") {
+        Some(root) => {
+            for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !KNOWN_TOP.contains(&name.as_str()) && !name.starts_with('.') {
+                    out.push(name);
+                }
             }
+            b.store.list(&cas_prefix).await?
         }
-    } else {
-        // A bucket: everything under the prefix, in one listing.
-        for (key, _) in b.store.list("").await? {
-            let top = key.split('/').next().unwrap_or_default();
-            if ![layout::ONTOLOGIES, layout::CAS, layout::QUARANTINE, layout::UPLOADS].contains(&top) {
-                out.push(key);
+        None => {
+            // A bucket: everything under the prefix in one listing, the CAS copies included.
+            let (cas_keys, rest): (Vec<_>, Vec<_>) =
+                b.store.list("").await?.into_iter().partition(|(k, _)| k.starts_with(&cas_prefix));
+            for (key, _) in rest {
+                let top = key.split('/').next().unwrap_or_default();
+                if ![layout::ONTOLOGIES, layout::QUARANTINE, layout::UPLOADS].contains(&top) {
+                    out.push(key);
+                }
             }
+            cas_keys
         }
-    }
-    for (key, _) in b.store.list(&format!("{}/", layout::CAS)).await? {
+    };
+    for (key, _) in cas_keys {
         if !cas.contains(&key) && !key.rsplit('/').next().is_some_and(|n| n.starts_with('.')) {
             out.push(key);
         }

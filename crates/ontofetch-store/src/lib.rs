@@ -251,15 +251,10 @@ pub trait ArtifactStore: Send + Sync {
         staging::stale(self.local_root())
     }
 
-    /// Removes a staging directory [`stale_staging`](Self::stale_staging) or
-    /// [`own_staging`](Self::own_staging) named, never following a link.
+    /// Removes a staging directory [`stale_staging`](Self::stale_staging) named, never
+    /// following a link.
     fn remove_staging(&self, dir: &Path) -> std::io::Result<()> {
         staging::remove(self.local_root(), dir)
-    }
-
-    /// This process's own staging directories (an interrupted command removes them).
-    fn own_staging(&self) -> Vec<PathBuf> {
-        staging::own(self.local_root())
     }
 }
 

@@ -341,14 +341,6 @@ impl ArtifactStore for LocalStore {
     fn stale_staging(&self) -> Vec<PathBuf> {
         staging::stale(&self.root)
     }
-
-    fn remove_staging(&self, dir: &Path) -> std::io::Result<()> {
-        staging::remove(&self.root, dir)
-    }
-
-    fn own_staging(&self) -> Vec<PathBuf> {
-        staging::own(&self.root)
-    }
 }
 
 /// An absent file is [`StoreError::NotFound`] (as on object storage); anything else is I/O.

@@ -130,10 +130,8 @@ pub fn stale(local_root: &Path) -> Vec<PathBuf> {
 /// This process's own staging directories (`<id>-<pid>-<nanos>`): what an interrupted
 /// command removes before it exits, so Ctrl-C leaves nothing for doctor to report.
 pub fn own(local_root: &Path) -> Vec<PathBuf> {
-    let pid = std::process::id().to_string();
-    staging_dirs(local_root)
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().rsplit('-').nth(1) == Some(pid.as_str())))
-        .collect()
+    let pid = std::process::id() as i32;
+    staging_dirs(local_root).filter(|p| owner_pid(p) == Some(pid)).collect()
 }
 
 /// Removes a staging directory found by [`stale`] or [`own`], never following a link.
@@ -145,9 +143,15 @@ pub fn remove(local_root: &Path, dir: &Path) -> std::io::Result<()> {
     ontofetch_fsutil::beneath::remove_tree(local_root, &format!("{}/{name}", layout::STAGING))
 }
 
+/// The pid a staging directory's name carries (`<id>-<pid>-<nanos>`).
+fn owner_pid(dir: &Path) -> Option<i32> {
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    // Ids may contain '-', so read from the right.
+    name.rsplit('-').nth(1).and_then(|p| p.parse::<i32>().ok())
+}
+
 fn owner_alive(dir: &Path) -> bool {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // `<id>-<pid>-<nanos>`: ids may contain '-', so read from the right.
-    let pid = name.rsplit('-').nth(1).and_then(|p| p.parse::<i32>().ok());
-    pid.and_then(rustix::process::Pid::from_raw).is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+    owner_pid(dir)
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
 }
