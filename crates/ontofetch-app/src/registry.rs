@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::error::AppError;
 use ontofetch_policy::Code;
 use ontofetch_resolve::Registry;
-use ontofetch_resolve::registry::{Entry, Route, STORED, Source, obo_purl};
+use ontofetch_resolve::registry::{Entry, STORED, Source};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -44,7 +44,10 @@ pub struct Shown {
 
 /// `registry show ID`.
 pub fn show(ctx: &Context, id: &str) -> Result<Shown, AppError> {
-    let registry = load(ctx)?;
+    show_in(ctx, &load(ctx)?, id)
+}
+
+fn show_in(ctx: &Context, registry: &Registry, id: &str) -> Result<Shown, AppError> {
     let Some(entry) = registry.lookup(id) else {
         let close = registry.closest(id, 3);
         let hint = if close.is_empty() { String::new() } else { format!("; closest: {}", close.join(", ")) };
@@ -56,12 +59,21 @@ pub fn show(ctx: &Context, id: &str) -> Result<Shown, AppError> {
     let settings = ctx.settings()?;
     // What the resolver would take for an entry without target_formats of its own.
     let formats = &settings.defaults().normalize_to;
-    let (route, resolves_to) = match entry.route(formats) {
-        Route::Purl => ("obo-purl", Some(obo_purl(&settings.endpoints.obo, &entry.prefix, formats))),
-        Route::Download { url, .. } => ("registry-download", Some(url.to_string())),
-        Route::Nothing => ("registry-download", None),
-    };
-    Ok(Shown { id: id.to_string(), entry: entry.clone(), resolves_to, route, snapshot: registry.source.clone() })
+    let route = entry.route(formats);
+    Ok(Shown {
+        id: id.to_string(),
+        entry: entry.clone(),
+        resolves_to: route.url(&settings.endpoints.obo),
+        route: route.name(),
+        snapshot: registry.source.clone(),
+    })
+}
+
+/// `registry show ID ID…`: every id, in order, from one load of the snapshot; the first
+/// unknown id fails the whole answer, naming it.
+pub fn show_many(ctx: &Context, ids: &[String]) -> Result<Vec<Shown>, AppError> {
+    let registry = load(ctx)?;
+    ids.iter().map(|id| show_in(ctx, &registry, id)).collect()
 }
 
 /// `registry search TEXT`: at most `limit` entries.

@@ -302,8 +302,10 @@ pub enum ExportCommand {
 pub enum RegistryCommand {
     /// What the snapshot says about a prefix (any spelling) and what a pull would fetch.
     Show {
-        /// A prefix, its preferred spelling or a synonym (`hp`, `HP`, `NCBITaxon`).
-        id: String,
+        /// Prefixes, their preferred spellings or synonyms, in any case and with or without
+        /// separators (`hp`, `HP`, `NCBITaxon`, `apollo_sv`); several print a list.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
     /// Prefixes whose prefix, synonyms or name contain TEXT.
     Search {

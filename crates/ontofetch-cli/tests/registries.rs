@@ -200,9 +200,11 @@ fn the_registry_snapshot_resolves_every_spelling_with_its_licence() {
         "efo": {"download_owl": env.server.url("/ebi/efo.owl"), "license": "Apache-2.0", "preferred_prefix": "EFO",
                 "ols": {"name": "Experimental Factor Ontology"}},
         "hp": {"name": "Human Phenotype Ontology", "synonyms": ["HPO"], "license": "CC-BY-4.0",
-               "obofoundry": {"status": "active"}},
+               "obofoundry": {"status": "active", "prefix": "hp",
+                              "artifacts": [{"type": "owl", "url": "http://purl.obolibrary.org/obo/hp.owl"}]}},
         "ncbitaxon": {"name": "NCBI Taxonomy", "synonyms": ["NCBITaxon"], "license": "CC0-1.0",
-                      "obofoundry": {"status": "active"}},
+                      "obofoundry": {"status": "active", "prefix": "ncbitaxon",
+                                     "artifacts": [{"type": "owl", "url": "http://purl.obolibrary.org/obo/ncbitaxon.owl"}]}},
         "mesh": {"name": "Medical Subject Headings", "license": "CC0-1.0"},
     });
     env.server.route("/bioregistry.json", vec![Reply::ok(registry.to_string(), "application/json")]);

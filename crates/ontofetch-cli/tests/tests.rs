@@ -12,6 +12,7 @@ mod attacks;
 mod cli;
 mod concurrent;
 mod integrity;
+mod interop;
 mod invariants;
 mod mirror;
 mod nothing_lost;

@@ -303,6 +303,17 @@ impl Default for PlannerSettings {
     }
 }
 
+/// How canonical forms write language tags (`defaults.validation.language_tags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LanguageTagCase {
+    /// As the source writes them (`@en-GB`): the hash rdf-canonize and pyld compute.
+    #[default]
+    AsWritten,
+    /// Lower case (`@en-gb`).
+    Lowercase,
+}
+
 /// `defaults.validation:`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -321,6 +332,11 @@ pub struct ValidationSettings {
     /// memory; a connected blank-node component (one axiom's tree, one list) larger than
     /// this many blank nodes is not canonicalised, and the manifest says so and why.
     pub rdfc_max_component: u64,
+    /// The case of language tags in the canonical form and its hash: `as-written` (as the
+    /// source writes them, what rdf-canonize and pyld hash) or `lowercase` (RDF 1.2's
+    /// canonical N-Quads). `normalization.mode` ends in `+lowercase-language-tags` when the
+    /// hash used lower case.
+    pub language_tags: LanguageTagCase,
     /// Validators run at once.
     pub max_concurrent_validators: u32,
     /// Run validators in child processes.
@@ -338,6 +354,7 @@ impl Default for ValidationSettings {
             streaming_normalization_threshold_mb: 200,
             rdfc_max_mb: 32,
             rdfc_max_component: 100_000,
+            language_tags: LanguageTagCase::AsWritten,
             max_concurrent_validators: 2,
             use_process_pool: false,
             process_pool_validators: vec!["rdflib".into(), "owlready2".into()],

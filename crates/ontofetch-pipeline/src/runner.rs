@@ -20,6 +20,8 @@ pub struct WorkerLimits {
     pub rdfc_max_component: usize,
     /// Memory the external sort of canonical lines may use.
     pub sort_memory_bytes: u64,
+    /// Canonical forms use lower-case language tags.
+    pub lowercase_language_tags: bool,
 }
 
 impl WorkerLimits {
@@ -33,6 +35,7 @@ impl WorkerLimits {
             timeout: Duration::from_secs(v.parser_timeout_sec),
             rdfc_max_component: v.rdfc_max_component as usize,
             sort_memory_bytes: (max_memory_bytes / 4).min(256 << 20),
+            lowercase_language_tags: v.language_tags == ontofetch_config::schema::LanguageTagCase::Lowercase,
         }
     }
 
@@ -46,6 +49,7 @@ impl WorkerLimits {
             sort_memory_bytes: self.sort_memory_bytes,
             second_pass: false,
             terms: false,
+            lowercase_language_tags: self.lowercase_language_tags,
         }
     }
 }
@@ -236,6 +240,7 @@ mod tests {
                 timeout,
                 rdfc_max_component: 0,
                 sort_memory_bytes: 1 << 20,
+                lowercase_language_tags: false,
             },
         }
     }

@@ -1,29 +1,96 @@
 //! Licence normalisation to SPDX ids, and the `accept_licenses` check.
+//!
+//! Registries write licences as SPDX ids, names (`CC BY 4.0`) and URLs. Two readers of the
+//! same record must reach the same id, so the spellings table is Bioregistry's own
+//! (`data/licenses.json`, cut from the pinned release by `scripts/bioregistry-snapshot.sh`);
+//! what the table does not list is matched by shape, and only when the shape ends at the
+//! version: `CC-BY-3.0-IGO` is a different SPDX id from `CC-BY-3.0`, and stays itself.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Bioregistry's spelling → SPDX table.
+const TABLE: &[u8] = include_bytes!("../data/licenses.json");
+
+#[derive(Deserialize)]
+struct Table {
+    unspecified: Vec<String>,
+    map: HashMap<String, Option<String>>,
+}
+
+static SPELLINGS: LazyLock<Table> = LazyLock::new(|| {
+    // A broken table is a build bug, caught by this module's tests.
+    serde_json::from_slice(TABLE).unwrap_or(Table { unspecified: Vec::new(), map: HashMap::new() })
+});
+
+/// What Bioregistry's `standardize_license` makes of a metaregistry's licence text: `None`
+/// for blank or "unspecified" text, the table's id for a spelling it lists, else the text
+/// itself (trimmed, without a trailing `/`).
+pub fn standardize(raw: &str) -> Option<String> {
+    let t = raw.trim().trim_end_matches('/');
+    if t.is_empty() || SPELLINGS.unspecified.iter().any(|u| u == &t.to_lowercase()) {
+        return None;
+    }
+    match SPELLINGS.map.get(t) {
+        Some(id) => id.clone(),
+        None => Some(t.to_string()),
+    }
+}
 
 /// Maps the spellings registries use to SPDX ids; unknown text is returned trimmed.
 pub fn normalize(raw: &str) -> String {
     let t = raw.trim();
-    let k: String = t.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
-    let spdx = if k.contains("publicdomain/zero")
-        || k.contains("zero/1.0")
-        || k.starts_with("cc0")
-        || k.contains("creativecommons.orgpublicdomainzero")
-    {
+    if let Some(Some(id)) = SPELLINGS.map.get(t.trim_end_matches('/')) {
+        return id.clone();
+    }
+    let mut k: String = t.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    // A URL's deed or legal-code page names the same licence.
+    for tail in ["legalcode", "deed.en", "deed"] {
+        if let Some(head) = k.strip_suffix(tail) {
+            k = head.to_string();
+        }
+    }
+    let ends = |forms: &[&str]| forms.iter().any(|f| k.ends_with(f));
+    let spdx = if k.contains("publicdomainzero") || k == "cc0" || k == "cc01.0" || k == "cc0.1.0" {
         "CC0-1.0"
-    } else if k.contains("ccby4.0") || k.contains("licensesby4.0") || k == "ccby4" {
+    } else if ends(&["ccby4.0", "licensesby4.0"]) || k == "ccby4" {
         "CC-BY-4.0"
-    } else if k.contains("ccby3.0") || k.contains("licensesby3.0") {
+    } else if ends(&["ccby3.0", "licensesby3.0"]) {
         "CC-BY-3.0"
-    } else if k.contains("ccbysa4.0") || k.contains("licensesbysa4.0") {
+    } else if ends(&["ccbysa4.0", "licensesbysa4.0"]) {
         "CC-BY-SA-4.0"
-    } else if k.contains("apache2.0") || k.contains("apachelicense2.0") || k.contains("licenseslicense2.0") {
+    } else if ends(&["apache2.0", "apachelicense2.0", "licenseslicense2.0", "licenseslicense2.0.txt"]) {
         "Apache-2.0"
-    } else if k.contains("ogluk3.0") || k.contains("opengovernmentlicence") {
+    } else if ends(&["ogluk3.0"]) || k.contains("opengovernmentlicence") {
         "OGL-UK-3.0"
     } else {
         return t.to_string();
     };
     spdx.to_string()
+}
+
+/// Where a licence's text is: a URL stays itself, Creative Commons ids get their deed
+/// (`CC-BY-NC-4.0` → `https://creativecommons.org/licenses/by-nc/4.0/`), other SPDX ids
+/// their SPDX page (as Bioregistry's `get_license_url`).
+pub fn url_of(license: &str) -> String {
+    let l = license.trim();
+    if l.starts_with("http://") || l.starts_with("https://") {
+        return l.to_string();
+    }
+    if l == "CC0-1.0" || l == "CC0" {
+        return "https://creativecommons.org/publicdomain/zero/1.0/".into();
+    }
+    if let Some(rest) = l.strip_prefix("CC-") {
+        // CC-BY-NC-SA-4.0, CC-BY-3.0-IGO
+        let parts: Vec<&str> = rest.split('-').collect();
+        if let Some(v) = parts.iter().position(|p| p.chars().next().is_some_and(|c| c.is_ascii_digit())) {
+            let kind = parts[..v].join("-").to_lowercase();
+            let tail: Vec<String> = parts[v..].iter().map(|p| p.to_lowercase()).collect();
+            return format!("https://creativecommons.org/licenses/{kind}/{}/", tail.join("/"));
+        }
+    }
+    format!("https://spdx.org/licenses/{l}")
 }
 
 /// Whether a licence is acceptable: an empty list accepts everything, an unknown licence
@@ -49,18 +116,40 @@ mod tests {
             ("CC BY 4.0", "CC-BY-4.0"),
             ("CC-BY 4.0", "CC-BY-4.0"),
             ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0"),
+            ("https://creativecommons.org/licenses/by/4.0/legalcode", "CC-BY-4.0"),
             ("http://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
             ("CC0", "CC0-1.0"),
             ("CC BY 3.0", "CC-BY-3.0"),
             ("Apache 2.0", "Apache-2.0"),
             ("Custom terms", "Custom terms"),
+            // a different SPDX id, never folded into its parent
+            ("CC-BY-3.0-IGO", "CC-BY-3.0-IGO"),
+            ("https://creativecommons.org/licenses/by/3.0/igo", "CC-BY-3.0-IGO"),
+            ("https://creativecommons.org/licenses/by/3.0/igo/legalcode", "CC-BY-3.0-IGO"),
+            ("CC-BY-ND-3.0-IGO", "CC-BY-ND-3.0-IGO"),
         ] {
             assert_eq!(normalize(raw), spdx, "{raw}");
+            assert_eq!(normalize(&normalize(raw)), spdx, "idempotent on {raw}");
         }
         let accept = vec!["CC-BY-4.0".to_string(), "CC0-1.0".to_string()];
         assert!(accepted(Some("CC BY 4.0"), &accept));
         assert!(!accepted(Some("CC-BY-SA-4.0"), &accept));
+        assert!(!accepted(Some("CC-BY-3.0-IGO"), &["CC-BY-3.0".to_string()]));
         assert!(accepted(None, &accept));
         assert!(accepted(Some("anything"), &[]));
+        assert_eq!(url_of("CC-BY-NC-4.0"), "https://creativecommons.org/licenses/by-nc/4.0/");
+        assert_eq!(url_of("CC-BY-3.0-IGO"), "https://creativecommons.org/licenses/by/3.0/igo/");
+        assert_eq!(url_of("CC0-1.0"), "https://creativecommons.org/publicdomain/zero/1.0/");
+        assert_eq!(url_of("Apache-2.0"), "https://spdx.org/licenses/Apache-2.0");
+        assert_eq!(normalize(&url_of("CC-BY-3.0-IGO")), "CC-BY-3.0-IGO", "the URL reads back as the id");
+    }
+
+    #[test]
+    fn standardize_reads_bioregistrys_table() {
+        assert!(SPELLINGS.map.len() > 100, "the table reads");
+        assert_eq!(standardize("  other "), None);
+        assert_eq!(standardize("None"), None, "the table's null entries mean no licence");
+        assert_eq!(standardize("https://creativecommons.org/licenses/by/3.0/igo/").as_deref(), Some("CC-BY-3.0-IGO"));
+        assert_eq!(standardize("Custom terms").as_deref(), Some("Custom terms"));
     }
 }

@@ -19,7 +19,7 @@ const EMBEDDED: &[u8] = include_bytes!("../data/bioregistry.json");
 pub const STORED: &str = "registry/bioregistry.json";
 
 /// The compact format's name and version (first field of the file).
-pub const FORMAT: &str = "ontofetch-registry/1";
+pub const FORMAT: &str = "ontofetch-registry/2";
 
 /// Where a snapshot came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +35,12 @@ pub struct Source {
 /// One prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// The canonical (Bioregistry) prefix, lower case.
+    /// The canonical (Bioregistry) prefix, lower case, as users write it (`3dmet`).
     pub prefix: String,
+    /// Bioregistry's own key when it is spelled otherwise (`_3dmet`: keys that would start
+    /// with a digit), so a user can find the record there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bioregistry_prefix: Option<String>,
     /// Its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -49,16 +53,27 @@ pub struct Entry {
     /// SPDX id where one fits, else the registry's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
-    /// An OBO Foundry ontology: downloads are its PURLs.
+    /// Which record stated the licence: `bioregistry` (its own curation) or the
+    /// metaregistry it fell back to (`obofoundry`, `prefixcommons`, `bartoc`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_source: Option<String>,
+    /// Listed by the OBO Foundry.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub obo_foundry: bool,
+    /// The OBO Foundry's id for it, which its PURLs are named by (`apollo_sv` for
+    /// Bioregistry's `apollosv`, `kisao` for `biomodels.kisao`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obo_prefix: Option<String>,
     /// The OBO Foundry's status (`active`, `inactive`, `orphaned`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obo_status: Option<String>,
-    /// Marked deprecated by the registry.
+    /// Deprecated as the package's `is_deprecated` says: marked so by Bioregistry, else
+    /// `deprecated` or `inactive` in a metaregistry.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deprecated: bool,
-    /// Download URL by format (`owl`, `obo`, `rdf`, `skos`, `json`).
+    /// Download URL by format (`owl`, `obo`, `rdf`, `skos`, `json`): what the package's
+    /// `get_owl_download`, `get_obo_download`, `get_rdf_download`, `get_skos_download` and
+    /// `get_json_download` answer.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub downloads: BTreeMap<String, String>,
     /// Home page.
@@ -80,12 +95,24 @@ pub fn obo_purl(base: &str, id: &str, wanted: &[String]) -> String {
     format!("{base}/{id}.{}", purl_extension(wanted))
 }
 
+/// The file a PURL names under the OBO PURL base (`apollo_sv.owl`), on http or https.
+fn purl_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    rest.strip_prefix(&OBO_PURL_BASE["http://".len()..]).filter(|f| !f.is_empty() && !f.contains(['?', '#']))
+}
+
 /// What the `obo`/`bioregistry` resolvers fetch for a prefix the snapshot knows; the
 /// resolver and `registry show` both ask this, so they cannot disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
-    /// An OBO Foundry ontology: its PURL.
-    Purl,
+    /// An OBO PURL: the registry's download is under the PURL base, so it is fetched from
+    /// the configured `obo` endpoint (a mirror, or the PURL service itself).
+    Purl {
+        /// `owl`, `obo` or `json`.
+        format: &'a str,
+        /// The file under the base, named by the OBO Foundry id (`apollo_sv.owl`).
+        file: &'a str,
+    },
     /// The registry's download, in this format.
     Download {
         /// `owl`, `obo`, `rdf`, `skos` or `json`.
@@ -97,16 +124,46 @@ pub enum Route<'a> {
     Nothing,
 }
 
-impl Entry {
-    /// The route for these wanted formats.
-    pub fn route(&self, wanted: &[String]) -> Route<'_> {
-        if self.obo_foundry {
-            return Route::Purl;
+impl Route<'_> {
+    /// The URL it fetches, with PURLs under `obo_base`.
+    pub fn url(&self, obo_base: &str) -> Option<String> {
+        match self {
+            Route::Purl { file, .. } => Some(format!("{}/{file}", obo_base.trim_end_matches('/'))),
+            Route::Download { url, .. } => Some(url.to_string()),
+            Route::Nothing => None,
         }
+    }
+
+    /// How `registry show` names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::Purl { .. } => "obo-purl",
+            Route::Download { .. } | Route::Nothing => "registry-download",
+        }
+    }
+}
+
+impl Entry {
+    /// The route for these wanted formats: the download for the first of them the
+    /// registry has, fetched through the `obo` endpoint when it is an OBO PURL.
+    pub fn route(&self, wanted: &[String]) -> Route<'_> {
         match self.download_for(wanted) {
-            Some((format, url)) => Route::Download { format, url },
+            Some((format, url)) => match purl_file(url) {
+                Some(file) => Route::Purl { format, file },
+                None => Route::Download { format, url },
+            },
             None => Route::Nothing,
         }
+    }
+
+    /// The names Bioregistry resolves to it: its prefix, its key, its synonyms.
+    fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.prefix).chain(self.bioregistry_prefix.iter()).chain(self.synonyms.iter())
+    }
+
+    /// The id OBO PURLs and Ontobee name it by: the OBO Foundry's id, else the prefix.
+    pub fn obo_id(&self) -> &str {
+        self.obo_prefix.as_deref().unwrap_or(&self.prefix)
     }
 
     /// The download for the first wanted format it has, else the first of owl, obo, rdf,
@@ -151,101 +208,172 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
     v.pointer(pointer).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-/// The first artifact of `kind` in a metaregistry record's `artifacts` list.
-fn artifact(record: &Value, kinds: &[&str]) -> Option<String> {
-    record.get("artifacts")?.as_array()?.iter().find_map(|a| {
-        let kind = a.get("type")?.as_str()?;
-        kinds.contains(&kind).then(|| text(a, "/url")).flatten()
+/// The metaregistries Bioregistry's getters fall back to, in its order
+/// (`DEFAULT_METAPREFIX_PRIORITY`, written as the JSON keys the records use).
+const METAREGISTRIES: [&str; 24] = [
+    "obofoundry",
+    "ols",
+    "miriam",
+    "wikidata.property",
+    "go.resource",
+    "ncbi.resource",
+    "bioportal",
+    "agroportal",
+    "ecoportal",
+    "n2t",
+    "cellosaurus.resource",
+    "cropoct",
+    "cheminf",
+    "edam.data",
+    "prefixcommons",
+    "rrid.resource",
+    "bartoc",
+    "lov",
+    "tib.ts",
+    "integbio",
+    "aberowl",
+    "re3data",
+    "uniprot.resource",
+    "biodivportal",
+];
+
+/// `first` ahead of the rest of [`METAREGISTRIES`] (the package's
+/// `_get_prioritized_metaprefixes`).
+fn prioritised<'a>(first: &'a [&'a str]) -> impl Iterator<Item = &'a str> {
+    first.iter().copied().chain(METAREGISTRIES.iter().copied().filter(move |m| !first.contains(m)))
+}
+
+/// Where OBO Foundry PURLs live; a download under it is the PURL route.
+pub const OBO_PURL_BASE: &str = "http://purl.obolibrary.org/obo/";
+
+/// The URL of the first artifact of `kind` in a metaregistry record's `artifacts` list
+/// (the package's `_get_download`).
+fn artifact(record: &Value, kind: &str) -> Option<String> {
+    record
+        .get("artifacts")?
+        .as_array()?
+        .iter()
+        .find(|a| a.get("type").and_then(Value::as_str) == Some(kind))
+        .and_then(|a| a.get("url").and_then(Value::as_str).map(str::trim).filter(|u| !u.is_empty()).map(str::to_string))
+}
+
+/// A download the record itself states, as a URL or an annotated `{"url": …}`.
+fn own_download(v: &Value, field: &str) -> Option<String> {
+    text(v, &format!("/{field}")).or_else(|| text(v, &format!("/{field}/url")))
+}
+
+/// The package's download getters (`get_download_owl`, `…_obo`, `…_rdf`, `…_skos`,
+/// `…_obograph`): the record's own field, else the first artifact of that kind in the
+/// metaregistries, in the order that getter uses.
+fn downloads_of(v: &Value) -> BTreeMap<String, String> {
+    let from = |own: &str, first: &[&str], kind: &str| {
+        own_download(v, own).or_else(|| prioritised(first).find_map(|m| v.get(m).and_then(|r| artifact(r, kind))))
+    };
+    let owl = from("download_owl", &["obofoundry", "ols", "cropoct", "aberowl", "tib.ts"], "owl")
+        .or_else(|| v.pointer("/ols/version.iri").and_then(Value::as_str).map(str::to_string));
+    let all = [
+        ("owl", owl),
+        ("obo", from("download_obo", &["obofoundry", "ols", "aberowl"], "obo")),
+        ("rdf", from("download_rdf", &["ols", "tib.ts"], "rdf")),
+        ("skos", own_download(v, "download_skos")),
+        ("json", from("download_json", &["obofoundry"], "obograph_json")),
+    ];
+    // Kept as the registry states them, `ftp://` included: the URL gate refuses what
+    // ontofetch does not fetch, with its code, rather than the route hiding it.
+    all.into_iter().filter_map(|(f, url)| url.map(|u| (f.into(), u))).collect()
+}
+
+/// The package's `get_prefix_key` for a text field: the record's own, else the first
+/// metaregistry's.
+fn field_of(v: &Value, field: &str) -> Option<String> {
+    text(v, &format!("/{field}"))
+        .or_else(|| METAREGISTRIES.iter().find_map(|m| text(v, &format!("/{m}/{field}"))))
+        .map(|s| s.replace("\r\n", "\n"))
+}
+
+/// The package's `get_license`: the record's own licence as written, else the first
+/// metaregistry's, standardised with Bioregistry's table (an SPDX id a record states wins);
+/// then as SPDX where one fits. Also says where it came from.
+fn license_of(v: &Value) -> Option<(String, String)> {
+    if let Some(own) = text(v, "/license") {
+        return Some((crate::license::normalize(&own), "bioregistry".into()));
+    }
+    METAREGISTRIES.iter().find_map(|m| {
+        let found = match v.get(*m)?.get("license")? {
+            Value::String(s) => crate::license::standardize(s),
+            Value::Object(o) => match o.get("spdx").and_then(Value::as_str) {
+                Some(spdx) => Some(spdx.to_string()),
+                None => o.get("name").and_then(Value::as_str).and_then(crate::license::standardize),
+            },
+            _ => None,
+        }?;
+        Some((crate::license::normalize(&found), (*m).to_string()))
     })
 }
 
-/// A licence the registry states, as SPDX where one fits.
-fn license_of(v: &Value) -> Option<String> {
-    let raw = text(v, "/license")
-        .or_else(|| text(v, "/obofoundry/license/url"))
-        .or_else(|| text(v, "/obofoundry/license/name"))
-        .or_else(|| text(v, "/obofoundry/license"))
-        .or_else(|| text(v, "/ols/license"))
-        .or_else(|| text(v, "/bioportal/license/name"))?;
-    Some(crate::license::normalize(&raw))
+/// The package's `is_deprecated`: the record's own mark when it has one, else any
+/// metaregistry whose status is `deprecated` or `inactive`.
+fn deprecated_of(v: &Value) -> bool {
+    match v.get("deprecated").and_then(Value::as_bool) {
+        Some(own) => own,
+        None => METAREGISTRIES.iter().any(|m| {
+            matches!(v.pointer(&format!("/{m}/status")).and_then(Value::as_str), Some("deprecated" | "inactive"))
+        }),
+    }
 }
 
-/// One Bioregistry record (the package's `bioregistry.json` value) as an entry, with
-/// the fallbacks the package's own getters use (`get_name`, `get_license`,
-/// `get_owl_download`…): the resource's field, else its OBO Foundry, OLS or BioPortal
-/// record's.
+/// One Bioregistry record (the package's `bioregistry.json` value) as an entry, read as the
+/// package's own getters read it (`get_name`, `get_license`, `is_deprecated`,
+/// `get_owl_download`…): the resource's field, else the metaregistries in the package's order.
 fn entry_of(key: &str, v: &Value) -> Entry {
     // Keys that would start with a digit are written `_3dmet` in the file.
     let prefix = text(v, "/prefix").unwrap_or_else(|| {
         key.strip_prefix('_').filter(|k| k.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(key).to_string()
     });
     let obo = v.get("obofoundry");
-    let ols = v.get("ols");
-    let mut downloads = BTreeMap::new();
-    let mut put = |format: &str, url: Option<String>| {
-        if let Some(u) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
-            downloads.entry(format.to_string()).or_insert(u);
-        }
-    };
-    put("owl", text(v, "/download_owl"));
-    put("obo", text(v, "/download_obo"));
-    put("rdf", text(v, "/download_rdf"));
-    put("skos", text(v, "/download_skos"));
-    put("json", text(v, "/download_json"));
-    if let Some(o) = obo {
-        put("owl", artifact(o, &["owl"]));
-        put("obo", artifact(o, &["obo"]));
-        put("json", artifact(o, &["obograph_json"]));
-    }
-    if let Some(o) = ols {
-        put("owl", artifact(o, &["owl"]));
-    }
-    let first = |field: &str| {
-        text(v, &format!("/{field}"))
-            .or_else(|| text(v, &format!("/obofoundry/{field}")))
-            .or_else(|| text(v, &format!("/ols/{field}")))
-            .or_else(|| text(v, &format!("/bioportal/{field}")))
-    };
+    let license = license_of(v);
     Entry {
+        bioregistry_prefix: (key != prefix).then(|| key.to_string()),
         prefix: prefix.to_ascii_lowercase(),
-        name: first("name"),
+        name: field_of(v, "name"),
         preferred_prefix: text(v, "/preferred_prefix"),
         synonyms: v
             .get("synonyms")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default(),
-        license: license_of(v),
+        license_source: license.as_ref().map(|(_, from)| from.clone()),
+        license: license.map(|(l, _)| l),
         obo_foundry: obo.is_some(),
+        obo_prefix: obo.and_then(|o| text(o, "/prefix")),
         obo_status: obo.and_then(|o| text(o, "/status")),
-        deprecated: v.get("deprecated").and_then(Value::as_bool).unwrap_or(false)
-            || obo.and_then(|o| o.get("deprecated")).and_then(Value::as_bool).unwrap_or(false),
-        downloads,
-        homepage: first("homepage"),
-        version: text(v, "/ols/version").or_else(|| text(v, "/bioportal/version")),
+        deprecated: deprecated_of(v),
+        downloads: downloads_of(v),
+        homepage: field_of(v, "homepage"),
+        version: field_of(v, "version"),
     }
 }
 
-fn fold(s: &str) -> String {
-    s.trim().to_lowercase()
+/// Bioregistry's lexical key (`_norm`): lower case, without spaces, `-`, `_`, `.` or `/`,
+/// so `APOLLO-SV`, `apollo_sv` and `nif_cell` find their records as the package finds them.
+pub fn fold(s: &str) -> String {
+    s.trim().to_lowercase().chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '/')).collect()
 }
 
 impl Registry {
     fn new(source: Source, mut entries: Vec<Entry>) -> Registry {
         entries.sort_by(|a, b| a.prefix.cmp(&b.prefix));
         let mut index = HashMap::new();
-        // Canonical prefixes win over preferred spellings, which win over synonyms.
+        // The names Bioregistry itself resolves (its key and curated synonyms) win over the
+        // spellings other registries use (preferred prefix, OBO Foundry id).
         for (i, e) in entries.iter().enumerate() {
-            index.insert(fold(&e.prefix), i);
-        }
-        for (i, e) in entries.iter().enumerate() {
-            if let Some(p) = &e.preferred_prefix {
-                index.entry(fold(p)).or_insert(i);
+            for name in e.names() {
+                index.entry(fold(name)).or_insert(i);
             }
         }
         for (i, e) in entries.iter().enumerate() {
-            for s in &e.synonyms {
-                index.entry(fold(s)).or_insert(i);
+            for name in e.preferred_prefix.iter().chain(e.obo_prefix.iter()) {
+                index.entry(fold(name)).or_insert(i);
             }
         }
         Registry { source, entries, index }
@@ -263,7 +391,10 @@ impl Registry {
     pub fn from_compact(bytes: &[u8]) -> Result<Registry, RegistryError> {
         let c: Compact = serde_json::from_slice(bytes).map_err(|e| RegistryError::Invalid(e.to_string()))?;
         if c.format != FORMAT {
-            return Err(RegistryError::Invalid(format!("format {:?}, expected {FORMAT}", c.format)));
+            return Err(RegistryError::Invalid(format!(
+                "format {:?}, expected {FORMAT} (cut by another ontofetch release; run `ontofetch registry update` again)",
+                c.format
+            )));
         }
         Ok(Registry::new(c.source, c.entries))
     }
@@ -278,11 +409,11 @@ impl Registry {
         let keyed: Vec<(&String, Entry)> =
             obj.iter().filter(|(_, v)| v.is_object()).map(|(k, v)| (k, entry_of(k, v))).collect();
         // One name, one record: a record that names another's prefix (`"prefix": "go"` under
-        // another key) or spelling would silently take its lookups, so it refuses the snapshot.
+        // another key), synonym or preferred spelling would silently take its lookups, so it
+        // refuses the snapshot (Bioregistry's own loader refuses the same collisions).
         let mut claimed: HashMap<String, &str> = HashMap::new();
         for (key, e) in &keyed {
-            let names = std::iter::once(&e.prefix).chain(e.preferred_prefix.iter()).chain(e.synonyms.iter());
-            for name in names {
+            for name in e.names().chain(e.preferred_prefix.iter()) {
                 match claimed.insert(fold(name), key.as_str()) {
                     Some(other) if other != key.as_str() => {
                         return Err(RegistryError::Invalid(format!(
@@ -364,17 +495,18 @@ impl Registry {
         out
     }
 
-    /// Entries whose prefix, preferred prefix, synonyms or name contain `text` (any
-    /// case): exact prefix matches first, then prefixes, then the rest.
+    /// Entries whose names or title contain `text`, compared as Bioregistry compares
+    /// prefixes (any case, without separators): the entry `text` names first, then those
+    /// whose prefix or synonyms contain it, then those whose name does.
     pub fn search(&self, text: &str) -> Vec<&Entry> {
         let t = fold(text);
         let mut hits: Vec<(u8, &Entry)> = self
             .entries
             .iter()
             .filter_map(|e| {
-                let rank = if e.prefix == t || e.preferred_prefix.as_deref().map(fold) == Some(t.clone()) {
+                let rank = if self.lookup(text).is_some_and(|hit| std::ptr::eq(hit, e)) {
                     0
-                } else if e.prefix.contains(&t) || e.synonyms.iter().any(|s| fold(s).contains(&t)) {
+                } else if e.names().chain(e.obo_prefix.iter()).any(|s| fold(s).contains(&t)) {
                     1
                 } else if e.name.as_deref().is_some_and(|n| fold(n).contains(&t)) {
                     2

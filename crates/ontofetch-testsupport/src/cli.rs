@@ -202,17 +202,33 @@ impl Sandbox {
     }
 }
 
-/// Waits for a child, killing it and failing the test past `limit`.
+/// Waits for a child, killing it and failing the test past `limit`. Its pipes are drained
+/// while it runs: a child that writes more than a pipe holds (64 KiB) would otherwise block
+/// on the write until the limit.
 fn finish_within(mut child: Child, limit: Duration, what: &[&str]) -> Output {
+    fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let deadline = Instant::now() + limit;
-    while child.try_wait().expect("wait for ontofetch").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ontofetch") {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("ontofetch {what:?} did not finish within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("collect the output")
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
 /// Waits for every child (bounded), each as its exit status, its stdout's JSON (`Null`

@@ -23,6 +23,9 @@ pub enum Need {
     PythonTools,
     /// libxml2's `xmlcatalog` (an OASIS catalog resolver nobody here wrote).
     XmlCatalog,
+    /// The reference implementations from PyPI in `target/py-venv`: `bioregistry` (the
+    /// release the embedded registry snapshot was cut from) and `pyld` (RDFC-1.0).
+    PythonReferences,
 }
 
 /// An executable on `PATH`.
@@ -68,6 +71,16 @@ pub fn missing(need: Need) -> Option<String> {
                 .is_ok_and(|o| o.status.success());
             (!ready).then(|| {
                 format!("{} has no maturin and pytest (python3 -m venv target/py-venv && target/py-venv/bin/pip install maturin pytest; .ci/run does this)", python.display())
+            })
+        }
+        Need::PythonReferences => {
+            let python = workspace_root().join("target/py-venv/bin/python");
+            let ready = std::process::Command::new(&python)
+                .args(["-c", "import bioregistry, pyld"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            (!ready).then(|| {
+                format!("{} lacks bioregistry or pyld (target/py-venv/bin/pip install bioregistry==0.15.6 pyld==3.3.0; .ci/run does this)", python.display())
             })
         }
         _ => None,

@@ -39,8 +39,9 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
             return out;
         }
     };
+    let tags = n.language_tags(path, detected);
     let quads = std::iter::from_fn(|| match parser.next() {
-        Some(q) => Some(q.map_err(|e| format!("{format} parse error: {e}"))),
+        Some(q) => Some(q.map(|q| tags.restore(q)).map_err(|e| format!("{format} parse error: {e}"))),
         None => {
             let _ = prefixes.set(parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect());
             None
@@ -58,7 +59,8 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
     out.statements = canonical.quads;
     match nt.finish() {
         Ok(finished) => {
-            out.normalization = Some("rdfc-1.0".into());
+            out.normalization = Some(tags.mode("rdfc-1.0"));
+            out.normalization_note = tags.note.clone();
             out.normalized_sha256 = Some(canonical.sha256);
             out.normalized_path = finished.outputs.first().map(|nt| nt.path.clone());
             out.outputs = finished.outputs;

@@ -18,6 +18,7 @@
 mod canon;
 mod distinct;
 mod extsort;
+pub mod langtag;
 mod obo;
 mod obo_owl;
 mod owl;
@@ -149,6 +150,10 @@ pub struct Outcome {
     /// Why there is no canonical hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalization_skipped: Option<String>,
+    /// What a reader of the hash should know about how it was made (language tags
+    /// lower-cased because the source writes one tag in two cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization_note: Option<String>,
     /// Normalising needs the second pass (a [`Normalize`] job with `second_pass` set, in a
     /// process of its own): RDFC-1.0 for a graph with blank nodes small enough for it, the
     /// OWL translation for OBO.
@@ -194,6 +199,7 @@ impl Outcome {
             parallel: false,
             normalization: None,
             normalization_skipped: None,
+            normalization_note: None,
             needs_second_pass: false,
             normalized_sha256: None,
             normalized_path: None,
@@ -293,9 +299,22 @@ pub struct Normalize {
     /// diffs are computed from ([`terms`]).
     #[serde(default)]
     pub terms: bool,
+    /// Hash and render language tags lower case (`defaults.validation.language_tags:
+    /// lowercase`), not as the source writes them ([`langtag`]).
+    #[serde(default)]
+    pub lowercase_language_tags: bool,
 }
 
 impl Normalize {
+    /// The language tags this file's canonical form uses ([`langtag`]).
+    pub fn language_tags(&self, path: &Path, detected: Detected) -> langtag::LanguageTags {
+        if self.lowercase_language_tags {
+            langtag::LanguageTags::lowercased()
+        } else {
+            langtag::LanguageTags::scan(path, detected)
+        }
+    }
+
     /// Whether an RDF rendering (Turtle or RDF/XML) is asked for: for OBO, its OWL
     /// translation.
     pub fn wants_owl(&self) -> bool {
@@ -398,7 +417,12 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
         }
         None => None,
     };
-    let sort = runs.as_ref().zip(norm).map(|(runs, n)| rdf::SortTo { runs, budget: n.sort_memory_bytes as usize });
+    let tags = std::sync::Arc::new(norm.map(|n| n.language_tags(path, detected)).unwrap_or_default());
+    let sort = runs.as_ref().zip(norm).map(|(runs, n)| rdf::SortTo {
+        runs,
+        budget: n.sort_memory_bytes as usize,
+        tags: &tags,
+    });
     let parsed = rdf::parse(path, detected, format, sort, opts.threads(), layout.as_ref());
     let t = &parsed.tally;
     out.statements = t.statements;
@@ -426,7 +450,8 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
     }
     match render::from_runs(runs, &parsed.prefixes, n) {
         Ok((hash, finished)) => {
-            out.normalization = Some("sorted-ntriples".into());
+            out.normalization = Some(tags.mode("sorted-ntriples"));
+            out.normalization_note = tags.note.clone();
             out.normalized_sha256 = Some(hash);
             out.normalized_path = finished.outputs.iter().find(|o| o.format == "nt").map(|o| o.path.clone());
             out.outputs = finished.outputs;

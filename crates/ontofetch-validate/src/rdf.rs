@@ -49,6 +49,8 @@ pub struct SortTo<'a> {
     pub runs: &'a Runs,
     /// Sort buffer, bytes.
     pub budget: usize,
+    /// The language tags as the source writes them.
+    pub tags: &'a std::sync::Arc<crate::langtag::LanguageTags>,
 }
 
 /// Parses `path` in `format`, with `threads` threads where the syntax allows (`layout`:
@@ -84,7 +86,7 @@ pub fn parse(
 }
 
 fn tallies(n: usize, sort: Option<SortTo<'_>>) -> Vec<Tally> {
-    (0..n).map(|_| Tally::new(sort.map(|s| (s.runs, s.budget / n)))).collect()
+    (0..n).map(|_| Tally::new(sort.map(|s| (s.runs, s.budget / n, s.tags.clone())))).collect()
 }
 
 fn finish(mut tallies: Vec<Tally>, prefixes: Vec<(String, String)>, error: Option<String>, parallel: bool) -> Parsed {

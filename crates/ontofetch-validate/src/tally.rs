@@ -5,6 +5,7 @@
 
 use crate::distinct::Distinct;
 use crate::extsort::{RunWriter, Runs};
+use crate::langtag::LanguageTags;
 use oxrdf::{GraphNameRef, NamedOrBlankNodeRef, QuadRef, TermRef};
 use std::fmt::Write as _;
 
@@ -34,13 +35,15 @@ pub struct Tally {
     /// A blank node was seen (the sorted form is then not canonical).
     pub blank_nodes: bool,
     sort: Option<RunWriter>,
+    tags: std::sync::Arc<LanguageTags>,
     line: String,
 }
 
 impl Tally {
-    /// A tally that feeds canonical lines into `runs` (with this share of memory) when
-    /// given.
-    pub fn new(runs: Option<(&Runs, usize)>) -> Tally {
+    /// A tally that feeds canonical lines into `runs` (with this share of memory, language
+    /// tags as the source wrote them) when given.
+    pub fn new(runs: Option<(&Runs, usize, std::sync::Arc<LanguageTags>)>) -> Tally {
+        let tags = runs.as_ref().map(|r| r.2.clone()).unwrap_or_default();
         Tally {
             statements: 0,
             subjects: Distinct::default(),
@@ -50,7 +53,8 @@ impl Tally {
             license: None,
             version_info: None,
             blank_nodes: false,
-            sort: runs.map(|(r, budget)| RunWriter::new(r, budget)),
+            sort: runs.map(|(r, budget, _)| RunWriter::new(r, budget)),
+            tags,
             line: String::new(),
         }
     }
@@ -89,7 +93,10 @@ impl Tally {
         }
         if let Some(sort) = &mut self.sort {
             self.line.clear();
-            let _ = writeln!(self.line, "{q} .");
+            let _ = match self.tags.restore_ref(q) {
+                Some(written) => writeln!(self.line, "{written} ."),
+                None => writeln!(self.line, "{q} ."),
+            };
             sort.push(self.line.as_bytes())?;
         }
         Ok(())

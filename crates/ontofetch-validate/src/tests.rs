@@ -132,6 +132,7 @@ fn normalize(dir: &Path, stem: &str, second_pass: bool) -> Options {
             sort_memory_bytes: 1 << 20,
             second_pass,
             terms: false,
+            lowercase_language_tags: false,
         }),
         threads: 2,
     }

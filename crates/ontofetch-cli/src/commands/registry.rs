@@ -10,33 +10,16 @@ use serde_json::json;
 /// Dispatches one `registry` subcommand.
 pub fn run(ctx: &Context, cmd: &RegistryCommand) -> Result<(), AppError> {
     match cmd {
-        RegistryCommand::Show { id } => {
-            let shown = registry::show(ctx, id)?;
-            emit(&ctx.options, &shown, || {
-                let e = &shown.entry;
-                let mut out = format!("{} — {}\n", e.prefix, safe(e.name.as_deref().unwrap_or("(no name)")));
-                let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<11} {v}\n"));
-                if let Some(p) = &e.preferred_prefix {
-                    line("preferred:", safe(p));
-                }
-                if !e.synonyms.is_empty() {
-                    line("synonyms:", safe(&e.synonyms.join(", ")));
-                }
-                line("licence:", safe(e.license.as_deref().unwrap_or("unknown")));
-                let foundry = match (&e.obo_foundry, &e.obo_status) {
-                    (true, Some(s)) => format!("yes ({})", safe(s)),
-                    (true, None) => "yes".into(),
-                    _ => "no".into(),
-                };
-                line("foundry:", foundry);
-                for (format, url) in &e.downloads {
-                    line(&format!("{format}:"), safe(url));
-                }
-                let target = shown.resolves_to.as_deref().map(safe).unwrap_or_else(|| "nothing to download".into());
-                line("pull gets:", format!("{target} ({})", shown.route));
-                line("snapshot:", safe(&shown.snapshot.label));
-                out.trim_end().to_string()
+        RegistryCommand::Show { ids } if ids.len() > 1 => {
+            let shown = registry::show_many(ctx, ids)?;
+            emit(&ctx.options, &json!({"count": shown.len(), "shown": shown}), || {
+                shown.iter().map(describe).collect::<Vec<_>>().join("\n\n")
             });
+            Ok(())
+        }
+        RegistryCommand::Show { ids } => {
+            let shown = registry::show(ctx, &ids[0])?;
+            emit(&ctx.options, &shown, || describe(&shown));
             Ok(())
         }
         RegistryCommand::Search { text, limit } => {
@@ -72,4 +55,45 @@ pub fn run(ctx: &Context, cmd: &RegistryCommand) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+/// The human form of one `registry show` answer.
+fn describe(shown: &registry::Shown) -> String {
+    let e = &shown.entry;
+    let mut out = format!("{} — {}\n", e.prefix, safe(e.name.as_deref().unwrap_or("(no name)")));
+    let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<11} {v}\n"));
+    if let Some(key) = &e.bioregistry_prefix {
+        line("bioregistry:", safe(key));
+    }
+    if let Some(p) = &e.preferred_prefix {
+        line("preferred:", safe(p));
+    }
+    if !e.synonyms.is_empty() {
+        line("synonyms:", safe(&e.synonyms.join(", ")));
+    }
+    let licence = match (&e.license, &e.license_source) {
+        (Some(l), Some(from)) => format!("{} (from {})", safe(l), safe(from)),
+        (Some(l), None) => safe(l),
+        (None, _) => "unknown".into(),
+    };
+    line("licence:", licence);
+    let foundry = match (e.obo_foundry, &e.obo_status, &e.obo_prefix) {
+        (true, status, id) => format!(
+            "yes{}{}",
+            id.as_deref().map(|i| format!(", id {}", safe(i))).unwrap_or_default(),
+            status.as_deref().map(|s| format!(" ({})", safe(s))).unwrap_or_default()
+        ),
+        _ => "no".into(),
+    };
+    line("foundry:", foundry);
+    if e.deprecated {
+        line("deprecated:", "yes (Bioregistry marks it deprecated or inactive)".into());
+    }
+    for (format, url) in &e.downloads {
+        line(&format!("{format}:"), safe(url));
+    }
+    let target = shown.resolves_to.as_deref().map(safe).unwrap_or_else(|| "nothing to download".into());
+    line("pull gets:", format!("{target} ({})", shown.route));
+    line("snapshot:", safe(&shown.snapshot.label));
+    out.trim_end().to_string()
 }

@@ -304,7 +304,11 @@ fn header_license_refused(p: &Pipeline, plan: &Plan, validation: &validate::Vali
     (!ontofetch_resolve::license::accepted(Some(stated), accept)).then(|| {
         PipelineError::new(
             ontofetch_policy::Code::License,
-            format!("{}: the file's header states licence {stated:?}, which is not in accept_licenses", plan.id),
+            format!(
+                "{}: the file's header states licence {stated:?} ({}), which is not in accept_licenses",
+                plan.id,
+                ontofetch_resolve::license::url_of(stated)
+            ),
         )
     })
 }

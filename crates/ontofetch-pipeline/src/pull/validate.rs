@@ -112,6 +112,7 @@ pub async fn check(
         if canonical.status == Status::Ok && canonical.normalized_sha256.is_some() {
             outcome.normalization = canonical.normalization;
             outcome.normalization_skipped = None;
+            outcome.normalization_note = canonical.normalization_note;
             outcome.normalized_sha256 = canonical.normalized_sha256;
             outcome.normalized_path = canonical.normalized_path;
             outcome.renderings_skipped = canonical.renderings_skipped;
@@ -231,6 +232,7 @@ pub(super) async fn run(
                 skipped_reason: outcome.normalization_skipped.clone(),
             });
         }
+        v.notes.extend(outcome.normalization_note.iter().cloned());
         v.notes.extend(outcome.renderings_skipped.iter().cloned());
         for f in &outcome.outputs {
             if let Ok(rel) = Path::new(&f.path).strip_prefix(staging.dir()) {

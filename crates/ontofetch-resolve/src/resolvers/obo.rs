@@ -1,8 +1,9 @@
 //! OBO Foundry PURLs and the registry snapshot (`bioregistry`, DocsToKG's name for the same
 //! resolver; Ontobee serves the PURLs). The id is looked up in the snapshot in any
-//! spelling (`HP`, `NCBITaxon`, a synonym): an OBO Foundry ontology resolves to its PURL
-//! (`.obo` when OBO is the first wanted format, else `.owl`), any other prefix to the
-//! registry's download for the wanted format, with the registry's licence. An id the
+//! spelling Bioregistry accepts (`HP`, `NCBITaxon`, `apollo_sv`, a synonym): it resolves to
+//! the registry's download for the first wanted format it has (what the `bioregistry`
+//! package's getters answer), with the registry's licence; a download that is an OBO PURL
+//! (named by the OBO Foundry id, `apollo_sv.owl`) is fetched from the `obo` endpoint. An id the
 //! snapshot does not know still gets its PURL from `obo` (the Foundry adds ontologies
 //! faster than snapshots are cut); `bioregistry` refuses it, naming the closest prefixes.
 
@@ -33,19 +34,24 @@ pub(super) fn candidate(
         ));
     }
     let entry = registry.lookup(&spec.id);
-    let purl = |id: &str, license: Option<String>| Candidate {
-        url: obo_purl(&ep.obo, id, &spec.target_formats),
+    let purl = |url: String, format: &str, license: Option<String>| Candidate {
+        url,
         version: None,
         license,
-        media_type: Some(media_type(ext).into()),
+        media_type: Some(media_type(format).into()),
         service: if resolver == Resolver::Ontobee { "ontobee" } else { "obo" },
         credential: None,
         filename: None,
     };
     match entry {
-        Some(e) if resolver == Resolver::Ontobee => Ok(purl(&e.prefix, e.license.clone())),
+        // Ontobee serves every ontology under its OBO Foundry id.
+        Some(e) if resolver == Resolver::Ontobee => {
+            Ok(purl(obo_purl(&ep.obo, e.obo_id(), &spec.target_formats), ext, e.license.clone()))
+        }
         Some(e) => match e.route(&spec.target_formats) {
-            Route::Purl => Ok(purl(&e.prefix, e.license.clone())),
+            route @ Route::Purl { format, .. } => {
+                Ok(purl(route.url(&ep.obo).unwrap_or_default(), format, e.license.clone()))
+            }
             Route::Download { format, url } => Ok(Candidate {
                 url: url.to_string(),
                 version: None,
@@ -75,6 +81,6 @@ pub(super) fn candidate(
                 ),
             ))
         }
-        None => Ok(purl(&spec.id.to_ascii_lowercase(), None)),
+        None => Ok(purl(obo_purl(&ep.obo, &spec.id.to_ascii_lowercase(), &spec.target_formats), ext, None)),
     }
 }
