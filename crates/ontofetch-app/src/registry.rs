@@ -38,8 +38,67 @@ pub struct Shown {
     pub resolves_to: Option<String>,
     /// `obo-purl` or `registry-download`.
     pub route: &'static str,
-    /// Which snapshot answered.
+    /// The snapshot in use (the built-in one, or an overlay over it).
     pub snapshot: Source,
+    /// The snapshot whose record answered: an overlay's label, else the built-in one's.
+    pub answered_by: String,
+    /// What the licence policy does with a pull of it.
+    pub license_policy: LicensePolicyAnswer,
+}
+
+/// What `accept_licenses` does with a prefix's licence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenseVerdict {
+    /// Fetched.
+    Accepted,
+    /// Fetched, with a warning and a manifest note.
+    Warned,
+    /// Refused with `E_LICENSE` before anything is downloaded.
+    Refused,
+}
+
+/// A [`LicenseVerdict`] and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicensePolicyAnswer {
+    /// What happens.
+    pub verdict: LicenseVerdict,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// What the licence settings do with `license` for entry `id`.
+pub fn license_policy(
+    defaults: &ontofetch_config::schema::Defaults,
+    id: &str,
+    license: Option<&str>,
+) -> LicensePolicyAnswer {
+    use ontofetch_resolve::license;
+    let accept = &defaults.accept_licenses;
+    let (verdict, why) = match license {
+        None if !accept.is_empty() && defaults.reject_unknown_licenses => {
+            (LicenseVerdict::Refused, "the licence is unknown and defaults.reject_unknown_licenses is set".to_string())
+        }
+        None if !accept.is_empty() => {
+            (LicenseVerdict::Warned, "the licence is unknown; fetched with a warning (accept_licenses is set)".into())
+        }
+        None => (LicenseVerdict::Accepted, "the licence is unknown; no accept_licenses is set".into()),
+        Some(l) if accept.is_empty() && !license::is_open(l) => (
+            LicenseVerdict::Warned,
+            format!(
+                "licence {} is outside the open-licence list; fetched with a warning because no accept_licenses is set",
+                license::described(l)
+            ),
+        ),
+        Some(l) if accept.is_empty() => {
+            (LicenseVerdict::Accepted, format!("licence {} is open; no accept_licenses is set", license::described(l)))
+        }
+        Some(l) if license::accepted(Some(l), accept) => {
+            (LicenseVerdict::Accepted, format!("licence {} is in accept_licenses", license::described(l)))
+        }
+        Some(l) => (LicenseVerdict::Refused, license::refusal(id, l, accept)),
+    };
+    LicensePolicyAnswer { verdict, why }
 }
 
 /// `registry show ID`.
@@ -66,6 +125,8 @@ fn show_in(ctx: &Context, registry: &Registry, id: &str) -> Result<Shown, AppErr
         resolves_to: route.url(&settings.endpoints.obo),
         route: route.name(),
         snapshot: registry.source.clone(),
+        answered_by: registry.answered_by(entry).to_string(),
+        license_policy: license_policy(settings.defaults(), &entry.prefix, entry.license.as_deref()),
     })
 }
 
@@ -84,8 +145,9 @@ pub fn search(ctx: &Context, text: &str, limit: usize) -> Result<(Source, Vec<En
 }
 
 /// `registry update [--from URL]`: fetches Bioregistry's JSON through every gate (URL,
-/// redirects, addresses, size), derives and validates the snapshot, and replaces the data
-/// root's atomically; a failure leaves the previous one in place.
+/// redirects, addresses, size), derives and validates the snapshot, overlays it on the
+/// built-in one (its records win, every other prefix stays) and replaces the data root's
+/// atomically; a failure leaves the previous one in place.
 /// A local file instead (`--file`: an air-gapped copy, or the pinned release the repo's
 /// snapshot is cut from) is read as it is; `label` names its origin.
 pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Source, AppError> {
@@ -105,7 +167,10 @@ pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Sour
     // A label is shown everywhere the snapshot is named (manifests, the catalog, pull
     // events, the API): no credential or query string of a URL reaches it.
     let label = label.map(label_of).unwrap_or(origin.clone());
+    // Overlaid on the built-in snapshot: a team's curated file of a few records keeps every
+    // other prefix (the built-in snapshot stays the fallback, as the help says).
     let registry = Registry::from_bioregistry(&bytes, &label)
+        .and_then(|r| r.over(&Registry::embedded()))
         .map_err(|e| AppError::new(Code::ConfigInvalid, format!("{origin}: {e}")))?;
     let path = stored_path(ctx)?;
     if let Some(dir) = path.parent() {
@@ -114,6 +179,17 @@ pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Sour
     ontofetch_fsutil::write_atomic(&path, &registry.to_compact())
         .map_err(|e| AppError::io(format!("writing {}", path.display()), e))?;
     Ok(registry.source.clone())
+}
+
+/// `registry reset`: removes the data root's snapshot, so the built-in one answers again.
+/// Returns whether there was one.
+pub fn reset(ctx: &Context) -> Result<bool, AppError> {
+    let path = stored_path(ctx)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(AppError::io(format!("removing {}", path.display()), e)),
+    }
 }
 
 /// A URL as a label: without userinfo, query or fragment (a `?token=` stays out of every

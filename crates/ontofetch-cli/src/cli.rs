@@ -315,8 +315,8 @@ pub enum RegistryCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// Replace the data root's snapshot with Bioregistry's JSON from a URL (through every
-    /// gate) or a local file; the built-in snapshot stays the fallback.
+    /// Overlay Bioregistry's JSON from a URL (through every gate) or a local file (a team's
+    /// curated records) on the built-in snapshot: its records win, every other prefix stays.
     Update {
         /// Where to fetch it (default: Bioregistry's published bioregistry.json).
         #[arg(long, value_name = "URL", conflicts_with = "file")]
@@ -328,6 +328,8 @@ pub enum RegistryCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Drop the data root's snapshot: the built-in one answers again.
+    Reset,
 }
 
 /// `monitor …`.

@@ -205,19 +205,41 @@ pub fn plan_diff_text(d: &PlanDiff, updated: Option<&Path>) -> String {
 }
 
 /// Catalog rows.
-pub fn rows(rows: &[VersionRow]) -> String {
-    let mut out = format!("{:<14} {:<30} {:<24} {:>12}  {}\n", "id", "version", "downloaded_at", "bytes", "sha256");
+pub fn rows(rows: &[VersionRow], latest: &Latest) -> String {
+    let mut out = format!(
+        "{:<14} {:<30} {:<12} {:<6} {:<24} {:>12}  {}\n",
+        "id", "version", "verdict", "latest", "downloaded_at", "bytes", "sha256"
+    );
     for r in rows {
+        let is_latest = latest.contains(&(r.ontology.clone(), r.version.clone()));
         out.push_str(&format!(
-            "{:<14} {:<30} {:<24} {:>12}  {}\n",
+            "{:<14} {:<30} {:<12} {:<6} {:<24} {:>12}  {}\n",
             safe(&r.ontology),
             safe(&r.version),
+            r.verdict.as_str(),
+            if is_latest { "*" } else { "" },
             r.downloaded_at,
             r.bytes,
             &r.sha256[..12.min(r.sha256.len())]
         ));
     }
     out
+}
+
+/// The (ontology, version) pairs that are `latest`.
+pub type Latest = std::collections::HashSet<(String, String)>;
+
+/// Version rows as JSON, each with `latest: true|false`.
+pub fn marked_rows(rows: &[VersionRow], latest: &Latest) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("latest".into(), latest.contains(&(r.ontology.clone(), r.version.clone())).into());
+            }
+            v
+        })
+        .collect()
 }
 
 #[cfg(test)]

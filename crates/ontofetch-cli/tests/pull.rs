@@ -666,7 +666,7 @@ fn a_licence_stated_in_the_header_is_recorded_and_filtered() {
     env.server
         .route("/nc.owl", vec![Reply::ok(with_license("http://creativecommons.org/licenses/by-nc/4.0/", "b"), OWL)]);
     let spec = env.spec(&format!(
-        "ontologies:\n  - id: open\n    resolver: direct\n    extras: {{url: \"{}\"}}\n  - id: closed\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        "defaults:\n  accept_licenses: [CC-BY-4.0, CC0-1.0]\nontologies:\n  - id: open\n    resolver: direct\n    extras: {{url: \"{}\"}}\n  - id: closed\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
         env.server.url("/cc0.owl"),
         env.server.url("/nc.owl")
     ));

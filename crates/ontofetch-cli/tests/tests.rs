@@ -20,6 +20,7 @@ mod prometheus;
 mod pull;
 mod python;
 mod registries;
+mod second_hour;
 mod secrets;
 mod serve;
 mod shared;

@@ -21,8 +21,10 @@ pub struct SourcesFile {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Defaults {
-    /// Licences accepted (SPDX-normalised); empty accepts everything. OBO and Bioregistry
-    /// pulls carry the registry snapshot's licence, so they are filtered too.
+    /// Licences accepted (SPDX-normalised). Empty (the default): no licence policy, nothing
+    /// is refused for its licence; the licence is recorded and shown, and one outside the
+    /// open-licence list is warned about. A list is a policy: every other licence is
+    /// refused (`E_LICENSE`), and an entry accepts more with `extras.accept_licenses`.
     pub accept_licenses: Vec<String>,
     /// Renderings written after validation (`ttl`, `nt`, `owl`, `obo`…) for every ontology
     /// that names none of its own; `ttl` or `nt` also asks for the canonical hash. Also the
@@ -69,9 +71,10 @@ pub struct Defaults {
 impl Default for Defaults {
     fn default() -> Self {
         Defaults {
-            // DocsToKG's list, and CC-BY-3.0: OBO pulls now carry the registry's licence,
-            // and Uberon, PATO, CL… are CC-BY-3.0.
-            accept_licenses: vec!["CC-BY-4.0".into(), "CC-BY-3.0".into(), "CC0-1.0".into(), "OGL-UK-3.0".into()],
+            // No policy unless the user sets one: HP ("hpo"), EFO (Apache-2.0) and the docs'
+            // own examples must not be refused under the defaults (DocsToKG's obo resolver
+            // returned no licence, so its list never refused them either).
+            accept_licenses: Vec::new(),
             normalize_to: vec!["ttl".into()],
             prefer_source: vec!["obo".into(), "ols".into(), "bioportal".into(), "direct".into()],
             continue_on_error: true,

@@ -70,16 +70,41 @@ pub fn normalize(raw: &str) -> String {
     spdx.to_string()
 }
 
+/// The open licences: with no `accept_licenses` of the user's, a source under any other
+/// licence is fetched with a warning and a manifest note, never refused.
+pub const OPEN: &[&str] = &[
+    "CC0-1.0",
+    "CC-BY-4.0",
+    "CC-BY-3.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-SA-3.0",
+    "CC-PDM-1.0",
+    "OGL-UK-3.0",
+    "PDDL-1.0",
+    "ODC-By-1.0",
+    "Apache-2.0",
+    "MIT",
+    "BSD-3-Clause",
+    "public-domain",
+];
+
+/// Whether a licence is in [`OPEN`].
+pub fn is_open(license: &str) -> bool {
+    let l = normalize(license);
+    OPEN.iter().any(|o| *o == l)
+}
+
 /// Where a licence's text is: a URL stays itself, Creative Commons ids get their deed
-/// (`CC-BY-NC-4.0` → `https://creativecommons.org/licenses/by-nc/4.0/`), other SPDX ids
-/// their SPDX page (as Bioregistry's `get_license_url`).
-pub fn url_of(license: &str) -> String {
+/// (`CC-BY-NC-4.0` → `https://creativecommons.org/licenses/by-nc/4.0/`), SPDX-shaped ids
+/// their SPDX page (as Bioregistry's `get_license_url`); a registry's own word (`hpo`)
+/// has none.
+pub fn url_of(license: &str) -> Option<String> {
     let l = license.trim();
     if l.starts_with("http://") || l.starts_with("https://") {
-        return l.to_string();
+        return Some(l.to_string());
     }
     if l == "CC0-1.0" || l == "CC0" {
-        return "https://creativecommons.org/publicdomain/zero/1.0/".into();
+        return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
     }
     if let Some(rest) = l.strip_prefix("CC-") {
         // CC-BY-NC-SA-4.0, CC-BY-3.0-IGO
@@ -87,14 +112,46 @@ pub fn url_of(license: &str) -> String {
         if let Some(v) = parts.iter().position(|p| p.chars().next().is_some_and(|c| c.is_ascii_digit())) {
             let kind = parts[..v].join("-").to_lowercase();
             let tail: Vec<String> = parts[v..].iter().map(|p| p.to_lowercase()).collect();
-            return format!("https://creativecommons.org/licenses/{kind}/{}/", tail.join("/"));
+            return Some(format!("https://creativecommons.org/licenses/{kind}/{}/", tail.join("/")));
         }
     }
-    format!("https://spdx.org/licenses/{l}")
+    let spdx_shaped =
+        l.contains('-') && l.chars().any(|c| c.is_ascii_digit()) || matches!(l, "MIT" | "ISC" | "Unlicense");
+    (spdx_shaped && l.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+')))
+        .then(|| format!("https://spdx.org/licenses/{l}"))
 }
 
-/// Whether a licence is acceptable: an empty list accepts everything, an unknown licence
-/// is accepted (registries often omit it), a known one must be listed.
+/// A licence as messages name it: the id and, where there is one, its URL.
+pub fn described(license: &str) -> String {
+    match url_of(license) {
+        Some(url) if url != license => format!("{license:?} ({url})"),
+        _ => format!("{license:?}"),
+    }
+}
+
+/// Why `accept_licenses` refuses `license` for entry `id`, with the one line that accepts it
+/// for that entry alone.
+pub fn refusal(id: &str, license: &str, accept: &[String]) -> String {
+    format!(
+        "licence {} is not in accept_licenses [{}]; to accept it for this entry only, add \
+         `extras: {{accept_licenses: [{}]}}` to `- id: {id}` in sources.yaml",
+        described(license),
+        accept.join(", "),
+        yaml_word(license)
+    )
+}
+
+/// A licence as a YAML flow-sequence item (quoted when it would not read as itself).
+fn yaml_word(license: &str) -> String {
+    if license.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
+        license.to_string()
+    } else {
+        format!("{license:?}")
+    }
+}
+
+/// Whether a licence is acceptable: an empty list accepts everything (no policy), an
+/// unknown licence is accepted (registries often omit it), a known one must be listed.
 pub fn accepted(license: Option<&str>, accept: &[String]) -> bool {
     match license {
         None => true,
@@ -137,11 +194,18 @@ mod tests {
         assert!(!accepted(Some("CC-BY-3.0-IGO"), &["CC-BY-3.0".to_string()]));
         assert!(accepted(None, &accept));
         assert!(accepted(Some("anything"), &[]));
-        assert_eq!(url_of("CC-BY-NC-4.0"), "https://creativecommons.org/licenses/by-nc/4.0/");
-        assert_eq!(url_of("CC-BY-3.0-IGO"), "https://creativecommons.org/licenses/by/3.0/igo/");
-        assert_eq!(url_of("CC0-1.0"), "https://creativecommons.org/publicdomain/zero/1.0/");
-        assert_eq!(url_of("Apache-2.0"), "https://spdx.org/licenses/Apache-2.0");
-        assert_eq!(normalize(&url_of("CC-BY-3.0-IGO")), "CC-BY-3.0-IGO", "the URL reads back as the id");
+        assert_eq!(url_of("CC-BY-NC-4.0").unwrap(), "https://creativecommons.org/licenses/by-nc/4.0/");
+        assert_eq!(url_of("CC-BY-3.0-IGO").unwrap(), "https://creativecommons.org/licenses/by/3.0/igo/");
+        assert_eq!(url_of("CC0-1.0").unwrap(), "https://creativecommons.org/publicdomain/zero/1.0/");
+        assert_eq!(url_of("Apache-2.0").unwrap(), "https://spdx.org/licenses/Apache-2.0");
+        assert_eq!(url_of("hpo"), None, "a registry's own word has no URL");
+        assert_eq!(normalize(&url_of("CC-BY-3.0-IGO").unwrap()), "CC-BY-3.0-IGO", "the URL reads back as the id");
+        let why = refusal("hp", "hpo", &["CC-BY-4.0".into()]);
+        assert!(
+            why.contains("\"hpo\"") && why.contains("[CC-BY-4.0]") && why.contains("extras: {accept_licenses: [hpo]}"),
+            "{why}"
+        );
+        assert!(is_open("https://creativecommons.org/licenses/by/4.0/") && !is_open("hpo"));
     }
 
     #[test]

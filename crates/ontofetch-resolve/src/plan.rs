@@ -96,6 +96,10 @@ pub struct Plan {
     pub filename_guessed: bool,
     /// The licence stayed unknown while `accept_licenses` was set (fetched with a warning).
     pub license_unknown: bool,
+    /// Licences this entry accepts besides `accept_licenses` (`extras.accept_licenses`),
+    /// kept in lockfiles so a replay judges the file's own licence the same way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entry_licenses: Vec<String>,
     /// SHA-256 of the registry snapshot that answered (the `obo`, `bioregistry` and
     /// `ontobee` resolvers), kept in lockfiles so `plan-diff` can say an answer changed
     /// because the registry did.
@@ -190,6 +194,15 @@ pub struct LicensePolicy<'a> {
     pub reject_unknown: bool,
 }
 
+/// `extras.accept_licenses` of an entry: a list, or one licence.
+fn entry_licenses(spec: &SpecInput) -> Vec<String> {
+    match spec.extras.get("accept_licenses") {
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
 /// Plans one spec: tries each resolver of the chain; the first candidate whose URL passes
 /// the url gate and whose licence is accepted wins. `registry` is called only by resolvers
 /// that read the snapshot: parsing it is most of a `direct` pull's fixed cost otherwise.
@@ -201,7 +214,10 @@ pub async fn plan<'r>(
     licenses: &LicensePolicy<'_>,
     registry: &(dyn Fn() -> &'r crate::registry::Registry + Sync),
 ) -> Result<Plan, ResolveError> {
+    let entry_licenses = entry_licenses(spec);
     let accept_licenses = licenses.accept;
+    let mut accepted = accept_licenses.to_vec();
+    accepted.extend(entry_licenses.iter().cloned());
     let mut attempts = Vec::new();
     let mut first_code = Code::Resolve;
     for (i, resolver) in spec.chain.iter().enumerate() {
@@ -219,10 +235,10 @@ pub async fn plan<'r>(
                     url: Some(url.to_string()),
                 });
             }
-            if !license::accepted(c.license.as_deref(), accept_licenses) {
+            if !license::accepted(c.license.as_deref(), &accepted) {
                 return Err(Failure {
                     code: Code::License,
-                    message: format!("licence {:?} is not in accept_licenses", c.license.clone().unwrap_or_default()),
+                    message: license::refusal(&spec.id, c.license.as_deref().unwrap_or_default(), accept_licenses),
                     url: Some(url.to_string()),
                 });
             }
@@ -267,6 +283,7 @@ pub async fn plan<'r>(
                     credential_binding,
                     filename_guessed: guessed,
                     license_unknown,
+                    entry_licenses: entry_licenses.clone(),
                     id: spec.id.clone(),
                     resolver: resolver.clone(),
                     url: url.to_string(),

@@ -30,6 +30,9 @@ pub struct Source {
     pub sha256: String,
     /// Prefixes in it.
     pub prefixes: usize,
+    /// The snapshot this one overlays (the built-in one), when it is an overlay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 /// One prefix.
@@ -82,6 +85,10 @@ pub struct Entry {
     /// The version a registry last saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The snapshot this record came from when it is an overlay's (a team's curated file
+    /// over the built-in snapshot); none for the built-in snapshot's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// The file an OBO PURL names for these wanted formats: `obo` when OBO comes first, else
@@ -186,6 +193,27 @@ pub enum RegistryError {
     /// Not a Bioregistry JSON object, nor a compact snapshot.
     #[error("not a registry snapshot: {0}")]
     Invalid(String),
+}
+
+/// One name, one record: a record that names another's prefix (`"prefix": "go"` under
+/// another key), synonym or preferred spelling would silently take its lookups, so it
+/// refuses the snapshot (Bioregistry's own loader refuses the same collisions).
+fn one_record_per_name<'a>(keyed: impl Iterator<Item = (&'a str, &'a Entry)>) -> Result<(), RegistryError> {
+    let mut claimed: HashMap<String, &str> = HashMap::new();
+    for (key, e) in keyed {
+        for name in e.names().chain(e.preferred_prefix.iter()) {
+            match claimed.insert(fold(name), key) {
+                Some(other) if other != key => {
+                    return Err(RegistryError::Invalid(format!(
+                        "records {other:?} and {key:?} both claim the name {name:?}; a snapshot where one record \
+                         could take another's lookups is refused"
+                    )));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A loaded snapshot, indexed by every spelling of every prefix.
@@ -351,6 +379,7 @@ fn entry_of(key: &str, v: &Value) -> Entry {
         downloads: downloads_of(v),
         homepage: field_of(v, "homepage"),
         version: field_of(v, "version"),
+        origin: None,
     }
 }
 
@@ -383,7 +412,7 @@ impl Registry {
     pub fn embedded() -> Registry {
         // Checked by a test at build time of the tests; a broken file is a build bug.
         Registry::from_compact(EMBEDDED).unwrap_or_else(|_| {
-            Registry::new(Source { label: "empty".into(), sha256: String::new(), prefixes: 0 }, vec![])
+            Registry::new(Source { label: "empty".into(), sha256: String::new(), prefixes: 0, base: None }, vec![])
         })
     }
 
@@ -408,23 +437,7 @@ impl Registry {
             doc.as_object().ok_or_else(|| RegistryError::Invalid("expected a JSON object keyed by prefix".into()))?;
         let keyed: Vec<(&String, Entry)> =
             obj.iter().filter(|(_, v)| v.is_object()).map(|(k, v)| (k, entry_of(k, v))).collect();
-        // One name, one record: a record that names another's prefix (`"prefix": "go"` under
-        // another key), synonym or preferred spelling would silently take its lookups, so it
-        // refuses the snapshot (Bioregistry's own loader refuses the same collisions).
-        let mut claimed: HashMap<String, &str> = HashMap::new();
-        for (key, e) in &keyed {
-            for name in e.names().chain(e.preferred_prefix.iter()) {
-                match claimed.insert(fold(name), key.as_str()) {
-                    Some(other) if other != key.as_str() => {
-                        return Err(RegistryError::Invalid(format!(
-                            "records {other:?} and {key:?} both claim the name {name:?}; a snapshot where one record \
-                             could take another's lookups is refused"
-                        )));
-                    }
-                    _ => {}
-                }
-            }
-        }
+        one_record_per_name(keyed.iter().map(|(k, e)| (k.as_str(), e)))?;
         let entries: Vec<Entry> = keyed.into_iter().map(|(_, e)| e).collect();
         if entries.is_empty() {
             return Err(RegistryError::Invalid("no prefixes in it".into()));
@@ -432,9 +445,38 @@ impl Registry {
         if !entries.iter().any(|e| !e.downloads.is_empty() || e.name.is_some()) {
             return Err(RegistryError::Invalid("no record has a name or a download: not Bioregistry's format".into()));
         }
-        let source =
-            Source { label: label.to_string(), sha256: ontofetch_fsutil::sha256_bytes(bytes), prefixes: entries.len() };
+        let source = Source {
+            label: label.to_string(),
+            sha256: ontofetch_fsutil::sha256_bytes(bytes),
+            prefixes: entries.len(),
+            base: None,
+        };
         Ok(Registry::new(source, entries))
+    }
+
+    /// This snapshot over `base`: its records win, `base`'s other prefixes stay, each
+    /// record of this one says where it came from. A record here that claims a name of one
+    /// of `base`'s other records refuses the overlay.
+    pub fn over(self, base: &Registry) -> Result<Registry, RegistryError> {
+        let label = self.source.label.clone();
+        let mine: std::collections::HashSet<String> = self.entries.iter().map(|e| e.prefix.clone()).collect();
+        let mut entries: Vec<Entry> =
+            self.entries.into_iter().map(|e| Entry { origin: Some(label.clone()), ..e }).collect();
+        entries.extend(base.entries.iter().filter(|e| !mine.contains(&e.prefix)).cloned());
+        one_record_per_name(entries.iter().map(|e| (e.prefix.as_str(), e)))?;
+        let source = Source {
+            label,
+            sha256: self.source.sha256,
+            prefixes: entries.len(),
+            base: Some(base.source.label.clone()),
+        };
+        Ok(Registry::new(source, entries))
+    }
+
+    /// The label of the snapshot that answers for `entry`: its overlay's, else this one's
+    /// base (the built-in snapshot's, or a full replacement's).
+    pub fn answered_by<'a>(&'a self, entry: &'a Entry) -> &'a str {
+        entry.origin.as_deref().or(self.source.base.as_deref()).unwrap_or(&self.source.label)
     }
 
     /// The compact form (what `registry update` stores and the repo embeds): one JSON

@@ -35,6 +35,18 @@ pub fn run(ctx: &Context, cmd: &RegistryCommand) -> Result<(), AppError> {
             });
             Ok(())
         }
+        RegistryCommand::Reset => {
+            let removed = registry::reset(ctx)?;
+            let path = registry::stored_path(ctx)?;
+            emit(&ctx.options, &json!({"ok": true, "removed": removed, "path": path}), || {
+                if removed {
+                    format!("removed {}; the built-in snapshot answers again", path.display())
+                } else {
+                    "no snapshot in the data root; the built-in one already answers".into()
+                }
+            });
+            Ok(())
+        }
         RegistryCommand::Update { from, file, label } => {
             let source = match (file, from) {
                 (Some(path), _) => registry::update(ctx, From::File(path), label.as_deref())?,
@@ -77,6 +89,12 @@ fn describe(shown: &registry::Shown) -> String {
         (None, _) => "unknown".into(),
     };
     line("licence:", licence);
+    let verdict = match shown.license_policy.verdict {
+        registry::LicenseVerdict::Accepted => "accepted",
+        registry::LicenseVerdict::Warned => "warned",
+        registry::LicenseVerdict::Refused => "refused",
+    };
+    line("policy:", format!("{verdict}: {}", safe(&shown.license_policy.why)));
     let foundry = match (e.obo_foundry, &e.obo_status, &e.obo_prefix) {
         (true, status, id) => format!(
             "yes{}{}",
@@ -94,6 +112,6 @@ fn describe(shown: &registry::Shown) -> String {
     }
     let target = shown.resolves_to.as_deref().map(safe).unwrap_or_else(|| "nothing to download".into());
     line("pull gets:", format!("{target} ({})", shown.route));
-    line("snapshot:", safe(&shown.snapshot.label));
+    line("snapshot:", safe(&shown.answered_by));
     out.trim_end().to_string()
 }

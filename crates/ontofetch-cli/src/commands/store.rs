@@ -3,7 +3,7 @@
 
 use crate::cli::DbCommand;
 use crate::output::emit;
-use crate::render;
+use crate::render::{self, safe};
 use ontofetch_app::AppError;
 use ontofetch_app::Context;
 use ontofetch_app::mirror::{check_id, open, version_or_latest};
@@ -23,8 +23,12 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), AppError>
         if versions {
             let b = open(ctx).await?;
             let rows = b.catalog.versions(Some(id), 10_000).await?;
-            let names: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
-            emit(&ctx.options, &json!({"id": id, "versions": rows}), || names.join("\n"));
+            let latest = b.catalog.latest(id).await?.map(|r| (r.ontology, r.version)).into_iter().collect();
+            let listed = render::marked_rows(&rows, &latest);
+            let latest_version = latest.iter().next().map(|(_, v)| v.clone());
+            emit(&ctx.options, &json!({"id": id, "latest": latest_version, "versions": listed}), || {
+                render::rows(&rows, &latest)
+            });
             return Ok(());
         }
         let manifest = ontofetch_app::mirror::latest_manifest(ctx, id).await.map_err(usage_if_missing)?;
@@ -39,15 +43,26 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), AppError> {
         let cat = open(ctx).await?.catalog;
         match cmd {
             DbCommand::Latest { id } => {
-                let rows = match id {
+                let rows: Vec<_> = match id {
                     Some(id) => cat.latest(id).await?.into_iter().collect(),
                     None => cat.latest_all().await?,
                 };
-                emit(&ctx.options, &json!({"ok": true, "count": rows.len(), "latest": rows}), || render::rows(&rows));
+                let all = rows.iter().map(|r| (r.ontology.clone(), r.version.clone())).collect();
+                emit(&ctx.options, &json!({"ok": true, "count": rows.len(), "latest": rows}), || {
+                    render::rows(&rows, &all)
+                });
             }
             DbCommand::Versions { id, limit } => {
                 let rows = cat.versions(id.as_deref(), *limit).await?;
-                emit(&ctx.options, &json!({"ok": true, "count": rows.len(), "versions": rows}), || render::rows(&rows));
+                let latest = match id {
+                    Some(id) => cat.latest(id).await?.into_iter().collect::<Vec<_>>(),
+                    None => cat.latest_all().await?,
+                };
+                let latest = latest.into_iter().map(|r| (r.ontology, r.version)).collect();
+                let listed = render::marked_rows(&rows, &latest);
+                emit(&ctx.options, &json!({"ok": true, "count": rows.len(), "versions": listed}), || {
+                    render::rows(&rows, &latest)
+                });
             }
             DbCommand::Stats => {
                 let s = cat.stats().await?;
@@ -161,7 +176,11 @@ pub fn validate(ctx: &mut Context, id: &str, version: Option<&str>, strict: bool
     })?;
     emit(&ctx.options, &r, || {
         let msg = r.details.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-        let purged = if r.purged { "; purged, latest points at the previous good version" } else { "" };
+        let purged = match (r.purged, r.latest.as_deref()) {
+            (false, _) => String::new(),
+            (true, Some(latest)) => format!("; purged, latest points at the previous good version, {}", safe(latest)),
+            (true, None) => format!("; purged, and no version of {id} is latest now (none other validated)"),
+        };
         format!("{id} {}: {} {}{msg}{purged}", r.version, r.validator, r.status)
     });
     if r.status == ontofetch_validate::Status::Failed {

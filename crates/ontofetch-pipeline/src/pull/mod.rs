@@ -223,6 +223,7 @@ async fn fetch(
     let previous = p.backends.catalog.latest(&plan.id).await?;
     let newest = p.backends.catalog.newest(&plan.id).await?;
     let mut notes = Vec::new();
+    notes.extend(license_outside_open(p, plan, None));
     let basis = match newest {
         Some(row) if crate::integrity::original_intact(&p.backends, &gates, &row).await? => Some(row),
         Some(row) => {
@@ -268,6 +269,9 @@ async fn fetch(
     if let Some(refused) = header_license_refused(p, plan, &validation) {
         return Err(refused);
     }
+    if plan.license.is_none() {
+        notes.extend(license_outside_open(p, plan, validation.license.as_deref()));
+    }
     let version = version::choose(p, plan, &fetched, &validation, token).await?;
     let status = if newest_exists(p, &plan.id).await? { PullStatus::Updated } else { PullStatus::Fresh };
     let verdict = validation.verdict(p.promote_invalid);
@@ -295,19 +299,37 @@ async fn fetch(
     commit::run(p, &gates, done).await
 }
 
+/// With no `accept_licenses` of the user's there is no licence policy: a source under a
+/// licence outside the open list ([`ontofetch_resolve::license::OPEN`]) is fetched, with a
+/// warning and this note. `stated`: the file's own licence when the source published none.
+fn license_outside_open(p: &Pipeline, plan: &Plan, stated: Option<&str>) -> Option<String> {
+    let license = plan.license.as_deref().or(stated)?;
+    if !p.settings.defaults().accept_licenses.is_empty() || ontofetch_resolve::license::is_open(license) {
+        return None;
+    }
+    tracing::warn!(id = %plan.id, license, "the licence is outside the open-licence list; fetched (no accept_licenses is set)");
+    Some(format!(
+        "licence {} is outside the open-licence list; fetched because no accept_licenses is set \
+         (set defaults.accept_licenses to make a policy that refuses it)",
+        ontofetch_resolve::license::described(license)
+    ))
+}
+
 /// The source published no licence but the file states one in its header: that one is
 /// the version's licence, and `accept_licenses` judges it as it would a registry's (the
 /// download in staging is then dropped, nothing stored).
 fn header_license_refused(p: &Pipeline, plan: &Plan, validation: &validate::Validated) -> Option<PipelineError> {
     let stated = validation.license.as_deref().filter(|_| plan.license.is_none())?;
     let accept = &p.settings.defaults().accept_licenses;
-    (!ontofetch_resolve::license::accepted(Some(stated), accept)).then(|| {
+    let mut accepted = accept.clone();
+    accepted.extend(plan.entry_licenses.iter().cloned());
+    (!ontofetch_resolve::license::accepted(Some(stated), &accepted)).then(|| {
         PipelineError::new(
             ontofetch_policy::Code::License,
             format!(
-                "{}: the file's header states licence {stated:?} ({}), which is not in accept_licenses",
+                "{}: the file's header states a licence: {}",
                 plan.id,
-                ontofetch_resolve::license::url_of(stated)
+                ontofetch_resolve::license::refusal(&plan.id, stated, accept)
             ),
         )
     })
