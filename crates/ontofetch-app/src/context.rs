@@ -72,6 +72,10 @@ impl Context {
         }
         crate::logging::init(settings.as_ref().ok().map(|s| &s.logging), options.log_level.as_deref());
         if let Ok(s) = &settings {
+            match &s.loaded.origin {
+                ontofetch_config::Origin::File(p) => tracing::debug!(file = %p.display(), "configuration"),
+                ontofetch_config::Origin::Builtin => tracing::debug!(file = "built-in", "configuration"),
+            }
             for (key, why) in s.defaults().inert_keys() {
                 tracing::warn!(key, "{key} is accepted for compatibility with DocsToKG but has no effect: {why}");
             }
@@ -180,13 +184,14 @@ impl Context {
                 removed += own.iter().filter(|d| ontofetch_store::remove_staging(root, d).is_ok()).count();
             }
         }
-        match removed {
-            0 => eprintln!("interrupted"),
-            n => eprintln!(
+        let said = match removed {
+            0 => "interrupted".to_string(),
+            n => format!(
                 "interrupted; removed {n} staging director{} this run had made",
                 if n == 1 { "y" } else { "ies" }
             ),
-        }
+        };
+        eprintln!("{}", crate::logging::error_line(ontofetch_policy::Code::Interrupted, &said));
         std::process::exit(130)
     }
 

@@ -32,20 +32,28 @@ pub fn write_catalog_xml(
     base_url: Option<&str>,
     out: &Path,
 ) -> Result<(Vec<Mapping>, Vec<ontofetch_pipeline::export::DroppedClaim>), AppError> {
+    let (xml, mappings, dropped) = catalog_xml(ctx, base_url)?;
+    write_atomic(out, xml.as_bytes()).map_err(|e| AppError::io(format!("writing {}", out.display()), e))?;
+    Ok((mappings, dropped))
+}
+
+/// The catalog's text, its mappings and the claims left out (`export catalog-xml --out -`
+/// prints the text).
+pub fn catalog_xml(
+    ctx: &Context,
+    base_url: Option<&str>,
+) -> Result<(String, Vec<Mapping>, Vec<ontofetch_pipeline::export::DroppedClaim>), AppError> {
     if let Some(base) = base_url
         && !(base.starts_with("http://") || base.starts_with("https://"))
     {
         return Err(AppError::usage(format!("--base-url {base}: give the served mirror's http(s) URL")));
     }
-    let mappings = ctx.block_on(async {
+    let (mappings, dropped) = ctx.block_on(async {
         let b = crate::mirror::open(ctx).await?;
         Ok::<_, AppError>(ontofetch_pipeline::export::mappings(&b, base_url).await?)
     })?;
-    let (mappings, dropped) = mappings;
     for d in &dropped {
         tracing::warn!(name = %d.name, claimed_by = %d.claimed_by, owner = %d.owner, "a claim on another source's IRI was not mapped");
     }
-    let xml = ontofetch_pipeline::export::catalog_xml(&mappings);
-    write_atomic(out, xml.as_bytes()).map_err(|e| AppError::io(format!("writing {}", out.display()), e))?;
-    Ok((mappings, dropped))
+    Ok((ontofetch_pipeline::export::catalog_xml(&mappings), mappings, dropped))
 }

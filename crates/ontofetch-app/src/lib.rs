@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod lock;
 mod logging;
+pub use logging::{error_line, stderr_is_terminal};
 pub mod mirror;
 pub mod publish;
 pub mod registry;

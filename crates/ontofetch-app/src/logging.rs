@@ -16,15 +16,32 @@ fn directive(level: &str) -> &'static str {
     }
 }
 
+/// Whether stderr is a terminal (else every line on it is JSON).
+pub fn stderr_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+}
+
+/// The last line of a failed command on stderr: `ontofetch: CODE: message` at a terminal,
+/// a JSON line off one.
+pub fn error_line(code: ontofetch_policy::Code, message: &str) -> String {
+    if stderr_is_terminal() {
+        format!("ontofetch: {code}: {message}")
+    } else {
+        serde_json::json!({"level": "ERROR", "code": code, "message": message}).to_string()
+    }
+}
+
 /// Installs the subscriber once per process (later calls do nothing).
 pub fn init(settings: Option<&Logging>, flag_level: Option<&str>) {
     let level = flag_level.or(settings.map(|s| s.level.as_str())).unwrap_or("INFO");
     // Dependencies log at their own level only when asked for DEBUG.
     let filter = || EnvFilter::new(format!("warn,ontofetch={}", directive(level)));
-    let json = settings.is_some_and(|s| s.format == "json");
-    // Colour only on a terminal, and never with NO_COLOR: a file, journald or
-    // `monitor start`'s log gets plain text.
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !settings.is_some_and(|s| s.no_color);
+    // Off a terminal stderr carries one format, JSON lines, as the progress events do: a
+    // log shipper or a script reads every line the same way. Text (coloured unless
+    // NO_COLOR) is for people at a terminal.
+    let terminal = stderr_is_terminal();
+    let json = settings.is_some_and(|s| s.format == "json") || !terminal;
+    let colour = terminal && !settings.is_some_and(|s| s.no_color);
     let stderr = if json {
         tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter()).boxed()
     } else {

@@ -28,7 +28,8 @@ pub struct Global {
     /// Print one JSON document on stdout (logs and progress go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
-    /// sources.yaml to use (default: <data-root>/configs/sources.yaml, else the built-in spec).
+    /// sources.yaml to use (default: ./sources.yaml, else <data-root>/configs/sources.yaml, else the
+    /// built-in spec; `config show` names the one in use).
     #[arg(long, global = true, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Data root (default: $PYSTOW_HOME/ontology-fetcher, else ~/.data/ontology-fetcher).
@@ -291,7 +292,7 @@ pub enum ExportCommand {
         /// Where the mirror is served (`ontofetch serve`); without it, local file paths.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
-        /// Output file.
+        /// Output file; `-` prints the catalog on stdout.
         #[arg(long, value_name = "FILE", default_value = "catalog-v001.xml")]
         out: PathBuf,
     },

@@ -189,18 +189,47 @@ pub fn run_args(args: Vec<OsString>, worker: Subprocess) -> ExitCode {
 
 /// [`run_args`] returning the exit status as a number (the Python module's `sys.exit`).
 pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
-    let cli = match Cli::try_parse_from(with_default_command(args)) {
+    let args = with_default_command(args);
+    // Clap answers before `--json` is parsed: look for it in the words themselves, so
+    // `--version --json` and a usage error under `--json` print one JSON document too.
+    let wants_json = args.iter().take_while(|a| *a != "--").any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            use clap::error::ErrorKind;
+            let status = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            if wants_json {
+                let doc = match e.kind() {
+                    ErrorKind::DisplayVersion => {
+                        serde_json::json!({"ok": true, "name": "ontofetch", "version": env!("CARGO_PKG_VERSION")})
+                    }
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        serde_json::json!({"ok": status == EXIT_OK, "help": e.render().to_string()})
+                    }
+                    _ => serde_json::json!({"ok": false, "error": {
+                        "code": ontofetch_policy::Code::Usage,
+                        "message": e.render().to_string().trim_end(),
+                    }}),
+                };
+                if e.use_stderr() {
+                    usage_to_stderr(&e);
+                }
+                output::print(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+                return status;
+            }
+            if e.use_stderr() {
+                usage_to_stderr(&e);
+            } else {
+                let _ = e.print();
+            }
+            return status;
         }
     };
     let json = cli.global.json;
     match run(cli, worker) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("ontofetch: {}: {e}", e.code);
+            eprintln!("{}", ontofetch_app::error_line(e.code, &e.to_string()));
             // A failed check already printed its own report as the JSON document.
             if json && e.code != ontofetch_policy::Code::CheckFailed {
                 let doc = serde_json::json!({"ok": false, "error": {"code": e.code, "message": e.message}});
@@ -208,6 +237,16 @@ pub fn run_args_status(args: Vec<OsString>, worker: Subprocess) -> u8 {
             }
             e.exit_status()
         }
+    }
+}
+
+/// A usage error on stderr: clap's text at a terminal, one JSON line off one.
+fn usage_to_stderr(e: &clap::Error) {
+    if ontofetch_app::stderr_is_terminal() {
+        let _ = e.print();
+    } else {
+        let text = e.render().to_string();
+        eprintln!("{}", ontofetch_app::error_line(ontofetch_policy::Code::Usage, text.trim_end()));
     }
 }
 

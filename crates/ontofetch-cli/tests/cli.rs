@@ -317,7 +317,11 @@ fn init_then_pull_reads_what_init_wrote_and_unknown_ids_are_named() {
     ));
     let r = s.run(&["pull", "nosuch", "--no-lock"]);
     assert_eq!(r.code, 2, "{}", r.stderr());
-    assert!(r.stderr().contains("\"nosuch\" is not in") && r.stderr().contains("known: a"), "{}", r.stderr());
+    // off a terminal, stderr is JSON lines: the last one is the error
+    let last: serde_json::Value = serde_json::from_str(r.stderr().lines().last().unwrap_or_default()).unwrap();
+    let message = last["message"].as_str().unwrap_or_default();
+    assert_eq!(last["code"], "E_USAGE", "{last}");
+    assert!(message.contains("\"nosuch\" is not in") && message.contains("known: a"), "{message}");
     s.spec("ontologies:\n  - id: a\n    resolver: direct\n");
     let v = s.run(&["config", "validate"]);
     assert_eq!(v.code, 2, "{}", v.stderr());

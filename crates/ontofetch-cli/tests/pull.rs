@@ -386,7 +386,7 @@ fn plan_probes_with_head_writes_a_lockfile_and_plan_diff_reports_changes() {
     env.server.route("/files/voc.ttl", vec![Reply::ok("@prefix x: <http://x.org/> .", "text/turtle")]);
     let spec = env.spec("defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: bfo\n  - id: ro\n  - id: voc\n    resolver: lov\n    extras: {uri: 'http://x.org/voc/'}\n");
     let (code, plans) = env.json(&["plan", "--json", "--spec", &spec]);
-    assert_eq!(code, 1, "ro's redirect to a private address fails its plan: {plans}");
+    assert_eq!(code, 3, "ro's redirect to a private address is refused, and plan exits 3 as pull does: {plans}");
     let bfo = by_id(&plans, "bfo");
     assert_eq!(bfo["probe"]["method"], "HEAD");
     assert!(bfo["content_length"].as_u64().unwrap() > 0);

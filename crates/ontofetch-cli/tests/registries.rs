@@ -63,7 +63,7 @@ fn ols_licence_comes_from_v2_and_filters() {
         "defaults:\n  accept_licenses: [CC0-1.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: efo\n    resolver: ols\n",
     );
     let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "a licence refusal exits 3, as pull's does");
     assert_eq!(by_id(&plans, "efo")["error"]["code"], "E_LICENSE", "{plans}");
 }
 
@@ -160,7 +160,7 @@ fn lov_is_asked_by_vocab_and_the_latest_issued_version_is_taken() {
         "defaults:\n  accept_licenses: [CC-BY-4.0]\n  reject_unknown_licenses: true\n  resolver_fallback_enabled: false\nontologies:\n  - id: foaf\n    resolver: lov\n",
     );
     let (code, plans, _) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert_eq!(by_id(&plans, "foaf")["error"]["code"], "E_LICENSE");
 }
 
@@ -253,7 +253,7 @@ fn the_registry_snapshot_resolves_every_spelling_with_its_licence() {
         "defaults:\n  accept_licenses: [CC0-1.0]\n  resolver_fallback_enabled: false\nontologies:\n  - id: EFO\n    resolver: bioregistry\n  - id: ncbitaxon\n",
     );
     let (code, plans, err) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
-    assert_eq!(code, 1, "{plans} {err}");
+    assert_eq!(code, 3, "{plans} {err}");
     assert_eq!(by_id(&plans, "EFO")["error"]["code"], "E_LICENSE", "{plans}");
     assert!(by_id(&plans, "ncbitaxon")["error"].is_null(), "{plans}");
 

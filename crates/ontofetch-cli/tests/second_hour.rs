@@ -139,3 +139,159 @@ fn a_curated_registry_file_overlays_the_built_in_snapshot_and_reset_returns_to_i
     let (_, hp) = env.json(&["--json", "registry", "show", "hp"]);
     assert_eq!(hp["entry"]["license"], "hpo", "{hp}");
 }
+
+/// A read that passes its deadline is `E_TIMEOUT` (not `E_NETWORK`); `plan` exits 3 for a
+/// licence refusal as `pull` does; `--version --json` and a usage error under `--json`
+/// print one JSON document.
+#[test]
+fn timeouts_licence_refusals_and_usage_errors_have_their_codes() {
+    let env = Sandbox::new(crate::BIN);
+    env.server.route("/slow.owl", vec![Reply::ok(owl(None, "slow"), OWL).latency(std::time::Duration::from_secs(4))]);
+    let spec = env.write(
+        "slow.yaml",
+        &format!(
+            "ontologies:\n  - id: slow\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+            env.server.url("/slow.owl")
+        ),
+    );
+    let (code, results) =
+        env.json(&["pull", "--json", "--no-lock", "--spec", &spec, "--timeout-sec", "1", "--max-retries", "0"]);
+    assert_eq!(code, 1, "{results}");
+    assert_eq!(by_id(&results, "slow")["error"]["code"], "E_TIMEOUT", "{results}");
+
+    env.server.route("/obo/hp.owl", vec![Reply::ok(owl(None, "hp"), OWL)]);
+    let strict = env.write("strict.yaml", "defaults:\n  accept_licenses: [CC0-1.0]\nontologies:\n  - id: hp\n");
+    let (code, plans) = env.json(&["plan", "--json", "--no-lock", "--spec", &strict]);
+    assert_eq!(code, 3, "{plans}");
+
+    let (code, version) = env.json(&["--version", "--json"]);
+    assert_eq!((code, version["version"].as_str()), (0, Some(env!("CARGO_PKG_VERSION"))), "{version}");
+    let (code, usage) = env.json(&["pull", "--no-such-flag", "--json"]);
+    assert_eq!((code, usage["error"]["code"].as_str()), (2, Some("E_USAGE")), "{usage}");
+}
+
+/// `prune` reports every byte it reclaimed (the normalised files and the manifest, not the
+/// original alone), and `export catalog-xml --out -` prints the catalog instead of writing
+/// a file named `-`.
+#[test]
+fn prune_counts_every_byte_and_catalog_xml_goes_to_stdout() {
+    let env = Sandbox::new(crate::BIN);
+    env.server.route("/p1.owl", vec![Reply::ok(owl(None, "one"), OWL)]);
+    env.server.route("/p2.owl", vec![Reply::ok(owl(None, "two"), OWL)]);
+    for (path, version) in [("/p1.owl", "1"), ("/p2.owl", "2")] {
+        let spec = env.write(
+            "p.yaml",
+            &format!(
+                "ontologies:\n  - id: p\n    resolver: direct\n    extras: {{url: \"{}\", version: \"{version}\"}}\n",
+                env.server.url(path)
+            ),
+        );
+        let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+        assert_eq!(code, 0, "{results}");
+    }
+    let dir = env.root().join("ontologies/p/1");
+    let on_disk: u64 =
+        env.files_under("ontologies/p/1").iter().map(|f| std::fs::metadata(dir.join(f)).unwrap().len()).sum();
+    let files = env.files_under("ontologies/p/1");
+    assert!(files.iter().any(|f| f.ends_with(".ttl")) && files.iter().any(|f| f == "manifest.json"), "{files:?}");
+    let original = env.manifest("p")["content_length"].as_u64().unwrap_or(0).max(owl(None, "one").len() as u64);
+    assert!(on_disk > original, "normalised files and the manifest are there too");
+    let (code, report) = env.json(&["--json", "prune", "--keep", "1"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["total_reclaimed_bytes"], on_disk, "{report}");
+
+    let out = env.run(&["export", "catalog-xml", "--out", "-"]);
+    assert_eq!(out.code, 0, "{}", out.stderr());
+    assert!(out.stdout().starts_with("<?xml") && out.stdout().contains("urn:oasis:names:tc:entity:xmlns:xml:catalog"));
+    assert!(!env.path("-").exists(), "no file named -");
+}
+
+/// Which `sources.yaml` is in use is never a secret: `./sources.yaml` takes over from the
+/// data root's, and `config show`, the debug log and an `allowed_hosts` refusal name it.
+#[test]
+fn the_file_in_use_is_named_where_it_matters() {
+    let env = Sandbox::new(crate::BIN).with_env("ONTOFETCH_OBO_BASE_URL", "https://purl.example.com/obo");
+    let rooted = env.root().join("configs/sources.yaml");
+    std::fs::create_dir_all(rooted.parent().unwrap()).unwrap();
+    std::fs::write(&rooted, "ontologies: []\n").unwrap();
+    let here = env.spec("defaults:\n  http:\n    allowed_hosts: [example.org]\nontologies:\n  - id: hp\n");
+    let here = here.canonicalize().unwrap().display().to_string();
+    let (_, shown) = env.json(&["--json", "config", "show"]);
+    let path = shown["path"].as_str().unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(std::path::Path::new(path).canonicalize().unwrap().display().to_string(), here);
+    let debug = env.run(&["config", "validate", "--log-level", "DEBUG"]);
+    assert!(debug.stderr().contains("sources.yaml"), "{}", debug.stderr());
+    // the obo endpoint is not in the file's list
+    let out = env.bare_command(&["plan", "--json", "--no-lock"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let plans: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &by_id(&plans, "hp")["error"];
+    assert_eq!(error["code"], "E_HOST_DENIED", "{plans}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("sources.yaml"), "the refusal names the file that set the list: {message}");
+}
+
+/// OWL/XML, as owlready2's pizza is written.
+fn pizza(version: &str, label: &str, hawaiian: bool) -> String {
+    let extra = if hawaiian {
+        "  <Declaration><Class IRI=\"http://example.org/pizza#Hawaiian\"/></Declaration>\n  <SubClassOf><Class IRI=\"http://example.org/pizza#Hawaiian\"/><Class IRI=\"http://example.org/pizza#Pizza\"/></SubClassOf>\n"
+    } else {
+        ""
+    };
+    format!(
+        "<?xml version=\"1.0\"?>\n<Ontology xmlns=\"http://www.w3.org/2002/07/owl#\" ontologyIRI=\"http://example.org/pizza\" versionIRI=\"http://example.org/pizza/{version}\">\n\
+  <Prefix name=\"rdfs\" IRI=\"http://www.w3.org/2000/01/rdf-schema#\"/>\n\
+  <Declaration><Class IRI=\"http://example.org/pizza#Pizza\"/></Declaration>\n\
+  <Declaration><Class IRI=\"http://example.org/pizza#Margherita\"/></Declaration>\n\
+  <Declaration><Class IRI=\"http://example.org/pizza#Topping\"/></Declaration>\n\
+  <Declaration><ObjectProperty IRI=\"http://example.org/pizza#hasTopping\"/></Declaration>\n\
+  <SubClassOf><Class IRI=\"http://example.org/pizza#Margherita\"/><Class IRI=\"http://example.org/pizza#Pizza\"/></SubClassOf>\n\
+  <SubClassOf><Class IRI=\"http://example.org/pizza#Pizza\"/><ObjectSomeValuesFrom><ObjectProperty IRI=\"http://example.org/pizza#hasTopping\"/><Class IRI=\"http://example.org/pizza#Topping\"/></ObjectSomeValuesFrom></SubClassOf>\n\
+  <AnnotationAssertion><AnnotationProperty abbreviatedIRI=\"rdfs:label\"/><IRI>http://example.org/pizza#Margherita</IRI><Literal>{label}</Literal></AnnotationAssertion>\n\
+{extra}</Ontology>\n"
+    )
+}
+
+/// OWL/XML is first-class: validated by parsing, given a canonical hash and renderings
+/// through the RDF path (`owl-rdf+rdfc-1.0`; the same graph written as RDF/XML hashes the
+/// same), and diffed by class IRI, label and parents.
+#[test]
+fn owl_xml_gets_a_canonical_hash_renderings_and_diffs() {
+    let env = Sandbox::new(crate::BIN);
+    env.server.route("/pizza1.owl", vec![Reply::ok(pizza("1", "Margherita", false), "application/owl+xml")]);
+    env.server.route("/pizza2.owl", vec![Reply::ok(pizza("2", "Pizza Margherita", true), "application/owl+xml")]);
+    for (path, version) in [("/pizza1.owl", "1"), ("/pizza2.owl", "2")] {
+        let spec = env.write(
+            "pizza.yaml",
+            &format!(
+                "defaults:\n  normalize_to: [ttl, owl]\nontologies:\n  - id: pizza\n    resolver: direct\n    extras: {{url: \"{}\", version: \"{version}\"}}\n",
+                env.server.url(path)
+            ),
+        );
+        let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+        assert_eq!(code, 0, "{results}");
+    }
+    let manifest = env.manifest("pizza");
+    assert_eq!(manifest["normalization"]["mode"], "owl-rdf+rdfc-1.0", "{manifest}");
+    assert_eq!(manifest["normalized_sha256"].as_str().map(str::len), Some(64), "{manifest}");
+    let files = env.files_under("ontologies/pizza/2");
+    for ext in [".nt", ".ttl", ".owl", ".terms.tsv"] {
+        assert!(files.iter().any(|f| f.starts_with("normalized/") && f.ends_with(ext)), "{ext} in {files:?}");
+    }
+    assert!(!files.iter().any(|f| f.contains("owl-rdf")), "the intermediate mapping is not kept: {files:?}");
+
+    // the RDF/XML rendering is the same graph: it hashes the same
+    let rendered = files.iter().find(|f| f.starts_with("normalized/") && f.ends_with(".owl")).unwrap();
+    let path = env.root().join("ontologies/pizza/2").join(rendered).display().to_string();
+    let (code, again) = env.json(&["--json", "validate", "--file", &path]);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["normalized_sha256"], manifest["normalized_sha256"], "{again}");
+
+    let (code, diff) = env.json(&["--json", "diff", "pizza"]);
+    assert_eq!(code, 0, "{diff}");
+    assert_eq!((diff["old"].as_str(), diff["new"].as_str()), (Some("1"), Some("2")), "{diff}");
+    assert_eq!(diff["counts"]["added"], 1, "{diff}");
+    assert_eq!(diff["counts"]["relabelled"], 1, "{diff}");
+    let added = diff["changes"]["added"].to_string();
+    assert!(added.contains("http://example.org/pizza#Hawaiian"), "{diff}");
+}

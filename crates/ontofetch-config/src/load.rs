@@ -433,8 +433,23 @@ pub fn load(
     observer: &dyn GateObserver,
 ) -> Result<Loaded, ConfigError> {
     let mut config = parse(&origin, text)?;
+    let from_file = config.defaults.http.allowed_hosts.as_ref().is_some_and(|l| !l.is_empty());
     let env_overrides = apply_env(&mut config, env)?;
     let cli_overrides = apply_overrides(&mut config, overrides);
-    let policy = validate(&origin, text, &mut config, observer)?;
+    let mut policy = validate(&origin, text, &mut config, observer)?;
+    // Who set the allowlist, for the refusals it causes.
+    let key = "defaults.http.allowed_hosts";
+    let setters: Vec<String> = [
+        from_file.then(|| match &origin {
+            Origin::File(p) => p.display().to_string(),
+            Origin::Builtin => "the built-in spec".to_string(),
+        }),
+        env_overrides.iter().find(|(_, k)| k.as_str() == key).map(|(var, _)| var.clone()),
+        cli_overrides.iter().any(|k| k == key).then(|| "--allowed-hosts".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    policy.net.allowed_hosts_from = (!setters.is_empty()).then(|| setters.join(" and "));
     Ok(Loaded { origin, config, env_overrides, cli_overrides, policy })
 }

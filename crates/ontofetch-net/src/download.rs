@@ -371,9 +371,12 @@ impl Fetcher {
         let mut stream = resp.bytes_stream();
         let outcome: Result<(), NetError> = async {
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| NetError::Network {
-                    url: url.to_string(),
-                    message: format!("body interrupted after {received} bytes: {}", error_chain(&e)),
+                let chunk = chunk.map_err(|e| match e.is_timeout() {
+                    true => NetError::Timeout { url: url.to_string(), seconds: self.config.read_timeout.as_secs_f64() },
+                    false => NetError::Network {
+                        url: url.to_string(),
+                        message: format!("body interrupted after {received} bytes: {}", error_chain(&e)),
+                    },
                 })?;
                 received += chunk.len() as u64;
                 if received > self.config.max_bytes {

@@ -323,6 +323,7 @@ impl Fetcher {
         self.count(service, "error");
         match policy_error(e) {
             Some(p) => NetError::Refused(p),
+            None if e.is_timeout() => self.timed_out(url, e),
             None => {
                 let chain = error_chain(e);
                 tracing::debug!(url = %url, error = %chain, "request failed");
@@ -333,6 +334,13 @@ impl Fetcher {
                 NetError::Network { url: url.to_string(), message: chain }
             }
         }
+    }
+
+    /// A connect or read deadline passed: `E_TIMEOUT`, with the deadline that passed (a
+    /// timeout is not a broken network, and alerts and retries tell them apart).
+    pub(crate) fn timed_out(&self, url: &Url, e: &reqwest::Error) -> NetError {
+        let deadline = if e.is_connect() { self.config.connect_timeout } else { self.config.read_timeout };
+        NetError::Timeout { url: url.to_string(), seconds: deadline.as_secs_f64() }
     }
 
     pub(crate) fn count(&self, service: &str, class: &'static str) {

@@ -9,6 +9,7 @@ use crate::error::PipelineError;
 use crate::retire::{repoint_latest, retire_version};
 use ontofetch_catalog::VersionRow;
 use ontofetch_policy::{Code, Gates};
+use ontofetch_store::layout;
 use serde::Serialize;
 
 /// What to prune.
@@ -152,7 +153,7 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
             repoint_latest(b, &id).await?;
         }
         ontologies.push(PrunedOntology {
-            reclaimed_bytes: deleted.iter().map(|r| r.bytes).sum(),
+            reclaimed_bytes: deleted.iter().map(|r| version_bytes(&survey, r)).sum(),
             deleted: deleted.into_iter().map(|r| r.version).collect(),
             retained: retained.into_iter().map(|r| r.version).collect(),
             id,
@@ -165,6 +166,18 @@ pub async fn prune(b: &Backends, gates: &Gates<'_>, req: &PruneRequest) -> Resul
         busy,
         dry_run: req.dry_run,
     })
+}
+
+/// Every byte a version's directory holds (original, extracted and normalised files,
+/// manifest), as the store listed it; the original's size when the listing has none.
+fn version_bytes(survey: &crate::survey::Survey, r: &VersionRow) -> u64 {
+    let prefix = format!("{}/{}/{}/", layout::ONTOLOGIES, r.ontology, r.version);
+    let listed: u64 = survey
+        .listed
+        .get(&r.ontology)
+        .map(|files| files.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(_, n)| *n).sum())
+        .unwrap_or(0);
+    listed.max(r.bytes)
 }
 
 #[cfg(test)]

@@ -110,6 +110,7 @@ codes! {
     NotFound => "E_NOT_FOUND", Runtime: "The ontology, version or file asked for is not in the mirror.",
     Busy => "E_BUSY", Runtime: "Every download slot of the server is taken; retry after the Retry-After delay.",
     ImportLimit => "E_IMPORT_LIMIT", Runtime: "An import beyond max_import_depth or max_imports was recorded but not fetched.",
+    Interrupted => "E_INTERRUPTED", Runtime: "The command was interrupted (Ctrl-C, SIGTERM) and exited 130, removing the staging it had made.",
     Drift => "E_DRIFT", Runtime: "What the store holds differs from what the catalog or a manifest records (size, SHA-256, a pointer, a path): `doctor --verify` found it.",
 }
 

@@ -33,6 +33,19 @@ pub struct NetPolicy {
     pub max_url_len: usize,
     /// Documentation ranges (192.0.2/24, 2001:db8::/32, …) are refused unless this is set.
     pub allow_documentation_ranges: bool,
+    /// Who set the allowlist (`/etc/ontofetch/sources.yaml`, `ONTOFETCH_ALLOWED_HOSTS`,
+    /// `--allowed-hosts`): a refusal names it, so a user finds the list that refused them.
+    pub allowed_hosts_from: Option<String>,
+}
+
+impl NetPolicy {
+    /// ` (defaults.http.allowed_hosts, set by …)` for a refusal message.
+    pub fn allowlist_origin(&self) -> String {
+        match &self.allowed_hosts_from {
+            Some(from) => format!(" (defaults.http.allowed_hosts, set by {from})"),
+            None => String::new(),
+        }
+    }
 }
 
 impl Default for NetPolicy {
@@ -45,6 +58,7 @@ impl Default for NetPolicy {
             max_redirects: 5,
             max_url_len: 8192,
             allow_documentation_ranges: false,
+            allowed_hosts_from: None,
         }
     }
 }

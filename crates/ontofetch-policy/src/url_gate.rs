@@ -151,7 +151,10 @@ pub(crate) fn check_parsed(policy: &NetPolicy, mut url: Url) -> Result<UrlAllowe
         check_ip(policy, &IpFacts { ip, host: None, port: Some(port), host_allows_internal: false })
             .map_err(|r| r.under(Gate::Url))?;
         if !policy.allowed_hosts.is_empty() && rules.is_empty() {
-            return Err(refuse(Code::HostDenied, format!("address {ip} is not in allowed_hosts")));
+            return Err(refuse(
+                Code::HostDenied,
+                format!("address {ip} is not in allowed_hosts{}", policy.allowlist_origin()),
+            ));
         }
     }
     if !port_ok {
@@ -180,7 +183,10 @@ fn domain_host<'p>(policy: &'p NetPolicy, d: &str) -> Result<HostDecision<'p>, R
     check_idn(&domain).map_err(|m| refuse(Code::Idn, format!("host {domain}: {m}")))?;
     let rules = matching_rules(policy, |r| r.matches_domain(&domain));
     if !policy.allowed_hosts.is_empty() && rules.is_empty() {
-        return Err(refuse(Code::HostDenied, format!("host {domain} is not in allowed_hosts")));
+        return Err(refuse(
+            Code::HostDenied,
+            format!("host {domain} is not in allowed_hosts{}", policy.allowlist_origin()),
+        ));
     }
     // A name that only looks like another (all-Cyrillic "аррӏе.com") is refused unless
     // the operator allowlisted it.

@@ -5,7 +5,6 @@
 use crate::error::ServerError;
 use crate::state::ServerState;
 use ontofetch_catalog::{Catalog, PullEvent, VersionRow};
-use ontofetch_policy::Gate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -74,7 +73,11 @@ fn rfc3339(t: SystemTime) -> String {
 
 /// Whether a code is a gate's refusal (not a network or parse failure).
 pub(crate) fn is_refusal(code: &str) -> bool {
-    Gate::ALL.iter().any(|g| g.codes().iter().any(|c| c.as_str() == code))
+    // What `pull` exits 3 for (ontofetch_app::exit_for) is what the tile and the API count:
+    // every refusal of policy, a licence outside accept_licenses included; a host that does
+    // not resolve and content that failed validation are failures of the world.
+    use ontofetch_policy::{Code, CodeKind};
+    Code::parse(code).is_some_and(|c| c.kind() == CodeKind::Refusal && !matches!(c, Code::Validation | Code::Dns))
 }
 
 /// The validation status and term count recorded for a version.
@@ -179,4 +182,19 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
 pub(crate) fn age(at: &str) -> Option<Duration> {
     let t = humantime::parse_rfc3339_weak(at).ok()?;
     SystemTime::now().duration_since(t).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    /// A licence refusal is a refusal for the status tile and `refusals_24h`, as it is for
+    /// `pull`'s exit status; a failed validation or an unresolved host is not.
+    #[test]
+    fn licence_refusals_count_with_the_gates() {
+        for code in ["E_LICENSE", "E_PRIVATE_IP", "E_HOST_DENIED"] {
+            assert!(super::is_refusal(code), "{code}");
+        }
+        for code in ["E_VALIDATION", "E_DNS", "E_NETWORK", "E_NOPE"] {
+            assert!(!super::is_refusal(code), "{code}");
+        }
+    }
 }

@@ -190,11 +190,14 @@ fn json_language(text: &[u8], forms: &mut Forms) {
     quoted_after(text, b"\"@language\"", b':', forms);
 }
 
-/// Runs `scanner` over the file in 4 MiB blocks that overlap by 256 bytes (a tag and its
-/// marker never straddle a block unseen; a form seen twice counts once).
+/// Bytes scanned at once: small, because the validator runs under `max_memory_mb`.
+const BLOCK: usize = 1 << 20;
+/// Bytes each block repeats from the one before.
+const OVERLAP: usize = 256;
+
+/// Runs `scanner` over the file in [`BLOCK`]s that overlap by [`OVERLAP`] bytes (a tag and
+/// its marker never straddle a block unseen; a form seen twice counts once).
 fn scan_file(path: &Path, scanner: fn(&[u8], &mut Forms), forms: &mut Forms) -> std::io::Result<()> {
-    const BLOCK: usize = 4 << 20;
-    const OVERLAP: usize = 256;
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; BLOCK + OVERLAP];
     let mut kept = 0;
@@ -250,7 +253,7 @@ mod tests {
     fn a_tag_across_a_block_boundary_is_still_found() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.nt");
-        let mut text = "#".repeat((4 << 20) - 3);
+        let mut text = "#".repeat(BLOCK - 3);
         text.push_str("\n<s> <p> \"x\"@en-GB .\n");
         std::fs::write(&path, text).unwrap();
         let t = LanguageTags::scan(&path, Detected::NTriples);

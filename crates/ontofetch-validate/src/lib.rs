@@ -378,7 +378,7 @@ fn check(path: &Path, opts: &Options) -> Outcome {
         Detected::Empty => outcome.fail("the file is empty"),
         Detected::Html => outcome.fail("an HTML page, not an ontology"),
         Detected::Obo => obo::run(path, opts.normalize.as_ref(), opts.threads()),
-        Detected::OwlXml | Detected::Ofn => owl::validate(path, detected),
+        Detected::OwlXml | Detected::Ofn => owl::validate(path, detected, opts.normalize.as_ref()),
         Detected::Unknown => {
             Outcome { status: Status::Skipped, message: Some("format not recognised".into()), ..outcome }
         }

@@ -1,11 +1,16 @@
 //! OWL/XML (streamed) and OWL functional syntax through horned-owl: counts axioms, class
-//! declarations, imports and the version IRI.
+//! declarations, imports and the version IRI. When normalising, the ontology goes through
+//! the same RDF path as every RDF file: horned-owl's OWL→RDF mapping writes its triples,
+//! which give the canonical hash (RDFC-1.0, `normalization.mode` `owl-rdf+rdfc-1.0`), the
+//! renderings and the term facts that diffs are made from.
 
-use crate::{Detected, Outcome, Status};
+use crate::{Detected, Normalize, Outcome, Status};
 use horned_owl::io::ParserConfiguration;
-use horned_owl::model::{AnnotatedComponent, ArcStr, Component};
-use std::io::BufReader;
-use std::path::Path;
+use horned_owl::model::{ArcStr, Component, MutableOntology};
+use horned_owl::ontology::component_mapped::ArcComponentMappedOntology;
+use horned_pretty_rdf::{PTriple, RdfFormatter};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 fn tally(out: &mut Outcome, c: &Component<ArcStr>) {
     out.statements += 1;
@@ -20,7 +25,42 @@ fn tally(out: &mut Outcome, c: &Component<ArcStr>) {
     }
 }
 
-pub(crate) fn validate(path: &Path, detected: Detected) -> Outcome {
+/// Parses the file, keeping its axioms when they are to be normalised.
+fn parse(path: &Path, detected: Detected, out: &mut Outcome, keep: bool) -> Result<ArcComponentMappedOntology, String> {
+    let mut file = BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?);
+    let config: ParserConfiguration<ArcStr> = ParserConfiguration::default();
+    let mut ont = ArcComponentMappedOntology::default();
+    match detected {
+        Detected::OwlXml => {
+            for item in horned_owl::io::owx::reader::read_to_stream(file, config) {
+                match item {
+                    Ok(horned_owl::io::StreamComponent::Component(ac)) => {
+                        tally(out, &ac.component);
+                        if keep {
+                            ont.insert(ac);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(format!("OWL/XML parse error: {e}")),
+                }
+            }
+        }
+        _ => {
+            let (read, _): (horned_owl::ontology::set::SetOntology<ArcStr>, _) =
+                horned_owl::io::ofn::reader::read(&mut file, config)
+                    .map_err(|e| format!("OWL functional syntax parse error: {e}"))?;
+            for ac in read.iter() {
+                tally(out, &ac.component);
+            }
+            if keep {
+                ont = read.into_iter().collect();
+            }
+        }
+    }
+    Ok(ont)
+}
+
+pub(crate) fn validate(path: &Path, detected: Detected, normalize: Option<&Normalize>) -> Outcome {
     let mut out = Outcome::new("owl", detected, Status::Ok, None);
     if detected == Detected::OwlXml
         && let Err(why) =
@@ -30,55 +70,88 @@ pub(crate) fn validate(path: &Path, detected: Detected) -> Outcome {
         out.message = Some(why);
         return out;
     }
-    let file = match std::fs::File::open(path) {
-        Ok(f) => BufReader::new(f),
-        Err(e) => {
+    let ont = match parse(path, detected, &mut out, normalize.is_some()) {
+        Ok(ont) => ont,
+        Err(m) => {
             out.status = Status::Failed;
-            out.message = Some(e.to_string());
+            out.message = Some(m);
             return out;
         }
     };
-    let result: Result<(), String> = match detected {
-        Detected::OwlXml => {
-            let config: ParserConfiguration<ArcStr> = ParserConfiguration::default();
-            let mut err = None;
-            for item in horned_owl::io::owx::reader::read_to_stream(file, config) {
-                match item {
-                    Ok(horned_owl::io::StreamComponent::Component(AnnotatedComponent { component, .. })) => {
-                        tally(&mut out, &component)
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        err = Some(format!("OWL/XML parse error: {e}"));
-                        break;
-                    }
-                }
-            }
-            err.map_or(Ok(()), Err)
-        }
-        _ => {
-            let config: ParserConfiguration<ArcStr> = ParserConfiguration::default();
-            let mut reader = file;
-            match horned_owl::io::ofn::reader::read::<ArcStr, _, horned_owl::ontology::set::SetOntology<ArcStr>, _>(
-                &mut reader,
-                config,
-            ) {
-                Ok((ont, _)) => {
-                    for ac in ont.iter() {
-                        tally(&mut out, &ac.component);
-                    }
-                    Ok(())
-                }
-                Err(e) => Err(format!("OWL functional syntax parse error: {e}")),
-            }
-        }
-    };
-    if let Err(m) = result {
-        out.status = Status::Failed;
-        out.message = Some(m);
-    } else if out.statements == 0 {
+    if out.statements == 0 {
         out.status = Status::Failed;
         out.message = Some("no axioms".into());
+        return out;
+    }
+    if let Some(n) = normalize {
+        through_rdf(&mut out, &ont, n);
     }
     out
+}
+
+/// The OWL→RDF mapping of `ont` as N-Triples in `n.dir`, then what any RDF file gets from
+/// it: the canonical hash and renderings (when renderings are asked for) and the term facts
+/// (when asked for). The intermediate file is removed.
+fn through_rdf(out: &mut Outcome, ont: &ArcComponentMappedOntology, n: &Normalize) {
+    if let Err(e) = std::fs::create_dir_all(&n.dir) {
+        return out.skip_normalization(format!("cannot create {}: {e}", n.dir.display()));
+    }
+    let rdf = n.dir.join(format!(".{}.owl-rdf.nt", n.stem));
+    let _remove = Remove(rdf.clone());
+    let written = std::fs::File::create(&rdf).map_err(|e| e.to_string()).and_then(|f| {
+        horned_owl::io::rdf::writer::write_to_rdf_formatter(ont, NTriples(BufWriter::new(f)))
+            .map_err(|e| e.to_string())
+            .and_then(|w| w.into_inner().map_err(|e| e.to_string()).map(drop))
+    });
+    if let Err(e) = written {
+        return out.skip_normalization(format!("writing the OWL→RDF mapping: {e}"));
+    }
+    if n.terms {
+        let dest = n.dir.join(format!("{}.terms.tsv", n.stem));
+        match crate::terms::extract(&rdf, Detected::NTriples, &dest, n.sort_memory_bytes as usize) {
+            Ok(f) => out.outputs.push(f),
+            Err(e) => out.terms_error = Some(format!("term facts not written: {e}")),
+        }
+    }
+    if n.formats.is_empty() {
+        return;
+    }
+    let canonical = crate::canon::run(&rdf, Detected::NTriples, n);
+    match (canonical.status, canonical.normalization.as_deref()) {
+        (Status::Ok, Some(mode)) if mode != "skipped" => {
+            out.normalization = Some(format!("owl-rdf+{mode}"));
+            out.normalization_note = canonical.normalization_note;
+            out.normalized_sha256 = canonical.normalized_sha256;
+            out.normalized_path = canonical.normalized_path;
+            out.renderings_skipped = canonical.renderings_skipped;
+            out.outputs.extend(canonical.outputs);
+        }
+        _ => {
+            let why = canonical.normalization_skipped.or(canonical.message).unwrap_or_else(|| "no output".into());
+            out.skip_normalization(format!("the OWL→RDF mapping was not canonicalised: {why}"));
+        }
+    }
+}
+
+/// Removes a file when dropped.
+struct Remove(PathBuf);
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Receives horned-owl's triples and writes them as N-Triples.
+struct NTriples<W: Write>(W);
+
+impl<A: AsRef<str>, W: Write> RdfFormatter<A, W> for NTriples<W> {
+    fn format(&mut self, triple: PTriple<A>) -> std::io::Result<()> {
+        let t: oxrdf::TripleRef<'_> = (&triple).into();
+        writeln!(self.0, "{t} .")
+    }
+
+    fn finish(self) -> std::io::Result<W> {
+        Ok(self.0)
+    }
 }

@@ -70,7 +70,17 @@ fn print_plans(ctx: &Context, plans: &[Result<Planned, PlanFailure>]) -> Result<
     emit(&ctx.options, &Value::Array(all.clone()), || render::plan_table(&all));
     let failed = plans.iter().filter(|r| r.is_err()).count();
     if failed > 0 {
-        return Err(AppError::check_failed(format!("{failed} of {} ontologies could not be planned", plans.len())));
+        // As `pull`: exit 3 when a gate or the licence policy refused one.
+        let refused = plans
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|f| exit_for(Some(f.error.code)) == ontofetch_app::EXIT_REFUSED))
+            .count();
+        let mut e = AppError::check_failed(format!("{failed} of {} ontologies could not be planned", plans.len()));
+        if refused > 0 {
+            e.message.push_str(&format!(" ({refused} refused)"));
+            e.refused = true;
+        }
+        return Err(e);
     }
     Ok(())
 }
