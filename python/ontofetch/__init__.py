@@ -44,6 +44,11 @@ __all__ = [
     "validate_file",
 ]
 
+def __dir__() -> List[str]:
+    """The API (``help(ontofetch)`` and completion show it, not the modules it uses)."""
+    return sorted([*__all__, "__version__"])
+
+
 PathLike = Union[str, "os.PathLike[str]"]
 #: A spec: a ``sources.yaml`` path, or the same content built in Python (a dict with
 #: ``defaults`` and ``ontologies``, or just the list of ontology entries).
@@ -66,9 +71,21 @@ def _spec(spec: Optional[Spec]) -> Iterator[Optional[str]]:
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=1)
-        yield name
+        try:
+            yield name
+        except OntofetchError as e:
+            # The temporary file means nothing to the caller: the error names the spec they
+            # gave and the key in it (``ontologies[0].id``), which is where to look.
+            raise _renamed(e, name) from None
     finally:
         os.unlink(name)
+
+
+def _renamed(e: OntofetchError, temporary: str) -> OntofetchError:
+    import re
+
+    message = re.sub(re.escape(temporary) + r"(:\d+)?", "the spec given as a dict", str(e))
+    return type(e)(message, e.code)
 
 
 def _ids(ids: Union[None, str, Iterable[str]]) -> List[str]:

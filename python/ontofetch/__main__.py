@@ -7,7 +7,9 @@ from ontofetch import _native
 
 
 def main() -> None:
-    sys.exit(_native.run_cli([sys.argv[0], *sys.argv[1:]]))
+    # The program's name is `ontofetch` however it was started (`python -m ontofetch` would
+    # otherwise show `__main__.py` in its help and errors).
+    sys.exit(_native.run_cli(["ontofetch", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

@@ -315,3 +315,45 @@ def test_logs_go_to_python_logging_without_colour(mirror, tmp_path, caplog):
     ours = [r for r in caplog.records if r.name == "ontofetch"]
     assert any("strict_dns" in r.getMessage() and r.levelno == logging.WARNING for r in ours), ours
     assert all("\x1b[" not in r.getMessage() for r in ours)
+
+
+def test_the_module_shows_its_api_and_its_name(tmp_path):
+    shown = dir(ontofetch)
+    assert {"pull", "ensure", "plan", "ConfigError"} <= set(shown)
+    assert not {"json", "os", "tempfile", "Any", "Callable"} & set(shown), shown
+    ran = subprocess.run([sys.executable, "-m", "ontofetch", "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "Usage: ontofetch" in ran.stdout and "__main__" not in ran.stdout, ran.stdout
+
+
+def test_a_config_error_in_a_dict_spec_names_the_entry_not_a_temporary_file(tmp_path):
+    with pytest.raises(ontofetch.ConfigError) as err:
+        ontofetch.plan(spec={"ontologies": [{"id": "bad id"}]}, data_root=tmp_path)
+    message = str(err.value)
+    assert "ontologies[0].id" in message and "the spec given as a dict" in message, message
+    assert "ontofetch-spec-" not in message, message
+
+
+def test_the_docs_examples_run_as_written(tmp_path, registry, monkeypatch):
+    """docs/python.md's API block, executed as written against a loopback PURL service (its
+    one plain URL, https://example.org/x.ttl, is pointed at the same server)."""
+    base, allow = registry
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs" / "python.md"
+    text = docs.read_text()
+    block = text.split("## The API", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    for id in ("go", "hp", "chebi"):
+        Registry.routes[f"/obo/{id}.owl"] = (200, {"Content-Type": "application/rdf+xml"},
+                                              OWL.replace(b"bfo.owl", f"{id}.owl".encode()))
+    Registry.routes["/x.ttl"] = (200, {"Content-Type": "text/turtle"}, b"<http://x.org/a> <http://x.org/p> <http://x.org/b> .\n")
+    Registry.routes["/obo/suspicious.owl"] = (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    for var in ("OBO", "OLS", "BIOPORTAL", "LOV"):
+        monkeypatch.setenv(f"ONTOFETCH_{var}_BASE_URL", f"{base}/{var.lower()}")
+    monkeypatch.setenv("ONTOFETCH_ALLOWED_HOSTS", allow)
+    monkeypatch.setenv("PYSTOW_HOME", str(tmp_path / "pystow"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.obo").write_text(OBO)
+    scope = {}
+    exec(compile(block.replace("https://example.org", base), str(docs), "exec"), scope)
+    assert {r["id"]: r["status"] for r in scope["results"]}["hp"] in ("fresh", "updated", "cached"), scope["results"]
+    assert scope["path"].is_file() and scope["manifest"]["id"] == "bfo"
+    assert scope["report"]["status"] == "ok" and scope["decision"]["allowed"] is False

@@ -124,7 +124,33 @@ impl Context {
                 ontofetch_config::load::RESOLVERS.join(", ")
             )));
         }
-        let specs = self.settings()?.spec_inputs(ids, resolver).map_err(|e| AppError::usage(e.to_string()))?;
+        let mut specs = self.settings()?.spec_inputs(ids, resolver).map_err(|e| AppError::usage(e.to_string()))?;
+        // An id given on the command line that no entry of the spec names, for a resolver
+        // that reads the registry, is the registry's prefix: `pull HP` stores `hp`, which
+        // `show HP`, `/obo/HP.owl` and `pull hp` all find.
+        let configured = &self.settings()?.loaded.config.ontologies;
+        if !ids.is_empty() {
+            let mut registry = None;
+            for spec in specs.iter_mut().filter(|s| !configured.iter().any(|c| c.id == s.id)) {
+                let reads_registry = spec
+                    .chain
+                    .first()
+                    .and_then(|r| ontofetch_resolve::Resolver::parse(r))
+                    .is_some_and(ontofetch_resolve::Resolver::reads_registry);
+                if !reads_registry {
+                    continue;
+                }
+                let r = match &registry {
+                    Some(r) => r,
+                    None => registry.insert(crate::registry::load(self)?),
+                };
+                if let Some(entry) = r.lookup(&spec.id)
+                    && ontofetch_policy::config_gate::check_ontology_id("id", &entry.prefix).is_ok()
+                {
+                    spec.id = entry.prefix.clone();
+                }
+            }
+        }
         if specs.is_empty() {
             return Err(AppError::usage("no ontologies to process: give ids or a --spec with ontologies"));
         }

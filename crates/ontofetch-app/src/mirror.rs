@@ -38,6 +38,7 @@ pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Valu
         Code::Usage => AppError::new(Code::NotFound, format!("{id}: nothing stored yet ({})", e.message)),
         _ => e,
     })?;
+    let id = &stored_id(ctx, &b, id).await?;
     // No version validated yet: the newest one (failed, kept for inspection) is what the
     // user needs to see, and its manifest says why it is not latest.
     let row = match b.catalog.latest(id).await? {
@@ -54,6 +55,46 @@ pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Valu
         manifest["import_closure"] = serde_json::to_value(&edges).unwrap_or_default();
     }
     Ok(manifest)
+}
+
+/// The id as the mirror stores it: itself when stored; else the one stored ontology the
+/// registry says it names (`HP`, `HPO` → `hp`) or that differs from it only by case; else
+/// `E_NOT_FOUND` naming the closest stored ids ("did you mean").
+pub async fn stored_id(ctx: &Context, b: &Backends, id: &str) -> Result<String, AppError> {
+    if b.catalog.newest(id).await?.is_some() {
+        return Ok(id.to_string());
+    }
+    let mut stored: Vec<String> = b.catalog.versions(None, u32::MAX).await?.into_iter().map(|r| r.ontology).collect();
+    stored.sort();
+    stored.dedup();
+    let registry = crate::registry::load(ctx)?;
+    let named = registry.lookup(id).map(|e| e.prefix.as_str());
+    let same = |s: &str| {
+        s.eq_ignore_ascii_case(id) || (named.is_some() && registry.lookup(s).map(|e| e.prefix.as_str()) == named)
+    };
+    let hits: Vec<&String> = stored.iter().filter(|s| same(s)).collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let mut close: Vec<(f64, &String)> =
+                stored.iter().map(|s| (strsim::jaro_winkler(&id.to_lowercase(), &s.to_lowercase()), s)).collect();
+            close.retain(|(score, _)| *score > 0.8);
+            close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+            let hint = match close.iter().take(3).map(|(_, s)| s.as_str()).collect::<Vec<_>>() {
+                names if names.is_empty() => String::new(),
+                names => format!("; did you mean {}?", names.join(", ")),
+            };
+            Err(AppError::new(
+                Code::NotFound,
+                format!("{id} is not in the mirror{hint} (`ontofetch db latest` lists what is stored)"),
+            ))
+        }
+        many => Err(AppError::usage(format!(
+            "{id} names {} stored ontologies ({}): give one exactly",
+            many.len(),
+            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
 }
 
 /// The effective configuration and the resolved settings as `config show` prints them,

@@ -295,3 +295,85 @@ fn owl_xml_gets_a_canonical_hash_renderings_and_diffs() {
     let added = diff["changes"]["added"].to_string();
     assert!(added.contains("http://example.org/pizza#Hawaiian"), "{diff}");
 }
+
+/// Ids as users write them: `pull HP` (no entry names it) stores the registry's `hp`, which
+/// `show HP`, `show HPO`, `show hp --versions` and `diff` find; `show hpp` suggests `hp`.
+#[test]
+fn registry_ids_are_normalised_and_a_near_miss_is_suggested() {
+    let env = Sandbox::new(crate::BIN);
+    env.server.route("/obo/hp.owl", vec![Reply::ok(owl(None, "hp"), OWL)]);
+    let spec = env.write("empty.yaml", "ontologies: []\n");
+    let (code, results) = env.json(&["pull", "HP", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 0, "{results}");
+    assert_eq!(results[0]["id"], "hp", "{results}");
+    assert!(env.root().join("ontologies/hp").is_dir() && !env.root().join("ontologies/HP").exists());
+    for asked in ["HP", "HPO", "hp"] {
+        let (code, shown) = env.json(&["--json", "show", asked, "--spec", &spec]);
+        assert_eq!((code, shown["id"].as_str()), (0, Some("hp")), "{asked}: {shown}");
+    }
+    let (code, versions) = env.json(&["--json", "show", "Hp", "--versions", "--spec", &spec]);
+    assert_eq!(code, 0, "{versions}");
+    assert_eq!(versions["versions"].as_array().map(Vec::len), Some(1), "{versions}");
+    let out = env.run(&["show", "hpp", "--spec", &spec]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr().contains("did you mean hp"), "{}", out.stderr());
+}
+
+/// A single-file `.gz` takes its version from the `data-version` inside, as the plain file
+/// would.
+#[test]
+fn a_single_file_gz_takes_its_version_from_inside() {
+    use ontofetch_testsupport::archives::gz;
+    let env = Sandbox::new(crate::BIN);
+    let obo = "format-version: 1.2\ndata-version: 2026-03-01\nontology: zz\n\n[Term]\nid: ZZ:0000001\nname: one\n";
+    env.server.route("/zz.obo.gz", vec![Reply::ok(gz(obo.as_bytes()), "application/gzip")]);
+    let spec = env.write(
+        "zz.yaml",
+        &format!(
+            "ontologies:\n  - id: zz\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+            env.server.url("/zz.obo.gz")
+        ),
+    );
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 0, "{results}");
+    assert_eq!(by_id(&results, "zz")["version"], "2026-03-01", "{results}");
+}
+
+/// An ontology pulled as `.obo` is also mapped under the `.owl` PURL that imports name, to
+/// its OWL translation.
+#[test]
+fn an_obo_pull_is_mapped_under_its_owl_purl_to_the_translation() {
+    let env = Sandbox::new(crate::BIN);
+    let obo = "format-version: 1.2\ndata-version: 2026-03-01\nontology: hp\n\n[Term]\nid: HP:0000001\nname: All\n";
+    env.server.route("/obo/hp.obo", vec![Reply::ok(obo, "text/obo")]);
+    let spec = env.write("hp.yaml", "ontologies:\n  - id: hp\n    target_formats: [obo]\n");
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 0, "{results}");
+    let (code, exported) = env.json(&["--json", "export", "catalog-xml", "--out", "-", "--spec", &spec]);
+    assert_eq!(code, 0, "{exported}");
+    let mapped = |name: &str| {
+        exported["mappings"].as_array().unwrap().iter().find(|m| m["name"] == name).map(|m| m["uri"].to_string())
+    };
+    assert!(mapped("http://purl.obolibrary.org/obo/hp.obo").is_some_and(|u| u.contains(".obo")), "{exported}");
+    assert!(mapped("http://purl.obolibrary.org/obo/hp.owl").is_some_and(|u| u.contains("normalized/")), "{exported}");
+}
+
+/// The README's quick start as written: `ontofetch pull` on the built-in default spec
+/// (bfo, ro, pato from their OBO PURLs, here a loopback "PURL service") stores all three
+/// under the defaults, licences included, and a second run downloads nothing.
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let env = Sandbox::new(crate::BIN);
+    for id in ["bfo", "ro", "pato"] {
+        env.server
+            .route(&format!("/obo/{id}.owl"), vec![Reply::ok(owl(None, id), OWL).header("ETag", &format!("\"{id}\""))]);
+    }
+    let (code, results) = env.json(&["pull", "--json"]);
+    assert_eq!(code, 0, "{results}");
+    for id in ["bfo", "ro", "pato"] {
+        assert_eq!(by_id(&results, id)["status"], "fresh", "{results}");
+    }
+    let (code, again) = env.json(&["pull", "--json"]);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.as_array().unwrap().iter().all(|r| r["status"] == "cached"), "{again}");
+}

@@ -34,6 +34,10 @@ pub enum ConfigError {
         /// The gate's code (`E_PRIVATE_IP`, `E_SCHEME`, …).
         code: Code,
     },
+    /// Several values are wrong: every one is reported at once, so a user fixes a file in
+    /// one round (the first decides the code).
+    #[error("{} errors:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ConfigError>),
     /// The file cannot be read.
     #[error("cannot read {file}: {message}")]
     Read {
@@ -54,6 +58,7 @@ impl ontofetch_policy::Coded for ConfigError {
     fn code(&self) -> Code {
         match self {
             ConfigError::Refused { code, .. } => *code,
+            ConfigError::Several(all) => all.first().map_or(Code::ConfigInvalid, ontofetch_policy::Coded::code),
             _ => Code::ConfigInvalid,
         }
     }

@@ -281,8 +281,14 @@ pub fn validate(
         };
         ConfigError::invalid(origin, line_of(text, key), key.to_string(), message)
     };
+    // Every wrong value is collected, not only the first: `config validate` reports them
+    // all, so a file is fixed in one round.
+    let errors: std::cell::RefCell<Vec<ConfigError>> = std::cell::RefCell::new(Vec::new());
     let gate = |key: &str, f: &dyn Fn() -> Result<(), ontofetch_policy::Refusal>| {
-        observed(observer, Gate::Config, f).map_err(|e| fail(key, e))
+        if let Err(e) = observed(observer, Gate::Config, f) {
+            errors.borrow_mut().push(fail(key, e));
+        }
+        Ok::<(), ConfigError>(())
     };
     let range = |key: &str, v: f64, lo: f64, hi: f64| gate(key, &|| cg::check_range(key, v, lo, hi));
 
@@ -318,8 +324,10 @@ pub fn validate(
     let mut rules = Vec::new();
     for (i, entry) in h.allowed_hosts.iter().flatten().enumerate() {
         let key = format!("defaults.http.allowed_hosts[{i}]");
-        let rule = observed(observer, Gate::Config, || cg::check_host_entry(&key, entry)).map_err(|e| fail(&key, e))?;
-        rules.push(rule);
+        match observed(observer, Gate::Config, || cg::check_host_entry(&key, entry)) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => errors.borrow_mut().push(fail(&key, e)),
+        }
     }
     for (i, port) in h.allowed_ports.iter().flatten().enumerate() {
         range(&format!("defaults.http.allowed_ports[{i}]"), *port as f64, 1.0, 65535.0)?;
@@ -394,22 +402,29 @@ pub fn validate(
             if let Some(value) = spec.extras.get(field) {
                 let key = format!("ontologies[{i}].extras.{field}");
                 let Some(url) = value.as_str() else {
-                    return Err(ConfigError::invalid(origin, line_of(text, &key), key, "must be a string URL".into()));
+                    let e = ConfigError::invalid(origin, line_of(text, &key), key, "must be a string URL".into());
+                    errors.borrow_mut().push(e);
+                    continue;
                 };
-                observed(observer, Gate::Url, || url_gate::check_url(&net, url)).map_err(|e| {
+                if let Err(e) = observed(observer, Gate::Url, || url_gate::check_url(&net, url)) {
                     let code = ontofetch_policy::Coded::code(&e);
-                    ConfigError::Refused {
+                    errors.borrow_mut().push(ConfigError::Refused {
                         file: origin.label(),
                         line: line_of(text, &key),
                         key: key.clone(),
                         message: format!("{url} is refused by the url gate ({code}): {e}"),
                         code,
-                    }
-                })?;
+                    });
+                }
             }
         }
     }
-    Ok(Policy { net, ..Policy::default() })
+    let mut errors = errors.into_inner();
+    match errors.len() {
+        0 => Ok(Policy { net, ..Policy::default() }),
+        1 => Err(errors.remove(0)),
+        _ => Err(ConfigError::Several(errors)),
+    }
 }
 
 /// One config-gate check, run and reported under its key.

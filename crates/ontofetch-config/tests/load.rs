@@ -203,3 +203,36 @@ fn cas_mirror_and_target_formats_are_settable() {
     assert_eq!(l.target_formats(&l.config.ontologies[0]), ["ttl"]);
     assert_eq!(l.policy.net.allowed_hosts.len(), 1);
 }
+
+/// Every wrong value of a file is reported at once, each with its line and key, not only
+/// the first; the first decides the code.
+#[test]
+fn every_error_in_a_file_is_reported() {
+    let text = "defaults:\n  http:\n    max_retries: 99\n    timeout_sec: 0\n  logging:\n    format: xml\nontologies:\n  - id: 'bad id'\n";
+    match try_load(text).unwrap_err() {
+        ConfigError::Several(all) => {
+            let keys: Vec<String> = all
+                .iter()
+                .map(|e| match e {
+                    ConfigError::Invalid { key, line, .. } => {
+                        assert!(line.is_some(), "{e}");
+                        key.clone()
+                    }
+                    other => panic!("unexpected {other:?}"),
+                })
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    "defaults.http.max_retries",
+                    "defaults.http.timeout_sec",
+                    "defaults.logging.format",
+                    "ontologies[0].id"
+                ]
+            );
+            let shown = ConfigError::Several(all).to_string();
+            assert!(shown.starts_with("4 errors:") && shown.contains("/cfg/sources.yaml:3:"), "{shown}");
+        }
+        other => panic!("expected several errors, got {other:?}"),
+    }
+}

@@ -98,6 +98,27 @@ pub async fn mappings(
         if row.resolver == "obo" {
             let ext = row.filename.rsplit_once('.').map_or("owl", |(_, e)| e);
             add(format!("http://purl.obolibrary.org/obo/{}.{ext}", row.ontology), uri.clone(), true);
+            // What `owl:imports` name is the `.owl` PURL: an ontology pulled as OBO maps it to
+            // its OWL translation (the RDF/XML rendering, else the Turtle).
+            if ext == "obo" {
+                let files = b.catalog.artifacts(&row.ontology, &row.version).await?;
+                let pick =
+                    |e: &str| files.iter().find(|f| f.kind == "normalized" && f.relpath.ends_with(&format!(".{e}")));
+                if let Some(f) = pick("owl").or_else(|| pick("ttl"))
+                    && let Some(rel) = f.relpath.strip_prefix(&format!("{}/", row.relpath))
+                {
+                    let translated = match base_url {
+                        Some(base) => format!(
+                            "{}/ontologies/{}/{}/{rel}",
+                            base.trim_end_matches('/'),
+                            row.ontology,
+                            layout::LATEST
+                        ),
+                        None => b.store.location(&f.relpath),
+                    };
+                    add(format!("http://purl.obolibrary.org/obo/{}.owl", row.ontology), translated, true);
+                }
+            }
         }
         for v in b.catalog.validations(&row.ontology, &row.version).await.unwrap_or_default() {
             let details: serde_json::Value = serde_json::from_str(&v.details).unwrap_or_default();

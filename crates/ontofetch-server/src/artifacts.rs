@@ -399,10 +399,15 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Result<Response<Body>,
         "normalized" => 1,
         _ => 2,
     };
+    // `.owl` of an ontology pulled as OBO is its OWL translation: the RDF/XML rendering
+    // when there is one, else the Turtle (an OWL document too), as the catalog maps it.
+    let translation =
+        |f: &&ontofetch_catalog::ArtifactRow| ext == "owl" && f.kind == "normalized" && extension(&f.relpath) == "ttl";
     let best = files
         .iter()
         .filter(|f| is_ontology_file(&f.kind) && exts.contains(&extension(&f.relpath)))
-        .min_by_key(|f| rank(&f.kind));
+        .min_by_key(|f| rank(&f.kind))
+        .or_else(|| files.iter().find(translation));
     match best.and_then(|f| f.relpath.strip_prefix(&format!("{key}/"))) {
         Some(rel) => Response::builder()
             .status(StatusCode::FOUND)

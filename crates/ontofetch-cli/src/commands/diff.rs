@@ -11,6 +11,10 @@ pub fn run(ctx: &mut Context, id: &str, old: Option<&str>, new: Option<&str>, li
     ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| AppError::usage(r.message))?;
     let d = ctx.block_on(async {
         let p = ctx.pipeline(false).await?;
+        let id = &ontofetch_app::mirror::stored_id(ctx, &p.backends, id).await.map_err(|e| match e.code {
+            Code::NotFound => AppError::usage(e.message),
+            _ => e,
+        })?;
         ontofetch_pipeline::diff::versions(&p, id, old, new, limit).await.map_err(|e| match e.code {
             Code::NotFound | Code::Usage => AppError::usage(e.message),
             _ => e.into(),

@@ -22,6 +22,7 @@ pub fn show(ctx: &mut Context, id: &str, versions: bool) -> Result<(), AppError>
     ctx.block_on(async {
         if versions {
             let b = open(ctx).await?;
+            let id = &ontofetch_app::mirror::stored_id(ctx, &b, id).await.map_err(usage_if_missing)?;
             let rows = b.catalog.versions(Some(id), 10_000).await?;
             let latest = b.catalog.latest(id).await?.map(|r| (r.ontology, r.version)).into_iter().collect();
             let listed = render::marked_rows(&rows, &latest);

@@ -220,9 +220,12 @@ pub(super) async fn run(
             o.refuse_unrecognised();
         }
     }
+    // One file is the ontology: the download itself, or the one file a `.gz` (or a
+    // one-file archive) held, whose data-version, version IRI and hash are the version's.
+    let single = outcomes.len() == 1;
     for (rel, outcome) in outcomes {
         let key = if rel.is_empty() { outcome.validator.clone() } else { format!("{}:{rel}", outcome.validator) };
-        if rel.is_empty() {
+        if rel.is_empty() || single {
             v.version_iri = outcome.version_iri.clone();
             v.data_version = outcome.data_version.clone();
             v.license = outcome.license.as_deref().map(ontofetch_resolve::license::normalize);
