@@ -191,7 +191,7 @@ fn json_language(text: &[u8], forms: &mut Forms) {
 }
 
 /// Bytes scanned at once: small, because the validator runs under `max_memory_mb`.
-const BLOCK: usize = 1 << 20;
+const BLOCK: usize = 64 << 10;
 /// Bytes each block repeats from the one before.
 const OVERLAP: usize = 256;
 

@@ -23,8 +23,18 @@ use std::io::{Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Bytes read and parsed at once (split between the threads).
+/// Bytes read and parsed at once (split between the threads), at most.
 const WINDOW: usize = 32 << 20;
+/// Bytes read at once, at least: twice the longest statement looked for.
+const MIN_WINDOW: usize = 16 << 20;
+
+/// The window for a parse whose sort may use `sort` bytes: half of that, between
+/// [`MIN_WINDOW`] and [`WINDOW`]. The sort budget is a quarter of the worker's memory cap,
+/// so a small cap (128 MiB, where the executable's own mapping takes a third) gets a
+/// smaller window instead of an out-of-memory abort.
+fn window_for(sort: Option<&SortTo<'_>>) -> usize {
+    sort.map_or(WINDOW, |s| (s.budget / 2).clamp(MIN_WINDOW, WINDOW))
+}
 /// A window with no statement boundary in this many bytes is parsed sequentially.
 const MAX_STATEMENT: usize = 8 << 20;
 /// Quads handed from the parsing thread to the counting thread at once.
@@ -254,11 +264,12 @@ fn windowed(
 ) -> Option<Parsed> {
     let mut file = File::open(path).ok()?;
     let mut offset = 0usize;
+    let window = window_for(sort.as_ref());
     let mut tallies = tallies(threads, sort);
-    let mut buf: Vec<u8> = Vec::with_capacity(WINDOW + (1 << 20));
+    let mut buf: Vec<u8> = Vec::with_capacity(window + (1 << 20));
     let mut eof = false;
     while !eof {
-        let want = WINDOW.saturating_sub(buf.len());
+        let want = window.saturating_sub(buf.len());
         let got = (&mut file).take(want as u64).read_to_end(&mut buf).ok()?;
         eof = got < want;
         let end = if eof { buf.len() } else { cut(&buf, buf.len(), detected)? };
