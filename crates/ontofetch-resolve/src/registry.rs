@@ -216,6 +216,13 @@ fn one_record_per_name<'a>(keyed: impl Iterator<Item = (&'a str, &'a Entry)>) ->
     Ok(())
 }
 
+impl ontofetch_policy::Coded for RegistryError {
+    fn code(&self) -> ontofetch_policy::Code {
+        // A snapshot that does not read is bad input, as a bad sources.yaml is.
+        ontofetch_policy::Code::ConfigInvalid
+    }
+}
+
 /// A loaded snapshot, indexed by every spelling of every prefix.
 #[derive(Debug, Clone)]
 pub struct Registry {

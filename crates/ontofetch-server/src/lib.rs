@@ -12,6 +12,7 @@ pub mod auth;
 mod body;
 pub mod error;
 pub mod http;
+pub mod limits;
 mod mirror;
 pub mod refresh;
 pub mod route;
@@ -23,7 +24,8 @@ pub mod tls;
 
 pub use auth::Auth;
 pub use error::ServerError;
-pub use http::{ConnectionLimits, serve, termination};
+pub use http::{serve, termination};
+pub use limits::ConnectionLimits;
 pub use refresh::refresh_loop;
 pub use route::Route;
 pub use routes::respond;

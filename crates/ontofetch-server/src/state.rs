@@ -32,7 +32,7 @@ pub struct ServerState {
 impl ServerState {
     /// State for these settings.
     pub fn new(metrics: Arc<Metrics>, settings: Settings, metrics_auth: Option<Auth>) -> Self {
-        let streams = crate::http::ConnectionLimits::default().artifact_streams();
+        let streams = crate::limits::ConnectionLimits::default().artifact_streams();
         ServerState {
             metrics,
             settings,
@@ -44,7 +44,7 @@ impl ServerState {
     }
 
     /// Sizes the download slots for these connection limits.
-    pub fn with_limits(mut self, limits: &crate::http::ConnectionLimits) -> Self {
+    pub fn with_limits(mut self, limits: &crate::limits::ConnectionLimits) -> Self {
         self.artifact_streams = Arc::new(tokio::sync::Semaphore::new(limits.artifact_streams()));
         self
     }

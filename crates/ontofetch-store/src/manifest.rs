@@ -141,6 +141,12 @@ pub struct Manifest {
 #[error("not a schema {SCHEMA_VERSION} manifest: {0}")]
 pub struct ManifestError(#[from] serde_json::Error);
 
+impl ontofetch_policy::Coded for ManifestError {
+    fn code(&self) -> ontofetch_policy::Code {
+        ontofetch_policy::Code::Manifest
+    }
+}
+
 impl Manifest {
     /// The renderings this version was (or is to be) normalised to.
     pub fn renderings(&self) -> &[String] {

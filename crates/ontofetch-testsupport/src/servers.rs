@@ -63,28 +63,26 @@ pub fn missing(need: Need) -> Option<String> {
             absent("chromium", "apt-get install chromium")
         }
         Need::XmlCatalog if on_path("xmlcatalog").is_none() => absent("xmlcatalog", "apt-get install libxml2-utils"),
-        Need::PythonTools => {
-            let python = workspace_root().join("target/py-venv/bin/python");
-            let ready = std::process::Command::new(&python)
-                .args(["-c", "import maturin, pytest"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            (!ready).then(|| {
-                format!("{} has no maturin and pytest (python3 -m venv target/py-venv && target/py-venv/bin/pip install maturin pytest; .ci/run does this)", python.display())
-            })
-        }
-        Need::PythonReferences => {
-            let python = workspace_root().join("target/py-venv/bin/python");
-            let ready = std::process::Command::new(&python)
-                .args(["-c", "import bioregistry, pyld"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            (!ready).then(|| {
-                format!("{} lacks bioregistry or pyld (target/py-venv/bin/pip install bioregistry==0.15.6 pyld==3.3.0; .ci/run does this)", python.display())
-            })
-        }
+        Need::PythonTools => venv_lacks("maturin, pytest", "maturin pytest"),
+        Need::PythonReferences => venv_lacks("bioregistry, pyld", "bioregistry==0.15.6 pyld==3.3.0"),
         _ => None,
     }
+}
+
+/// Why `target/py-venv` cannot import `modules` (what to install: `packages`), or `None`.
+fn venv_lacks(modules: &str, packages: &str) -> Option<String> {
+    let python = workspace_root().join("target/py-venv/bin/python");
+    let ready = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (!ready).then(|| {
+        format!(
+            "{} cannot import {modules} (python3 -m venv target/py-venv && target/py-venv/bin/pip install {packages}; \
+             .ci/run does this)",
+            python.display()
+        )
+    })
 }
 
 /// Whether missing servers fail the test instead of skipping it.

@@ -23,11 +23,24 @@ fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
     for h in &ctx.options.allowed_hosts {
         cmd.arg("--allowed-hosts").arg(h);
     }
-    cmd.arg("serve").arg("--listen").arg(args.addr().to_string());
-    cmd.arg("--max-connections").arg(args.max_connections.to_string());
-    cmd.arg("--header-timeout-sec").arg(args.header_timeout_sec.to_string());
+    cmd.args(serve_args(args));
+    cmd
+}
+
+/// `serve`'s arguments for the background server: every option `monitor start` was given
+/// (a test parses them back and compares), so the server it starts is the one asked for.
+fn serve_args(args: &ServeArgs) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = vec!["serve".into(), "--listen".into(), args.addr().to_string().into()];
+    let mut put = |flag: &str, value: String| {
+        out.push(flag.into());
+        out.push(value.into());
+    };
+    put("--max-connections", args.max_connections.to_string());
+    put("--max-connections-per-client", args.max_connections_per_client.to_string());
+    put("--write-timeout-sec", args.write_timeout_sec.to_string());
+    put("--header-timeout-sec", args.header_timeout_sec.to_string());
     if let Some(r) = args.refresh {
-        cmd.arg("--refresh").arg(humantime::format_duration(r).to_string());
+        put("--refresh", humantime::format_duration(r).to_string());
     }
     for (flag, v) in [
         ("--tls-cert", &args.tls_cert),
@@ -38,10 +51,11 @@ fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
         ("--artifacts-basic-auth-file", &args.artifacts_basic_auth_file),
     ] {
         if let Some(p) = v {
-            cmd.arg(flag).arg(p);
+            out.push(flag.into());
+            out.push(p.into());
         }
     }
-    cmd
+    out
 }
 
 /// `monitor start`.
@@ -150,4 +164,49 @@ pub fn grafana_config(
 pub fn dashboard() -> Result<(), AppError> {
     crate::output::print(&serde_json::to_string_pretty(&ontofetch_monitor::dashboard()).unwrap_or_default());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command, MonitorCommand};
+    use clap::Parser;
+
+    /// Every `monitor start` option reaches the `serve` it starts: parsed back, the serve
+    /// arguments are the ones given (the per-client cap and the write timeout were dropped).
+    #[test]
+    fn monitor_start_passes_every_option_to_serve() {
+        let given = [
+            "ontofetch",
+            "monitor",
+            "start",
+            "--port",
+            "9123",
+            "--max-connections",
+            "77",
+            "--max-connections-per-client",
+            "7",
+            "--write-timeout-sec",
+            "3.5",
+            "--header-timeout-sec",
+            "4",
+            "--refresh",
+            "2h",
+            "--bearer-token-file",
+            "/t",
+        ];
+        let Command::Monitor(MonitorCommand::Start(args)) = Cli::try_parse_from(given).unwrap().command else {
+            panic!("not monitor start")
+        };
+        let mut again = vec![std::ffi::OsString::from("ontofetch")];
+        again.extend(serve_args(&args));
+        let Command::Serve(back) = Cli::try_parse_from(again).unwrap().command else { panic!("not serve") };
+        assert_eq!(back.addr(), args.addr());
+        assert_eq!(
+            (back.max_connections, back.max_connections_per_client, back.write_timeout_sec, back.header_timeout_sec),
+            (77, 7, 3.5, 4.0)
+        );
+        assert_eq!(back.refresh, args.refresh);
+        assert_eq!(back.bearer_token_file, args.bearer_token_file);
+    }
 }
