@@ -150,6 +150,9 @@ impl Context {
                     spec.id = entry.prefix.clone();
                 }
             }
+            // `pull HP hpo` names one ontology once.
+            let mut seen = std::collections::HashSet::new();
+            specs.retain(|s| seen.insert(s.id.clone()));
         }
         if specs.is_empty() {
             return Err(AppError::usage("no ontologies to process: give ids or a --spec with ontologies"));

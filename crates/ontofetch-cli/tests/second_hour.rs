@@ -303,9 +303,10 @@ fn registry_ids_are_normalised_and_a_near_miss_is_suggested() {
     let env = Sandbox::new(crate::BIN);
     env.server.route("/obo/hp.owl", vec![Reply::ok(owl(None, "hp"), OWL)]);
     let spec = env.write("empty.yaml", "ontologies: []\n");
-    let (code, results) = env.json(&["pull", "HP", "--json", "--no-lock", "--spec", &spec]);
+    let (code, results) = env.json(&["pull", "HP", "hpo", "--json", "--no-lock", "--spec", &spec]);
     assert_eq!(code, 0, "{results}");
     assert_eq!(results[0]["id"], "hp", "{results}");
+    assert_eq!(results.as_array().map(Vec::len), Some(1), "HP and hpo are one ontology: {results}");
     assert!(env.root().join("ontologies/hp").is_dir() && !env.root().join("ontologies/HP").exists());
     for asked in ["HP", "HPO", "hp"] {
         let (code, shown) = env.json(&["--json", "show", asked, "--spec", &spec]);
