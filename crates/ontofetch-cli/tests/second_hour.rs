@@ -6,6 +6,22 @@ use ontofetch_testsupport::Reply;
 use ontofetch_testsupport::cli::{Sandbox, by_id};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 
+/// Pulls `id` from each `(path, version)` of the loopback server in turn, as a `direct`
+/// entry under `defaults` (YAML lines, or empty); every pull must succeed.
+fn pull_releases(env: &Sandbox, id: &str, defaults: &str, releases: &[(&str, &str)]) {
+    for (path, version) in releases {
+        let spec = env.write(
+            &format!("{id}.yaml"),
+            &format!(
+                "{defaults}ontologies:\n  - id: {id}\n    resolver: direct\n    extras: {{url: \"{}\", version: \"{version}\"}}\n",
+                env.server.url(path)
+            ),
+        );
+        let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+        assert_eq!(code, 0, "{results}");
+    }
+}
+
 /// Under the defaults (no `accept_licenses` in the user's files) nothing is refused for
 /// its licence: HP (`hpo`, outside the open list) is fetched with a warning note, and
 /// `registry show` says so. A list the user sets refuses it before the body is fetched,
@@ -178,17 +194,7 @@ fn prune_counts_every_byte_and_catalog_xml_goes_to_stdout() {
     let env = Sandbox::new(crate::BIN);
     env.server.route("/p1.owl", vec![Reply::ok(owl(None, "one"), OWL)]);
     env.server.route("/p2.owl", vec![Reply::ok(owl(None, "two"), OWL)]);
-    for (path, version) in [("/p1.owl", "1"), ("/p2.owl", "2")] {
-        let spec = env.write(
-            "p.yaml",
-            &format!(
-                "ontologies:\n  - id: p\n    resolver: direct\n    extras: {{url: \"{}\", version: \"{version}\"}}\n",
-                env.server.url(path)
-            ),
-        );
-        let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
-        assert_eq!(code, 0, "{results}");
-    }
+    pull_releases(&env, "p", "", &[("/p1.owl", "1"), ("/p2.owl", "2")]);
     let dir = env.root().join("ontologies/p/1");
     let on_disk: u64 =
         env.files_under("ontologies/p/1").iter().map(|f| std::fs::metadata(dir.join(f)).unwrap().len()).sum();
@@ -260,17 +266,8 @@ fn owl_xml_gets_a_canonical_hash_renderings_and_diffs() {
     let env = Sandbox::new(crate::BIN);
     env.server.route("/pizza1.owl", vec![Reply::ok(pizza("1", "Margherita", false), "application/owl+xml")]);
     env.server.route("/pizza2.owl", vec![Reply::ok(pizza("2", "Pizza Margherita", true), "application/owl+xml")]);
-    for (path, version) in [("/pizza1.owl", "1"), ("/pizza2.owl", "2")] {
-        let spec = env.write(
-            "pizza.yaml",
-            &format!(
-                "defaults:\n  normalize_to: [ttl, owl]\nontologies:\n  - id: pizza\n    resolver: direct\n    extras: {{url: \"{}\", version: \"{version}\"}}\n",
-                env.server.url(path)
-            ),
-        );
-        let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
-        assert_eq!(code, 0, "{results}");
-    }
+    let defaults = "defaults:\n  normalize_to: [ttl, owl]\n";
+    pull_releases(&env, "pizza", defaults, &[("/pizza1.owl", "1"), ("/pizza2.owl", "2")]);
     let manifest = env.manifest("pizza");
     assert_eq!(manifest["normalization"]["mode"], "owl-rdf+rdfc-1.0", "{manifest}");
     assert_eq!(manifest["normalized_sha256"].as_str().map(str::len), Some(64), "{manifest}");

@@ -84,11 +84,12 @@ pub async fn mappings(
     let mut candidates = Vec::new();
     for row in b.catalog.latest_all().await? {
         let rel = layout::original_rel(&row.filename);
-        let served = |version: &str| match base_url {
+        // A file of the version (`rel` under its directory), as the catalog serves it.
+        let served = |version: &str, rel: &str| match base_url {
             Some(base) => format!("{}/ontologies/{}/{version}/{rel}", base.trim_end_matches('/'), row.ontology),
             None => b.store.location(&format!("{}/{rel}", row.relpath)),
         };
-        let uri = served(layout::LATEST);
+        let uri = served(layout::LATEST, &rel);
         let mut add = |name: String, uri: String, owned: bool| {
             if is_iri(&name) {
                 candidates.push(Candidate { name, uri, ontology: row.ontology.clone(), owned });
@@ -107,15 +108,7 @@ pub async fn mappings(
                 if let Some(f) = pick("owl").or_else(|| pick("ttl"))
                     && let Some(rel) = f.relpath.strip_prefix(&format!("{}/", row.relpath))
                 {
-                    let translated = match base_url {
-                        Some(base) => format!(
-                            "{}/ontologies/{}/{}/{rel}",
-                            base.trim_end_matches('/'),
-                            row.ontology,
-                            layout::LATEST
-                        ),
-                        None => b.store.location(&f.relpath),
-                    };
+                    let translated = served(layout::LATEST, rel);
                     add(format!("http://purl.obolibrary.org/obo/{}.owl", row.ontology), translated, true);
                 }
             }
@@ -124,7 +117,7 @@ pub async fn mappings(
             let details: serde_json::Value = serde_json::from_str(&v.details).unwrap_or_default();
             // A version IRI names that version: it maps to it, not to whatever is latest.
             if let Some(iri) = details["version_iri"].as_str() {
-                add(iri.to_string(), served(&row.version), false);
+                add(iri.to_string(), served(&row.version, &rel), false);
             }
             if let Some(iri) = details["ontology_iri"].as_str() {
                 add(iri.to_string(), uri.clone(), false);

@@ -549,11 +549,12 @@ impl Registry {
     /// whose prefix or synonyms contain it, then those whose name does.
     pub fn search(&self, text: &str) -> Vec<&Entry> {
         let t = fold(text);
+        let named = self.lookup(text);
         let mut hits: Vec<(u8, &Entry)> = self
             .entries
             .iter()
             .filter_map(|e| {
-                let rank = if self.lookup(text).is_some_and(|hit| std::ptr::eq(hit, e)) {
+                let rank = if named.is_some_and(|hit| std::ptr::eq(hit, e)) {
                     0
                 } else if e.names().chain(e.obo_prefix.iter()).any(|s| fold(s).contains(&t)) {
                     1

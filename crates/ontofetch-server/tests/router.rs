@@ -43,30 +43,35 @@ async fn mirror(artifacts_auth: Option<Auth>) -> Mirror {
     let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
     let settings = settings(dir.path(), &[], &metrics);
     let b = Backends::open(&settings, Open::Create).await.unwrap();
-    let sha = hex::encode(sha2::Sha256::digest(BODY));
-    let key = "ontologies/hp/v1/original/hp.owl";
-    b.store.write(key, BODY).await.unwrap();
+    let sha = store_hp(&b, "v1", BODY, DOWNLOADED).await;
+    let state = ServerState::new(metrics, settings, None).with_artifacts_auth(artifacts_auth);
+    Mirror { _dir: dir, state, etag: format!("\"{sha}\"") }
+}
+
+/// Stores `body` as hp's `version`, validated, downloaded at `at`, and records it; its SHA-256.
+async fn store_hp(b: &Backends, version: &str, body: &[u8], at: &str) -> String {
+    let sha = hex::encode(sha2::Sha256::digest(body));
+    let key = format!("ontologies/hp/{version}/original/hp.owl");
+    b.store.write(&key, body).await.unwrap();
     let row = VersionRow {
         ontology: "hp".into(),
-        version: "v1".into(),
+        version: version.into(),
         resolver: "obo".into(),
         url: "https://purl.obolibrary.org/obo/hp.owl".into(),
         sha256: sha.clone(),
-        bytes: BODY.len() as u64,
+        bytes: body.len() as u64,
         filename: "hp.owl".into(),
-        relpath: "ontologies/hp/v1".into(),
+        relpath: format!("ontologies/hp/{version}"),
         content_type: None,
         etag: None,
         last_modified: None,
         license: None,
-        downloaded_at: DOWNLOADED.into(),
+        downloaded_at: at.into(),
         verdict: Verdict::Valid,
     };
-    let file =
-        ArtifactRow { relpath: key.into(), sha256: sha.clone(), bytes: BODY.len() as u64, kind: "original".into() };
+    let file = ArtifactRow { relpath: key, sha256: sha.clone(), bytes: body.len() as u64, kind: "original".into() };
     b.catalog.record(&row, &[file], true, None).await.unwrap();
-    let state = ServerState::new(metrics, settings, None).with_artifacts_auth(artifacts_auth);
-    Mirror { _dir: dir, state, etag: format!("\"{sha}\"") }
+    sha
 }
 
 async fn get(st: &ServerState, method: &str, uri: &str, headers: &[(&str, &str)]) -> (Response<()>, Vec<u8>) {
@@ -321,28 +326,7 @@ async fn many_import_edges_are_listed_by_count_and_refused_ones_are_refusals() {
     let metrics = Arc::new(Metrics::new(&KnownSeries::default()));
     let b = Backends::open(&settings(m._dir.path(), &[], &metrics), Open::Existing).await.unwrap();
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-    let body = b"<rdf:RDF/>";
-    let sha = hex::encode(sha2::Sha256::digest(body));
-    let key = "ontologies/hp/v2/original/hp.owl";
-    b.store.write(key, body).await.unwrap();
-    let row = VersionRow {
-        ontology: "hp".into(),
-        version: "v2".into(),
-        resolver: "obo".into(),
-        url: "https://purl.obolibrary.org/obo/hp.owl".into(),
-        sha256: sha.clone(),
-        bytes: body.len() as u64,
-        filename: "hp.owl".into(),
-        relpath: "ontologies/hp/v2".into(),
-        content_type: None,
-        etag: None,
-        last_modified: None,
-        license: None,
-        downloaded_at: now,
-        verdict: Verdict::Valid,
-    };
-    let file = ArtifactRow { relpath: key.into(), sha256: sha, bytes: body.len() as u64, kind: "original".into() };
-    b.catalog.record(&row, &[file], true, None).await.unwrap();
+    store_hp(&b, "v2", b"<rdf:RDF/>", &now).await;
     let edges: Vec<ImportEdge> = (0..15)
         .map(|i| ImportEdge {
             ontology: "hp".into(),
