@@ -6,9 +6,11 @@
 
 #![warn(missing_docs)]
 
+mod engine;
 mod filelock;
 pub mod migrations;
 mod postgres;
+mod sql;
 mod sqlite;
 
 pub use postgres::{PgCatalog, redact};
@@ -281,7 +283,7 @@ pub struct PullEvent {
     /// How it ended.
     pub status: PullStatus,
     /// The stable code of a failure.
-    pub code: Option<String>,
+    pub code: Option<Code>,
     /// The failure's message.
     pub message: Option<String>,
     /// The worker that pulled.
@@ -355,7 +357,7 @@ pub struct ImportEdge {
     /// What became of it.
     pub status: ImportStatus,
     /// The stable error code when it was not stored.
-    pub code: Option<String>,
+    pub code: Option<Code>,
 }
 
 /// Counts for `db stats`.
@@ -423,16 +425,30 @@ pub trait Catalog: Send + Sync {
     /// The schema version after migrations.
     async fn schema_version(&self) -> Result<i64, CatalogError>;
 
-    /// Records a promoted version and its files in one transaction. The caller has made
-    /// the files durable (`blob_durable`); the db_boundary gate checks it. Recording the
-    /// same version with the same bytes twice is not an error.
+    /// Records a promoted version, its files and its validation results in one
+    /// transaction, so no reader ever sees a version without the results its verdict and
+    /// its import closure come from (a worker killed between two commits left exactly
+    /// that). The caller has made the files durable (`blob_durable`); the db_boundary gate
+    /// checks it. Recording the same version with the same bytes twice is not an error.
+    async fn record_with(
+        &self,
+        row: &VersionRow,
+        artifacts: &[ArtifactRow],
+        validations: &[ValidationRow],
+        blob_durable: bool,
+        fence: Option<u64>,
+    ) -> Result<Recorded, CatalogError>;
+
+    /// [`Catalog::record_with`] without validation results.
     async fn record(
         &self,
         row: &VersionRow,
         artifacts: &[ArtifactRow],
         blob_durable: bool,
         fence: Option<u64>,
-    ) -> Result<Recorded, CatalogError>;
+    ) -> Result<Recorded, CatalogError> {
+        self.record_with(row, artifacts, &[], blob_durable, fence).await
+    }
 
     /// The ontology's current fencing token (0 when its lease was never taken).
     async fn fence_token(&self, ontology: &str) -> Result<u64, CatalogError>;
@@ -552,24 +568,11 @@ pub trait Catalog: Send + Sync {
     }
 }
 
-/// The columns of `versions`, in [`VersionRow`] order.
-pub(crate) const VERSION_COLUMNS: &str = "ontology, version, resolver, url, sha256, bytes, filename, relpath, content_type, etag, last_modified, license, downloaded_at, verdict";
-
-/// A version that may be `latest` (alias `v`): one that is not `invalid`.
-pub(crate) const MAY_BE_LATEST: &str = "v.verdict <> 'invalid'";
-
-/// Among versions that may be latest, a validated one (or one promoted on request) always
-/// ranks above an `unvalidated` one, whatever their dates: an opaque source's download
-/// never displaces a version that validated (docs/architecture.md, "Invariants", I3).
-pub(crate) const LATEST_ORDER: &str =
-    "ORDER BY (CASE WHEN verdict = 'unvalidated' THEN 0 ELSE 1 END) DESC, downloaded_at DESC, version DESC";
-
-/// Versions that are their ontology's `latest` (alias `v`): no other version of it ranks
-/// above them in [`LATEST_ORDER`].
-pub(crate) const LATEST_ONLY: &str = "v.verdict <> 'invalid' AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.ontology = v.ontology AND w.verdict <> 'invalid' AND ((CASE WHEN w.verdict = 'unvalidated' THEN 0 ELSE 1 END) > (CASE WHEN v.verdict = 'unvalidated' THEN 0 ELSE 1 END) OR ((CASE WHEN w.verdict = 'unvalidated' THEN 0 ELSE 1 END) = (CASE WHEN v.verdict = 'unvalidated' THEN 0 ELSE 1 END) AND (w.downloaded_at > v.downloaded_at OR (w.downloaded_at = v.downloaded_at AND w.version > v.version)))))";
-
-/// Newest first: by download time, then by name for the same instant.
-pub(crate) const NEWEST_FIRST: &str = "ORDER BY downloaded_at DESC, version DESC";
+/// A code read back from the catalog. Codes are never removed, so one this build does
+/// not know was written by a newer ontofetch; it reads as a catalog failure.
+pub(crate) fn stored_code(text: &str) -> Code {
+    Code::parse(text).unwrap_or(Code::Db)
+}
 
 /// Events before this instant (RFC 3339) are dropped.
 pub(crate) fn retention_cutoff() -> String {

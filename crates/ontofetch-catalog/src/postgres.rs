@@ -5,23 +5,16 @@
 //! worker live in `rate_slots`, timed by the database's clock. A lost connection (a
 //! restart, a network blip) is re-established and the statement retried a few times.
 
+use crate::engine::Engine;
 use crate::migrations::{MIGRATIONS, for_postgres};
-use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, LATEST_ONLY, LATEST_ORDER, Lease, MAY_BE_LATEST,
-    NEWEST_FIRST, PullEvent, Recorded, Stats, VERSION_COLUMNS, ValidationRow, Verdict, VersionRow, check_keys,
-};
+use crate::sql::{self, Answer, Arg, Cell, Cells, Dialect, Step, Stop};
+use crate::{CatalogError, Lease};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
-use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, Config, NoTls, Row};
-
-/// Records one file of a version (a re-recorded key takes the new facts).
-const UPSERT_ARTIFACT: &str = "INSERT INTO artifacts (relpath, ontology, version, sha256, bytes, kind) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (relpath) DO UPDATE SET ontology = excluded.ontology, version = excluded.version, sha256 = excluded.sha256, bytes = excluded.bytes, kind = excluded.kind";
-
-/// Records one validator's result for a version (replacing an earlier one).
-const UPSERT_VALIDATION: &str = "INSERT INTO validations (ontology, version, validator, result, details, run_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ontology, version, validator) DO UPDATE SET result = excluded.result, details = excluded.details, run_at = excluded.run_at";
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Config, GenericClient, NoTls, Row};
 
 /// How often a statement is retried after the connection was lost.
 /// How long a statement keeps reconnecting by default: a server restart is ridden out.
@@ -98,74 +91,67 @@ async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
     Ok(client)
 }
 
-fn row_to_version(r: &Row) -> VersionRow {
-    VersionRow {
-        ontology: r.get(0),
-        version: r.get(1),
-        resolver: r.get(2),
-        url: r.get(3),
-        sha256: r.get(4),
-        bytes: r.get::<_, i64>(5) as u64,
-        filename: r.get(6),
-        relpath: r.get(7),
-        content_type: r.get(8),
-        etag: r.get(9),
-        last_modified: r.get(10),
-        license: r.get(11),
-        downloaded_at: r.get(12),
-        verdict: Verdict::parse(r.get(13)),
+impl ToSql for Arg {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Arg::Null => Ok(IsNull::Yes),
+            Arg::Text(s) => s.to_sql(ty, out),
+            Arg::Int(n) => n.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <String as ToSql>::accepts(ty) || <i64 as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+/// A row's cells as the backend-neutral type (the catalog's columns are text, 64-bit
+/// integers and, for request slots, floats).
+fn cells(r: &Row) -> Result<Cells, tokio_postgres::Error> {
+    let mut out = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        out.push(match *col.type_() {
+            Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+            Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Cell::Null, |n| Cell::Int(n.into())),
+            Type::FLOAT8 => r.try_get::<_, Option<f64>>(i)?.map_or(Cell::Null, Cell::Real),
+            _ => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
+        });
+    }
+    Ok(Cells(out))
+}
+
+/// Runs one statement on a session or a transaction.
+async fn run_on(
+    c: &impl GenericClient,
+    sql_text: &'static str,
+    args: &[Arg],
+    query: bool,
+) -> Result<Answer, tokio_postgres::Error> {
+    let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+    if query {
+        let rows = c.query(sql_text, &params).await?;
+        Ok(Answer::Rows(rows.iter().map(cells).collect::<Result<_, _>>()?))
+    } else {
+        Ok(Answer::Changed(c.execute(sql_text, &params).await?))
     }
 }
 
-/// What a `record` transaction found.
-enum Seen {
-    Inserted,
-    /// The fencing token is not the current one (the catalog's is given).
-    Fenced(u64),
-    /// The version exists; its original's SHA-256.
-    Existing(String),
-    /// Another version holds the same bytes.
-    Twin(String),
+/// How a transaction ended: committed, or stopped by a guard (or a guard's own error).
+enum Ended {
+    Done(Option<Stop>),
+    Refused(CatalogError),
 }
 
 /// A 64-bit advisory lock key for a name (stable across processes and machines).
 const LOCK_KEY: &str = "hashtextextended($1, 0)";
 
 impl PgCatalog {
-    /// Files as `(ontology, version, file)`, of one ontology or of all, in one statement,
-    /// keys re-validated.
-    async fn artifacts_of(&self, ontology: Option<&str>) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
-        let ontology = ontology.map(str::to_string);
-        let rows = self
-            .run("listing artifacts", |c| {
-                let ontology = ontology.clone();
-                Box::pin(async move {
-                    let rows = c
-                        .query(
-                            "SELECT ontology, version, relpath, sha256, bytes, kind FROM artifacts \
-                             WHERE $1::text IS NULL OR ontology = $1 ORDER BY ontology, version, relpath",
-                            &[&ontology],
-                        )
-                        .await?;
-                    Ok(rows
-                        .iter()
-                        .map(|r| {
-                            let file = ArtifactRow {
-                                relpath: r.get(2),
-                                sha256: r.get(3),
-                                bytes: r.get::<_, i64>(4) as u64,
-                                kind: r.get(5),
-                            };
-                            (r.get::<_, String>(0), r.get::<_, String>(1), file)
-                        })
-                        .collect::<Vec<_>>())
-                })
-            })
-            .await?;
-        crate::check_read_keys(rows.iter().map(|(_, _, a)| a))?;
-        Ok(rows)
-    }
-
     /// A new session for a lease, reconnecting with backoff within the catalog's patience.
     async fn lease_session(&self) -> Result<Client, CatalogError> {
         let mut attempt = 0;
@@ -286,25 +272,6 @@ impl PgCatalog {
         })
         .await
     }
-
-    async fn versions_where(
-        &self,
-        what: &str,
-        sql: String,
-        args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>>,
-    ) -> Result<Vec<VersionRow>, CatalogError> {
-        let shared = std::sync::Arc::new((sql, args));
-        self.run(what, move |c| {
-            let shared = shared.clone();
-            Box::pin(async move {
-                let (sql, args) = &*shared;
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    args.iter().map(|a| a.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-                Ok(c.query(sql.as_str(), &refs).await?.iter().map(row_to_version).collect())
-            })
-        })
-        .await
-    }
 }
 
 /// A catalog URL without its secrets, for messages and reports: host, port, user and
@@ -345,514 +312,74 @@ impl Drop for PgLease {
     }
 }
 
-/// An `imports` row (`ontology, version, iri, target, status, code`).
-fn import_edge(r: &tokio_postgres::Row) -> ImportEdge {
-    ImportEdge {
-        ontology: r.get(0),
-        version: r.get(1),
-        iri: r.get(2),
-        target: r.get(3),
-        status: crate::ImportStatus::parse(r.get(4)),
-        code: r.get(5),
-    }
-}
-
 #[async_trait]
-impl Catalog for PgCatalog {
-    fn url(&self) -> String {
+impl Engine for PgCatalog {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn shown(&self) -> String {
         self.shown.clone()
     }
 
-    async fn schema_version(&self) -> Result<i64, CatalogError> {
-        self.run("reading the schema version", |c| {
-            Box::pin(async move { Ok(c.query_one("SELECT MAX(version) FROM schema_migrations", &[]).await?.get(0)) })
-        })
-        .await
-    }
-
-    async fn record(
-        &self,
-        row: &VersionRow,
-        artifacts: &[ArtifactRow],
-        blob_durable: bool,
-        fence: Option<u64>,
-    ) -> Result<Recorded, CatalogError> {
-        check_keys(row, artifacts)?;
-        check_commit(&CommitFacts {
-            what: &format!("{}/{}", row.ontology, row.version),
-            blob_durable,
-            in_transaction: true,
-        })?;
-        let what = format!("recording {}/{}", row.ontology, row.version);
-        let owned = std::sync::Arc::new((row.clone(), artifacts.to_vec()));
-        let outcome = self
-            .run(&what, |c| {
-                let owned = owned.clone();
-                Box::pin(async move {
-                    let (row, artifacts) = &*owned;
-                    let tx = c.transaction().await?;
-                    // Records of one ontology are serialised, so two workers that both lost
-                    // their lease (a restart) cannot store the same bytes under two names.
-                    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('ontofetch:record:' || $1, 0))", &[&row.ontology])
-                        .await?;
-                    // The fencing token, checked in the transaction that writes the rows
-                    // (the row lock keeps a new lease from issuing one meanwhile).
-                    if let Some(token) = fence {
-                        let current: i64 = tx
-                            .query_opt("SELECT epoch FROM lease_epochs WHERE ontology = $1 FOR SHARE", &[&row.ontology])
-                            .await?
-                            .map(|r| r.get(0))
-                            .unwrap_or(0);
-                        if current as u64 != token {
-                            tx.rollback().await?;
-                            return Ok(Seen::Fenced(current as u64));
-                        }
-                    }
-                    if let Some(existing) = tx
-                        .query_opt("SELECT sha256 FROM versions WHERE ontology = $1 AND version = $2", &[&row.ontology, &row.version])
-                        .await?
-                    {
-                        tx.rollback().await?;
-                        return Ok(Seen::Existing(existing.get(0)));
-                    }
-                    if let Some(twin) = tx
-                        .query_opt("SELECT version FROM versions WHERE ontology = $1 AND sha256 = $2 LIMIT 1", &[&row.ontology, &row.sha256])
-                        .await?
-                    {
-                        tx.rollback().await?;
-                        return Ok(Seen::Twin(twin.get(0)));
-                    }
-                    tx.execute(
-                        &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"),
-                        &[
-                            &row.ontology, &row.version, &row.resolver, &row.url, &row.sha256, &(row.bytes as i64),
-                            &row.filename, &row.relpath, &row.content_type, &row.etag, &row.last_modified,
-                            &row.license, &row.downloaded_at, &row.verdict.as_str(),
-                        ],
-                    )
-                    .await?;
-                    for a in artifacts {
-                        tx.execute(
-                            UPSERT_ARTIFACT,
-                            &[&a.relpath, &row.ontology, &row.version, &a.sha256, &(a.bytes as i64), &a.kind],
-                        )
-                        .await?;
-                    }
-                    tx.commit().await?;
-                    Ok(Seen::Inserted)
-                })
-            })
-            .await?;
-        match outcome {
-            Seen::Inserted => Ok(Recorded::Inserted),
-            Seen::Fenced(current) => {
-                Err(CatalogError::Fenced { ontology: row.ontology.clone(), token: fence.unwrap_or_default(), current })
-            }
-            Seen::Existing(sha) if sha == row.sha256 => Ok(Recorded::AlreadyPresent),
-            Seen::Existing(_) => {
-                Err(CatalogError::Conflict { ontology: row.ontology.clone(), version: row.version.clone() })
-            }
-            Seen::Twin(version) => Ok(Recorded::Duplicate(version)),
-        }
-    }
-
-    async fn latest(&self, ontology: &str) -> Result<Option<VersionRow>, CatalogError> {
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions v WHERE ontology = $1 AND {MAY_BE_LATEST} {LATEST_ORDER} LIMIT 1"
-        );
-        Ok(self.versions_where("reading the latest version", sql, vec![Box::new(ontology.to_string())]).await?.pop())
-    }
-
-    async fn version(&self, ontology: &str, version: &str) -> Result<Option<VersionRow>, CatalogError> {
-        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND version = $2");
-        let args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>> =
-            vec![Box::new(ontology.to_string()), Box::new(version.to_string())];
-        Ok(self.versions_where("reading a version", sql, args).await?.pop())
-    }
-
-    async fn revise(
-        &self,
-        ontology: &str,
-        version: &str,
-        verdict: Verdict,
-        artifacts: &[ArtifactRow],
-        validations: &[ValidationRow],
-    ) -> Result<(), CatalogError> {
-        crate::check_read_keys(artifacts)?;
-        let what = format!("revising {ontology}/{version}");
-        let owned =
-            std::sync::Arc::new((ontology.to_string(), version.to_string(), artifacts.to_vec(), validations.to_vec()));
-        let updated = self
-            .run(&what, |c| {
-                let owned = owned.clone();
-                Box::pin(async move {
-                    let (ontology, version, artifacts, validations) = &*owned;
-                    let tx = c.transaction().await?;
-                    let n = tx
-                        .execute(
-                            "UPDATE versions SET verdict = $3 WHERE ontology = $1 AND version = $2",
-                            &[ontology, version, &verdict.as_str()],
-                        )
-                        .await?;
-                    if n == 0 {
-                        tx.rollback().await?;
-                        return Ok(false);
-                    }
-                    for a in artifacts {
-                        tx.execute(
-                            UPSERT_ARTIFACT,
-                            &[&a.relpath, ontology, version, &a.sha256, &(a.bytes as i64), &a.kind],
-                        )
-                        .await?;
-                    }
-                    for r in validations {
-                        tx.execute(
-                            UPSERT_VALIDATION,
-                            &[ontology, version, &r.validator, &r.result.as_str(), &r.details, &r.run_at],
-                        )
-                        .await?;
-                    }
-                    tx.commit().await?;
-                    Ok(true)
-                })
-            })
-            .await?;
-        if !updated {
-            return Err(CatalogError::db(what, "the version is not recorded"));
-        }
-        Ok(())
-    }
-
-    async fn latest_all(&self) -> Result<Vec<VersionRow>, CatalogError> {
-        let sql = format!("SELECT {VERSION_COLUMNS} FROM versions v WHERE {LATEST_ONLY} ORDER BY ontology");
-        self.versions_where("listing latest versions", sql, vec![]).await
-    }
-
-    async fn versions(&self, ontology: Option<&str>, limit: u32) -> Result<Vec<VersionRow>, CatalogError> {
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions WHERE (CAST($1 AS TEXT) IS NULL OR ontology = $1) {NEWEST_FIRST} LIMIT $2"
-        );
-        self.versions_where(
-            "listing versions",
-            sql,
-            vec![Box::new(ontology.map(str::to_string)), Box::new(i64::from(limit))],
-        )
-        .await
-    }
-
-    async fn find_by_sha(&self, ontology: &str, sha256: &str) -> Result<Option<VersionRow>, CatalogError> {
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM versions WHERE ontology = $1 AND sha256 = $2 {NEWEST_FIRST} LIMIT 1"
-        );
-        let args: Vec<Box<dyn tokio_postgres::types::ToSql + Send + Sync>> =
-            vec![Box::new(ontology.to_string()), Box::new(sha256.to_string())];
-        Ok(self.versions_where("looking up a digest", sql, args).await?.pop())
-    }
-
-    async fn artifacts(&self, ontology: &str, version: &str) -> Result<Vec<ArtifactRow>, CatalogError> {
-        let (ontology, version) = (ontology.to_string(), version.to_string());
-        let rows = self
-            .run("listing artifacts", |c| {
-                let (ontology, version) = (ontology.clone(), version.clone());
-                Box::pin(async move {
-                    let rows = c
-                        .query(
-                            "SELECT relpath, sha256, bytes, kind FROM artifacts WHERE ontology = $1 AND version = $2 ORDER BY relpath",
-                            &[&ontology, &version],
-                        )
-                        .await?;
-                    Ok(rows
-                        .iter()
-                        .map(|r| ArtifactRow {
-                            relpath: r.get(0),
-                            sha256: r.get(1),
-                            bytes: r.get::<_, i64>(2) as u64,
-                            kind: r.get(3),
-                        })
-                        .collect::<Vec<_>>())
-                })
-            })
-            .await?;
-        crate::check_read_keys(&rows)?;
-        Ok(rows)
-    }
-
-    async fn record_validations(
-        &self,
-        ontology: &str,
-        version: &str,
-        rows: &[ValidationRow],
-    ) -> Result<(), CatalogError> {
-        let owned = std::sync::Arc::new((ontology.to_string(), version.to_string(), rows.to_vec()));
-        self.run("recording validations", |c| {
-            let owned = owned.clone();
-            Box::pin(async move {
-                let (ontology, version, rows) = &*owned;
-                let tx = c.transaction().await?;
-                for r in rows {
-                    tx.execute(
-                        UPSERT_VALIDATION,
-                        &[&ontology, &version, &r.validator, &r.result.as_str(), &r.details, &r.run_at],
-                    )
-                    .await?;
-                }
-                tx.commit().await
-            })
-        })
-        .await
-    }
-
-    async fn validations(&self, ontology: &str, version: &str) -> Result<Vec<ValidationRow>, CatalogError> {
-        let (ontology, version) = (ontology.to_string(), version.to_string());
-        self.run("listing validations", |c| {
-            let (ontology, version) = (ontology.clone(), version.clone());
-            Box::pin(async move {
-                let rows = c
-                    .query(
-                        "SELECT validator, result, details, run_at FROM validations WHERE ontology = $1 AND version = $2 ORDER BY validator",
-                        &[&ontology, &version],
-                    )
-                    .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| ValidationRow {
-                        validator: r.get(0),
-                        result: crate::ValidationResult::parse(r.get(1)),
-                        details: r.get(2),
-                        run_at: r.get(3),
-                    })
-                    .collect())
-            })
-        })
-        .await
-    }
-
-    async fn all_artifacts(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
-        self.artifacts_of(None).await
-    }
-
-    async fn ontology_artifacts(&self, ontology: &str) -> Result<Vec<(String, ArtifactRow)>, CatalogError> {
-        Ok(self.artifacts_of(Some(ontology)).await?.into_iter().map(|(_, v, a)| (v, a)).collect())
-    }
-
-    async fn latest_validations(&self) -> Result<Vec<(String, ValidationRow)>, CatalogError> {
-        self.run("listing latest validations", |c| {
-            Box::pin(async move {
-                let rows = c
-                    .query(
-                        &format!(
-                            "SELECT l.ontology, l.validator, l.result, l.details, l.run_at FROM validations l
-                             JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
-                             WHERE {LATEST_ONLY} ORDER BY l.ontology, l.validator"
-                        ),
-                        &[],
-                    )
-                    .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.get::<_, String>(0),
-                            ValidationRow {
-                                validator: r.get(1),
-                                result: crate::ValidationResult::parse(r.get(2)),
-                                details: r.get(3),
-                                run_at: r.get(4),
-                            },
-                        )
-                    })
-                    .collect())
-            })
-        })
-        .await
-    }
-
-    async fn remove_version(&self, ontology: &str, version: &str) -> Result<(), CatalogError> {
-        let (ontology, version) = (ontology.to_string(), version.to_string());
-        self.run("removing a version", |c| {
-            let (ontology, version) = (ontology.clone(), version.clone());
-            Box::pin(async move {
-                let tx = c.transaction().await?;
-                for table in ["validations", "diffs", "imports", "artifacts", "versions"] {
-                    tx.execute(
-                        &format!("DELETE FROM {table} WHERE ontology = $1 AND version = $2"),
-                        &[&ontology, &version],
-                    )
-                    .await?;
-                }
-                tx.commit().await
-            })
-        })
-        .await
-    }
-
-    async fn stats(&self) -> Result<Stats, CatalogError> {
-        self.run("computing stats", |c| {
-            Box::pin(async move {
-                let r = c
-                    .query_one(
-                        "SELECT (SELECT COUNT(DISTINCT ontology) FROM versions), (SELECT COUNT(*) FROM versions), (SELECT COUNT(*) FROM artifacts), (SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM artifacts)",
-                        &[],
-                    )
-                    .await?;
-                Ok(Stats {
-                    ontologies: r.get::<_, i64>(0) as u64,
-                    versions: r.get::<_, i64>(1) as u64,
-                    artifacts: r.get::<_, i64>(2) as u64,
-                    bytes: r.get::<_, i64>(3) as u64,
-                })
-            })
-        })
-        .await
-    }
-
-    async fn record_event(&self, e: &PullEvent) -> Result<(), CatalogError> {
-        let e = std::sync::Arc::new((e.clone(), crate::retention_cutoff()));
-        self.run("recording a pull event", |c| {
-            let e = e.clone();
-            Box::pin(async move {
-                let (e, cutoff) = &*e;
-                let tx = c.transaction().await?;
-                tx.execute(
-                    "INSERT INTO pull_events (ontology, at, status, code, message, worker) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&e.ontology, &e.at, &e.status.as_str(), &e.code, &e.message, &e.worker],
-                )
-                .await?;
-                tx.execute("DELETE FROM pull_events WHERE at < $1", &[cutoff]).await?;
-                tx.commit().await
-            })
-        })
-        .await
-    }
-
-    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError> {
-        let args = std::sync::Arc::new((ontology.map(str::to_string), since.to_string(), i64::from(limit)));
-        self.run("listing pull events", |c| {
+    async fn rows(&self, what: &str, sql_text: &'static str, args: Vec<Arg>) -> Result<Vec<Cells>, CatalogError> {
+        let args = std::sync::Arc::new(args);
+        self.run(what, |c| {
             let args = args.clone();
             Box::pin(async move {
-                let (ontology, since, limit) = &*args;
-                let rows = c
-                    .query(
-                        "SELECT ontology, at, status, code, message, worker FROM pull_events
-                         WHERE ($1::TEXT IS NULL OR ontology = $1) AND at >= $2 ORDER BY at DESC LIMIT $3",
-                        &[ontology, since, limit],
-                    )
-                    .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| PullEvent {
-                        ontology: r.get(0),
-                        at: r.get(1),
-                        status: crate::PullStatus::parse(r.get(2)),
-                        code: r.get(3),
-                        message: r.get(4),
-                        worker: r.get(5),
-                    })
-                    .collect())
-            })
-        })
-        .await
-    }
-
-    async fn record_diff(&self, d: &DiffRow) -> Result<(), CatalogError> {
-        let d = std::sync::Arc::new(d.clone());
-        self.run("recording a diff", |c| {
-            let d = d.clone();
-            Box::pin(async move {
-                c.execute(
-                    "INSERT INTO diffs (ontology, version, previous, summary) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (ontology, version) DO UPDATE SET previous = excluded.previous, summary = excluded.summary",
-                    &[&d.ontology, &d.version, &d.previous, &d.summary],
-                )
-                .await
-                .map(drop)
-            })
-        })
-        .await
-    }
-
-    async fn record_imports(&self, ontology: &str, version: &str, edges: &[ImportEdge]) -> Result<(), CatalogError> {
-        let all = std::sync::Arc::new((ontology.to_string(), version.to_string(), edges.to_vec()));
-        self.run("recording import edges", |c| {
-            let all = all.clone();
-            Box::pin(async move {
-                let (ontology, version, edges) = &*all;
-                let tx = c.transaction().await?;
-                tx.execute("DELETE FROM imports WHERE ontology = $1 AND version = $2", &[ontology, version]).await?;
-                for e in edges {
-                    tx.execute(
-                        "INSERT INTO imports (ontology, version, iri, target, status, code) VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (ontology, version, iri) DO NOTHING",
-                        &[ontology, version, &e.iri, &e.target, &e.status.as_str(), &e.code],
-                    )
-                    .await?;
+                match run_on(&*c, sql_text, &args, true).await? {
+                    Answer::Rows(rows) => Ok(rows),
+                    Answer::Changed(_) => Ok(Vec::new()),
                 }
-                tx.commit().await
             })
         })
         .await
     }
 
-    async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError> {
-        self.run("listing latest import edges", |c| {
-            Box::pin(async move {
-                let rows = c
-                    .query(
-                        &format!(
-                            "SELECT l.ontology, l.version, l.iri, l.target, l.status, l.code FROM imports l
-                             JOIN versions v ON v.ontology = l.ontology AND v.version = l.version
-                             WHERE {LATEST_ONLY} ORDER BY l.ontology, l.iri"
-                        ),
-                        &[],
-                    )
-                    .await?;
-                Ok(rows.iter().map(import_edge).collect())
+    /// `serialise` is a transaction-scoped advisory lock: two workers' records of one
+    /// ontology (both having lost their leases in a restart) never interleave.
+    async fn transact(
+        &self,
+        what: &str,
+        serialise: Option<String>,
+        steps: Vec<Step>,
+    ) -> Result<Option<Stop>, CatalogError> {
+        let shared = std::sync::Arc::new((serialise, steps));
+        let ended = self
+            .run(what, |c| {
+                let shared = shared.clone();
+                Box::pin(async move {
+                    let (serialise, steps) = &*shared;
+                    let tx = c.transaction().await?;
+                    if let Some(key) = serialise {
+                        tx.execute(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"), &[key]).await?;
+                    }
+                    for step in steps {
+                        let answer = run_on(&tx, step.sql, &step.args, step.query).await?;
+                        match step.guard.as_ref().map(|g| g(&answer)).transpose() {
+                            Ok(None | Some(None)) => {}
+                            Ok(Some(Some(stop))) => {
+                                tx.rollback().await?;
+                                return Ok(Ended::Done(Some(stop)));
+                            }
+                            Err(e) => {
+                                tx.rollback().await?;
+                                return Ok(Ended::Refused(e));
+                            }
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(Ended::Done(None))
+                })
             })
-        })
-        .await
+            .await?;
+        match ended {
+            Ended::Done(stop) => Ok(stop),
+            Ended::Refused(e) => Err(e),
+        }
     }
 
-    async fn imports(&self, ontology: &str, version: &str) -> Result<Vec<ImportEdge>, CatalogError> {
-        let (ontology, version) = (ontology.to_string(), version.to_string());
-        self.run("reading import edges", |c| {
-            let (ontology, version) = (ontology.clone(), version.clone());
-            Box::pin(async move {
-                let rows = c
-                    .query(
-                        "SELECT ontology, version, iri, target, status, code FROM imports
-                         WHERE ontology = $1 AND version = $2 ORDER BY iri",
-                        &[&ontology, &version],
-                    )
-                    .await?;
-                Ok(rows.iter().map(import_edge).collect())
-            })
-        })
-        .await
-    }
-
-    async fn diff(&self, ontology: &str, version: &str) -> Result<Option<DiffRow>, CatalogError> {
-        let (ontology, version) = (ontology.to_string(), version.to_string());
-        self.run("reading a diff", |c| {
-            let (ontology, version) = (ontology.clone(), version.clone());
-            Box::pin(async move {
-                let row = c
-                    .query_opt(
-                        "SELECT ontology, version, previous, summary FROM diffs WHERE ontology = $1 AND version = $2",
-                        &[&ontology, &version],
-                    )
-                    .await?;
-                Ok(row.map(|r| DiffRow {
-                    ontology: r.get(0),
-                    version: r.get(1),
-                    previous: r.get(2),
-                    summary: r.get(3),
-                }))
-            })
-        })
-        .await
-    }
-
-    async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
+    async fn take_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {
         // A session of its own: the lock lives as long as it (a killed worker's goes with it).
         // One that held an earlier lease and let go of it is reused.
         let pooled = {
@@ -884,14 +411,7 @@ impl Catalog for PgCatalog {
             return Ok(None);
         }
         // The next fencing token, issued on the lease's own session once the lock is held.
-        let token: i64 = match client
-            .query_one(
-                "INSERT INTO lease_epochs (ontology, epoch) VALUES ($1, 1)
-                 ON CONFLICT (ontology) DO UPDATE SET epoch = lease_epochs.epoch + 1 RETURNING epoch",
-                &[&ontology],
-            )
-            .await
-        {
+        let token: i64 = match client.query_one(sql::NEXT_FENCE_TOKEN, &[&ontology]).await {
             Ok(r) => r.get(0),
             Err(e) => return Err(pg(format!("issuing a fencing token for {ontology}"))(e)),
         };
@@ -901,22 +421,7 @@ impl Catalog for PgCatalog {
         )))
     }
 
-    async fn fence_token(&self, ontology: &str) -> Result<u64, CatalogError> {
-        let ontology = ontology.to_string();
-        let epoch: Option<i64> = self
-            .run("reading the fencing token", |c| {
-                let ontology = ontology.clone();
-                Box::pin(async move {
-                    Ok(c.query_opt("SELECT epoch FROM lease_epochs WHERE ontology = $1", &[&ontology])
-                        .await?
-                        .map(|r| r.get(0)))
-                })
-            })
-            .await?;
-        Ok(epoch.unwrap_or(0) as u64)
-    }
-
-    async fn reserve_rate(&self, key: &str, per_second: f64) -> Result<Option<Duration>, CatalogError> {
+    async fn shared_rate(&self, key: &str, per_second: f64) -> Result<Option<Duration>, CatalogError> {
         let interval = 1.0 / per_second.max(1e-6);
         let key = key.to_string();
         let wait: f64 = self

@@ -88,12 +88,12 @@ async fn contract(cat: &dyn Catalog) {
         ontology: id.into(),
         at: at.into(),
         status: ontofetch_catalog::PullStatus::parse(status),
-        code: code.map(str::to_string),
+        code: code.map(|c| ontofetch_policy::Code::parse(c).unwrap()),
         message: code.map(|c| format!("refused: {c}")),
         worker: Some("w1".into()),
     };
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-    cat.record_event(&ev("bfo", "2001-01-01T00:00:00.000Z", "failed", Some("E_OLD"))).await.unwrap();
+    cat.record_event(&ev("bfo", "2001-01-01T00:00:00.000Z", "failed", Some("E_NETWORK"))).await.unwrap();
     cat.record_event(&ev("bfo", &now, "failed", Some("E_PRIVATE_IP"))).await.unwrap();
     cat.record_event(&ev("ro", &now, "cached", None)).await.unwrap();
     let all = cat.events(None, "2000-01-01T00:00:00.000Z", 10).await.unwrap();
@@ -168,7 +168,7 @@ async fn contract(cat: &dyn Catalog) {
         iri: iri.into(),
         target: target.map(str::to_string),
         status: ontofetch_catalog::ImportStatus::parse(status),
-        code: code.map(str::to_string),
+        code: code.map(|c| ontofetch_policy::Code::parse(c).unwrap()),
     };
     let first = [
         edge("http://x/b", Some("b"), "stored", None),
@@ -206,11 +206,22 @@ async fn fencing(cat: &dyn Catalog) {
     let second = cat.lease("fenced", Duration::from_secs(5)).await.unwrap().expect("free again");
     let t2 = second.token();
     assert!(t2 > t1, "tokens grow: {t1} then {t2}");
-    let stale = cat.record(&row("fenced", "v1", "s1", "2025-01-01T00:00:00.000Z"), &[], true, Some(t1)).await;
-    assert_eq!(stale.unwrap_err().code(), "E_FENCED");
+    // The version, its files and its validation results are one transaction: refused
+    // together, written together (a reader never finds a version without its results).
+    let checked = ValidationRow {
+        validator: "rdf".into(),
+        result: ontofetch_catalog::ValidationResult::Ok,
+        details: r#"{"imports":["http://x/dep.owl"]}"#.into(),
+        run_at: "2025-01-01T00:00:00.000Z".into(),
+    };
+    let v1 = row("fenced", "v1", "s1", "2025-01-01T00:00:00.000Z");
+    let stale = cat.record_with(&v1, &[], std::slice::from_ref(&checked), true, Some(t1)).await;
+    assert_eq!(stale.unwrap_err().code().as_str(), "E_FENCED");
     assert!(cat.version("fenced", "v1").await.unwrap().is_none(), "a fenced record wrote nothing");
-    let live = cat.record(&row("fenced", "v1", "s1", "2025-01-01T00:00:00.000Z"), &[], true, Some(t2)).await;
+    assert!(cat.validations("fenced", "v1").await.unwrap().is_empty(), "nor any validation");
+    let live = cat.record_with(&v1, &[], std::slice::from_ref(&checked), true, Some(t2)).await;
     assert_eq!(live.unwrap(), Recorded::Inserted);
+    assert_eq!(cat.validations("fenced", "v1").await.unwrap(), [checked]);
     // tokens are per ontology
     assert_eq!(cat.fence_token("never-leased").await.unwrap(), 0);
 }

@@ -41,8 +41,8 @@ pub async fn reclaim(
     token: u64,
 ) -> Result<Reclaimed, PipelineError> {
     match adopt(b, gates, id, version, token).await? {
-        Ok(verdict) => Ok(Reclaimed::Adopted { verdict }),
-        Err(why) => {
+        Proof::Recorded(verdict) => Ok(Reclaimed::Adopted { verdict }),
+        Proof::Unproven(why) => {
             let to = b.store.quarantine(gates, id, version).await?;
             tracing::warn!(id, version, to = %to, why = %why, "an unrecorded version directory was quarantined");
             Ok(Reclaimed::Quarantined { to, why })
@@ -50,40 +50,49 @@ pub async fn reclaim(
     }
 }
 
-/// Records the version from its manifest and bytes; `Ok(Err(why))` when they disagree.
-pub async fn adopt(
-    b: &Backends,
-    gates: &Gates<'_>,
-    id: &str,
-    version: &str,
-    token: u64,
-) -> Result<Result<Verdict, String>, PipelineError> {
+/// What a version directory's manifest and bytes prove.
+enum Proof {
+    /// They agree: the version is recorded, with this verdict.
+    Recorded(Verdict),
+    /// They disagree, or something is missing (why).
+    Unproven(String),
+}
+
+/// Records the version from its manifest and bytes when they agree.
+async fn adopt(b: &Backends, gates: &Gates<'_>, id: &str, version: &str, token: u64) -> Result<Proof, PipelineError> {
     let key = layout::version_key(id, version);
     let mkey = format!("{key}/{}", layout::MANIFEST);
     let bytes = match b.store.read(&mkey).await {
         Ok(bytes) => bytes,
-        Err(ontofetch_store::StoreError::NotFound(_)) => return Ok(Err("it has no manifest.json".into())),
+        Err(ontofetch_store::StoreError::NotFound(_)) => return Ok(Proof::Unproven("it has no manifest.json".into())),
         Err(e) => return Err(e.into()),
     };
     let m = match Manifest::from_slice(&bytes) {
         Ok(m) => m,
-        Err(e) => return Ok(Err(format!("its manifest.json is not a manifest: {e}"))),
+        Err(e) => return Ok(Proof::Unproven(format!("its manifest.json is not a manifest: {e}"))),
     };
     if m.id != id || m.version.as_deref() != Some(version) {
-        return Ok(Err(format!("its manifest names {}/{}", m.id, m.version.as_deref().unwrap_or("(no version)"))));
+        return Ok(Proof::Unproven(format!(
+            "its manifest names {}/{}",
+            m.id,
+            m.version.as_deref().unwrap_or("(no version)")
+        )));
     }
     let listed: std::collections::BTreeMap<String, u64> = b.store.list(&format!("{key}/")).await?.into_iter().collect();
     let original = format!("{key}/{}", layout::original_rel(&m.filename));
     let Some(&size) = listed.get(&original) else {
-        return Ok(Err(format!("its original {} is missing", layout::original_rel(&m.filename))));
+        return Ok(Proof::Unproven(format!("its original {} is missing", layout::original_rel(&m.filename))));
     };
     if m.content_length.is_some_and(|n| n != size) {
-        return Ok(Err(format!("its original holds {size} bytes; the manifest says {:?}", m.content_length)));
+        return Ok(Proof::Unproven(format!(
+            "its original holds {size} bytes; the manifest says {:?}",
+            m.content_length
+        )));
     }
     for entry in m.validation.values() {
         for rel in &entry.output_files {
             if !listed.contains_key(&format!("{key}/{rel}")) {
-                return Ok(Err(format!("{rel}, which its validation lists, is missing")));
+                return Ok(Proof::Unproven(format!("{rel}, which its validation lists, is missing")));
             }
         }
     }
@@ -92,7 +101,7 @@ pub async fn adopt(
     for (file, bytes) in &listed {
         let sha = crate::integrity::stored_sha256(b, file, *bytes, |_| {}).await?;
         if *file == original && sha != m.sha256 {
-            return Ok(Err(format!("its original hashes to {sha}; the manifest says {}", m.sha256)));
+            return Ok(Proof::Unproven(format!("its original hashes to {sha}; the manifest says {}", m.sha256)));
         }
         artifacts.push(ArtifactRow {
             relpath: file.clone(),
@@ -121,10 +130,6 @@ pub async fn adopt(
         downloaded_at: m.downloaded_at.clone(),
         verdict,
     };
-    match b.catalog.record(&row, &artifacts, true, Some(token)).await? {
-        Recorded::Duplicate(twin) => return Ok(Err(format!("{id}/{twin} already holds the same original bytes"))),
-        Recorded::Inserted | Recorded::AlreadyPresent => {}
-    }
     let rows: Vec<ValidationRow> = m
         .validation
         .iter()
@@ -139,8 +144,16 @@ pub async fn adopt(
             run_at: m.downloaded_at.clone(),
         })
         .collect();
-    b.catalog.record_validations(id, version, &rows).await?;
-    Ok(Ok(verdict))
+    match b.catalog.record_with(&row, &artifacts, &rows, true, Some(token)).await? {
+        Recorded::Duplicate(twin) => {
+            return Ok(Proof::Unproven(format!("{id}/{twin} already holds the same original bytes")));
+        }
+        // Recorded meanwhile by another worker (or by a build that wrote validations apart):
+        // its results are made whole.
+        Recorded::AlreadyPresent => b.catalog.record_validations(id, version, &rows).await?,
+        Recorded::Inserted => {}
+    }
+    Ok(Proof::Recorded(verdict))
 }
 
 /// The catalog kind of a stored file, as a pull records it.

@@ -138,7 +138,7 @@ fn edge(
         iri: shown_iri(iri),
         target,
         status,
-        code: code.map(|c| c.as_str().to_string()),
+        code,
     }
 }
 
@@ -247,7 +247,7 @@ async fn follow(p: &Pipeline, results: &mut Vec<PullResult>, observer: &dyn Pull
             for e in list.iter_mut().filter(|e| e.code.is_none()) {
                 if let Some(code) = e.target.as_deref().and_then(|t| failed.get(t)) {
                     e.status = status_of(*code);
-                    e.code = Some(code.as_str().to_string());
+                    e.code = Some(*code);
                 }
             }
             if let Err(err) = p.backends.catalog.record_imports(&id, &version, &list).await {

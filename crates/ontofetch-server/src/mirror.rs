@@ -25,7 +25,7 @@ pub(crate) struct Summary {
     pub validation: Option<String>,
     pub terms: Option<u64>,
     /// The code of the latest pull when it failed.
-    pub last_error_code: Option<String>,
+    pub last_error_code: Option<ontofetch_policy::Code>,
     /// The most recent failed pull (kept 30 days).
     pub last_failure: Option<PullEvent>,
     /// Pulls refused by a gate in the last 24 hours.
@@ -72,12 +72,12 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 /// Whether a code is a gate's refusal (not a network or parse failure).
-pub(crate) fn is_refusal(code: &str) -> bool {
+pub(crate) fn is_refusal(code: ontofetch_policy::Code) -> bool {
     // What `pull` exits 3 for (ontofetch_app::exit_for) is what the tile and the API count:
     // every refusal of policy, a licence outside accept_licenses included; a host that does
     // not resolve and content that failed validation are failures of the world.
     use ontofetch_policy::{Code, CodeKind};
-    Code::parse(code).is_some_and(|c| c.kind() == CodeKind::Refusal && !matches!(c, Code::Validation | Code::Dns))
+    code.kind() == CodeKind::Refusal && !matches!(code, Code::Validation | Code::Dns)
 }
 
 /// The validation status and term count recorded for a version.
@@ -166,9 +166,9 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
             continue;
         }
         if first {
-            s.last_error_code = e.code.clone();
+            s.last_error_code = e.code;
         }
-        if e.at >= day_ago && e.code.as_deref().is_some_and(is_refusal) {
+        if e.at >= day_ago && e.code.is_some_and(is_refusal) {
             s.refusals_24h += 1;
         }
         if s.last_failure.is_none() {
@@ -190,10 +190,11 @@ mod tests {
     /// `pull`'s exit status; a failed validation or an unresolved host is not.
     #[test]
     fn licence_refusals_count_with_the_gates() {
-        for code in ["E_LICENSE", "E_PRIVATE_IP", "E_HOST_DENIED"] {
+        use ontofetch_policy::Code;
+        for code in [Code::License, Code::PrivateIp, Code::HostDenied] {
             assert!(super::is_refusal(code), "{code}");
         }
-        for code in ["E_VALIDATION", "E_DNS", "E_NETWORK", "E_NOPE"] {
+        for code in [Code::Validation, Code::Dns, Code::Network] {
             assert!(!super::is_refusal(code), "{code}");
         }
     }

@@ -102,7 +102,7 @@ fn row(out: &mut String, s: &Summary) {
                 if s.last_error_code.is_some() { "failed" } else { "past" },
                 &format!(
                     "<code>{}</code> <span title=\"{}\">{}</span> <small>{}</small>",
-                    esc(e.code.as_deref().unwrap_or("?")),
+                    e.code.map_or("?", |c| c.as_str()),
                     attr(&e.at),
                     esc(&when),
                     esc(e.message.as_deref().unwrap_or(""))
@@ -125,7 +125,7 @@ fn row(out: &mut String, s: &Summary) {
                 "<span class=\"failed\" title=\"{}\">{} <code>{}</code></span>",
                 attr(&e.iri),
                 esc(status.as_str()),
-                esc(e.code.as_deref().unwrap_or(""))
+                e.code.map_or("", |c| c.as_str())
             ),
         })
         .collect();

@@ -264,7 +264,7 @@ async fn the_status_page_links_downloads_and_mutes_failures_a_later_pull_recover
         ontology: "hp".into(),
         at: at.into(),
         status: ontofetch_catalog::PullStatus::parse(status),
-        code: (status == "failed").then(|| "E_TIMEOUT".into()),
+        code: (status == "failed").then_some(ontofetch_policy::Code::Timeout),
         message: (status == "failed").then(|| "no answer".into()),
         worker: None,
     };
@@ -298,7 +298,7 @@ async fn the_status_page_shows_the_import_closure() {
         iri: iri.into(),
         target: target.map(str::to_string),
         status: ontofetch_catalog::ImportStatus::parse(status),
-        code: code.map(str::to_string),
+        code: code.map(|c| ontofetch_policy::Code::parse(c).expect("a known code")),
     };
     let edges = [
         edge("http://purl.obolibrary.org/obo/ro.owl", Some("ro"), "stored", None),
@@ -334,7 +334,7 @@ async fn many_import_edges_are_listed_by_count_and_refused_ones_are_refusals() {
             iri: format!("http://x.org/i{i:02}.owl"),
             target: (i != 0).then(|| format!("i{i:02}")),
             status: if i == 0 { ImportStatus::Refused } else { ImportStatus::Stored },
-            code: (i == 0).then(|| "E_PRIVATE_IP".to_string()),
+            code: (i == 0).then_some(ontofetch_policy::Code::PrivateIp),
         })
         .collect();
     b.catalog.record_imports("hp", "v2", &edges).await.unwrap();

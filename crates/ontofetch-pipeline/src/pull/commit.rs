@@ -306,7 +306,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             Err(e) => notes.push(format!("CAS copy failed: {e}")),
         }
     }
-    match p.backends.catalog.record(&row, &artifacts, true, Some(c.token)).await {
+    match p.backends.catalog.record_with(&row, &artifacts, &c.validation.rows, true, Some(c.token)).await {
         Ok(ontofetch_catalog::Recorded::Duplicate(twin)) => {
             // Another worker stored these bytes under another name meanwhile: ours goes.
             if !promoted.existed {
@@ -333,9 +333,6 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
                 PipelineError::from_coded(e).context("recording the version (the promoted files were rolled back)")
             );
         }
-    }
-    if let Err(e) = p.backends.catalog.record_validations(id, &version, &c.validation.rows).await {
-        notes.push(format!("validation results not recorded: {e}"));
     }
     if let Err(e) = crate::retire::repoint_latest(&p.backends, id).await {
         notes.push(format!("could not update the latest pointer: {e}"));

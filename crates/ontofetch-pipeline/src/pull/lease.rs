@@ -50,7 +50,7 @@ pub(super) async fn failed_meanwhile(
     let Some(last) = p.backends.catalog.events(Some(id), run_started, 1).await?.into_iter().next() else {
         return Ok(None);
     };
-    let code = last.code.as_deref().and_then(Code::parse);
+    let code = last.code;
     let upstream = matches!(code, Some(Code::Network | Code::HttpStatus | Code::Timeout | Code::Dns));
     if last.status != ontofetch_catalog::PullStatus::Failed || !upstream {
         return Ok(None);

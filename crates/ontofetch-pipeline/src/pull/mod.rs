@@ -138,7 +138,7 @@ async fn finish(p: &Pipeline, spec: &SpecInput, observer: &dyn PullObserver, res
         ontology: spec.id.clone(),
         at: crate::now_rfc3339(),
         status: result.status,
-        code: result.error.as_ref().map(|e| e.code.as_str().to_string()),
+        code: result.error.as_ref().map(|e| e.code),
         message: result.error.as_ref().map(|e| e.message.clone()),
         worker: Some(p.settings.storage.worker_id.clone()),
     };
