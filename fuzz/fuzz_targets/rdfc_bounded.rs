@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let work = tempfile::tempdir().expect("tempdir");
     let mut ours = Vec::new();
     let bounded = canonicalize(
-        quads.into_iter().map(Ok::<_, String>),
+        quads.into_iter().map(Ok::<_, std::io::Error>),
         work.path(),
         &Limits { budget: 4 << 10, max_component: 10_000 },
         &mut ours,

@@ -319,6 +319,6 @@ fn an_existing_destination_is_never_reused() {
     let policy = Policy::default();
     let gates = Gates::new(&policy, &NoObserver);
     let e = extract(&work.path().join("in/a.zip"), &work.path().join("out/x"), &gates).unwrap_err();
-    assert_eq!(e.code(), "E_IO");
+    assert_eq!(e.code().as_str(), "E_IO");
     assert_eq!(std::fs::read(work.path().join("out/x/a.owl")).unwrap(), b"x");
 }

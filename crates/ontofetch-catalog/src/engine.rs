@@ -77,7 +77,7 @@ fn unexpected(what: &str, stop: Option<Stop>) -> Result<(), CatalogError> {
 }
 
 fn artifact_step(ontology: &str, version: &str, a: &ArtifactRow) -> Step {
-    Step::exec(sql::UPSERT_ARTIFACT, args![&a.relpath, ontology, version, &a.sha256, a.bytes, &a.kind])
+    Step::exec(sql::UPSERT_ARTIFACT, args![&a.relpath, ontology, version, &a.sha256, a.bytes, a.kind.as_str()])
 }
 
 fn validation_step(ontology: &str, version: &str, r: &ValidationRow) -> Step {

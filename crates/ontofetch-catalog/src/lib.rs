@@ -186,8 +186,61 @@ pub struct ArtifactRow {
     pub sha256: String,
     /// Size.
     pub bytes: u64,
-    /// `original`, `cas`, `manifest`, `extracted`, `normalized`…
-    pub kind: String,
+    /// What the file is to the version.
+    pub kind: ArtifactKind,
+}
+
+/// What a stored file is to its version (the catalog stores the text form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactKind {
+    /// The bytes as downloaded.
+    Original,
+    /// The content-addressed copy under `by-sha256/`.
+    Cas,
+    /// `manifest.json`.
+    Manifest,
+    /// The validation report.
+    Report,
+    /// An archive's extraction audit.
+    Audit,
+    /// The term facts (`<stem>.terms.tsv`) diffs are made from.
+    Terms,
+    /// A normalised rendering (canonical N-Triples, Turtle, RDF/XML, the OBO translation).
+    Normalized,
+    /// A file extracted from an archive.
+    Extracted,
+}
+
+impl ArtifactKind {
+    /// The text stored in the catalog and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Original => "original",
+            ArtifactKind::Cas => "cas",
+            ArtifactKind::Manifest => "manifest",
+            ArtifactKind::Report => "report",
+            ArtifactKind::Audit => "audit",
+            ArtifactKind::Terms => "terms",
+            ArtifactKind::Normalized => "normalized",
+            ArtifactKind::Extracted => "extracted",
+        }
+    }
+
+    /// Reads the stored text; anything unknown reads as an extracted file (served and
+    /// audited like any other file, never taken for the original or the CAS copy).
+    pub fn parse(text: &str) -> ArtifactKind {
+        match text {
+            "original" => ArtifactKind::Original,
+            "cas" => ArtifactKind::Cas,
+            "manifest" => ArtifactKind::Manifest,
+            "report" => ArtifactKind::Report,
+            "audit" => ArtifactKind::Audit,
+            "terms" => ArtifactKind::Terms,
+            "normalized" => ArtifactKind::Normalized,
+            _ => ArtifactKind::Extracted,
+        }
+    }
 }
 
 /// How one validator judged a version (the catalog's copy of the validator's status).
@@ -618,6 +671,20 @@ mod tests {
             assert_eq!(ValidationResult::parse(s.as_str()), s);
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+        for k in [
+            ArtifactKind::Original,
+            ArtifactKind::Cas,
+            ArtifactKind::Manifest,
+            ArtifactKind::Report,
+            ArtifactKind::Audit,
+            ArtifactKind::Terms,
+            ArtifactKind::Normalized,
+            ArtifactKind::Extracted,
+        ] {
+            assert_eq!(ArtifactKind::parse(k.as_str()), k);
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(ArtifactKind::parse("cas "), ArtifactKind::Extracted, "never the CAS copy by accident");
         assert_eq!(ValidationResult::parse("OK"), ValidationResult::Failed);
         assert_eq!(PullStatus::parse("pending"), PullStatus::Failed);
         assert_eq!(ImportStatus::parse("Stored"), ImportStatus::Failed);

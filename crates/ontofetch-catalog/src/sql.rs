@@ -5,8 +5,8 @@
 //! [`Cells`]), so rows are read back into catalog types in one place too.
 
 use crate::{
-    ArtifactRow, CatalogError, DiffRow, ImportEdge, ImportStatus, PullEvent, PullStatus, ValidationResult,
-    ValidationRow, Verdict, VersionRow,
+    ArtifactKind, ArtifactRow, CatalogError, DiffRow, ImportEdge, ImportStatus, PullEvent, PullStatus,
+    ValidationResult, ValidationRow, Verdict, VersionRow,
 };
 use std::borrow::Cow;
 
@@ -386,7 +386,12 @@ pub(crate) fn version_row(r: &Cells) -> Result<VersionRow, CatalogError> {
 
 /// An `artifacts` row as `(ontology, version, file)`.
 pub(crate) fn artifact_row(r: &Cells) -> Result<(String, String, ArtifactRow), CatalogError> {
-    let file = ArtifactRow { relpath: r.text(2)?, sha256: r.text(3)?, bytes: r.count(4)?, kind: r.text(5)? };
+    let file = ArtifactRow {
+        relpath: r.text(2)?,
+        sha256: r.text(3)?,
+        bytes: r.count(4)?,
+        kind: ArtifactKind::parse(&r.text(5)?),
+    };
     Ok((r.text(0)?, r.text(1)?, file))
 }
 

@@ -264,7 +264,10 @@ mod tests {
         let (_d, cat) = open();
         assert_eq!(cat.record(&row("bfo", "v1", "a", "t"), &[], true, None).await.unwrap(), Recorded::Inserted);
         assert_eq!(cat.record(&row("bfo", "v1", "a", "t2"), &[], true, None).await.unwrap(), Recorded::AlreadyPresent);
-        assert_eq!(cat.record(&row("bfo", "v1", "b", "t3"), &[], true, None).await.unwrap_err().code(), "E_EXISTS");
+        assert_eq!(
+            cat.record(&row("bfo", "v1", "b", "t3"), &[], true, None).await.unwrap_err().code().as_str(),
+            "E_EXISTS"
+        );
         assert_eq!(cat.versions(Some("bfo"), 10).await.unwrap().len(), 1);
     }
 
@@ -272,15 +275,19 @@ mod tests {
     async fn boundary_refuses_undurable_commits_and_foreign_paths() {
         let (_d, cat) = open();
         let e = cat.record(&row("bfo", "v1", "a", "t"), &[], false, None).await.unwrap_err();
-        assert_eq!(e.code(), "E_DB_TXN");
+        assert_eq!(e.code().as_str(), "E_DB_TXN");
         assert!(cat.latest("bfo").await.unwrap().is_none(), "nothing committed");
         let mut bad = row("bfo", "v2", "a", "t");
         bad.relpath = "/etc/passwd".into();
-        assert_eq!(cat.record(&bad, &[], true, None).await.unwrap_err().code(), "E_ABSOLUTE_PATH");
-        let art =
-            ArtifactRow { relpath: "ontologies/../../x".into(), sha256: "a".into(), bytes: 1, kind: "original".into() };
+        assert_eq!(cat.record(&bad, &[], true, None).await.unwrap_err().code().as_str(), "E_ABSOLUTE_PATH");
+        let art = ArtifactRow {
+            relpath: "ontologies/../../x".into(),
+            sha256: "a".into(),
+            bytes: 1,
+            kind: crate::ArtifactKind::Original,
+        };
         assert_eq!(
-            cat.record(&row("bfo", "v3", "a", "t"), &[art], true, None).await.unwrap_err().code(),
+            cat.record(&row("bfo", "v3", "a", "t"), &[art], true, None).await.unwrap_err().code().as_str(),
             "E_TRAVERSAL"
         );
     }
@@ -292,11 +299,11 @@ mod tests {
             relpath: "ontologies/bfo/v1/original/x.owl".into(),
             sha256: "a".into(),
             bytes: 1,
-            kind: "original".into(),
+            kind: crate::ArtifactKind::Original,
         };
         cat.record(&row("bfo", "v1", "a", "t"), &[art], true, None).await.unwrap();
         cat.execute_raw("UPDATE artifacts SET relpath = '/etc/shadow'").unwrap();
-        assert_eq!(cat.artifacts("bfo", "v1").await.unwrap_err().code(), "E_ABSOLUTE_PATH");
+        assert_eq!(cat.artifacts("bfo", "v1").await.unwrap_err().code().as_str(), "E_ABSOLUTE_PATH");
     }
 
     #[tokio::test]
@@ -306,7 +313,7 @@ mod tests {
             relpath: "ontologies/bfo/v1/x".into(),
             sha256: "a".into(),
             bytes: 1,
-            kind: "original".into(),
+            kind: crate::ArtifactKind::Original,
         };
         cat.record(&row("bfo", "v1", "a", "t"), &[art], true, None).await.unwrap();
         let v = ValidationRow {

@@ -1,6 +1,7 @@
 //! The net crate's error: a stable code, whether a retry may help, and the URL involved.
 
 use ontofetch_policy::{Code, PolicyError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a fetch failed.
@@ -105,6 +106,14 @@ pub enum NetError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The client could not be set up (the platform's TLS roots, the DNS servers asked for).
+    #[error("cannot configure {what}: {source}")]
+    Setup {
+        /// What was being configured.
+        what: String,
+        /// The library's error.
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
     /// A JSON API answered something that is not the JSON we need.
     #[error("{url}: unusable JSON: {message}")]
     Json {
@@ -123,7 +132,7 @@ impl ontofetch_policy::Coded for NetError {
             | NetError::RetryableStatus { .. }
             | NetError::NoLocation { .. }
             | NetError::Json { .. } => Code::HttpStatus,
-            NetError::Network { .. } | NetError::Truncated { .. } => Code::Network,
+            NetError::Network { .. } | NetError::Truncated { .. } | NetError::Setup { .. } => Code::Network,
             NetError::Unresolved { .. } => Code::Dns,
             NetError::Timeout { .. } => Code::Timeout,
             NetError::SizeLimit { .. } => Code::SizeLimit,

@@ -173,7 +173,7 @@ pub struct Fetcher {
     clients: Mutex<HashMap<(u16, bool), reqwest::Client>>,
     /// The TLS configuration of `https` clients, built at the first `https` request:
     /// reading the system's roots is most of a plain-`http` pull's fixed cost.
-    tls: std::sync::OnceLock<Result<rustls::ClientConfig, String>>,
+    tls: std::sync::OnceLock<Result<rustls::ClientConfig, Arc<rustls::Error>>>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: NetConfig,
@@ -240,9 +240,9 @@ impl Fetcher {
     /// DNS only through the ip gate, rustls (ring) with the platform verifier.
     pub fn new(policy: Arc<Policy>, metrics: Arc<Metrics>, config: NetConfig) -> Result<Self, NetError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let dns = Arc::new(Dns::new(&config.nameservers).map_err(|e| NetError::Network {
-            url: String::new(),
-            message: format!("cannot configure DNS servers {:?}: {e}", config.nameservers),
+        let dns = Arc::new(Dns::new(&config.nameservers).map_err(|e| NetError::Setup {
+            what: format!("the DNS servers {:?}", config.nameservers),
+            source: Arc::new(e),
         })?);
         let tls = std::sync::OnceLock::new();
         Ok(Fetcher { clients: Mutex::new(HashMap::new()), tls, policy, metrics, config, dns })
@@ -250,11 +250,8 @@ impl Fetcher {
 
     /// The `https` clients' TLS configuration (built once, at the first call).
     fn tls(&self) -> Result<rustls::ClientConfig, NetError> {
-        let built = self.tls.get_or_init(|| tls_config(self.config.http2).map_err(|e| e.to_string()));
-        built.clone().map_err(|e| NetError::Network {
-            url: String::new(),
-            message: format!("cannot configure TLS with the platform's roots: {e}"),
-        })
+        let built = self.tls.get_or_init(|| tls_config(self.config.http2).map_err(Arc::new));
+        built.clone().map_err(|e| NetError::Setup { what: "TLS with the platform's roots".into(), source: e })
     }
 
     fn build_client(&self, port: u16, https: bool) -> Result<reqwest::Client, NetError> {

@@ -25,7 +25,7 @@ pub enum Dns {
 
 impl Dns {
     /// The system resolver when `servers` is empty, else a stub resolver asking them.
-    pub fn new(servers: &[SocketAddr]) -> Result<Dns, String> {
+    pub fn new(servers: &[SocketAddr]) -> Result<Dns, hickory_resolver::net::NetError> {
         if servers.is_empty() {
             return Ok(Dns::System);
         }
@@ -48,7 +48,7 @@ impl Dns {
         opts.use_hosts_file = ResolveHosts::Never;
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
         opts.attempts = 1;
-        Ok(Dns::Servers(Box::new(builder.build().map_err(|e| e.to_string())?)))
+        Ok(Dns::Servers(Box::new(builder.build()?)))
     }
 
     /// Every address `host` resolves to.

@@ -8,7 +8,7 @@
 
 use crate::backends::Backends;
 use crate::error::PipelineError;
-use ontofetch_catalog::{ArtifactRow, Recorded, ValidationResult, ValidationRow, Verdict, VersionRow};
+use ontofetch_catalog::{ArtifactKind, ArtifactRow, Recorded, ValidationResult, ValidationRow, Verdict, VersionRow};
 use ontofetch_policy::Gates;
 use ontofetch_store::{Manifest, layout};
 use serde::Serialize;
@@ -111,7 +111,7 @@ async fn adopt(b: &Backends, gates: &Gates<'_>, id: &str, version: &str, token: 
         });
     }
     if let Ok(cas) = b.store.cas_put(gates, &m.sha256, &original).await {
-        artifacts.push(ArtifactRow { relpath: cas, sha256: m.sha256.clone(), bytes: size, kind: "cas".into() });
+        artifacts.push(ArtifactRow { relpath: cas, sha256: m.sha256.clone(), bytes: size, kind: ArtifactKind::Cas });
     }
     let verdict = verdict_of(&m);
     let row = VersionRow {
@@ -157,24 +157,23 @@ async fn adopt(b: &Backends, gates: &Gates<'_>, id: &str, version: &str, token: 
 }
 
 /// The catalog kind of a stored file, as a pull records it.
-fn kind(key: &str, file: &str, original: &str) -> String {
+fn kind(key: &str, file: &str, original: &str) -> ArtifactKind {
     let rel = file.strip_prefix(key).map(|r| r.trim_start_matches('/')).unwrap_or(file);
-    let kind = if file == original {
-        "original"
+    if file == original {
+        ArtifactKind::Original
     } else if rel == layout::MANIFEST {
-        "manifest"
+        ArtifactKind::Manifest
     } else if rel == layout::VALIDATION_REPORT {
-        "report"
+        ArtifactKind::Report
     } else if rel.ends_with("_extracted.audit.json") {
-        "audit"
+        ArtifactKind::Audit
     } else if rel.ends_with(".terms.tsv") {
-        "terms"
+        ArtifactKind::Terms
     } else if rel.starts_with(&format!("{}/", layout::NORMALIZED)) {
-        "normalized"
+        ArtifactKind::Normalized
     } else {
-        "extracted"
-    };
-    kind.to_string()
+        ArtifactKind::Extracted
+    }
 }
 
 /// What the manifest's validation says of the version: failed when any validator failed,

@@ -38,7 +38,8 @@ pub(crate) async fn facts(p: &Pipeline, row: &VersionRow, scratch: &Staging) -> 
     let b = &p.backends;
     let gates = p.gates();
     let files = b.catalog.artifacts(&row.ontology, &row.version).await?;
-    let mut stored: Vec<&str> = files.iter().filter(|f| f.kind == "terms").map(|f| f.relpath.as_str()).collect();
+    let mut stored: Vec<&str> =
+        files.iter().filter(|f| f.kind == ontofetch_catalog::ArtifactKind::Terms).map(|f| f.relpath.as_str()).collect();
     stored.sort_unstable();
     if let Some(key) = stored.first() {
         let key = gates.stored_path(key)?.as_slash_path();

@@ -348,8 +348,13 @@ async fn reconcile(
     }
     // What the store holds outside the layout, or CAS copies no row records: listed,
     // never deleted (they are not the mirror's to judge).
-    let cas: std::collections::BTreeSet<String> =
-        survey.artifacts.values().flatten().filter(|(_, a)| a.kind == "cas").map(|(_, a)| a.relpath.clone()).collect();
+    let cas: std::collections::BTreeSet<String> = survey
+        .artifacts
+        .values()
+        .flatten()
+        .filter(|(_, a)| a.kind == ontofetch_catalog::ArtifactKind::Cas)
+        .map(|(_, a)| a.relpath.clone())
+        .collect();
     let strays = match crate::strays::find(&b, &cas).await {
         Ok(strays) => strays,
         Err(e) => {

@@ -103,8 +103,11 @@ pub async fn mappings(
             // its OWL translation (the RDF/XML rendering, else the Turtle).
             if ext == "obo" {
                 let files = b.catalog.artifacts(&row.ontology, &row.version).await?;
-                let pick =
-                    |e: &str| files.iter().find(|f| f.kind == "normalized" && f.relpath.ends_with(&format!(".{e}")));
+                let pick = |e: &str| {
+                    files.iter().find(|f| {
+                        f.kind == ontofetch_catalog::ArtifactKind::Normalized && f.relpath.ends_with(&format!(".{e}"))
+                    })
+                };
                 if let Some(f) = pick("owl").or_else(|| pick("ttl"))
                     && let Some(rel) = f.relpath.strip_prefix(&format!("{}/", row.relpath))
                 {

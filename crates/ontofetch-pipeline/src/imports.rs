@@ -11,7 +11,7 @@ use crate::PullObserver;
 use crate::pull::pull_all;
 use crate::result::PullResult;
 use ontofetch_catalog::{ImportEdge, ImportStatus};
-use ontofetch_config::SpecInput;
+use ontofetch_config::{ConfigError, SpecInput};
 use ontofetch_policy::{Code, CodeKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -105,11 +105,13 @@ fn owner(p: &Pipeline, iri: &str) -> Option<String> {
 }
 
 /// What an import IRI becomes: the spec that fetches it.
-fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, String> {
+fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, ConfigError> {
     if let Some((id, ext)) = obo_id(iri) {
         if p.settings.loaded.config.ontologies.iter().any(|s| s.id == id) {
-            let mut spec = p.settings.spec_inputs(std::slice::from_ref(&id), None).map_err(|e| e.to_string())?;
-            return spec.pop().ok_or_else(|| format!("no spec for {id}"));
+            let mut spec = p.settings.spec_inputs(std::slice::from_ref(&id), None)?;
+            if let Some(spec) = spec.pop() {
+                return Ok(spec);
+            }
         }
         // Not configured: its OBO PURL, in the format the import names, whatever the
         // defaults' resolver preference says.
@@ -121,7 +123,7 @@ fn spec_for(p: &Pipeline, iri: &str) -> Result<SpecInput, String> {
             normalize_to: p.settings.defaults().normalize_to.clone(),
         });
     }
-    p.settings.url_spec(&import_id(iri), iri).map_err(|e| e.to_string())
+    p.settings.url_spec(&import_id(iri), iri)
 }
 
 fn edge(

@@ -9,6 +9,7 @@ use crate::backends::Backends;
 use crate::error::PipelineError;
 use crate::survey::Survey;
 use futures_util::StreamExt;
+use ontofetch_catalog::ArtifactKind;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_policy::{Code, Gates};
 use ontofetch_store::{Manifest, layout};
@@ -34,7 +35,8 @@ pub async fn repair_copies(
     fresh: &std::path::Path,
 ) -> Result<Vec<String>, PipelineError> {
     let original = crate::backends::original_key(gates, row)?;
-    let cas = b.catalog.artifacts(&row.ontology, &row.version).await?.into_iter().filter(|a| a.kind == "cas");
+    let cas =
+        b.catalog.artifacts(&row.ontology, &row.version).await?.into_iter().filter(|a| a.kind == ArtifactKind::Cas);
     let mut keys = vec![original];
     keys.extend(cas.map(|a| a.relpath));
     let mut replaced = Vec::new();
@@ -366,15 +368,15 @@ async fn artifact(
     on_bytes: &mut (dyn FnMut(u64) + Send),
 ) -> Result<(), PipelineError> {
     let (id, v) = (row.ontology.as_str(), row.version.as_str());
-    let remedy = match a.kind.as_str() {
-        "normalized" | "terms" => regenerate(id, v),
-        "manifest" => Remedy::DoctorFix,
+    let remedy = match a.kind {
+        ArtifactKind::Normalized | ArtifactKind::Terms => regenerate(id, v),
+        ArtifactKind::Manifest => Remedy::DoctorFix,
         _ => refetch(id),
     };
     // CAS copies live outside the ontology's prefix.
     let size = match listed.get(&a.relpath) {
         Some(s) => Some(*s),
-        None if a.kind == "cas" => b.store.size(&a.relpath).await?,
+        None if a.kind == ArtifactKind::Cas => b.store.size(&a.relpath).await?,
         None => None,
     };
     let Some(size) = size else {
@@ -382,7 +384,7 @@ async fn artifact(
             Invariant::ArtifactMatchesBytes,
             Code::DbOrphan,
             &a.relpath,
-            format!("{} ({}) is recorded but missing from the store", a.relpath, a.kind),
+            format!("{} ({}) is recorded but missing from the store", a.relpath, a.kind.as_str()),
             remedy,
         ));
         return Ok(());
@@ -484,8 +486,12 @@ async fn manifest(
         // Reported by the artifact check; the manifest itself is sound, so its row can be
         // brought up to date from the bytes.
         if options.fix {
-            let fresh =
-                ArtifactRow { relpath: mkey.clone(), sha256: sha, bytes: bytes.len() as u64, kind: "manifest".into() };
+            let fresh = ArtifactRow {
+                relpath: mkey.clone(),
+                sha256: sha,
+                bytes: bytes.len() as u64,
+                kind: ArtifactKind::Manifest,
+            };
             if b.catalog.revise(id, v, row.verdict, &[fresh], &[]).await.is_ok() {
                 for f in
                     out.findings.iter_mut().filter(|f| f.key == mkey && f.invariant == Invariant::ArtifactMatchesBytes)

@@ -81,7 +81,11 @@ pub async fn regenerate(b: &Backends, row: &VersionRow, artifacts: &[ArtifactRow
         target_formats: normalize_to.clone(),
         normalize_to: Some(normalize_to),
         validation,
-        artifacts: artifacts.iter().filter(|a| a.kind != "manifest").map(|a| b.store.location(&a.relpath)).collect(),
+        artifacts: artifacts
+            .iter()
+            .filter(|a| a.kind != ontofetch_catalog::ArtifactKind::Manifest)
+            .map(|a| b.store.location(&a.relpath))
+            .collect(),
         resolver_attempts: vec![],
         normalization: text("normalization")
             .map(|mode| Normalization { mode, skipped_reason: text("normalization_skipped") }),
@@ -99,7 +103,7 @@ pub async fn regenerate(b: &Backends, row: &VersionRow, artifacts: &[ArtifactRow
         relpath: key,
         sha256: ontofetch_fsutil::sha256_bytes(body.as_bytes()),
         bytes: body.len() as u64,
-        kind: "manifest".into(),
+        kind: ontofetch_catalog::ArtifactKind::Manifest,
     };
     b.catalog.revise(id, v, row.verdict, &[fresh], &[]).await?;
     Ok(())

@@ -39,8 +39,8 @@ pub struct Revalidated {
 }
 
 /// The catalog kind of a normalised output.
-fn kind(format: &str) -> &'static str {
-    if format == "terms" { "terms" } else { "normalized" }
+fn kind(format: &str) -> ontofetch_catalog::ArtifactKind {
+    if format == "terms" { ontofetch_catalog::ArtifactKind::Terms } else { ontofetch_catalog::ArtifactKind::Normalized }
 }
 
 /// Re-validates `id` at `version` (default: `latest`, else the newest stored version).
@@ -107,12 +107,7 @@ pub async fn revalidate(
         let rel = format!("{}/{name}", layout::NORMALIZED);
         let dest = gates.stored_path(&format!("{key}/{rel}"))?.as_slash_path();
         b.store.put_file(&dest, Path::new(&f.path)).await?;
-        artifacts.push(ArtifactRow {
-            relpath: dest,
-            sha256: f.sha256.clone(),
-            bytes: f.bytes,
-            kind: kind(&f.format).into(),
-        });
+        artifacts.push(ArtifactRow { relpath: dest, sha256: f.sha256.clone(), bytes: f.bytes, kind: kind(&f.format) });
         output_files.push(rel);
     }
     for note in &outcome.renderings_skipped {
@@ -147,7 +142,7 @@ pub async fn revalidate(
         relpath: report_key,
         sha256: ontofetch_fsutil::sha256_bytes(report.as_bytes()),
         bytes: report.len() as u64,
-        kind: "report".into(),
+        kind: ontofetch_catalog::ArtifactKind::Report,
     });
     let text = manifest.to_pretty_json();
     b.store.write(&manifest_key, text.as_bytes()).await?;
@@ -155,7 +150,7 @@ pub async fn revalidate(
         relpath: manifest_key.clone(),
         sha256: ontofetch_fsutil::sha256_bytes(text.as_bytes()),
         bytes: text.len() as u64,
-        kind: "manifest".into(),
+        kind: ontofetch_catalog::ArtifactKind::Manifest,
     });
     drop(scratch);
     b.catalog.revise(id, &row.version, verdict, &artifacts, &[vrow]).await?;

@@ -90,7 +90,7 @@ async fn a_pull_stores_validates_and_tells_the_observer() {
     let r = &results[0];
     assert_eq!((r.status, r.version.as_deref()), (PullStatus::Fresh, Some("2019-08-26")), "{r:?}");
     let summary = r.validation.as_ref().unwrap();
-    assert_eq!(summary.status, "ok");
+    assert_eq!(summary.status, ontofetch_validate::Status::Ok);
     assert_eq!(summary.validators[0].statements, 2);
     assert_eq!(
         *rec.0.lock().unwrap(),

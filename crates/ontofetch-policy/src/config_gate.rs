@@ -44,7 +44,7 @@ pub fn parse_rate_limit(key: &str, value: &str) -> Result<f64, Refusal> {
 
 /// One `allowed_hosts` entry.
 pub fn check_host_entry(key: &str, value: &str) -> Result<HostRule, Refusal> {
-    HostRule::parse(value).map_err(|m| refuse(key, m))
+    HostRule::parse(value).map_err(|m| refuse(key, m.to_string()))
 }
 
 /// An ontology id: used as a directory name and a metric label, so `[A-Za-z0-9._-]{1,64}`

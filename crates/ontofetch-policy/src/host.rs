@@ -8,6 +8,24 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use unicode_script::{Script, UnicodeScript};
 
+/// Why a host entry or a host name is refused, in the words the config gate and the url
+/// gate put into their refusal (they add the code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HostProblem(String);
+
+impl From<String> for HostProblem {
+    fn from(m: String) -> Self {
+        HostProblem(m)
+    }
+}
+
+impl From<&str> for HostProblem {
+    fn from(m: &str) -> Self {
+        HostProblem(m.to_string())
+    }
+}
+
 /// One `allowed_hosts` entry, in the forms DocsToKG accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostRule {
@@ -31,22 +49,24 @@ pub enum HostRule {
 
 impl HostRule {
     /// Parses one entry; the error says what is wrong so the config gate can name it.
-    pub fn parse(entry: &str) -> Result<HostRule, String> {
+    pub fn parse(entry: &str) -> Result<HostRule, HostProblem> {
         let entry = entry.trim();
         if entry.is_empty() {
-            return Err("empty host entry".into());
+            return Err(HostProblem::from("empty host entry"));
         }
         if entry.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!("host entry {entry:?} contains whitespace or control characters"));
+            return Err(HostProblem::from(format!("host entry {entry:?} contains whitespace or control characters")));
         }
         if let Some(rest) = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.')) {
             if rest.contains('*') || rest.contains(':') {
-                return Err(format!("host entry {entry:?}: a wildcard entry takes no port and only one leading '*.'"));
+                return Err(HostProblem::from(format!(
+                    "host entry {entry:?}: a wildcard entry takes no port and only one leading '*.'"
+                )));
             }
             return Ok(HostRule::Suffix(ascii_domain(rest)?));
         }
         if entry.contains('*') {
-            return Err(format!("host entry {entry:?}: only a leading '*.' wildcard is allowed"));
+            return Err(HostProblem::from(format!("host entry {entry:?}: only a leading '*.' wildcard is allowed")));
         }
         if let Some(rest) = entry.strip_prefix('[') {
             let (addr, tail) = rest.split_once(']').ok_or_else(|| format!("host entry {entry:?}: unclosed '['"))?;
@@ -123,15 +143,15 @@ fn canonical_net(net: IpNet) -> IpNet {
     }
 }
 
-fn parse_port(entry: &str, text: &str) -> Result<u16, String> {
+fn parse_port(entry: &str, text: &str) -> Result<u16, HostProblem> {
     match text.parse::<u16>() {
-        Ok(0) | Err(_) => Err(format!("host entry {entry:?}: port {text:?} is not in 1..=65535")),
+        Ok(0) | Err(_) => Err(HostProblem::from(format!("host entry {entry:?}: port {text:?} is not in 1..=65535"))),
         Ok(p) => Ok(p),
     }
 }
 
 /// IDNA-maps a configured domain to the ASCII form URLs are compared in.
-fn ascii_domain(text: &str) -> Result<String, String> {
+fn ascii_domain(text: &str) -> Result<String, HostProblem> {
     let ascii = idna::domain_to_ascii(text).map_err(|_| format!("host entry {text:?} is not a valid domain name"))?;
     let ascii = ascii.strip_suffix('.').unwrap_or(&ascii).to_string();
     check_domain_shape(&ascii)?;
@@ -139,22 +159,25 @@ fn ascii_domain(text: &str) -> Result<String, String> {
 }
 
 /// Checks length and label rules on an ASCII domain (RFC 1035 sizes).
-pub fn check_domain_shape(domain: &str) -> Result<(), String> {
+pub fn check_domain_shape(domain: &str) -> Result<(), HostProblem> {
     if domain.is_empty() {
-        return Err("empty host name".into());
+        return Err(HostProblem::from("empty host name"));
     }
     if domain.len() > 253 {
-        return Err(format!("host name is {} bytes (max 253)", domain.len()));
+        return Err(HostProblem::from(format!("host name is {} bytes (max 253)", domain.len())));
     }
     for label in domain.split('.') {
         if label.is_empty() {
-            return Err(format!("host name {domain:?} has an empty label"));
+            return Err(HostProblem::from(format!("host name {domain:?} has an empty label")));
         }
         if label.len() > 63 {
-            return Err(format!("host name {domain:?} has a label of {} bytes (max 63)", label.len()));
+            return Err(HostProblem::from(format!(
+                "host name {domain:?} has a label of {} bytes (max 63)",
+                label.len()
+            )));
         }
         if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
-            return Err(format!("host name {domain:?} has characters outside [a-z0-9-_]"));
+            return Err(HostProblem::from(format!("host name {domain:?} has characters outside [a-z0-9-_]")));
         }
     }
     Ok(())
@@ -187,24 +210,30 @@ pub(crate) fn is_invisible(c: char) -> bool {
 /// Homograph defence for punycode labels (Mozilla's "moderately restrictive" profile):
 /// a label may use one script, or Latin with one other script that is not Cyrillic or
 /// Greek, or the CJK combinations. Invisible characters and unassigned code points fail.
-pub fn check_idn(domain: &str) -> Result<(), String> {
+pub fn check_idn(domain: &str) -> Result<(), HostProblem> {
     for label in domain.split('.') {
         if !label.starts_with("xn--") {
             continue;
         }
         let (unicode, result) = idna::domain_to_unicode(label);
         if result.is_err() {
-            return Err(format!("label {label:?} is not valid punycode"));
+            return Err(HostProblem::from(format!("label {label:?} is not valid punycode")));
         }
         let mut scripts = BTreeSet::new();
         for c in unicode.chars() {
             if is_invisible(c) {
-                return Err(format!("label {label:?} ({unicode}) hides an invisible character U+{:04X}", c as u32));
+                return Err(HostProblem::from(format!(
+                    "label {label:?} ({unicode}) hides an invisible character U+{:04X}",
+                    c as u32
+                )));
             }
             match c.script() {
                 Script::Common | Script::Inherited => {}
                 Script::Unknown => {
-                    return Err(format!("label {label:?} ({unicode}) has an unassigned character U+{:04X}", c as u32));
+                    return Err(HostProblem::from(format!(
+                        "label {label:?} ({unicode}) has an unassigned character U+{:04X}",
+                        c as u32
+                    )));
                 }
                 s => {
                     scripts.insert(s.full_name());
@@ -213,7 +242,10 @@ pub fn check_idn(domain: &str) -> Result<(), String> {
         }
         if !script_mix_allowed(&scripts) {
             let names: Vec<_> = scripts.into_iter().collect();
-            return Err(format!("label {label:?} ({unicode}) mixes scripts {} (possible homograph)", names.join("+")));
+            return Err(HostProblem::from(format!(
+                "label {label:?} ({unicode}) mixes scripts {} (possible homograph)",
+                names.join("+")
+            )));
         }
     }
     Ok(())
@@ -221,17 +253,17 @@ pub fn check_idn(domain: &str) -> Result<(), String> {
 
 /// Whole-script confusables (UTS #39): a punycode label whose skeleton is plain ASCII
 /// only looks like a Latin name (all-Cyrillic `аррӏе` is `apple` to the eye).
-pub fn check_confusable(domain: &str) -> Result<(), String> {
+pub fn check_confusable(domain: &str) -> Result<(), HostProblem> {
     for label in domain.split('.').filter(|l| l.starts_with("xn--")) {
         let (unicode, result) = idna::domain_to_unicode(label);
         if result.is_err() {
-            return Err(format!("label {label:?} is not valid punycode"));
+            return Err(HostProblem::from(format!("label {label:?} is not valid punycode")));
         }
         let skeleton: String = unicode_security::skeleton(&unicode).collect::<String>().to_lowercase();
         if skeleton.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(format!(
+            return Err(HostProblem::from(format!(
                 "label {label:?} ({unicode}) is confusable with the Latin name {skeleton:?}; allowlist it if it is really meant"
-            ));
+            )));
         }
     }
     Ok(())
@@ -317,7 +349,7 @@ mod tests {
     fn whole_script_confusables_are_refused() {
         let apple = idna::domain_to_ascii("аррӏе.com").unwrap();
         assert_eq!(apple, "xn--80ak6aa92e.com");
-        assert!(check_confusable(&apple).unwrap_err().contains("apple"));
+        assert!(check_confusable(&apple).unwrap_err().to_string().contains("apple"));
         for fine in ["müller.de", "日本語です.jp", "пример.рф", "purl.obolibrary.org"] {
             let ascii = idna::domain_to_ascii(fine).unwrap();
             assert!(check_confusable(&ascii).is_ok(), "{fine}");

@@ -173,7 +173,7 @@ type HostDecision<'p> = (TargetHost, Vec<&'p HostRule>, bool, bool);
 
 fn domain_host<'p>(policy: &'p NetPolicy, d: &str) -> Result<HostDecision<'p>, Refusal> {
     let domain = d.strip_suffix('.').unwrap_or(d).to_string();
-    check_domain_shape(&domain).map_err(|m| refuse(Code::HostDenied, m))?;
+    check_domain_shape(&domain).map_err(|m| refuse(Code::HostDenied, m.to_string()))?;
     if let Some(suffix) = special_use(&domain) {
         return Err(refuse(
             Code::HostDenied,

@@ -142,8 +142,22 @@ impl ontofetch_policy::Coded for ResolveError {
     }
 }
 
+/// Why an expected checksum is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChecksumError {
+    /// Neither a string nor `{algorithm, value}`.
+    #[error("checksum must be \"sha256:HEX\" or {{algorithm, value}}")]
+    Shape,
+    /// An algorithm other than sha256.
+    #[error("checksum algorithm {0:?} is not supported; use sha256")]
+    Algorithm(String),
+    /// Not 64 hex digits.
+    #[error("{0:?} is not a sha256 hex digest")]
+    Digest(String),
+}
+
 /// Parses `extras.checksum` (`sha256:HEX`, bare 64-hex, or `{algorithm, value}`).
-pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
+pub fn parse_checksum(value: &Value) -> Result<Checksum, ChecksumError> {
     let (alg, hex) = match value {
         Value::String(s) => match s.split_once(':') {
             Some((a, h)) => (a.trim().to_ascii_lowercase(), h.trim().to_ascii_lowercase()),
@@ -153,13 +167,13 @@ pub fn parse_checksum(value: &Value) -> Result<Checksum, String> {
             m.get("algorithm").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
             m.get("value").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
         ),
-        _ => return Err("checksum must be \"sha256:HEX\" or {algorithm, value}".into()),
+        _ => return Err(ChecksumError::Shape),
     };
     if alg != "sha256" {
-        return Err(format!("checksum algorithm {alg:?} is not supported; use sha256"));
+        return Err(ChecksumError::Algorithm(alg));
     }
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("{hex:?} is not a sha256 hex digest"));
+        return Err(ChecksumError::Digest(hex));
     }
     Ok(Checksum { algorithm: alg, value: hex })
 }
@@ -243,7 +257,7 @@ pub async fn plan<'r>(
                 });
             }
             let mut expected = match spec.extras.get("checksum") {
-                Some(v) => Some(parse_checksum(v).map_err(|m| fail(Code::ConfigInvalid, m))?),
+                Some(v) => Some(parse_checksum(v).map_err(|m| fail(Code::ConfigInvalid, m.to_string()))?),
                 None => None,
             };
             let guessed = filename_from_url(url.as_str()).is_none();

@@ -48,7 +48,7 @@ struct VersionDoc {
 #[derive(Debug, Serialize)]
 struct FileDoc {
     path: String,
-    kind: String,
+    kind: ontofetch_catalog::ArtifactKind,
     sha256: String,
     bytes: u64,
     url: String,
@@ -105,7 +105,7 @@ pub(crate) async fn ontology(st: &ServerState, id: &str) -> Result<Response<Body
                 Some(FileDoc {
                     url: crate::artifacts::artifact_url(id, &row.version, &rel),
                     path: rel,
-                    kind: f.kind.clone(),
+                    kind: f.kind,
                     sha256: f.sha256.clone(),
                     bytes: f.bytes,
                 })

@@ -11,6 +11,7 @@ use crate::error::ServerError;
 use crate::state::ServerState;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, Response, StatusCode};
+use ontofetch_catalog::ArtifactKind;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_metrics::RouteLabels;
 use ontofetch_pipeline::Backends;
@@ -123,8 +124,8 @@ pub(crate) fn artifact_url(id: &str, version: &str, rel: &str) -> String {
 
 /// Whether a recorded file is the ontology in some format (not its manifest, report,
 /// term facts or CAS copy): only those answer `/obo/{id}.{ext}`.
-fn is_ontology_file(kind: &str) -> bool {
-    matches!(kind, "original" | "normalized" | "extracted")
+fn is_ontology_file(kind: &ArtifactKind) -> bool {
+    matches!(kind, ArtifactKind::Original | ArtifactKind::Normalized | ArtifactKind::Extracted)
 }
 
 /// `inline` with an ASCII fallback name and the exact name as RFC 8187 `filename*`: a name
@@ -394,15 +395,16 @@ pub(crate) async fn purl(st: &ServerState, path: &str) -> Result<Response<Body>,
     };
     let key = layout::version_key(&id, &row.version);
     let files = files_of(b, &id, &row.version).await?;
-    let rank = |kind: &str| match kind {
-        "original" => 0,
-        "normalized" => 1,
+    let rank = |kind: &ArtifactKind| match kind {
+        ArtifactKind::Original => 0,
+        ArtifactKind::Normalized => 1,
         _ => 2,
     };
     // `.owl` of an ontology pulled as OBO is its OWL translation: the RDF/XML rendering
     // when there is one, else the Turtle (an OWL document too), as the catalog maps it.
-    let translation =
-        |f: &&ontofetch_catalog::ArtifactRow| ext == "owl" && f.kind == "normalized" && extension(&f.relpath) == "ttl";
+    let translation = |f: &&ontofetch_catalog::ArtifactRow| {
+        ext == "owl" && f.kind == ArtifactKind::Normalized && extension(&f.relpath) == "ttl"
+    };
     let best = files
         .iter()
         .filter(|f| is_ontology_file(&f.kind) && exts.contains(&extension(&f.relpath)))

@@ -69,7 +69,12 @@ async fn store_hp(b: &Backends, version: &str, body: &[u8], at: &str) -> String 
         downloaded_at: at.into(),
         verdict: Verdict::Valid,
     };
-    let file = ArtifactRow { relpath: key, sha256: sha.clone(), bytes: body.len() as u64, kind: "original".into() };
+    let file = ArtifactRow {
+        relpath: key,
+        sha256: sha.clone(),
+        bytes: body.len() as u64,
+        kind: ontofetch_catalog::ArtifactKind::Original,
+    };
     b.catalog.record(&row, &[file], true, None).await.unwrap();
     sha
 }

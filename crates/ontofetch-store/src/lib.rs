@@ -306,11 +306,14 @@ mod tests {
         let store = LocalStore::new(dir.path());
         let policy = Policy::default();
         let gates = gates(&policy);
-        assert_eq!(store.begin(&gates, "../x").unwrap_err().code(), "E_TRAVERSAL");
+        assert_eq!(store.begin(&gates, "../x").unwrap_err().code().as_str(), "E_TRAVERSAL");
         let st = store.begin(&gates, "bfo").unwrap();
-        assert_eq!(store.promote(&gates, st, "bfo", "..", &Unfenced).await.unwrap_err().code(), "E_TRAVERSAL");
+        assert_eq!(store.promote(&gates, st, "bfo", "..", &Unfenced).await.unwrap_err().code().as_str(), "E_TRAVERSAL");
         let st = store.begin(&gates, "bfo").unwrap();
-        assert_eq!(store.promote(&gates, st, "bfo", "latest", &Unfenced).await.unwrap_err().code(), "E_RESERVED_NAME");
+        assert_eq!(
+            store.promote(&gates, st, "bfo", "latest", &Unfenced).await.unwrap_err().code().as_str(),
+            "E_RESERVED_NAME"
+        );
         assert!(store.version_dirs().await.unwrap().is_empty());
     }
 
@@ -319,7 +322,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         std::fs::create_dir_all(dir.path().join("ontologies/x/latest/original")).unwrap();
-        assert_eq!(store.set_latest("x", "v1").await.unwrap_err().code(), "E_RESERVED_NAME");
+        assert_eq!(store.set_latest("x", "v1").await.unwrap_err().code().as_str(), "E_RESERVED_NAME");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("ontologies/x")).unwrap().flatten().collect();
         assert_eq!(leftovers.len(), 1, "no .latest.*.tmp left behind");
     }

@@ -103,7 +103,7 @@ async fn contract(store: &dyn ArtifactStore) {
 
     // absent keys
     assert!(!store.exists("ontologies/nope/v1/manifest.json").await.unwrap());
-    assert_eq!(store.read("ontologies/nope/v1/manifest.json").await.unwrap_err().code(), "E_NOT_FOUND");
+    assert_eq!(store.read("ontologies/nope/v1/manifest.json").await.unwrap_err().code().as_str(), "E_NOT_FOUND");
 
     // removal is whole-version and idempotent
     store.remove_version(&gates, "bfo", "v1").await.unwrap();
@@ -180,11 +180,11 @@ async fn s3_misconfiguration_fails_the_check_with_a_store_error() {
     let wrong_secret =
         ObjectStoreBackend::open("s3://mirror", &s3_options(&server, "not-the-secret"), local.path()).unwrap();
     let e = wrong_secret.check().await.unwrap_err();
-    assert_eq!(e.code(), "E_STORE", "{e}");
+    assert_eq!(e.code().as_str(), "E_STORE", "{e}");
     let missing =
         ObjectStoreBackend::open("s3://no-such-bucket", &s3_options(&server, SECRET_KEY), local.path()).unwrap();
     let e = missing.check().await.unwrap_err();
-    assert_eq!(e.code(), "E_STORE");
+    assert_eq!(e.code().as_str(), "E_STORE");
     assert!(e.to_string().contains("s3://no-such-bucket"), "the message names the store: {e}");
     assert!(ObjectStoreBackend::open("s3://", &s3_options(&server, SECRET_KEY), local.path()).is_err());
     assert!(ObjectStoreBackend::open("gs://x", &s3_options(&server, SECRET_KEY), local.path()).is_err());
@@ -213,7 +213,7 @@ async fn s3_throttling_is_retried_then_reported() {
     assert_eq!(store.read("ontologies/x/v1/manifest.json").await.unwrap(), b"{}");
     assert_eq!(server.hits("/mirror/ontologies/x/v1/manifest.json"), 3, "two refusals, then the answer");
     let e = store.read("ontologies/y/v1/manifest.json").await.unwrap_err();
-    assert_eq!(e.code(), "E_STORE", "{e}");
+    assert_eq!(e.code().as_str(), "E_STORE", "{e}");
     assert!(server.hits("/mirror/ontologies/y/v1/manifest.json") > 2, "retried before giving up");
 }
 

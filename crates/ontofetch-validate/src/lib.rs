@@ -17,6 +17,7 @@
 
 mod canon;
 mod distinct;
+mod error;
 mod extsort;
 pub mod langtag;
 mod obo;
@@ -31,6 +32,7 @@ pub mod terms;
 pub mod xmlguard;
 mod xmlsafe;
 
+pub use error::ValidateError;
 pub use sniff::{Detected, sniff};
 
 use serde::{Deserialize, Serialize};
@@ -47,14 +49,6 @@ pub enum Status {
     Failed,
     /// No validator for this format here (never counted as ok or failed).
     Skipped,
-}
-
-/// A status compares with its text (`"ok"`, `"failed"`, `"skipped"`), as manifests and
-/// catalog rows record it.
-impl PartialEq<&str> for Status {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
 }
 
 impl std::fmt::Display for Status {
@@ -400,11 +394,11 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
     let piece = (size / (4 * opts.threads() as u64)).clamp(64 << 10, RDFXML_PIECE);
     let layout = match detected {
         Detected::RdfXml => match std::fs::File::open(path)
-            .map_err(|e| e.to_string())
+            .map_err(|e| ValidateError::io(format!("opening {}", path.display()), e))
             .and_then(|f| xmlguard::scan(std::io::BufReader::with_capacity(1 << 20, f), piece))
         {
             Ok(layout) => layout,
-            Err(why) => return out.fail(why),
+            Err(why) => return out.fail(why.to_string()),
         },
         _ => None,
     };

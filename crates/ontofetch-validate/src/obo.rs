@@ -4,6 +4,7 @@
 //! normalisation target they also translate their batch to OWL ([`crate::obo_owl`]), and a
 //! collector writes the batches' Turtle in file order.
 
+use crate::ValidateError;
 use crate::obo_owl::Converter;
 use crate::render::{HashedFile, turtle_to_rdfxml};
 use crate::{Detected, Normalize, Outcome, Status};
@@ -64,7 +65,7 @@ impl Counts {
 struct Done {
     index: usize,
     counts: Counts,
-    error: Option<String>,
+    error: Option<ValidateError>,
     turtle: Vec<u8>,
 }
 
@@ -104,7 +105,7 @@ fn work(batch: &Batch, converter: Option<&Converter>) -> Done {
         if converter.is_none()
             && let Err(e) = Lexer::tokenize(Rule::EntitySingle, text)
         {
-            error = Some(describe(&e, line));
+            error = Some(ValidateError::Syntax(describe(&e, line)));
             break;
         }
         counts.frame(text);
@@ -113,20 +114,27 @@ fn work(batch: &Batch, converter: Option<&Converter>) -> Done {
     if let (None, Some(c)) = (&error, converter) {
         match c.batch(&batch.text, batch.index) {
             Ok(t) => turtle = t,
-            Err(e) => error = Some(format!("OWL translation of the frames from line {}: {e}", batch.first_line)),
+            Err(e) => {
+                error = Some(ValidateError::Syntax(format!(
+                    "OWL translation of the frames from line {}: {e}",
+                    batch.first_line
+                )))
+            }
         }
     }
     Done { index: batch.index, counts, error, turtle }
 }
 
 /// Reads the header (up to the first frame): its text and the first frame's line.
-fn read_header(reader: &mut impl BufRead) -> Result<(String, Option<String>, usize), String> {
+fn read_header(reader: &mut impl BufRead) -> Result<(String, Option<String>, usize), ValidateError> {
     let mut header = String::new();
     let mut line = String::new();
     let mut line_no = 0;
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| format!("not UTF-8 text near line {}: {e}", line_no + 1))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| ValidateError::io(format!("not UTF-8 text near line {}", line_no + 1), e))?;
         if n == 0 {
             return Ok((header, None, line_no));
         }
@@ -181,7 +189,7 @@ pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcom
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let (header_text, first, first_line) = match read_header(&mut reader) {
         Ok(h) => h,
-        Err(e) => return out.fail(e),
+        Err(e) => return out.fail(e.to_string()),
     };
     let header = match HeaderFrame::from_str(&header_text) {
         Ok(h) => h,
@@ -277,7 +285,7 @@ fn stream(
     threads: usize,
     converter: Option<&Converter>,
     target: Option<(&Converter, &Normalize)>,
-) -> Result<(Counts, Written), String> {
+) -> Result<(Counts, Written), ValidateError> {
     let workers = threads.max(1);
     let (tx, rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
@@ -297,7 +305,7 @@ fn stream(
         let collector = s.spawn(|| collect(done_rx, target, &failed));
         let read = read_batches(&mut reader, first, first_line, &tx, &failed);
         drop(tx);
-        let collected = collector.join().map_err(|_| "the collector panicked".to_string())?;
+        let collected = collector.join().map_err(|_| ValidateError::Panicked("collector"))?;
         read?;
         collected
     })
@@ -309,14 +317,16 @@ fn read_batches(
     first_line: usize,
     tx: &crossbeam_channel::Sender<Batch>,
     failed: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), ValidateError> {
     let Some(first) = first else { return Ok(()) };
     let mut batch = Batch { index: 0, first_line, text: first };
     let mut line = String::new();
     let mut line_no = first_line;
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| format!("line {}: not UTF-8 text ({e})", line_no + 1))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| ValidateError::io(format!("line {}: not UTF-8 text", line_no + 1), e))?;
         if n == 0 || failed.load(Ordering::Relaxed) {
             break;
         }
@@ -339,9 +349,9 @@ fn collect(
     done: crossbeam_channel::Receiver<Done>,
     target: Option<(&Converter, &Normalize)>,
     failed: &AtomicBool,
-) -> Result<(Counts, Written), String> {
+) -> Result<(Counts, Written), ValidateError> {
     let mut counts = Counts::default();
-    let mut first_error: Option<(usize, String)> = None;
+    let mut first_error: Option<(usize, ValidateError)> = None;
     let mut file = match target {
         Some((c, n)) => {
             let opened = std::fs::create_dir_all(&n.dir)

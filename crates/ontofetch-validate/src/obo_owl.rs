@@ -25,6 +25,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
+use crate::ValidateError;
+
 /// What every batch needs to know about the document.
 pub struct Converter {
     header_text: String,
@@ -57,16 +59,27 @@ fn typedef_frames(path: &Path) -> std::io::Result<String> {
     }
 }
 
-fn lex_error(e: impl std::fmt::Display) -> String {
-    format!("the OBO→OWL lexer refused the document: {e}")
+fn lex_error(e: horned_owl::error::HornedError) -> ValidateError {
+    horned("the OBO→OWL lexer refused the document", e)
+}
+
+/// horned-owl's error holds a cause that is neither `Send` nor `Sync`, so it cannot travel
+/// between the validator's threads as a source: its text is kept.
+fn horned(what: &str, e: horned_owl::error::HornedError) -> ValidateError {
+    ValidateError::Syntax(format!("{what}: {e}"))
+}
+
+/// The lexed document's root, or why there is none.
+fn empty(what: &str) -> ValidateError {
+    ValidateError::Syntax(format!("an empty {what}"))
 }
 
 impl Converter {
     /// Prepares the translation of the file whose header is `header_text`.
-    pub fn new(path: &Path, header_text: &str) -> Result<Converter, String> {
-        let typedefs = typedef_frames(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    pub fn new(path: &Path, header_text: &str) -> Result<Converter, ValidateError> {
+        let typedefs = typedef_frames(path).map_err(|e| ValidateError::io(format!("reading {}", path.display()), e))?;
         let doc = format!("{header_text}\n{typedefs}");
-        let root = OboLexer::lex(Rule::OboDoc, &doc).map_err(lex_error)?.next().ok_or("an empty OBO document")?;
+        let root = OboLexer::lex(Rule::OboDoc, &doc).map_err(lex_error)?.next().ok_or_else(|| empty("OBO document"))?;
         let children: Vec<_> = root.into_inner().collect();
         let (mapping, idspace, default_ns, onto_ns) = match children.iter().find(|p| p.as_rule() == Rule::HeaderFrame) {
             Some(h) => from_pair::scan_header::<RcStr>(h),
@@ -87,7 +100,7 @@ impl Converter {
             prefixes,
             prelude: Vec::new(),
         };
-        c.prelude = c.compute_prelude().map_err(|e| e.to_string())?;
+        c.prelude = c.compute_prelude().map_err(|e| ValidateError::io("writing the Turtle prefixes", e))?;
         Ok(c)
     }
 
@@ -147,14 +160,16 @@ impl Converter {
     }
 
     /// The top of the Turtle file: the prefixes and the ontology's own triples.
-    pub fn header(&self) -> Result<Vec<u8>, String> {
+    pub fn header(&self) -> Result<Vec<u8>, ValidateError> {
         let build = Build::new_rc();
         let ctx = self.context(&build);
-        let root =
-            OboLexer::lex(Rule::OboDoc, &self.header_text).map_err(lex_error)?.next().ok_or("an empty OBO document")?;
+        let root = OboLexer::lex(Rule::OboDoc, &self.header_text)
+            .map_err(lex_error)?
+            .next()
+            .ok_or_else(|| empty("OBO document"))?;
         let mut comps = Vec::new();
         for h in root.into_inner().filter(|p| p.as_rule() == Rule::HeaderFrame) {
-            comps.extend(from_pair::header_to_components(h, &ctx).map_err(|e| e.to_string())?);
+            comps.extend(from_pair::header_to_components(h, &ctx).map_err(|e| horned("the header", e))?);
         }
         if let Some(viri) = self.version_iri() {
             for c in &mut comps {
@@ -169,27 +184,28 @@ impl Converter {
     }
 
     /// One batch of frames as Turtle (without the prelude).
-    pub fn batch(&self, text: &str, index: usize) -> Result<Vec<u8>, String> {
+    pub fn batch(&self, text: &str, index: usize) -> Result<Vec<u8>, ValidateError> {
         let build = Build::new_rc();
         let ctx = self.context(&build);
-        let root = OboLexer::lex(Rule::OboDoc, text).map_err(lex_error)?.next().ok_or("an empty batch")?;
+        let root = OboLexer::lex(Rule::OboDoc, text).map_err(lex_error)?.next().ok_or_else(|| empty("batch"))?;
         let mut comps = Vec::new();
         for frame in root.into_inner().filter(|p| p.as_rule() == Rule::EntityFrame) {
             if let Some(inner) = frame.into_inner().next() {
-                comps.extend(from_pair::entity_to_components(inner, &ctx).map_err(|e| e.to_string())?);
+                comps.extend(from_pair::entity_to_components(inner, &ctx).map_err(|e| horned("a frame", e))?);
             }
         }
         self.render(from_pair::finalize(comps, &build), index)
     }
 
-    fn render(&self, comps: Vec<AnnotatedComponent<RcStr>>, batch: usize) -> Result<Vec<u8>, String> {
+    fn render(&self, comps: Vec<AnnotatedComponent<RcStr>>, batch: usize) -> Result<Vec<u8>, ValidateError> {
         let ont: RcComponentMappedOntology = comps.into_iter().collect();
         let sink = Sink {
-            ser: self.serializer().map_err(|e| e.to_string())?,
+            ser: self.serializer().map_err(|e| ValidateError::io("starting the Turtle serializer", e))?,
             out: SkipPrelude { skip: self.prelude.len(), inner: Vec::new() },
             batch,
         };
-        horned_owl::io::rdf::writer::write_to_rdf_formatter(&ont, sink).map_err(|e| e.to_string())
+        horned_owl::io::rdf::writer::write_to_rdf_formatter(&ont, sink)
+            .map_err(|e| horned("writing the OWL translation as RDF", e))
     }
 }
 

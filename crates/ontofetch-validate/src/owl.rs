@@ -4,6 +4,7 @@
 //! which give the canonical hash (RDFC-1.0, `normalization.mode` `owl-rdf+rdfc-1.0`), the
 //! renderings and the term facts that diffs are made from.
 
+use crate::ValidateError;
 use crate::{Detected, Normalize, Outcome, Status};
 use horned_owl::io::ParserConfiguration;
 use horned_owl::model::{ArcStr, Component, MutableOntology};
@@ -25,9 +26,18 @@ fn tally(out: &mut Outcome, c: &Component<ArcStr>) {
     }
 }
 
+fn open(path: &Path) -> Result<std::fs::File, ValidateError> {
+    std::fs::File::open(path).map_err(|e| ValidateError::io(format!("opening {}", path.display()), e))
+}
+
 /// Parses the file, keeping its axioms when they are to be normalised.
-fn parse(path: &Path, detected: Detected, out: &mut Outcome, keep: bool) -> Result<ArcComponentMappedOntology, String> {
-    let mut file = BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?);
+fn parse(
+    path: &Path,
+    detected: Detected,
+    out: &mut Outcome,
+    keep: bool,
+) -> Result<ArcComponentMappedOntology, ValidateError> {
+    let mut file = BufReader::new(open(path)?);
     let config: ParserConfiguration<ArcStr> = ParserConfiguration::default();
     let mut ont = ArcComponentMappedOntology::default();
     match detected {
@@ -41,14 +51,14 @@ fn parse(path: &Path, detected: Detected, out: &mut Outcome, keep: bool) -> Resu
                         }
                     }
                     Ok(_) => {}
-                    Err(e) => return Err(format!("OWL/XML parse error: {e}")),
+                    Err(e) => return Err(ValidateError::Syntax(format!("OWL/XML parse error: {e}"))),
                 }
             }
         }
         _ => {
             let (read, _): (horned_owl::ontology::set::SetOntology<ArcStr>, _) =
                 horned_owl::io::ofn::reader::read(&mut file, config)
-                    .map_err(|e| format!("OWL functional syntax parse error: {e}"))?;
+                    .map_err(|e| ValidateError::Syntax(format!("OWL functional syntax parse error: {e}")))?;
             for ac in read.iter() {
                 tally(out, &ac.component);
             }
@@ -63,18 +73,17 @@ fn parse(path: &Path, detected: Detected, out: &mut Outcome, keep: bool) -> Resu
 pub(crate) fn validate(path: &Path, detected: Detected, normalize: Option<&Normalize>) -> Outcome {
     let mut out = Outcome::new("owl", detected, Status::Ok, None);
     if detected == Detected::OwlXml
-        && let Err(why) =
-            std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| crate::xmlguard::check(BufReader::new(f)))
+        && let Err(why) = open(path).and_then(|f| crate::xmlguard::check(BufReader::new(f)))
     {
         out.status = Status::Failed;
-        out.message = Some(why);
+        out.message = Some(why.to_string());
         return out;
     }
     let ont = match parse(path, detected, &mut out, normalize.is_some()) {
         Ok(ont) => ont,
         Err(m) => {
             out.status = Status::Failed;
-            out.message = Some(m);
+            out.message = Some(m.to_string());
             return out;
         }
     };

@@ -8,7 +8,7 @@ use std::path::Path;
 
 fn run(input: &Path, budget: usize) -> Result<String, RdfcError> {
     let text = std::fs::read(input).expect("read the input");
-    let quads = oxttl::NQuadsParser::new().for_slice(&text).map(|q| q.map_err(|e| e.to_string()));
+    let quads = oxttl::NQuadsParser::new().for_slice(&text);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut out = Vec::new();
     let c = canonicalize(quads, dir.path(), &Limits { budget, max_component: 100_000 }, &mut out)?;

@@ -112,7 +112,7 @@ pub fn db(ctx: &mut Context, cmd: &DbCommand) -> Result<(), AppError> {
                     || {
                         files
                             .iter()
-                            .map(|f| format!("{:<9} {:>12}  {}", f.kind, f.bytes, f.relpath))
+                            .map(|f| format!("{:<9} {:>12}  {}", f.kind.as_str(), f.bytes, f.relpath))
                             .collect::<Vec<_>>()
                             .join("\n")
                     },

@@ -11,6 +11,7 @@ use crate::error::PipelineError;
 use crate::result::{PullResult, PullStatus};
 use crate::{Pipeline, now_rfc3339};
 use ontofetch_archive::Report;
+use ontofetch_catalog::ArtifactKind;
 use ontofetch_catalog::{ArtifactRow, VersionRow};
 use ontofetch_policy::Gates;
 use ontofetch_resolve::Plan;
@@ -43,15 +44,21 @@ pub(super) struct Changes {
 }
 
 /// Store keys (relative to the version) and facts of every file of the version.
-fn files(c: &Commit<'_>) -> Vec<(String, String, u64, &'static str)> {
+fn files(c: &Commit<'_>) -> Vec<(String, String, u64, ArtifactKind)> {
     let info = &c.fetched.info;
-    let mut out = vec![(layout::original_rel(&c.fetched.filename), info.sha256.clone(), info.bytes, "original")];
+    let mut out =
+        vec![(layout::original_rel(&c.fetched.filename), info.sha256.clone(), info.bytes, ArtifactKind::Original)];
     let stem = layout::file_stem(&c.fetched.filename);
     for f in c.extracted.iter().flat_map(|r| r.files.iter()) {
-        out.push((format!("{}/{}", layout::extracted_rel(&stem), f.path), f.sha256.clone(), f.bytes, "extracted"));
+        out.push((
+            format!("{}/{}", layout::extracted_rel(&stem), f.path),
+            f.sha256.clone(),
+            f.bytes,
+            ArtifactKind::Extracted,
+        ));
     }
     for (rel, sha256, bytes) in &c.validation.outputs {
-        let kind = if rel.ends_with(".terms.tsv") { "terms" } else { "normalized" };
+        let kind = if rel.ends_with(".terms.tsv") { ArtifactKind::Terms } else { ArtifactKind::Normalized };
         out.push((rel.clone(), sha256.clone(), *bytes, kind));
     }
     out
@@ -177,18 +184,13 @@ pub(super) fn media_type_note(plan: &Plan, info: &ontofetch_net::DownloadInfo) -
 fn artifact_rows(c: &Commit<'_>, key: &str, manifest_text: &str) -> Vec<ArtifactRow> {
     let mut rows: Vec<ArtifactRow> = files(c)
         .into_iter()
-        .map(|(rel, sha256, bytes, kind)| ArtifactRow {
-            relpath: format!("{key}/{rel}"),
-            sha256,
-            bytes,
-            kind: kind.into(),
-        })
+        .map(|(rel, sha256, bytes, kind)| ArtifactRow { relpath: format!("{key}/{rel}"), sha256, bytes, kind })
         .collect();
     rows.push(ArtifactRow {
         relpath: format!("{key}/{}", layout::MANIFEST),
         sha256: ontofetch_fsutil::sha256_bytes(manifest_text.as_bytes()),
         bytes: manifest_text.len() as u64,
-        kind: "manifest".into(),
+        kind: ArtifactKind::Manifest,
     });
     rows
 }
@@ -278,14 +280,16 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     // The report and an archive's extraction audit are files of the version too: recorded,
     // so every file under a version directory is one the catalog knows.
     let stem = layout::file_stem(&c.fetched.filename);
-    for (rel, kind) in [(layout::VALIDATION_REPORT.to_string(), "report"), (layout::audit_rel(&stem), "audit")] {
+    for (rel, kind) in
+        [(layout::VALIDATION_REPORT.to_string(), ArtifactKind::Report), (layout::audit_rel(&stem), ArtifactKind::Audit)]
+    {
         let path = c.staging.dir().join(&rel);
         if let Ok(bytes) = std::fs::read(&path) {
             artifacts.push(ArtifactRow {
                 relpath: format!("{key}/{rel}"),
                 sha256: ontofetch_fsutil::sha256_bytes(&bytes),
                 bytes: bytes.len() as u64,
-                kind: kind.into(),
+                kind,
             });
         }
     }
@@ -301,7 +305,7 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
                 relpath: k,
                 sha256: row.sha256.clone(),
                 bytes: row.bytes,
-                kind: "cas".into(),
+                kind: ArtifactKind::Cas,
             }),
             Err(e) => notes.push(format!("CAS copy failed: {e}")),
         }
