@@ -108,7 +108,8 @@ def check_url(url: str, *, spec: Optional[Spec] = None, data_root: Optional[Path
 def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = None,
          data_root: Optional[PathLike] = None, force: bool = False, allowed_hosts: Iterable[str] = (),
          progress: Optional[Callable[[Dict[str, Any]], None]] = None,
-         lock: Optional[PathLike] = None, with_imports: bool = False) -> List[Dict[str, Any]]:
+         lock: Optional[PathLike] = None, with_imports: bool = False,
+         lock_output: Optional[PathLike] = None) -> List[Dict[str, Any]]:
     """Pulls ``ids`` (default: every configured ontology) into the mirror.
 
     Returns one dict per ontology (``id``, ``status`` of fresh/updated/cached/failed,
@@ -118,10 +119,14 @@ def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = 
     With ``lock``, the lockfile's pinned plans are pulled (only ``ids`` of them when given),
     as ``ontofetch pull --lock`` does. ``with_imports`` also pulls what each ontology
     imports (``pull --with-imports``; ``defaults.follow_imports`` does it for every pull),
-    the imported ontologies' results after the asked ones."""
+    the imported ontologies' results after the asked ones. The lockfile is handled as the
+    command handles it (one use case serves both): ``lock_output`` records the pull there
+    (``ontofetch pull`` writes ``ontologies.lock.json`` by default; this function writes
+    none unless asked), and a pull from ``lock`` fills the pins it lacked into it. Each
+    result carries the ``exit_code`` a pull of that ontology alone would exit with."""
     with _spec(spec) as path:
         out = _native.pull(_ids(ids), path, _path(data_root), force, list(allowed_hosts), progress, _path(lock),
-                           with_imports)
+                           with_imports, _path(lock_output))
     return json.loads(out)
 
 

@@ -166,3 +166,68 @@ pub fn path(gates: &Gates<'_>, raw: &str, root: &Path) -> Verdict {
         Err(e) => Verdict::refused(&e, None),
     }
 }
+
+impl crate::report::Report for Verdict {
+    fn human(&self) -> String {
+        self.sentence()
+    }
+}
+
+/// One stable code, for `policy codes`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CodeDoc {
+    /// The code.
+    pub code: ontofetch_policy::Code,
+    /// Refusal or runtime failure.
+    pub kind: ontofetch_policy::CodeKind,
+    /// The gates that refuse with it.
+    pub gates: Vec<&'static str>,
+    /// What it means.
+    pub meaning: &'static str,
+}
+
+/// One gate and its codes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GateDoc {
+    /// The gate.
+    pub gate: &'static str,
+    /// Its codes.
+    pub codes: Vec<&'static str>,
+}
+
+/// `policy codes`: every code the tool can emit, with its meaning, and each gate's codes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Codes {
+    /// Every code.
+    pub codes: Vec<CodeDoc>,
+    /// Every gate.
+    pub gates: Vec<GateDoc>,
+}
+
+impl crate::report::Report for Codes {
+    fn human(&self) -> String {
+        let line = |c: &CodeDoc| {
+            format!("{:<24} {:<8} {}", c.code.as_str(), format!("{:?}", c.kind).to_lowercase(), c.meaning)
+        };
+        self.codes.iter().map(line).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// The code registry and the gates' codes.
+pub fn codes() -> Codes {
+    use ontofetch_policy::{Code, Gate};
+    let codes = Code::ALL
+        .iter()
+        .map(|c| CodeDoc {
+            code: *c,
+            kind: c.kind(),
+            gates: Gate::ALL.iter().filter(|g| g.codes().contains(c)).map(|g| g.as_str()).collect(),
+            meaning: c.meaning(),
+        })
+        .collect();
+    let gates = Gate::ALL
+        .iter()
+        .map(|g| GateDoc { gate: g.as_str(), codes: g.codes().iter().map(|c| c.as_str()).collect() })
+        .collect();
+    Codes { codes, gates }
+}

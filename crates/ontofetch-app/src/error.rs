@@ -14,7 +14,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_REFUSED: u8 = 3;
 
 /// Why a command failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
     /// The stable code.
@@ -23,12 +23,30 @@ pub struct AppError {
     pub message: String,
     /// A gate refused the command's input (exit 3).
     pub refused: bool,
+    /// The crate error it was made from, when there is one (its own causes behind it).
+    #[source]
+    pub cause: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Two errors are the same failure when their code, message and refusal agree (the causes
+/// behind them are not compared).
+impl PartialEq for AppError {
+    fn eq(&self, other: &Self) -> bool {
+        (self.code, &self.message, self.refused) == (other.code, &other.message, other.refused)
+    }
+}
+
+impl Eq for AppError {}
 
 impl AppError {
     /// A failure with a code.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), refused: false }
+        AppError { code, message: message.into(), refused: false, cause: None }
+    }
+
+    /// A failure made from a crate's error, which stays its cause.
+    pub fn caused_by<E: Coded + std::error::Error + Send + Sync + 'static>(e: E) -> Self {
+        AppError { code: e.code(), message: e.to_string(), refused: false, cause: Some(std::sync::Arc::new(e)) }
     }
 
     /// Bad usage (exit 2).
@@ -43,7 +61,8 @@ impl AppError {
 
     /// An I/O failure naming what was being done.
     pub fn io(what: impl std::fmt::Display, e: std::io::Error) -> Self {
-        AppError::new(Code::Io, format!("{what}: {e}"))
+        let message = format!("{what}: {e}");
+        AppError { cause: Some(std::sync::Arc::new(e)), ..AppError::new(Code::Io, message) }
     }
 
     /// The process exit status: 2 for usage and configuration, 3 when a gate refused the
@@ -75,14 +94,25 @@ pub fn exit_for(code: Option<Code>) -> u8 {
 /// How a batch ends: one ontology failing fails the run, as exit 3 when any was refused by a
 /// gate, else 1 (each result also carries its own).
 pub fn batch_outcome(results: &[ontofetch_pipeline::PullResult]) -> Result<(), AppError> {
-    let failed = results.iter().filter(|r| r.is_failure()).count();
-    if failed == 0 {
+    let failed: Vec<Code> = results
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(|r| r.error.as_ref().map_or(Code::CheckFailed, |e| e.code))
+        .collect();
+    batch_failure(results.len(), &failed, "failed", "refused by a gate")
+}
+
+/// A batch of `total` items of which those with codes `failed` did not succeed: nothing
+/// when none, else a failure saying how many (`verb`), refused (exit 3) when any code was a
+/// gate's refusal, which `refused` words.
+pub fn batch_failure(total: usize, failed: &[Code], verb: &str, refused: &str) -> Result<(), AppError> {
+    if failed.is_empty() {
         return Ok(());
     }
-    let refused = results.iter().filter(|r| exit_for(r.error.as_ref().map(|e| e.code)) == EXIT_REFUSED).count();
-    let mut e = AppError::check_failed(format!("{failed} of {} ontologies failed", results.len()));
-    if refused > 0 {
-        e.message.push_str(&format!(" ({refused} refused by a gate)"));
+    let n = failed.iter().filter(|c| exit_for(Some(**c)) == EXIT_REFUSED).count();
+    let mut e = AppError::check_failed(format!("{} of {total} ontologies {verb}", failed.len()));
+    if n > 0 {
+        e.message.push_str(&format!(" ({n} {refused})"));
         e.refused = true;
     }
     Err(e)
@@ -98,7 +128,7 @@ macro_rules! from_coded {
     ($($t:ty),+) => {$(
         impl From<$t> for AppError {
             fn from(e: $t) -> Self {
-                AppError { code: e.code(), message: e.to_string(), refused: false }
+                AppError::caused_by(e)
             }
         }
     )+};
@@ -106,7 +136,7 @@ macro_rules! from_coded {
 
 impl From<ontofetch_policy::PolicyError> for AppError {
     fn from(e: ontofetch_policy::PolicyError) -> Self {
-        AppError { code: e.code(), message: e.to_string(), refused: true }
+        AppError { refused: true, ..AppError::caused_by(e) }
     }
 }
 
@@ -120,3 +150,23 @@ from_coded!(
     ontofetch_resolve::lockfile::LockError,
     ontofetch_server::ServerError
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error made from a crate's error keeps it (and its causes) behind `source()`; the
+    /// code and the message are the crate error's.
+    #[test]
+    fn errors_keep_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let store = ontofetch_store::StoreError::Io { what: "writing x".into(), source: io };
+        let e = AppError::from(store);
+        assert_eq!(e.code, Code::Io);
+        let cause = std::error::Error::source(&e).expect("the store error is the cause");
+        assert!(cause.to_string().contains("writing x"), "{cause}");
+        assert!(cause.source().is_some_and(|c| c.to_string() == "denied"), "and its own cause behind it");
+        let io = AppError::io("reading y", std::io::Error::other("gone"));
+        assert_eq!(std::error::Error::source(&io).map(|c| c.to_string()), Some("gone".into()));
+    }
+}

@@ -3,9 +3,34 @@
 
 use crate::context::Context;
 use crate::error::AppError;
+use crate::report::{Report, safe};
 use ontofetch_fsutil::{write_atomic, write_new};
-use ontofetch_pipeline::export::Mapping;
-use std::path::Path;
+use ontofetch_pipeline::export::{DroppedClaim, Mapping};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The example configuration written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Initialised {
+    /// Always true.
+    pub ok: bool,
+    /// Where.
+    pub path: PathBuf,
+}
+
+impl Report for Initialised {
+    fn human(&self) -> String {
+        let p = self.path.display();
+        format!("Wrote example configuration to {p}\nNext: ontofetch config validate --spec {p}")
+    }
+}
+
+/// `init`: writes the example configuration to `path`; an existing file is kept unless
+/// `force`.
+pub fn init(path: &Path, force: bool) -> Result<Initialised, AppError> {
+    write_template(path, force)?;
+    Ok(Initialised { ok: true, path: path.to_path_buf() })
+}
 
 /// Writes the example configuration to `path`; an existing file is kept unless `force`.
 pub fn write_template(path: &Path, force: bool) -> Result<(), AppError> {
@@ -24,17 +49,56 @@ pub fn write_template(path: &Path, force: bool) -> Result<(), AppError> {
     }
 }
 
+/// One mapping of the XML catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mapped {
+    /// The IRI an OWL tool asks for.
+    pub name: String,
+    /// Where the mirror has it.
+    pub uri: String,
+}
+
+/// `export catalog-xml`'s report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    /// The file written (`-`: stdout).
+    pub path: PathBuf,
+    /// The catalog itself, when it went to stdout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml: Option<String>,
+    /// Every mapping.
+    pub mappings: Vec<Mapped>,
+    /// Names an ontology claims that another owns: left out.
+    pub dropped_claims: Vec<DroppedClaim>,
+}
+
+impl Report for Exported {
+    fn human(&self) -> String {
+        if let Some(xml) = &self.xml {
+            return xml.clone();
+        }
+        let mut text = format!("{} IRIs mapped to the mirror in {}", self.mappings.len(), self.path.display());
+        for d in &self.dropped_claims {
+            let (who, name, owner) = (safe(&d.claimed_by), safe(&d.name), safe(&d.owner));
+            text.push_str(&format!("\nnot mapped: {who} claims {name}, which is {owner}'s"));
+        }
+        text
+    }
+}
+
 /// Writes the XML catalog mapping every stored ontology's IRIs to the mirror (local paths,
-/// or URLs under `base_url`); the mappings written, and the claims dropped (a name an
-/// ontology claims that another owns).
-pub fn write_catalog_xml(
-    ctx: &Context,
-    base_url: Option<&str>,
-    out: &Path,
-) -> Result<(Vec<Mapping>, Vec<ontofetch_pipeline::export::DroppedClaim>), AppError> {
-    let (xml, mappings, dropped) = catalog_xml(ctx, base_url)?;
-    write_atomic(out, xml.as_bytes()).map_err(|e| AppError::io(format!("writing {}", out.display()), e))?;
-    Ok((mappings, dropped))
+/// or URLs under `base_url`) to `out` (`-`: into the report, for stdout); the mappings, and
+/// the claims dropped (a name an ontology claims that another owns).
+pub fn export_catalog_xml(ctx: &Context, base_url: Option<&str>, out: &Path) -> Result<Exported, AppError> {
+    let (xml, mappings, dropped_claims) = catalog_xml(ctx, base_url)?;
+    let mappings = mappings.iter().map(|m| Mapped { name: m.name.clone(), uri: m.uri.clone() }).collect();
+    let xml = if out == Path::new("-") {
+        Some(xml)
+    } else {
+        write_atomic(out, xml.as_bytes()).map_err(|e| AppError::io(format!("writing {}", out.display()), e))?;
+        None
+    };
+    Ok(Exported { path: out.to_path_buf(), xml, mappings, dropped_claims })
 }
 
 /// The catalog's text, its mappings and the claims left out (`export catalog-xml --out -`
@@ -42,7 +106,7 @@ pub fn write_catalog_xml(
 pub fn catalog_xml(
     ctx: &Context,
     base_url: Option<&str>,
-) -> Result<(String, Vec<Mapping>, Vec<ontofetch_pipeline::export::DroppedClaim>), AppError> {
+) -> Result<(String, Vec<Mapping>, Vec<DroppedClaim>), AppError> {
     if let Some(base) = base_url
         && !(base.starts_with("http://") || base.starts_with("https://"))
     {

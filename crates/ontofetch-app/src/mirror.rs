@@ -12,9 +12,13 @@ pub fn check_id(id: &str) -> Result<(), AppError> {
     ontofetch_policy::config_gate::check_ontology_id("id", id).map_err(|r| AppError::usage(r.message))
 }
 
-/// The existing catalog and store (a usage error with a hint when there is no catalog yet).
+/// The existing catalog and store (a usage error with a hint when there is no catalog yet:
+/// the command was run before anything was pulled).
 pub async fn open(ctx: &Context) -> Result<Backends, AppError> {
-    Ok(Backends::open(ctx.settings()?, Open::Existing).await?)
+    let settings = ctx.settings()?;
+    Backends::find(settings, Open::Existing)
+        .await?
+        .ok_or_else(|| AppError::usage(ontofetch_pipeline::backends::no_catalog_yet(settings)))
 }
 
 /// `version`, or the latest by download time; `E_NOT_FOUND` when nothing is stored.

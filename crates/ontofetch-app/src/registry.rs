@@ -4,6 +4,7 @@
 
 use crate::context::Context;
 use crate::error::AppError;
+use crate::report::{Report, safe};
 use ontofetch_policy::Code;
 use ontofetch_resolve::Registry;
 use ontofetch_resolve::registry::{Entry, STORED, Source};
@@ -46,26 +47,8 @@ pub struct Shown {
     pub license_policy: LicensePolicyAnswer,
 }
 
-/// What `accept_licenses` does with a prefix's licence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LicenseVerdict {
-    /// Fetched.
-    Accepted,
-    /// Fetched, with a warning and a manifest note.
-    Warned,
-    /// Refused with `E_LICENSE` before anything is downloaded.
-    Refused,
-}
-
-/// A [`LicenseVerdict`] and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct LicensePolicyAnswer {
-    /// What happens.
-    pub verdict: LicenseVerdict,
-    /// Why, in words.
-    pub why: String,
-}
+/// What `accept_licenses` does with a prefix's licence (the one decision a pull makes).
+pub use ontofetch_resolve::license::{Judgement as LicensePolicyAnswer, Verdict as LicenseVerdict};
 
 /// What the licence settings do with `license` for entry `id`.
 pub fn license_policy(
@@ -73,32 +56,7 @@ pub fn license_policy(
     id: &str,
     license: Option<&str>,
 ) -> LicensePolicyAnswer {
-    use ontofetch_resolve::license;
-    let accept = &defaults.accept_licenses;
-    let (verdict, why) = match license {
-        None if !accept.is_empty() && defaults.reject_unknown_licenses => {
-            (LicenseVerdict::Refused, "the licence is unknown and defaults.reject_unknown_licenses is set".to_string())
-        }
-        None if !accept.is_empty() => {
-            (LicenseVerdict::Warned, "the licence is unknown; fetched with a warning (accept_licenses is set)".into())
-        }
-        None => (LicenseVerdict::Accepted, "the licence is unknown; no accept_licenses is set".into()),
-        Some(l) if accept.is_empty() && !license::is_open(l) => (
-            LicenseVerdict::Warned,
-            format!(
-                "licence {} is outside the open-licence list; fetched with a warning because no accept_licenses is set",
-                license::described(l)
-            ),
-        ),
-        Some(l) if accept.is_empty() => {
-            (LicenseVerdict::Accepted, format!("licence {} is open; no accept_licenses is set", license::described(l)))
-        }
-        Some(l) if license::accepted(Some(l), accept) => {
-            (LicenseVerdict::Accepted, format!("licence {} is in accept_licenses", license::described(l)))
-        }
-        Some(l) => (LicenseVerdict::Refused, license::refusal(id, l, accept)),
-    };
-    LicensePolicyAnswer { verdict, why }
+    ontofetch_resolve::license::judge(id, license, &defaults.accept_licenses, &[], defaults.reject_unknown_licenses)
 }
 
 /// `registry show ID`.
@@ -132,16 +90,132 @@ fn show_in(ctx: &Context, registry: &Registry, id: &str) -> Result<Shown, AppErr
 
 /// `registry show ID ID…`: every id, in order, from one load of the snapshot; the first
 /// unknown id fails the whole answer, naming it.
-pub fn show_many(ctx: &Context, ids: &[String]) -> Result<Vec<Shown>, AppError> {
+pub fn show_many(ctx: &Context, ids: &[String]) -> Result<ShownMany, AppError> {
     let registry = load(ctx)?;
-    ids.iter().map(|id| show_in(ctx, &registry, id)).collect()
+    let shown: Vec<Shown> = ids.iter().map(|id| show_in(ctx, &registry, id)).collect::<Result<_, _>>()?;
+    Ok(ShownMany { count: shown.len(), shown })
+}
+
+/// Several answers of `registry show`.
+#[derive(Debug, Serialize)]
+pub struct ShownMany {
+    /// How many.
+    pub count: usize,
+    /// Each, in the order asked.
+    pub shown: Vec<Shown>,
+}
+
+impl Report for ShownMany {
+    fn human(&self) -> String {
+        self.shown.iter().map(Report::human).collect::<Vec<_>>().join("\n\n")
+    }
+}
+
+impl Report for Shown {
+    fn human(&self) -> String {
+        let e = &self.entry;
+        let mut out = format!("{} — {}\n", e.prefix, safe(e.name.as_deref().unwrap_or("(no name)")));
+        let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<11} {v}\n"));
+        if let Some(key) = &e.bioregistry_prefix {
+            line("bioregistry:", safe(key));
+        }
+        if let Some(p) = &e.preferred_prefix {
+            line("preferred:", safe(p));
+        }
+        if !e.synonyms.is_empty() {
+            line("synonyms:", safe(&e.synonyms.join(", ")));
+        }
+        let licence = match (&e.license, &e.license_source) {
+            (Some(l), Some(from)) => format!("{} (from {})", safe(l), safe(from)),
+            (Some(l), None) => safe(l),
+            (None, _) => "unknown".into(),
+        };
+        line("licence:", licence);
+        let verdict = match self.license_policy.verdict {
+            LicenseVerdict::Accepted => "accepted",
+            LicenseVerdict::Warned => "warned",
+            LicenseVerdict::Refused => "refused",
+        };
+        line("policy:", format!("{verdict}: {}", safe(&self.license_policy.why)));
+        let foundry = match (e.obo_foundry, &e.obo_status, &e.obo_prefix) {
+            (true, status, id) => format!(
+                "yes{}{}",
+                id.as_deref().map(|i| format!(", id {}", safe(i))).unwrap_or_default(),
+                status.as_deref().map(|s| format!(" ({})", safe(s))).unwrap_or_default()
+            ),
+            _ => "no".into(),
+        };
+        line("foundry:", foundry);
+        if e.deprecated {
+            line("deprecated:", "yes (Bioregistry marks it deprecated or inactive)".into());
+        }
+        for (format, url) in &e.downloads {
+            line(&format!("{format}:"), safe(url));
+        }
+        let target = self.resolves_to.as_deref().map(safe).unwrap_or_else(|| "nothing to download".into());
+        line("pull gets:", format!("{target} ({})", self.route));
+        line("snapshot:", safe(&self.answered_by));
+        out.trim_end().to_string()
+    }
+}
+
+/// `registry search`'s answer.
+#[derive(Debug, Serialize)]
+pub struct Found {
+    /// The snapshot searched.
+    pub snapshot: Source,
+    /// How many entries.
+    pub count: usize,
+    /// The entries.
+    pub entries: Vec<Entry>,
+}
+
+impl Report for Found {
+    fn human(&self) -> String {
+        let row = |e: &Entry| {
+            let lic = e.license.as_deref().unwrap_or("-");
+            format!("{:<18} {:<14} {}", safe(&e.prefix), safe(lic), safe(e.name.as_deref().unwrap_or("")))
+        };
+        self.entries.iter().map(row).collect::<Vec<_>>().join("\n")
+    }
 }
 
 /// `registry search TEXT`: at most `limit` entries.
-pub fn search(ctx: &Context, text: &str, limit: usize) -> Result<(Source, Vec<Entry>), AppError> {
+pub fn search(ctx: &Context, text: &str, limit: usize) -> Result<Found, AppError> {
     let registry = load(ctx)?;
-    let hits = registry.search(text).into_iter().take(limit).cloned().collect();
-    Ok((registry.source.clone(), hits))
+    let entries: Vec<Entry> = registry.search(text).into_iter().take(limit).cloned().collect();
+    Ok(Found { snapshot: registry.source.clone(), count: entries.len(), entries })
+}
+
+/// What `registry update` or `registry reset` did to the data root's snapshot.
+#[derive(Debug, Serialize)]
+pub struct Replaced {
+    /// Always true.
+    pub ok: bool,
+    /// The snapshot written (`update`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Source>,
+    /// Whether there was one to remove (`reset`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+    /// The data root's snapshot file.
+    pub path: PathBuf,
+}
+
+impl Report for Replaced {
+    fn human(&self) -> String {
+        match (&self.snapshot, self.removed) {
+            (Some(s), _) => format!(
+                "{} prefixes from {} (sha256 {}) -> {}",
+                s.prefixes,
+                safe(&s.label),
+                s.sha256,
+                self.path.display()
+            ),
+            (None, Some(true)) => format!("removed {}; the built-in snapshot answers again", self.path.display()),
+            (None, _) => "no snapshot in the data root; the built-in one already answers".into(),
+        }
+    }
 }
 
 /// `registry update [--from URL]`: fetches Bioregistry's JSON through every gate (URL,
@@ -150,7 +224,7 @@ pub fn search(ctx: &Context, text: &str, limit: usize) -> Result<(Source, Vec<En
 /// atomically; a failure leaves the previous one in place.
 /// A local file instead (`--file`: an air-gapped copy, or the pinned release the repo's
 /// snapshot is cut from) is read as it is; `label` names its origin.
-pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Source, AppError> {
+pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Replaced, AppError> {
     let (bytes, origin) = match from {
         From::Url(url) => {
             let bytes = ctx.block_on(async {
@@ -178,18 +252,18 @@ pub fn update(ctx: &Context, from: From<'_>, label: Option<&str>) -> Result<Sour
     }
     ontofetch_fsutil::write_atomic(&path, &registry.to_compact())
         .map_err(|e| AppError::io(format!("writing {}", path.display()), e))?;
-    Ok(registry.source.clone())
+    Ok(Replaced { ok: true, snapshot: Some(registry.source.clone()), removed: None, path })
 }
 
 /// `registry reset`: removes the data root's snapshot, so the built-in one answers again.
-/// Returns whether there was one.
-pub fn reset(ctx: &Context) -> Result<bool, AppError> {
+pub fn reset(ctx: &Context) -> Result<Replaced, AppError> {
     let path = stored_path(ctx)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(AppError::io(format!("removing {}", path.display()), e)),
-    }
+    let removed = match std::fs::remove_file(&path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(AppError::io(format!("removing {}", path.display()), e)),
+    };
+    Ok(Replaced { ok: true, snapshot: None, removed: Some(removed), path })
 }
 
 /// A URL as a label: without userinfo, query or fragment (a `?token=` stays out of every

@@ -270,7 +270,12 @@ impl<E: Engine> Catalog for E {
         unexpected("recording a pull event", self.transact("recording a pull event", None, steps).await?)
     }
 
-    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError> {
+    async fn events(
+        &self,
+        ontology: Option<&str>,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PullEvent>, CatalogError> {
         read_all(self, "listing pull events", sql::EVENTS, args![ontology, since, i64::from(limit)], sql::event_row)
             .await
     }

@@ -577,9 +577,14 @@ pub trait Catalog: Send + Sync {
     /// Records how a pull ended; events older than [`EVENT_RETENTION_DAYS`] are dropped.
     async fn record_event(&self, event: &PullEvent) -> Result<(), CatalogError>;
 
-    /// Pull events at or after `since` (RFC 3339), newest first; every ontology when
-    /// `ontology` is `None`.
-    async fn events(&self, ontology: Option<&str>, since: &str, limit: u32) -> Result<Vec<PullEvent>, CatalogError>;
+    /// Pull events at or after `since` (RFC 3339; all kept ones when `None`), newest first;
+    /// every ontology when `ontology` is `None`.
+    async fn events(
+        &self,
+        ontology: Option<&str>,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PullEvent>, CatalogError>;
 
     /// Records (or replaces) the diff of a version against the one before it.
     async fn record_diff(&self, diff: &DiffRow) -> Result<(), CatalogError>;

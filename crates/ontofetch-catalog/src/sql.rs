@@ -341,7 +341,8 @@ pub(crate) const INSERT_EVENT: &str =
 pub(crate) const DROP_OLD_EVENTS: &str = "DELETE FROM pull_events WHERE at < $1";
 
 pub(crate) const EVENTS: &str = "SELECT ontology, at, status, code, message, worker FROM pull_events \
-     WHERE (CAST($1 AS TEXT) IS NULL OR ontology = $1) AND at >= $2 ORDER BY at DESC LIMIT $3";
+     WHERE (CAST($1 AS TEXT) IS NULL OR ontology = $1) AND (CAST($2 AS TEXT) IS NULL OR at >= $2) \
+     ORDER BY at DESC LIMIT $3";
 
 pub(crate) const UPSERT_DIFF: &str = "INSERT INTO diffs (ontology, version, previous, summary) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (ontology, version) DO UPDATE SET previous = excluded.previous, summary = excluded.summary";

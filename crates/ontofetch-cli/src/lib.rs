@@ -8,7 +8,6 @@ pub mod cli;
 mod commands;
 mod output;
 mod progress;
-mod render;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ConfigCommand, ExportCommand, MonitorCommand, PolicyCommand};
@@ -38,14 +37,20 @@ fn command_overrides(command: &Command) -> Overrides {
 fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
     let ok = |r: Result<(), AppError>| r.map(|_| EXIT_OK);
     match command {
-        Command::Init { path, force } => ok(commands::init::run(ctx, path, *force)),
+        Command::Init { path, force } => {
+            output::emit(&ctx.options, &ontofetch_app::files::init(path, *force)?);
+            Ok(EXIT_OK)
+        }
         Command::Config(ConfigCommand::Show { no_redact, .. }) => ok(commands::config::show(ctx, *no_redact)),
         Command::Config(ConfigCommand::Validate) => ok(commands::config::validate(ctx)),
         Command::Config(ConfigCommand::Reference) => ok(commands::config::reference(ctx)),
         Command::Config(ConfigCommand::Schema) => ok(commands::config::schema()),
         Command::Policy(PolicyCommand::CheckUrl { url, resolve }) => commands::policy::check_url(ctx, url, *resolve),
         Command::Policy(PolicyCommand::CheckPath { path, root }) => commands::policy::check_path(ctx, path, root),
-        Command::Policy(PolicyCommand::Codes) => ok(commands::policy::codes(ctx)),
+        Command::Policy(PolicyCommand::Codes) => {
+            output::emit(&ctx.options, &ontofetch_app::check::codes());
+            Ok(EXIT_OK)
+        }
         Command::Doctor { fix, verify } => ok(commands::doctor::run(ctx, *fix, *verify)),
         Command::Pull(args) => ok(commands::pull::pull(ctx, args)),
         Command::Plan(args) => ok(commands::pull::plan(ctx, args)),
@@ -58,7 +63,7 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
         }
         Command::Db(cmd) => ok(commands::store::db(ctx, cmd)),
         Command::Diff { id, old, new, limit } => {
-            ok(commands::diff::run(ctx, id, old.as_deref(), new.as_deref(), *limit))
+            ok(commands::store::diff(ctx, id, old.as_deref(), new.as_deref(), *limit))
         }
         Command::Registry(cmd) => ok(commands::registry::run(ctx, cmd)),
         Command::Export(ExportCommand::CatalogXml { base_url, out }) => {

@@ -1,15 +1,15 @@
-//! One place decides what goes to stdout: the JSON document under `--json`, else text.
+//! One place decides what goes to stdout: a report's JSON document under `--json`, else
+//! its human form.
 
-use ontofetch_app::Options;
-use serde::Serialize;
+use ontofetch_app::{Options, Report};
 
-/// Prints a command's result: the document under `--json`, else the text.
-pub fn emit<T: Serialize + ?Sized>(options: &Options, doc: &T, text: impl FnOnce() -> String) {
+/// Prints a command's report.
+pub fn emit(options: &Options, report: &impl Report) {
     if options.json {
-        // Documents are plain data: serialising cannot fail.
-        print(&serde_json::to_string_pretty(doc).unwrap_or_default());
+        // Reports are plain data: serialising cannot fail.
+        print(&serde_json::to_string_pretty(report).unwrap_or_default());
     } else {
-        let t = text();
+        let t = report.human();
         if !t.is_empty() {
             print(t.trim_end());
         }

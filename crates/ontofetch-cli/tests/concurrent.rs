@@ -1,6 +1,6 @@
 //! Many processes, one data root: cron, `serve --refresh` and a person pulling at once.
 
-use ontofetch_testsupport::cli::{Sandbox, wait_all};
+use ontofetch_testsupport::cli::{Sandbox, Watched, wait_all};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
@@ -37,6 +37,13 @@ impl Env {
         let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
         args.extend_from_slice(ids);
         self.command(&args).spawn().unwrap()
+    }
+
+    /// A pull whose stderr the test reads while it runs.
+    fn watched(&self, ids: &[&str]) -> Watched {
+        let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
+        args.extend_from_slice(ids);
+        Watched::spawn(self.command(&args))
     }
 
     fn json(&self, args: &[&str]) -> (i32, Value) {
@@ -95,13 +102,18 @@ fn kill_minus_nine_while_holding_a_lease_does_not_block_the_others() {
         assert!(Instant::now() < deadline, "the victim never started downloading");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let others = vec![env.pull(&["a1", "b2"]), env.pull(&["b2", "a1"])];
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut others = vec![env.watched(&["a1", "b2"]), env.watched(&["b2", "a1"])];
+    // One of them is queued behind the victim's lease (it says so; the other may be busy
+    // with b2) before anything is judged: the check below cannot pass because nobody had
+    // got there yet, and the victim is still downloading.
+    let queued = ["waiting for another worker's lease", r#""ontology":"a1""#];
+    Watched::wait_for_any(&mut others, &queued, Duration::from_secs(60));
     assert_eq!(env.server.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
     victim.kill().unwrap();
     victim.wait().unwrap();
-    for (code, results, _) in wait_all(others, Duration::from_secs(180)) {
-        assert_eq!(code, 0, "{results}");
+    for o in others {
+        let (code, results, stderr) = o.finish(Duration::from_secs(180));
+        assert_eq!(code, 0, "{results} {stderr}");
     }
     assert_eq!(env.version_dirs("a1").len(), 1);
     assert_eq!(env.version_dirs("b2").len(), 1);

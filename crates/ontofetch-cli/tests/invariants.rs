@@ -9,12 +9,13 @@
 //! A failure prints its seed; `ONTOFETCH_STATE_SEED=N` replays it and
 //! `ONTOFETCH_STATE_STEPS=N` runs longer (docs/architecture.md, "Tests").
 
+use ontofetch_testsupport::cli::Sandbox;
 use ontofetch_testsupport::fixtures::RDF_XML;
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::s3::S3Server;
 use ontofetch_testsupport::servers::{Need, available};
-use ontofetch_testsupport::{Fault, Reply, TestServer};
+use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -196,8 +197,8 @@ enum Backend {
 }
 
 struct Mirror {
-    dir: tempfile::TempDir,
-    server: TestServer,
+    /// The machine: its home, data root and upstream on loopback.
+    sandbox: Sandbox,
     backend: Backend,
     serve: Option<(ChildGuard, u16)>,
     seed: u64,
@@ -209,10 +210,17 @@ struct Mirror {
     sentinel: (PathBuf, String),
 }
 
+impl std::ops::Deref for Mirror {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sandbox
+    }
+}
+
 impl Mirror {
     fn new(backend: Backend, seed: u64) -> Mirror {
-        let server = TestServer::start();
-        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+        let (server, dir) = (&sandbox.server, &sandbox.dir);
         let entries: String = IDS
             .iter()
             .map(|id| {
@@ -239,8 +247,7 @@ impl Mirror {
         std::fs::create_dir_all(outside.join("alpha-1-1")).unwrap();
         let digest = ontofetch_testsupport::tree_digest(&outside);
         Mirror {
-            dir,
-            server,
+            sandbox,
             backend,
             serve: None,
             seed,
@@ -251,25 +258,11 @@ impl Mirror {
         }
     }
 
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
-    }
-
+    /// The sandbox's command with this mirror's configuration, its output piped, and the
+    /// shared backend's catalog and bucket when it has them.
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .arg("--spec")
-            .arg(self.dir.path().join("sources.yaml"))
-            .arg("--allowed-hosts")
-            .arg(self.server.allow_entry())
-            .current_dir(self.dir.path())
-            .env("HOME", self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env_remove("ONTOFETCH_CATALOG_URL")
-            .env_remove("ONTOFETCH_STORE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut cmd = self.sandbox.command(args);
+        cmd.arg("--spec").arg(self.dir.path().join("sources.yaml")).stdout(Stdio::piped()).stderr(Stdio::piped());
         if let Backend::Shared { s3, catalog_url, .. } = &self.backend {
             cmd.env("ONTOFETCH_CATALOG_URL", catalog_url)
                 .env("ONTOFETCH_STORE_URL", format!("s3://{BUCKET}/team"))
@@ -864,10 +857,16 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
             mx.serve_upstream(id, &rel);
             m.upstream = Some(rel.clone());
             let s3_down = rng.below(2) == 0;
-            let child = mx.command(&["pull", id, "--json"]).spawn().unwrap();
-            // Once the worker is connected: a worker that starts while the catalog is down
-            // fails at once by design (E_DB), it is the running one that must ride it out.
-            std::thread::sleep(Duration::from_millis(300));
+            let asked = mx.server.hits(&format!("/{id}.owl"));
+            let mut child = mx.command(&["pull", id, "--json"]).spawn().unwrap();
+            // Once the worker is connected and at work (it asked upstream for the release): a
+            // worker that starts while the catalog is down fails at once by design (E_DB); it
+            // is the running one that must ride it out.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while mx.server.hits(&format!("/{id}.owl")) == asked && child.try_wait().unwrap().is_none() {
+                assert!(Instant::now() < deadline, "the worker never asked for {id}\n{}", mx.context());
+                std::thread::sleep(Duration::from_millis(5));
+            }
             match &mut mx.backend {
                 Backend::Shared { s3, .. } if s3_down => {
                     s3.stop();

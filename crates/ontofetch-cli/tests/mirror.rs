@@ -2,23 +2,30 @@
 //! paths, the gates on every request path, separate auth for artifacts and metrics, and the
 //! status page rendered by a real headless Chromium.
 
+use ontofetch_testsupport::Reply;
+use ontofetch_testsupport::cli::Sandbox;
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::local::{ChildGuard, free_port, metric_value};
 use ontofetch_testsupport::servers::{Need, available};
-use ontofetch_testsupport::{Reply, TestServer};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TINY_OBO: &str = "format-version: 1.2\ndata-version: 2025-01-01\nontology: tiny\n\n[Term]\nid: TINY:1\nname: one\n\n[Term]\nid: TINY:2\nname: two\nis_a: TINY:1\n";
 
-struct Mirror {
-    dir: tempfile::TempDir,
-    registry: TestServer,
+/// A machine with a configured mirror: the harness's sandbox, its loopback server the
+/// registry.
+struct Mirror(Sandbox);
+
+impl std::ops::Deref for Mirror {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
 }
 
 /// One HTTP/1.0 exchange: (status, headers with lower-case names, body).
@@ -58,34 +65,23 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Ans
 
 impl Mirror {
     fn new() -> Self {
-        let registry = TestServer::start();
+        let m = Mirror(Sandbox::new(env!("CARGO_BIN_EXE_ontofetch")));
+        let registry = &m.server;
         registry.route("/obo/bfo.owl", vec![Reply::ok(owl(None, "bfo served from the mirror"), OWL)]);
         registry.route("/files/tiny.obo", vec![Reply::ok(TINY_OBO, "text/plain")]);
         registry.route("/obo/evil.owl", vec![Reply::redirect(302, "http://169.254.169.254/latest/meta-data/")]);
-        let m = Mirror { dir: tempfile::tempdir().unwrap(), registry };
         let spec = format!(
             "defaults:\n  resolver_fallback_enabled: false\nontologies:\n  - id: bfo\n  - id: evil\n  - id: tiny\n    resolver: direct\n    extras:\n      url: {}\n",
-            m.registry.url("/files/tiny.obo")
+            m.server.url("/files/tiny.obo")
         );
-        std::fs::write(m.dir.path().join("sources.yaml"), spec).unwrap();
+        m.spec(&spec);
         m
     }
 
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("home/ontology-fetcher")
-    }
-
+    /// The sandbox's command with the mirror's configuration.
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.arg("--spec")
-            .arg(self.dir.path().join("sources.yaml"))
-            .arg("--allowed-hosts")
-            .arg(self.registry.allow_entry())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("PYSTOW_HOME", self.dir.path().join("home"))
-            .env("HOME", self.dir.path())
-            .env("ONTOFETCH_OBO_BASE_URL", self.registry.url("/obo"));
+        let mut cmd = self.0.command(args);
+        cmd.arg("--spec").arg(self.path("sources.yaml"));
         cmd
     }
 
@@ -328,7 +324,7 @@ fn a_new_release_is_diffed_against_the_last_one_and_mapped_for_owl_tools() {
         ("DEMO_0000005", "dendrite", None, &["DEMO_0000001"], false),
         ("DEMO_0000006", "synapse", None, &["DEMO_0000001"], false),
     ]);
-    m.registry.route("/obo/bfo.owl", vec![Reply::ok(v1, OWL)]);
+    m.server.route("/obo/bfo.owl", vec![Reply::ok(v1, OWL)]);
     let metrics = m.dir.path().join("pull.prom");
     let pull = |extra: &[&str]| {
         let mut args =
@@ -346,8 +342,8 @@ fn a_new_release_is_diffed_against_the_last_one_and_mapped_for_owl_tools() {
     assert_eq!(code, Some(2), "one version cannot be diffed");
     assert!(err.contains("needs two"), "{err}");
 
-    m.registry.route("/obo/bfo.owl", vec![Reply::ok(v2, OWL)]);
-    m.registry.route("/files/tiny.obo", vec![Reply::ok(TINY_OBO.replace("name: two", "name: deux"), "text/plain")]);
+    m.server.route("/obo/bfo.owl", vec![Reply::ok(v2, OWL)]);
+    m.server.route("/files/tiny.obo", vec![Reply::ok(TINY_OBO.replace("name: two", "name: deux"), "text/plain")]);
     let results = pull(&[]);
     let bfo = results.as_array().unwrap().iter().find(|r| r["id"] == "bfo").unwrap();
     assert_eq!(bfo["status"], "updated", "{bfo}");
@@ -417,7 +413,7 @@ fn a_new_release_is_diffed_against_the_last_one_and_mapped_for_owl_tools() {
     let xml = std::fs::read_to_string(&catalog).unwrap();
     let target = format!("uri=\"{base}/ontologies/bfo/latest/original/bfo.owl\"");
     assert!(xml.contains(&format!("name=\"http://purl.obolibrary.org/obo/bfo.owl\" {target}")), "{xml}");
-    assert!(xml.contains(&format!("name=\"{}\" {target}", m.registry.url("/obo/bfo.owl"))), "{xml}");
+    assert!(xml.contains(&format!("name=\"{}\" {target}", m.server.url("/obo/bfo.owl"))), "{xml}");
     // and what it points at is served
     let served = request(port, "GET", "/ontologies/bfo/latest/original/bfo.owl", &[]);
     assert_eq!(served.status, 200);

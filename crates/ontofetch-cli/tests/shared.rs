@@ -1,12 +1,13 @@
 //! A shared mirror beyond one machine: workers with separate local disks, one PostgreSQL
 //! catalog and one S3 bucket (real servers, started here on 127.0.0.1).
 
-use ontofetch_testsupport::cli::wait_all;
+use ontofetch_testsupport::cli::Sandbox;
+use ontofetch_testsupport::cli::{Watched, wait_all};
 use ontofetch_testsupport::fixtures::{RDF_XML as OWL, owl};
 use ontofetch_testsupport::pg::Cluster;
 use ontofetch_testsupport::s3::S3Server;
 use ontofetch_testsupport::servers::{Need, available};
-use ontofetch_testsupport::{Fault, Reply, TestServer};
+use ontofetch_testsupport::{Fault, Reply};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -16,8 +17,8 @@ const BUCKET: &str = "mirror";
 const IDS: &[&str] = &["a1", "b2", "c3", "d4", "e5", "f6"];
 
 struct Shared {
-    dir: tempfile::TempDir,
-    registry: TestServer,
+    /// The registry on loopback and the directory every worker's home is in.
+    sandbox: Sandbox,
     pg: Cluster,
     s3: S3Server,
     catalog_url: String,
@@ -25,7 +26,8 @@ struct Shared {
 
 impl Shared {
     fn new(delay: Duration, size: usize) -> Self {
-        let registry = TestServer::start();
+        let sandbox = Sandbox::new(env!("CARGO_BIN_EXE_ontofetch"));
+        let registry = &sandbox.server;
         for id in IDS {
             let body = owl(None, &format!("{id} {}", "x".repeat(size)));
             registry
@@ -33,34 +35,22 @@ impl Shared {
         }
         let pg = Cluster::start();
         let catalog_url = pg.database("mirror");
-        let dir = tempfile::tempdir().unwrap();
         let text: String = IDS.iter().map(|id| format!("  - id: {id}\n")).collect();
-        std::fs::write(
-            dir.path().join("sources.yaml"),
-            format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"),
-        )
-        .unwrap();
-        Shared { dir, registry, pg, s3: S3Server::start(BUCKET), catalog_url }
+        sandbox.spec(&format!("defaults:\n  resolver_fallback_enabled: false\nontologies:\n{text}"));
+        Shared { sandbox, pg, s3: S3Server::start(BUCKET), catalog_url }
     }
 
     /// A worker's own machine: its home (and data root) is its own directory.
     fn home(&self, worker: &str) -> PathBuf {
-        self.dir.path().join(worker)
+        self.sandbox.path(worker)
     }
 
+    /// A worker's command: the sandbox's, at the worker's home, on the shared catalog and
+    /// bucket.
     fn command(&self, worker: &str, args: &[&str]) -> Command {
-        let home = self.home(worker);
-        std::fs::create_dir_all(&home).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ontofetch"));
-        cmd.args(args)
-            .arg("--spec")
-            .arg(self.dir.path().join("sources.yaml"))
-            .arg("--allowed-hosts")
-            .arg(self.registry.allow_entry())
-            .current_dir(&home)
-            .env("HOME", &home)
-            .env("PYSTOW_HOME", &home)
-            .env("ONTOFETCH_OBO_BASE_URL", self.registry.url("/obo"))
+        let mut cmd = self.sandbox.command_at(&self.home(worker), args);
+        cmd.arg("--spec")
+            .arg(self.sandbox.path("sources.yaml"))
             .env("ONTOFETCH_CATALOG_URL", &self.catalog_url)
             .env("ONTOFETCH_STORE_URL", format!("s3://{BUCKET}/team"))
             .env("ONTOFETCH_WORKER_ID", worker)
@@ -74,6 +64,13 @@ impl Shared {
         let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
         args.extend_from_slice(ids);
         self.command(worker, &args).spawn().unwrap()
+    }
+
+    /// A pull whose stderr the test reads while it runs.
+    fn watched(&self, worker: &str, ids: &[&str]) -> Watched {
+        let mut args = vec!["pull", "--json", "--no-lock", "--concurrent-downloads", "2"];
+        args.extend_from_slice(ids);
+        Watched::spawn(self.command(worker, &args))
     }
 
     fn json(&self, worker: &str, args: &[&str]) -> (i32, Value, String) {
@@ -95,7 +92,7 @@ impl Shared {
 
 fn wait_for_hit(s: &Shared, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while s.registry.hits(path) == 0 {
+    while s.sandbox.server.hits(path) == 0 {
         assert!(Instant::now() < deadline, "nobody started downloading {path}");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -119,7 +116,7 @@ fn three_workers_share_one_catalog_and_one_bucket() {
     }
     for id in IDS {
         assert_eq!(s.stored_versions(id).len(), 1, "{id}: stored once");
-        assert_eq!(s.registry.hits(&format!("/obo/{id}.owl")), 1, "{id}: downloaded once");
+        assert_eq!(s.sandbox.server.hits(&format!("/obo/{id}.owl")), 1, "{id}: downloaded once");
     }
     // A fourth machine with an empty disk and only the URLs.
     let (code, versions, err) = s.json("reader", &["db", "versions", "--json", "--limit", "100"]);
@@ -171,15 +168,20 @@ fn a_worker_killed_mid_download_hands_its_ontology_over() {
     let s = Shared::new(Duration::from_millis(200), 200_000);
     let mut victim = s.pull("victim", &["a1"]);
     wait_for_hit(&s, "/obo/a1.owl");
-    let others = vec![s.pull("w1", &["a1", "b2"]), s.pull("w2", &["b2", "a1"])];
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(s.registry.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
+    let mut others = vec![s.watched("w1", &["a1", "b2"]), s.watched("w2", &["b2", "a1"])];
+    // One of them is queued behind the victim's lease (it says so; the other may be busy
+    // with b2) before anything is judged: the check below cannot pass because nobody had
+    // got there yet, and the victim is still downloading.
+    let queued = ["waiting for another worker's lease", r#""ontology":"a1""#];
+    Watched::wait_for_any(&mut others, &queued, Duration::from_secs(60));
+    assert_eq!(s.sandbox.server.hits("/obo/a1.owl"), 1, "nobody else fetches a1 while the victim holds it");
     victim.kill().unwrap();
     victim.wait().unwrap();
-    for (code, results, stderr) in wait_all(others, Duration::from_secs(240)) {
+    for o in others {
+        let (code, results, stderr) = o.finish(Duration::from_secs(240));
         assert_eq!(code, 0, "{results} {stderr}");
     }
-    assert_eq!(s.registry.hits("/obo/a1.owl"), 2, "one survivor took a1 over");
+    assert_eq!(s.sandbox.server.hits("/obo/a1.owl"), 2, "one survivor took a1 over");
     assert_eq!(s.stored_versions("a1").len(), 1);
     assert_eq!(s.stored_versions("b2").len(), 1);
     // The victim's disk holds its interrupted staging; doctor --fix there clears it.
@@ -200,7 +202,7 @@ fn a_worker_killed_mid_multipart_upload_leaves_one_whole_version() {
     let s = Shared::new(Duration::from_millis(1), 1_000);
     // Above the store's multipart threshold (16 MiB): the original goes up in 8 MiB parts.
     let big = owl(None, &format!("a1 {}", "x".repeat(40 << 20)));
-    s.registry.route("/obo/a1.owl", vec![Reply::ok(big.clone(), OWL)]);
+    s.sandbox.server.route("/obo/a1.owl", vec![Reply::ok(big.clone(), OWL)]);
     let mut victim = s.pull("victim", &["a1"]);
     let deadline = Instant::now() + Duration::from_secs(300);
     while s.s3.open_uploads() == 0 {
@@ -324,7 +326,7 @@ fn unreachable_or_misconfigured_backends_fail_clearly() {
     let (code, err) = run(&[("ONTOFETCH_STORE_URL", "ftp://x".into())]);
     assert_ne!(code, 0);
     assert!(err.contains("E_CONFIG_INVALID") && err.contains("store_url"), "{err}");
-    assert_eq!(s.registry.hits("/obo/a1.owl"), 0, "nothing was downloaded");
+    assert_eq!(s.sandbox.server.hits("/obo/a1.owl"), 0, "nothing was downloaded");
 }
 
 /// `serve` during outages: with PostgreSQL down, or the bucket's server down, `/readyz`
@@ -418,11 +420,11 @@ fn workers_back_off_together_from_a_failing_upstream() {
         return;
     }
     let s = Shared::new(Duration::from_millis(1), 1_000);
-    s.registry.route("/obo/b2.owl", vec![Reply::status(503)]);
+    s.sandbox.server.route("/obo/b2.owl", vec![Reply::status(503)]);
     let workers: Vec<Child> = ["w1", "w2", "w3"].iter().map(|w| s.pull(w, &["b2", "a1"])).collect();
     let results = wait_all(workers, Duration::from_secs(180));
     let attempts_of_one_worker = 5; // defaults.http.max_retries
-    let hits = s.registry.hits("/obo/b2.owl");
+    let hits = s.sandbox.server.hits("/obo/b2.owl");
     assert!(hits <= attempts_of_one_worker, "{hits} requests to the failing file from three workers");
     for (code, v, err) in &results {
         assert_eq!(*code, 1, "b2 failed for every worker: {err}");
@@ -527,7 +529,7 @@ fn a_worker_that_lost_its_lease_stops_and_deletes_nothing() {
     // Slow enough (~11 s) that the restart and the second worker's whole pull fit in it.
     let first = owl(None, &format!("a1 first {}", "y".repeat(600_000)));
     let second = owl(None, "a1 second");
-    s.registry.route(
+    s.sandbox.server.route(
         "/obo/a1.owl",
         vec![
             Reply::ok(first, OWL).fault(Fault::Slow { chunk: 8192, delay: Duration::from_millis(150) }),
@@ -566,7 +568,7 @@ fn a_worker_paused_across_a_restart_is_fenced_and_its_upload_swept() {
     // Above the store's multipart threshold (16 MiB), and other bytes for the second worker.
     let big = owl(None, &format!("a1 first {}", "x".repeat(20 << 20)));
     let second = owl(None, &format!("a1 second {}", "y".repeat(1 << 20)));
-    s.registry.route("/obo/a1.owl", vec![Reply::ok(big, OWL), Reply::ok(second.clone(), OWL)]);
+    s.sandbox.server.route("/obo/a1.owl", vec![Reply::ok(big, OWL), Reply::ok(second.clone(), OWL)]);
     let mut paused = s.pull("paused", &["a1"]);
     let deadline = Instant::now() + Duration::from_secs(300);
     while !s.s3.keys(BUCKET).iter().any(|k| k.starts_with("team/.uploads/a1/")) && s.s3.open_uploads() == 0 {

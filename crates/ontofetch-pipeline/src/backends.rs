@@ -46,7 +46,9 @@ pub fn shared_rates(settings: &Settings, backends: &Backends) -> Arc<dyn SharedR
     let http = &settings.defaults().http;
     match &http.shared_rate_limit_dir {
         Some(dir) => Arc::new(FileRates::new(PathBuf::from(dir))),
-        None if backends.catalog.url().starts_with("postgres") => Arc::new(CatalogRates(backends.catalog.clone())),
+        None if matches!(CatalogAt::of(settings), Ok(CatalogAt::Postgres(_))) => {
+            Arc::new(CatalogRates(backends.catalog.clone()))
+        }
         None => Arc::new(FileRates::new(settings.dirs.cache.join("rate-limits"))),
     }
 }
@@ -84,52 +86,103 @@ fn config_error(key: &str, url: &str, what: &str) -> PipelineError {
     PipelineError::new(Code::ConfigInvalid, format!("defaults.storage.{key} {url:?}: {what}"))
 }
 
-async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactStore>, PipelineError> {
-    let url = store_url(settings);
-    if let Some(dir) = url.strip_prefix("file://") {
-        return Ok(Arc::new(LocalStore::new(&PathBuf::from(dir))));
-    }
-    if url.starts_with("s3://") {
-        let e = &settings.storage.s3;
-        let options = S3Options {
-            access_key_id: e.access_key_id.clone(),
-            secret_access_key: e.secret_access_key.clone(),
-            session_token: e.session_token.clone(),
-            region: e.region.clone(),
-            endpoint: e.endpoint.as_ref().map(|u| u.expose().to_string()),
-            allow_http: e.allow_http,
-            retry_budget: patience(settings, mode).1,
-        };
-        let store = ObjectStoreBackend::open(&url, &options, &settings.dirs.root)?;
-        store.check().await?;
-        return Ok(Arc::new(store));
-    }
-    Err(config_error("store_url", &url, "use file://DIR or s3://bucket/prefix"))
+/// Where the catalog is, read once from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogAt {
+    /// `sqlite:PATH` (the default: `catalog.sqlite` under the data root).
+    Sqlite(PathBuf),
+    /// `postgresql://user@host:port/db` (the URL as configured, secrets and all).
+    Postgres(String),
 }
 
-async fn open_catalog(settings: &Settings, mode: Open) -> Result<Arc<dyn Catalog>, PipelineError> {
-    let url = catalog_url(settings);
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = PathBuf::from(path.trim_start_matches("//"));
-        if mode != Open::Create && !path.exists() {
-            return Err(PipelineError::new(
-                Code::Usage,
-                format!("no catalog at {} yet; run `ontofetch pull` first", path.display()),
-            ));
+impl CatalogAt {
+    /// The catalog the settings name; a URL of another scheme is a configuration error.
+    pub fn of(settings: &Settings) -> Result<CatalogAt, PipelineError> {
+        let url = catalog_url(settings);
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            return Ok(CatalogAt::Sqlite(PathBuf::from(path.trim_start_matches("//"))));
         }
-        let catalog = tokio::task::spawn_blocking(move || SqliteCatalog::open(&path))
-            .await
-            .map_err(|e| PipelineError::new(Code::Db, format!("opening the catalog: {e}")))??;
-        return Ok(Arc::new(catalog));
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(CatalogAt::Postgres(url));
+        }
+        Err(config_error(
+            "catalog_url",
+            &ontofetch_catalog::redact(&url),
+            "use sqlite:PATH or postgresql://user@host:port/db",
+        ))
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgCatalog::connect_with(&url, patience(settings, mode).0).await?));
+}
+
+/// Where the artifact store is, read once from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAt {
+    /// `file://DIR` (the default: the data root).
+    Local(PathBuf),
+    /// `s3://bucket/prefix`.
+    S3(String),
+}
+
+impl StoreAt {
+    /// The store the settings name; a URL of another scheme is a configuration error.
+    pub fn of(settings: &Settings) -> Result<StoreAt, PipelineError> {
+        let url = store_url(settings);
+        if let Some(dir) = url.strip_prefix("file://") {
+            return Ok(StoreAt::Local(PathBuf::from(dir)));
+        }
+        if url.starts_with("s3://") {
+            return Ok(StoreAt::S3(url));
+        }
+        Err(config_error("store_url", &url, "use file://DIR or s3://bucket/prefix"))
     }
-    Err(config_error(
-        "catalog_url",
-        &ontofetch_catalog::redact(&url),
-        "use sqlite:PATH or postgresql://user@host:port/db",
-    ))
+}
+
+async fn open_store(settings: &Settings, mode: Open) -> Result<Arc<dyn ArtifactStore>, PipelineError> {
+    match StoreAt::of(settings)? {
+        StoreAt::Local(dir) => Ok(Arc::new(LocalStore::new(&dir))),
+        StoreAt::S3(url) => {
+            let e = &settings.storage.s3;
+            let options = S3Options {
+                access_key_id: e.access_key_id.clone(),
+                secret_access_key: e.secret_access_key.clone(),
+                session_token: e.session_token.clone(),
+                region: e.region.clone(),
+                endpoint: e.endpoint.as_ref().map(|u| u.expose().to_string()),
+                allow_http: e.allow_http,
+                retry_budget: patience(settings, mode).1,
+            };
+            let store = ObjectStoreBackend::open(&url, &options, &settings.dirs.root)?;
+            store.check().await?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// The catalog, or `None` when it is a SQLite file that does not exist yet and `mode` does
+/// not create it.
+async fn open_catalog(settings: &Settings, mode: Open) -> Result<Option<Arc<dyn Catalog>>, PipelineError> {
+    match CatalogAt::of(settings)? {
+        CatalogAt::Sqlite(path) => {
+            if mode != Open::Create && !path.exists() {
+                return Ok(None);
+            }
+            let catalog = tokio::task::spawn_blocking(move || SqliteCatalog::open(&path))
+                .await
+                .map_err(|e| PipelineError::new(Code::Db, format!("opening the catalog: {e}")))??;
+            Ok(Some(Arc::new(catalog)))
+        }
+        CatalogAt::Postgres(url) => {
+            Ok(Some(Arc::new(PgCatalog::connect_with(&url, patience(settings, mode).0).await?)))
+        }
+    }
+}
+
+/// Why a mirror that was expected has no catalog: where it was looked for, and what makes one.
+pub fn no_catalog_yet(settings: &Settings) -> String {
+    let at = match CatalogAt::of(settings) {
+        Ok(CatalogAt::Sqlite(path)) => path.display().to_string(),
+        _ => ontofetch_catalog::redact(&catalog_url(settings)),
+    };
+    format!("no catalog at {at} yet; run `ontofetch pull` first")
 }
 
 /// The store key of a version's original file, read through the db_boundary gate (the
@@ -157,15 +210,23 @@ impl Backends {
     }
 
     /// Opens the backends the settings name. Shared backends are reached (and a missing
-    /// bucket, refused credentials or an unreachable database reported) before any work.
+    /// bucket, refused credentials or an unreachable database reported) before any work. A
+    /// mirror with no catalog yet is `E_NOT_FOUND` unless `mode` creates it.
     pub async fn open(settings: &Settings, mode: Open) -> Result<Backends, PipelineError> {
+        Backends::find(settings, mode)
+            .await?
+            .ok_or_else(|| PipelineError::new(Code::NotFound, no_catalog_yet(settings)))
+    }
+
+    /// As [`Backends::open`], with `None` for a mirror that has no catalog yet (a fresh data
+    /// root: nothing stored, nothing to read).
+    pub async fn find(settings: &Settings, mode: Open) -> Result<Option<Backends>, PipelineError> {
         if mode == Open::Create {
             for d in [&settings.dirs.root, &settings.dirs.ontologies, &settings.dirs.cache] {
                 std::fs::create_dir_all(d).map_err(crate::error::io(format!("creating {}", d.display())))?;
             }
         }
         let store = open_store(settings, mode).await?;
-        let catalog = open_catalog(settings, mode).await?;
-        Ok(Backends { catalog, store })
+        Ok(open_catalog(settings, mode).await?.map(|catalog| Backends { catalog, store }))
     }
 }

@@ -168,9 +168,9 @@ pub(crate) fn observe(p: &Pipeline, id: &str, d: &TermDiff) {
     let o = OntologyLabels { ontology: id.to_string() };
     p.metrics.ontology_terms.get_or_create(&o).set(d.terms_new as i64);
     p.metrics.terms_removed_ratio.get_or_create(&o).set(d.removed_share);
-    for kind in ontofetch_metrics::CHANGE_KINDS {
-        let n = d.counts.get(*kind).copied().unwrap_or(0);
-        p.metrics.term_changes.get_or_create(&ChangeLabels { ontology: id.to_string(), kind }).inc_by(n);
+    for kind in ontofetch_validate::terms::ChangeKind::ALL {
+        let labels = ChangeLabels { ontology: id.to_string(), kind: kind.as_str() };
+        p.metrics.term_changes.get_or_create(&labels).inc_by(d.count(kind));
     }
 }
 

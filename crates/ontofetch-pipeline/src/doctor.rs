@@ -6,6 +6,7 @@
 //! version anyone could see).
 
 use crate::backends::{Backends, Open};
+use crate::error::PipelineError;
 use ontofetch_config::{ConfigError, DataDirs, Settings};
 use ontofetch_policy::{Coded, Gates, Policy, TargetHost, url_gate};
 use serde_json::{Value, json};
@@ -229,9 +230,10 @@ async fn reconcile(
     f: &mut Findings,
 ) -> Value {
     let fix = mode.fix;
-    let b = match Backends::open(settings, Open::Existing).await {
-        Ok(b) => b,
-        Err(e) if e.code == ontofetch_policy::Code::Usage => {
+    let b = match Backends::find(settings, Open::Existing).await {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            let e = PipelineError::new(ontofetch_policy::Code::NotFound, crate::backends::no_catalog_yet(settings));
             // No catalog: fine, unless versions were stored without one (a catalog lost to a
             // disk accident, or a DocsToKG tree adopted). The store is the record of last
             // resort: `--fix` makes a catalog and adopts every version that proves itself.

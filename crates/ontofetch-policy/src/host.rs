@@ -20,6 +20,14 @@ impl From<String> for HostProblem {
     }
 }
 
+/// A host the gates cannot take; the config gate reports an allowlist entry's problem as
+/// `E_CONFIG_INVALID` itself.
+impl crate::Coded for HostProblem {
+    fn code(&self) -> crate::Code {
+        crate::Code::HostDenied
+    }
+}
+
 impl From<&str> for HostProblem {
     fn from(m: &str) -> Self {
         HostProblem(m.to_string())

@@ -12,12 +12,12 @@
 mod pylog;
 
 use ontofetch_app::events::Event;
+use ontofetch_app::pull::{PullRequest, Wanted};
 use ontofetch_app::{AppError, Context, Options};
 use ontofetch_config::Overrides;
 use ontofetch_pipeline::{PullObserver, PullResult, Subprocess, ValidationSummary};
 use ontofetch_policy::{Code, CodeKind};
 use pyo3::prelude::*;
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// A coded failure as the matching exception of `ontofetch.errors` (pure Python, so it
@@ -173,9 +173,12 @@ where
     })
 }
 
-/// Pulls `ids` (default: every configured ontology); the results as a JSON array.
+/// Pulls `ids` (default: every configured ontology, or every entry of `lock`), as `pull`
+/// does: the same request, the same lockfile handling (`lock_output` records the pull;
+/// with `lock`, missing pins are filled in), the same report (a JSON array, each entry with
+/// its `exit_code`).
 #[pyfunction]
-#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None, lock=None, with_imports=false))]
+#[pyo3(signature = (ids=vec![], spec=None, data_root=None, force=false, allowed_hosts=vec![], progress=None, lock=None, with_imports=false, lock_output=None))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -187,26 +190,20 @@ fn pull(
     progress: Option<Py<PyAny>>,
     lock: Option<PathBuf>,
     with_imports: bool,
+    lock_output: Option<PathBuf>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let observer = Progress(progress);
+    let req = PullRequest { ids, lock, force, with_imports, write_lock: lock_output, ..PullRequest::default() };
     let c = &ctx;
-    let out = interruptible(py, c, move || async move {
-        let specs = match &lock {
-            Some(lock) => ontofetch_app::lock::specs(lock, &ids, &c.settings()?.defaults().normalize_to)?,
-            None => c.specs(&ids, None)?,
-        };
-        let p = c.pipeline(force).await?;
-        let n = p.settings.concurrent_downloads();
-        Ok::<_, AppError>(ontofetch_pipeline::imports::pull_with_imports(&p, &specs, &observer, n, with_imports).await)
-    });
+    let out = interruptible(py, c, move || async move { ontofetch_app::pull::pull(c, &req, &observer).await });
     ctx.shutdown_background();
-    let out = out?;
-    let results = out.map_err(|e| app_err(py, e))?;
-    Ok(serde_json::to_string(&results).unwrap_or_default())
+    let report = out?.map_err(|e| app_err(py, e))?;
+    Ok(serde_json::to_string(&report).unwrap_or_default())
 }
 
-/// Plans `ids` (no download, no lockfile): each plan or failure as JSON.
+/// Plans `ids` (no download), as `plan` does: each plan or failure as JSON; the lockfile is
+/// written to `lock_output` when given.
 #[pyfunction]
 #[pyo3(signature = (ids=vec![], spec=None, data_root=None, allowed_hosts=vec![], lock_output=None))]
 fn plan(
@@ -218,27 +215,12 @@ fn plan(
     lock_output: Option<PathBuf>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    let out = py.detach(|| -> Result<Vec<Value>, AppError> {
-        ctx.block_on(async {
-            let specs = ctx.specs(&ids, None)?;
-            let p = ctx.pipeline(false).await?;
-            let plans = ontofetch_pipeline::plan::plan_all(&p, &specs).await;
-            if let Some(path) = &lock_output {
-                let stored = ontofetch_app::lock::stored_pins(&p).await.unwrap_or_default();
-                ontofetch_app::lock::write_planned(path, &plans, &stored)?;
-            }
-            Ok(plans
-                .iter()
-                .map(|r| {
-                    r.as_ref()
-                        .map(ontofetch_pipeline::plan::Planned::to_json)
-                        .unwrap_or_else(ontofetch_pipeline::plan::PlanFailure::to_json)
-                })
-                .collect())
-        })
+    let out = py.detach(|| {
+        let specs = ctx.specs(&ids, None)?;
+        ctx.block_on(ontofetch_app::plan::plan(&ctx, &specs, lock_output.as_deref()))
     });
     release(py, ctx);
-    Ok(Value::Array(out.map_err(|e| app_err(py, e))?).to_string())
+    Ok(serde_json::to_string(&out.map_err(|e| app_err(py, e))?).unwrap_or_default())
 }
 
 /// The latest manifest of `id` (JSON), or `NotFoundError`.
@@ -257,50 +239,10 @@ fn show(
     Ok(out.map_err(|e| app_err(py, e))?.to_string())
 }
 
-/// What `ensure` makes sure of: a configured ontology, or a bare URL under a name.
-enum Wanted {
-    Id(String),
-    Url { name: String, url: String },
-}
-
-/// The local path of the latest stored original of what is wanted, pulled first when
-/// absent or when `force` (then fetched again, no conditional request). From object
-/// storage, the file is fetched into the cache directory.
-async fn ensure_path(c: &Context, wanted: Wanted, force: bool) -> Result<PathBuf, AppError> {
-    let spec = match wanted {
-        Wanted::Id(id) => c.specs(&[id], None)?.remove(0),
-        Wanted::Url { name, url } => c.settings()?.url_spec(&name, &url)?,
-    };
-    let id = spec.id.clone();
-    let p = c.pipeline(force).await?;
-    let mut row = if force { None } else { p.backends.catalog.latest(&id).await? };
-    if row.is_none() {
-        let results = ontofetch_pipeline::pull::pull_all(&p, &[spec], &ontofetch_pipeline::Silent, 1).await;
-        if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
-            return Err(AppError::new(e.code, e.message));
-        }
-        row = p.backends.catalog.latest(&id).await?;
-    }
-    let row = row.ok_or_else(|| AppError::new(Code::NotFound, format!("{id} was not stored")))?;
-    let key = ontofetch_pipeline::backends::original_key(&p.gates(), &row)?;
-    if let Some(path) = p.backends.store.local_path(&key) {
-        return Ok(path);
-    }
-    let dest = p.settings.dirs.cache.join("ensure").join(&id).join(&row.version).join(&row.filename);
-    if !dest.is_file() {
-        let dir = dest.parent().unwrap_or(&p.settings.dirs.cache);
-        std::fs::create_dir_all(dir).map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
-        let tmp = dir.join(format!(".{}.part", row.filename));
-        p.backends.store.fetch_to(&key, &tmp).await?;
-        std::fs::rename(&tmp, &dest).map_err(|e| AppError::io(format!("renaming into {}", dest.display()), e))?;
-    }
-    Ok(dest)
-}
-
-/// [`ensure_path`] under Ctrl-C's watch; the path as text.
+/// [`ontofetch_app::pull::ensure`] under Ctrl-C's watch; the path as text.
 fn ensure_interruptibly(py: Python<'_>, ctx: Context, wanted: Wanted, force: bool) -> PyResult<String> {
     let c = &ctx;
-    let out = interruptible(py, c, move || ensure_path(c, wanted, force));
+    let out = interruptible(py, c, move || ontofetch_app::pull::ensure(c, wanted, force));
     ctx.shutdown_background();
     Ok(out?.map_err(|e| app_err(py, e))?.display().to_string())
 }

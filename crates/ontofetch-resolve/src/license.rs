@@ -163,9 +163,85 @@ pub fn accepted(license: Option<&str>, accept: &[String]) -> bool {
     }
 }
 
+/// What the licence settings do with a source's licence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Fetched.
+    Accepted,
+    /// Fetched, with a warning and a manifest note.
+    Warned,
+    /// Refused with `E_LICENSE` before anything is downloaded.
+    Refused,
+}
+
+/// A [`Verdict`] and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Judgement {
+    /// What happens.
+    pub verdict: Verdict,
+    /// Why.
+    pub why: String,
+}
+
+/// The one licence decision, made at plan time, for a licence a file's header states, and
+/// for `registry show`: `accept` is `defaults.accept_licenses` (empty: no policy, a
+/// licence outside [`OPEN`] is only warned about), `entry` what the entry accepts besides
+/// (`extras.accept_licenses`), `reject_unknown` refuses a source without a licence when
+/// there is a policy.
+pub fn judge(id: &str, license: Option<&str>, accept: &[String], entry: &[String], reject_unknown: bool) -> Judgement {
+    let mut policy = accept.to_vec();
+    policy.extend(entry.iter().cloned());
+    let (verdict, why) = match license {
+        None if !policy.is_empty() && reject_unknown => {
+            (Verdict::Refused, "the licence is unknown and defaults.reject_unknown_licenses is set".to_string())
+        }
+        None if !policy.is_empty() => {
+            (Verdict::Warned, "the licence is unknown; fetched with a warning (accept_licenses is set)".into())
+        }
+        None => (Verdict::Accepted, "the licence is unknown; no accept_licenses is set".into()),
+        Some(l) if policy.is_empty() && !is_open(l) => (
+            Verdict::Warned,
+            format!(
+                "licence {} is outside the open-licence list; fetched with a warning because no accept_licenses is set",
+                described(l)
+            ),
+        ),
+        Some(l) if policy.is_empty() => {
+            (Verdict::Accepted, format!("licence {} is open; no accept_licenses is set", described(l)))
+        }
+        Some(l) if accepted(Some(l), &policy) => {
+            (Verdict::Accepted, format!("licence {} is in accept_licenses", described(l)))
+        }
+        Some(l) => (Verdict::Refused, refusal(id, l, accept)),
+    };
+    Judgement { verdict, why }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One decision for every caller: no policy warns outside the open list, a policy
+    /// refuses what it does not name (an entry may name more), an unknown licence is
+    /// refused only when asked.
+    #[test]
+    fn the_licence_decision() {
+        let v = |l: Option<&str>, accept: &[&str], entry: &[&str], reject: bool| {
+            let s = |x: &[&str]| x.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+            judge("hp", l, &s(accept), &s(entry), reject).verdict
+        };
+        assert_eq!(v(Some("CC-BY-4.0"), &[], &[], false), Verdict::Accepted);
+        assert_eq!(v(Some("hpo"), &[], &[], false), Verdict::Warned);
+        assert_eq!(v(Some("hpo"), &["CC-BY-4.0"], &[], false), Verdict::Refused);
+        assert_eq!(v(Some("hpo"), &["CC-BY-4.0"], &["hpo"], false), Verdict::Accepted);
+        assert_eq!(v(Some("CC BY 4.0"), &["CC-BY-4.0"], &[], false), Verdict::Accepted, "spellings fold");
+        assert_eq!(v(None, &[], &[], true), Verdict::Accepted, "no policy, nothing to reject");
+        assert_eq!(v(None, &["CC0-1.0"], &[], false), Verdict::Warned);
+        assert_eq!(v(None, &["CC0-1.0"], &[], true), Verdict::Refused);
+        let refused = judge("hp", Some("hpo"), &["CC0-1.0".into()], &[], false);
+        assert!(refused.why.contains("accept_licenses"), "{}", refused.why);
+    }
 
     #[test]
     fn common_spellings_map_to_spdx() {

@@ -156,6 +156,14 @@ pub enum ChecksumError {
     Digest(String),
 }
 
+/// A checksum in the configuration or a lockfile is its input: a malformed one is invalid
+/// configuration.
+impl ontofetch_policy::Coded for ChecksumError {
+    fn code(&self) -> Code {
+        Code::ConfigInvalid
+    }
+}
+
 /// Parses `extras.checksum` (`sha256:HEX`, bare 64-hex, or `{algorithm, value}`).
 pub fn parse_checksum(value: &Value) -> Result<Checksum, ChecksumError> {
     let (alg, hex) = match value {
@@ -230,8 +238,6 @@ pub async fn plan<'r>(
 ) -> Result<Plan, ResolveError> {
     let entry_licenses = entry_licenses(spec);
     let accept_licenses = licenses.accept;
-    let mut accepted = accept_licenses.to_vec();
-    accepted.extend(entry_licenses.iter().cloned());
     let mut attempts = Vec::new();
     let mut first_code = Code::Resolve;
     for (i, resolver) in spec.chain.iter().enumerate() {
@@ -242,19 +248,15 @@ pub async fn plan<'r>(
             let c = r.candidate(spec, fetcher, ep, secrets, registry).await?;
             let url =
                 fetcher.check_url(&c.url).map_err(|e| Failure { url: Some(c.url.clone()), ..Failure::from(e) })?;
-            if c.license.is_none() && !accept_licenses.is_empty() && licenses.reject_unknown {
-                return Err(Failure {
-                    code: Code::License,
-                    message: "the licence is unknown and defaults.reject_unknown_licenses is set".into(),
-                    url: Some(url.to_string()),
-                });
-            }
-            if !license::accepted(c.license.as_deref(), &accepted) {
-                return Err(Failure {
-                    code: Code::License,
-                    message: license::refusal(&spec.id, c.license.as_deref().unwrap_or_default(), accept_licenses),
-                    url: Some(url.to_string()),
-                });
+            let judged = license::judge(
+                &spec.id,
+                c.license.as_deref(),
+                accept_licenses,
+                &entry_licenses,
+                licenses.reject_unknown,
+            );
+            if judged.verdict == license::Verdict::Refused {
+                return Err(Failure { code: Code::License, message: judged.why, url: Some(url.to_string()) });
             }
             let mut expected = match spec.extras.get("checksum") {
                 Some(v) => Some(parse_checksum(v).map_err(|m| fail(Code::ConfigInvalid, m.to_string()))?),

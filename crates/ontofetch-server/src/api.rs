@@ -83,7 +83,7 @@ pub(crate) async fn ontology(st: &ServerState, id: &str) -> Result<Response<Body
     let Some(b) = st.backends().await? else { return Err(ServerError::not_found("the mirror is empty")) };
     let unavailable = |e: ontofetch_catalog::CatalogError| ServerError::unavailable(e, "catalog unavailable");
     let versions = b.catalog.versions(Some(id), MAX_VERSIONS).await.map_err(unavailable)?;
-    let events = b.catalog.events(Some(id), "0000", RECENT_PULLS).await.map_err(unavailable)?;
+    let events = b.catalog.events(Some(id), None, RECENT_PULLS).await.map_err(unavailable)?;
     let configured = st.settings.loaded.config.ontologies.iter().any(|o| o.id == id);
     if versions.is_empty() && events.is_empty() && !configured {
         return Err(ServerError::not_found(format!("{id} is not in this mirror")));

@@ -157,7 +157,7 @@ pub(crate) async fn summaries(st: &ServerState) -> Result<Vec<Summary>, ServerEr
         }
     }
     // Newest first: the first event seen per ontology is its latest pull.
-    let events = catalog.events(None, "0000", 5_000).await.map_err(unavailable)?;
+    let events = catalog.events(None, None, 5_000).await.map_err(unavailable)?;
     let mut seen = std::collections::HashSet::new();
     for e in events {
         let Some(s) = by_id.get_mut(&e.ontology) else { continue };

@@ -63,17 +63,17 @@ impl ServerState {
     /// The catalog and store, or `None` while no catalog exists yet (a fresh mirror is
     /// still ready; it just has nothing to hand out).
     pub async fn backends(&self) -> Result<Option<&Backends>, ServerError> {
-        let opened = self
-            .backends
-            .get_or_try_init(|| async {
-                ontofetch_pipeline::Backends::open(&self.settings, ontofetch_pipeline::Open::Serving).await
-            })
-            .await;
-        match opened {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.code == ontofetch_policy::Code::Usage => Ok(None),
-            Err(e) => Err(ServerError::unavailable(e, "catalog unavailable")),
+        if let Some(b) = self.backends.get() {
+            return Ok(Some(b));
         }
+        let found = ontofetch_pipeline::Backends::find(&self.settings, ontofetch_pipeline::Open::Serving)
+            .await
+            .map_err(|e| ServerError::unavailable(e, "catalog unavailable"))?;
+        // Kept once there is a catalog; a fresh mirror is looked at again on the next request.
+        Ok(match found {
+            Some(b) => Some(self.backends.get_or_init(|| async { b }).await),
+            None => None,
+        })
     }
 
     /// The catalog, or `None` while none exists yet.

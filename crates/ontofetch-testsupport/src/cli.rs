@@ -120,6 +120,15 @@ impl Sandbox {
         cmd
     }
 
+    /// The command as another machine sharing this sandbox's registry runs it: its own home
+    /// (and the data root under it) at `home`, created when missing.
+    pub fn command_at(&self, home: &Path, args: &[&str]) -> Command {
+        std::fs::create_dir_all(home).expect("create a home");
+        let mut cmd = self.command(args);
+        cmd.current_dir(home).env("HOME", home).env("PYSTOW_HOME", home);
+        cmd
+    }
+
     /// Runs to completion, or fails the test after `limit` (a hung command is the bug).
     pub fn run_within(&self, args: &[&str], limit: Duration) -> Output {
         let child = self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run ontofetch");
@@ -229,6 +238,112 @@ fn finish_within(mut child: Child, limit: Duration, what: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     };
     Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+}
+
+/// A running command whose stderr is read while it runs, so a test can wait for what the
+/// command says (a log line) instead of sleeping and hoping it got there.
+pub struct Watched {
+    child: Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Watched {
+    /// Starts `cmd` with its stdout and stderr piped and read.
+    pub fn spawn(mut cmd: Command) -> Watched {
+        use std::io::{BufRead, Read};
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run ontofetch");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (pipe, sink) = (child.stderr.take().expect("piped"), stderr.clone());
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut out = child.stdout.take().expect("piped");
+        let stdout = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = out.read_to_end(&mut bytes);
+            bytes
+        });
+        Watched { child, stderr, reader: Some(reader), stdout: Some(stdout) }
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Waits until its stderr holds `needle`, failing the test past `limit` (or when it
+    /// exits without saying it).
+    pub fn wait_for(&mut self, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.stderr().contains(needle) {
+            if let Some(status) = self.child.try_wait().expect("poll ontofetch") {
+                panic!("ontofetch exited ({status}) without saying {needle:?}:\n{}", self.stderr());
+            }
+            assert!(Instant::now() < deadline, "ontofetch did not say {needle:?} within {limit:?}:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether one line of its stderr so far holds every one of `words`.
+    pub fn said(&self, words: &[&str]) -> bool {
+        self.stderr().lines().any(|l| words.iter().all(|w| l.contains(w)))
+    }
+
+    /// Waits until one of `watched` writes a line holding every one of `words` (bounded),
+    /// failing the test past `limit` or when all of them exited without it.
+    pub fn wait_for_any(watched: &mut [Watched], words: &[&str], limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !watched.iter().any(|w| w.said(words)) {
+            assert!(Instant::now() < deadline, "none said {words:?} within {limit:?}");
+            assert!(
+                watched.iter_mut().any(|w| matches!(w.child.try_wait(), Ok(None))),
+                "every command exited without saying {words:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills it (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for it to exit (bounded): its exit status, its stdout's JSON (`Null` when it
+    /// printed none) and its stderr.
+    pub fn finish(mut self, limit: Duration) -> (i32, Value, String) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for ontofetch") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                panic!("ontofetch did not finish within {limit:?}:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = self.stdout.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        let json = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
+        (status.code().unwrap_or(-1), json, self.stderr())
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill();
+        }
+    }
 }
 
 /// Waits for every child (bounded), each as its exit status, its stdout's JSON (`Null`

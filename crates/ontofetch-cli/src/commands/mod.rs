@@ -1,10 +1,8 @@
 //! One module per command family.
 
 pub mod config;
-pub mod diff;
 pub mod doctor;
 pub mod export;
-pub mod init;
 pub mod monitor;
 pub mod policy;
 pub mod pull;

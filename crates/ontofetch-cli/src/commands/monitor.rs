@@ -3,29 +3,7 @@
 
 use crate::cli::ServeArgs;
 use crate::output::emit;
-use ontofetch_app::{AppError, Context};
-use ontofetch_pipeline::now_rfc3339;
-use ontofetch_server::supervise;
-use serde_json::json;
-use std::path::PathBuf;
-
-fn pidfile(ctx: &Context) -> PathBuf {
-    ctx.dirs.root.join("serve.pid")
-}
-
-/// The `serve` command line a background server runs.
-fn serve_command(ctx: &Context, args: &ServeArgs) -> std::process::Command {
-    let mut cmd = std::process::Command::new(&ctx.worker.program);
-    cmd.args(&ctx.worker.args).arg("--data-root").arg(&ctx.dirs.root);
-    if let Some(spec) = &ctx.options.spec {
-        cmd.arg("--spec").arg(spec);
-    }
-    for h in &ctx.options.allowed_hosts {
-        cmd.arg("--allowed-hosts").arg(h);
-    }
-    cmd.args(serve_args(args));
-    cmd
-}
+use ontofetch_app::{AppError, Context, monitor};
 
 /// `serve`'s arguments for the background server: every option `monitor start` was given
 /// (a test parses them back and compares), so the server it starts is the one asked for.
@@ -60,59 +38,21 @@ fn serve_args(args: &ServeArgs) -> Vec<std::ffi::OsString> {
 
 /// `monitor start`.
 pub fn start(ctx: &mut Context, args: &ServeArgs) -> Result<(), AppError> {
-    ctx.settings()?;
-    let log = ctx.dirs.logs.join("serve.log");
-    let running = supervise::start(
-        serve_command(ctx, args),
-        &pidfile(ctx),
-        &log,
-        args.addr(),
-        args.tls_cert.is_some(),
-        now_rfc3339(),
-    )?;
-    let pid = running.pid;
-    emit(&ctx.options, &json!({"ok": true, "pid": pid, "listen": args.addr().to_string(), "log": log}), || {
-        format!("serve running (pid {pid}) on {}; log {}", args.addr(), log.display())
-    });
+    emit(&ctx.options, &monitor::start(ctx, serve_args(args), args.addr(), args.tls_cert.is_some())?);
     Ok(())
 }
 
 /// `monitor stop`.
 pub fn stop(ctx: &mut Context) -> Result<(), AppError> {
-    let stopped = supervise::stop(&pidfile(ctx))?;
-    let pid = stopped.pid.unwrap_or(0);
-    let mut doc = json!({"ok": true, "was_running": stopped.was_running});
-    if stopped.stale_pidfile {
-        doc["stale_pidfile"] = json!(true);
-    }
-    if stopped.pid.is_some() {
-        doc["pid"] = json!(pid);
-    }
-    if stopped.was_running {
-        doc["forced"] = json!(stopped.forced);
-    }
-    emit(&ctx.options, &doc, || match (stopped.was_running, stopped.stale_pidfile) {
-        (true, _) => {
-            format!("stopped serve (pid {pid}){}", if stopped.forced { " with SIGKILL after 15 s" } else { "" })
-        }
-        (false, true) => format!("removed a stale pidfile (pid {pid} was not running)"),
-        (false, false) => "serve is not running".into(),
-    });
+    emit(&ctx.options, &monitor::stop(ctx)?);
     Ok(())
 }
 
 /// `monitor status`: exit 0 when running and healthy, 1 otherwise.
 pub fn status(ctx: &mut Context) -> Result<(), AppError> {
-    let h = supervise::health(&pidfile(ctx));
-    let pid = h.pid.unwrap_or(0);
-    let listen = h.listen.map(|a| a.to_string()).unwrap_or_default();
-    emit(&ctx.options, &h, || match (h.running, h.healthy) {
-        (true, true) => format!("serve running (pid {pid}) on {listen}, healthy"),
-        (true, false) => format!("serve running (pid {pid}) but /healthz does not answer"),
-        _ if h.stale_pidfile => "serve is not running (stale pidfile; `monitor stop` removes it)".into(),
-        _ => "serve is not running".into(),
-    });
-    if h.running && h.healthy { Ok(()) } else { Err(AppError::check_failed("serve is not running and healthy")) }
+    let report = monitor::status(ctx);
+    emit(&ctx.options, &report);
+    report.outcome()
 }
 
 /// `monitor grafana-config`.
@@ -123,20 +63,14 @@ pub fn grafana_config(
     target: &str,
     alerts: &crate::cli::AlertArgs,
 ) -> Result<(), AppError> {
-    let mut receivers = Vec::new();
-    for name in &alerts.receivers {
-        receivers.push(
-            ontofetch_monitor::Receiver::parse(name).ok_or_else(|| {
-                AppError::usage(format!("--receivers {name}: choose among slack, pagerduty, webhook"))
-            })?,
-        );
-    }
-    if !(0.0..=1.0).contains(&alerts.removed_share) {
-        return Err(AppError::usage(format!("--removed-share {}: a share between 0 and 1", alerts.removed_share)));
-    }
-    if !(alerts.webhook_url.starts_with("http://") || alerts.webhook_url.starts_with("https://")) {
-        return Err(AppError::usage(format!("--webhook-url {}: an http(s) URL", alerts.webhook_url)));
-    }
+    let receivers = alerts
+        .receivers
+        .iter()
+        .map(|name| {
+            ontofetch_monitor::Receiver::parse(name)
+                .ok_or_else(|| AppError::usage(format!("--receivers {name}: choose among slack, pagerduty, webhook")))
+        })
+        .collect::<Result<_, _>>()?;
     let p = ontofetch_monitor::Provisioning {
         prometheus_url: prometheus_url.to_string(),
         target: target.to_string(),
@@ -153,10 +87,7 @@ pub fn grafana_config(
             removed_share: alerts.removed_share,
         },
     };
-    let files = ontofetch_monitor::write_tree(out, &p)?;
-    emit(&ctx.options, &json!({"ok": true, "files": files}), || {
-        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("\n")
-    });
+    emit(&ctx.options, &monitor::provision(out, &p)?);
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use ontofetch_policy::Gates;
 use ontofetch_resolve::Plan;
 use ontofetch_store::manifest::{ExpectedChecksum, Manifest, Normalization, ResolverAttempt, SCHEMA_VERSION};
 use ontofetch_store::{Staging, layout};
+use ontofetch_validate::terms::ChangeKind;
 use std::collections::BTreeMap;
 
 /// Everything the earlier steps produced for one new version.
@@ -346,10 +347,14 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             if let Err(e) = crate::diff::record(p, id, &version, &d.previous, &d.diff).await {
                 notes.push(format!("diff not recorded: {e}"));
             }
-            let n = &d.diff.counts;
+            let n = &d.diff;
             notes.push(format!(
                 "against {}: {} added, {} removed, {} obsoleted, {} relabelled",
-                d.previous, n["added"], n["removed"], n["obsoleted"], n["relabelled"]
+                d.previous,
+                n.count(ChangeKind::Added),
+                n.count(ChangeKind::Removed),
+                n.count(ChangeKind::Obsoleted),
+                n.count(ChangeKind::Relabelled)
             ));
         }
         None => {

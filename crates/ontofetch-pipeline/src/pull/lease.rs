@@ -24,6 +24,9 @@ pub(super) async fn try_claim(p: &Pipeline, id: &str) -> Result<Option<Lease>, P
 /// The lease, waiting for another worker to finish (`E_LOCKED` past a whole download).
 pub(crate) async fn claim(p: &Pipeline, id: &str) -> Result<Lease, PipelineError> {
     let wait = patience(p);
+    // Said once, when the wait begins: an operator sees why a run stands still, and a test
+    // knows the worker is queued behind the lease (a readiness signal, not a guess).
+    tracing::info!(ontology = %id, seconds = wait.as_secs(), "waiting for another worker's lease");
     p.backends.catalog.lease(id, wait).await?.ok_or_else(|| {
         PipelineError::new(Code::Locked, format!("{id} is held by another worker for more than {} s", wait.as_secs()))
     })
@@ -47,7 +50,7 @@ pub(super) async fn failed_meanwhile(
     id: &str,
     run_started: &str,
 ) -> Result<Option<PipelineError>, PipelineError> {
-    let Some(last) = p.backends.catalog.events(Some(id), run_started, 1).await?.into_iter().next() else {
+    let Some(last) = p.backends.catalog.events(Some(id), Some(run_started), 1).await?.into_iter().next() else {
         return Ok(None);
     };
     let code = last.code;

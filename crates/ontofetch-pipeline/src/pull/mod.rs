@@ -303,8 +303,10 @@ async fn fetch(
 /// licence outside the open list ([`ontofetch_resolve::license::OPEN`]) is fetched, with a
 /// warning and this note. `stated`: the file's own licence when the source published none.
 fn license_outside_open(p: &Pipeline, plan: &Plan, stated: Option<&str>) -> Option<String> {
+    use ontofetch_resolve::license::{Verdict, judge};
     let license = plan.license.as_deref().or(stated)?;
-    if !p.settings.defaults().accept_licenses.is_empty() || ontofetch_resolve::license::is_open(license) {
+    let d = p.settings.defaults();
+    if judge(&plan.id, Some(license), &d.accept_licenses, &plan.entry_licenses, false).verdict != Verdict::Warned {
         return None;
     }
     tracing::warn!(id = %plan.id, license, "the licence is outside the open-licence list; fetched (no accept_licenses is set)");
@@ -319,18 +321,13 @@ fn license_outside_open(p: &Pipeline, plan: &Plan, stated: Option<&str>) -> Opti
 /// the version's licence, and `accept_licenses` judges it as it would a registry's (the
 /// download in staging is then dropped, nothing stored).
 fn header_license_refused(p: &Pipeline, plan: &Plan, validation: &validate::Validated) -> Option<PipelineError> {
+    use ontofetch_resolve::license::{Verdict, judge};
     let stated = validation.license.as_deref().filter(|_| plan.license.is_none())?;
-    let accept = &p.settings.defaults().accept_licenses;
-    let mut accepted = accept.clone();
-    accepted.extend(plan.entry_licenses.iter().cloned());
-    (!ontofetch_resolve::license::accepted(Some(stated), &accepted)).then(|| {
+    let judged = judge(&plan.id, Some(stated), &p.settings.defaults().accept_licenses, &plan.entry_licenses, false);
+    (judged.verdict == Verdict::Refused).then(|| {
         PipelineError::new(
             ontofetch_policy::Code::License,
-            format!(
-                "{}: the file's header states a licence: {}",
-                plan.id,
-                ontofetch_resolve::license::refusal(&plan.id, stated, accept)
-            ),
+            format!("{}: the file's header states a licence: {}", plan.id, judged.why),
         )
     })
 }
