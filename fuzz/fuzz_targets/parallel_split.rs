@@ -15,6 +15,7 @@ fn run(path: &std::path::Path, dir: &std::path::Path, threads: usize) -> (String
         sort_memory_bytes: 1 << 20,
         second_pass: false,
         terms: false,
+        fused: false,
         lowercase_language_tags: false,
     };
     let o = validate(path, &Options { normalize: Some(normalize), threads });

@@ -49,6 +49,7 @@ impl WorkerLimits {
             sort_memory_bytes: self.sort_memory_bytes,
             second_pass: false,
             terms: false,
+            fused: false,
             lowercase_language_tags: self.lowercase_language_tags,
         }
     }

@@ -6,6 +6,8 @@
 
 use crate::ValidateError;
 use crate::render::Rendering;
+use crate::tally::Tally;
+use crate::terms::FactsTap;
 use crate::{Detected, Normalize, Outcome, Status};
 #[cfg(test)]
 use oxrdf02 as o2;
@@ -15,6 +17,73 @@ use std::sync::{Arc, OnceLock};
 
 /// Parses, canonicalises and writes `<stem>.nt` (and the renderings asked for).
 pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
+    canonical(path, detected, n, None)
+}
+
+/// The fused job: one parse feeds the validation tally, the term facts and RDFC-1.0. A
+/// ground graph's canonical form is its sorted N-Triples, byte for byte what the separate
+/// validation writes, so it keeps that mode's name. What a caller does when this ends
+/// without a hash (a component over the cap, a budget spent, a job killed): run the
+/// validation on its own, which stands without canonicalisation.
+pub fn fused(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
+    let dest = n.dir.join(format!("{}.terms.tsv", n.stem));
+    // The facts sort in an eighth of the budget; RDFC-1.0 keeps the rest.
+    let share = (n.sort_memory_bytes / 8) as usize;
+    let facts = match n.terms.then(|| FactsTap::new(&dest, share)).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            let out = Outcome::new("rdf", detected, Status::Ok, None);
+            return Outcome { terms_error: Some(format!("term facts not written: {e}")), ..out };
+        }
+    };
+    let budget = Normalize { sort_memory_bytes: n.sort_memory_bytes - share as u64, ..n.clone() };
+    let mut tap = Tap { tally: Tally::new(None), facts, facts_error: None };
+    let mut out = canonical(path, detected, &budget, Some(&mut tap));
+    let Tap { tally, facts, facts_error } = tap;
+    if out.status != Status::Ok {
+        return out;
+    }
+    out.statements = tally.statements;
+    (out.terms, out.terms_estimated) = tally.subjects.count();
+    out.imports = tally.imports;
+    out.version_iri = tally.version_iri;
+    out.ontology_iri = tally.ontology_iri;
+    out.license = tally.license;
+    out.data_version = tally.version_info;
+    out.blank_nodes = tally.blank_nodes;
+    if out.statements == 0 {
+        return out.fail("zero triples");
+    }
+    if !out.blank_nodes && out.normalized_sha256.is_some() {
+        out.normalization = out.normalization.map(|m| m.replacen("rdfc-1.0", "sorted-ntriples", 1));
+    }
+    match (facts_error, facts.map(FactsTap::finish)) {
+        (Some(e), _) | (None, Some(Err(e))) => out.terms_error = Some(format!("term facts not written: {e}")),
+        (None, Some(Ok(f))) => out.outputs.push(f),
+        (None, None) => {}
+    }
+    out
+}
+
+/// What the fused job takes from each statement besides canonicalising it.
+struct Tap {
+    tally: Tally,
+    facts: Option<FactsTap>,
+    facts_error: Option<std::io::Error>,
+}
+
+impl Tap {
+    fn quad(&mut self, q: oxrdf::QuadRef<'_>) {
+        let _ = self.tally.add(q); // no sort: nothing to fail
+        if let (Some(f), None) = (&mut self.facts, &self.facts_error)
+            && let Err(e) = f.quad(q)
+        {
+            self.facts_error = Some(e);
+        }
+    }
+}
+
+fn canonical(path: &Path, detected: Detected, n: &Normalize, mut tap: Option<&mut Tap>) -> Outcome {
     let mut out = Outcome::new("rdf", detected, Status::Ok, None);
     let Some(format) = detected.rdf_format() else {
         return out.fail("no RDF parser for this format");
@@ -42,9 +111,16 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
     };
     let tags = n.language_tags(path, detected);
     let quads = std::iter::from_fn(|| match parser.next() {
-        Some(q) => {
-            Some(q.map(|q| tags.restore(q)).map_err(|e| ValidateError::parser(format!("{format} parse error"), e)))
-        }
+        Some(q) => Some(
+            q.map(|q| {
+                let q = tags.restore(q);
+                if let Some(t) = tap.as_deref_mut() {
+                    t.quad(q.as_ref());
+                }
+                q
+            })
+            .map_err(|e| ValidateError::parser(format!("{format} parse error"), e)),
+        ),
         None => {
             let _ = prefixes.set(parser.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect());
             None

@@ -293,6 +293,11 @@ pub struct Normalize {
     /// diffs are computed from ([`terms`]).
     #[serde(default)]
     pub terms: bool,
+    /// One job for RDF: the validation tally, the term facts and RDFC-1.0 from one parse
+    /// ([`canon::fused`]). When it does not end with a canonical hash, the caller runs the
+    /// validation on its own (the fallback keeps the validation and the facts standing).
+    #[serde(default)]
+    pub fused: bool,
     /// Hash and render language tags lower case (`defaults.validation.language_tags:
     /// lowercase`), not as the source writes them ([`langtag`]).
     #[serde(default)]
@@ -341,6 +346,9 @@ pub const MAX_IMPORTS: usize = 1_000;
 /// Validates one file (and writes the term facts when asked, once it parsed).
 pub fn validate(path: &Path, opts: &Options) -> Outcome {
     let mut outcome = check(path, opts);
+    // A set: however many threads parsed the file, in whatever order they finished.
+    outcome.imports.sort();
+    outcome.imports.dedup();
     if outcome.imports.len() > MAX_IMPORTS {
         outcome.imports_total = Some(outcome.imports.len() as u64);
         outcome.imports.truncate(MAX_IMPORTS);
@@ -348,6 +356,7 @@ pub fn validate(path: &Path, opts: &Options) -> Outcome {
     if let Some(n) = opts.normalize.as_ref().filter(|n| n.terms)
         && outcome.status == Status::Ok
         && matches!(outcome.validator.as_str(), "rdf" | "obo")
+        && !outcome.outputs.iter().any(|o| o.format == "terms")
     {
         let dest = n.dir.join(format!("{}.terms.tsv", n.stem));
         let detected = outcome.format;
@@ -378,6 +387,9 @@ fn check(path: &Path, opts: &Options) -> Outcome {
         }
         _ if opts.normalize.as_ref().is_some_and(|n| n.second_pass) => {
             canon::run(path, detected, opts.normalize.as_ref().expect("checked"))
+        }
+        _ if opts.normalize.as_ref().is_some_and(|n| n.fused) => {
+            canon::fused(path, detected, opts.normalize.as_ref().expect("checked"))
         }
         _ => validate_rdf(path, detected, opts),
     }

@@ -378,6 +378,7 @@ mod tests {
             sort_memory_bytes: 1 << 20,
             second_pass: false,
             terms: false,
+            fused: false,
             lowercase_language_tags: false,
         }
     }

@@ -13,7 +13,7 @@
 use crate::extsort::{RunWriter, Runs};
 use crate::render::HashedFile;
 use crate::{Detected, OutputFile};
-use oxrdf::{NamedOrBlankNodeRef, TermRef};
+use oxrdf::{NamedOrBlankNodeRef, QuadRef, TermRef};
 use oxrdfio::RdfParser;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,9 +36,47 @@ const LABEL: &str = "label";
 const DEFINITION: &str = "definition";
 const PARENT: &str = "parent";
 
-/// Kinds of change, in report order.
-pub const CHANGE_KINDS: &[&str] =
-    &["added", "removed", "obsoleted", "relabelled", "definition_changed", "parents_changed"];
+/// What happened to a term between two versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Declared in the new version only.
+    Added,
+    /// Declared in the old version only.
+    Removed,
+    /// Marked deprecated in the new version.
+    Obsoleted,
+    /// Its labels changed.
+    Relabelled,
+    /// Its definitions changed.
+    DefinitionChanged,
+    /// Its parents changed.
+    ParentsChanged,
+}
+
+impl ChangeKind {
+    /// Every kind, in report order.
+    pub const ALL: [ChangeKind; 6] = [
+        ChangeKind::Added,
+        ChangeKind::Removed,
+        ChangeKind::Obsoleted,
+        ChangeKind::Relabelled,
+        ChangeKind::DefinitionChanged,
+        ChangeKind::ParentsChanged,
+    ];
+
+    /// The name reports, summaries and metric labels use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Obsoleted => "obsoleted",
+            ChangeKind::Relabelled => "relabelled",
+            ChangeKind::DefinitionChanged => "definition_changed",
+            ChangeKind::ParentsChanged => "parents_changed",
+        }
+    }
+}
 
 /// Tabs and line breaks inside values would break the line format.
 /// Escapes a value for one line of the facts file. Every control character becomes a
@@ -105,10 +143,18 @@ fn rdf_facts(path: &Path, detected: Detected, facts: &mut Facts) -> std::io::Res
         detected.rdf_format().ok_or_else(|| std::io::Error::other(format!("no term facts for {detected:?} files")))?;
     let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     for q in RdfParser::from_format(format).for_reader(reader) {
-        let q = q.map_err(std::io::Error::other)?;
-        let NamedOrBlankNodeRef::NamedNode(s) = q.subject.as_ref() else { continue };
+        facts.quad(q.map_err(std::io::Error::other)?.as_ref())?;
+    }
+    Ok(())
+}
+
+impl Facts {
+    /// The facts one RDF statement states (most state none).
+    fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
+        let facts = self;
+        let NamedOrBlankNodeRef::NamedNode(s) = q.subject else { return Ok(()) };
         let s = s.as_str();
-        let (p, o) = (q.predicate.as_str(), q.object.as_ref());
+        let (p, o) = (q.predicate.as_str(), q.object);
         let skos = p.strip_prefix(SKOS);
         match (p, o) {
             (RDF_TYPE, TermRef::NamedNode(c))
@@ -131,8 +177,40 @@ fn rdf_facts(path: &Path, detected: Detected, facts: &mut Facts) -> std::io::Res
                 _ => {}
             },
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The term facts of a parse that is under way (the fused job's: one parse feeds the
+/// validation tally, these facts and RDFC-1.0), written to `<stem>.terms.tsv` when it ends.
+pub struct FactsTap {
+    runs: Runs,
+    facts: Facts,
+    dest: std::path::PathBuf,
+}
+
+impl FactsTap {
+    /// Facts for `dest`, sorted in at most `sort_memory` bytes with run files beside it.
+    pub fn new(dest: &Path, sort_memory: usize) -> std::io::Result<FactsTap> {
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let runs = Runs::new(dir)?;
+        let facts = Facts { sort: RunWriter::new(&runs, sort_memory.max(1 << 20)), line: String::new() };
+        Ok(FactsTap { runs, facts, dest: dest.to_path_buf() })
+    }
+
+    /// Takes the facts of one statement.
+    pub fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
+        self.facts.quad(q)
+    }
+
+    /// Sorts and writes the facts (a `terms` output).
+    pub fn finish(self) -> std::io::Result<OutputFile> {
+        self.facts.sort.finish()?;
+        let mut out = HashedFile::create(self.dest)?;
+        self.runs.merge_into(&mut out)?;
+        out.finish("terms")
+    }
 }
 
 /// The quoted string at the start of an OBO `def:` value (escapes resolved).
@@ -370,17 +448,22 @@ pub struct TermDiff {
     /// Terms declared in the new version.
     pub terms_new: u64,
     /// Changes by kind ([`CHANGE_KINDS`]), every kind present.
-    pub counts: BTreeMap<String, u64>,
+    pub counts: BTreeMap<ChangeKind, u64>,
     /// Removed terms as a share of the old version's terms (0 when it had none).
     pub removed_share: f64,
     /// The first changes of each kind (at most the limit asked for).
-    pub changes: BTreeMap<String, Vec<Change>>,
+    pub changes: BTreeMap<ChangeKind, Vec<Change>>,
 }
 
 impl TermDiff {
-    fn record(&mut self, kind: &str, change: Change, limit: usize) {
-        *self.counts.entry(kind.to_string()).or_default() += 1;
-        let list = self.changes.entry(kind.to_string()).or_default();
+    /// How many changes of `kind` (0 when none).
+    pub fn count(&self, kind: ChangeKind) -> u64 {
+        self.counts.get(&kind).copied().unwrap_or(0)
+    }
+
+    fn record(&mut self, kind: ChangeKind, change: Change, limit: usize) {
+        *self.counts.entry(kind).or_default() += 1;
+        let list = self.changes.entry(kind).or_default();
         if list.len() < limit {
             list.push(change);
         }
@@ -404,7 +487,7 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
     let mut d = TermDiff {
         terms_old: 0,
         terms_new: 0,
-        counts: CHANGE_KINDS.iter().map(|k| (k.to_string(), 0)).collect(),
+        counts: ChangeKind::ALL.iter().map(|k| (*k, 0)).collect(),
         removed_share: 0.0,
         changes: BTreeMap::new(),
     };
@@ -423,7 +506,11 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
                 let (id, t) = x.take().expect("compared");
                 if t.declared {
                     d.terms_old += 1;
-                    d.record("removed", Change { id, label: joined(&t.labels), before: None, after: None }, limit);
+                    d.record(
+                        ChangeKind::Removed,
+                        Change { id, label: joined(&t.labels), before: None, after: None },
+                        limit,
+                    );
                 }
                 x = a.take()?;
             }
@@ -431,7 +518,11 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
                 let (id, t) = y.take().expect("compared");
                 if t.declared {
                     d.terms_new += 1;
-                    d.record("added", Change { id, label: joined(&t.labels), before: None, after: None }, limit);
+                    d.record(
+                        ChangeKind::Added,
+                        Change { id, label: joined(&t.labels), before: None, after: None },
+                        limit,
+                    );
                 }
                 y = b.take()?;
             }
@@ -441,12 +532,16 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
                 d.terms_old += u64::from(old.declared);
                 d.terms_new += u64::from(new.declared);
                 match (old.declared, new.declared) {
-                    (true, false) => {
-                        d.record("removed", Change { id, label: joined(&old.labels), before: None, after: None }, limit)
-                    }
-                    (false, true) => {
-                        d.record("added", Change { id, label: joined(&new.labels), before: None, after: None }, limit)
-                    }
+                    (true, false) => d.record(
+                        ChangeKind::Removed,
+                        Change { id, label: joined(&old.labels), before: None, after: None },
+                        limit,
+                    ),
+                    (false, true) => d.record(
+                        ChangeKind::Added,
+                        Change { id, label: joined(&new.labels), before: None, after: None },
+                        limit,
+                    ),
                     (false, false) => {}
                     (true, true) => compare(&mut d, id, &old, &new, limit),
                 }
@@ -456,7 +551,7 @@ pub fn diff(old: &Path, new: &Path, limit: usize) -> std::io::Result<TermDiff> {
         }
     }
     if d.terms_old > 0 {
-        d.removed_share = d.counts["removed"] as f64 / d.terms_old as f64;
+        d.removed_share = d.count(ChangeKind::Removed) as f64 / d.terms_old as f64;
     }
     Ok(d)
 }
@@ -470,16 +565,16 @@ fn compare(d: &mut TermDiff, id: String, old: &Term, new: &Term, limit: usize) {
         after: joined(after),
     };
     if new.obsolete && !old.obsolete {
-        d.record("obsoleted", change(&Values::default(), &Values::default()), limit);
+        d.record(ChangeKind::Obsoleted, change(&Values::default(), &Values::default()), limit);
     }
     if old.labels != new.labels {
-        d.record("relabelled", change(&old.labels, &new.labels), limit);
+        d.record(ChangeKind::Relabelled, change(&old.labels, &new.labels), limit);
     }
     if old.definitions != new.definitions {
-        d.record("definition_changed", change(&old.definitions, &new.definitions), limit);
+        d.record(ChangeKind::DefinitionChanged, change(&old.definitions, &new.definitions), limit);
     }
     if old.parents != new.parents {
-        d.record("parents_changed", change(&old.parents, &new.parents), limit);
+        d.record(ChangeKind::ParentsChanged, change(&old.parents, &new.parents), limit);
     }
 }
 
@@ -538,8 +633,8 @@ mod tests {
         std::fs::write(&old, format!("X:1\ta\t\n{}", labels('a'))).unwrap();
         std::fs::write(&new, format!("X:1\ta\t\n{}", labels('b'))).unwrap();
         let d = diff(&old, &new, 20).unwrap();
-        assert_eq!(d.counts["relabelled"], 1);
-        let c = &d.changes["relabelled"][0];
+        assert_eq!(d.count(ChangeKind::Relabelled), 1);
+        let c = &d.changes[&ChangeKind::Relabelled][0];
         let shown = [&c.label, &c.before, &c.after].iter().filter_map(|s| s.as_ref()).map(String::len).sum::<usize>();
         assert!(shown <= 3 * (2 * EXAMPLE_CHARS + 40), "{shown} bytes shown of 4 MB of labels");
         assert!(c.before.as_deref().is_some_and(|b| b.contains("20 in all")), "{:?}", c.before);
@@ -580,23 +675,30 @@ mod tests {
         );
         let d = diff(&old, &new, 10).unwrap();
         assert_eq!((d.terms_old, d.terms_new), (4, 4));
-        let n = |k: &str| d.counts[k];
+        let n = |k: ChangeKind| d.count(k);
         assert_eq!(
-            (n("added"), n("removed"), n("obsoleted"), n("relabelled"), n("definition_changed"), n("parents_changed")),
+            (
+                n(ChangeKind::Added),
+                n(ChangeKind::Removed),
+                n(ChangeKind::Obsoleted),
+                n(ChangeKind::Relabelled),
+                n(ChangeKind::DefinitionChanged),
+                n(ChangeKind::ParentsChanged)
+            ),
             (1, 1, 1, 1, 1, 1)
         );
         assert_eq!(
-            d.changes["added"][0],
+            d.changes[&ChangeKind::Added][0],
             Change { id: "X:6".into(), label: Some("six".into()), before: None, after: None }
         );
-        assert_eq!(d.changes["removed"][0].id, "X:4");
-        assert_eq!(d.changes["relabelled"][0].before.as_deref(), Some("one"));
-        assert_eq!(d.changes["parents_changed"][0].after.as_deref(), Some("X:3"));
+        assert_eq!(d.changes[&ChangeKind::Removed][0].id, "X:4");
+        assert_eq!(d.changes[&ChangeKind::Relabelled][0].before.as_deref(), Some("one"));
+        assert_eq!(d.changes[&ChangeKind::ParentsChanged][0].after.as_deref(), Some("X:3"));
         assert!((d.removed_share - 0.25).abs() < 1e-9);
         let same = diff(&old, &old, 10).unwrap();
         assert!(same.counts.values().all(|&c| c == 0), "{same:?}");
         let limited = diff(&old, &new, 0).unwrap();
-        assert_eq!(limited.counts["added"], 1);
+        assert_eq!(limited.count(ChangeKind::Added), 1);
         assert!(limited.changes.values().all(Vec::is_empty));
     }
 

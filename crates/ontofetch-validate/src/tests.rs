@@ -132,6 +132,7 @@ fn normalize(dir: &Path, stem: &str, second_pass: bool) -> Options {
             sort_memory_bytes: 1 << 20,
             second_pass,
             terms: false,
+            fused: false,
             lowercase_language_tags: false,
         }),
         threads: 2,
@@ -220,4 +221,86 @@ fn the_obo_translation_reports_its_version_iri() {
     // The Turtle writes it as a prefixed name (slashes escaped in the local part).
     let ttl = std::fs::read_to_string(d.path().join("normalized/x.ttl")).unwrap().replace("\\/", "/");
     assert!(ttl.contains("owl:versionIRI obo:x/releases/2024-05-01/x.owl"), "{ttl}");
+}
+
+/// One statement of a random ontology, as N-Triples (`kind` picks what it states).
+fn statement(class: u8, kind: u8, target: u8, lang: u8) -> String {
+    let c = |i: u8| format!("<http://x.org/C{i}>");
+    let tag = ["", "@en", "@en-GB", "@fr"][lang as usize % 4];
+    match kind {
+        0 => format!("{} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/2002/07/owl#Class> .", c(class)),
+        1 => format!("{} <http://www.w3.org/2000/01/rdf-schema#label> \"label {target}\"{tag} .", c(class)),
+        2 => format!("{} <http://www.w3.org/2000/01/rdf-schema#subClassOf> {} .", c(class), c(target)),
+        3 => format!("{} <http://www.w3.org/2002/07/owl#deprecated> \"true\" .", c(class)),
+        4 => format!(
+            "{} <http://www.w3.org/2000/01/rdf-schema#subClassOf> _:r{target} .\n_:r{target} <http://www.w3.org/2002/07/owl#someValuesFrom> {} .",
+            c(class),
+            c(target)
+        ),
+        5 => format!("{} <http://purl.obolibrary.org/obo/IAO_0000115> \"def {target}\" .", c(class)),
+        6 => format!("<http://x.org/o> <http://www.w3.org/2002/07/owl#imports> <http://x.org/dep{target}> ."),
+        _ => "<http://x.org/o> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/2002/07/owl#Ontology> .".into(),
+    }
+}
+
+/// The options of a pull's job: canonical N-Triples, the Turtle rendering, term facts.
+fn job_options(dir: &Path, fused: bool, second_pass: bool) -> Options {
+    Options {
+        normalize: Some(Normalize {
+            dir: dir.to_path_buf(),
+            stem: "o".into(),
+            formats: vec!["ttl".into()],
+            rdfc_max_component: 100_000,
+            sort_memory_bytes: 1 << 20,
+            second_pass,
+            terms: true,
+            fused,
+            lowercase_language_tags: false,
+        }),
+        threads: 2,
+    }
+}
+
+/// The bytes of the output of `format`, if there is one.
+fn output(o: &Outcome, format: &str) -> Option<Vec<u8>> {
+    o.outputs.iter().find(|f| f.format == format).map(|f| std::fs::read(&f.path).unwrap())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// The fused job (one parse for the tally, the facts and RDFC-1.0) reports what the
+    /// separate jobs report — counts, versions, imports, the hash and its mode, the facts
+    /// file and the canonical file byte for byte — on random graphs with and without blank
+    /// nodes, duplicates and language tags.
+    #[test]
+    fn the_fused_job_equals_the_separate_jobs(
+        statements in proptest::collection::vec((0u8..6, 0u8..8, 0u8..6, 0u8..4), 1..60),
+    ) {
+        let d = tempfile::tempdir().unwrap();
+        let text: String = statements.iter().map(|(c, k, t, l)| statement(*c, *k, *t, *l) + "\n").collect();
+        let file = write(d.path(), "o.nt", &text);
+        let mut separate = validate(&file, &job_options(&d.path().join("sep"), false, false));
+        if separate.needs_second_pass {
+            let second = validate(&file, &job_options(&d.path().join("sep2"), false, true));
+            separate.normalization = second.normalization.clone();
+            separate.normalized_sha256 = second.normalized_sha256.clone();
+            separate.outputs.retain(|f| f.format == "terms");
+            separate.outputs.extend(second.outputs.iter().filter(|f| f.format != "terms").cloned());
+        }
+        let fused = validate(&file, &job_options(&d.path().join("fused"), true, false));
+        proptest::prop_assert_eq!(fused.status, separate.status);
+        proptest::prop_assert_eq!(
+            (fused.statements, fused.terms, fused.blank_nodes),
+            (separate.statements, separate.terms, separate.blank_nodes)
+        );
+        proptest::prop_assert_eq!(&fused.imports, &separate.imports);
+        proptest::prop_assert_eq!(&fused.ontology_iri, &separate.ontology_iri);
+        proptest::prop_assert_eq!(&fused.normalization, &separate.normalization);
+        proptest::prop_assert_eq!(&fused.normalized_sha256, &separate.normalized_sha256);
+        proptest::prop_assert!(fused.normalized_sha256.is_some());
+        proptest::prop_assert_eq!(output(&fused, "terms"), output(&separate, "terms"));
+        proptest::prop_assert_eq!(output(&fused, "nt"), output(&separate, "nt"));
+        proptest::prop_assert_eq!(output(&fused, "ttl"), output(&separate, "ttl"));
+    }
 }

@@ -23,6 +23,7 @@ fn options(dir: &Path, stem: &str, formats: &[&str], threads: usize, second_pass
             sort_memory_bytes: 64 << 10,
             second_pass,
             terms: false,
+            fused: false,
             lowercase_language_tags: false,
         }),
         threads,

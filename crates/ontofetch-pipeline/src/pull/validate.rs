@@ -74,14 +74,28 @@ fn is_obo(file: &Path) -> bool {
     matches!(ontofetch_validate::sniff_file(file), Ok(ontofetch_validate::Detected::Obo))
 }
 
+/// Whether `file` sniffs as an RDF syntax the streaming parser reads (RDF/XML, Turtle,
+/// N-Triples, N-Quads, TriG).
+fn is_rdf(file: &Path) -> bool {
+    ontofetch_validate::sniff_file(file).is_ok_and(|d| d.rdf_format().is_some())
+}
+
+/// Removes the files a discarded job wrote.
+fn discard(outcome: &Outcome) {
+    for f in &outcome.outputs {
+        let _ = std::fs::remove_file(&f.path);
+    }
+}
+
 /// Validates one file, isolated by `runner` under `limits`, and counts it in `metrics`.
-/// What is heavier than validating (RDFC-1.0 of a graph with blank nodes, the OWL
-/// translation of OBO) runs in a second job, so one that dies or times out leaves the
-/// validation standing. OBO is the exception on the way in: its translation parses and
-/// counts every frame as the validation does, so one job does both, and only when that job
-/// does not end with a translation does the validation run on its own (its verdict is then
-/// the one reported). Used by pulls, by `validate ID` and by `validate --file` (which
-/// needs no mirror).
+/// A file is parsed once: for RDF being normalised, one job takes the validation tally,
+/// the term facts and RDFC-1.0 from the same parse; for OBO, its translation parses and
+/// counts every frame as the validation does. Only when that job does not end with a
+/// canonical form (a component over the cap, a budget spent, a job killed or timed out,
+/// a parse error) does the validation run on its own, parallel where that is faster, and
+/// its verdict and facts are the ones reported: canonicalisation never takes the
+/// validation down with it. Used by pulls, by `validate ID` and by `validate --file`
+/// (which needs no mirror).
 pub async fn check(
     runner: &Arc<dyn ValidatorRunner>,
     limits: WorkerLimits,
@@ -98,9 +112,25 @@ pub async fn check(
         if combined.status == Status::Ok && combined.normalized_sha256.is_some() {
             return counted(metrics, started, combined);
         }
-        for f in &combined.outputs {
-            let _ = std::fs::remove_file(&f.path);
+        discard(&combined);
+    }
+    if let Some(n) = normalize.as_ref().filter(|_| is_rdf(file)) {
+        let one = Options { normalize: Some(Normalize { fused: true, ..n.clone() }), threads: 0 };
+        let fused = run_job(runner, Job { options: one, ..job.clone() }).await;
+        if fused.status == Status::Ok && fused.normalized_sha256.is_some() {
+            return counted(metrics, started, fused);
         }
+        discard(&fused);
+        // The validation on its own (with its facts, and the sorted N-Triples of a graph
+        // without blank nodes); RDFC-1.0 is not tried again.
+        let mut outcome = run_job(runner, job).await;
+        if outcome.needs_second_pass && outcome.status == Status::Ok {
+            let why = fused.normalization_skipped.or(fused.message).unwrap_or_else(|| "no output".into());
+            outcome.needs_second_pass = false;
+            outcome.normalization = Some("skipped".into());
+            outcome.normalization_skipped = Some(format!("RDFC-1.0 did not finish: {why}"));
+        }
+        return counted(metrics, started, outcome);
     }
     let mut outcome = run_job(runner, job.clone()).await;
     if let (true, Status::Ok, Some(n)) = (outcome.needs_second_pass, outcome.status, normalize) {
@@ -278,4 +308,101 @@ pub(super) async fn run(
         ));
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Runs jobs in process and keeps what each was asked; the fused job can be made to die
+    /// as a worker killed by its memory cap does.
+    struct Recording {
+        kill_fused: bool,
+        asked: Mutex<Vec<&'static str>>,
+    }
+
+    impl ValidatorRunner for Recording {
+        fn run(&self, job: &Job) -> Outcome {
+            let n = job.options.normalize.as_ref();
+            let kind = match n {
+                Some(n) if n.fused => "fused",
+                Some(n) if n.second_pass => "second",
+                _ => "validate",
+            };
+            self.asked.lock().unwrap().push(kind);
+            if self.kill_fused && kind == "fused" {
+                let d = ontofetch_validate::sniff_file(&job.file).unwrap_or(ontofetch_validate::Detected::Unknown);
+                return Outcome::new("rdf", d, Status::Failed, Some("killed by its memory cap".into()));
+            }
+            ontofetch_validate::validate(&job.file, &job.options)
+        }
+    }
+
+    const OWL: &str = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#" xmlns:owl="http://www.w3.org/2002/07/owl#">
+  <owl:Ontology rdf:about="http://x.org/o"/>
+  <owl:Class rdf:about="http://x.org/A"><rdfs:label>a</rdfs:label></owl:Class>
+  <owl:Class rdf:about="http://x.org/B">
+    <rdfs:label>b</rdfs:label>
+    <rdfs:subClassOf rdf:resource="http://x.org/A"/>
+    <rdfs:subClassOf><owl:Restriction><owl:onProperty rdf:resource="http://x.org/p"/><owl:someValuesFrom rdf:resource="http://x.org/A"/></owl:Restriction></rdfs:subClassOf>
+  </owl:Class>
+</rdf:RDF>
+"#;
+
+    async fn checked(kill_fused: bool) -> (Outcome, Vec<&'static str>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("o.owl");
+        std::fs::write(&file, OWL).unwrap();
+        let limits = WorkerLimits {
+            max_memory_bytes: 1 << 30,
+            timeout: std::time::Duration::from_secs(60),
+            rdfc_max_component: 1000,
+            sort_memory_bytes: 8 << 20,
+            lowercase_language_tags: false,
+        };
+        let mut normalize = limits.normalize(&dir.path().join("normalized"), "o", &["ttl".into()]);
+        normalize.terms = true;
+        let recording = Arc::new(Recording { kill_fused, asked: Mutex::new(vec![]) });
+        let runner: Arc<dyn ValidatorRunner> = recording.clone();
+        let metrics = Metrics::new(&Default::default());
+        let outcome = check(&runner, limits, &metrics, &file, Some(normalize)).await;
+        let asked = recording.asked.lock().unwrap().clone();
+        // The files stay readable for the assertions only while `dir` lives: read them now.
+        for o in &outcome.outputs {
+            assert!(std::path::Path::new(&o.path).is_file(), "{} listed but not written", o.path);
+        }
+        (outcome, asked)
+    }
+
+    /// A pull of RDF is one parse: one job gives the verdict, the counts, the term facts
+    /// and the canonical hash of a graph with blank nodes.
+    #[tokio::test]
+    async fn rdf_is_parsed_once_for_validation_facts_and_its_canonical_form() {
+        let (o, asked) = checked(false).await;
+        assert_eq!(asked, ["fused"], "one job");
+        assert_eq!(o.status, Status::Ok, "{o:?}");
+        assert!(o.blank_nodes && o.statements > 5 && o.terms >= 2, "{o:?}");
+        assert_eq!(o.ontology_iri.as_deref(), Some("http://x.org/o"));
+        assert!(o.normalization.as_deref().is_some_and(|m| m.starts_with("rdfc-1.0")), "{:?}", o.normalization);
+        assert!(o.normalized_sha256.is_some());
+        assert!(o.outputs.iter().any(|f| f.format == "terms"), "the facts came with it: {:?}", o.outputs);
+        assert!(o.outputs.iter().any(|f| f.format == "nt"), "{:?}", o.outputs);
+    }
+
+    /// When canonicalisation dies with the job, the validation runs on its own: its verdict,
+    /// counts and facts stand, and the manifest says why there is no hash.
+    #[tokio::test]
+    async fn a_dead_canonicalisation_leaves_the_validation_and_the_facts_standing() {
+        let (o, asked) = checked(true).await;
+        assert_eq!(asked, ["fused", "validate"], "the fallback ran, and RDFC-1.0 was not tried again");
+        assert_eq!(o.status, Status::Ok, "{o:?}");
+        assert!(o.statements > 5 && o.terms >= 2, "{o:?}");
+        assert!(o.normalized_sha256.is_none());
+        let why = o.normalization_skipped.as_deref().unwrap_or_default();
+        assert!(why.contains("RDFC-1.0 did not finish") && why.contains("memory cap"), "{why}");
+        assert!(o.outputs.iter().any(|f| f.format == "terms"), "the facts stand: {:?}", o.outputs);
+        assert!(!o.outputs.iter().any(|f| f.format == "nt"), "nothing of the dead job is kept: {:?}", o.outputs);
+    }
 }
