@@ -357,3 +357,22 @@ def test_the_docs_examples_run_as_written(tmp_path, registry, monkeypatch):
     assert {r["id"]: r["status"] for r in scope["results"]}["hp"] in ("fresh", "updated", "cached"), scope["results"]
     assert scope["path"].is_file() and scope["manifest"]["id"] == "bfo"
     assert scope["report"]["status"] == "ok" and scope["decision"]["allowed"] is False
+
+
+def test_a_signed_mirror_verifies_and_refuses_a_flipped_byte(mirror):
+    exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
+    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "lab.example/ontofetch"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    vkey = json.loads(made.stdout)["verifier_key"]
+    results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    ok = ontofetch.verify("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], key=vkey)
+    assert ok["ok"] and any(f["name"] == "original/bfo.owl" for f in ok["files"]), ok
+    stored = pathlib.Path(results[0]["path"])
+    assert ontofetch.verify(file=stored, key=vkey)["files"][0]["name"] == "original/bfo.owl"
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    stored.write_bytes(bytes(data))
+    with pytest.raises(ontofetch.RefusedError) as err:
+        ontofetch.verify("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], key=vkey)
+    assert err.value.code == "E_ATTESTATION", err.value

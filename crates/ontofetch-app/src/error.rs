@@ -148,7 +148,8 @@ from_coded!(
     ontofetch_store::StoreError,
     ontofetch_monitor::WriteError,
     ontofetch_resolve::lockfile::LockError,
-    ontofetch_server::ServerError
+    ontofetch_server::ServerError,
+    ontofetch_provenance::ProvenanceError
 );
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub use logging::{error_line, stderr_is_terminal};
 pub mod mirror;
 pub mod monitor;
 pub mod plan;
+pub mod provenance;
 pub mod publish;
 pub mod pull;
 pub mod registry;

@@ -210,6 +210,8 @@ pub enum ArtifactKind {
     Normalized,
     /// A file extracted from an archive.
     Extracted,
+    /// The signed attestation (`attestation.dsse.json`).
+    Attestation,
 }
 
 impl ArtifactKind {
@@ -224,6 +226,7 @@ impl ArtifactKind {
             ArtifactKind::Terms => "terms",
             ArtifactKind::Normalized => "normalized",
             ArtifactKind::Extracted => "extracted",
+            ArtifactKind::Attestation => "attestation",
         }
     }
 
@@ -238,6 +241,7 @@ impl ArtifactKind {
             "audit" => ArtifactKind::Audit,
             "terms" => ArtifactKind::Terms,
             "normalized" => ArtifactKind::Normalized,
+            "attestation" => ArtifactKind::Attestation,
             _ => ArtifactKind::Extracted,
         }
     }
@@ -685,6 +689,7 @@ mod tests {
             ArtifactKind::Terms,
             ArtifactKind::Normalized,
             ArtifactKind::Extracted,
+            ArtifactKind::Attestation,
         ] {
             assert_eq!(ArtifactKind::parse(k.as_str()), k);
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());

@@ -191,6 +191,44 @@ pub enum Command {
     /// Run `serve` in the background, and write Grafana/Prometheus provisioning.
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// The mirror's signing key: every version stored with one gets a signed attestation.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check a stored version, or a local file, against its signed attestation: the
+    /// signature under the trusted key, then every byte's SHA-256. Exit 3 (E_ATTESTATION)
+    /// when it does not hold.
+    Verify {
+        /// Ontology id (or --file).
+        #[arg(required_unless_present = "file")]
+        id: Option<String>,
+        /// Version (default: the latest).
+        version: Option<String>,
+        /// A local file instead (an `original/<file>` a mirror handed out, a download).
+        #[arg(long, conflicts_with_all = ["id", "version"])]
+        file: Option<PathBuf>,
+        /// With --file: the attestation (default: `attestation.dsse.json` of the version
+        /// directory the file is in).
+        #[arg(long, requires = "file")]
+        attestation: Option<PathBuf>,
+        /// The verifier key to trust (`name+id+key`, or a file holding it); default: this
+        /// mirror's own signing key's.
+        #[arg(long, value_name = "VKEY")]
+        key: Option<String>,
+    },
+}
+
+/// `keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create the Ed25519 signing key (0600; never over an existing one) and print its
+    /// verifier key in the C2SP signed-note form.
+    Generate {
+        /// The key's name: the mirror's origin, a host and path (default: HOSTNAME/ontofetch).
+        #[arg(long, value_name = "ORIGIN")]
+        name: Option<String>,
+    },
+    /// Print the verifier key of the signing key.
+    Show,
 }
 
 /// `serve` options.

@@ -10,7 +10,7 @@ mod output;
 mod progress;
 
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, ConfigCommand, ExportCommand, MonitorCommand, PolicyCommand};
+use cli::{Cli, Command, ConfigCommand, ExportCommand, KeysCommand, MonitorCommand, PolicyCommand};
 
 use ontofetch_app::{AppError, Context, EXIT_OK, EXIT_USAGE};
 use ontofetch_config::Overrides;
@@ -88,6 +88,27 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
             ok(commands::monitor::grafana_config(ctx, out, prometheus_url, target, alerts))
         }
         Command::Monitor(MonitorCommand::Dashboard) => ok(commands::monitor::dashboard()),
+        Command::Keys(KeysCommand::Generate { name }) => {
+            output::emit(&ctx.options, &ontofetch_app::provenance::generate(ctx, name.as_deref())?);
+            Ok(EXIT_OK)
+        }
+        Command::Keys(KeysCommand::Show) => {
+            output::emit(&ctx.options, &ontofetch_app::provenance::show(ctx)?);
+            Ok(EXIT_OK)
+        }
+        Command::Verify { id, version, file, attestation, key } => {
+            use ontofetch_app::provenance::Target;
+            let target = match file {
+                Some(path) => Target::File { path: path.clone(), attestation: attestation.clone() },
+                None => Target::Stored {
+                    id: id.clone().expect("clap requires an id without --file"),
+                    version: version.clone(),
+                },
+            };
+            let report = ctx.block_on(ontofetch_app::provenance::verify(ctx, &target, key.as_deref()))?;
+            output::emit(&ctx.options, &report);
+            Ok(EXIT_OK)
+        }
     }
 }
 
@@ -104,6 +125,7 @@ fn run(cli: Cli, worker: Subprocess) -> Result<u8, AppError> {
             | Command::Doctor { .. }
             | Command::Prune { .. }
             | Command::Registry(_)
+            | Command::Verify { .. }
     ) {
         ctx.exit_on_interrupt();
     }

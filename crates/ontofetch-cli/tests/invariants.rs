@@ -1077,6 +1077,12 @@ fn run_sequence(backend: Backend, fixed_seed: u64, default_steps: usize) {
     eprintln!("state machine: seed {seed}, {steps} steps (replay: {})", replay_hint(seed));
     let mut rng = Rng(seed);
     let mut mx = Mirror::new(backend, seed);
+    // A signed mirror: every version carries an attestation, and `doctor --verify` after
+    // every step checks it under the key (I10) whatever the moves did.
+    let (code, _, out) = mx.run(&["keys", "generate", "--name", "state.machine/ontofetch", "--json"]);
+    if code != 0 {
+        mx.fail("keys generate", &out);
+    }
     let mut models: BTreeMap<&'static str, Model> = IDS.iter().map(|id| (*id, Model::default())).collect();
     // A first release of each, so serve has a catalog to open.
     for id in IDS {

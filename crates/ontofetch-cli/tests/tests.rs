@@ -17,6 +17,7 @@ mod invariants;
 mod mirror;
 mod nothing_lost;
 mod prometheus;
+mod provenance;
 mod pull;
 mod python;
 mod registries;

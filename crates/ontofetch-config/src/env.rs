@@ -40,6 +40,7 @@ pub const VARS: &[EnvVar] = &[
     var("ONTOFETCH_STORE_URL", "defaults.storage.store_url (file://DIR or s3://bucket/prefix)"),
     var("ONTOFETCH_STORE_RETRY_BUDGET_SEC", "defaults.storage.retry_budget_sec (object storage retries, seconds)"),
     var("ONTOFETCH_WORKER_ID", "this worker's name in metrics and leases (default: host name and pid)"),
+    var("ONTOFETCH_SIGNING_KEY_FILE", "defaults.signing.key_file (the attestations' Ed25519 signing key)"),
     var("ONTOFETCH_OBO_BASE_URL", "OBO PURL base (mirrors, tests)"),
     var("ONTOFETCH_OLS_BASE_URL", "OLS4 base (mirrors, tests)"),
     var("ONTOFETCH_BIOPORTAL_BASE_URL", "BioPortal API base (mirrors, tests)"),

@@ -198,6 +198,10 @@ pub fn apply_env(config: &mut SourcesFile, env: &Env) -> Result<BTreeMap<String,
         config.defaults.storage.catalog_url = Some(crate::secret::SecretUrl::new(v));
         applied.insert("ONTOFETCH_CATALOG_URL".into(), "defaults.storage.catalog_url".into());
     }
+    if let Some(v) = env.get("ONTOFETCH_SIGNING_KEY_FILE") {
+        config.defaults.signing.key_file = Some(v.to_string());
+        applied.insert("ONTOFETCH_SIGNING_KEY_FILE".into(), "defaults.signing.key_file".into());
+    }
     if let Some(v) = env.get("ONTOFETCH_STORE_URL") {
         config.defaults.storage.store_url = Some(v.to_string());
         applied.insert("ONTOFETCH_STORE_URL".into(), "defaults.storage.store_url".into());

@@ -66,6 +66,18 @@ pub struct Defaults {
     pub validation: ValidationSettings,
     /// Logging settings.
     pub logging: LoggingSettings,
+    /// Provenance: the key that signs each stored version's attestation.
+    pub signing: SigningSettings,
+}
+
+/// `defaults.signing:`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningSettings {
+    /// The Ed25519 signing key (`ontofetch keys generate` writes one, 0600); default
+    /// `<data root>/keys/signing.key`. With a key, every stored version gets a signed
+    /// attestation (`attestation.dsse.json`); without one, versions are stored unsigned.
+    pub key_file: Option<String>,
 }
 
 impl Default for Defaults {
@@ -90,6 +102,7 @@ impl Default for Defaults {
             planner: PlannerSettings::default(),
             validation: ValidationSettings::default(),
             logging: LoggingSettings::default(),
+            signing: SigningSettings::default(),
         }
     }
 }

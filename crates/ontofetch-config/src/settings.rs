@@ -226,6 +226,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Where the signing key is: `defaults.signing.key_file` (relative to the data root),
+    /// else `<data root>/keys/signing.key`. Only a file that exists signs.
+    pub fn signing_key_file(&self) -> PathBuf {
+        match &self.defaults().signing.key_file {
+            Some(f) => self.dirs.root.join(f),
+            None => self.dirs.root.join("keys").join("signing.key"),
+        }
+    }
+
     /// The `defaults` section after every layer (file, environment, flags): what the
     /// pipeline's steps read their behaviour from.
     pub fn defaults(&self) -> &crate::schema::Defaults {

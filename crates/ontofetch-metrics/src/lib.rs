@@ -255,6 +255,11 @@ pub struct Metrics {
     /// `ontofetch_license_unknown_total{ontology}`: pulls of a source whose licence stayed
     /// unknown while `accept_licenses` was set (fetched with a warning).
     pub license_unknown: Family<OntologyLabels, Counter>,
+    /// `ontofetch_attestations_signed_total`: versions stored with a signed attestation.
+    pub attestations_signed: Counter,
+    /// `ontofetch_attestation_verify_failures_total`: checks of an attestation that failed
+    /// (`verify`, `doctor --verify`): a signature or a digest that does not hold.
+    pub attestation_verify_failures: Counter,
 }
 
 impl Metrics {
@@ -292,6 +297,8 @@ impl Metrics {
             term_changes: Family::default(),
             terms_removed_ratio: Family::default(),
             license_unknown: Family::default(),
+            attestations_signed: Counter::default(),
+            attestation_verify_failures: Counter::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -345,6 +352,12 @@ impl Metrics {
             "ontology_terms_removed_ratio",
             "Share of the previous version's terms removed by the latest version",
             m.terms_removed_ratio.clone(),
+        );
+        r.register("attestations_signed", "Versions stored with a signed attestation", m.attestations_signed.clone());
+        r.register(
+            "attestation_verify_failures",
+            "Attestation checks that failed: a signature or a digest that does not hold",
+            m.attestation_verify_failures.clone(),
         );
         m.registry = registry;
         m.add_known(known);

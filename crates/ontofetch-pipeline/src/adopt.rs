@@ -163,6 +163,8 @@ fn kind(key: &str, file: &str, original: &str) -> ArtifactKind {
         ArtifactKind::Original
     } else if rel == layout::MANIFEST {
         ArtifactKind::Manifest
+    } else if rel == layout::ATTESTATION {
+        ArtifactKind::Attestation
     } else if rel == layout::VALIDATION_REPORT {
         ArtifactKind::Report
     } else if rel.ends_with("_extracted.audit.json") {

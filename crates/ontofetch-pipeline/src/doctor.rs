@@ -198,6 +198,10 @@ pub async fn run(
         Ok(s) => self_test(&s.loaded.policy, &gates, &mut f),
         Err(_) => vec![],
     };
+    let signing = match settings {
+        Ok(s) => signing(s, &mut f),
+        Err(_) => Value::Null,
+    };
     let store = match settings {
         Ok(s) => reconcile(s, &gates, mode, progress, &mut f).await,
         Err(_) => Value::Null,
@@ -211,12 +215,57 @@ pub async fn run(
         "config": config,
         "credentials": credentials,
         "gate_self_test": self_test,
+        "signing": signing,
         "store": store,
         "problems": f.problems,
         "notes": f.notes,
         "fixes": f.fixes,
     });
     Report { doc, problems: f.problems }
+}
+
+/// The signing key: where it is and its verifier key, or a note that versions are stored
+/// unsigned; a key that cannot be used is a problem.
+fn signing(s: &Settings, f: &mut Findings) -> Value {
+    let path = s.signing_key_file();
+    match crate::signing_key(s) {
+        Ok(Some(key)) => json!({"key_file": path, "verifier_key": key.verifier().as_str()}),
+        Ok(None) => {
+            f.notes.push(format!(
+                "no signing key at {}: versions are stored unsigned (`ontofetch keys generate` makes one)",
+                path.display()
+            ));
+            json!({"key_file": path, "verifier_key": null})
+        }
+        Err(e) => {
+            f.problems.push(format!("signing key: {e}"));
+            json!({"key_file": path, "error": e.message})
+        }
+    }
+}
+
+/// With `--verify` and a signing key: every stored attestation verifies under it, and the
+/// files it names are the ones the catalog records (whose bytes the audit re-hashed).
+async fn attestations(b: &Backends, s: &Settings, f: &mut Findings) {
+    let Ok(Some(key)) = crate::signing_key(s) else { return };
+    let Ok(all) = b.catalog.all_artifacts().await else { return };
+    for (id, version, a) in all.iter().filter(|(_, _, a)| a.kind == ontofetch_catalog::ArtifactKind::Attestation) {
+        let checked = match b.store.read(&a.relpath).await {
+            Ok(bytes) => crate::provenance::open(&bytes, key.verifier()).and_then(|st| {
+                let prefix = format!("{}/", ontofetch_store::layout::version_key(id, version));
+                all.iter()
+                    .filter(|(i, v, x)| i == id && v == version && crate::pull::attest::attested(x.kind))
+                    .try_for_each(|(_, _, x)| {
+                        let name = x.relpath.strip_prefix(&prefix).unwrap_or(&x.relpath);
+                        st.check(name, &x.sha256).map_err(PipelineError::from_coded)
+                    })
+            }),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = checked {
+            f.problems.push(format!("{}: the attestation of {id}/{version} does not hold: {}", e.code, e.message));
+        }
+    }
 }
 
 /// Store ↔ catalog consistency: version directories without rows, rows without files,
@@ -338,6 +387,9 @@ async fn reconcile(
             crate::integrity::Audit::default()
         }
     };
+    if mode.verify {
+        attestations(&b, settings, f).await;
+    }
     for finding in &audit.findings {
         if finding.fixed {
             f.fixes.push(format!("{}: {}", finding.key, finding.problem));

@@ -19,6 +19,7 @@ pub mod links;
 pub mod observer;
 pub mod plan;
 pub mod plan_diff;
+pub mod provenance;
 pub mod prune;
 pub mod pull;
 pub mod reconcile;
@@ -61,9 +62,23 @@ pub struct Pipeline {
     /// Make a version that failed validation `latest` anyway (`defaults.promote_invalid`,
     /// `pull --promote-invalid`); by default it is recorded for inspection only.
     pub promote_invalid: bool,
+    /// The key that signs each new version's attestation (`defaults.signing.key_file`,
+    /// default `<data root>/keys/signing.key`), when there is one: without it, versions
+    /// are stored unsigned.
+    pub signer: Option<Arc<ontofetch_provenance::SigningKey>>,
     /// The registry snapshot the `obo`/`bioregistry` resolvers read, loaded on first use
     /// (a pull of `direct` sources never parses it).
     registry: std::sync::OnceLock<ontofetch_resolve::Registry>,
+}
+
+/// The signing key the settings name: `None` when the default file does not exist; a
+/// configured file that is missing, readable by others or not a key is an error.
+pub fn signing_key(settings: &Settings) -> Result<Option<ontofetch_provenance::SigningKey>, PipelineError> {
+    let path = settings.signing_key_file();
+    if settings.defaults().signing.key_file.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    ontofetch_provenance::SigningKey::read(&path).map(Some).map_err(PipelineError::from_coded)
 }
 
 /// UTC now as RFC 3339 with milliseconds (`2026-11-25T15:00:00.123Z`): sorts as text, and
@@ -136,7 +151,8 @@ impl Pipeline {
         let fetcher = Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics.clone(), config)?;
         let promote_invalid = settings.defaults().promote_invalid;
         let registry = std::sync::OnceLock::new();
-        Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid, registry })
+        let signer = signing_key(&settings)?.map(Arc::new);
+        Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid, signer, registry })
     }
 
     /// The registry snapshot: the data root's (`registry update`), else the built-in one.

@@ -153,6 +153,9 @@ pub async fn revalidate(
         kind: ontofetch_catalog::ArtifactKind::Manifest,
     });
     drop(scratch);
+    if let Some(attestation) = crate::provenance::reattest(p, id, &row.version, &artifacts).await? {
+        artifacts.push(attestation);
+    }
     b.catalog.revise(id, &row.version, verdict, &artifacts, &[vrow]).await?;
     let purged = failed && strict;
     let latest =

@@ -24,6 +24,8 @@ const KNOWN_TOP: &[&str] = &[
     "logs",
     "registry",
     "serve.pid",
+    // The signing key (`keys generate`; defaults.signing.key_file).
+    "keys",
 ];
 
 /// Keys (or top-level names) the tool does not recognise, sorted; `cas` are the CAS keys the

@@ -300,6 +300,34 @@ fn validate_file(
     Ok(serde_json::to_string(&out.map_err(|e| app_err(py, e))?).unwrap_or_default())
 }
 
+/// Checks a stored version or a local file against its signed attestation (JSON), as
+/// `ontofetch verify`; `E_ATTESTATION` (`RefusedError`) when it does not hold.
+#[pyfunction]
+#[pyo3(signature = (id=None, version=None, file=None, attestation=None, key=None, spec=None, data_root=None, allowed_hosts=vec![]))]
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    py: Python<'_>,
+    id: Option<String>,
+    version: Option<String>,
+    file: Option<PathBuf>,
+    attestation: Option<PathBuf>,
+    key: Option<String>,
+    spec: Option<PathBuf>,
+    data_root: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
+) -> PyResult<String> {
+    use ontofetch_app::provenance::Target;
+    let ctx = context(py, spec, data_root, allowed_hosts)?;
+    let target = match (file, id) {
+        (Some(path), _) => Target::File { path, attestation },
+        (None, Some(id)) => Target::Stored { id, version },
+        (None, None) => return Err(raise(py, Code::Usage, "give an ontology id or file=")),
+    };
+    let out = py.detach(|| ctx.block_on(ontofetch_app::provenance::verify(&ctx, &target, key.as_deref())));
+    release(py, ctx);
+    Ok(serde_json::to_string(&out.map_err(|e| app_err(py, e))?).unwrap_or_default())
+}
+
 /// Adds the API's functions to the module the wheel builds (`ontofetch._native`).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_url, m)?)?;
@@ -309,6 +337,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ensure, m)?)?;
     m.add_function(wrap_pyfunction!(ensure_url, m)?)?;
     m.add_function(wrap_pyfunction!(validate_file, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -36,6 +36,9 @@ pub const LOCKS: &str = ".locks";
 pub const LATEST: &str = "latest";
 /// The manifest of a version.
 pub const MANIFEST: &str = "manifest.json";
+/// The signed attestation of a version (a DSSE envelope of an in-toto statement), when
+/// the mirror has a signing key.
+pub const ATTESTATION: &str = "attestation.dsse.json";
 /// The validation report of a version.
 pub const VALIDATION_REPORT: &str = "validation/report.json";
 /// The directory of the downloaded file.

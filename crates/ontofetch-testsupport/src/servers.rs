@@ -24,7 +24,8 @@ pub enum Need {
     /// libxml2's `xmlcatalog` (an OASIS catalog resolver nobody here wrote).
     XmlCatalog,
     /// The reference implementations from PyPI in `target/py-venv`: `bioregistry` (the
-    /// release the embedded registry snapshot was cut from) and `pyld` (RDFC-1.0).
+    /// release the embedded registry snapshot was cut from), `pyld` (RDFC-1.0) and
+    /// `securesystemslib` (DSSE, with `cryptography` for Ed25519).
     PythonReferences,
 }
 
@@ -64,7 +65,10 @@ pub fn missing(need: Need) -> Option<String> {
         }
         Need::XmlCatalog if on_path("xmlcatalog").is_none() => absent("xmlcatalog", "apt-get install libxml2-utils"),
         Need::PythonTools => venv_lacks("maturin, pytest", "maturin pytest"),
-        Need::PythonReferences => venv_lacks("bioregistry, pyld", "bioregistry==0.15.6 pyld==3.3.0"),
+        Need::PythonReferences => venv_lacks(
+            "bioregistry, pyld, securesystemslib, cryptography",
+            "bioregistry==0.15.6 pyld==3.3.0 'securesystemslib[crypto]==1.3.0'",
+        ),
         _ => None,
     }
 }

@@ -294,6 +294,9 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
             });
         }
     }
+    if let Some(signer) = &p.signer {
+        artifacts.push(super::attest::attest(p, signer, &c, &key, &artifacts, &downloaded_at)?);
+    }
     let row = version_row(&c, &key, downloaded_at);
     let original_key = format!("{key}/{}", layout::original_rel(&c.fetched.filename));
     let mut notes = notes(&c);

@@ -3,6 +3,7 @@
 //! catalog, `latest`). A version becomes visible only at the end; any failure leaves the
 //! store and catalog as they were. Each step is a module returning `Result<_, PipelineError>`.
 
+pub mod attest;
 mod commit;
 mod download;
 mod extract;
