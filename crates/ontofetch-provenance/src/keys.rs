@@ -42,6 +42,17 @@ impl std::fmt::Debug for VerifierKey {
     }
 }
 
+/// The 32 key bytes an encoded key carries after `fields` '+'-separated fields (the base64
+/// may hold '+' itself, so the fields before it are counted) and its algorithm byte.
+fn key_bytes(text: &str, fields: usize, what: &str) -> Result<[u8; 32], ProvenanceError> {
+    let encoded = text.splitn(fields + 1, '+').nth(fields).unwrap_or_default();
+    let bytes = STANDARD.decode(encoded).map_err(|_| ProvenanceError::Key(format!("{what}'s key is not base64")))?;
+    match bytes.split_first() {
+        Some((1, key)) => key.try_into().map_err(|_| ProvenanceError::Key(format!("{what} is not an Ed25519 key"))),
+        _ => Err(ProvenanceError::Key(format!("{what} is not an Ed25519 key (algorithm 1)"))),
+    }
+}
+
 /// Whether `name` may name a key (signed-note: non-empty, no Unicode space, no `+`).
 pub fn valid_name(name: &str) -> bool {
     signed_note::is_key_name_valid(name)
@@ -65,15 +76,8 @@ impl SigningKey {
         let text = text.trim();
         let signer = StandardSigner::new(text)
             .map_err(|e| ProvenanceError::Key(format!("not a signing key (PRIVATE+KEY+name+id+key): {e}")))?;
-        // The public half, from the seed the encoding carries after its algorithm byte (the
-        // base64 may hold '+' itself: the fields before it are counted).
-        let encoded = text.splitn(5, '+').nth(4).unwrap_or_default();
-        let bytes =
-            STANDARD.decode(encoded).map_err(|_| ProvenanceError::Key("a signing key's key is not base64".into()))?;
-        let seed: [u8; 32] = bytes
-            .get(1..)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| ProvenanceError::Key("a signing key's key is not an Ed25519 seed".into()))?;
+        // The public half, from the seed the encoding carries (after 4 '+'-separated fields).
+        let seed = key_bytes(text, 4, "a signing key")?;
         let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
         let verifier = VerifierKey::parse(&signed_note::new_ed25519_verifier_key(signer.name(), &public))?;
         Ok(SigningKey { text: text.to_string(), signer, verifier })
@@ -123,13 +127,7 @@ impl VerifierKey {
         let text = text.trim();
         let verifier = StandardVerifier::new(text)
             .map_err(|e| ProvenanceError::Key(format!("not a verifier key (name+id+key): {e}")))?;
-        let encoded = text.splitn(3, '+').nth(2).unwrap_or_default();
-        let bytes =
-            STANDARD.decode(encoded).map_err(|_| ProvenanceError::Key("a verifier key is not base64".into()))?;
-        let public: [u8; 32] = bytes
-            .get(1..)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| ProvenanceError::Key("a verifier key is not an Ed25519 key".into()))?;
+        let public = key_bytes(text, 2, "a verifier key")?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(&public)
             .map_err(|_| ProvenanceError::Key("a verifier key is not an Ed25519 point".into()))?;
         Ok(VerifierKey { text: text.to_string(), name: verifier.name().to_string(), id: verifier.key_id(), key })
