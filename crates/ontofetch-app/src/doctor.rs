@@ -7,15 +7,12 @@ use crate::report::{Report, safe};
 use ontofetch_policy::{Gates, Policy};
 use serde::Serialize;
 
-/// What doctor found.
+/// What doctor found: the pipeline's report, and the data root it looked at.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Checkup {
-    /// The pipeline's report.
-    #[serde(skip)]
+    /// The report.
     pub report: ontofetch_pipeline::doctor::Report,
-    /// Its document (`ok`, `directories`, `disk`, `config`, …).
-    pub doc: serde_json::Value,
     /// The data root checked.
     #[serde(skip)]
     pub root: std::path::PathBuf,
@@ -33,41 +30,37 @@ impl Checkup {
 
 impl Report for Checkup {
     fn human(&self) -> String {
-        let doc = &self.doc;
-        let mut out = format!(
-            "ontofetch {} doctor\ndata root: {}\n",
-            env!("CARGO_PKG_VERSION"),
-            safe(&self.root.display().to_string())
-        );
-        if let Some(free) = doc["disk"]["free_bytes"].as_u64() {
-            out.push_str(&format!("disk free: {:.1} GB\n", free as f64 / 1e9));
+        use ontofetch_pipeline::doctor::{ConfigCheck, Disk, StoreCheck};
+        let r = &self.report;
+        let mut out =
+            format!("ontofetch {} doctor\ndata root: {}\n", r.version, safe(&self.root.display().to_string()));
+        if let Disk::Measured { free_bytes, .. } = &r.disk {
+            out.push_str(&format!("disk free: {:.1} GB\n", *free_bytes as f64 / 1e9));
         }
-        let config = if doc["config"]["ok"] == true {
-            format!("ok ({} ontologies)", doc["config"]["ontologies"])
-        } else {
-            "INVALID".into()
+        let config = match &r.config {
+            ConfigCheck::Valid { ontologies, .. } => format!("ok ({ontologies} ontologies)"),
+            ConfigCheck::Invalid { .. } => "INVALID".into(),
         };
         out.push_str(&format!("config: {config}\n"));
-        let tests = doc["gate_self_test"].as_array().cloned().unwrap_or_default();
-        let refused = tests.iter().filter(|t| t["refused"] == true).count();
-        out.push_str(&format!("gate self-test: {refused}/{} SSRF probes refused\n", tests.len()));
-        let integrity = &doc["store"]["integrity"];
-        if let Some(n) = integrity["artifacts"].as_u64() {
-            let how = if integrity["verified"] == true {
-                format!("sizes and SHA-256 of {} bytes", integrity["bytes_hashed"])
+        let refused = r.gate_self_test.iter().filter(|t| t.refused).count();
+        out.push_str(&format!("gate self-test: {refused}/{} SSRF probes refused\n", r.gate_self_test.len()));
+        if let Some(StoreCheck::Checked(store)) = &r.store {
+            let a = &store.integrity;
+            let how = if a.verified {
+                format!("sizes and SHA-256 of {} bytes", a.bytes_hashed)
             } else {
                 "sizes (--verify re-hashes them)".to_string()
             };
-            out.push_str(&format!("store: {} versions, {n} artifacts checked: {how}\n", integrity["versions"]));
+            out.push_str(&format!("store: {} versions, {} artifacts checked: {how}\n", a.versions, a.artifacts));
         }
-        for (key, label) in [("fixes", "fixed"), ("notes", "note"), ("problems", "problem")] {
-            for line in doc[key].as_array().into_iter().flatten() {
+        for (lines, label) in [(&r.fixes, "fixed"), (&r.notes, "note"), (&r.problems, "problem")] {
+            for line in lines {
                 // Names in findings come from the data root, where anyone with write access
                 // may plant them: escaped, so none can forge a line or move the cursor.
-                out.push_str(&format!("{label}: {}\n", safe(line.as_str().unwrap_or(""))));
+                out.push_str(&format!("{label}: {}\n", safe(line)));
             }
         }
-        out.push_str(if self.report.problems.is_empty() { "OK" } else { "NOT OK" });
+        out.push_str(if r.problems.is_empty() { "OK" } else { "NOT OK" });
         out
     }
 }
@@ -84,5 +77,5 @@ pub async fn run(
     let policy = settings.map(|s| &s.loaded.policy).unwrap_or(&fallback);
     let gates = Gates::new(policy, ctx.metrics.as_ref());
     let report = ontofetch_pipeline::doctor::run(&ctx.dirs, settings, gates, mode, progress).await;
-    Checkup { doc: report.doc.clone(), report, root: ctx.dirs.root.clone() }
+    Checkup { report, root: ctx.dirs.root.clone() }
 }

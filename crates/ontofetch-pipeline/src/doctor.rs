@@ -6,10 +6,10 @@
 //! version anyone could see).
 
 use crate::backends::{Backends, Open};
+pub use crate::checkup::*;
 use crate::error::PipelineError;
 use ontofetch_config::{ConfigError, DataDirs, Settings};
 use ontofetch_policy::{Coded, Gates, Policy, TargetHost, url_gate};
-use serde_json::{Value, json};
 use std::path::Path;
 
 /// The SSRF targets every policy must refuse (an explicit allowlist entry for an address
@@ -21,15 +21,8 @@ pub const SELF_TEST: &[&str] = &[
     "file:///etc/passwd",
 ];
 
-/// What doctor found.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The JSON report (`ok`, `directories`, `disk`, `config`, `credentials`,
-    /// `gate_self_test`, `store`, `problems`, `notes`, `fixes`).
-    pub doc: Value,
-    /// Problems (the check fails when there is one).
-    pub problems: Vec<String>,
-}
+/// What doctor found (its `--json` document).
+pub type Report = Checkup;
 
 #[derive(Default)]
 struct Findings {
@@ -72,7 +65,7 @@ fn writable(p: &Path) -> bool {
     rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
-fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Value {
+fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Directory {
     let mut exists = path.is_dir();
     if !exists && fix && std::fs::create_dir_all(path).is_ok() {
         f.fixes.push(format!("created {}", path.display()));
@@ -86,13 +79,13 @@ fn directory(name: &str, path: &Path, fix: bool, f: &mut Findings) -> Value {
     } else if !exists {
         f.problems.push(format!("directory {name} ({}) is missing and cannot be created", path.display()));
     }
-    json!({"path": path, "exists": exists, "writable": is_writable})
+    Directory { path: path.to_path_buf(), exists, writable: is_writable }
 }
 
 /// Free space is a problem only below the storage gate's reserve, where every write is
 /// refused (`E_DISK_SPACE`); below one download of the size cap, or below the DocsToKG
 /// threshold, it is a note: a busy disk at 9 % free still works.
-fn disk(root: &Path, reserve: u64, download_cap: u64, f: &mut Findings) -> Value {
+fn disk(root: &Path, reserve: u64, download_cap: u64, f: &mut Findings) -> Disk {
     let probe = nearest_existing(root);
     match rustix::fs::statvfs(probe) {
         Ok(s) => {
@@ -113,17 +106,25 @@ fn disk(root: &Path, reserve: u64, download_cap: u64, f: &mut Findings) -> Value
             } else if room.low {
                 f.notes.push(format!("only {free} bytes free under {at} (recommended {threshold})"));
             }
-            json!({"path": probe, "ok": room.writable, "low": room.low, "total_bytes": total, "free_bytes": free,
-                   "threshold_bytes": threshold, "reserve_bytes": reserve, "download_cap_bytes": download_cap})
+            Disk::Measured {
+                path: probe.to_path_buf(),
+                ok: room.writable,
+                low: room.low,
+                total_bytes: total,
+                free_bytes: free,
+                threshold_bytes: threshold,
+                reserve_bytes: reserve,
+                download_cap_bytes: download_cap,
+            }
         }
         Err(e) => {
             f.problems.push(format!("cannot read free space of {}: {e}", probe.display()));
-            json!({"path": probe, "ok": false, "error": e.to_string()})
+            Disk::Unknown { path: probe.to_path_buf(), ok: false, error: e.to_string() }
         }
     }
 }
 
-fn self_test(policy: &Policy, gates: &Gates<'_>, f: &mut Findings) -> Vec<Value> {
+fn self_test(policy: &Policy, gates: &Gates<'_>, f: &mut Findings) -> Vec<Probe> {
     SELF_TEST
         .iter()
         .map(|probe| {
@@ -141,7 +142,7 @@ fn self_test(policy: &Policy, gates: &Gates<'_>, f: &mut Findings) -> Vec<Value>
                 f.problems
                     .push(format!("the configured policy lets {probe} through; check defaults.http.allowed_hosts"));
             }
-            json!({"url": probe, "refused": refused.is_some(), "code": refused.map(|e| e.code())})
+            Probe { url: probe, refused: refused.is_some(), code: refused.map(|e| e.code()) }
         })
         .collect()
 }
@@ -165,13 +166,13 @@ pub async fn run(
 ) -> Report {
     let fix = mode.fix;
     let mut f = Findings::default();
-    let directories = json!({
-        "root": directory("root", &dirs.root, fix, &mut f),
-        "configs": directory("configs", &dirs.configs, fix, &mut f),
-        "cache": directory("cache", &dirs.cache, fix, &mut f),
-        "logs": directory("logs", &dirs.logs, fix, &mut f),
-        "ontologies": directory("ontologies", &dirs.ontologies, fix, &mut f),
-    });
+    let directories = Directories {
+        root: directory("root", &dirs.root, fix, &mut f),
+        configs: directory("configs", &dirs.configs, fix, &mut f),
+        cache: directory("cache", &dirs.cache, fix, &mut f),
+        logs: directory("logs", &dirs.logs, fix, &mut f),
+        ontologies: directory("ontologies", &dirs.ontologies, fix, &mut f),
+    };
     let cap = settings.map_or(10.0, |s| s.defaults().http.max_uncompressed_size_gb);
     let reserve = settings
         .map_or(ontofetch_policy::StoragePolicy::default().reserve_bytes, |s| s.loaded.policy.storage.reserve_bytes);
@@ -179,67 +180,62 @@ pub async fn run(
     let config = match settings {
         Ok(s) => {
             let path = match &s.loaded.origin {
-                ontofetch_config::Origin::Builtin => Value::Null,
-                ontofetch_config::Origin::File(p) => json!(p),
+                ontofetch_config::Origin::Builtin => None,
+                ontofetch_config::Origin::File(p) => Some(p.clone()),
             };
-            json!({"ok": true, "path": path, "ontologies": s.loaded.config.ontologies.len()})
+            ConfigCheck::Valid { ok: true, path, ontologies: s.loaded.config.ontologies.len() }
         }
         Err(e) => {
             f.problems.push(e.to_string());
-            json!({"ok": false, "error": e.to_string(), "code": e.code()})
+            ConfigCheck::Invalid { ok: false, error: e.to_string(), code: e.code() }
         }
     };
     let key_file = dirs.configs.join("bioportal_api_key.txt");
     let file_key = std::fs::read_to_string(&key_file).map(|v| !v.trim().is_empty()).unwrap_or(false);
     let configured = settings.is_ok_and(|s| s.secrets.bioportal_api_key.is_some());
     let credentials =
-        json!({"bioportal_api_key": {"file": key_file, "file_configured": file_key, "configured": configured}});
+        Credentials { bioportal_api_key: ApiKey { file: key_file, file_configured: file_key, configured } };
     let self_test = match settings {
         Ok(s) => self_test(&s.loaded.policy, &gates, &mut f),
         Err(_) => vec![],
     };
-    let signing = match settings {
-        Ok(s) => signing(s, &mut f),
-        Err(_) => Value::Null,
-    };
+    let signing = settings.ok().map(|s| signing(s, &mut f));
     let store = match settings {
-        Ok(s) => reconcile(s, &gates, mode, progress, &mut f).await,
-        Err(_) => Value::Null,
+        Ok(s) => Some(reconcile(s, &gates, mode, progress, &mut f).await),
+        Err(_) => None,
     };
-    let ok = f.problems.is_empty();
-    let doc = json!({
-        "ok": ok,
-        "version": env!("CARGO_PKG_VERSION"),
-        "directories": directories,
-        "disk": disk,
-        "config": config,
-        "credentials": credentials,
-        "gate_self_test": self_test,
-        "signing": signing,
-        "store": store,
-        "problems": f.problems,
-        "notes": f.notes,
-        "fixes": f.fixes,
-    });
-    Report { doc, problems: f.problems }
+    Checkup {
+        ok: f.problems.is_empty(),
+        version: env!("CARGO_PKG_VERSION"),
+        directories,
+        disk,
+        config,
+        credentials,
+        gate_self_test: self_test,
+        signing,
+        store,
+        problems: f.problems,
+        notes: f.notes,
+        fixes: f.fixes,
+    }
 }
 
 /// The signing key: where it is and its verifier key, or a note that versions are stored
 /// unsigned; a key that cannot be used is a problem.
-fn signing(s: &Settings, f: &mut Findings) -> Value {
-    let path = s.signing_key_file();
+fn signing(s: &Settings, f: &mut Findings) -> Signing {
+    let key_file = s.signing_key_file();
     match crate::signing_key(s) {
-        Ok(Some(key)) => json!({"key_file": path, "verifier_key": key.verifier().as_str()}),
+        Ok(Some(key)) => Signing::Key { key_file, verifier_key: Some(key.verifier().as_str().to_string()) },
         Ok(None) => {
             f.notes.push(format!(
                 "no signing key at {}: versions are stored unsigned (`ontofetch keys generate` makes one)",
-                path.display()
+                key_file.display()
             ));
-            json!({"key_file": path, "verifier_key": null})
+            Signing::Key { key_file, verifier_key: None }
         }
         Err(e) => {
             f.problems.push(format!("signing key: {e}"));
-            json!({"key_file": path, "error": e.message})
+            Signing::Broken { key_file, error: e.message }
         }
     }
 }
@@ -277,8 +273,14 @@ async fn reconcile(
     mode: Mode,
     progress: crate::integrity::Progress<'_>,
     f: &mut Findings,
-) -> Value {
+) -> StoreCheck {
     let fix = mode.fix;
+    let failed = |catalog: Option<String>, store: Option<String>, error: String| StoreCheck::Failed {
+        ok: false,
+        catalog,
+        store,
+        error,
+    };
     let b = match Backends::find(settings, Open::Existing).await {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -290,7 +292,7 @@ async fn reconcile(
             let local = ontofetch_store::LocalStore::new(&settings.dirs.root);
             let dirs = local.version_dirs().await.unwrap_or_default();
             if dirs.is_empty() {
-                return json!({"catalog": null, "version_dirs": 0, "note": e.message});
+                return StoreCheck::NoCatalog { catalog: None, version_dirs: 0, note: e.message };
             }
             if !fix {
                 f.problems.push(format!(
@@ -298,7 +300,7 @@ async fn reconcile(
                     dirs.len(),
                     e.message
                 ));
-                return json!({"catalog": null, "version_dirs": dirs.len(), "note": e.message});
+                return StoreCheck::NoCatalog { catalog: None, version_dirs: dirs.len(), note: e.message };
             }
             match Backends::open(settings, Open::Create).await {
                 Ok(b) => {
@@ -311,13 +313,13 @@ async fn reconcile(
                 }
                 Err(e) => {
                     f.problems.push(format!("catalog: {e}"));
-                    return json!({"ok": false, "error": e.message});
+                    return failed(None, None, e.message);
                 }
             }
         }
         Err(e) => {
             f.problems.push(format!("catalog: {e}"));
-            return json!({"ok": false, "error": e.message});
+            return failed(None, None, e.message);
         }
     };
     // Links planted where the tool keeps real files: reported, never followed nor removed
@@ -346,14 +348,14 @@ async fn reconcile(
         Ok(s) => s,
         Err(e) => {
             f.problems.push(format!("reading {} and {}: {e}", b.store.url(), b.catalog.url()));
-            return json!({"ok": false, "catalog": b.catalog.url(), "store": b.store.url(), "error": e.message});
+            return failed(Some(b.catalog.url()), Some(b.store.url()), e.message);
         }
     };
     let found = match crate::reconcile::run(&b, gates, fix, &survey).await {
         Ok(found) => found,
         Err(e) => {
             f.problems.push(format!("comparing {} with {}: {e}", b.store.url(), b.catalog.url()));
-            return json!({"ok": false, "catalog": b.catalog.url(), "store": b.store.url(), "error": e.message});
+            return failed(Some(b.catalog.url()), Some(b.store.url()), e.message);
         }
     };
     for o in &found.dirs_without_rows {
@@ -429,22 +431,22 @@ async fn reconcile(
     let uploads = incomplete_uploads(&b, fix, f).await;
     let lost_uploads = token_uploads(&b, fix, f).await;
     let keys = |v: &[crate::reconcile::Orphan]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
-    json!({
-        "catalog": b.catalog.url(),
-        "store": b.store.url(),
-        "schema_version": b.catalog.schema_version().await.ok(),
-        "versions": found.rows,
-        "version_dirs": found.dirs,
-        "dirs_without_rows": keys(&found.dirs_without_rows),
-        "rows_without_files": keys(&found.rows_without_files),
-        "busy": found.busy,
-        "stale_staging": stale,
-        "planted_links": planted,
-        "strays": strays,
-        "integrity": audit,
-        "incomplete_uploads": uploads,
-        "lost_lease_uploads": lost_uploads,
-    })
+    StoreCheck::Checked(Box::new(StoreReport {
+        catalog: b.catalog.url(),
+        store: b.store.url(),
+        schema_version: b.catalog.schema_version().await.ok(),
+        versions: found.rows,
+        version_dirs: found.dirs,
+        dirs_without_rows: keys(&found.dirs_without_rows),
+        rows_without_files: keys(&found.rows_without_files),
+        busy: found.busy,
+        stale_staging: stale,
+        planted_links: planted,
+        strays,
+        integrity: audit,
+        incomplete_uploads: uploads,
+        lost_lease_uploads: lost_uploads,
+    }))
 }
 
 /// An upload older than this was left by a worker that died: a live one completes or fails
@@ -455,12 +457,12 @@ const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 36
 /// of a token older than the ontology's current one can never be recorded (their lease was
 /// lost), whatever any clock says; they are problems and `--fix` removes them under the
 /// ontology's lease. The current token's are a promotion in progress.
-async fn token_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
+async fn token_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Option<Vec<LostUploads>> {
     let listed = match b.store.list(&format!("{}/", ontofetch_store::layout::UPLOADS)).await {
         Ok(l) => l,
         Err(e) => {
             f.notes.push(format!("uploads in progress could not be listed: {e}"));
-            return Value::Null;
+            return None;
         }
     };
     let mut by_id: std::collections::BTreeMap<String, std::collections::BTreeSet<u64>> = Default::default();
@@ -490,22 +492,22 @@ async fn token_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
                 ontofetch_store::layout::UPLOADS
             ));
         }
-        stale.push(json!({"id": id, "tokens": lost, "current": current, "removed": fixed}));
+        stale.push(LostUploads { id, tokens: lost, current, removed: fixed });
     }
-    json!(stale)
+    Some(stale)
 }
 
 /// Incomplete multipart uploads in the bucket: the stale ones are problems (`--fix` aborts
 /// them), the recent ones are noted as in progress. One under a lease's token is stale when
 /// that token is no longer the ontology's current one (a server's clock cannot make a live
 /// worker's upload look old); any other by its age.
-async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value {
+async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Option<Uploads> {
     let all = match b.store.open_uploads().await {
         Ok(Some(all)) => all,
-        Ok(None) => return Value::Null,
+        Ok(None) => return None,
         Err(e) => {
             f.notes.push(format!("incomplete multipart uploads could not be listed: {e}"));
-            return Value::Null;
+            return None;
         }
     };
     let mut fenced = Vec::new();
@@ -537,7 +539,7 @@ async fn incomplete_uploads(b: &Backends, fix: bool, f: &mut Findings) -> Value 
     if !recent.is_empty() {
         f.notes.push(format!("{} multipart upload(s) in progress", recent.len()));
     }
-    json!({"stale": stale, "in_progress": recent.len()})
+    Some(Uploads { stale, in_progress: recent.len() })
 }
 
 /// How an incomplete multipart upload is judged.

@@ -9,6 +9,7 @@
 pub mod adopt;
 pub mod backends;
 pub mod chain;
+pub mod checkup;
 pub mod diff;
 pub mod doctor;
 pub mod error;
