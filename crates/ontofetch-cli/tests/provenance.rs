@@ -14,9 +14,11 @@ use std::path::PathBuf;
 fn mirror(signed: bool) -> (Sandbox, String) {
     let s = Sandbox::new(crate::BIN);
     s.server.route("/onto.owl", vec![Reply::ok(owl(None, "the attested release"), RDF_XML)]);
+    // The plan's URL redirects (the redirect gate allows the hop): the predicate names it.
+    s.server.route("/old/onto.owl", vec![Reply::redirect(302, &s.server.url("/onto.owl"))]);
     s.spec(&format!(
         "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
-        s.server.url("/onto.owl")
+        s.server.url("/old/onto.owl")
     ));
     let mut vkey = String::new();
     if signed {
@@ -57,6 +59,15 @@ fn a_signed_mirror_attests_every_version_and_verify_checks_it() {
     let dir = version_dir(&s);
     let envelope: Value = serde_json::from_slice(&std::fs::read(dir.join("attestation.dsse.json")).unwrap()).unwrap();
     assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::STANDARD.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    let p = &statement["predicate"];
+    assert_eq!(p["url"], s.server.url("/old/onto.owl"), "{p}");
+    assert_eq!(p["final_url"], s.server.url("/onto.owl"), "{p}");
+    assert_eq!(p["redirects"], serde_json::json!([s.server.url("/old/onto.owl")]), "{p}");
+    assert!(p["remote_address"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")), "{p}");
+    assert_eq!(p["gates"], serde_json::json!(["url", "redirect", "ip", "storage", "filesystem", "db_boundary"]));
     let (code, files) = s.json(&["db", "files", "onto", "--json"]);
     assert_eq!(code, 0);
     let kinds: Vec<&str> = files["files"].as_array().unwrap().iter().filter_map(|f| f["kind"].as_str()).collect();

@@ -188,15 +188,21 @@ impl Fetcher {
     ) -> Result<Fetched, NetError> {
         let mut url = first.clone();
         let mut hop = 0usize;
+        let mut chain: Vec<String> = Vec::new();
         loop {
             let deadline = self.config.attempt_deadline;
             let step = tokio::time::timeout(deadline, self.attempt(req, &url, part, attempt, resumed))
                 .await
                 .map_err(|_| NetError::Timeout { url: url.to_string(), seconds: deadline.as_secs_f64() })??;
             match step {
+                Step::Done(Fetched::Downloaded(mut info)) => {
+                    info.redirects = chain;
+                    return Ok(Fetched::Downloaded(info));
+                }
                 Step::Done(f) => return Ok(f),
                 Step::Redirect(location) => {
                     hop += 1;
+                    chain.push(url.to_string());
                     url = self.gates().redirect(&RedirectFacts { from: &url, location: &location, hop })?.url;
                 }
             }
@@ -313,6 +319,7 @@ impl Fetcher {
             return step;
         }
         let head = self.head(&resp, url, part, have).await?;
+        let remote_addr = resp.remote_addr().map(|a| a.to_string());
         if let (Some(admit), Some(total)) = (req.admit, head.total) {
             admit(total - head.offset)?;
         }
@@ -340,6 +347,8 @@ impl Fetcher {
             last_modified: head.last_modified,
             attempts: attempt,
             resumed: *resumed,
+            redirects: Vec::new(),
+            remote_addr,
         })))
     }
 

@@ -148,6 +148,11 @@ pub struct DownloadInfo {
     pub attempts: u32,
     /// Whether a partial download was resumed.
     pub resumed: bool,
+    /// The URLs the redirect gate let the request through, in order (the plan's first;
+    /// empty when there was no redirect).
+    pub redirects: Vec<String>,
+    /// The address the body came from (the one the ip gate admitted and the client dialed).
+    pub remote_addr: Option<String>,
 }
 
 /// What a planning probe learned.

@@ -51,6 +51,13 @@ pub struct Predicate {
     /// Where the bytes were served from, after the redirects the redirect gate allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_url: Option<String>,
+    /// The URLs redirected from, in order (the plan's first), each hop allowed by the
+    /// redirect gate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
+    /// The address the bytes came from, as dialed after the ip gate admitted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_address: Option<String>,
     /// The registry snapshot that answered, when a resolver read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_snapshot: Option<String>,

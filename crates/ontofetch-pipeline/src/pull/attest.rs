@@ -49,6 +49,8 @@ pub(super) fn attest(
         resolver: c.plan.resolver.clone(),
         url: c.plan.url.clone(),
         final_url: Some(info.final_url.clone()).filter(|u| *u != c.plan.url),
+        redirects: info.redirects.clone(),
+        remote_address: info.remote_addr.clone(),
         registry_snapshot: c.plan.registry_snapshot.clone(),
         downloaded_at: downloaded_at.to_string(),
         etag: info.etag.clone(),
