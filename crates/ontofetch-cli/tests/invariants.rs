@@ -77,6 +77,19 @@ impl Release {
     fn new(id: &str, n: u32, good: bool) -> Release {
         let version = format!("2025-{:02}-{:02}", 1 + n / 28, 1 + n % 28);
         let iri = format!("http://x.org/{id}/releases/{version}/{id}.owl");
+        // Every other good release has blank nodes: a restriction, and a node that points
+        // at itself (the RDFC-1.0 self-loop the fuzzer found), so the state machine's moves
+        // (kills, adoption, re-validation, a lost catalog) run on canonicalised versions too.
+        let blank = if n % 2 == 1 {
+            format!(
+                "<owl:Class rdf:about=\"http://x.org/{id}#D{n}\"><rdfs:subClassOf><owl:Restriction>\
+                 <owl:onProperty rdf:resource=\"http://x.org/p\"/><owl:someValuesFrom rdf:nodeID=\"s{n}\"/>\
+                 </owl:Restriction></rdfs:subClassOf></owl:Class>\n\
+                 <rdf:Description rdf:nodeID=\"s{n}\"><rdfs:seeAlso rdf:nodeID=\"s{n}\"/></rdf:Description>\n"
+            )
+        } else {
+            String::new()
+        };
         let body = if good {
             format!(
                 "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:owl=\"http://www.w3.org/2002/07/owl#\" \
@@ -84,7 +97,7 @@ impl Release {
                  xmlns:rdfs=\"http://www.w3.org/2000/01/rdf-schema#\">\n\
                  <owl:Ontology rdf:about=\"http://x.org/{id}\"><owl:versionIRI rdf:resource=\"{iri}\"/></owl:Ontology>\n\
                  <owl:Class rdf:about=\"http://x.org/{id}#C{n}\"><rdfs:label>class {n}</rdfs:label></owl:Class>\n\
-                 </rdf:RDF>\n"
+                 {blank}</rdf:RDF>\n"
             )
         } else {
             // Named like a release (the version is readable), but not well-formed XML.
@@ -507,6 +520,50 @@ impl Mirror {
         self.name_garbage(id, r, m, &up, out);
         if code == 0 {
             m.pinned = Some(up.sha.clone());
+        }
+        if code == 0 && matches!(status, "fresh" | "updated") && up.good {
+            self.canonical_as_alone(id, &up, out);
+        }
+    }
+
+    /// A version just stored has the canonical hash, and the mode, that validating its
+    /// release alone gives (one job: the tally, the facts and RDFC-1.0 from one parse):
+    /// RDFC-1.0 when it has blank nodes, its sorted N-Triples when not.
+    fn canonical_as_alone(&self, id: &str, up: &Release, out: &Output) {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join(format!("{id}.owl"));
+        std::fs::write(&file, &up.body).unwrap();
+        let normalize = ontofetch_validate::Normalize {
+            dir: d.path().join("normalized"),
+            stem: id.to_string(),
+            formats: vec!["ttl".into()],
+            rdfc_max_component: 100_000,
+            sort_memory_bytes: 8 << 20,
+            second_pass: false,
+            terms: true,
+            fused: true,
+            lowercase_language_tags: false,
+        };
+        let alone = ontofetch_validate::validate(
+            &file,
+            &ontofetch_validate::Options { normalize: Some(normalize), threads: 1 },
+        );
+        let (_, shown, show_out) = self.run(&["show", id, "--json"]);
+        let want_mode = if up.body.windows(7).any(|w| w == b"nodeID=") { "rdfc-1.0" } else { "sorted-ntriples" };
+        if shown["normalization"]["mode"] != want_mode
+            || shown["normalized_sha256"].as_str() != alone.normalized_sha256.as_deref()
+        {
+            self.fail(
+                &format!(
+                    "pull {id}: stored canonical form {} ({}), validating the release alone gives {:?} ({:?}); {}",
+                    shown["normalized_sha256"],
+                    shown["normalization"]["mode"],
+                    alone.normalized_sha256,
+                    alone.normalization,
+                    String::from_utf8_lossy(&show_out.stdout)
+                ),
+                out,
+            );
         }
     }
 
