@@ -93,13 +93,13 @@ pub fn exit_for(code: Option<Code>) -> u8 {
 
 /// How a batch ends: one ontology failing fails the run, as exit 3 when any was refused by a
 /// gate, else 1 (each result also carries its own).
-pub fn batch_outcome(results: &[ontofetch_pipeline::PullResult]) -> Result<(), AppError> {
-    let failed: Vec<Code> = results
-        .iter()
-        .filter(|r| r.is_failure())
-        .map(|r| r.error.as_ref().map_or(Code::CheckFailed, |e| e.code))
-        .collect();
-    batch_failure(results.len(), &failed, "failed", "refused by a gate")
+pub fn batch_outcome<'a>(
+    results: impl ExactSizeIterator<Item = &'a ontofetch_pipeline::PullResult>,
+) -> Result<(), AppError> {
+    let total = results.len();
+    let failed: Vec<Code> =
+        results.filter(|r| r.is_failure()).map(|r| r.error.as_ref().map_or(Code::CheckFailed, |e| e.code)).collect();
+    batch_failure(total, &failed, "failed", "refused by a gate")
 }
 
 /// A batch of `total` items of which those with codes `failed` did not succeed: nothing

@@ -59,15 +59,10 @@ pub struct PullReport {
 }
 
 impl PullReport {
-    /// The pipeline's results.
-    pub fn results(&self) -> Vec<PullResult> {
-        self.results.iter().map(|p| p.result.clone()).collect()
-    }
-
     /// The command's outcome: an error (exit 1, or 3 when every failure was a refusal)
     /// when any ontology failed.
     pub fn outcome(&self) -> Result<(), AppError> {
-        batch_outcome(&self.results())
+        batch_outcome(self.results.iter().map(|p| &p.result))
     }
 }
 

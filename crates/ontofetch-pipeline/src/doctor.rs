@@ -10,6 +10,7 @@ pub use crate::checkup::*;
 use crate::error::PipelineError;
 use ontofetch_config::{ConfigError, DataDirs, Settings};
 use ontofetch_policy::{Coded, Gates, Policy, TargetHost, url_gate};
+use ontofetch_provenance::SigningKey;
 use std::path::Path;
 
 /// The SSRF targets every policy must refuse (an explicit allowlist entry for an address
@@ -199,9 +200,15 @@ pub async fn run(
         Ok(s) => self_test(&s.loaded.policy, &gates, &mut f),
         Err(_) => vec![],
     };
-    let signing = settings.ok().map(|s| signing(s, &mut f));
+    let (signing, key) = match settings {
+        Ok(s) => {
+            let (report, key) = signing(s, &mut f);
+            (Some(report), key)
+        }
+        Err(_) => (None, None),
+    };
     let store = match settings {
-        Ok(s) => Some(reconcile(s, &gates, mode, progress, &mut f).await),
+        Ok(s) => Some(reconcile(s, &gates, mode, key.as_ref(), progress, &mut f).await),
         Err(_) => None,
     };
     Checkup {
@@ -222,44 +229,46 @@ pub async fn run(
 
 /// The signing key: where it is and its verifier key, or a note that versions are stored
 /// unsigned; a key that cannot be used is a problem.
-fn signing(s: &Settings, f: &mut Findings) -> Signing {
+fn signing(s: &Settings, f: &mut Findings) -> (Signing, Option<SigningKey>) {
     let key_file = s.signing_key_file();
     match crate::signing_key(s) {
-        Ok(Some(key)) => Signing::Key { key_file, verifier_key: Some(key.verifier().as_str().to_string()) },
+        Ok(Some(key)) => {
+            (Signing::Key { key_file, verifier_key: Some(key.verifier().as_str().to_string()) }, Some(key))
+        }
         Ok(None) => {
             f.notes.push(format!(
                 "no signing key at {}: versions are stored unsigned (`ontofetch keys generate` makes one)",
                 key_file.display()
             ));
-            Signing::Key { key_file, verifier_key: None }
+            (Signing::Key { key_file, verifier_key: None }, None)
         }
         Err(e) => {
             f.problems.push(format!("signing key: {e}"));
-            Signing::Broken { key_file, error: e.message }
+            (Signing::Broken { key_file, error: e.message }, None)
         }
     }
 }
 
 /// With `--verify` and a signing key: every stored attestation verifies under it, and the
 /// files it names are the ones the catalog records (whose bytes the audit re-hashed).
-async fn attestations(b: &Backends, s: &Settings, f: &mut Findings) {
-    let Ok(Some(key)) = crate::signing_key(s) else { return };
-    let Ok(all) = b.catalog.all_artifacts().await else { return };
-    for (id, version, a) in all.iter().filter(|(_, _, a)| a.kind == ontofetch_catalog::ArtifactKind::Attestation) {
-        let checked = match b.store.read(&a.relpath).await {
-            Ok(bytes) => crate::provenance::open(&bytes, key.verifier()).and_then(|st| {
-                let prefix = format!("{}/", ontofetch_store::layout::version_key(id, version));
-                all.iter()
-                    .filter(|(i, v, x)| i == id && v == version && crate::pull::attest::attested(x.kind))
-                    .try_for_each(|(_, _, x)| {
-                        let name = x.relpath.strip_prefix(&prefix).unwrap_or(&x.relpath);
-                        st.check(name, &x.sha256).map_err(PipelineError::from_coded)
-                    })
-            }),
-            Err(e) => Err(e.into()),
-        };
-        if let Err(e) = checked {
-            f.problems.push(format!("{}: the attestation of {id}/{version} does not hold: {}", e.code, e.message));
+async fn attestations(b: &Backends, survey: &crate::survey::Survey, key: &SigningKey, f: &mut Findings) {
+    for (id, files) in &survey.artifacts {
+        for (version, a) in files.iter().filter(|(_, a)| a.kind == ontofetch_catalog::ArtifactKind::Attestation) {
+            let checked = match b.store.read(&a.relpath).await {
+                Ok(bytes) => crate::provenance::open(&bytes, key.verifier()).and_then(|st| {
+                    let prefix = format!("{}/", ontofetch_store::layout::version_key(id, version));
+                    files.iter().filter(|(v, x)| v == version && crate::pull::attest::attested(x.kind)).try_for_each(
+                        |(_, x)| {
+                            let name = x.relpath.strip_prefix(&prefix).unwrap_or(&x.relpath);
+                            st.check(name, &x.sha256).map_err(PipelineError::from_coded)
+                        },
+                    )
+                }),
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = checked {
+                f.problems.push(format!("{}: the attestation of {id}/{version} does not hold: {}", e.code, e.message));
+            }
         }
     }
 }
@@ -271,6 +280,7 @@ async fn reconcile(
     settings: &Settings,
     gates: &Gates<'_>,
     mode: Mode,
+    key: Option<&SigningKey>,
     progress: crate::integrity::Progress<'_>,
     f: &mut Findings,
 ) -> StoreCheck {
@@ -389,8 +399,8 @@ async fn reconcile(
             crate::integrity::Audit::default()
         }
     };
-    if mode.verify {
-        attestations(&b, settings, f).await;
+    if let Some(key) = key.filter(|_| mode.verify) {
+        attestations(&b, &survey, key, f).await;
     }
     for finding in &audit.findings {
         if finding.fixed {

@@ -277,19 +277,6 @@ impl Watched {
         self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Waits until its stderr holds `needle`, failing the test past `limit` (or when it
-    /// exits without saying it).
-    pub fn wait_for(&mut self, needle: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while !self.stderr().contains(needle) {
-            if let Some(status) = self.child.try_wait().expect("poll ontofetch") {
-                panic!("ontofetch exited ({status}) without saying {needle:?}:\n{}", self.stderr());
-            }
-            assert!(Instant::now() < deadline, "ontofetch did not say {needle:?} within {limit:?}:\n{}", self.stderr());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
     /// Whether one line of its stderr so far holds every one of `words`.
     pub fn said(&self, words: &[&str]) -> bool {
         self.stderr().lines().any(|l| words.iter().all(|w| l.contains(w)))

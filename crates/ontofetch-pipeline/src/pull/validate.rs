@@ -69,17 +69,6 @@ pub async fn validate_file(p: &Pipeline, file: &Path, normalize: Option<Normaliz
     check(&p.runner, p.limits(), &p.metrics, file, normalize).await
 }
 
-/// Whether `file` sniffs as OBO.
-fn is_obo(file: &Path) -> bool {
-    matches!(ontofetch_validate::sniff_file(file), Ok(ontofetch_validate::Detected::Obo))
-}
-
-/// Whether `file` sniffs as an RDF syntax the streaming parser reads (RDF/XML, Turtle,
-/// N-Triples, N-Quads, TriG).
-fn is_rdf(file: &Path) -> bool {
-    ontofetch_validate::sniff_file(file).is_ok_and(|d| d.rdf_format().is_some())
-}
-
 /// Removes the files a discarded job wrote.
 fn discard(outcome: &Outcome) {
     for f in &outcome.outputs {
@@ -106,7 +95,10 @@ pub async fn check(
     let started = Instant::now();
     let options = Options { normalize: normalize.clone(), threads: 0 };
     let job = Job { file: file.to_path_buf(), options, limits };
-    if let Some(n) = normalize.as_ref().filter(|n| n.wants_owl() && is_obo(file)) {
+    // One sniff decides which single-parse job the file gets.
+    let detected = ontofetch_validate::sniff_file(file).ok();
+    if let Some(n) = normalize.as_ref().filter(|n| n.wants_owl() && detected == Some(ontofetch_validate::Detected::Obo))
+    {
         let both = Options { normalize: Some(Normalize { second_pass: true, ..n.clone() }), threads: 0 };
         let combined = run_job(runner, Job { options: both, ..job.clone() }).await;
         if combined.status == Status::Ok && combined.normalized_sha256.is_some() {
@@ -114,7 +106,8 @@ pub async fn check(
         }
         discard(&combined);
     }
-    if let Some(n) = normalize.as_ref().filter(|_| is_rdf(file)) {
+    // RDF/XML, Turtle, N-Triples, N-Quads, TriG: what the streaming parser reads.
+    if let Some(n) = normalize.as_ref().filter(|_| detected.is_some_and(|d| d.rdf_format().is_some())) {
         let one = Options { normalize: Some(Normalize { fused: true, ..n.clone() }), threads: 0 };
         let fused = run_job(runner, Job { options: one, ..job.clone() }).await;
         if fused.status == Status::Ok && fused.normalized_sha256.is_some() {
