@@ -53,8 +53,25 @@ fn a_signed_mirror_attests_every_version_and_verify_checks_it() {
     assert_eq!(again.code, 2, "never over an existing key: {}", again.stdout());
     let (code, shown) = s.json(&["keys", "show", "--json"]);
     assert_eq!((code, shown["verifier_key"].as_str()), (0, Some(vkey.as_str())));
+    // The signing key's secret half (after `PRIVATE+KEY+name+id+`) is rendered nowhere: not by
+    // the key commands, a pull, doctor, the configuration (even unredacted) or verify.
     let secret = std::fs::read_to_string(&key_file).unwrap();
-    assert!(!shown.to_string().contains(secret.trim()), "the signing key is never printed");
+    let secret = secret.trim().splitn(5, '+').nth(4).unwrap().to_string();
+    for args in [
+        vec!["keys", "show", "--json"],
+        vec!["keys", "show"],
+        vec!["pull", "onto", "--json", "--no-lock"],
+        vec!["doctor", "--verify", "--json"],
+        vec!["config", "show", "--no-redact", "--json"],
+        vec!["verify", "onto", "--json"],
+        vec!["show", "onto", "--json"],
+    ] {
+        let out = s.run(&args);
+        assert!(
+            !out.stdout().contains(&secret) && !out.stderr().contains(&secret),
+            "{args:?} rendered the signing key"
+        );
+    }
 
     let dir = version_dir(&s);
     let envelope: Value = serde_json::from_slice(&std::fs::read(dir.join("attestation.dsse.json")).unwrap()).unwrap();
