@@ -6,8 +6,8 @@
 
 use crate::sql::{self, Arg, Cells, Dialect, Step, Stop, args};
 use crate::{
-    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, Lease, PullEvent, Recorded, Stats, ValidationRow, Verdict,
-    VersionRow, check_keys, check_read_keys,
+    ArtifactRow, Catalog, CatalogError, DiffRow, ImportEdge, Lease, LogEntry, PullEvent, Recorded, Stats,
+    ValidationRow, Verdict, VersionRow, check_keys, check_read_keys,
 };
 use async_trait::async_trait;
 use ontofetch_policy::db_boundary::{CommitFacts, check_commit};
@@ -159,7 +159,7 @@ impl<E: Engine> Catalog for E {
                 Err(CatalogError::Conflict { ontology: id.to_string(), version: version.to_string() })
             }
             Some(Stop::Twin(twin)) => Ok(Recorded::Duplicate(twin)),
-            Some(Stop::Missing) => Err(CatalogError::db(what, "no row was written")),
+            Some(Stop::Missing | Stop::LogMoved(_)) => Err(CatalogError::db(what, "no row was written")),
         }
     }
 
@@ -304,6 +304,54 @@ impl<E: Engine> Catalog for E {
 
     async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError> {
         read_all(self, "listing latest import edges", sql::LATEST_IMPORTS, vec![], sql::import_row).await
+    }
+
+    async fn log_pending(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError> {
+        let rows = read_all(self, "listing attestations to log", sql::LOG_PENDING, vec![], sql::artifact_row).await?;
+        check_read_keys(rows.iter().map(|(_, _, a)| a))?;
+        Ok(rows)
+    }
+
+    async fn log_append(&self, first: u64, entries: &[LogEntry], fence: u64) -> Result<(), CatalogError> {
+        let mut steps = vec![
+            Step::check(self.dialect().fence_read(), args![crate::LOG_LEASE], move |rows| {
+                let current = rows.first().map(|r| r.count(0)).transpose()?.unwrap_or(0);
+                Ok((current != fence).then_some(Stop::Fenced(current)))
+            }),
+            Step::check(sql::LOG_SIZE, vec![], move |rows| {
+                let (count, max) = match rows.first() {
+                    Some(r) => (r.count(0)?, r.opt_int(1)?),
+                    None => (0, None),
+                };
+                // No gap: indexes 0..count are all there.
+                let gapless = max.map_or(count == 0, |m| m + 1 == count as i64);
+                Ok((count != first || !gapless).then_some(Stop::LogMoved(count)))
+            }),
+        ];
+        for (i, e) in entries.iter().enumerate() {
+            steps.push(Step::exec(
+                sql::INSERT_LOG_ENTRY,
+                args![first + i as u64, &e.ontology, &e.version, &e.relpath, &e.sha256, &e.entry, &e.logged_at],
+            ));
+        }
+        let what = format!("appending {} entries to the transparency log at {first}", entries.len());
+        match self.transact(&what, Some("ontofetch:log".to_string()), steps).await? {
+            None => Ok(()),
+            Some(Stop::Fenced(current)) => {
+                Err(CatalogError::Fenced { ontology: crate::LOG_LEASE.to_string(), token: fence, current })
+            }
+            Some(Stop::LogMoved(present)) => Err(CatalogError::LogMoved { expected: first, present }),
+            other => unexpected(&what, other),
+        }
+    }
+
+    async fn log_entries(&self, from: u64) -> Result<Vec<LogEntry>, CatalogError> {
+        read_all(self, "reading the transparency log", sql::LOG_ENTRIES, args![from], sql::log_row).await
+    }
+
+    async fn log_index(&self, ontology: &str, version: &str) -> Result<Option<u64>, CatalogError> {
+        let rows = self.rows("reading a log index", sql::LOG_INDEX, args![ontology, version]).await?;
+        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().map(|n| n.max(0) as u64))
     }
 
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError> {

@@ -61,6 +61,16 @@ pub enum CatalogError {
         /// Version.
         version: String,
     },
+    /// The transparency log did not have the size its appender read: entries would have
+    /// been appended at the wrong place (another appender without the log's lease, or a
+    /// gap), so none were.
+    #[error("the transparency log has {present} entries where its appender expected {expected}: nothing was appended")]
+    LogMoved {
+        /// The size the appender read.
+        expected: u64,
+        /// The entries present.
+        present: u64,
+    },
 }
 
 impl Coded for CatalogError {
@@ -70,6 +80,7 @@ impl Coded for CatalogError {
             CatalogError::Boundary(r) => r.code,
             CatalogError::Conflict { .. } => Code::Exists,
             CatalogError::Fenced { .. } => Code::Fenced,
+            CatalogError::LogMoved { .. } => Code::LogInconsistent,
         }
     }
 }
@@ -430,6 +441,26 @@ pub struct Stats {
     pub bytes: u64,
 }
 
+/// One entry of the mirror's transparency log: an attestation envelope, exactly as it was
+/// stored, at the index it was appended at (never reused, never removed with its version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// Its index in the log (0-based; the log has no gap).
+    pub index: u64,
+    /// The version it attests.
+    pub ontology: String,
+    /// The version it attests.
+    pub version: String,
+    /// Where the envelope was stored.
+    pub relpath: String,
+    /// The envelope's SHA-256.
+    pub sha256: String,
+    /// The envelope's bytes (UTF-8 JSON).
+    pub entry: String,
+    /// RFC 3339 UTC time of the append.
+    pub logged_at: String,
+}
+
 /// Whether [`Catalog::record`] wrote the version or found it already there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -442,6 +473,10 @@ pub enum Recorded {
     /// that lost its lease in a database restart and chose another name).
     Duplicate(String),
 }
+
+/// The name of the transparency log's lease: one appender at a time, whatever the worker
+/// (no ontology id can take it: ids have no `:`).
+pub const LOG_LEASE: &str = "log:appender";
 
 /// A held lease on one ontology: while it lives, no other worker (process or machine) on
 /// this catalog works on that ontology. Dropping it releases it; a worker that dies
@@ -604,6 +639,22 @@ pub trait Catalog: Send + Sync {
 
     /// The import edges of every latest version, in one statement (the status page).
     async fn latest_imports(&self) -> Result<Vec<ImportEdge>, CatalogError>;
+
+    /// Attestation files of recorded versions that are not in the transparency log yet, as
+    /// `(ontology, version, file)`, in the order their versions were recorded.
+    async fn log_pending(&self) -> Result<Vec<(String, String, ArtifactRow)>, CatalogError>;
+
+    /// Appends `entries` to the transparency log at indexes `first`, `first + 1`, … in one
+    /// transaction, only while the log has exactly `first` entries (no gap, no entry
+    /// appended twice) and `fence` is still the current token of the log's lease
+    /// ([`LOG_LEASE`]).
+    async fn log_append(&self, first: u64, entries: &[LogEntry], fence: u64) -> Result<(), CatalogError>;
+
+    /// The log's entries from index `from` on, in order.
+    async fn log_entries(&self, from: u64) -> Result<Vec<LogEntry>, CatalogError>;
+
+    /// The index of a version's newest log entry, if it has one.
+    async fn log_index(&self, ontology: &str, version: &str) -> Result<Option<u64>, CatalogError>;
 
     /// Takes the ontology's lease now, or `None` when another worker holds it.
     async fn try_lease(&self, ontology: &str) -> Result<Option<Lease>, CatalogError>;

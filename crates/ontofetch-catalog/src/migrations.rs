@@ -113,6 +113,21 @@ pub const MIGRATIONS: &[Migration] = &[
         epoch INTEGER NOT NULL
     );",
     },
+    Migration {
+        version: 8,
+        name: "the transparency log's entries (an attestation's index, never reused or removed)",
+        sql: "CREATE TABLE log_entries (
+        idx INTEGER PRIMARY KEY,
+        ontology TEXT NOT NULL,
+        version TEXT NOT NULL,
+        relpath TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        logged_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX log_entries_by_file ON log_entries (relpath, sha256);
+    CREATE INDEX log_entries_by_version ON log_entries (ontology, version);",
+    },
 ];
 
 /// The SQL of a migration in a dialect.

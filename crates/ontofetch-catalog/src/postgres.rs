@@ -203,6 +203,12 @@ impl PgCatalog {
         Ok(cat)
     }
 
+    /// Lease sessions kept for the next lease (a dropped lease's session is unlocked and
+    /// kept in the background, so this grows shortly after the drop).
+    pub fn idle_lease_sessions(&self) -> usize {
+        self.idle_lease_sessions.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Runs `f` on the connection; a lost connection is re-established and `f` retried.
     /// A free statement session, or the next one's turn when all are busy. The first is
     /// preferred, so a single command (or the server between bursts) keeps to one.

@@ -145,6 +145,14 @@ impl Cells {
         }
     }
 
+    /// Integer column `i`, which may be NULL (an aggregate over no row).
+    pub(crate) fn opt_int(&self, i: usize) -> Result<Option<i64>, CatalogError> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
     /// A size or a count (never negative in the catalog).
     pub(crate) fn count(&self, i: usize) -> Result<u64, CatalogError> {
         Ok(self.int(i)?.max(0) as u64)
@@ -161,6 +169,9 @@ pub(crate) enum Answer {
 /// Why a transaction stopped early and rolled back (what the caller acts on).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Stop {
+    /// The log does not have the size its appender read (the entries present are given):
+    /// another appender, or a gap.
+    LogMoved(u64),
     /// The fencing token is not the current one (the catalog's is given).
     Fenced(u64),
     /// The version exists; its original's SHA-256.
@@ -382,6 +393,39 @@ pub(crate) fn version_row(r: &Cells) -> Result<VersionRow, CatalogError> {
         license: r.opt_text(11)?,
         downloaded_at: r.text(12)?,
         verdict: Verdict::parse(&r.text(13)?),
+    })
+}
+
+/// Attestations not in the log yet, in the order their versions were recorded (by
+/// download time, then name): what the next append adds. Only files of recorded versions.
+pub(crate) const LOG_PENDING: &str = "SELECT a.ontology, a.version, a.relpath, a.sha256, a.bytes, a.kind \
+     FROM artifacts a JOIN versions v ON v.ontology = a.ontology AND v.version = a.version \
+     WHERE a.kind = 'attestation' AND NOT EXISTS \
+     (SELECT 1 FROM log_entries l WHERE l.relpath = a.relpath AND l.sha256 = a.sha256) \
+     ORDER BY v.downloaded_at, a.ontology, a.version";
+
+/// The log's size and its largest index (equal minus one when it has no gap).
+pub(crate) const LOG_SIZE: &str = "SELECT COUNT(*), MAX(idx) FROM log_entries";
+
+pub(crate) const INSERT_LOG_ENTRY: &str = "INSERT INTO log_entries (idx, ontology, version, relpath, sha256, entry, logged_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub(crate) const LOG_ENTRIES: &str = "SELECT idx, ontology, version, relpath, sha256, entry, logged_at \
+     FROM log_entries WHERE idx >= $1 ORDER BY idx";
+
+/// A version's newest log entry (a re-signed attestation is a later entry).
+pub(crate) const LOG_INDEX: &str = "SELECT MAX(idx) FROM log_entries WHERE ontology = $1 AND version = $2";
+
+/// A `log_entries` row.
+pub(crate) fn log_row(r: &Cells) -> Result<crate::LogEntry, CatalogError> {
+    Ok(crate::LogEntry {
+        index: r.count(0)?,
+        ontology: r.text(1)?,
+        version: r.text(2)?,
+        relpath: r.text(3)?,
+        sha256: r.text(4)?,
+        entry: r.text(5)?,
+        logged_at: r.text(6)?,
     })
 }
 

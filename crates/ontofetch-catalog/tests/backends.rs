@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)] // a test states what it expects with unwrap
 
 use ontofetch_catalog::{
-    ArtifactRow, Catalog, DiffRow, ImportEdge, PgCatalog, PullEvent, Recorded, SqliteCatalog, ValidationRow, Verdict,
-    VersionRow,
+    ArtifactKind, ArtifactRow, Catalog, DiffRow, ImportEdge, LOG_LEASE, LogEntry, PgCatalog, PullEvent, Recorded,
+    SqliteCatalog, ValidationRow, Verdict, VersionRow,
 };
 use ontofetch_policy::Coded;
 use ontofetch_testsupport::pg::Cluster;
@@ -235,12 +235,76 @@ async fn fencing(cat: &dyn Catalog) {
     assert_eq!(cat.fence_token("never-leased").await.unwrap(), 0);
 }
 
+/// The transparency log's entries: attestations of recorded versions wait to be appended in
+/// record order; an append lands only at the log's end, under the current lease of the
+/// log, and an entry outlives its version.
+async fn log(cat: &dyn Catalog) {
+    let attestation = |id: &str, v: &str, sha: &str| ArtifactRow {
+        relpath: format!("ontologies/{id}/{v}/attestation.dsse.json"),
+        sha256: sha.into(),
+        bytes: 10,
+        kind: ArtifactKind::Attestation,
+    };
+    let logged = |id: &str, v: &str, sha: &str| LogEntry {
+        index: 0,
+        ontology: id.into(),
+        version: v.into(),
+        relpath: format!("ontologies/{id}/{v}/attestation.dsse.json"),
+        sha256: sha.into(),
+        entry: format!("{{\"{id}\":\"{v}\"}}"),
+        logged_at: "2026-01-01T00:00:00.000Z".into(),
+    };
+    // Recorded out of download order: pending follows download time.
+    let later = row("logged", "v2", "l2", "2026-01-02T00:00:00.000Z");
+    let earlier = row("logged", "v1", "l1", "2026-01-01T00:00:00.000Z");
+    cat.record(&later, &[attestation("logged", "v2", "a2")], true, None).await.unwrap();
+    cat.record(&earlier, &[attestation("logged", "v1", "a1")], true, None).await.unwrap();
+    let pending = cat.log_pending().await.unwrap();
+    let names: Vec<&str> = pending.iter().map(|(_, v, _)| v.as_str()).collect();
+    assert_eq!(names, ["v1", "v2"]);
+    let lease = cat.try_lease(LOG_LEASE).await.unwrap().expect("the log's lease is free");
+    let batch = [logged("logged", "v1", "a1"), logged("logged", "v2", "a2")];
+    // Not at the log's end: refused, nothing written.
+    let moved = cat.log_append(1, &batch, lease.token()).await.unwrap_err();
+    assert_eq!(moved.code(), ontofetch_policy::Code::LogInconsistent, "{moved}");
+    assert!(cat.log_entries(0).await.unwrap().is_empty());
+    cat.log_append(0, &batch, lease.token()).await.unwrap();
+    assert!(cat.log_pending().await.unwrap().is_empty());
+    let entries = cat.log_entries(0).await.unwrap();
+    assert_eq!(entries.iter().map(|e| (e.index, e.version.as_str())).collect::<Vec<_>>(), [(0, "v1"), (1, "v2")]);
+    assert_eq!(entries[1].entry, batch[1].entry, "the bytes as given");
+    assert_eq!(cat.log_entries(1).await.unwrap().len(), 1);
+    // Appending the same entries again is refused (the log moved on).
+    assert!(cat.log_append(0, &batch, lease.token()).await.is_err());
+    // A re-signed attestation (new bytes, same file) is pending again; the version's index
+    // is its newest entry.
+    cat.revise("logged", "v1", Verdict::Valid, &[attestation("logged", "v1", "a1-resigned")], &[]).await.unwrap();
+    assert_eq!(cat.log_pending().await.unwrap().len(), 1);
+    drop(lease);
+    // A worker that lost the log's lease appends nothing.
+    let stale = cat.lease(LOG_LEASE, Duration::from_secs(5)).await.unwrap().unwrap();
+    let token = stale.token();
+    drop(stale);
+    let current = cat.lease(LOG_LEASE, Duration::from_secs(5)).await.unwrap().unwrap();
+    let fenced = cat.log_append(2, &[logged("logged", "v1", "a1-resigned")], token).await.unwrap_err();
+    assert_eq!(fenced.code().as_str(), "E_FENCED");
+    cat.log_append(2, &[logged("logged", "v1", "a1-resigned")], current.token()).await.unwrap();
+    assert_eq!(cat.log_index("logged", "v1").await.unwrap(), Some(2));
+    assert_eq!(cat.log_index("logged", "v2").await.unwrap(), Some(1));
+    assert_eq!(cat.log_index("logged", "none").await.unwrap(), None);
+    // Entries outlive their versions: the log is append-only.
+    cat.remove_version("logged", "v2").await.unwrap();
+    assert_eq!(cat.log_entries(0).await.unwrap().len(), 3);
+    assert_eq!(cat.log_index("logged", "v2").await.unwrap(), Some(1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let cat = SqliteCatalog::open(&dir.path().join("c.sqlite")).unwrap();
     contract(&cat).await;
     fencing(&cat).await;
+    log(&cat).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,7 +335,8 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
     let mut pids = std::collections::BTreeSet::new();
     for i in 0..5 {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !holders().await.is_empty() {
+        // Let go of, and its session kept for the next lease (both happen after the drop).
+        while !holders().await.is_empty() || (i > 0 && cat.idle_lease_sessions() == 0) {
             assert!(std::time::Instant::now() < deadline, "an earlier lease was never let go");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -307,4 +372,5 @@ async fn postgres_keeps_the_contract_and_survives_a_restart() {
         .unwrap()
         .to_string();
     assert!(!refused.contains("secret") && refused.contains("postgresql://u@127.0.0.1:1/x"), "{refused}");
+    log(&cat).await;
 }

@@ -89,6 +89,7 @@ codes! {
     GateError => "E_GATE_ERROR", Refusal: "A gate failed to decide (a bug or impossible facts) and refused: it fails closed.",
     License => "E_LICENSE", Refusal: "The source's licence is not in accept_licenses (or unknown while reject_unknown_licenses is set).",
     Attestation => "E_ATTESTATION", Refusal: "An attestation does not verify: no signature by the trusted key, another statement, or bytes it does not name.",
+    LogInconsistent => "E_LOG_INCONSISTENT", Refusal: "A transparency log's checkpoint is not consistent with one seen before: the log was rolled back, forked or rewritten, or an entry is not included under it.",
     Io => "E_IO", Runtime: "A local file operation failed; the message names the path.",
     Network => "E_NETWORK", Runtime: "A connection, TLS handshake or response body failed.",
     HttpStatus => "E_HTTP_STATUS", Runtime: "A server answered with a status that is not a success, or with unusable JSON.",

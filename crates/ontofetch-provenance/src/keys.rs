@@ -115,6 +115,11 @@ impl SigningKey {
         &self.verifier
     }
 
+    /// The signer of signed notes (checkpoints).
+    pub fn signer(&self) -> &dyn signed_note::Signer {
+        &self.signer
+    }
+
     /// An Ed25519 signature of `msg`.
     pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, ProvenanceError> {
         self.signer.sign(msg).map_err(|e| ProvenanceError::Signature(format!("signing failed: {e}")))
@@ -131,6 +136,11 @@ impl VerifierKey {
         let key = ed25519_dalek::VerifyingKey::from_bytes(&public)
             .map_err(|_| ProvenanceError::Key("a verifier key is not an Ed25519 point".into()))?;
         Ok(VerifierKey { text: text.to_string(), name: verifier.name().to_string(), id: verifier.key_id(), key })
+    }
+
+    /// The verifier of signed notes (checkpoints) signed by this key.
+    pub fn note_verifier(&self) -> StandardVerifier {
+        StandardVerifier::new(&self.text).expect("a parsed verifier key parses again")
     }
 
     /// The encoded text, as consumers are given it.

@@ -10,6 +10,7 @@
 
 pub mod dsse;
 pub mod keys;
+pub mod log;
 pub mod statement;
 
 pub use dsse::Envelope;
@@ -30,6 +31,10 @@ pub enum ProvenanceError {
     /// The bytes are not the ones the statement names.
     #[error("{0}")]
     Subject(String),
+    /// A log's checkpoint or entries are not consistent with what was seen before: a
+    /// rollback, a fork, a rewritten entry.
+    #[error("{0}")]
+    Inconsistent(String),
     /// The envelope or its statement is not what it should be.
     #[error("{0}")]
     Format(String),
@@ -50,6 +55,7 @@ impl Coded for ProvenanceError {
             ProvenanceError::Signature(_) | ProvenanceError::Subject(_) | ProvenanceError::Format(_) => {
                 Code::Attestation
             }
+            ProvenanceError::Inconsistent(_) => Code::LogInconsistent,
             ProvenanceError::Io { .. } => Code::Io,
         }
     }
