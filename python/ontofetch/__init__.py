@@ -185,15 +185,18 @@ def validate_file(
 
 
 def verify(id: Optional[str] = None, version: Optional[str] = None, *, file: Optional[PathLike] = None,
-           attestation: Optional[PathLike] = None, key: Optional[str] = None, spec: Optional[Spec] = None,
-           data_root: Optional[PathLike] = None, allowed_hosts: Iterable[str] = ()) -> Dict[str, Any]:
+           attestation: Optional[PathLike] = None, key: Optional[str] = None, log: Optional[str] = None,
+           spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
+           allowed_hosts: Iterable[str] = ()) -> Dict[str, Any]:
     """Checks a stored version (``id``, default: its latest) or a local ``file`` against its
     signed attestation, as ``ontofetch verify`` does: the DSSE signature under ``key`` (the
-    mirror's verifier key, ``name+id+key``; default: this mirror's own), then every attested
-    file's SHA-256. Returns ``{"ok", "id", "version", "key", "files", "url"}``; raises
-    :class:`RefusedError` with code ``E_ATTESTATION`` when it does not hold."""
+    mirror's verifier key, ``name+id+key``; default: this mirror's own), every attested
+    file's SHA-256, and the attestation's inclusion in the mirror's transparency log (for a
+    ``file``, the log at ``log``: a served mirror's ``…/log`` URL or a directory). Returns
+    ``{"ok", "id", "version", "key", "files", "url", "log"}``; raises :class:`RefusedError`
+    with code ``E_ATTESTATION`` or ``E_LOG_INCONSISTENT`` when it does not hold."""
     if (id is None) == (file is None):
         raise ConfigError("give an ontology id or file=", "E_USAGE")
     with _spec(spec) as path:
         return json.loads(_native.verify(id, version, _path(file), _path(attestation), key, path, _path(data_root),
-                                         list(allowed_hosts)))
+                                         list(allowed_hosts), log))

@@ -98,6 +98,9 @@ pub struct Listed {
     pub row: VersionRow,
     /// Whether `latest` names it.
     pub latest: bool,
+    /// Its attestation's index in the mirror's transparency log (`None`: unsigned, or not
+    /// published yet).
+    pub log_index: Option<u64>,
 }
 
 /// Catalog rows as a table, `latest` marked `*`.
@@ -127,7 +130,7 @@ fn listed(rows: Vec<VersionRow>, latest: &[VersionRow]) -> Vec<Listed> {
     rows.into_iter()
         .map(|row| {
             let latest = latest.contains(&(row.ontology.as_str(), row.version.as_str()));
-            Listed { row, latest }
+            Listed { row, latest, log_index: None }
         })
         .collect()
 }
@@ -156,7 +159,11 @@ pub async fn history(ctx: &Context, id: &str) -> Result<History, AppError> {
     let id = stored_id(ctx, &b, id).await.map_err(usage_if_missing)?;
     let rows = b.catalog.versions(Some(&id), 10_000).await?;
     let latest: Vec<VersionRow> = b.catalog.latest(&id).await?.into_iter().collect();
-    Ok(History { latest: latest.first().map(|r| r.version.clone()), versions: listed(rows, &latest), id })
+    let mut versions = listed(rows, &latest);
+    for v in &mut versions {
+        v.log_index = b.catalog.log_index(&v.row.ontology, &v.row.version).await?;
+    }
+    Ok(History { latest: latest.first().map(|r| r.version.clone()), versions, id })
 }
 
 /// `db latest`: each ontology's latest version.
@@ -402,6 +409,10 @@ pub async fn revalidate(
         Code::NotFound => AppError::usage(e.message),
         _ => e.into(),
     })?;
+    // A re-signed attestation is a new entry of the log.
+    if let Some(published) = ontofetch_pipeline::tlog::publish_signed(&p).await {
+        published?;
+    }
     Ok(Revalidation(r))
 }
 

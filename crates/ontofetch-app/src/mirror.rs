@@ -58,6 +58,9 @@ pub async fn latest_manifest(ctx: &Context, id: &str) -> Result<serde_json::Valu
     if !edges.is_empty() {
         manifest["import_closure"] = serde_json::to_value(&edges).unwrap_or_default();
     }
+    if let Some(index) = b.catalog.log_index(id, &row.version).await? {
+        manifest["log_index"] = index.into();
+    }
     Ok(manifest)
 }
 

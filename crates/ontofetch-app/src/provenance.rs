@@ -5,7 +5,9 @@ use crate::context::Context;
 use crate::error::AppError;
 use crate::mirror::{check_id, open, stored_id, version_or_latest};
 use crate::report::{Report, safe};
+use ontofetch_pipeline::PipelineError;
 use ontofetch_pipeline::provenance::{Checked, VerifiedVersion};
+use ontofetch_pipeline::tlog::{self, Inclusion};
 use ontofetch_policy::Code;
 use ontofetch_provenance::{SigningKey, VerifierKey};
 use serde::Serialize;
@@ -73,6 +75,82 @@ pub fn show(ctx: &Context) -> Result<KeyReport, AppError> {
     }
 }
 
+/// The transparency log as `log show` and `log publish` report it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    /// Always true.
+    pub ok: bool,
+    /// The log's origin (the signing key's name).
+    pub origin: String,
+    /// Entries under the published checkpoint (0 before the first).
+    pub size: u64,
+    /// The checkpoint's root hash, base64 (`None` before the first).
+    pub root: Option<String>,
+    /// Entries the catalog holds (more than `size` only between an append and its
+    /// checkpoint: a publication that was interrupted).
+    pub catalog_entries: u64,
+    /// Attestations waiting to be appended.
+    pub pending: u64,
+    /// Entries this command appended.
+    pub appended: u64,
+    /// Entries it restored into the catalog from the store's bundles.
+    pub restored: u64,
+}
+
+impl Report for LogReport {
+    fn human(&self) -> String {
+        let mut out = format!(
+            "log {}: {} entries under its checkpoint{}\n",
+            safe(&self.origin),
+            self.size,
+            self.root.as_deref().map(|r| format!(" (root {r})")).unwrap_or_default()
+        );
+        if self.appended > 0 || self.restored > 0 {
+            out.push_str(&format!("appended {}, restored {}\n", self.appended, self.restored));
+        }
+        if self.pending > 0 || self.catalog_entries != self.size {
+            out.push_str(&format!(
+                "{} attestation(s) wait to be appended; the catalog holds {} entries (`ontofetch log publish`)\n",
+                self.pending, self.catalog_entries
+            ));
+        }
+        out
+    }
+}
+
+async fn log_state(ctx: &Context, appended: u64, restored: u64) -> Result<LogReport, AppError> {
+    let settings = ctx.settings()?;
+    let key = ontofetch_pipeline::signing_key(settings)?.ok_or_else(|| {
+        AppError::usage("this mirror does not sign (no signing key), so it keeps no log: `ontofetch keys generate`")
+    })?;
+    let b = open(ctx).await?;
+    let checkpoint = tlog::stored_checkpoint(&b, key.verifier()).await?;
+    Ok(LogReport {
+        ok: true,
+        origin: key.verifier().name().to_string(),
+        size: checkpoint.as_ref().map_or(0, |c| c.size()),
+        root: checkpoint.as_ref().map(|c| c.hash().to_string()),
+        catalog_entries: b.catalog.log_entries(0).await?.len() as u64,
+        pending: b.catalog.log_pending().await?.len() as u64,
+        appended,
+        restored,
+    })
+}
+
+/// `log show`.
+pub async fn log_show(ctx: &Context) -> Result<LogReport, AppError> {
+    log_state(ctx, 0, 0).await
+}
+
+/// `log publish`.
+pub async fn log_publish(ctx: &Context) -> Result<LogReport, AppError> {
+    let p = ctx.pipeline(false).await?;
+    let published = tlog::publish_signed(&p).await.ok_or_else(|| {
+        AppError::usage("this mirror does not sign (no signing key), so it keeps no log: `ontofetch keys generate`")
+    })??;
+    log_state(ctx, published.appended, published.restored).await
+}
+
 /// What `verify` checks.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -90,6 +168,10 @@ pub enum Target {
         path: PathBuf,
         /// The attestation.
         attestation: Option<PathBuf>,
+        /// The mirror's transparency log to prove the attestation is in: a served mirror's
+        /// `…/log` URL or a directory holding a copy. Without it only the signature and
+        /// the bytes are checked.
+        log: Option<String>,
     },
 }
 
@@ -108,6 +190,10 @@ pub struct Verified {
     pub files: Vec<Checked>,
     /// Where the bytes came from (the statement's plan URL).
     pub url: String,
+    /// The attestation's place in the mirror's transparency log, proven under a checkpoint
+    /// signed by the same key and consistent with the last one seen of that log (`None`
+    /// for a file checked without `--log`).
+    pub log: Option<Inclusion>,
 }
 
 impl Report for Verified {
@@ -122,6 +208,19 @@ impl Report for Verified {
         );
         for f in &self.files {
             out.push_str(&format!("  {}  {}\n", f.sha256, safe(&f.name)));
+        }
+        match &self.log {
+            Some(l) => out.push_str(&format!(
+                "in the log {} at index {} under its checkpoint of {} entries{}\n",
+                safe(&l.origin),
+                l.log_index,
+                l.checkpoint_size,
+                match l.consistent_with {
+                    Some(n) => format!(", which extends the one of {n} seen before"),
+                    None => ", the first seen of it (remembered)".into(),
+                }
+            )),
+            None => out.push_str("not checked against a transparency log (give --log)\n"),
         }
         out
     }
@@ -147,32 +246,65 @@ fn trusted(ctx: &Context, key: Option<&str>) -> Result<VerifierKey, AppError> {
     VerifierKey::parse(&text).map_err(|e| AppError::usage(format!("--key: {e}")))
 }
 
-/// Checks `target` against its attestation under the trusted key.
+/// Checks `target` against its attestation under the trusted key, and the attestation's
+/// inclusion in the mirror's transparency log.
 pub async fn verify(ctx: &Context, target: &Target, key: Option<&str>) -> Result<Verified, AppError> {
     let trusted = trusted(ctx, key)?;
-    let checked = match target {
-        Target::Stored { id, version } => {
-            check_id(id)?;
-            let b = open(ctx).await?;
-            let id = stored_id(ctx, &b, id).await?;
-            let version = version_or_latest(b.catalog.as_ref(), &id, version.as_deref()).await?;
-            ontofetch_pipeline::provenance::verify_version(&b, &id, &version, &trusted).await
-        }
-        Target::File { path, attestation } => {
-            let envelope = attestation
-                .clone()
-                .or_else(|| Some(path.parent()?.parent()?.join(ontofetch_store::layout::ATTESTATION)))
-                .ok_or_else(|| AppError::usage("give --attestation"))?;
-            let bytes = std::fs::read(&envelope)
-                .map_err(|e| AppError::io(format!("reading the attestation {}", envelope.display()), e))?;
-            ontofetch_pipeline::provenance::verify_file(path, &bytes, &trusted)
-        }
-    };
-    let VerifiedVersion { key, files, statement } = checked.map_err(|e| {
+    let checked = check(ctx, target, &trusted).await;
+    let (VerifiedVersion { key, files, statement }, log) = checked.map_err(|e| {
         ctx.metrics.attestation_verify_failures.inc();
-        let refused = e.code == Code::Attestation;
+        let refused = matches!(e.code, Code::Attestation | Code::LogInconsistent);
         AppError { refused, ..AppError::from(e) }
     })?;
     let p = statement.predicate;
-    Ok(Verified { ok: true, id: p.ontology, version: p.version, key, files, url: p.url })
+    Ok(Verified { ok: true, id: p.ontology, version: p.version, key, files, url: p.url, log })
+}
+
+async fn check(
+    ctx: &Context,
+    target: &Target,
+    trusted: &VerifierKey,
+) -> Result<(VerifiedVersion, Option<Inclusion>), PipelineError> {
+    let settings = ctx.settings().map_err(|e| PipelineError::new(e.code, e.message.clone()))?;
+    let trust_dir = settings.dirs.root.join(ontofetch_store::layout::TRUST);
+    match target {
+        Target::Stored { id, version } => {
+            let app = |e: AppError| PipelineError::new(e.code, e.message);
+            check_id(id).map_err(app)?;
+            let b = open(ctx).await.map_err(app)?;
+            let id = stored_id(ctx, &b, id).await.map_err(app)?;
+            let version = version_or_latest(b.catalog.as_ref(), &id, version.as_deref()).await.map_err(app)?;
+            let verified = ontofetch_pipeline::provenance::verify_version(&b, &id, &version, trusted).await?;
+            let key = format!(
+                "{}/{}",
+                ontofetch_store::layout::version_key(&id, &version),
+                ontofetch_store::layout::ATTESTATION
+            );
+            let envelope = b.store.read(&key).await?;
+            let included = tlog::prove_version(&b, &id, &version, &envelope, trusted, &trust_dir).await?;
+            Ok((verified, Some(included)))
+        }
+        Target::File { path, attestation, log } => {
+            let envelope = attestation
+                .clone()
+                .or_else(|| Some(path.parent()?.parent()?.join(ontofetch_store::layout::ATTESTATION)))
+                .ok_or_else(|| PipelineError::new(Code::Usage, "give --attestation"))?;
+            let bytes = std::fs::read(&envelope)
+                .map_err(ontofetch_pipeline::error::io(format!("reading the attestation {}", envelope.display())))?;
+            let verified = ontofetch_pipeline::provenance::verify_file(path, &bytes, trusted)?;
+            let included = match log.as_deref() {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    let fetcher = ontofetch_pipeline::Pipeline::fetcher_for(settings, ctx.metrics.clone())?;
+                    let src = tlog::HttpLog { fetcher: &fetcher, base: url.trim_end_matches('/').to_string() };
+                    Some(tlog::prove_in(&src, None, &bytes, trusted, &trust_dir).await?)
+                }
+                Some(dir) => {
+                    let src = tlog::DirLog(PathBuf::from(dir));
+                    Some(tlog::prove_in(&src, None, &bytes, trusted, &trust_dir).await?)
+                }
+            };
+            Ok((verified, included))
+        }
+    }
 }

@@ -56,13 +56,21 @@ pub struct Pulled {
 pub struct PullReport {
     /// Each ontology.
     pub results: Vec<Pulled>,
+    /// The transparency log published after the run (a signing mirror), or why it was not
+    /// (`log show --json` has it as a document; the JSON of a pull stays its results).
+    #[serde(skip)]
+    pub log: Option<Result<ontofetch_pipeline::tlog::Published, AppError>>,
 }
 
 impl PullReport {
     /// The command's outcome: an error (exit 1, or 3 when every failure was a refusal)
     /// when any ontology failed.
     pub fn outcome(&self) -> Result<(), AppError> {
-        batch_outcome(self.results.iter().map(|p| &p.result))
+        batch_outcome(self.results.iter().map(|p| &p.result))?;
+        match &self.log {
+            Some(Err(e)) => Err(e.clone()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -97,6 +105,17 @@ impl Report for PullReport {
             for n in &r.notes {
                 out.push_str(&format!("{:<14} note: {}\n", "", safe(n)));
             }
+        }
+        match &self.log {
+            Some(Ok(l)) if l.appended > 0 || l.restored > 0 => out.push_str(&format!(
+                "log: {} entries ({} appended{}), checkpoint of {} published\n",
+                l.size,
+                l.appended,
+                if l.restored > 0 { format!(", {} restored from the store", l.restored) } else { String::new() },
+                safe(&l.origin)
+            )),
+            Some(Err(e)) => out.push_str(&format!("log: not published: {}: {}\n", e.code, safe(&e.message))),
+            _ => {}
         }
         out
     }
@@ -150,7 +169,8 @@ pub async fn pull(ctx: &Context, req: &PullRequest, observer: &dyn PullObserver)
             Pulled { result: r, exit_code }
         })
         .collect();
-    Ok(PullReport { results })
+    let log = ontofetch_pipeline::tlog::publish_signed(&p).await.map(|r| r.map_err(AppError::from));
+    Ok(PullReport { results, log })
 }
 
 /// What `ensure` makes sure of: a configured ontology, or a bare URL under a name.
@@ -183,6 +203,9 @@ pub async fn ensure(ctx: &Context, wanted: Wanted, force: bool) -> Result<PathBu
         let results = ontofetch_pipeline::pull::pull_all(&p, &[spec], &ontofetch_pipeline::Silent, 1).await;
         if let Some(e) = results.iter().find_map(|r| r.error.clone()) {
             return Err(AppError::new(e.code, e.message));
+        }
+        if let Some(published) = ontofetch_pipeline::tlog::publish_signed(&p).await {
+            published?;
         }
         row = p.backends.catalog.latest(&id).await?;
     }

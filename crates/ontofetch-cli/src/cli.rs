@@ -194,9 +194,14 @@ pub enum Command {
     /// The mirror's signing key: every version stored with one gets a signed attestation.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The mirror's transparency log of attestations (c2sp.org/tlog-tiles in the store,
+    /// served under /log/): its checkpoint, or publish what is not in it yet.
+    #[command(subcommand)]
+    Log(LogCommand),
     /// Check a stored version, or a local file, against its signed attestation: the
-    /// signature under the trusted key, then every byte's SHA-256. Exit 3 (E_ATTESTATION)
-    /// when it does not hold.
+    /// signature under the trusted key, every byte's SHA-256, and the attestation's place in
+    /// the mirror's transparency log. Exit 3 (E_ATTESTATION, E_LOG_INCONSISTENT) when it
+    /// does not hold.
     Verify {
         /// Ontology id (or --file).
         #[arg(required_unless_present = "file")]
@@ -210,6 +215,11 @@ pub enum Command {
         /// directory the file is in).
         #[arg(long, requires = "file")]
         attestation: Option<PathBuf>,
+        /// With --file: the mirror's transparency log (its `…/log` URL, or a directory
+        /// holding a copy) to prove the attestation is in, under a checkpoint signed by the
+        /// same key, consistent with the last one seen (exit 3, E_LOG_INCONSISTENT).
+        #[arg(long, requires = "file", value_name = "URL|DIR")]
+        log: Option<String>,
         /// The verifier key to trust (`name+id+key`, or a file holding it); default: this
         /// mirror's own signing key's.
         #[arg(long, value_name = "VKEY")]
@@ -229,6 +239,16 @@ pub enum KeysCommand {
     },
     /// Print the verifier key of the signing key.
     Show,
+}
+
+/// `log …`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// The published checkpoint (origin, entries, root) and what waits to be appended.
+    Show,
+    /// Append every attestation not in the log yet and publish a new checkpoint (every
+    /// pull does this when the mirror signs).
+    Publish,
 }
 
 /// `serve` options.

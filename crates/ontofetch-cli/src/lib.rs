@@ -10,7 +10,7 @@ mod output;
 mod progress;
 
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, ConfigCommand, ExportCommand, KeysCommand, MonitorCommand, PolicyCommand};
+use cli::{Cli, Command, ConfigCommand, ExportCommand, KeysCommand, LogCommand, MonitorCommand, PolicyCommand};
 
 use ontofetch_app::{AppError, Context, EXIT_OK, EXIT_USAGE};
 use ontofetch_config::Overrides;
@@ -92,14 +92,22 @@ fn dispatch(ctx: &mut Context, command: &Command) -> Result<u8, AppError> {
             output::emit(&ctx.options, &ontofetch_app::provenance::generate(ctx, name.as_deref())?);
             Ok(EXIT_OK)
         }
+        Command::Log(LogCommand::Show) => {
+            output::emit(&ctx.options, &ctx.block_on(ontofetch_app::provenance::log_show(ctx))?);
+            Ok(EXIT_OK)
+        }
+        Command::Log(LogCommand::Publish) => {
+            output::emit(&ctx.options, &ctx.block_on(ontofetch_app::provenance::log_publish(ctx))?);
+            Ok(EXIT_OK)
+        }
         Command::Keys(KeysCommand::Show) => {
             output::emit(&ctx.options, &ontofetch_app::provenance::show(ctx)?);
             Ok(EXIT_OK)
         }
-        Command::Verify { id, version, file, attestation, key } => {
+        Command::Verify { id, version, file, attestation, log, key } => {
             use ontofetch_app::provenance::Target;
             let target = match file {
-                Some(path) => Target::File { path: path.clone(), attestation: attestation.clone() },
+                Some(path) => Target::File { path: path.clone(), attestation: attestation.clone(), log: log.clone() },
                 None => Target::Stored {
                     id: id.clone().expect("clap requires an id without --file"),
                     version: version.clone(),

@@ -205,3 +205,266 @@ fn securesystemslib_verifies_the_attestation() {
     std::fs::write(&forged, env.to_string()).unwrap();
     assert_eq!(check(&forged)["verified"], false);
 }
+
+/// Serves the sandbox's mirror on a free port until dropped; returns it with its port.
+fn serve(s: &Sandbox) -> (ontofetch_testsupport::local::ChildGuard, u16) {
+    let port = ontofetch_testsupport::local::free_port();
+    let child = ontofetch_testsupport::local::ChildGuard(
+        s.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ontofetch_testsupport::local::http_get(port, "/healthz", &[]).is_none() {
+        assert!(std::time::Instant::now() < deadline, "serve did not answer on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+/// Pulls a new release of `onto` (a new version, a new log entry).
+fn release(s: &Sandbox, text: &str) {
+    s.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
+    let pulled = s.run(&["pull", "onto", "--json", "--no-lock"]);
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr());
+}
+
+/// Runs Go's golang.org/x/mod/sumdb/{note,tlog} (tests/tlog_reference.go) against a served
+/// log: it verifies the checkpoint, proves every entry's inclusion from the tiles and,
+/// given an earlier checkpoint, the log's consistency with it.
+fn go_verifier(base: &str, vkey: &str, earlier: Option<&std::path::Path>) -> Result<Value, String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tlog_reference.go");
+    let cache = workspace_root().join("target/go-cache");
+    let mut cmd = std::process::Command::new("go");
+    cmd.arg("run").arg(&script).arg(base).arg(vkey);
+    if let Some(e) = earlier {
+        cmd.arg(e);
+    }
+    let out = cmd
+        .env("GO111MODULE", "off")
+        .env("GOPATH", ontofetch_testsupport::servers::GOPATH)
+        .env("GOCACHE", &cache)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .env("HOME", &cache)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Every attestation goes into the transparency log in record order, under a checkpoint
+/// signed by the mirror's key; `show` gives each version's index; `verify` proves the
+/// inclusion and remembers the checkpoint; `serve` hands the log out as tlog-tiles lays it
+/// out, and Go's sumdb/note and sumdb/tlog (not written here) verify the checkpoint, every
+/// entry's inclusion and the log's growth from an earlier checkpoint. A log rolled back or
+/// forked behind a consumer's back is refused with E_LOG_INCONSISTENT.
+#[test]
+fn the_log_is_published_served_and_checked_by_go() {
+    let (s, vkey) = mirror(true);
+    let (code, shown) = s.json(&["log", "show", "--json"]);
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!((shown["size"].as_u64(), shown["pending"].as_u64()), (Some(1), Some(0)), "{shown}");
+    assert_eq!(shown["origin"], "mirror.test/ontofetch");
+    let earlier = s.path("earlier.checkpoint");
+    std::fs::copy(s.root().join("log/checkpoint"), &earlier).unwrap();
+    release(&s, "the second release");
+    release(&s, "the third release");
+    let (_, shown) = s.json(&["log", "show", "--json"]);
+    assert_eq!((shown["size"].as_u64(), shown["catalog_entries"].as_u64()), (Some(3), Some(3)), "{shown}");
+    let checkpoint = std::fs::read_to_string(s.root().join("log/checkpoint")).unwrap();
+    assert!(checkpoint.starts_with("mirror.test/ontofetch\n3\n"), "{checkpoint}");
+    // Each version's index, in record order; the latest's in `show --json`.
+    let (code, history) = s.json(&["show", "onto", "--versions", "--json"]);
+    assert_eq!(code, 0, "{history}");
+    let mut indexes: Vec<(String, u64)> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["downloaded_at"].as_str().unwrap().to_string(), v["log_index"].as_u64().unwrap()))
+        .collect();
+    indexes.sort();
+    assert_eq!(indexes.iter().map(|(_, i)| *i).collect::<Vec<_>>(), [0, 1, 2], "{history}");
+    let (_, latest) = s.json(&["show", "onto", "--json"]);
+    assert_eq!(latest["log_index"], 2, "{latest}");
+    let (code, ok) = s.json(&["verify", "onto", "--json"]);
+    assert_eq!(code, 0, "{ok}");
+    assert_eq!((ok["log"]["log_index"].as_u64(), ok["log"]["checkpoint_size"].as_u64()), (Some(2), Some(3)), "{ok}");
+
+    let (_serve, port) = serve(&s);
+    let base = format!("http://127.0.0.1:{port}/log");
+    let (status, body) = ontofetch_testsupport::local::http_get(port, "/log/checkpoint", &[]).unwrap();
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body, checkpoint, "served byte for byte");
+    // A partial tile changes with the log: fetched again each time, with the stored bytes.
+    let (head, tile) = ontofetch_testsupport::local::http_get_raw(port, "/log/tile/0/000.p/3", &[]).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("cache-control: no-cache"), "{head}");
+    assert_eq!(tile, std::fs::read(s.root().join("log/tile/0/000.p/3")).unwrap());
+    assert_eq!(tile.len(), 3 * 32, "three leaf hashes");
+    for bad in ["/log/tile/8/0/000", "/log/tile/0/000.p/0", "/log/tile/0/../../catalog.sqlite", "/log/keys"] {
+        let (status, _) = ontofetch_testsupport::local::http_get(port, bad, &[]).unwrap();
+        assert!(status.contains("404"), "{bad}: {status}");
+    }
+    if available("the_log_is_published_served_and_checked_by_go", &[Need::GoTlog]) {
+        let theirs = go_verifier(&base, &vkey, Some(&earlier)).unwrap_or_else(|e| panic!("Go refused the log: {e}"));
+        assert_eq!((theirs["size"].as_u64(), theirs["consistent_with"].as_i64()), (Some(3), Some(1)), "{theirs}");
+        // The entries are the stored attestations, byte for byte, in record order.
+        let mut stored: Vec<(String, String)> = s
+            .version_dirs("onto")
+            .iter()
+            .map(|v| {
+                let dir = s.root().join("ontologies/onto").join(v);
+                let manifest: Value =
+                    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+                let sha = ontofetch_fsutil::sha256_file(&dir.join("attestation.dsse.json")).unwrap();
+                (manifest["downloaded_at"].as_str().unwrap().to_string(), sha)
+            })
+            .collect();
+        stored.sort();
+        let theirs: Vec<&str> = theirs["entries_sha256"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(theirs, stored.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>());
+        // Go refuses an entry rewritten in its bundle (the tree no longer proves it).
+        let bundle = s.root().join("log/tile/entries/000.p/3");
+        let kept = std::fs::read(&bundle).unwrap();
+        let mut flipped = kept.clone();
+        let at = flipped.len() - 10;
+        flipped[at] ^= 0x01;
+        std::fs::write(&bundle, &flipped).unwrap();
+        let refused = go_verifier(&base, &vkey, None).unwrap_err();
+        assert!(refused.contains("not in the tree"), "{refused}");
+        std::fs::write(&bundle, &kept).unwrap();
+        // Go refuses a checkpoint signed by another key.
+        let stranger = Sandbox::new(crate::BIN);
+        let (_, other) = stranger.json(&["keys", "generate", "--name", "mirror.test/ontofetch", "--json"]);
+        assert!(go_verifier(&base, other["verifier_key"].as_str().unwrap(), None).is_err());
+    }
+
+    // A consumer with a file, its attestation and the served log.
+    let consumer = Sandbox::new(crate::BIN);
+    let dir = version_dir_of(&s, 2);
+    let file = dir.join("original/onto.owl");
+    let allow = format!("127.0.0.1:{port}");
+    let check = |args: &[&str]| {
+        let mut all = vec!["verify", "--file", file.to_str().unwrap(), "--key", &vkey, "--log", &base, "--json"];
+        all.extend_from_slice(args);
+        let out = consumer.bare_command(&all).arg("--allowed-hosts").arg(&allow).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = check(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let ok: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((ok["log"]["log_index"].as_u64(), ok["log"]["consistent_with"].as_u64()), (Some(2), None), "{ok}");
+    let remembered = consumer.files_under("trust");
+    assert_eq!(remembered.len(), 1, "the checkpoint is remembered per origin: {remembered:?}");
+
+    // The mirror's log rolled back behind the consumer's back (the earlier checkpoint put
+    // back): the consumer that saw 3 entries refuses a log of 1.
+    let current = s.root().join("log/checkpoint");
+    let kept = std::fs::read(&current).unwrap();
+    std::fs::copy(&earlier, &current).unwrap();
+    let first = version_dir_of(&s, 0).join("original/onto.owl");
+    let out = consumer
+        .bare_command(&["verify", "--file", first.to_str().unwrap(), "--key", &vkey, "--log", &base])
+        .arg("--allowed-hosts")
+        .arg(&allow)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("E_LOG_INCONSISTENT") && err.contains("rollback"), "{err}");
+    std::fs::write(&current, &kept).unwrap();
+
+    // A forked history signed by the same key (another mirror given a copy of the key):
+    // the same size, another tree. The consumer refuses it.
+    let fork = Sandbox::new(crate::BIN);
+    std::fs::create_dir_all(fork.root().join("keys")).unwrap();
+    std::fs::copy(s.root().join("keys/signing.key"), fork.root().join("keys/signing.key")).unwrap();
+    fork.server.route("/onto.owl", vec![Reply::ok(owl(None, "a forked first release"), RDF_XML)]);
+    fork.spec(&format!(
+        "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        fork.server.url("/onto.owl")
+    ));
+    for text in ["fork one", "fork two", "fork three"] {
+        fork.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
+        assert_eq!(fork.run(&["pull", "onto", "--json", "--no-lock"]).code, 0);
+    }
+    let (_fork_serve, fork_port) = serve(&fork);
+    let fork_file = version_dir_of(&fork, 2).join("original/onto.owl");
+    let out = consumer
+        .bare_command(&[
+            "verify",
+            "--file",
+            fork_file.to_str().unwrap(),
+            "--key",
+            &vkey,
+            "--log",
+            &format!("http://127.0.0.1:{fork_port}/log"),
+        ])
+        .arg("--allowed-hosts")
+        .arg(format!("127.0.0.1:{fork_port}"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("E_LOG_INCONSISTENT") && err.contains("forked"), "{err}");
+    // The mirror's own log is untouched by all this.
+    let (code, ok) = s.json(&["verify", "onto", "--json"]);
+    assert_eq!(code, 0, "{ok}");
+}
+
+/// The version directory of `onto` recorded `nth` (0-based, by download time).
+fn version_dir_of(s: &Sandbox, nth: usize) -> PathBuf {
+    let mut dirs: Vec<(String, PathBuf)> = s
+        .version_dirs("onto")
+        .iter()
+        .map(|v| {
+            let dir = s.root().join("ontologies/onto").join(v);
+            let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+            (manifest["downloaded_at"].as_str().unwrap().to_string(), dir)
+        })
+        .collect();
+    dirs.sort();
+    dirs.swap_remove(nth).1
+}
+
+/// A catalog lost from disk loses no log entry: the next publication restores the entries
+/// from the store's bundles (proven against the signed checkpoint) before it appends, and
+/// the adopted versions verify at their old indexes.
+#[test]
+fn a_lost_catalog_keeps_its_log() {
+    let (s, _) = mirror(true);
+    release(&s, "the second release");
+    let (_, before) = s.json(&["verify", "onto", "--json"]);
+    assert_eq!(before["log"]["log_index"], 1, "{before}");
+    for f in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] {
+        let _ = std::fs::remove_file(s.root().join(f));
+    }
+    release(&s, "the third release");
+    let (_, shown) = s.json(&["log", "show", "--json"]);
+    assert_eq!((shown["size"].as_u64(), shown["catalog_entries"].as_u64()), (Some(3), Some(3)), "{shown}");
+    let (code, fixed) = s.json(&["doctor", "--fix", "--json"]);
+    assert_eq!(code, 0, "{fixed}");
+    let (_, shown) = s.json(&["log", "show", "--json"]);
+    assert_eq!(
+        (shown["size"].as_u64(), shown["pending"].as_u64()),
+        (Some(3), Some(0)),
+        "adopted, not logged twice: {shown}"
+    );
+    let second = version_dir_of(&s, 1);
+    let version = second.file_name().unwrap().to_str().unwrap();
+    let (code, ok) = s.json(&["verify", "onto", version, "--json"]);
+    assert_eq!(code, 0, "{ok}");
+    assert_eq!(ok["log"]["log_index"], 1, "the index it had before the loss: {ok}");
+    let (code, doctor) = s.json(&["doctor", "--verify", "--json"]);
+    assert_eq!(code, 0, "{doctor}");
+}

@@ -260,6 +260,11 @@ pub struct Metrics {
     /// `ontofetch_attestation_verify_failures_total`: checks of an attestation that failed
     /// (`verify`, `doctor --verify`): a signature or a digest that does not hold.
     pub attestation_verify_failures: Counter,
+    /// `ontofetch_log_entries`: entries in the transparency log's latest checkpoint.
+    pub log_entries: Gauge,
+    /// `ontofetch_log_checkpoint_timestamp_seconds`: when the latest checkpoint was
+    /// published (Unix time); its age is `time() -` this.
+    pub log_checkpoint_timestamp: Gauge<f64, AtomicU64>,
 }
 
 impl Metrics {
@@ -299,6 +304,8 @@ impl Metrics {
             license_unknown: Family::default(),
             attestations_signed: Counter::default(),
             attestation_verify_failures: Counter::default(),
+            log_entries: Gauge::default(),
+            log_checkpoint_timestamp: Gauge::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -358,6 +365,12 @@ impl Metrics {
             "attestation_verify_failures",
             "Attestation checks that failed: a signature or a digest that does not hold",
             m.attestation_verify_failures.clone(),
+        );
+        r.register("log_entries", "Entries in the transparency log's latest checkpoint", m.log_entries.clone());
+        r.register(
+            "log_checkpoint_timestamp_seconds",
+            "When the transparency log's latest checkpoint was published (Unix time)",
+            m.log_checkpoint_timestamp.clone(),
         );
         m.registry = registry;
         m.add_known(known);

@@ -32,6 +32,7 @@ pub mod revalidate;
 pub mod runner;
 pub mod strays;
 pub mod survey;
+pub mod tlog;
 
 pub use backends::{Backends, Open};
 pub use error::PipelineError;
@@ -80,6 +81,11 @@ pub fn signing_key(settings: &Settings) -> Result<Option<ontofetch_provenance::S
         return Ok(None);
     }
     ontofetch_provenance::SigningKey::read(&path).map(Some).map_err(PipelineError::from_coded)
+}
+
+/// Now, in seconds since the Unix epoch (what a timestamp gauge holds).
+pub fn unix_now() -> f64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// UTC now as RFC 3339 with milliseconds (`2026-11-25T15:00:00.123Z`): sorts as text, and
@@ -154,6 +160,12 @@ impl Pipeline {
         let registry = std::sync::OnceLock::new();
         let signer = signing_key(&settings)?.map(Arc::new);
         Ok(Pipeline { settings, backends, fetcher, metrics, runner, force, promote_invalid, signer, registry })
+    }
+
+    /// A client for a command that reads other servers without a mirror of its own open
+    /// (`verify --file --log URL`): the same gates, limits and deadlines as a pull.
+    pub fn fetcher_for(settings: &Settings, metrics: Arc<Metrics>) -> Result<Fetcher, PipelineError> {
+        Ok(Fetcher::new(Arc::new(settings.loaded.policy.clone()), metrics, net_config(settings))?)
     }
 
     /// The registry snapshot: the data root's (`registry update`), else the built-in one.

@@ -26,6 +26,10 @@ const KNOWN_TOP: &[&str] = &[
     "serve.pid",
     // The signing key (`keys generate`; defaults.signing.key_file).
     "keys",
+    // The transparency log (tiles, entry bundles, checkpoint) and the checkpoints `verify`
+    // remembers per origin.
+    ontofetch_store::layout::LOG,
+    ontofetch_store::layout::TRUST,
 ];
 
 /// Keys (or top-level names) the tool does not recognise, sorted; `cas` are the CAS keys the

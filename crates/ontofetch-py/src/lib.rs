@@ -303,7 +303,7 @@ fn validate_file(
 /// Checks a stored version or a local file against its signed attestation (JSON), as
 /// `ontofetch verify`; `E_ATTESTATION` (`RefusedError`) when it does not hold.
 #[pyfunction]
-#[pyo3(signature = (id=None, version=None, file=None, attestation=None, key=None, spec=None, data_root=None, allowed_hosts=vec![]))]
+#[pyo3(signature = (id=None, version=None, file=None, attestation=None, key=None, spec=None, data_root=None, allowed_hosts=vec![], log=None))]
 #[allow(clippy::too_many_arguments)]
 fn verify(
     py: Python<'_>,
@@ -315,11 +315,12 @@ fn verify(
     spec: Option<PathBuf>,
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
+    log: Option<String>,
 ) -> PyResult<String> {
     use ontofetch_app::provenance::Target;
     let ctx = context(py, spec, data_root, allowed_hosts)?;
     let target = match (file, id) {
-        (Some(path), _) => Target::File { path, attestation },
+        (Some(path), _) => Target::File { path, attestation, log },
         (None, Some(id)) => Target::Stored { id, version },
         (None, None) => return Err(raise(py, Code::Usage, "give an ontology id or file=")),
     };

@@ -13,6 +13,7 @@ mod body;
 pub mod error;
 pub mod http;
 pub mod limits;
+mod log;
 mod mirror;
 pub mod refresh;
 pub mod route;

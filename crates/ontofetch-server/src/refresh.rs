@@ -18,6 +18,9 @@ pub async fn refresh_loop(p: &Pipeline, every: Duration, observer: &dyn PullObse
         };
         let failed = results.iter().filter(|r| r.is_failure()).count();
         tracing::info!(target: "ontofetch::serve", ontologies = results.len(), failed, "refresh finished");
+        if let Some(Err(e)) = ontofetch_pipeline::tlog::publish_signed(p).await {
+            tracing::error!(target: "ontofetch::serve", code = %e.code, error = %e.message, "the transparency log was not published");
+        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {},
             _ = stop.changed() => return,

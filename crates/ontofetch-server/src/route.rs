@@ -22,6 +22,8 @@ pub enum Route {
     Artifact,
     /// `/obo/{id}.{ext}`.
     Purl,
+    /// `/log/checkpoint`, `/log/tile/…`: the transparency log.
+    Log,
     /// Anything else.
     Other,
 }
@@ -41,6 +43,7 @@ impl Route {
             },
             p if p.starts_with("/ontologies/") => Route::Artifact,
             p if p.starts_with("/obo/") => Route::Purl,
+            p if p.starts_with("/log/") => Route::Log,
             _ => Route::Other,
         }
     }
@@ -54,6 +57,7 @@ impl Route {
             Route::ApiList | Route::ApiOntology | Route::ApiOther => "api",
             Route::Artifact => "artifact",
             Route::Purl => "purl",
+            Route::Log => "log",
             Route::Other => "other",
         }
     }
@@ -62,7 +66,13 @@ impl Route {
     pub fn is_mirror(self) -> bool {
         matches!(
             self,
-            Route::Status | Route::ApiList | Route::ApiOntology | Route::ApiOther | Route::Artifact | Route::Purl
+            Route::Status
+                | Route::ApiList
+                | Route::ApiOntology
+                | Route::ApiOther
+                | Route::Artifact
+                | Route::Purl
+                | Route::Log
         )
     }
 }
@@ -78,6 +88,9 @@ mod tests {
         assert_eq!(Route::of("/api/v1/ontologies/hp"), Route::ApiOntology);
         assert_eq!(Route::of("/api/v1/ontologies/hp/x"), Route::ApiOther);
         assert_eq!(Route::of("/ontologies/hp/latest/hp.owl").label(), "artifact");
+        assert_eq!(Route::of("/log/checkpoint"), Route::Log);
+        assert_eq!(Route::of("/log/tile/0/000.p/3").label(), "log");
+        assert!(Route::Log.is_mirror(), "the log takes the mirror's credentials");
         assert_eq!(Route::of("/readyz").label(), "health");
         assert_eq!(Route::of("/favicon.ico"), Route::Other);
         assert!(!Route::of("/metrics").is_mirror() && Route::of("/obo/hp.owl").is_mirror());

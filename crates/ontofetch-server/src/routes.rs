@@ -120,6 +120,7 @@ async fn dispatch<B>(req: &Request<B>, st: &ServerState, route: Route) -> Result
         Route::ApiOther => Err(ServerError::not_found("try /api/v1/ontologies")),
         Route::Artifact => artifacts::artifact(st, req.method(), req.headers(), path).await,
         Route::Purl => artifacts::purl(st, path).await,
+        Route::Log => crate::log::log(st, path).await,
         Route::Other => Ok(body::text(
             StatusCode::NOT_FOUND,
             "not found: try /, /api/v1/ontologies, /ontologies/{id}/latest/{file}, /obo/{id}.owl, /metrics, /healthz\n",

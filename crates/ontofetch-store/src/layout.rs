@@ -39,6 +39,14 @@ pub const MANIFEST: &str = "manifest.json";
 /// The signed attestation of a version (a DSSE envelope of an in-toto statement), when
 /// the mirror has a signing key.
 pub const ATTESTATION: &str = "attestation.dsse.json";
+/// Where the transparency log is kept in the store: `log/checkpoint`, `log/tile/…`
+/// (c2sp.org/tlog-tiles under this prefix).
+pub const LOG: &str = "log";
+/// Under the local data root: the last checkpoint `verify` saw of each log origin.
+pub const TRUST: &str = "trust";
+/// The upstream mirror's attestation a version pulled from another mirror keeps beside
+/// its own.
+pub const UPSTREAM_ATTESTATION: &str = "upstream.attestation.dsse.json";
 /// The validation report of a version.
 pub const VALIDATION_REPORT: &str = "validation/report.json";
 /// The directory of the downloaded file.

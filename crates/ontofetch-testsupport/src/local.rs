@@ -23,14 +23,20 @@ pub fn free_port() -> u16 {
 /// A raw HTTP/1.0 GET on 127.0.0.1 with extra headers: (status line, body), or `None`
 /// when nothing answers with HTTP.
 pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(String, String)> {
+    let (head, body) = http_get_raw(port, path, headers)?;
+    Some((head.lines().next()?.to_string(), String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// [`http_get`] with the whole head (status line and headers) and the body's bytes.
+pub fn http_get_raw(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(String, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    Some((head.lines().next()?.to_string(), body.to_string()))
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    Some((String::from_utf8_lossy(&raw[..split]).into_owned(), raw[split + 4..].to_vec()))
 }
 
 /// The value of one exact series (`name{labels}`) in a text exposition.

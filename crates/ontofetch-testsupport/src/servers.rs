@@ -27,7 +27,13 @@ pub enum Need {
     /// release the embedded registry snapshot was cut from), `pyld` (RDFC-1.0) and
     /// `securesystemslib` (DSSE, with `cryptography` for Ed25519).
     PythonReferences,
+    /// Go with golang.org/x/mod's `sumdb/note` and `sumdb/tlog` (Debian's golang-go and
+    /// golang-golang-x-mod-dev): the independent C2SP verifier of the transparency log.
+    GoTlog,
 }
+
+/// Where Debian's golang-golang-x-mod-dev puts its sources (a GOPATH).
+pub const GOPATH: &str = "/usr/share/gocode";
 
 /// An executable on `PATH`.
 pub fn on_path(name: &str) -> Option<PathBuf> {
@@ -64,6 +70,9 @@ pub fn missing(need: Need) -> Option<String> {
             absent("chromium", "apt-get install chromium")
         }
         Need::XmlCatalog if on_path("xmlcatalog").is_none() => absent("xmlcatalog", "apt-get install libxml2-utils"),
+        Need::GoTlog if on_path("go").is_none() || !Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").is_dir() => {
+            absent("go with golang.org/x/mod", "apt-get install golang-go golang-golang-x-mod-dev")
+        }
         Need::PythonTools => venv_lacks("maturin, pytest", "maturin pytest"),
         Need::PythonReferences => venv_lacks(
             "bioregistry, pyld, securesystemslib, cryptography",
