@@ -9,6 +9,8 @@
 //! A failure prints its seed; `ONTOFETCH_STATE_SEED=N` replays it and
 //! `ONTOFETCH_STATE_STEPS=N` runs longer (docs/architecture.md, "Tests").
 
+use ontofetch_provenance::VerifierKey;
+use ontofetch_provenance::log;
 use ontofetch_testsupport::cli::Sandbox;
 use ontofetch_testsupport::fixtures::RDF_XML;
 use ontofetch_testsupport::local::{ChildGuard, free_port, http_get};
@@ -221,6 +223,10 @@ struct Mirror {
     after_kill: bool,
     /// A tree beside the data root that no command may change, and its digest.
     sentinel: (PathBuf, String),
+    /// The mirror's verifier key (the state machine runs a signed mirror).
+    vkey: Option<VerifierKey>,
+    /// The log's checkpoint after the previous step: every later one must extend it.
+    checkpoint: std::cell::RefCell<Option<Vec<u8>>>,
 }
 
 impl std::ops::Deref for Mirror {
@@ -268,6 +274,8 @@ impl Mirror {
             log: vec![],
             after_kill: false,
             sentinel: (outside, digest),
+            vkey: None,
+            checkpoint: std::cell::RefCell::new(None),
         }
     }
 
@@ -342,8 +350,57 @@ impl Mirror {
         self.serve = Some((guard, port));
     }
 
+    /// Where the store keeps the transparency log.
+    fn log_dir(&self) -> PathBuf {
+        match &self.backend {
+            Backend::Local => self.root().join("log"),
+            Backend::Shared { s3, .. } => s3.bucket_dir(BUCKET).join("team/log"),
+        }
+    }
+
+    /// The log (I11): the published checkpoint verifies under the mirror's key and extends
+    /// the one after the previous step (proven from the store's tiles: no entry rewritten,
+    /// reordered or removed, whatever was killed or restarted), and no attestation is in it
+    /// twice. `doctor --verify` has already proven every entry's inclusion and that the
+    /// catalog's order is the published one.
+    fn check_log(&self) {
+        let Some(vkey) = &self.vkey else { return };
+        let dir = self.log_dir();
+        let Ok(note) = std::fs::read(dir.join("checkpoint")) else {
+            assert!(self.checkpoint.borrow().is_none(), "the log's checkpoint vanished\n{}", self.context());
+            return;
+        };
+        let cp = log::open_checkpoint(&note, vkey)
+            .unwrap_or_else(|e| panic!("the checkpoint does not verify: {e}\n{}", self.context()));
+        let tiles: std::collections::HashMap<String, Vec<u8>> = log::Tiles::needed(cp.size())
+            .into_iter()
+            .filter_map(|p| Some((p.clone(), std::fs::read(dir.join(&p)).ok()?)))
+            .collect();
+        let tiles = log::Tiles::new(tiles);
+        if let Some(old) = self.checkpoint.borrow().as_deref() {
+            let old = log::open_checkpoint(old, vkey).unwrap();
+            if let Err(e) = log::check_consistency(&old, &cp, &tiles) {
+                panic!("the log does not extend the previous step's: {e}\n{}", self.context());
+            }
+        }
+        let mut entries = std::collections::HashSet::new();
+        let mut n = 0u64;
+        while n < cp.size() {
+            let width = (cp.size() - n).min(log::WIDTH);
+            let mut tile = log::Tile::new(log::HEIGHT, 0, n / log::WIDTH, width as u32, false);
+            tile.set_is_data();
+            let bundle = std::fs::read(dir.join(log::tile_path(&tile))).unwrap();
+            for e in log::unbundle(&bundle).unwrap() {
+                assert!(entries.insert(e), "an attestation is in the log twice\n{}", self.context());
+            }
+            n += width;
+        }
+        *self.checkpoint.borrow_mut() = Some(note);
+    }
+
     /// Every invariant, and the mirror against the model.
     fn check(&self, models: &BTreeMap<&str, Model>) {
+        self.check_log();
         let (code, report, out) = self.run(&["doctor", "--verify", "--json"]);
         let integrity = &report["store"]["integrity"];
         if code != 0 || integrity["findings"].as_array().is_none_or(|f| !f.is_empty()) {
@@ -756,7 +813,7 @@ fn has_files(dir: &std::path::Path) -> bool {
 /// One random move. Returns a line for the log.
 fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut Rng) -> String {
     let id = IDS[rng.below(IDS.len() as u64) as usize];
-    let roll = rng.below(125);
+    let roll = rng.below(131);
     let m = models.get_mut(id).unwrap();
     match roll {
         // A new release, good (mostly) or broken, then a pull.
@@ -1032,6 +1089,9 @@ fn step(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut R
         // (the sentinel tree beside the root is checked after every step); then the person
         // removes them.
         116..=119 if matches!(mx.backend, Backend::Local) => plant_links(mx, models, id, rng),
+        // Three workers at once on one catalog and store, one of them killed with SIGKILL:
+        // the log keeps one appender at a time, no gap, no entry twice, no reordering.
+        116..=119 | 125..=130 => three_workers(mx, models, rng),
         // A pull of several ids in one run: the lockfile keeps and pins every one.
         120..=124 => {
             let ids: Vec<&'static str> = IDS.iter().copied().filter(|o| models[o].upstream.is_some()).collect();
@@ -1129,6 +1189,54 @@ fn pull_with_imports(
     )
 }
 
+/// Three workers at once: `pull alpha`, `pull beta` and `pull alpha beta` of new releases
+/// served slowly, each publishing the log when done; one is killed with SIGKILL at a random
+/// moment (in a download, a record, a log append or a checkpoint). The survivors finish
+/// (exit 0); the next pulls converge.
+fn three_workers(mx: &mut Mirror, models: &mut BTreeMap<&'static str, Model>, rng: &mut Rng) -> String {
+    let mut releases = Vec::new();
+    for id in IDS {
+        let m = models.get_mut(id).unwrap();
+        m.releases += 1;
+        let rel = Release::new(id, m.releases, true);
+        let slow = Reply::ok(rel.body.clone(), RDF_XML)
+            .header("ETag", &rel.etag)
+            .fault(Fault::Slow { chunk: 64, delay: Duration::from_millis(10) });
+        mx.server.route(&format!("/{id}.owl"), vec![slow]);
+        m.upstream = Some(rel.clone());
+        releases.push((*id, rel));
+    }
+    let commands: [&[&str]; 3] =
+        [&["pull", "alpha", "--json"], &["pull", "beta", "--json"], &["pull", "alpha", "beta", "--json"]];
+    let mut children: Vec<std::process::Child> =
+        commands.iter().map(|args| mx.command(args).spawn().unwrap()).collect();
+    let victim = rng.below(3) as usize;
+    let wait = Duration::from_millis(30 + rng.below(400));
+    std::thread::sleep(wait);
+    let _ = children[victim].kill();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        if i != victim && !out.status.success() {
+            mx.fail(&format!("`{}` beside two other workers: {}", commands[i].join(" "), out.status), &out);
+        }
+    }
+    let mut landed = Vec::new();
+    for (id, rel) in &releases {
+        if mx.take_landed(id, rel, models.get_mut(id).unwrap()) {
+            landed.push(*id);
+        }
+    }
+    mx.after_kill = true;
+    for (id, rel) in &releases {
+        mx.serve_upstream(id, rel);
+        mx.pull(id, models.get_mut(id).unwrap());
+    }
+    format!(
+        "three workers, `{}` killed after {wait:?} (landed: {landed:?}), then pulled again",
+        commands[victim].join(" ")
+    )
+}
+
 fn run_sequence(backend: Backend, fixed_seed: u64, default_steps: usize) {
     let (seed, steps) = seed_and_steps(fixed_seed, default_steps);
     eprintln!("state machine: seed {seed}, {steps} steps (replay: {})", replay_hint(seed));
@@ -1136,10 +1244,11 @@ fn run_sequence(backend: Backend, fixed_seed: u64, default_steps: usize) {
     let mut mx = Mirror::new(backend, seed);
     // A signed mirror: every version carries an attestation, and `doctor --verify` after
     // every step checks it under the key (I10) whatever the moves did.
-    let (code, _, out) = mx.run(&["keys", "generate", "--name", "state.machine/ontofetch", "--json"]);
+    let (code, key, out) = mx.run(&["keys", "generate", "--name", "state.machine/ontofetch", "--json"]);
     if code != 0 {
         mx.fail("keys generate", &out);
     }
+    mx.vkey = Some(VerifierKey::parse(key["verifier_key"].as_str().unwrap()).unwrap());
     let mut models: BTreeMap<&'static str, Model> = IDS.iter().map(|id| (*id, Model::default())).collect();
     // A first release of each, so serve has a catalog to open.
     for id in IDS {

@@ -402,6 +402,15 @@ async fn reconcile(
     if let Some(key) = key.filter(|_| mode.verify) {
         attestations(&b, &survey, key, f).await;
     }
+    if let Some(key) = key {
+        match crate::tlog::audit(&b, key, mode.verify).await {
+            Ok(log) => {
+                f.problems.extend(log.problems.into_iter().map(|p| format!("log: {p}")));
+                f.notes.extend(log.notes.into_iter().map(|n| format!("log: {n}")));
+            }
+            Err(e) => f.problems.push(format!("log: {}: {}", e.code, e.message)),
+        }
+    }
     for finding in &audit.findings {
         if finding.fixed {
             f.fixes.push(format!("{}: {}", finding.key, finding.problem));

@@ -454,3 +454,87 @@ pub async fn prove_version(
     }
     prove_in(&src, Some(index), envelope, key, trust_dir).await
 }
+
+/// What `doctor` found of the log (invariant I11, docs/architecture.md).
+#[derive(Debug, Clone, Default)]
+pub struct LogAudit {
+    /// What does not hold.
+    pub problems: Vec<String>,
+    /// What is worth knowing (work a publication finishes by itself).
+    pub notes: Vec<String>,
+}
+
+/// Checks the log: the checkpoint verifies under `key`; the catalog's entries have no gap
+/// and are the bytes their digests say; the checkpoint's tree is the tree of the catalog's
+/// first entries; with `deep`, the store's entry bundles hold exactly those entries and the
+/// hash tiles prove every one of them under the checkpoint.
+pub async fn audit(b: &Backends, key: &SigningKey, deep: bool) -> Result<LogAudit, PipelineError> {
+    let mut found = LogAudit::default();
+    let entries = b.catalog.log_entries(0).await?;
+    for (i, e) in entries.iter().enumerate() {
+        if e.index != i as u64 {
+            found.problems.push(format!(
+                "{}: the log's entries have a gap at {i} (entry {})",
+                Code::LogInconsistent,
+                e.index
+            ));
+            return Ok(found);
+        }
+        if ontofetch_fsutil::sha256_bytes(e.entry.as_bytes()) != e.sha256 {
+            found.problems.push(format!("{}: log entry {i} is not the bytes its digest names", Code::LogInconsistent));
+        }
+    }
+    let checkpoint = match stored_checkpoint(b, key.verifier()).await {
+        Ok(c) => c,
+        Err(e) => {
+            found.problems.push(format!("{}: {}", e.code, e.message));
+            return Ok(found);
+        }
+    };
+    let size = checkpoint.as_ref().map_or(0, Checkpoint::size);
+    let have = entries.len() as u64;
+    if size > have {
+        found.notes.push(format!(
+            "the catalog holds {have} of the {size} log entries its checkpoint covers (a lost or restored catalog): the \
+             next publication restores them from the store"
+        ));
+    } else if let Some(cp) = &checkpoint {
+        let tree = tree_of(&entries[..size as usize])?;
+        if tree.root().map_err(PipelineError::from_coded)? != *cp.hash() {
+            found.problems.push(format!(
+                "{}: the published checkpoint of {size} entries is not the tree of the catalog's first {size} entries",
+                Code::LogInconsistent
+            ));
+            return Ok(found);
+        }
+    }
+    if have > size {
+        found.notes.push(format!(
+            "{} log entries are appended but not under a checkpoint yet (an interrupted publication): the next pull, or \
+             `ontofetch log publish`, publishes them",
+            have - size
+        ));
+    }
+    let pending = b.catalog.log_pending().await?.len();
+    if pending > 0 {
+        found.notes.push(format!("{pending} attestation(s) are not in the log yet: the next pull appends them"));
+    }
+    if let (true, Some(cp)) = (deep, &checkpoint) {
+        let src = StoreLog(b);
+        let published = stored_entries(b, 0, size).await?;
+        let tiles = fetch_tiles(&src, size).await?;
+        for (i, bytes) in published.iter().enumerate() {
+            let catalog = entries.get(i).map(|e| e.entry.as_bytes());
+            if catalog.is_some_and(|c| c != bytes.as_slice()) {
+                found.problems.push(format!(
+                    "{}: the store's entry bundle holds other bytes at {i} than the catalog's log",
+                    Code::LogInconsistent
+                ));
+            }
+            if let Err(e) = log::check_inclusion(cp, &tiles, i as u64, bytes) {
+                found.problems.push(format!("{}: {e}", Code::LogInconsistent));
+            }
+        }
+    }
+    Ok(found)
+}
