@@ -132,17 +132,23 @@ def pull(ids: Union[None, str, Iterable[str]] = None, *, spec: Optional[Spec] = 
 
 
 def ensure(id: str, *, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,
-           allowed_hosts: Iterable[str] = (), force: bool = False) -> pathlib.Path:
+           allowed_hosts: Iterable[str] = (), force: bool = False, mirror: Optional[str] = None,
+           key: Optional[str] = None) -> pathlib.Path:
     """The local path of the latest stored original of ``id``, pulled first when absent
     (pystow's ``ensure``); with ``force``, fetched again first (no conditional request).
     Raises with the pull's code when it cannot be stored.
+
+    With ``mirror`` (another ontofetch mirror's address) and ``key`` (its verifier key,
+    ``ontofetch keys show`` there), ``id`` is pulled from that mirror: its bytes, signed
+    attestation and transparency log are verified before anything is stored, and a log
+    rolled back or rewritten since the last pull is refused (``E_LOG_INCONSISTENT``).
 
     The path names the version (``…/ontologies/<id>/<version>/original/<file>``): a newer
     release is stored beside it, never over it, so a path you hold keeps its bytes. On a
     local store, ``…/ontologies/<id>/latest/`` is the stable name that moves to each new
     version that validates."""
     with _spec(spec) as path:
-        return pathlib.Path(_native.ensure(id, path, _path(data_root), list(allowed_hosts), force))
+        return pathlib.Path(_native.ensure(id, path, _path(data_root), list(allowed_hosts), force, mirror, key))
 
 
 def ensure_url(url: str, *, name: str, spec: Optional[Spec] = None, data_root: Optional[PathLike] = None,

@@ -10,9 +10,12 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 import zipfile
 
 import pytest
@@ -376,3 +379,45 @@ def test_a_signed_mirror_verifies_and_refuses_a_flipped_byte(mirror):
     with pytest.raises(ontofetch.RefusedError) as err:
         ontofetch.verify("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], key=vkey)
     assert err.value.code == "E_ATTESTATION", err.value
+
+
+def test_ensure_from_a_team_mirror_verifies_its_attestation_and_log(mirror, tmp_path):
+    exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
+    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "team.example/ontofetch"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    vkey = json.loads(made.stdout)["verifier_key"]
+    results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    assert results[0]["status"] == "fresh", results
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen([exe, "serve", "--port", str(port), "--spec", str(mirror["spec"]),
+                              "--allowed-hosts", mirror["allowed_hosts"][0]],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        team = f"http://127.0.0.1:{port}"
+        laptop = tmp_path / "laptop"
+        path = ontofetch.ensure("bfo", mirror=team, key=vkey, data_root=laptop, allowed_hosts=[f"127.0.0.1:{port}"])
+        assert path.read_bytes() == OWL
+        kept = path.parent.parent / "upstream.attestation.dsse.json"
+        assert kept.read_bytes() == (pathlib.Path(results[0]["path"]).parent.parent / "attestation.dsse.json").read_bytes()
+        # The team's stored bytes flipped: a fresh laptop refuses them, storing nothing.
+        stored = pathlib.Path(results[0]["path"])
+        data = bytearray(stored.read_bytes())
+        data[len(data) // 2] ^= 0x20
+        stored.write_bytes(bytes(data))
+        with pytest.raises(ontofetch.RefusedError) as err:
+            ontofetch.ensure("bfo", mirror=team, key=vkey, data_root=tmp_path / "other",
+                             allowed_hosts=[f"127.0.0.1:{port}"])
+        assert err.value.code == "E_ATTESTATION", err.value
+        assert not list((tmp_path / "other").glob("ontologies/bfo/*/original/*"))
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)

@@ -178,6 +178,15 @@ pub async fn pull(ctx: &Context, req: &PullRequest, observer: &dyn PullObserver)
 pub enum Wanted {
     /// A configured (or registry) id.
     Id(String),
+    /// An ontology from another ontofetch mirror, verified under its key.
+    Mirror {
+        /// Ontology id.
+        id: String,
+        /// The mirror's address.
+        url: String,
+        /// Its verifier key.
+        key: String,
+    },
     /// An arbitrary URL, stored under `name`.
     Url {
         /// The id it is stored under.
@@ -195,6 +204,7 @@ pub async fn ensure(ctx: &Context, wanted: Wanted, force: bool) -> Result<PathBu
     let spec = match wanted {
         Wanted::Id(id) => ctx.specs(&[id], None)?.remove(0),
         Wanted::Url { name, url } => ctx.settings()?.url_spec(&name, &url)?,
+        Wanted::Mirror { id, url, key } => ctx.settings()?.mirror_spec(&id, &url, &key)?,
     };
     let id = spec.id.clone();
     let p = ctx.pipeline(force).await?;

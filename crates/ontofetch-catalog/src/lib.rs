@@ -223,6 +223,9 @@ pub enum ArtifactKind {
     Extracted,
     /// The signed attestation (`attestation.dsse.json`).
     Attestation,
+    /// The attestation of the mirror a version was pulled from, kept beside its own
+    /// (`upstream.attestation.dsse.json`).
+    Upstream,
 }
 
 impl ArtifactKind {
@@ -238,6 +241,7 @@ impl ArtifactKind {
             ArtifactKind::Normalized => "normalized",
             ArtifactKind::Extracted => "extracted",
             ArtifactKind::Attestation => "attestation",
+            ArtifactKind::Upstream => "upstream",
         }
     }
 
@@ -253,6 +257,7 @@ impl ArtifactKind {
             "terms" => ArtifactKind::Terms,
             "normalized" => ArtifactKind::Normalized,
             "attestation" => ArtifactKind::Attestation,
+            "upstream" => ArtifactKind::Upstream,
             _ => ArtifactKind::Extracted,
         }
     }

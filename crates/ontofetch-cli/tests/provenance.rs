@@ -468,3 +468,112 @@ fn a_lost_catalog_keeps_its_log() {
     let (code, doctor) = s.json(&["doctor", "--verify", "--json"]);
     assert_eq!(code, 0, "{doctor}");
 }
+
+/// A laptop's mirror pulls from the team's (`resolver: mirror`): the same bytes under the
+/// same version, the team's attestation kept beside, the team's checkpoint remembered.
+/// Bytes the attestation does not name are refused before anything is stored, and so is a
+/// history rewritten behind the laptop's back (another log under the same key).
+#[test]
+fn a_mirror_pulls_from_a_mirror_and_refuses_what_does_not_verify() {
+    let (team, vkey) = mirror(true);
+    let (_serve, port) = serve(&team);
+    let base = format!("http://127.0.0.1:{port}");
+    let allow = format!("127.0.0.1:{port}");
+    let consumer = |name: &str| {
+        let s = Sandbox::new(crate::BIN);
+        s.spec(&format!(
+            "ontologies:\n  - id: onto\n    resolver: mirror\n    extras: {{url: \"{base}\", key: \"{vkey}\"}}\n"
+        ));
+        assert!(!name.is_empty());
+        s
+    };
+    let pull = |s: &Sandbox| {
+        let out = s
+            .bare_command(&["pull", "onto", "--json", "--no-lock"])
+            .arg("--allowed-hosts")
+            .arg(&allow)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let laptop = consumer("laptop");
+    let (code, out) = pull(&laptop);
+    assert_eq!(code, 0, "{out}");
+    let theirs = version_dir(&team);
+    let ours = version_dir(&laptop);
+    assert_eq!(theirs.file_name(), ours.file_name(), "the same version");
+    assert_eq!(
+        std::fs::read(theirs.join("original/onto.owl")).unwrap(),
+        std::fs::read(ours.join("original/onto.owl")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(theirs.join("attestation.dsse.json")).unwrap(),
+        std::fs::read(ours.join("upstream.attestation.dsse.json")).unwrap(),
+        "the team's attestation, kept beside"
+    );
+    let json = |s: &Sandbox, args: &[&str]| {
+        let out = s.bare_command(args).arg("--allowed-hosts").arg(&allow).output().unwrap();
+        (out.status.code().unwrap_or(-1), serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null))
+    };
+    let (_, files) = json(&laptop, &["db", "files", "onto", "--json"]);
+    assert!(files.to_string().contains("\"upstream\""), "recorded: {files}");
+    assert_eq!(laptop.files_under("trust").len(), 1, "the team's checkpoint is remembered");
+    let (code, doctor) = json(&laptop, &["doctor", "--verify", "--json"]);
+    assert_eq!(code, 0, "{doctor}");
+
+    // A new release on the team's mirror: its log grew; the laptop follows.
+    release(&team, "the second release");
+    let (code, out) = pull(&laptop);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(laptop.version_dirs("onto").len(), 2);
+
+    // Bytes the attestation does not name (a byte flipped in the team's store): refused,
+    // nothing stored.
+    let served = version_dir_of(&team, 1).join("original/onto.owl");
+    let kept = std::fs::read(&served).unwrap();
+    let mut flipped = kept.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x20;
+    std::fs::write(&served, &flipped).unwrap();
+    let fresh = consumer("fresh");
+    let (code, out) = pull(&fresh);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("E_ATTESTATION") && out.contains("not the ones its attestation names"), "{out}");
+    assert!(fresh.version_dirs("onto").is_empty(), "nothing stored");
+    std::fs::write(&served, &kept).unwrap();
+
+    // A history rewritten under the same key: another mirror given a copy of the team's key,
+    // with its own releases, now answering at the team's address. The laptop, which saw
+    // the team's log of 2 entries, refuses it.
+    let fork = Sandbox::new(crate::BIN);
+    std::fs::create_dir_all(fork.root().join("keys")).unwrap();
+    std::fs::copy(team.root().join("keys/signing.key"), fork.root().join("keys/signing.key")).unwrap();
+    fork.spec(&format!(
+        "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        fork.server.url("/onto.owl")
+    ));
+    for text in ["fork one", "fork two", "fork three"] {
+        fork.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
+        assert_eq!(fork.run(&["pull", "onto", "--json", "--no-lock"]).code, 0);
+    }
+    drop(_serve);
+    let (_fork_serve, fork_port) = serve(&fork);
+    let fork_base = format!("http://127.0.0.1:{fork_port}");
+    laptop.spec(&format!(
+        "ontologies:\n  - id: onto\n    resolver: mirror\n    extras: {{url: \"{fork_base}\", key: \"{vkey}\"}}\n"
+    ));
+    let before = laptop.version_dirs("onto");
+    let out = laptop
+        .bare_command(&["pull", "onto", "--json", "--no-lock"])
+        .arg("--allowed-hosts")
+        .arg(format!("127.0.0.1:{fork_port}"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("E_LOG_INCONSISTENT") && text.contains("rewritten"), "{text}");
+    assert_eq!(laptop.version_dirs("onto"), before, "nothing stored from the forked mirror");
+}

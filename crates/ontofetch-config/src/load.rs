@@ -18,7 +18,8 @@ pub const BUILTIN_SOURCES: &str = include_str!("default_sources.yaml");
 pub const TEMPLATE_SOURCES: &str = include_str!("template_sources.yaml");
 
 /// Resolver names DocsToKG knows (the `prefer_source` / `resolver` vocabulary).
-pub const RESOLVERS: &[&str] = &["obo", "bioregistry", "ols", "bioportal", "skos", "xbrl", "lov", "ontobee", "direct"];
+pub const RESOLVERS: &[&str] =
+    &["obo", "bioregistry", "ols", "bioportal", "skos", "xbrl", "lov", "ontobee", "direct", "mirror"];
 
 /// Formats accepted in `normalize_to` / `target_formats`.
 pub const FORMATS: &[&str] = &[

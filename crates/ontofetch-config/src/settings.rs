@@ -203,8 +203,10 @@ pub struct SpecInput {
     pub normalize_to: Vec<String>,
 }
 
-/// Resolvers that take their URL from `extras.url`: the entry names its source itself.
-const URL_RESOLVERS: &[&str] = &["direct", "skos", "xbrl"];
+/// Resolvers that take their URL from `extras.url`: the entry names its source itself (a
+/// mirror entry never falls back to the registries: a mirror that fails verification must
+/// fail the pull, not send it elsewhere).
+const URL_RESOLVERS: &[&str] = &["direct", "skos", "xbrl", "mirror"];
 
 /// Everything resolved.
 #[derive(Debug, Clone)]
@@ -377,6 +379,15 @@ impl Settings {
             target_formats: self.defaults().normalize_to.clone(),
             normalize_to: self.defaults().normalize_to.clone(),
         })
+    }
+
+    /// An entry pulling `id` from another ontofetch mirror at `url`, verified under its
+    /// verifier key `key` (Python's `ensure(id, mirror=…, key=…)`).
+    pub fn mirror_spec(&self, id: &str, url: &str, key: &str) -> Result<SpecInput, ConfigError> {
+        let mut spec = self.url_spec(id, url)?;
+        spec.chain = vec!["mirror".into()];
+        spec.extras.insert("key".into(), serde_json::Value::String(key.to_string()));
+        Ok(spec)
     }
 
     fn spec_input(&self, id: &str, spec: Option<&OntologySpec>, resolver_override: Option<&str>) -> SpecInput {

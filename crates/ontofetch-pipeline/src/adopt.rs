@@ -165,6 +165,8 @@ fn kind(key: &str, file: &str, original: &str) -> ArtifactKind {
         ArtifactKind::Manifest
     } else if rel == layout::ATTESTATION {
         ArtifactKind::Attestation
+    } else if rel == layout::UPSTREAM_ATTESTATION {
+        ArtifactKind::Upstream
     } else if rel == layout::VALIDATION_REPORT {
         ArtifactKind::Report
     } else if rel.ends_with("_extracted.audit.json") {

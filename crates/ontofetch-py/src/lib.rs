@@ -251,7 +251,8 @@ fn ensure_interruptibly(py: Python<'_>, ctx: Context, wanted: Wanted, force: boo
 /// when `force` (pystow's `ensure`). The path names the version: a newer release is stored
 /// beside it, never over it.
 #[pyfunction]
-#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![], force=false))]
+#[pyo3(signature = (id, spec=None, data_root=None, allowed_hosts=vec![], force=false, mirror=None, key=None))]
+#[allow(clippy::too_many_arguments)]
 fn ensure(
     py: Python<'_>,
     id: &str,
@@ -259,9 +260,16 @@ fn ensure(
     data_root: Option<PathBuf>,
     allowed_hosts: Vec<String>,
     force: bool,
+    mirror: Option<String>,
+    key: Option<String>,
 ) -> PyResult<String> {
     let ctx = context(py, spec, data_root, allowed_hosts)?;
-    ensure_interruptibly(py, ctx, Wanted::Id(id.to_string()), force)
+    let wanted = match (mirror, key) {
+        (Some(url), Some(key)) => Wanted::Mirror { id: id.to_string(), url, key },
+        (None, None) => Wanted::Id(id.to_string()),
+        _ => return Err(raise(py, Code::Usage, "give mirror= and key= together (the mirror's verifier key)")),
+    };
+    ensure_interruptibly(py, ctx, wanted, force)
 }
 
 /// Fetches an arbitrary URL into the mirror under `name` (pystow's `ensure(key, url=…)`),

@@ -109,6 +109,10 @@ pub struct Plan {
     /// still never displaces a validated version (docs/architecture.md, "Invariants", I3).
     #[serde(default)]
     pub opaque: bool,
+    /// The ontofetch mirror the plan comes from (`resolver: mirror`) and the key its
+    /// attestation and log must verify under before anything is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<crate::resolvers::mirror::MirrorRef>,
 }
 
 /// Why planning failed.
@@ -317,6 +321,9 @@ pub async fn plan<'r>(
                         .is_some_and(Resolver::reads_registry)
                         .then(|| registry().source.sha256.clone()),
                     opaque: spec_is_opaque(&spec.extras),
+                    mirror: (Resolver::parse(resolver) == Some(Resolver::Mirror))
+                        .then(|| crate::resolvers::mirror::reference(spec).ok())
+                        .flatten(),
                 });
             }
             Err(f) => {

@@ -281,9 +281,11 @@ pub(super) async fn run(p: &Pipeline, gates: &Gates<'_>, mut c: Commit<'_>) -> R
     // The report and an archive's extraction audit are files of the version too: recorded,
     // so every file under a version directory is one the catalog knows.
     let stem = layout::file_stem(&c.fetched.filename);
-    for (rel, kind) in
-        [(layout::VALIDATION_REPORT.to_string(), ArtifactKind::Report), (layout::audit_rel(&stem), ArtifactKind::Audit)]
-    {
+    for (rel, kind) in [
+        (layout::VALIDATION_REPORT.to_string(), ArtifactKind::Report),
+        (layout::audit_rel(&stem), ArtifactKind::Audit),
+        (layout::UPSTREAM_ATTESTATION.to_string(), ArtifactKind::Upstream),
+    ] {
         let path = c.staging.dir().join(&rel);
         if let Ok(bytes) = std::fs::read(&path) {
             artifacts.push(ArtifactRow {

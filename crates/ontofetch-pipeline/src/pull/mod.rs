@@ -9,6 +9,7 @@ mod download;
 mod extract;
 mod lease;
 mod outcome;
+mod upstream;
 mod validate;
 mod version;
 
@@ -241,6 +242,9 @@ async fn fetch(
         }
         download::Outcome::Downloaded(f) => f,
     };
+    if let Some(mirror) = &plan.mirror {
+        upstream::verify(p, plan, mirror, &fetched, &staging).await?;
+    }
     if let Some(row) = p.backends.catalog.find_by_sha(&plan.id, &fetched.info.sha256).await? {
         if crate::integrity::original_intact(&p.backends, &gates, &row).await? {
             // `--force` is what doctor names for a stored copy whose bytes no longer hash to

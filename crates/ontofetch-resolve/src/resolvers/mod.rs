@@ -5,6 +5,7 @@
 mod bioportal;
 mod direct;
 mod lov;
+pub mod mirror;
 mod obo;
 mod ols;
 
@@ -36,11 +37,13 @@ pub enum Resolver {
     Xbrl,
     /// Linked Open Vocabularies' latest issued version.
     Lov,
+    /// Another ontofetch mirror (`extras.url`), verified under its key (`extras.key`).
+    Mirror,
 }
 
 impl Resolver {
     /// Every resolver.
-    pub const ALL: [Resolver; 9] = [
+    pub const ALL: [Resolver; 10] = [
         Resolver::Obo,
         Resolver::Bioregistry,
         Resolver::Ols,
@@ -50,6 +53,7 @@ impl Resolver {
         Resolver::Lov,
         Resolver::Ontobee,
         Resolver::Direct,
+        Resolver::Mirror,
     ];
 
     /// The resolver a configuration names.
@@ -69,6 +73,7 @@ impl Resolver {
             Resolver::Skos => "skos",
             Resolver::Xbrl => "xbrl",
             Resolver::Lov => "lov",
+            Resolver::Mirror => "mirror",
         }
     }
 
@@ -92,6 +97,7 @@ impl Resolver {
             Resolver::Bioportal => bioportal::candidate(spec, fetcher, ep, secrets).await,
             Resolver::Direct | Resolver::Skos | Resolver::Xbrl => direct::candidate(self, spec, ep, secrets),
             Resolver::Lov => lov::candidate(spec, fetcher, ep).await,
+            Resolver::Mirror => mirror::candidate(spec, fetcher).await,
         }
     }
 }
