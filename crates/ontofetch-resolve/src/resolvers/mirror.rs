@@ -102,8 +102,9 @@ mod tests {
             target_formats: vec![],
             normalize_to: vec![],
         };
-        let r = reference(&spec(serde_json::json!({"url": "http://m/", "key": "k+1+a"}))).unwrap();
+        let Ok(r) = reference(&spec(serde_json::json!({"url": "http://m/", "key": "k+1+a"}))) else { panic!("named") };
         assert_eq!((r.url.as_str(), r.key.as_str()), ("http://m", "k+1+a"));
-        assert_eq!(reference(&spec(serde_json::json!({"url": "http://m"}))).unwrap_err().code, Code::ConfigInvalid);
+        let Err(missing) = reference(&spec(serde_json::json!({"url": "http://m"}))) else { panic!("no key") };
+        assert_eq!(missing.code, Code::ConfigInvalid);
     }
 }
