@@ -577,3 +577,118 @@ fn a_mirror_pulls_from_a_mirror_and_refuses_what_does_not_verify() {
     assert!(text.contains("E_LOG_INCONSISTENT") && text.contains("rewritten"), "{text}");
     assert_eq!(laptop.version_dirs("onto"), before, "nothing stored from the forked mirror");
 }
+
+/// Over HTTPS the attestation names the TLS peer's leaf certificate (its DER's SHA-256)
+/// beside the dialed address: a laptop pulling from the team's mirror served with TLS,
+/// trusting the test's own CA.
+#[test]
+fn over_tls_the_attestation_names_the_peer_certificate() {
+    let (team, vkey) = mirror(true);
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let openssl = |args: &[&str]| {
+        let ok = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl makes the test certificates");
+        assert!(ok.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=ontofetch test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+    ]);
+    std::fs::write(p("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext",
+        "-out",
+        "leaf.pem",
+    ]);
+    let port = ontofetch_testsupport::local::free_port();
+    let _serve = ontofetch_testsupport::local::ChildGuard(
+        team.command(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+            p("leaf.pem").to_str().unwrap(),
+            "--tls-key",
+            p("leaf.key").to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let laptop = Sandbox::new(crate::BIN);
+    laptop.spec(&format!(
+        "ontologies:\n  - id: onto\n    resolver: mirror\n    extras: {{url: \"https://127.0.0.1:{port}\", key: \"{vkey}\"}}\n"
+    ));
+    let run = |args: &[&str]| {
+        laptop
+            .bare_command(args)
+            .arg("--allowed-hosts")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("SSL_CERT_FILE", p("ca.pem"))
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["keys", "generate", "--name", "laptop.test/ontofetch"]).status.success());
+    let out = run(&["pull", "onto", "--json", "--no-lock"]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let envelope: Value =
+        serde_json::from_slice(&std::fs::read(version_dir(&laptop).join("attestation.dsse.json")).unwrap()).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let statement: Value = serde_json::from_slice(&b64.decode(envelope["payload"].as_str().unwrap()).unwrap()).unwrap();
+    let pem = std::fs::read_to_string(p("leaf.pem")).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = b64.decode(body).unwrap();
+    let want = ontofetch_fsutil::sha256_bytes(&der);
+    let predicate = &statement["predicate"];
+    assert_eq!(predicate["tls_peer_certificate_sha256"], want.as_str(), "{predicate}");
+    assert_eq!(predicate["remote_address"], format!("127.0.0.1:{port}"), "{predicate}");
+    assert_eq!(predicate["resolver"], "mirror", "{predicate}");
+}

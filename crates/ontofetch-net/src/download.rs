@@ -320,6 +320,11 @@ impl Fetcher {
         }
         let head = self.head(&resp, url, part, have).await?;
         let remote_addr = resp.remote_addr().map(|a| a.to_string());
+        let peer_certificate_sha256 = resp
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(reqwest::tls::TlsInfo::peer_certificate)
+            .map(|der| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der)));
         if let (Some(admit), Some(total)) = (req.admit, head.total) {
             admit(total - head.offset)?;
         }
@@ -349,6 +354,7 @@ impl Fetcher {
             resumed: *resumed,
             redirects: Vec::new(),
             remote_addr,
+            peer_certificate_sha256,
         })))
     }
 

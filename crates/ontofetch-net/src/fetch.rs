@@ -153,6 +153,8 @@ pub struct DownloadInfo {
     pub redirects: Vec<String>,
     /// The address the body came from (the one the ip gate admitted and the client dialed).
     pub remote_addr: Option<String>,
+    /// SHA-256 of the TLS peer's leaf certificate (DER), over HTTPS.
+    pub peer_certificate_sha256: Option<String>,
 }
 
 /// What a planning probe learned.
@@ -277,6 +279,7 @@ impl Fetcher {
         let builder = if self.config.http2 { builder } else { builder.http1_only() };
         builder
             .tls_backend_preconfigured(tls)
+            .tls_info(https)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(resolver))

@@ -58,6 +58,9 @@ pub struct Predicate {
     /// The address the bytes came from, as dialed after the ip gate admitted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_address: Option<String>,
+    /// SHA-256 of the TLS peer's leaf certificate (DER) that served the bytes, over HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_peer_certificate_sha256: Option<String>,
     /// The registry snapshot that answered, when a resolver read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_snapshot: Option<String>,

@@ -51,6 +51,7 @@ pub(super) fn attest(
         final_url: Some(info.final_url.clone()).filter(|u| *u != c.plan.url),
         redirects: info.redirects.clone(),
         remote_address: info.remote_addr.clone(),
+        tls_peer_certificate_sha256: info.peer_certificate_sha256.clone(),
         registry_snapshot: c.plan.registry_snapshot.clone(),
         downloaded_at: downloaded_at.to_string(),
         etag: info.etag.clone(),
