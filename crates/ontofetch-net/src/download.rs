@@ -342,7 +342,7 @@ impl Fetcher {
         tokio::fs::rename(part, req.dest)
             .await
             .map_err(|e| NetError::io(format!("renaming into {}", req.dest.display()), e))?;
-        Ok(Step::Done(Fetched::Downloaded(DownloadInfo {
+        Ok(Step::Done(Fetched::Downloaded(Box::new(DownloadInfo {
             final_url: url.to_string(),
             sha256,
             bytes: received,
@@ -355,7 +355,7 @@ impl Fetcher {
             redirects: Vec::new(),
             remote_addr,
             peer_certificate_sha256,
-        })))
+        }))))
     }
 
     /// Streams the body into `part`: returns the bytes in the file and its SHA-256.

@@ -117,8 +117,8 @@ pub struct Download<'a> {
 /// What a download produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
-    /// New bytes at `dest`.
-    Downloaded(DownloadInfo),
+    /// New bytes at `dest` (boxed: the facts are large beside a 304's).
+    Downloaded(Box<DownloadInfo>),
     /// The server said 304: what we have is current.
     NotModified {
         /// Where the chain ended.

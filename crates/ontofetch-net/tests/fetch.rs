@@ -88,7 +88,7 @@ impl Rig {
 
 fn downloaded(r: Result<Fetched, NetError>) -> ontofetch_net::DownloadInfo {
     match r {
-        Ok(Fetched::Downloaded(i)) => i,
+        Ok(Fetched::Downloaded(i)) => *i,
         other => panic!("expected a download, got {other:?}"),
     }
 }

@@ -105,7 +105,7 @@ pub(super) async fn run(
                 _ => dest,
             };
             let filename = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(Outcome::Downloaded(Arrived { info, dest, filename }))
+            Ok(Outcome::Downloaded(Arrived { info: *info, dest, filename }))
         }
         Fetched::NotModified { final_url } => match asked_previous {
             Some(prev) => Ok(Outcome::NotModified(prev.clone())),
