@@ -434,7 +434,10 @@ impl Default for LoggingSettings {
 pub struct OntologySpec {
     /// Ontology id (directory name, metric label).
     pub id: String,
-    /// Resolver; defaults to the first of `prefer_source`.
+    /// Resolver; defaults to the first of `prefer_source`. One of obo, bioregistry, ols,
+    /// bioportal, skos, xbrl, lov, ontobee, direct (`extras.url`) and mirror (another
+    /// ontofetch mirror: `extras.url` and its verifier key `extras.key`; its attestation and
+    /// transparency log are verified before anything is stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolver: Option<String>,
     /// Resolver-specific settings, plus `checksum` / `checksum_url`, and `opaque: true` for a

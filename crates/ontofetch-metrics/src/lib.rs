@@ -262,8 +262,8 @@ pub struct Metrics {
     pub attestation_verify_failures: Counter,
     /// `ontofetch_log_entries`: entries in the transparency log's latest checkpoint.
     pub log_entries: Gauge,
-    /// `ontofetch_log_checkpoint_timestamp_seconds`: when the latest checkpoint was
-    /// published (Unix time); its age is `time() -` this.
+    /// `ontofetch_log_checkpoint_timestamp_seconds`: when this process last published the
+    /// log's checkpoint or found it current (Unix time); its age is `time() -` this.
     pub log_checkpoint_timestamp: Gauge<f64, AtomicU64>,
 }
 

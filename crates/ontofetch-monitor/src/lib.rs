@@ -354,6 +354,22 @@ pub fn alerts() -> Vec<Alert> {
             firing_description: "An attestation check failed on 127.0.0.1:9464 in the last hour: bytes that are not the attested ones, or a signature that does not verify under the mirror's key. Run `ontofetch doctor --verify` and `ontofetch verify ID` before anyone consumes them.",
         },
         Alert {
+            name: "OntofetchLogCheckpointStale",
+            signal: "time() - max by (instance) (ontofetch_log_checkpoint_timestamp_seconds > 0)",
+            condition: "> 172800",
+            for_: "1h",
+            severity: "ticket",
+            summary: "The transparency log has not been published for two days",
+            description: "{{ $labels.instance }} last published its log checkpoint over two days ago: its refreshes are failing to publish (`ontofetch log show`, `ontofetch log publish`), and consumers cannot see new versions in the log.",
+            firing_series: vec![(
+                "ontofetch_log_checkpoint_timestamp_seconds{instance=\"127.0.0.1:9464\"}",
+                "1+0x4400",
+            )],
+            eval_time: "3d",
+            firing_labels: vec![("instance", "127.0.0.1:9464")],
+            firing_description: "127.0.0.1:9464 last published its log checkpoint over two days ago: its refreshes are failing to publish (`ontofetch log show`, `ontofetch log publish`), and consumers cannot see new versions in the log.",
+        },
+        Alert {
             name: "OntofetchDown",
             signal: "up{job=\"ontofetch\"}",
             condition: "== 0",

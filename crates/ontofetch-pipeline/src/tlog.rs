@@ -329,7 +329,9 @@ pub async fn publish(b: &Backends, key: &SigningKey, metrics: &Metrics) -> Resul
     let origin = key.verifier().name().to_string();
     let done = Published { origin, size: tree.size(), appended, restored, root: root.to_string() };
     if published.as_ref().is_some_and(|cp| cp.size() == tree.size()) {
+        // Nothing new: the published checkpoint is current (as of now).
         metrics.log_entries.set(tree.size() as i64);
+        metrics.log_checkpoint_timestamp.set(crate::unix_now());
         return Ok(done);
     }
     // Tiles and bundles first: a checkpoint never covers what is not there yet.

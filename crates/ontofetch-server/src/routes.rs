@@ -123,7 +123,7 @@ async fn dispatch<B>(req: &Request<B>, st: &ServerState, route: Route) -> Result
         Route::Log => crate::log::log(st, path).await,
         Route::Other => Ok(body::text(
             StatusCode::NOT_FOUND,
-            "not found: try /, /api/v1/ontologies, /ontologies/{id}/latest/{file}, /obo/{id}.owl, /metrics, /healthz\n",
+            "not found: try /, /api/v1/ontologies, /ontologies/{id}/latest/{file}, /obo/{id}.owl, /log/checkpoint, /metrics, /healthz\n",
         )),
     }
 }
