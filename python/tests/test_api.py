@@ -381,6 +381,42 @@ def test_a_signed_mirror_verifies_and_refuses_a_flipped_byte(mirror):
     assert err.value.code == "E_ATTESTATION", err.value
 
 
+def test_securesystemslib_verifies_the_attestation_a_pull_signed(mirror):
+    """A DSSE/in-toto implementation not written here (securesystemslib, PyPI) verifies the
+    attestation of a version pulled through this API, and refuses a forged payload."""
+    try:
+        from securesystemslib.dsse import Envelope
+        from securesystemslib.exceptions import VerificationError
+        from securesystemslib.signer import SSlibKey
+    except ImportError:
+        if os.environ.get("ONTOFETCH_REQUIRE_SERVERS"):
+            raise
+        pytest.skip("securesystemslib is not installed (.ci/run installs it into target/py-venv)")
+    import base64
+    import hashlib
+    exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
+    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "lab.example/ontofetch"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    shown = json.loads(made.stdout)
+    name, key_id, _ = shown["verifier_key"].split("+", 2)
+    key = SSlibKey(f"{name}+{key_id}", "ed25519", "ed25519", {"public": shown["public_key_hex"]})
+    results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
+    stored = pathlib.Path(results[0]["path"])
+    text = (stored.parent.parent / "attestation.dsse.json").read_text()
+    envelope = Envelope.from_dict(json.loads(text))
+    assert sorted(envelope.verify([key], 1)) == [f"{name}+{key_id}"]
+    statement = json.loads(envelope.payload)
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
+    assert subjects["original/bfo.owl"] == hashlib.sha256(stored.read_bytes()).hexdigest(), subjects
+    statement["subject"][0]["digest"]["sha256"] = "0" * 64
+    document = json.loads(text)  # from_dict takes the dict apart: a fresh one to forge
+    document["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    with pytest.raises(VerificationError):
+        Envelope.from_dict(document).verify([key], 1)
+
+
 def test_ensure_from_a_team_mirror_verifies_its_attestation_and_log(mirror, tmp_path):
     exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
     made = subprocess.run([exe, "--json", "keys", "generate", "--name", "team.example/ontofetch"],

@@ -345,6 +345,11 @@ impl<E: Engine> Catalog for E {
         }
     }
 
+    async fn log_size(&self) -> Result<u64, CatalogError> {
+        let n = read_one(self, "counting the log's entries", sql::LOG_SIZE, vec![], |r| r.count(0)).await?;
+        Ok(n.unwrap_or(0))
+    }
+
     async fn log_entries(&self, from: u64) -> Result<Vec<LogEntry>, CatalogError> {
         read_all(self, "reading the transparency log", sql::LOG_ENTRIES, args![from], sql::log_row).await
     }

@@ -655,6 +655,9 @@ pub trait Catalog: Send + Sync {
     /// ([`LOG_LEASE`]).
     async fn log_append(&self, first: u64, entries: &[LogEntry], fence: u64) -> Result<(), CatalogError>;
 
+    /// How many entries the log has (cheap: a publication with nothing to do reads no entry).
+    async fn log_size(&self) -> Result<u64, CatalogError>;
+
     /// The log's entries from index `from` on, in order.
     async fn log_entries(&self, from: u64) -> Result<Vec<LogEntry>, CatalogError>;
 

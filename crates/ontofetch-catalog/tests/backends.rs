@@ -270,6 +270,7 @@ async fn log(cat: &dyn Catalog) {
     assert!(cat.log_entries(0).await.unwrap().is_empty());
     cat.log_append(0, &batch, lease.token()).await.unwrap();
     assert!(cat.log_pending().await.unwrap().is_empty());
+    assert_eq!(cat.log_size().await.unwrap(), 2);
     let entries = cat.log_entries(0).await.unwrap();
     assert_eq!(entries.iter().map(|e| (e.index, e.version.as_str())).collect::<Vec<_>>(), [(0, "v1"), (1, "v2")]);
     assert_eq!(entries[1].entry, batch[1].entry, "the bytes as given");

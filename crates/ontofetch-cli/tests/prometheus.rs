@@ -91,6 +91,12 @@ fn dashboards_and_alerts_return_data_on_a_real_prometheus() {
             .env("ONTOFETCH_MAX_RETRIES", "1")
             .env_remove("BIOPORTAL_API_KEY");
     };
+    // A signed mirror: each refresh publishes the transparency log (its gauges are the
+    // checkpoint-staleness alert's signal).
+    let mut keys = Command::new(exe);
+    keys.args(["keys", "generate", "--name", "prometheus.test/ontofetch"]);
+    env(&mut keys);
+    assert!(keys.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap().success());
     let mut serve = Command::new(exe);
     serve.args([
         "--allowed-hosts",
