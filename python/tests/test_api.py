@@ -362,12 +362,16 @@ def test_the_docs_examples_run_as_written(tmp_path, registry, monkeypatch):
     assert scope["report"]["status"] == "ok" and scope["decision"]["allowed"] is False
 
 
-def test_a_signed_mirror_verifies_and_refuses_a_flipped_byte(mirror):
+def _generate_key(name: str) -> dict:
+    """`ontofetch keys generate --name NAME --json` under the test's PYSTOW_HOME."""
     exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
-    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "lab.example/ontofetch"],
-                          capture_output=True, text=True)
+    made = subprocess.run([exe, "--json", "keys", "generate", "--name", name], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    vkey = json.loads(made.stdout)["verifier_key"]
+    return json.loads(made.stdout)
+
+
+def test_a_signed_mirror_verifies_and_refuses_a_flipped_byte(mirror):
+    vkey = _generate_key("lab.example/ontofetch")["verifier_key"]
     results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
     ok = ontofetch.verify("bfo", spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"], key=vkey)
     assert ok["ok"] and any(f["name"] == "original/bfo.owl" for f in ok["files"]), ok
@@ -394,11 +398,7 @@ def test_securesystemslib_verifies_the_attestation_a_pull_signed(mirror):
         pytest.skip("securesystemslib is not installed (.ci/run installs it into target/py-venv)")
     import base64
     import hashlib
-    exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
-    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "lab.example/ontofetch"],
-                          capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    shown = json.loads(made.stdout)
+    shown = _generate_key("lab.example/ontofetch")
     name, key_id, _ = shown["verifier_key"].split("+", 2)
     key = SSlibKey(f"{name}+{key_id}", "ed25519", "ed25519", {"public": shown["public_key_hex"]})
     results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
@@ -419,10 +419,7 @@ def test_securesystemslib_verifies_the_attestation_a_pull_signed(mirror):
 
 def test_ensure_from_a_team_mirror_verifies_its_attestation_and_log(mirror, tmp_path):
     exe = shutil.which("ontofetch", path=os.path.dirname(sys.executable))
-    made = subprocess.run([exe, "--json", "keys", "generate", "--name", "team.example/ontofetch"],
-                          capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    vkey = json.loads(made.stdout)["verifier_key"]
+    vkey = _generate_key("team.example/ontofetch")["verifier_key"]
     results = ontofetch.pull(["bfo"], spec=mirror["spec"], allowed_hosts=mirror["allowed_hosts"])
     assert results[0]["status"] == "fresh", results
     with socket.socket() as s:

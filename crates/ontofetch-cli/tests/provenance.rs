@@ -106,24 +106,10 @@ fn a_signed_mirror_attests_every_version_and_verify_checks_it() {
     assert!(!doctor["notes"].to_string().contains("keys"), "{}", doctor["notes"]);
 
     // A served mirror hands the attestation out beside the files, byte for byte.
-    let port = ontofetch_testsupport::local::free_port();
-    let _serve = ontofetch_testsupport::local::ChildGuard(
-        s.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_serve, port) = serve(&s);
     let version = dir.file_name().unwrap().to_str().unwrap().to_string();
     let path = format!("/ontologies/onto/{version}/attestation.dsse.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let (status, body) = loop {
-        if let Some(answer) = ontofetch_testsupport::local::http_get(port, &path, &[]) {
-            break answer;
-        }
-        assert!(std::time::Instant::now() < deadline, "serve did not answer on {port}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let (status, body) = ontofetch_testsupport::local::http_get(port, &path, &[]).unwrap();
     assert!(status.contains("200"), "{status} {body}");
     assert_eq!(body.as_bytes(), std::fs::read(dir.join("attestation.dsse.json")).unwrap().as_slice());
 
