@@ -133,15 +133,22 @@ fn extract_into(
     budget.compressed += size;
     let dir = cap_std::fs::Dir::open_ambient_dir(dest, cap_std::ambient_authority())
         .map_err(|e| ArchiveError::io(format!("opening {}", dest.display()), e))?;
+    let format = detect(archive).map_err(|e| ArchiveError::io(format!("reading {}", archive.display()), e))?;
+    // A plain tar's reader only copies: it writes too, and the other thread only hashes.
+    let placement = match format {
+        Format::Tar(Codec::None) => writer::Placement::Reader,
+        _ => writer::Placement::Hasher,
+    };
     let mut sink = sink::Sink {
         dir: &dir,
         gates,
         budget,
         depth,
         writer: writer::Writer::start(),
+        placement,
         archive_name: archive.display().to_string(),
     };
-    match detect(archive).map_err(|e| ArchiveError::io(format!("reading {}", archive.display()), e))? {
+    match format {
         Format::Zip => zipfile::extract(archive, &mut sink)?,
         Format::Tar(codec) => tarball::extract(archive, codec, &mut sink)?,
         Format::Single(codec) => tarball::extract_single(archive, codec, &mut sink)?,

@@ -1,12 +1,12 @@
 //! Where entries go: a directory handle, create-new files, bytes counted and gated as they
 //! are written.
 
-use crate::writer::{CHUNK, Writer};
+use crate::writer::{Placement, Writer};
 use crate::{ArchiveError, Budget, ExtractedFile};
 use ontofetch_policy::Gates;
 use ontofetch_policy::extraction::{EntryFacts, EntryKind, EntryLedger, ProducedFacts};
 use ontofetch_policy::path::SafeRelPath;
-use std::io::Read;
+use std::io::{Read, Write};
 
 pub(crate) struct Sink<'a, 'g> {
     pub dir: &'a cap_std::fs::Dir,
@@ -14,6 +14,8 @@ pub(crate) struct Sink<'a, 'g> {
     pub budget: &'a mut Budget,
     pub depth: u32,
     pub writer: Writer,
+    /// Which thread writes the bytes.
+    pub placement: Placement,
     pub archive_name: String,
 }
 
@@ -62,11 +64,16 @@ impl Sink<'_, '_> {
         let mut opts = cap_std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         let out = self.dir.open_with(&rel, &opts).map_err(|e| ArchiveError::io(format!("creating {rel}"), e))?;
+        let mut out = Some(out.into_std());
         let writing = |e: std::io::Error| ArchiveError::io(format!("writing {rel}"), e);
-        self.writer.open(&rel, out.into_std()).map_err(writing)?;
+        if self.placement == Placement::Hasher {
+            self.writer.open(&rel, out.take()).map_err(writing)?;
+        } else {
+            self.writer.open(&rel, None).map_err(writing)?;
+        }
         let mut written = 0u64;
         loop {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = self.writer.buffer();
             let n = match read_full(reader, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -74,6 +81,7 @@ impl Sink<'_, '_> {
             };
             written += n as u64;
             self.budget.total += n as u64;
+            // Gated before a byte of the chunk is written.
             self.gates.produced(&ProducedFacts {
                 name: &rel,
                 entry_bytes: written,
@@ -82,10 +90,12 @@ impl Sink<'_, '_> {
                 archive_compressed: self.budget.compressed,
                 declared,
             })?;
-            buf.truncate(n);
-            self.writer.data(buf).map_err(writing)?;
+            if let Some(out) = out.as_mut() {
+                out.write_all(&buf[..n]).map_err(writing)?;
+            }
+            self.writer.data(buf, n).map_err(writing)?;
         }
-        self.writer.close().map_err(writing)
+        self.writer.close(out).map_err(writing)
     }
 
     /// Waits for every file to be written and durable: the files, in archive order.

@@ -270,8 +270,15 @@ fn good_archives_extract_byte_for_byte() {
     );
     let mut setuid = TarEntry::file("bin/tool.owl", &owl);
     setuid.mode = 0o4777;
-    let tar_bytes =
-        tar(&[TarEntry::special("onto/", EntryType::Directory, None), TarEntry::file("onto/x.owl", &owl), setuid]);
+    // Over several chunks, and not one repeated byte: each chunk's buffer is reused for the
+    // next, so stale bytes from an earlier chunk would show in the content or the digest.
+    let big = ontofetch_testsupport::fixtures::noise((1 << 20) + 7, 37);
+    let tar_bytes = tar(&[
+        TarEntry::special("onto/", EntryType::Directory, None),
+        TarEntry::file("onto/big.ttl", &big),
+        TarEntry::file("onto/x.owl", &owl),
+        setuid,
+    ]);
     let inner = zip(&[RawEntry::file("in.owl", &owl)], &[]);
     let nested = zip(&[RawEntry::file("inner.zip", &inner)], &[]);
     let cases: Vec<GoodCase> = vec![
@@ -284,8 +291,12 @@ fn good_archives_extract_byte_for_byte() {
                 ("caf\u{e9}.ttl", b"@prefix : <x> .".to_vec()),
             ],
         ),
-        ("a.tar", tar_bytes.clone(), vec![("onto/x.owl", owl.clone()), ("bin/tool.owl", owl.clone())]),
-        ("a.tar.gz", gz(&tar_bytes), vec![("onto/x.owl", owl.clone())]),
+        (
+            "a.tar",
+            tar_bytes.clone(),
+            vec![("onto/big.ttl", big.clone()), ("onto/x.owl", owl.clone()), ("bin/tool.owl", owl.clone())],
+        ),
+        ("a.tar.gz", gz(&tar_bytes), vec![("onto/big.ttl", big.clone()), ("onto/x.owl", owl.clone())]),
         ("a.tar.xz", xz(&tar_bytes), vec![("onto/x.owl", owl.clone())]),
         ("a.tar.zst", zst(&tar_bytes), vec![("onto/x.owl", owl.clone())]),
         ("a.tar.bz2", bz2(&tar_bytes), vec![("onto/x.owl", owl.clone())]),
@@ -300,7 +311,14 @@ fn good_archives_extract_byte_for_byte() {
             let got =
                 std::fs::read(work.path().join("out/x").join(path)).unwrap_or_else(|e| panic!("{file}: {path}: {e}"));
             assert_eq!(got, content, "{file}: {path}");
-            assert!(report.files.iter().any(|f| f.path == path), "{file}: report lists {path}: {:?}", report.files);
+            let listed = report.files.iter().find(|f| f.path == path);
+            let listed = listed.unwrap_or_else(|| panic!("{file}: report lists {path}: {:?}", report.files));
+            assert_eq!(listed.bytes, content.len() as u64, "{file}: {path}");
+            assert_eq!(
+                listed.sha256,
+                ontofetch_fsutil::sha256_bytes(&content),
+                "{file}: {path}: the digest of its bytes"
+            );
         }
         assert!(report.total_bytes > 0 && report.compressed_bytes > 0);
     }
