@@ -27,7 +27,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 one_server() {
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/big.dat" -r 0-0 && break; sleep 0.1; done
   URL="http://127.0.0.1:$PORT/big.dat"
-  printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "%s"}\n' "$URL" >"$WORK/spec.yaml"
+  printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "%s", opaque: true}\n' "$URL" >"$WORK/spec.yaml"
   export BIN WORK URL PORT
   race curl 'rm -f "$WORK/out.dat"; curl -sf -o "$WORK/out.dat" "$URL"' \
     curl_sha 'curl -sf "$URL" | sha256sum' \

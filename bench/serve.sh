@@ -30,7 +30,7 @@ PIDS+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/"
 
 # The mirror: the same file pulled into a data root, then served.
-printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "http://127.0.0.1:%s/big.dat"}\n' "$NGINX_PORT" >"$WORK/spec.yaml"
+printf 'ontologies:\n  - id: big\n    resolver: direct\n    extras: {url: "http://127.0.0.1:%s/big.dat", opaque: true}\n' "$NGINX_PORT" >"$WORK/spec.yaml"
 "$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$NGINX_PORT" pull --no-lock >/dev/null
 SERVE_PORT=$(free_port)
 "$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$NGINX_PORT" serve --listen "127.0.0.1:$SERVE_PORT" 2>"$WORK/serve.log" &
