@@ -204,7 +204,7 @@ fn last_modified(at: &str) -> Option<String> {
 /// A versioned file never changes, so it may be cached for a year, but only by the
 /// client's own cache when reading it needs credentials: a shared cache in front of the
 /// mirror must not hand it to anyone. `latest/` is revalidated each time.
-fn cache_control(immutable: bool, auth: bool) -> &'static str {
+pub(crate) fn cache_control(immutable: bool, auth: bool) -> &'static str {
     match (immutable, auth) {
         (true, false) => "public, max-age=31536000, immutable",
         (true, true) => "private, max-age=31536000, immutable",

@@ -4,6 +4,7 @@
 //! A full tile never changes: it is cacheable for ever; a partial tile and the checkpoint
 //! change with every publication.
 
+use crate::artifacts::cache_control;
 use crate::body::{self, Body};
 use crate::error::ServerError;
 use crate::state::ServerState;
@@ -12,30 +13,31 @@ use ontofetch_pipeline::tlog;
 use ontofetch_provenance::log as tiles;
 use ontofetch_store::StoreError;
 
-/// Full tiles and bundles: immutable.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// The checkpoint and partial tiles: fetched again each time.
-const FRESH: &str = "no-cache";
-
 /// Answers `/log/…`.
 pub(crate) async fn log(st: &ServerState, path: &str) -> Result<Response<Body>, ServerError> {
     let rest = path.strip_prefix("/log/").unwrap_or_default();
+    let auth = st.artifacts_auth.is_some();
+    // Full tiles and bundles never change; the checkpoint and partial tiles change with every
+    // publication. Cached as the artifacts are (never by a shared cache behind credentials).
     let (key, ctype, cache) = if rest == "checkpoint" {
-        (tlog::checkpoint_key(), "text/plain; charset=utf-8", FRESH)
+        (tlog::checkpoint_key(), "text/plain; charset=utf-8", cache_control(false, auth))
     } else {
         let tile = tiles::parse_tile_path(rest).ok_or_else(|| {
             ServerError::not_found(
                 "the log serves /log/checkpoint, /log/tile/<L>/<N>[.p/<W>] and /log/tile/entries/<N>[.p/<W>]",
             )
         })?;
-        let cache = if tiles::is_full(&tile) { IMMUTABLE } else { FRESH };
-        (tlog::tile_key(&tile), "application/octet-stream", cache)
+        (tlog::tile_key(&tile), "application/octet-stream", cache_control(tiles::is_full(&tile), auth))
     };
     let b = st.backends().await?.ok_or_else(|| ServerError::not_found("the mirror is empty: it has no log yet"))?;
     match b.store.read(&key).await {
         Ok(bytes) => {
             let mut r = body::whole(StatusCode::OK, ctype, bytes);
-            r.headers_mut().insert("Cache-Control", hyper::header::HeaderValue::from_static(cache));
+            let h = r.headers_mut();
+            h.insert("Cache-Control", hyper::header::HeaderValue::from_static(cache));
+            if auth {
+                h.insert("Vary", hyper::header::HeaderValue::from_static("Authorization"));
+            }
             Ok(r)
         }
         Err(StoreError::NotFound(_)) => Err(ServerError::not_found(format!(

@@ -354,3 +354,67 @@ async fn many_import_edges_are_listed_by_count_and_refused_ones_are_refusals() {
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("and 5 more</a>"), "{page}");
 }
+
+/// `/log/…` hands out the transparency log as c2sp.org/tlog-tiles lays it out: the
+/// checkpoint and partial tiles revalidated, full tiles immutable (private behind
+/// credentials). Only a path that is exactly a tile's is read: anything else under `/log/`
+/// — a traversal, an encoded one, sumdb's height segment, a width of 0 or 256, a level over
+/// 63, a file of the store that is not a tile — is a 404 that reads nothing.
+#[tokio::test]
+async fn the_log_is_served_as_tlog_tiles_and_nothing_else_under_it() {
+    let m = mirror(None).await;
+    let b = m.state.backends().await.unwrap().unwrap();
+    let full = vec![7u8; 256 * 32];
+    for (key, bytes) in [
+        ("log/checkpoint", b"mirror.test/ontofetch\n3\nAAAA\n".to_vec()),
+        ("log/tile/0/000.p/3", vec![1u8; 96]),
+        ("log/tile/0/x001/234", full.clone()),
+        ("log/tile/entries/000.p/3", b"\x00\x01a\x00\x01b\x00\x01c".to_vec()),
+        ("log/secret", b"not a tile".to_vec()),
+    ] {
+        b.store.write(key, &bytes).await.unwrap();
+    }
+    let (r, body) = get(&m.state, "GET", "/log/checkpoint", &[]).await;
+    assert_eq!((r.status(), header(&r, "cache-control")), (StatusCode::OK, "no-cache"));
+    assert!(header(&r, "content-type").starts_with("text/plain"));
+    assert!(body.starts_with(b"mirror.test/ontofetch\n3\n"));
+    let (r, body) = get(&m.state, "GET", "/log/tile/0/000.p/3", &[]).await;
+    assert_eq!((r.status(), header(&r, "cache-control"), body.len()), (StatusCode::OK, "no-cache", 96));
+    let (r, body) = get(&m.state, "GET", "/log/tile/0/x001/234", &[]).await;
+    assert_eq!((r.status(), header(&r, "cache-control")), (StatusCode::OK, "public, max-age=31536000, immutable"));
+    assert_eq!(body, full);
+    let (r, _) = get(&m.state, "GET", "/log/tile/entries/000.p/3", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for path in [
+        "/log/secret",
+        "/log/tile/0/../../catalog.sqlite",
+        "/log/tile/0/%2e%2e/secret",
+        "/log/tile/8/0/000",
+        "/log/tile/0/000.p/0",
+        "/log/tile/0/000.p/256",
+        "/log/tile/64/000",
+        "/log/tile/0/1234",
+        "/log/tile/0/x000/001",
+        "/log/tile/entries/../checkpoint",
+        "/log//checkpoint",
+        "/log/checkpoint/",
+        "/log/tile/1/000",
+    ] {
+        let (r, body) = get(&m.state, "GET", path, &[]).await;
+        assert_eq!((r.status(), code(&body)), (StatusCode::NOT_FOUND, "E_NOT_FOUND".to_string()), "{path}");
+        assert!(!body.windows(10).any(|w| w == b"not a tile"), "{path} read a file that is not a tile");
+    }
+    let (r, _) = get(&m.state, "POST", "/log/checkpoint", &[]).await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // Behind the mirror's credentials: refused without them; with them, never for a shared cache.
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "s3cret\n").unwrap();
+    let locked = mirror(Auth::from_files(Some(token.path()), None).unwrap()).await;
+    let lb = locked.state.backends().await.unwrap().unwrap();
+    lb.store.write("log/tile/0/x001/234", &full).await.unwrap();
+    let (r, _) = get(&locked.state, "GET", "/log/tile/0/x001/234", &[]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (r, _) = get(&locked.state, "GET", "/log/tile/0/x001/234", &[("authorization", "Bearer s3cret")]).await;
+    assert_eq!((r.status(), header(&r, "cache-control")), (StatusCode::OK, "private, max-age=31536000, immutable"));
+    assert_eq!(header(&r, "vary"), "Authorization");
+}
