@@ -251,7 +251,7 @@ fn trusted(ctx: &Context, key: Option<&str>) -> Result<VerifierKey, AppError> {
 pub async fn verify(ctx: &Context, target: &Target, key: Option<&str>) -> Result<Verified, AppError> {
     let trusted = trusted(ctx, key)?;
     let checked = check(ctx, target, &trusted).await;
-    let (VerifiedVersion { key, files, statement }, log) = checked.map_err(|e| {
+    let (VerifiedVersion { key, files, statement, .. }, log) = checked.map_err(|e| {
         ctx.metrics.attestation_verify_failures.inc();
         let refused = matches!(e.code, Code::Attestation | Code::LogInconsistent);
         AppError { refused, ..AppError::from(e) }
@@ -275,13 +275,7 @@ async fn check(
             let id = stored_id(ctx, &b, id).await.map_err(app)?;
             let version = version_or_latest(b.catalog.as_ref(), &id, version.as_deref()).await.map_err(app)?;
             let verified = ontofetch_pipeline::provenance::verify_version(&b, &id, &version, trusted).await?;
-            let key = format!(
-                "{}/{}",
-                ontofetch_store::layout::version_key(&id, &version),
-                ontofetch_store::layout::ATTESTATION
-            );
-            let envelope = b.store.read(&key).await?;
-            let included = tlog::prove_version(&b, &id, &version, &envelope, trusted, &trust_dir).await?;
+            let included = tlog::prove_version(&b, &id, &version, &verified.envelope, trusted, &trust_dir).await?;
             Ok((verified, Some(included)))
         }
         Target::File { path, attestation, log } => {
@@ -297,11 +291,11 @@ async fn check(
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     let fetcher = ontofetch_pipeline::Pipeline::fetcher_for(settings, ctx.metrics.clone())?;
                     let src = tlog::HttpLog { fetcher: &fetcher, base: url.trim_end_matches('/').to_string() };
-                    Some(tlog::prove_in(&src, None, &bytes, trusted, &trust_dir).await?)
+                    Some(tlog::prove_in(&src, &bytes, trusted, &trust_dir).await?)
                 }
                 Some(dir) => {
                     let src = tlog::DirLog(PathBuf::from(dir));
-                    Some(tlog::prove_in(&src, None, &bytes, trusted, &trust_dir).await?)
+                    Some(tlog::prove_in(&src, &bytes, trusted, &trust_dir).await?)
                 }
             };
             Ok((verified, included))

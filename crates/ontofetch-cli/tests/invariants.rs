@@ -384,16 +384,11 @@ impl Mirror {
             }
         }
         let mut entries = std::collections::HashSet::new();
-        let mut n = 0u64;
-        while n < cp.size() {
-            let width = (cp.size() - n).min(log::WIDTH);
-            let mut tile = log::Tile::new(log::HEIGHT, 0, n / log::WIDTH, width as u32, false);
-            tile.set_is_data();
+        for (_, tile) in log::bundles_of(0, cp.size()) {
             let bundle = std::fs::read(dir.join(log::tile_path(&tile))).unwrap();
             for e in log::unbundle(&bundle).unwrap() {
                 assert!(entries.insert(e), "an attestation is in the log twice\n{}", self.context());
             }
-            n += width;
         }
         *self.checkpoint.borrow_mut() = Some(note);
     }

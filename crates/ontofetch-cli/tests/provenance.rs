@@ -372,18 +372,7 @@ fn the_log_is_published_served_and_checked_by_go() {
 
     // A forked history signed by the same key (another mirror given a copy of the key):
     // the same size, another tree. The consumer refuses it.
-    let fork = Sandbox::new(crate::BIN);
-    std::fs::create_dir_all(fork.root().join("keys")).unwrap();
-    std::fs::copy(s.root().join("keys/signing.key"), fork.root().join("keys/signing.key")).unwrap();
-    fork.server.route("/onto.owl", vec![Reply::ok(owl(None, "a forked first release"), RDF_XML)]);
-    fork.spec(&format!(
-        "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
-        fork.server.url("/onto.owl")
-    ));
-    for text in ["fork one", "fork two", "fork three"] {
-        fork.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
-        assert_eq!(fork.run(&["pull", "onto", "--json", "--no-lock"]).code, 0);
-    }
+    let fork = forked(&s);
     let (_fork_serve, fork_port) = serve(&fork);
     let fork_file = version_dir_of(&fork, 2).join("original/onto.owl");
     let out = consumer
@@ -406,6 +395,24 @@ fn the_log_is_published_served_and_checked_by_go() {
     // The mirror's own log is untouched by all this.
     let (code, ok) = s.json(&["verify", "onto", "--json"]);
     assert_eq!(code, 0, "{ok}");
+}
+
+/// Another mirror given a copy of `of`'s signing key, with a history of its own: three
+/// releases of `onto`, so a log of the same origin and size as a mirror's of three, but
+/// another tree.
+fn forked(of: &Sandbox) -> Sandbox {
+    let fork = Sandbox::new(crate::BIN);
+    std::fs::create_dir_all(fork.root().join("keys")).unwrap();
+    std::fs::copy(of.root().join("keys/signing.key"), fork.root().join("keys/signing.key")).unwrap();
+    fork.spec(&format!(
+        "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
+        fork.server.url("/onto.owl")
+    ));
+    for text in ["fork one", "fork two", "fork three"] {
+        fork.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
+        assert_eq!(fork.run(&["pull", "onto", "--json", "--no-lock"]).code, 0);
+    }
+    fork
 }
 
 /// The version directory of `onto` recorded `nth` (0-based, by download time).
@@ -534,17 +541,7 @@ fn a_mirror_pulls_from_a_mirror_and_refuses_what_does_not_verify() {
     // A history rewritten under the same key: another mirror given a copy of the team's key,
     // with its own releases, now answering at the team's address. The laptop, which saw
     // the team's log of 2 entries, refuses it.
-    let fork = Sandbox::new(crate::BIN);
-    std::fs::create_dir_all(fork.root().join("keys")).unwrap();
-    std::fs::copy(team.root().join("keys/signing.key"), fork.root().join("keys/signing.key")).unwrap();
-    fork.spec(&format!(
-        "ontologies:\n  - id: onto\n    resolver: direct\n    extras: {{url: \"{}\"}}\n",
-        fork.server.url("/onto.owl")
-    ));
-    for text in ["fork one", "fork two", "fork three"] {
-        fork.server.route("/onto.owl", vec![Reply::ok(owl(None, text), RDF_XML)]);
-        assert_eq!(fork.run(&["pull", "onto", "--json", "--no-lock"]).code, 0);
-    }
+    let fork = forked(&team);
     drop(_serve);
     let (_fork_serve, fork_port) = serve(&fork);
     let fork_base = format!("http://127.0.0.1:{fork_port}");

@@ -30,6 +30,9 @@ pub struct VerifiedVersion {
     pub files: Vec<Checked>,
     /// The statement.
     pub statement: Statement,
+    /// The envelope's bytes as checked (what the transparency log holds).
+    #[serde(skip)]
+    pub envelope: Vec<u8>,
 }
 
 fn refused(message: impl Into<String>) -> PipelineError {
@@ -82,7 +85,7 @@ pub async fn verify_version(
             return Err(refused(format!("the attestation names {}, which {id}/{version} does not hold", s.name)));
         }
     }
-    Ok(VerifiedVersion { key: key.key_id(), files, statement })
+    Ok(VerifiedVersion { key: key.key_id(), files, statement, envelope: bytes })
 }
 
 /// Checks a local file against an attestation: the statement must name a file of that
@@ -112,7 +115,12 @@ pub fn verify_file(
         many => many.iter().find(|n| statement.sha256_of(n) == Some(sha256.as_str())).unwrap_or(&many[0]).to_string(),
     };
     statement.check(&name, &sha256).map_err(PipelineError::from_coded)?;
-    Ok(VerifiedVersion { key: key.key_id(), files: vec![Checked { name, sha256 }], statement })
+    Ok(VerifiedVersion {
+        key: key.key_id(),
+        files: vec![Checked { name, sha256 }],
+        statement,
+        envelope: envelope.to_vec(),
+    })
 }
 
 /// After files of a signed version were rewritten (`validate` renders its normalised files

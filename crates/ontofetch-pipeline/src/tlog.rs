@@ -147,11 +147,7 @@ pub async fn fetch_tiles(src: &dyn LogSource, size: u64) -> Result<Tiles, Pipeli
 /// The index of `entry` (exact bytes) among the first `size` entries of the log at `src`,
 /// found by reading its entry bundles.
 pub async fn find_entry(src: &dyn LogSource, size: u64, entry: &[u8]) -> Result<Option<u64>, PipelineError> {
-    let mut start = 0;
-    while start < size {
-        let width = (size - start).min(log::WIDTH);
-        let mut tile = log::Tile::new(log::HEIGHT, 0, start / log::WIDTH, width as u32, false);
-        tile.set_is_data();
+    for (start, tile) in log::bundles_of(0, size) {
         let path = log::tile_path(&tile);
         let Some(bytes) = src.get(&path).await? else {
             return Err(inconsistent(format!("the log's entry bundle {path} is missing")));
@@ -160,17 +156,15 @@ pub async fn find_entry(src: &dyn LogSource, size: u64, entry: &[u8]) -> Result<
         if let Some(i) = entries.iter().position(|e| e == entry) {
             return Ok(Some(start + i as u64));
         }
-        start += log::WIDTH;
     }
     Ok(None)
 }
 
-/// Proves `entry` is in the log at `src` under its checkpoint signed by `key` (at `index`,
-/// or wherever its bundles hold it), and that the log only grew since the last checkpoint
+/// Proves `entry` is in the log at `src`, wherever its bundles hold it, under the log's
+/// checkpoint signed by `key`, and that the log only grew since the last checkpoint
 /// remembered in `trust_dir`.
 pub async fn prove_in(
     src: &dyn LogSource,
-    index: Option<u64>,
     entry: &[u8],
     key: &VerifierKey,
     trust_dir: &Path,
@@ -179,24 +173,32 @@ pub async fn prove_in(
         PipelineError::new(Code::Attestation, "the log has no checkpoint: nothing is published in it yet")
     })?;
     let size = log::open_checkpoint(&note, key).map_err(PipelineError::from_coded)?.size();
-    let index = match index {
-        Some(i) => i,
-        None => find_entry(src, size, entry).await?.ok_or_else(|| {
-            inconsistent(format!("the attestation is not among the {size} entries of the log: it was never logged"))
-        })?,
-    };
+    let index = find_entry(src, size, entry).await?.ok_or_else(|| {
+        inconsistent(format!("the attestation is not among the {size} entries of the log: it was never logged"))
+    })?;
+    prove_at(src, &note, size, index, entry, key, trust_dir).await
+}
+
+/// [`prove`] of entry `index` under `note` (a checkpoint of `size` entries), from the tiles
+/// at `src`.
+async fn prove_at(
+    src: &dyn LogSource,
+    note: &[u8],
+    size: u64,
+    index: u64,
+    entry: &[u8],
+    key: &VerifierKey,
+    trust_dir: &Path,
+) -> Result<Inclusion, PipelineError> {
     let tiles = fetch_tiles(src, size).await?;
-    prove(&note, &tiles, index, entry, key, trust_dir)
+    prove(note, &tiles, index, entry, key, trust_dir)
 }
 
 /// The entries `from..size` of the published log, from the store's entry bundles.
 async fn stored_entries(b: &Backends, from: u64, size: u64) -> Result<Vec<Vec<u8>>, PipelineError> {
     let mut out = Vec::new();
-    let mut start = from - from % log::WIDTH;
-    while start < size {
-        let width = (size - start).min(log::WIDTH);
-        let mut tile = log::Tile::new(log::HEIGHT, 0, start / log::WIDTH, width as u32, false);
-        tile.set_is_data();
+    for (start, tile) in log::bundles_of(from, size) {
+        let width = u64::from(tile.width());
         let key = tile_key(&tile);
         let bytes = b.store.read(&key).await.map_err(|e| {
             inconsistent(format!("the log's entry bundle {key} cannot be read ({e}): the published log is incomplete"))
@@ -210,7 +212,6 @@ async fn stored_entries(b: &Backends, from: u64, size: u64) -> Result<Vec<Vec<u8
         }
         let skip = from.saturating_sub(start) as usize;
         out.extend(entries.into_iter().skip(skip));
-        start += log::WIDTH;
     }
     Ok(out)
 }
@@ -464,7 +465,7 @@ pub async fn prove_version(
     if index >= size {
         return Err(not_logged());
     }
-    prove_in(&src, Some(index), envelope, key, trust_dir).await
+    prove_at(&src, &note, size, index, envelope, key, trust_dir).await
 }
 
 /// What `doctor` found of the log (invariant I11, docs/architecture.md).

@@ -169,6 +169,17 @@ pub fn bundles_since(entries: &[&[u8]], old: u64) -> Result<Vec<(Tile, Vec<u8>)>
     Ok(out)
 }
 
+/// The entry bundles of a log of `size` entries from entry `from` on: each bundle's first
+/// index and its data tile (the last one partial), as a checkpoint of that size covers them.
+pub fn bundles_of(from: u64, size: u64) -> impl Iterator<Item = (u64, Tile)> {
+    let first = from - from % WIDTH;
+    (first..size).step_by(WIDTH as usize).map(move |start| {
+        let mut tile = Tile::new(HEIGHT, 0, start / WIDTH, (size - start).min(WIDTH) as u32, false);
+        tile.set_is_data();
+        (start, tile)
+    })
+}
+
 /// An entry bundle: each entry as a big-endian `uint16` length and its bytes.
 pub fn bundle(entries: &[&[u8]]) -> Result<Vec<u8>, ProvenanceError> {
     let mut out = Vec::new();
@@ -451,6 +462,8 @@ mod tests {
         let bundle0 = published.get("tile/entries/000").unwrap();
         assert_eq!(unbundle(bundle0).unwrap(), all[..256].to_vec());
         assert_eq!(unbundle(published.get("tile/entries/002.p/88").unwrap()).unwrap(), all[512..].to_vec());
+        let bundles: Vec<(u64, String)> = bundles_of(300, 600).map(|(s, t)| (s, tile_path(&t))).collect();
+        assert_eq!(bundles, [(256, "tile/entries/001".to_string()), (512, "tile/entries/002.p/88".to_string())]);
     }
 
     /// A checkpoint by another key, of another origin, or edited, is refused.

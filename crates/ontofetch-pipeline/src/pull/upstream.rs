@@ -65,7 +65,7 @@ pub(super) async fn verify(
     })?;
     let src = HttpLog { fetcher: &p.fetcher, base: format!("{}/{}", mirror.url, layout::LOG) };
     let trust = p.settings.dirs.root.join(layout::TRUST);
-    let included = prove_in(&src, None, &envelope, &key, &trust).await?;
+    let included = prove_in(&src, &envelope, &key, &trust).await?;
     tracing::info!(
         id = %plan.id,
         mirror = %mirror.url,
