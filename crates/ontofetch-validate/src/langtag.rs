@@ -146,19 +146,23 @@ fn tag_at(text: &[u8], at: usize) -> &[u8] {
     &text[at..end]
 }
 
-/// Turtle, TriG, N-Triples, N-Quads: a closing quote followed by `@`.
+/// Turtle, TriG, N-Triples, N-Quads: a closing quote followed by `@`. The `@`s are found
+/// with memchr's vector search: this scan reads the whole file before its parse does.
 fn quoted_at(text: &[u8], forms: &mut Forms) {
-    for (i, w) in text.windows(2).enumerate() {
-        if w[1] == b'@' && (w[0] == b'"' || w[0] == b'\'') {
-            forms.saw(tag_at(text, i + 2));
+    for i in memchr::memchr_iter(b'@', text) {
+        if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
+            forms.saw(tag_at(text, i + 1));
         }
     }
 }
 
-/// The quoted value after each occurrence of `key` (then optional spaces, `sep`, spaces).
+/// The quoted value after each occurrence of `key` (then optional spaces, `sep`, spaces),
+/// found with memchr's substring search (a byte-by-byte window compare took 2 of the 19
+/// seconds of a 250 MiB RDF/XML file's canonical hash).
 fn quoted_after(text: &[u8], key: &[u8], sep: u8, forms: &mut Forms) {
+    let finder = memchr::memmem::Finder::new(key);
     let mut from = 0;
-    while let Some(n) = text[from..].windows(key.len()).position(|w| w == key) {
+    while let Some(n) = finder.find(&text[from..]) {
         let mut at = from + n + key.len();
         let skip = |at: &mut usize| {
             while text.get(*at).is_some_and(u8::is_ascii_whitespace) {
