@@ -18,7 +18,7 @@ use horned_owl::io::obo::reader::lexer::{OboLexer, Rule};
 use horned_owl::model::{AnnotatedComponent, Build, Component, RcStr};
 use horned_owl::ontology::component_mapped::RcComponentMappedOntology;
 use horned_pretty_rdf::{PTriple, RdfFormatter};
-use oxrdf::{BlankNode, NamedOrBlankNode, Term, Triple, TripleRef};
+use oxrdf::{BlankNode, TripleRef};
 use oxttl::TurtleSerializer;
 use oxttl::turtle::LowLevelTurtleSerializer;
 use std::collections::{BTreeSet, HashMap};
@@ -242,17 +242,24 @@ impl Sink {
 
 impl<A: AsRef<str>> RdfFormatter<A, Vec<u8>> for Sink {
     fn format(&mut self, triple: PTriple<A>) -> std::io::Result<()> {
+        // Borrowed as horned-owl made it; only a blank node is copied, to be renamed.
         let t: TripleRef<'_> = (&triple).into();
+        let (renamed_subject, renamed_object);
         let subject = match t.subject {
-            oxrdf::NamedOrBlankNodeRef::BlankNode(b) => NamedOrBlankNode::BlankNode(self.node(&b)),
-            other => other.into_owned(),
+            oxrdf::NamedOrBlankNodeRef::BlankNode(b) => {
+                renamed_subject = self.node(&b);
+                oxrdf::NamedOrBlankNodeRef::BlankNode(renamed_subject.as_ref())
+            }
+            other => other,
         };
         let object = match t.object {
-            oxrdf::TermRef::BlankNode(b) => Term::BlankNode(self.node(&b)),
-            other => other.into_owned(),
+            oxrdf::TermRef::BlankNode(b) => {
+                renamed_object = self.node(&b);
+                oxrdf::TermRef::BlankNode(renamed_object.as_ref())
+            }
+            other => other,
         };
-        let owned = Triple::new(subject, t.predicate.into_owned(), object);
-        self.ser.serialize_triple(&owned, &mut self.out)
+        self.ser.serialize_triple(TripleRef::new(subject, t.predicate, object), &mut self.out)
     }
 
     fn finish(mut self) -> std::io::Result<Vec<u8>> {
