@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// Parses, canonicalises and writes `<stem>.nt` (and the renderings asked for).
-pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
-    canonical(path, detected, n, None)
+pub fn run(path: &Path, detected: Detected, n: &Normalize, threads: usize) -> Outcome {
+    canonical(path, detected, n, threads, None)
 }
 
 /// The fused job: one parse feeds the validation tally, the term facts and RDFC-1.0. A
@@ -25,7 +25,7 @@ pub fn run(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
 /// validation writes, so it keeps that mode's name. What a caller does when this ends
 /// without a hash (a component over the cap, a budget spent, a job killed): run the
 /// validation on its own, which stands without canonicalisation.
-pub fn fused(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
+pub fn fused(path: &Path, detected: Detected, n: &Normalize, threads: usize) -> Outcome {
     let dest = n.dir.join(format!("{}.terms.tsv", n.stem));
     // The facts sort in an eighth of the budget; RDFC-1.0 keeps the rest.
     let share = (n.sort_memory_bytes / 8) as usize;
@@ -38,7 +38,7 @@ pub fn fused(path: &Path, detected: Detected, n: &Normalize) -> Outcome {
     };
     let budget = Normalize { sort_memory_bytes: n.sort_memory_bytes - share as u64, ..n.clone() };
     let mut tap = Tap { tally: Tally::new(None), facts, facts_error: None };
-    let mut out = canonical(path, detected, &budget, Some(&mut tap));
+    let mut out = canonical(path, detected, &budget, threads, Some(&mut tap));
     let Tap { tally, facts, facts_error } = tap;
     if out.status != Status::Ok {
         return out;
@@ -83,10 +83,19 @@ impl Tap {
     }
 }
 
-fn canonical(path: &Path, detected: Detected, n: &Normalize, mut tap: Option<&mut Tap>) -> Outcome {
+fn canonical(path: &Path, detected: Detected, n: &Normalize, threads: usize, mut tap: Option<&mut Tap>) -> Outcome {
     let mut out = Outcome::new("rdf", detected, Status::Ok, None);
     let Some(format) = detected.rdf_format() else {
         return out.fail("no RDF parser for this format");
+    };
+    // RDF/XML passes the XML guard before any parse, as in the validation; its pass also
+    // finds where the document may be cut for a parse on every core.
+    let layout = match detected {
+        Detected::RdfXml => match crate::rdfxml_layout(path, threads) {
+            Ok(layout) => layout.filter(|l| !l.cuts.is_empty() && threads > 1),
+            Err(why) => return out.fail(why.to_string()),
+        },
+        _ => None,
     };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -110,6 +119,18 @@ fn canonical(path: &Path, detected: Detected, n: &Normalize, mut tap: Option<&mu
         }
     };
     let tags = n.language_tags(path, detected);
+    if let Some(layout) = &layout {
+        match in_pieces(path, layout, threads, &tags, &n.dir, &limits, &mut nt, tap.as_deref_mut(), &prefixes) {
+            // A piece that does not parse: the sequential parse below finds the error and
+            // its line (or parses what the cuts could not).
+            Err(crate::rdfc::RdfcError::Parse(_)) => {}
+            Ok(c) => return Outcome { parallel: true, ..finished(out, c, nt, &tags) },
+            Err(e) => {
+                out.skip_normalization(format!("RDFC-1.0: {e}"));
+                return out;
+            }
+        }
+    }
     let quads = std::iter::from_fn(|| match parser.next() {
         Some(q) => Some(
             q.map(|q| {
@@ -135,6 +156,16 @@ fn canonical(path: &Path, detected: Detected, n: &Normalize, mut tap: Option<&mu
             return out;
         }
     };
+    finished(out, canonical, nt, &tags)
+}
+
+/// Records the canonical form and the renderings.
+fn finished(
+    mut out: Outcome,
+    canonical: crate::rdfc::Canonical,
+    nt: Rendering,
+    tags: &crate::langtag::LanguageTags,
+) -> Outcome {
     out.statements = canonical.quads;
     match nt.finish() {
         Ok(finished) => {
@@ -148,6 +179,109 @@ fn canonical(path: &Path, detected: Detected, n: &Normalize, mut tap: Option<&mu
         Err(e) => out.skip_normalization(format!("writing the normalised files: {e}")),
     }
     out
+}
+
+/// What one parsing thread takes from its quads besides canonicalising them.
+struct Share {
+    tally: Tally,
+    facts: Option<crate::terms::FactsWorker>,
+    facts_error: Option<std::io::Error>,
+}
+
+/// RDFC-1.0 (with the tally and the facts) of an RDF/XML document parsed in pieces, on
+/// `threads` threads, each feeding its own share; `Err(RdfcError::Parse)` when a piece did
+/// not parse. The tap is only changed when every piece parsed.
+#[allow(clippy::too_many_arguments)]
+fn in_pieces(
+    path: &Path,
+    layout: &crate::xmlguard::Layout,
+    threads: usize,
+    tags: &crate::langtag::LanguageTags,
+    dir: &Path,
+    limits: &crate::rdfc::Limits,
+    nt: &mut Rendering,
+    tap: Option<&mut Tap>,
+    prefixes: &OnceLock<Vec<(String, String)>>,
+) -> Result<crate::rdfc::Canonical, crate::rdfc::RdfcError> {
+    use crate::rdfc::RdfcError;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let pieces = crate::rdf::Pieces::read(path, layout)?;
+    // The facts start over in a tap of their own: a failed attempt leaves the caller's as it was.
+    let facts = match tap.as_ref().and_then(|t| t.facts.as_ref()) {
+        Some(f) => Some(f.again()?),
+        None => None,
+    };
+    let mut shares: Vec<Share> = (0..threads)
+        .map(|_| Share { tally: Tally::new(None), facts: facts.as_ref().map(|f| f.worker(threads)), facts_error: None })
+        .collect();
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let canonical = crate::rdfc::canonicalize_fed(dir, limits, nt, threads, |feeders| {
+        let results: Vec<Result<(), RdfcError>> = std::thread::scope(|s| {
+            let running: Vec<_> = feeders
+                .iter_mut()
+                .zip(shares.iter_mut())
+                .map(|(feeder, share)| {
+                    let (pieces, next, failed) = (&pieces, &next, &failed);
+                    s.spawn(move || {
+                        let mut refused = None;
+                        while let Some(&span) = pieces.spans.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            if failed.load(Ordering::Relaxed) {
+                                return Ok(());
+                            }
+                            let parsed = pieces.parse(path, span, &mut |q| {
+                                let q = tags.restore(q);
+                                let _ = share.tally.add(q.as_ref()); // no sort: nothing to fail
+                                if let (Some(f), None) = (&mut share.facts, &share.facts_error)
+                                    && let Err(e) = f.quad(q.as_ref())
+                                {
+                                    share.facts_error = Some(e);
+                                }
+                                match feeder.push(q.as_ref()) {
+                                    Ok(()) => true,
+                                    Err(e) => {
+                                        refused = Some(e);
+                                        false
+                                    }
+                                }
+                            });
+                            if parsed.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(refused.unwrap_or_else(|| RdfcError::Parse("a piece did not parse".into())));
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|_| Err(RdfcError::Parse("a parsing thread panicked".into()))))
+                .collect()
+        });
+        // A feeder's own failure (a triple term, a full disk) outranks a piece that stopped.
+        let mut errors: Vec<RdfcError> = results.into_iter().filter_map(Result::err).collect();
+        errors.sort_by_key(|e| matches!(e, RdfcError::Parse(_)));
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => {
+                let _ = prefixes.set(pieces.prefixes());
+                Ok(())
+            }
+        }
+    })?;
+    if let Some(tap) = tap {
+        let mut merged = Tally::new(None);
+        for share in shares {
+            merged.merge(share.tally);
+            let finished = share.facts.map(crate::terms::FactsWorker::finish).transpose();
+            if let Some(e) = share.facts_error.or(finished.err()) {
+                tap.facts_error.get_or_insert(e);
+            }
+        }
+        tap.tally = merged;
+        tap.facts = facts;
+    }
+    Ok(canonical)
 }
 
 #[cfg(test)]

@@ -386,13 +386,23 @@ fn check(path: &Path, opts: &Options) -> Outcome {
             Outcome { status: Status::Skipped, message: Some("format not recognised".into()), ..outcome }
         }
         _ if opts.normalize.as_ref().is_some_and(|n| n.second_pass) => {
-            canon::run(path, detected, opts.normalize.as_ref().expect("checked"))
+            canon::run(path, detected, opts.normalize.as_ref().expect("checked"), opts.threads())
         }
         _ if opts.normalize.as_ref().is_some_and(|n| n.fused) => {
-            canon::fused(path, detected, opts.normalize.as_ref().expect("checked"))
+            canon::fused(path, detected, opts.normalize.as_ref().expect("checked"), opts.threads())
         }
         _ => validate_rdf(path, detected, opts),
     }
+}
+
+/// The XML guard's verdict on an RDF/XML file (`Err`: hostile, refused before any parse),
+/// and where it may be cut for parallel parsing: in pieces of a few MiB, a few per thread.
+fn rdfxml_layout(path: &Path, threads: usize) -> Result<Option<xmlguard::Layout>, ValidateError> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let piece = (size / (4 * threads as u64)).clamp(64 << 10, RDFXML_PIECE);
+    std::fs::File::open(path)
+        .map_err(|e| ValidateError::io(format!("opening {}", path.display()), e))
+        .and_then(|f| xmlguard::scan(std::io::BufReader::with_capacity(1 << 20, f), piece))
 }
 
 fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
@@ -400,15 +410,8 @@ fn validate_rdf(path: &Path, detected: Detected, opts: &Options) -> Outcome {
     let Some(format) = detected.rdf_format() else {
         return Outcome { status: Status::Skipped, message: Some("no RDF parser for this format".into()), ..out };
     };
-    // The XML guard's pass also finds where RDF/XML may be cut for parallel parsing: in
-    // pieces of a few MiB, a few per thread.
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let piece = (size / (4 * opts.threads() as u64)).clamp(64 << 10, RDFXML_PIECE);
     let layout = match detected {
-        Detected::RdfXml => match std::fs::File::open(path)
-            .map_err(|e| ValidateError::io(format!("opening {}", path.display()), e))
-            .and_then(|f| xmlguard::scan(std::io::BufReader::with_capacity(1 << 20, f), piece))
-        {
+        Detected::RdfXml => match rdfxml_layout(path, opts.threads()) {
             Ok(layout) => layout,
             Err(why) => return out.fail(why.to_string()),
         },

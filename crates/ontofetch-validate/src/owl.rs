@@ -125,7 +125,7 @@ fn through_rdf(out: &mut Outcome, ont: &ArcComponentMappedOntology, n: &Normaliz
     if n.formats.is_empty() {
         return;
     }
-    let canonical = crate::canon::run(&rdf, Detected::NTriples, n);
+    let canonical = crate::canon::run(&rdf, Detected::NTriples, n, 1);
     match (canonical.status, canonical.normalization.as_deref()) {
         (Status::Ok, Some(mode)) if mode != "skipped" => {
             out.normalization = Some(format!("owl-rdf+{mode}"));

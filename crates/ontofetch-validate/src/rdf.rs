@@ -302,24 +302,66 @@ fn windowed(
 /// document is cut between them ([`Layout`]) and each piece is parsed as a document of its
 /// own: the original prologue (XML declaration, DOCTYPE entities, the root start tag with
 /// its namespaces and base), the piece, the root end tag. `None` when a piece fails.
+/// An RDF/XML document cut where the XML guard found top-level node elements end: each
+/// piece parses on its own as the prologue (declaration, DOCTYPE, the root's namespaces
+/// and base), the piece's bytes and the root's end tag.
+pub(crate) struct Pieces {
+    prologue: Vec<u8>,
+    epilogue: Vec<u8>,
+    /// Byte ranges of the pieces.
+    pub spans: Vec<(u64, u64)>,
+}
+
+impl Pieces {
+    /// The pieces of `path` along `layout`.
+    pub fn read(path: &Path, layout: &Layout) -> std::io::Result<Pieces> {
+        let mut prologue = vec![0u8; layout.prologue_end as usize];
+        File::open(path)?.read_exact(&mut prologue)?;
+        let epilogue = format!("</{}>", layout.root).into_bytes();
+        let mut bounds = vec![layout.prologue_end];
+        bounds.extend(layout.cuts.iter().copied().filter(|c| *c < layout.body_end));
+        bounds.push(layout.body_end);
+        Ok(Pieces { prologue, epilogue, spans: bounds.windows(2).map(|w| (w[0], w[1])).collect() })
+    }
+
+    /// The prefixes the root declares (what a sequential parse reports).
+    pub fn prefixes(&self) -> Vec<(String, String)> {
+        let mut head =
+            oxrdfxml::RdfXmlParser::new().for_reader(self.prologue.as_slice().chain(self.epilogue.as_slice()));
+        for _ in head.by_ref() {}
+        head.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect()
+    }
+
+    /// Parses the piece `start..end`, handing each triple to `each`; `Err(())` when the
+    /// piece does not parse (a sequential parse then finds the error and its line) or `each`
+    /// refused a triple.
+    pub fn parse(&self, path: &Path, (start, end): (u64, u64), each: &mut dyn FnMut(Quad) -> bool) -> Result<(), ()> {
+        let mut file = File::open(path).map_err(drop)?;
+        file.seek(SeekFrom::Start(start)).map_err(drop)?;
+        let body = BufReader::with_capacity(1 << 20, file.take(end - start));
+        let input = self.prologue.as_slice().chain(body).chain(self.epilogue.as_slice());
+        for t in oxrdfxml::RdfXmlParser::new().for_reader(input) {
+            let t = t.map_err(drop)?;
+            if !each(Quad::new(t.subject, t.predicate, t.object, GraphName::DefaultGraph)) {
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
+
 fn rdfxml(path: &Path, layout: &Layout, threads: usize, sort: Option<SortTo<'_>>) -> Option<Parsed> {
-    let mut prologue = vec![0u8; layout.prologue_end as usize];
-    File::open(path).ok()?.read_exact(&mut prologue).ok()?;
-    let epilogue = format!("</{}>", layout.root).into_bytes();
-    let mut bounds = vec![layout.prologue_end];
-    bounds.extend(layout.cuts.iter().copied().filter(|c| *c < layout.body_end));
-    bounds.push(layout.body_end);
-    let pieces: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let pieces = Pieces::read(path, layout).ok()?;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let mut tallies = tallies(threads, sort);
     std::thread::scope(|s| {
         for tally in tallies.iter_mut() {
-            let (pieces, next, failed, prologue, epilogue) = (&pieces, &next, &failed, &prologue, &epilogue);
+            let (pieces, next, failed) = (&pieces, &next, &failed);
             s.spawn(move || {
-                while let Some(&(start, end)) = pieces.get(next.fetch_add(1, Ordering::Relaxed)) {
+                while let Some(&span) = pieces.spans.get(next.fetch_add(1, Ordering::Relaxed)) {
                     if failed.load(Ordering::Relaxed)
-                        || parse_piece(path, prologue, epilogue, start, end, tally).is_err()
+                        || pieces.parse(path, span, &mut |q| tally.add(q.as_ref()).is_ok()).is_err()
                     {
                         failed.store(true, Ordering::Relaxed);
                         return;
@@ -331,29 +373,7 @@ fn rdfxml(path: &Path, layout: &Layout, threads: usize, sort: Option<SortTo<'_>>
     if failed.load(Ordering::Relaxed) {
         return None;
     }
-    let mut head = oxrdfxml::RdfXmlParser::new().for_reader(prologue.as_slice().chain(epilogue.as_slice()));
-    for _ in head.by_ref() {}
-    let prefixes = head.prefixes().map(|(p, i)| (p.to_string(), i.to_string())).collect();
-    Some(finish(tallies, prefixes, None, true))
-}
-
-fn parse_piece(
-    path: &Path,
-    prologue: &[u8],
-    epilogue: &[u8],
-    start: u64,
-    end: u64,
-    tally: &mut Tally,
-) -> Result<(), ()> {
-    let mut file = File::open(path).map_err(drop)?;
-    file.seek(SeekFrom::Start(start)).map_err(drop)?;
-    let body = BufReader::with_capacity(1 << 20, file.take(end - start));
-    let input = prologue.chain(body).chain(epilogue);
-    for t in oxrdfxml::RdfXmlParser::new().for_reader(input) {
-        let t = t.map_err(drop)?;
-        tally.add(Quad::new(t.subject, t.predicate, t.object, GraphName::DefaultGraph).as_ref()).map_err(drop)?;
-    }
-    Ok(())
+    Some(finish(tallies, pieces.prefixes(), None, true))
 }
 
 /// One thread parses, another counts and sorts.

@@ -175,6 +175,59 @@ fn corrupt() -> std::io::Error {
     std::io::Error::other("corrupt scratch record")
 }
 
+/// Copies the next scratch record into `out` as [`Q::encode`] writes it (blank nodes given
+/// as keyed hashes numbered by `number`), its blank nodes in `blanks`; `false` at the end.
+/// Nothing is decoded into strings: the passes that only route or renumber records copy them.
+fn next_record<R: Read>(
+    r: &mut R,
+    out: &mut Vec<u8>,
+    blanks: &mut Vec<u32>,
+    number: &mut Number<'_>,
+) -> std::io::Result<bool> {
+    out.clear();
+    blanks.clear();
+    let mut tag = [0u8; 1];
+    if r.read(&mut tag)? == 0 {
+        return Ok(false);
+    }
+    for position in 0..4 {
+        if position > 0 {
+            r.read_exact(&mut tag)?;
+        }
+        let mut n = [0u8; 4];
+        match tag[0] {
+            0 => {
+                r.read_exact(&mut n)?;
+                out.push(0);
+                out.extend_from_slice(&n);
+                let at = out.len();
+                out.resize(at + u32::from_le_bytes(n) as usize, 0);
+                r.read_exact(&mut out[at..])?;
+            }
+            1 | KEYED => {
+                let id = if tag[0] == 1 {
+                    r.read_exact(&mut n)?;
+                    u32::from_le_bytes(n)
+                } else {
+                    let mut key = [0u8; 16];
+                    r.read_exact(&mut key)?;
+                    number(u128::from_le_bytes(key))?
+                };
+                out.push(1);
+                out.extend_from_slice(&id.to_le_bytes());
+                blanks.push(id);
+            }
+            // Only the graph may be absent.
+            2 if position == 3 => out.push(2),
+            _ => return Err(corrupt()),
+        }
+    }
+    Ok(true)
+}
+
+/// Numbers a blank node from its label's keyed hash.
+type Number<'n> = dyn FnMut(u128) -> std::io::Result<u32> + 'n;
+
 fn read_tagged<R: Read>(r: &mut R) -> std::io::Result<Option<Term>> {
     let mut t = [0u8; 1];
     r.read_exact(&mut t)?;
@@ -204,21 +257,19 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-/// Blank node labels interned as integers by a 128-bit hash of the label (two keyed
-/// SipHashes): a few bytes per node whatever the parser's labels look like.
+/// Blank nodes numbered by their labels' 128-bit keyed hashes ([`LabelKeys`]): a few
+/// bytes per node whatever the parser's labels look like.
 struct Interner {
-    keys: (std::collections::hash_map::RandomState, std::collections::hash_map::RandomState),
     ids: HashMap<u128, u32, std::hash::BuildHasherDefault<PreHashed>>,
     parent: Vec<u32>,
 }
 
 impl Interner {
     fn new() -> Interner {
-        Interner { keys: Default::default(), ids: HashMap::default(), parent: Vec::new() }
+        Interner { ids: HashMap::default(), parent: Vec::new() }
     }
 
-    fn id(&mut self, label: &str) -> u32 {
-        let key = (u128::from(self.keys.0.hash_one(label)) << 64) | u128::from(self.keys.1.hash_one(label));
+    fn id(&mut self, key: u128) -> u32 {
         let next = self.parent.len() as u32;
         let id = *self.ids.entry(key).or_insert(next);
         if id == next {
@@ -265,16 +316,6 @@ impl std::hash::Hasher for PreHashed {
     }
 }
 
-fn text_term(t: oxrdf::TermRef<'_>, interner: &mut Interner) -> Result<Term, RdfcError> {
-    Ok(match t {
-        oxrdf::TermRef::BlankNode(b) => Term::Blank(interner.id(b.as_str())),
-        oxrdf::TermRef::NamedNode(n) => Term::Text(n.to_string().into_boxed_str()),
-        oxrdf::TermRef::Literal(l) => Term::Text(l.to_string().into_boxed_str()),
-        #[allow(unreachable_patterns)]
-        _ => return Err(RdfcError::TripleTerm),
-    })
-}
-
 /// The canonical N-Quads of `quads` (written to `out`) and its SHA-256, computed in
 /// bounded memory with scratch files under `dir`.
 pub fn canonicalize<E: std::error::Error + Send + Sync + 'static>(
@@ -283,57 +324,156 @@ pub fn canonicalize<E: std::error::Error + Send + Sync + 'static>(
     limits: &Limits,
     out: &mut (dyn Write + Send),
 ) -> Result<Canonical, RdfcError> {
+    canonicalize_fed(dir, limits, out, 1, |feeders| {
+        for q in quads {
+            feeders[0].push(q.map_err(|e| RdfcError::Parse(Box::new(e)))?.as_ref())?;
+        }
+        Ok(())
+    })
+}
+
+/// Blank-node labels as 128-bit keyed hashes (two SipHashes with random keys): what each
+/// parsing thread writes instead of the label, numbered on one thread afterwards.
+#[derive(Clone, Default)]
+struct LabelKeys(std::collections::hash_map::RandomState, std::collections::hash_map::RandomState);
+
+impl LabelKeys {
+    fn key(&self, label: &str) -> u128 {
+        (u128::from(self.0.hash_one(label)) << 64) | u128::from(self.1.hash_one(label))
+    }
+}
+
+/// One parsing thread's share of RDFC-1.0's first phase: its ground quads go to the final
+/// sort, its other quads to a scratch file of its own with their blank nodes as keyed
+/// hashes. Threads parsing parts of one document each push to their own feeder.
+pub struct Feeder {
+    lines: RunWriter,
+    line: String,
+    blank: BufWriter<File>,
+    path: std::path::PathBuf,
+    keys: LabelKeys,
+    record: Vec<u8>,
+}
+
+impl Feeder {
+    /// Takes one quad of the dataset.
+    pub fn push(&mut self, q: oxrdf::QuadRef<'_>) -> Result<(), RdfcError> {
+        let has_blank = q.subject.is_blank_node()
+            || q.object.is_blank_node()
+            || matches!(q.graph_name, oxrdf::GraphNameRef::BlankNode(_));
+        if !has_blank {
+            if matches!(q.object, oxrdf::TermRef::Literal(_) | oxrdf::TermRef::NamedNode(_)) {
+                use std::fmt::Write as _;
+                self.line.clear();
+                let _ = writeln!(self.line, "{q} .");
+                self.lines.push(self.line.as_bytes())?;
+                return Ok(());
+            }
+            return Err(RdfcError::TripleTerm);
+        }
+        let record = &mut self.record;
+        record.clear();
+        let keys = &self.keys;
+        let term = |record: &mut Vec<u8>, t: oxrdf::TermRef<'_>| -> Result<(), RdfcError> {
+            match t {
+                oxrdf::TermRef::BlankNode(b) => {
+                    record.push(KEYED);
+                    record.extend_from_slice(&keys.key(b.as_str()).to_le_bytes());
+                }
+                oxrdf::TermRef::NamedNode(n) => put_text(record, n),
+                oxrdf::TermRef::Literal(l) => put_text(record, l),
+                #[allow(unreachable_patterns)]
+                _ => return Err(RdfcError::TripleTerm),
+            }
+            Ok(())
+        };
+        term(record, q.subject.into())?;
+        put_text(record, q.predicate);
+        term(record, q.object)?;
+        match q.graph_name {
+            oxrdf::GraphNameRef::DefaultGraph => record.push(2),
+            oxrdf::GraphNameRef::NamedNode(n) => term(record, n.into())?,
+            oxrdf::GraphNameRef::BlankNode(b) => term(record, b.into())?,
+        }
+        self.blank.write_all(record)?;
+        Ok(())
+    }
+}
+
+/// A scratch record's tag for a blank node written as its label's keyed hash.
+const KEYED: u8 = 3;
+
+/// A text term of a scratch record: its N-Quads form, length first.
+fn put_text(out: &mut Vec<u8>, t: impl std::fmt::Display) {
+    out.push(0);
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let _ = write!(out, "{t}");
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// [`canonicalize`] for quads parsed by `feeders` threads: `feed` hands every quad of the
+/// dataset to one of the feeders it is given (each thread its own), in any order.
+pub fn canonicalize_fed(
+    dir: &Path,
+    limits: &Limits,
+    out: &mut (dyn Write + Send),
+    feeders: usize,
+    feed: impl FnOnce(&mut [Feeder]) -> Result<(), RdfcError>,
+) -> Result<Canonical, RdfcError> {
     let scratch = tempfile::Builder::new().prefix(".rdfc-").tempdir_in(dir)?;
     let budget = limits.budget.max(4 << 10);
     let final_runs = Runs::new(scratch.path())?;
-    let mut lines = RunWriter::new(&final_runs, budget / 2);
+    let keys = LabelKeys::default();
 
-    // 1. Parse: ground quads are final lines; the others go to the scratch file.
+    // 1. Parse: ground quads are final lines; the others go to the feeders' scratch files…
+    let feeders = feeders.max(1);
+    let mut fed = (0..feeders)
+        .map(|i| {
+            let path = scratch.path().join(format!("keyed-{i}"));
+            Ok(Feeder {
+                lines: RunWriter::new(&final_runs, budget / 2 / feeders),
+                line: String::with_capacity(256),
+                blank: BufWriter::with_capacity(
+                    1 << 20,
+                    File::options().read(true).write(true).create_new(true).open(&path)?,
+                ),
+                path,
+                keys: keys.clone(),
+                record: Vec::with_capacity(256),
+            })
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    feed(&mut fed)?;
+    // …then, on this thread, their blank nodes are numbered and joined into components.
     let mut interner = Interner::new();
     let blank_path = scratch.path().join("blank-quads");
     let mut blank_file = BufWriter::with_capacity(1 << 20, File::create(&blank_path)?);
     let mut record = Vec::with_capacity(256);
-    let mut line = String::with_capacity(256);
     let mut blank_bytes = 0u64;
-    for q in quads {
-        let q = q.map_err(|e| RdfcError::Parse(Box::new(e)))?;
-        let has_blank = q.subject.is_blank_node()
-            || q.object.is_blank_node()
-            || matches!(q.graph_name, oxrdf::GraphName::BlankNode(_));
-        if !has_blank {
-            if matches!(q.object, oxrdf::Term::Literal(_) | oxrdf::Term::NamedNode(_)) {
-                use std::fmt::Write as _;
-                line.clear();
-                let _ = writeln!(line, "{q} .");
-                lines.push(line.as_bytes())?;
-                continue;
+    for feeder in fed {
+        // Ground lines are spilled now: their buffer is not held through the middle phases.
+        feeder.lines.finish()?;
+        let mut keyed = feeder.blank.into_inner().map_err(|e| e.into_error())?;
+        keyed.seek(SeekFrom::Start(0))?;
+        let mut reader = BufReader::with_capacity(1 << 20, keyed);
+        let mut blanks = Vec::with_capacity(3);
+        while next_record(&mut reader, &mut record, &mut blanks, &mut |key| Ok(interner.id(key)))? {
+            for w in blanks.windows(2) {
+                interner.union(w[0], w[1]);
             }
-            return Err(RdfcError::TripleTerm);
+            blank_bytes += record.len() as u64;
+            blank_file.write_all(&record)?;
         }
-        let s = text_term(q.subject.as_ref().into(), &mut interner)?;
-        let o = text_term(q.object.as_ref(), &mut interner)?;
-        let g = match q.graph_name.as_ref() {
-            oxrdf::GraphNameRef::DefaultGraph => None,
-            oxrdf::GraphNameRef::NamedNode(n) => Some(text_term(n.into(), &mut interner)?),
-            oxrdf::GraphNameRef::BlankNode(b) => Some(text_term(b.into(), &mut interner)?),
-        };
-        let quad = Q { s, p: q.predicate.to_string().into_boxed_str(), o, g };
-        let blanks: Vec<u32> = quad.blanks().collect();
-        for w in blanks.windows(2) {
-            interner.union(w[0], w[1]);
-        }
-        record.clear();
-        quad.encode(&mut record);
-        blank_bytes += record.len() as u64;
-        blank_file.write_all(&record)?;
+        drop(reader);
+        std::fs::remove_file(&feeder.path)?;
     }
     blank_file.flush()?;
     drop(blank_file);
     let nodes = interner.parent.len();
     let roots: Vec<u32> = (0..nodes as u32).map(|i| interner.find(i)).collect();
     drop(interner);
-    // Ground lines are spilled now: their buffer is not held through the middle phases.
-    lines.finish()?;
     let mut sizes: Vec<u32> = vec![0; nodes];
     for r in &roots {
         sizes[*r as usize] += 1;
@@ -354,10 +494,9 @@ pub fn canonicalize<E: std::error::Error + Send + Sync + 'static>(
             .map(|p| File::create(p).map(|f| BufWriter::with_capacity(64 << 10, f)))
             .collect::<std::io::Result<Vec<_>>>()?;
         let mut reader = BufReader::with_capacity(1 << 20, File::open(&blank_path)?);
-        while let Some(q) = Q::decode(&mut reader)? {
-            let root = roots[q.blanks().next().unwrap_or_default() as usize];
-            record.clear();
-            q.encode(&mut record);
+        let mut blanks = Vec::with_capacity(3);
+        while next_record(&mut reader, &mut record, &mut blanks, &mut |_| Err(corrupt()))? {
+            let root = roots[blanks.first().copied().unwrap_or_default() as usize];
             writers[root as usize % buckets].write_all(&record)?;
         }
         for mut w in writers {

@@ -187,6 +187,24 @@ pub struct FactsTap {
     runs: Runs,
     facts: Facts,
     dest: std::path::PathBuf,
+    sort_memory: usize,
+}
+
+/// One parsing thread's share of a [`FactsTap`]: its facts join the tap's sort.
+pub struct FactsWorker {
+    facts: Facts,
+}
+
+impl FactsWorker {
+    /// Takes the facts of one statement.
+    pub fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
+        self.facts.quad(q)
+    }
+
+    /// Spills what is left to the tap's sort (before the tap's `finish`).
+    pub fn finish(self) -> std::io::Result<()> {
+        self.facts.sort.finish()
+    }
 }
 
 impl FactsTap {
@@ -196,7 +214,18 @@ impl FactsTap {
         std::fs::create_dir_all(dir)?;
         let runs = Runs::new(dir)?;
         let facts = Facts { sort: RunWriter::new(&runs, sort_memory.max(1 << 20)), line: String::new() };
-        Ok(FactsTap { runs, facts, dest: dest.to_path_buf() })
+        Ok(FactsTap { runs, facts, dest: dest.to_path_buf(), sort_memory })
+    }
+
+    /// An empty tap for the same file (a parse that starts over).
+    pub fn again(&self) -> std::io::Result<FactsTap> {
+        FactsTap::new(&self.dest, self.sort_memory)
+    }
+
+    /// A share of this tap for one of `of` parsing threads (its part of the sort memory).
+    pub fn worker(&self, of: usize) -> FactsWorker {
+        let sort = RunWriter::new(&self.runs, (self.sort_memory / of.max(1)).max(1 << 20));
+        FactsWorker { facts: Facts { sort, line: String::new() } }
     }
 
     /// Takes the facts of one statement.

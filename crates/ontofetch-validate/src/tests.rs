@@ -304,3 +304,90 @@ proptest::proptest! {
         proptest::prop_assert_eq!(output(&fused, "ttl"), output(&separate, "ttl"));
     }
 }
+
+/// An OWL document in RDF/XML big enough to be cut into pieces: classes with labels (some
+/// tagged `en-GB`), restrictions and axiom annotations (anonymous blank nodes), and
+/// `rdf:nodeID` nodes that one class defines and classes far away in the file refer to.
+fn owl_in_pieces(classes: usize) -> String {
+    let mut x = String::from(concat!(
+        "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" ",
+        "xmlns:rdfs=\"http://www.w3.org/2000/01/rdf-schema#\" xmlns:owl=\"http://www.w3.org/2002/07/owl#\" ",
+        "xmlns:obo=\"http://purl.obolibrary.org/obo/\" xml:base=\"http://x.org/\">\n",
+        "<owl:Ontology rdf:about=\"http://x.org/o\"><owl:imports rdf:resource=\"http://x.org/dep\"/></owl:Ontology>\n"
+    ));
+    for i in 0..classes {
+        let lang = if i % 3 == 0 { " xml:lang=\"en-GB\"" } else { "" };
+        x.push_str(&format!(
+            "<owl:Class rdf:about=\"http://x.org/C{i}\"><rdfs:label{lang}>class {i}</rdfs:label>\
+             <obo:IAO_0000115>A class, number {i}, defined at length to make the file long.</obo:IAO_0000115>\
+             <rdfs:subClassOf rdf:resource=\"http://x.org/C{}\"/>\
+             <rdfs:subClassOf><owl:Restriction><owl:onProperty rdf:resource=\"http://x.org/part_of\"/>\
+             <owl:someValuesFrom rdf:resource=\"http://x.org/C{}\"/></owl:Restriction></rdfs:subClassOf>\
+             <rdfs:seeAlso rdf:nodeID=\"shared{}\"/></owl:Class>\n",
+            i / 2,
+            (i * 7) % classes,
+            i % 17
+        ));
+        if i % 50 == 0 {
+            x.push_str(&format!(
+                "<owl:Axiom><owl:annotatedSource rdf:resource=\"http://x.org/C{i}\"/>\
+                 <owl:annotatedProperty rdf:resource=\"http://www.w3.org/2000/01/rdf-schema#label\"/>\
+                 <owl:annotatedTarget>class {i}</owl:annotatedTarget><rdfs:comment>axiom {i}</rdfs:comment></owl:Axiom>\n"
+            ));
+        }
+        if i % 101 == 0 {
+            // The nodes the classes refer to, defined here and there through the file.
+            x.push_str(&format!(
+                "<rdf:Description rdf:nodeID=\"shared{}\"><rdfs:comment>shared node</rdfs:comment></rdf:Description>\n",
+                (i / 101) % 17
+            ));
+        }
+    }
+    x.push_str("</rdf:RDF>\n");
+    x
+}
+
+/// The fused job parses an RDF/XML file in pieces on two threads, and reports what one
+/// thread parsing it whole reports: counts, imports, the hash, the facts, the canonical
+/// N-Triples and the Turtle byte for byte, with blank nodes named across pieces; a file
+/// that breaks in its middle is refused, leaving no output.
+#[test]
+fn the_fused_job_in_pieces_equals_one_thread_parsing_it_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let text = owl_in_pieces(3_000);
+    assert!(text.len() > 1 << 20, "{} bytes: several pieces", text.len());
+    let file = write(d.path(), "o.owl", &text);
+    let options = |dir: &str, threads: usize| Options { threads, ..job_options(&d.path().join(dir), true, false) };
+    let whole = validate(&file, &options("whole", 1));
+    let pieces = validate(&file, &options("pieces", 2));
+    assert_eq!((whole.status, pieces.status), (Status::Ok, Status::Ok), "{:?} {:?}", whole.message, pieces.message);
+    assert!(pieces.parallel && !whole.parallel, "two threads parse pieces, one parses the whole");
+    assert!(whole.blank_nodes && whole.normalized_sha256.is_some());
+    assert_eq!(
+        (pieces.statements, pieces.terms, pieces.blank_nodes, &pieces.imports),
+        (whole.statements, whole.terms, whole.blank_nodes, &whole.imports)
+    );
+    assert_eq!(pieces.normalized_sha256, whole.normalized_sha256);
+    assert_eq!(pieces.normalization, whole.normalization);
+    for format in ["terms", "nt", "ttl"] {
+        assert!(output(&whole, format).is_some(), "{format}");
+        assert_eq!(output(&pieces, format), output(&whole, format), "{format}");
+    }
+    // The language tags are kept as written, in every piece.
+    assert!(String::from_utf8(output(&pieces, "nt").unwrap()).unwrap().contains("\"class 3\"@en-GB"));
+
+    // Broken past its first pieces: the pieces fail, the whole parse finds the error.
+    let broken = text.replacen(
+        "<owl:Class rdf:about=\"http://x.org/C2000\">",
+        "<owl:Class rdf:about=\"http://x.org/C2000\"><oops>",
+        1,
+    );
+    let file = write(d.path(), "broken.owl", &broken);
+    let refused = validate(&file, &options("broken", 2));
+    assert_eq!(refused.status, Status::Failed, "{refused:?}");
+    assert!(refused.outputs.is_empty() && refused.normalized_sha256.is_none());
+    let left: Vec<_> = std::fs::read_dir(d.path().join("broken"))
+        .map(|r| r.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+}
