@@ -19,7 +19,6 @@ use horned_owl::model::{AnnotatedComponent, Build, Component, RcStr};
 use horned_owl::ontology::component_mapped::RcComponentMappedOntology;
 use horned_pretty_rdf::{PTriple, RdfFormatter};
 use oxrdf::{BlankNode, TripleRef};
-use oxttl::TurtleSerializer;
 use oxttl::turtle::LowLevelTurtleSerializer;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -100,7 +99,8 @@ impl Converter {
             prefixes,
             prelude: Vec::new(),
         };
-        c.prelude = c.compute_prelude().map_err(|e| ValidateError::io("writing the Turtle prefixes", e))?;
+        c.prelude = crate::render::turtle_prelude(&c.prefixes)
+            .map_err(|e| ValidateError::io("writing the Turtle prefixes", e))?;
         Ok(c)
     }
 
@@ -126,26 +126,7 @@ impl Converter {
     }
 
     fn serializer(&self) -> std::io::Result<LowLevelTurtleSerializer> {
-        let mut s = TurtleSerializer::new();
-        for (p, i) in &self.prefixes {
-            s = s.with_prefix(p, i).map_err(std::io::Error::other)?;
-        }
-        Ok(s.low_level())
-    }
-
-    /// The `@prefix` lines a serializer writes before its first triple (written once, at
-    /// the top of the file; every batch's copy is dropped).
-    fn compute_prelude(&self) -> std::io::Result<Vec<u8>> {
-        const PROBE: &str = "<urn:x:s> <urn:x:p> <urn:x:o> .\n";
-        let mut ser = self.serializer()?;
-        let mut buf = Vec::new();
-        let n = oxrdf::NamedNodeRef::new_unchecked;
-        ser.serialize_triple(TripleRef::new(n("urn:x:s"), n("urn:x:p"), n("urn:x:o")), &mut buf)?;
-        ser.finish(&mut buf)?;
-        let text = String::from_utf8(buf).map_err(std::io::Error::other)?;
-        text.strip_suffix(PROBE)
-            .map(|p| p.as_bytes().to_vec())
-            .ok_or_else(|| std::io::Error::other("unexpected Turtle prelude"))
+        crate::render::turtle_serializer(&self.prefixes)
     }
 
     fn context<'a>(&self, build: &'a Build<RcStr>) -> Context<'a, RcStr> {

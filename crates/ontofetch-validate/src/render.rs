@@ -160,7 +160,10 @@ impl Rendering {
             self.feeds.push(feed);
             let renderer = move || {
                 let mut input = BlockReader { blocks, current: Arc::new(Vec::new()), at: 0, complete: false };
-                let made = render(format, &mut input, &prefixes, dest.clone());
+                let made = match format {
+                    "ttl" => ttl_in_chunks(&mut input, &prefixes, dest.clone(), CHUNK, chunk_workers()),
+                    _ => render(format, &mut input, &prefixes, dest.clone()),
+                };
                 if made.is_err() || !input.complete {
                     let _ = std::fs::remove_file(&dest);
                     return Err(made.err().unwrap_or_else(|| std::io::Error::other("the N-Triples were abandoned")));
@@ -275,6 +278,151 @@ impl Read for BlockReader {
         self.at += n;
         Ok(n)
     }
+}
+
+/// N-Triples rendered as Turtle at once by one worker, about.
+const CHUNK: usize = 1 << 20;
+
+/// Threads rendering Turtle chunks: every core, at most four.
+fn chunk_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// The `@prefix` lines oxttl's serializer writes before its first triple.
+pub(crate) fn turtle_prelude(prefixes: &[(String, String)]) -> std::io::Result<Vec<u8>> {
+    const PROBE: &str = "<urn:x:s> <urn:x:p> <urn:x:o> .\n";
+    let mut ser = turtle_serializer(prefixes)?;
+    let mut buf = Vec::new();
+    let n = oxrdf::NamedNodeRef::new_unchecked;
+    ser.serialize_triple(oxrdf::TripleRef::new(n("urn:x:s"), n("urn:x:p"), n("urn:x:o")), &mut buf)?;
+    ser.finish(&mut buf)?;
+    buf.strip_suffix(PROBE.as_bytes())
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| std::io::Error::other("unexpected Turtle prelude"))
+}
+
+/// A Turtle serializer declaring `prefixes`.
+pub(crate) fn turtle_serializer(
+    prefixes: &[(String, String)],
+) -> std::io::Result<oxttl::turtle::LowLevelTurtleSerializer> {
+    let mut ser = TurtleSerializer::new();
+    for (p, i) in prefixes {
+        ser = ser.with_prefix(p, i).map_err(std::io::Error::other)?;
+    }
+    Ok(ser.low_level())
+}
+
+/// Where sorted N-Triples may be cut so that each part renders as Turtle on its own: before
+/// the first line of the last complete line's subject (`None`: one subject fills `text`).
+/// Turtle groups a subject's triples, and a subject's lines are together in sorted input,
+/// so the renderings of the parts, put end to end, are the rendering of the whole.
+fn subject_cut(text: &[u8]) -> Option<usize> {
+    let end = text.iter().rposition(|b| *b == b'\n')? + 1;
+    let line_start = |at: usize| text[..at].iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
+    let subject = |line: usize| {
+        let rest = &text[line..end];
+        &rest[..rest.iter().position(|b| *b == b' ').unwrap_or(rest.len())]
+    };
+    let mut start = line_start(end - 1);
+    let last = subject(start);
+    while start > 0 {
+        let previous = line_start(start - 1);
+        if subject(previous) != last {
+            return Some(start);
+        }
+        start = previous;
+    }
+    None
+}
+
+/// One part of the N-Triples as Turtle, without the prelude.
+fn ttl_chunk(nt: &[u8], prefixes: &[(String, String)], prelude: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut ser = turtle_serializer(prefixes)?;
+    let mut out = Vec::with_capacity(nt.len());
+    for t in NTriplesParser::new().lenient().for_slice(nt) {
+        ser.serialize_triple(&t.map_err(std::io::Error::other)?, &mut out)?;
+    }
+    ser.finish(&mut out)?;
+    match out.strip_prefix(prelude) {
+        Some(body) => Ok(body.to_vec()),
+        None if out.is_empty() => Ok(out),
+        None => Err(std::io::Error::other("a Turtle chunk without the prelude")),
+    }
+}
+
+/// Turtle from sorted N-Triples on `workers` threads: the input is cut into parts of about
+/// `chunk` bytes at subject boundaries, each part is rendered on its own and the parts are
+/// written in order after one prelude — byte for byte what [`render`] writes on one thread
+/// (the rendering was the last step's longest, and the merge waited for it).
+fn ttl_in_chunks(
+    nt: &mut dyn Read,
+    prefixes: &[(String, String)],
+    dest: PathBuf,
+    chunk: usize,
+    workers: usize,
+) -> std::io::Result<OutputFile> {
+    type Reply = std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>;
+    let prelude = turtle_prelude(prefixes)?;
+    let mut file = HashedFile::create(dest)?;
+    let (work, queue) = crossbeam_channel::bounded::<(Vec<u8>, std::sync::mpsc::SyncSender<_>)>(workers);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (queue, prelude) = (queue.clone(), &prelude);
+            s.spawn(move || {
+                for (part, reply) in queue {
+                    let _ = reply.send(ttl_chunk(&part, prefixes, prelude));
+                }
+            });
+        }
+        drop(queue);
+        let mut pending: std::collections::VecDeque<Reply> = std::collections::VecDeque::new();
+        let mut started = false;
+        let mut write_oldest = |pending: &mut std::collections::VecDeque<Reply>| -> std::io::Result<()> {
+            let Some(reply) = pending.pop_front() else { return Ok(()) };
+            let body = reply.recv().map_err(|_| std::io::Error::other("a Turtle worker died"))??;
+            if !body.is_empty() && !std::mem::replace(&mut started, true) {
+                file.write_all(&prelude)?;
+            }
+            file.write_all(&body)
+        };
+        let mut text: Vec<u8> = Vec::with_capacity(chunk * 2);
+        let mut at_end = false;
+        while !at_end {
+            let before = text.len();
+            text.resize(before + chunk, 0);
+            let n = read_full(nt, &mut text[before..])?;
+            text.truncate(before + n);
+            at_end = n == 0;
+            let cut = if at_end { Some(text.len()) } else { subject_cut(&text) };
+            let Some(cut) = cut.filter(|c| *c > 0) else { continue };
+            let rest = text.split_off(cut);
+            let part = std::mem::replace(&mut text, rest);
+            let (reply, answer) = std::sync::mpsc::sync_channel(1);
+            work.send((part, reply)).map_err(|_| std::io::Error::other("the Turtle workers stopped"))?;
+            pending.push_back(answer);
+            while pending.len() > 2 * workers {
+                write_oldest(&mut pending)?;
+            }
+        }
+        drop(work);
+        while !pending.is_empty() {
+            write_oldest(&mut pending)?;
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    file.finish("ttl")
+}
+
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 /// Renders canonical N-Triples read from `nt` as `format` (`ttl` or `owl`) into `dest`.
@@ -425,6 +573,38 @@ mod tests {
         }
         let ttl = std::fs::read_to_string(&outputs[1].path).expect("ttl");
         assert!(ttl.contains("@prefix ex: <http://example.org/y#>"), "the source's prefixes are used");
+    }
+
+    /// Turtle rendered in parts on several threads is the Turtle of the whole, byte for
+    /// byte, whatever the part size: parts smaller than one subject's lines, a subject with
+    /// more lines than a part, blank-node subjects, one thread or four.
+    #[test]
+    fn turtle_in_parts_is_the_turtle_of_the_whole() {
+        assert_eq!(subject_cut(b"<a> <p> \"1\" .\n<a> <p> \"2\" .\n"), None, "one subject");
+        assert_eq!(subject_cut(b"<a> <p> \"1\" .\n<b> <p> \"2\" .\n<b> <q> \"3\" .\n<b"), Some(14));
+        assert_eq!(subject_cut(b"<a> <p> \"1\" .\n<a"), None, "no complete line after the first");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut lines: Vec<String> = ntriples()
+            .split_inclusive(|b| *b == b'\n')
+            .take(3_000)
+            .map(|l| String::from_utf8(l.to_vec()).unwrap())
+            .collect();
+        lines.extend((0..400).map(|i| format!("<http://a.org/big> <http://a.org/p{}> \"v{i}\" .\n", i % 7)));
+        lines.sort();
+        let nt = lines.concat().into_bytes();
+        let source = prefixes(&[("ex".to_string(), "http://example.org/y#".to_string())]);
+        let whole = dir.path().join("whole.ttl");
+        let expected = render("ttl", &mut nt.as_slice(), &source, whole.clone()).expect("render");
+        for (i, (chunk, workers)) in [(64, 1), (1000, 4), (8192, 2), (1 << 20, 2)].into_iter().enumerate() {
+            let dest = dir.path().join(format!("parts-{i}.ttl"));
+            let made = ttl_in_chunks(&mut nt.as_slice(), &source, dest.clone(), chunk, workers).expect("parts");
+            assert_eq!(
+                std::fs::read(&dest).expect("parts"),
+                std::fs::read(&whole).expect("whole"),
+                "{chunk} bytes, {workers} threads"
+            );
+            assert_eq!((made.sha256.as_str(), made.bytes), (expected.sha256.as_str(), expected.bytes));
+        }
     }
 
     /// A rendering abandoned half-way (the merge failed) or one that fails leaves no file.
