@@ -204,7 +204,8 @@ fn next_record<R: Read>(
                 out.resize(at + u32::from_le_bytes(n) as usize, 0);
                 r.read_exact(&mut out[at..])?;
             }
-            1 | KEYED => {
+            // The predicate is text; the others may be blank nodes.
+            1 | KEYED if position != 1 => {
                 let id = if tag[0] == 1 {
                     r.read_exact(&mut n)?;
                     u32::from_le_bytes(n)
