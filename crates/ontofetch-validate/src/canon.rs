@@ -7,7 +7,7 @@
 use crate::ValidateError;
 use crate::render::Rendering;
 use crate::tally::Tally;
-use crate::terms::FactsTap;
+use crate::terms::{FactsSink, FactsTap};
 use crate::{Detected, Normalize, Outcome, Status};
 #[cfg(test)]
 use oxrdf02 as o2;
@@ -65,14 +65,15 @@ pub fn fused(path: &Path, detected: Detected, n: &Normalize, threads: usize) -> 
     out
 }
 
-/// What the fused job takes from each statement besides canonicalising it.
-struct Tap {
+/// What the fused job takes from each statement besides canonicalising it (with a
+/// [`crate::terms::FactsWorker`]: what one thread of a parse in pieces takes).
+struct Tap<F = FactsTap> {
     tally: Tally,
-    facts: Option<FactsTap>,
+    facts: Option<F>,
     facts_error: Option<std::io::Error>,
 }
 
-impl Tap {
+impl<F: FactsSink> Tap<F> {
     fn quad(&mut self, q: oxrdf::QuadRef<'_>) {
         let _ = self.tally.add(q); // no sort: nothing to fail
         if let (Some(f), None) = (&mut self.facts, &self.facts_error)
@@ -181,13 +182,6 @@ fn finished(
     out
 }
 
-/// What one parsing thread takes from its quads besides canonicalising them.
-struct Share {
-    tally: Tally,
-    facts: Option<crate::terms::FactsWorker>,
-    facts_error: Option<std::io::Error>,
-}
-
 /// RDFC-1.0 (with the tally and the facts) of an RDF/XML document parsed in pieces, on
 /// `threads` threads, each feeding its own share; `Err(RdfcError::Parse)` when a piece did
 /// not parse. The tap is only changed when every piece parsed.
@@ -211,8 +205,8 @@ fn in_pieces(
         Some(f) => Some(f.again()?),
         None => None,
     };
-    let mut shares: Vec<Share> = (0..threads)
-        .map(|_| Share { tally: Tally::new(None), facts: facts.as_ref().map(|f| f.worker(threads)), facts_error: None })
+    let mut shares: Vec<Tap<crate::terms::FactsWorker>> = (0..threads)
+        .map(|_| Tap { tally: Tally::new(None), facts: facts.as_ref().map(|f| f.worker(threads)), facts_error: None })
         .collect();
     let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
     let canonical = crate::rdfc::canonicalize_fed(dir, limits, nt, threads, |feeders| {
@@ -230,12 +224,7 @@ fn in_pieces(
                             }
                             let parsed = pieces.parse(path, span, &mut |q| {
                                 let q = tags.restore(q);
-                                let _ = share.tally.add(q.as_ref()); // no sort: nothing to fail
-                                if let (Some(f), None) = (&mut share.facts, &share.facts_error)
-                                    && let Err(e) = f.quad(q.as_ref())
-                                {
-                                    share.facts_error = Some(e);
-                                }
+                                share.quad(q.as_ref());
                                 match feeder.push(q.as_ref()) {
                                     Ok(()) => true,
                                     Err(e) => {

@@ -298,13 +298,10 @@ fn windowed(
     Some(finish(tallies, prefixes, None, true))
 }
 
-/// RDF/XML in parallel: the top-level node elements of `rdf:RDF` are independent, so the
-/// document is cut between them ([`Layout`]) and each piece is parsed as a document of its
-/// own: the original prologue (XML declaration, DOCTYPE entities, the root start tag with
-/// its namespaces and base), the piece, the root end tag. `None` when a piece fails.
-/// An RDF/XML document cut where the XML guard found top-level node elements end: each
-/// piece parses on its own as the prologue (declaration, DOCTYPE, the root's namespaces
-/// and base), the piece's bytes and the root's end tag.
+/// An RDF/XML document cut where the XML guard found top-level node elements end: the
+/// top-level node elements of `rdf:RDF` are independent, so each piece parses as a document
+/// of its own — the original prologue (XML declaration, DOCTYPE entities, the root start
+/// tag with its namespaces and base), the piece's bytes, the root's end tag.
 pub(crate) struct Pieces {
     prologue: Vec<u8>,
     epilogue: Vec<u8>,
@@ -350,6 +347,7 @@ impl Pieces {
     }
 }
 
+/// RDF/XML in parallel, in [`Pieces`]; `None` when a piece fails.
 fn rdfxml(path: &Path, layout: &Layout, threads: usize, sort: Option<SortTo<'_>>) -> Option<Parsed> {
     let pieces = Pieces::read(path, layout).ok()?;
     let next = AtomicUsize::new(0);

@@ -195,12 +195,26 @@ pub struct FactsWorker {
     facts: Facts,
 }
 
-impl FactsWorker {
+/// What takes the facts of a parse's statements, one at a time: a [`FactsTap`], or one
+/// thread's [`FactsWorker`].
+pub trait FactsSink {
     /// Takes the facts of one statement.
-    pub fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
+    fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()>;
+}
+
+impl FactsSink for FactsWorker {
+    fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
         self.facts.quad(q)
     }
+}
 
+impl FactsSink for FactsTap {
+    fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
+        self.facts.quad(q)
+    }
+}
+
+impl FactsWorker {
     /// Spills what is left to the tap's sort (before the tap's `finish`).
     pub fn finish(self) -> std::io::Result<()> {
         self.facts.sort.finish()
@@ -226,11 +240,6 @@ impl FactsTap {
     pub fn worker(&self, of: usize) -> FactsWorker {
         let sort = RunWriter::new(&self.runs, (self.sort_memory / of.max(1)).max(1 << 20));
         FactsWorker { facts: Facts { sort, line: String::new() } }
-    }
-
-    /// Takes the facts of one statement.
-    pub fn quad(&mut self, q: QuadRef<'_>) -> std::io::Result<()> {
-        self.facts.quad(q)
     }
 
     /// Sorts and writes the facts (a `terms` output).
