@@ -348,6 +348,7 @@ fn missing_or(e: std::io::Error, path: &Path, what: String) -> StoreError {
         io(what)(e)
     }
 }
+
 /// Bytes read at once when streaming a stored file.
 const STREAM_CHUNK: u64 = 1 << 20;
 
@@ -357,7 +358,7 @@ const STREAM_CHUNK: u64 = 1 << 20;
 fn read_on_a_thread(file: std::fs::File, len: u64) -> crate::ByteStream {
     use futures_util::StreamExt;
     use std::io::Read;
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
     tokio::task::spawn_blocking(move || {
         let mut file = file;
         let mut left = len;
@@ -380,12 +381,5 @@ fn read_on_a_thread(file: std::fs::File, len: u64) -> crate::ByteStream {
             }
         }
     });
-    tokio_stream_from(rx).boxed()
-}
-
-/// A receiver as a stream.
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: tokio::sync::mpsc::Receiver<T>,
-) -> impl futures_util::Stream<Item = T> + Send {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
 }
