@@ -7,6 +7,7 @@
 use crate::ValidateError;
 use crate::obo_owl::Converter;
 use crate::render::{HashedFile, turtle_to_rdfxml};
+use crate::terms::{FactsTap, FactsWorker};
 use crate::{Detected, Normalize, Outcome, Status};
 use fastobo::ast::{HeaderClause, HeaderFrame};
 use fastobo::syntax::{Lexer, Rule};
@@ -17,7 +18,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Frames are handed to workers in batches of about this many bytes.
-const BATCH_BYTES: usize = 1 << 20;
+pub(crate) const BATCH_BYTES: usize = 1 << 20;
 
 /// Frames of the file, starting at a line.
 struct Batch {
@@ -214,10 +215,15 @@ pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcom
         out.version_iri = Some(viri);
     }
     let target = converter.as_ref().zip(normalize);
-    match stream(reader, first, first_line, threads, converter.as_ref(), target) {
+    // The term facts come from the same batches, on the same threads (else `validate`
+    // extracts them with a read of its own).
+    let facts = normalize
+        .filter(|n| n.terms)
+        .and_then(|n| FactsTap::new(&n.dir.join(format!("{}.terms.tsv", n.stem)), n.sort_memory_bytes as usize).ok());
+    match stream(reader, first, first_line, threads, converter.as_ref(), target, facts) {
         Err(e) if converter.is_some() => out.skip_normalization(format!("OWL translation failed: {e}")),
         Err(e) => return out.fail(format!("OBO 1.4 parse error at {e}")),
-        Ok((counts, written)) => {
+        Ok((counts, written, facts)) => {
             out.statements = counts.frames;
             out.terms = counts.terms;
             out.typedefs = Some(counts.typedefs);
@@ -226,6 +232,11 @@ pub fn run(path: &Path, normalize: Option<&Normalize>, threads: usize) -> Outcom
             out.parallel = threads > 1;
             if counts.frames == 0 {
                 return out.fail("no term, typedef or instance frames");
+            }
+            match facts {
+                Some(Ok(f)) => out.outputs.push(f),
+                Some(Err(e)) => out.terms_error = Some(format!("term facts not written: {e}")),
+                None => {}
             }
             match (written, normalize) {
                 (Some(written), Some(n)) => finish_owl(&mut out, written, converter.as_ref(), n),
@@ -272,12 +283,15 @@ fn finish_owl(
     } else {
         let _ = std::fs::remove_file(&ttl.path);
     }
+    // The term facts, when they came with the batches, stay after the renderings.
+    outputs.append(&mut out.outputs);
     out.outputs = outputs;
 }
 
 type Written = Option<std::io::Result<crate::OutputFile>>;
 
-/// Reads the frames into batches for the workers and collects their results in order.
+/// Reads the frames into batches for the workers and collects their results in order; each
+/// worker also takes the term facts of the batches it checked when `facts` is given.
 fn stream(
     mut reader: impl BufRead,
     first: Option<String>,
@@ -285,21 +299,18 @@ fn stream(
     threads: usize,
     converter: Option<&Converter>,
     target: Option<(&Converter, &Normalize)>,
-) -> Result<(Counts, Written), ValidateError> {
+    facts: Option<FactsTap>,
+) -> Result<(Counts, Written, Written), ValidateError> {
     let workers = threads.max(1);
     let (tx, rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
     let failed = AtomicBool::new(false);
     std::thread::scope(|s| {
+        let mut shares = Vec::new();
         for _ in 0..workers {
             let (rx, done_tx) = (rx.clone(), done_tx.clone());
-            s.spawn(move || {
-                for batch in rx {
-                    if done_tx.send(work(&batch, converter)).is_err() {
-                        break;
-                    }
-                }
-            });
+            let share = facts.as_ref().map(|t| t.worker(workers));
+            shares.push(s.spawn(move || work_through(rx, done_tx, converter, share)));
         }
         drop((rx, done_tx));
         let collector = s.spawn(|| collect(done_rx, target, &failed));
@@ -307,8 +318,42 @@ fn stream(
         drop(tx);
         let collected = collector.join().map_err(|_| ValidateError::Panicked("collector"))?;
         read?;
-        collected
+        let (counts, written) = collected?;
+        let mut shared = Ok(());
+        for share in shares {
+            let finished = share.join().map_err(|_| ValidateError::Panicked("OBO worker"))?;
+            shared = shared.and(finished);
+        }
+        let facts = facts.map(|tap| shared.and_then(|()| tap.finish()));
+        Ok((counts, written, facts))
     })
+}
+
+/// One worker: checks (or translates) batches until there are none, and takes the term
+/// facts of each batch that passed into its share; the share's failure is the facts' alone.
+fn work_through(
+    batches: crossbeam_channel::Receiver<Batch>,
+    done: crossbeam_channel::Sender<Done>,
+    converter: Option<&Converter>,
+    mut share: Option<FactsWorker>,
+) -> std::io::Result<()> {
+    let mut shared = Ok(());
+    for batch in batches {
+        let result = work(&batch, converter);
+        if result.error.is_none()
+            && shared.is_ok()
+            && let Some(w) = share.as_mut()
+        {
+            shared = w.obo_frames(&batch.text);
+        }
+        if done.send(result).is_err() {
+            break;
+        }
+    }
+    match share {
+        Some(w) => shared.and_then(|()| w.finish()),
+        None => shared,
+    }
 }
 
 fn read_batches(

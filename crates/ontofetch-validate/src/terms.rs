@@ -215,6 +215,15 @@ impl FactsSink for FactsTap {
 }
 
 impl FactsWorker {
+    /// Takes the facts of OBO text that starts at a frame (a batch of a parse in pieces).
+    pub fn obo_frames(&mut self, text: &str) -> std::io::Result<()> {
+        let mut frame = OboFrame::default();
+        for line in text.lines() {
+            frame.line(line, &mut self.facts)?;
+        }
+        Ok(())
+    }
+
     /// Spills what is left to the tap's sort (before the tap's `finish`).
     pub fn finish(self) -> std::io::Result<()> {
         self.facts.sort.finish()
@@ -282,31 +291,44 @@ fn bare(value: &str) -> &str {
 
 fn obo_facts(path: &Path, facts: &mut Facts) -> std::io::Result<()> {
     let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut in_term = false;
-    let mut id: Option<String> = None;
-    // Tags before `id:` in a frame are kept until the id is known.
-    let mut pending: Vec<(&'static str, String)> = Vec::new();
+    let mut frame = OboFrame::default();
     for line in reader.lines() {
-        let line = line?;
+        frame.line(&line?, facts)?;
+    }
+    Ok(())
+}
+
+/// Where the facts of OBO lines stand: inside a `[Term]` frame or not, and its id once seen.
+/// Frames are independent, so text cut at frame starts gives the same facts piece by piece.
+#[derive(Default)]
+struct OboFrame {
+    in_term: bool,
+    id: Option<String>,
+    /// Tags before `id:` in a frame are kept until the id is known.
+    pending: Vec<(&'static str, String)>,
+}
+
+impl OboFrame {
+    fn line(&mut self, line: &str, facts: &mut Facts) -> std::io::Result<()> {
         let line = line.trim_end();
         if line.starts_with('[') {
-            in_term = line == "[Term]";
-            id = None;
-            pending.clear();
-            continue;
+            self.in_term = line == "[Term]";
+            self.id = None;
+            self.pending.clear();
+            return Ok(());
         }
-        if !in_term {
-            continue;
+        if !self.in_term {
+            return Ok(());
         }
-        let Some((tag, value)) = line.split_once(':') else { continue };
+        let Some((tag, value)) = line.split_once(':') else { return Ok(()) };
         let fact = match tag.trim() {
             "id" => {
                 let this = bare(value).to_string();
                 facts.add(&this, TERM, "")?;
-                for (kind, v) in pending.drain(..) {
+                for (kind, v) in self.pending.drain(..) {
                     facts.add(&this, kind, &v)?;
                 }
-                id = Some(this);
+                self.id = Some(this);
                 None
             }
             "name" => Some((LABEL, bare(value).to_string())),
@@ -315,14 +337,15 @@ fn obo_facts(path: &Path, facts: &mut Facts) -> std::io::Result<()> {
             "is_obsolete" if bare(value) == "true" => Some((OBSOLETE, String::new())),
             _ => None,
         };
-        if let Some((kind, v)) = fact {
-            match &id {
-                Some(id) => facts.add(id, kind, &v)?,
-                None => pending.push((kind, v)),
+        match (fact, &self.id) {
+            (Some((kind, v)), Some(id)) => facts.add(id, kind, &v),
+            (Some(fact), None) => {
+                self.pending.push(fact);
+                Ok(())
             }
+            (None, _) => Ok(()),
         }
     }
-    Ok(())
 }
 
 /// Writes the sorted term facts of `path` to `dest` (a `terms` output), sorting in at most
