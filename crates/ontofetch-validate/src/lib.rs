@@ -20,6 +20,7 @@ mod distinct;
 mod error;
 mod extsort;
 pub mod langtag;
+pub mod nesting;
 mod obo;
 mod obo_owl;
 mod owl;
@@ -331,7 +332,9 @@ pub struct Options {
 }
 
 impl Options {
-    fn threads(&self) -> usize {
+    /// The threads a job parses with: as asked, else one per core, at most four (the
+    /// runner sizes the allocator for them).
+    pub fn threads(&self) -> usize {
         match self.threads {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4),
             n => n,
@@ -343,9 +346,28 @@ impl Options {
 /// file declared).
 pub const MAX_IMPORTS: usize = 1_000;
 
+/// Characters a message of an outcome keeps: a parser's error may quote the whole line it
+/// stopped on, megabytes of a document written on one line, and a message goes into the
+/// catalog, the manifest and the terminal.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// Cuts a message to [`MAX_MESSAGE_CHARS`], saying how much went.
+fn bounded(message: &mut Option<String>) {
+    if let Some(m) = message
+        && let Some((cut, _)) = m.char_indices().nth(MAX_MESSAGE_CHARS)
+    {
+        let dropped = m.len() - cut;
+        m.truncate(cut);
+        m.push_str(&format!("… ({dropped} more bytes)"));
+    }
+}
+
 /// Validates one file (and writes the term facts when asked, once it parsed).
 pub fn validate(path: &Path, opts: &Options) -> Outcome {
     let mut outcome = check(path, opts);
+    for m in [&mut outcome.message, &mut outcome.normalization_skipped, &mut outcome.terms_error] {
+        bounded(m);
+    }
     // A set: however many threads parsed the file, in whatever order they finished.
     outcome.imports.sort();
     outcome.imports.dedup();

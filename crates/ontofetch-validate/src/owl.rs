@@ -70,11 +70,32 @@ fn parse(
     Ok(ont)
 }
 
+/// The stack horned-owl's readers and writer get: they recurse per level of nesting, and
+/// [`crate::nesting::MAX_NESTING`] levels fit in it with room to spare even in a debug
+/// build, whatever thread the caller validates on (a tokio blocking thread has 2 MiB).
+const OWL_STACK: usize = 16 << 20;
+
 pub(crate) fn validate(path: &Path, detected: Detected, normalize: Option<&Normalize>) -> Outcome {
+    let failed = |why: String| Outcome::new("owl", detected, Status::Failed, Some(why));
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("owl".into())
+            .stack_size(OWL_STACK)
+            .spawn_scoped(s, || on_this_thread(path, detected, normalize))
+        {
+            Ok(parse) => parse.join().unwrap_or_else(|_| failed("the OWL parser panicked".into())),
+            Err(e) => failed(format!("cannot start the OWL parser's thread: {e}")),
+        }
+    })
+}
+
+fn on_this_thread(path: &Path, detected: Detected, normalize: Option<&Normalize>) -> Outcome {
     let mut out = Outcome::new("owl", detected, Status::Ok, None);
-    if detected == Detected::OwlXml
-        && let Err(why) = open(path).and_then(|f| crate::xmlguard::check(BufReader::new(f)))
-    {
+    let guard = |f: std::fs::File| match detected {
+        Detected::OwlXml => crate::xmlguard::check(BufReader::new(f)),
+        _ => crate::nesting::check_ofn(BufReader::with_capacity(1 << 16, f)),
+    };
+    if let Err(why) = open(path).and_then(guard) {
         out.status = Status::Failed;
         out.message = Some(why.to_string());
         return out;

@@ -391,3 +391,95 @@ fn the_fused_job_in_pieces_equals_one_thread_parsing_it_whole() {
         .unwrap_or_default();
     assert!(left.is_empty(), "nothing left behind: {left:?}");
 }
+
+/// An OWL document nested to the guard's limit is read, mapped to RDF and canonicalised
+/// when validated from a 2 MiB thread (a tokio blocking thread's, where an embedder
+/// validates), and one level more is refused as hostile before any parser sees it, in
+/// both syntaxes.
+#[test]
+fn owl_nested_to_the_limit_parses_on_a_small_stack_and_deeper_is_refused() {
+    let ofn = |levels: usize| {
+        format!(
+            "Prefix(:=<http://e.org/>)\nOntology(<http://e.org/o>\nDeclaration(Class(:A))\nSubClassOf(:A {}:C{})\n)\n",
+            "ObjectIntersectionOf(:B ".repeat(levels),
+            ")".repeat(levels)
+        )
+    };
+    let owx = |levels: usize| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<Ontology xmlns=\"http://www.w3.org/2002/07/owl#\" ontologyIRI=\"http://e.org/o\">\
+             <Declaration><Class IRI=\"http://e.org/A\"/></Declaration><SubClassOf><Class IRI=\"http://e.org/A\"/>{}\
+             <Class IRI=\"http://e.org/C\"/>{}</SubClassOf></Ontology>",
+            "<ObjectIntersectionOf><Class IRI=\"http://e.org/B\"/>".repeat(levels),
+            "</ObjectIntersectionOf>".repeat(levels)
+        )
+    };
+    let d = tempfile::tempdir().unwrap();
+    // Two levels are the document's own (Ontology, SubClassOf).
+    let deepest = crate::nesting::MAX_NESTING - 2;
+    let cases = [
+        (write(d.path(), "ok.ofn", &ofn(deepest)), write(d.path(), "deep.ofn", &ofn(deepest + 1))),
+        (write(d.path(), "ok.owx", &owx(deepest)), write(d.path(), "deep.owx", &owx(deepest + 1))),
+    ];
+    for (ok, deep) in cases {
+        let opts = job_options(&d.path().join("norm"), false, false);
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || (validate(&ok, &opts), validate(&deep, &opts)))
+            .unwrap()
+            .join()
+            .expect("no stack overflow at the limit");
+        let (ok, deep) = outcome;
+        assert_eq!(ok.status, Status::Ok, "{ok:?}");
+        assert!(ok.normalized_sha256.is_some(), "mapped to RDF and canonicalised: {ok:?}");
+        assert_eq!(deep.status, Status::Failed);
+        assert!(deep.message.as_deref().unwrap().contains("levels deep"), "{deep:?}");
+    }
+}
+
+/// The term facts an OBO job takes from its batches, on every thread, are the facts a
+/// separate read of the file extracts, byte for byte (frames cut across batches included).
+#[test]
+fn obo_facts_from_the_batches_equal_a_separate_extraction() {
+    let d = tempfile::tempdir().unwrap();
+    let mut obo = String::from("format-version: 1.2\nontology: x\n\n");
+    for i in 0..20_000 {
+        obo.push_str(&format!(
+            "[Term]\nid: X:{i:07}\nname: term {i} ! a comment\ndef: \"a \\\"quoted\\\" def {i}\" [X:ref]\n\
+             is_a: X:{:07} {{source=\"x\"}} ! parent\n{}\n",
+            i / 2,
+            if i % 7 == 0 { "is_obsolete: true\n" } else { "" }
+        ));
+    }
+    obo.push_str("[Typedef]\nid: part_of\nname: part of\n");
+    let file = write(d.path(), "x.obo", &obo);
+    assert!(obo.len() > 2 * super::obo::BATCH_BYTES, "several batches");
+    let separate = terms::extract(&file, Detected::Obo, &d.path().join("separate.tsv"), 1 << 20).unwrap();
+    for (threads, second_pass) in [(1, false), (3, false), (2, true)] {
+        let mut opts = job_options(&d.path().join(format!("n{threads}")), false, second_pass);
+        opts.threads = threads;
+        // The batches' path alone (`validate` would extract the facts itself without them).
+        let o = super::obo::run(&file, opts.normalize.as_ref(), threads);
+        assert_eq!(o.status, Status::Ok, "{o:?}");
+        assert_eq!(o.terms, 20_000);
+        assert_eq!(
+            output(&o, "terms"),
+            Some(std::fs::read(&separate.path).unwrap()),
+            "threads {threads}, second pass {second_pass}"
+        );
+    }
+}
+
+/// A parser error that quotes its line stays short when the document is one long line.
+#[test]
+fn a_parse_error_on_a_megabyte_line_makes_a_short_message() {
+    let d = tempfile::tempdir().unwrap();
+    let axioms = "Declaration(Class(<http://e.org/A>)) ".repeat(30_000);
+    let file =
+        write(d.path(), "o.ofn", &format!("Prefix(:=<http://e.org/>) Ontology(<http://e.org/o> {axioms} Broken(("));
+    let o = validate(&file, &Options::default());
+    assert_eq!(o.status, Status::Failed);
+    let m = o.message.unwrap();
+    assert!(m.starts_with("OWL functional syntax parse error"), "{}", &m[..80]);
+    assert!(m.chars().count() < MAX_MESSAGE_CHARS + 40 && m.ends_with("more bytes)"), "{} chars", m.len());
+}

@@ -5,7 +5,8 @@
 //! allocation). This pass reads the document with a patched quick-xml (≥ 0.41, no
 //! namespace resolution, no duplicate check) and refuses, before the vulnerable parser sees
 //! it, any start tag with more attributes or namespace declarations than a real ontology
-//! has. The validator's process limits (memory, CPU, wall clock) remain the backstop.
+//! has, and elements nested deeper than [`crate::nesting::MAX_NESTING`] (horned-owl's OWL/XML
+//! reader recurses per level). The validator's process limits (memory, CPU, wall clock) remain the backstop.
 
 use crate::ValidateError;
 use quick_xml::events::Event;
@@ -170,6 +171,9 @@ pub fn scan(input: impl BufRead, chunk: u64) -> Result<Option<Layout>, ValidateE
                 }
                 if !empty {
                     depth += 1;
+                    if depth > crate::nesting::MAX_NESTING {
+                        return Err(crate::nesting::too_deep(&format!("at byte {before} (<{}>)", layout.root)));
+                    }
                 } else if depth == 1 {
                     top_level_end(&mut layout, &mut last_cut, reader.buffer_position(), chunk);
                 }
@@ -226,6 +230,11 @@ mod tests {
         let real = "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:owl=\"http://www.w3.org/2002/07/owl#\"><owl:Ontology rdf:about=\"http://x.org/o\"/></rdf:RDF>";
         assert!(check(real.as_bytes()).is_ok());
         assert!(check("<unclosed".as_bytes()).is_ok(), "malformed documents are the parser's to report");
+        let max = crate::nesting::MAX_NESTING;
+        let deep = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(check(deep(max).as_bytes()).is_ok());
+        let e = check(deep(max + 1).as_bytes()).unwrap_err();
+        assert!(matches!(e, ValidateError::Hostile(_)) && e.to_string().contains("levels deep"), "{e}");
     }
 
     #[test]
