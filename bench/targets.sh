@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 36's table in one run: each user-facing command against the reference named for it,
-# on the same input, in the same run (page cache warm, each command its own process).
+# on the same input, in the same run, taking turns with it in every round (page cache warm,
+# each command its own process; the median of RUNS rounds).
 #   1 `validate --file` of a big OBO                 vs fastobo-py (parse)
 #   2 `pull` of that OBO from a loopback http.server  vs fastobo-py (parse)
 #   3 `validate --file` (canonical hash) of a ChEBI-shaped RDF/XML  vs `rapper -c`
@@ -40,18 +41,20 @@ pull() { rm -rf "$WORK/root-$1"; "$BIN" --data-root "$WORK/root-$1" --spec "$WOR
 job() { # job FILE NORMALIZE-FIELDS: one validator job, as a pull starts it
   "$BIN" validate-worker --file "$1" --options "{\"threads\":0,\"normalize\":{\"dir\":\"$WORK/norm\",\"stem\":\"o\",\"formats\":[\"ttl\"],\"rdfc_max_component\":100000,\"sort_memory_bytes\":268435456,$2}}"
 }
-export -f pull job; export BIN WORK PORT
+export -f pull job; export BIN WORK PORT PY
 mkdir -p "$WORK/norm"
 
-measure fastobo "$PY" -c 'import fastobo, sys; print(len(fastobo.load(sys.argv[1])))' "$WORK/srv/big.obo"
-measure obo_validate "$BIN" validate --file "$WORK/srv/big.obo" --json
-measure obo_pull bash -c 'pull big'
-measure rapper rapper -q -c -i rdfxml "$WORK/srv/o.owl"
-measure owl_validate "$BIN" validate --file "$WORK/srv/o.owl" --json
-measure owl_pull bash -c 'pull o'
-measure job_fused bash -c 'job "$WORK/srv/o.owl" "\"second_pass\":false,\"terms\":true,\"fused\":true"'
-measure job_validate bash -c 'job "$WORK/srv/o.owl" "\"second_pass\":false,\"terms\":true"'
-measure job_rdfc bash -c 'job "$WORK/srv/o.owl" "\"second_pass\":true"'
+# Each group in turn within every round (`race`): the machine's drift hits the reference
+# and the commands alike.
+race fastobo '"$PY" -c "import fastobo, sys; print(len(fastobo.load(sys.argv[1])))" "$WORK/srv/big.obo"' \
+  obo_validate '"$BIN" validate --file "$WORK/srv/big.obo" --json' \
+  obo_pull 'pull big'
+race rapper 'rapper -q -c -i rdfxml "$WORK/srv/o.owl"' \
+  owl_validate '"$BIN" validate --file "$WORK/srv/o.owl" --json' \
+  owl_pull 'pull o' \
+  job_fused 'job "$WORK/srv/o.owl" "\"second_pass\":false,\"terms\":true,\"fused\":true"' \
+  job_validate 'job "$WORK/srv/o.owl" "\"second_pass\":false,\"terms\":true"' \
+  job_rdfc 'job "$WORK/srv/o.owl" "\"second_pass\":true"'
 
 python3 - "$WORK" <<'PY'
 import json, sys
