@@ -310,7 +310,9 @@ struct OboFrame {
 
 impl OboFrame {
     fn line(&mut self, line: &str, facts: &mut Facts) -> std::io::Result<()> {
-        let line = line.trim_end();
+        // A frame starts where the OBO job cuts its batches: at a line whose first
+        // non-blank character is `[`.
+        let line = line.trim();
         if line.starts_with('[') {
             self.in_term = line == "[Term]";
             self.id = None;

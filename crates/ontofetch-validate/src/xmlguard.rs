@@ -172,7 +172,7 @@ pub fn scan(input: impl BufRead, chunk: u64) -> Result<Option<Layout>, ValidateE
                 if !empty {
                     depth += 1;
                     if depth > crate::nesting::MAX_NESTING {
-                        return Err(crate::nesting::too_deep(&format!("at byte {before} (<{}>)", layout.root)));
+                        return Err(crate::nesting::too_deep(&format!("at byte {before}")));
                     }
                 } else if depth == 1 {
                     top_level_end(&mut layout, &mut last_cut, reader.buffer_position(), chunk);
