@@ -64,6 +64,13 @@ race() {
   done
 }
 
+# pratio NAME REF: after `race`, the median of the per-round ratios NAME/REF (each round's
+# pair ran minutes apart at most, so drift between rounds cancels), with their range.
+pratio() {
+  paste "$WORK/$1.all" "$WORK/$2.all" | awk '{print $1 / $2}' | sort -n |
+    awk '{a[NR]=$1} END {printf "%.2f (%.2f–%.2f)", a[int((NR+1)/2)], a[1], a[NR]}'
+}
+
 # start_nginx ROOT PORT: Debian's nginx-light serving ROOT on 127.0.0.1:PORT (sendfile on),
 # its files under $WORK/nginx; sets NGINX_PID. nginx's workers run as nobody, so ROOT must
 # be world-readable.

@@ -71,9 +71,9 @@ echo
 machine
 obo=$(( $(stat -c %s "$WORK/srv/big.obo") / 1048576 ))
 owl=$(( $(stat -c %s "$WORK/srv/o.owl") / 1048576 ))
-printf 'big.obo %s MiB (bench/gen/obo.py); o.owl %s MiB, %s classes (bench/gen/owl.py); median of %s runs; loopback python3 http.server\n\n' "$obo" "$owl" "$CLASSES" "$RUNS"
-printf '| work | reference | seconds | peak MiB | ratio |\n|---|---|---:|---:|---:|\n'
-row() { printf '| %s | %s %s s | %s | %s | **%s** |\n' "$1" "$2" "$(t "$4")" "$(t "$3")" "$(m "$3")" "$(ratio "$3" "$4")"; }
+printf 'big.obo %s MiB (bench/gen/obo.py); o.owl %s MiB, %s classes (bench/gen/owl.py); %s rounds, each command in turn; loopback python3 http.server\n\n' "$obo" "$owl" "$CLASSES" "$RUNS"
+printf '| work | reference (median) | seconds (median) | peak MiB | ratio (median of the rounds, range) |\n|---|---|---:|---:|---:|\n'
+row() { printf '| %s | %s %s s | %s | %s | **%s** |\n' "$1" "$2" "$(t "$4")" "$(t "$3")" "$(m "$3")" "$(pratio "$3" "$4")"; }
 row "\`validate --file\` of a ${obo} MiB OBO" "fastobo-py parse" obo_validate fastobo
 row "\`pull\` of that OBO (download, validation, OWL translation, facts)" "fastobo-py parse" obo_pull fastobo
 row "\`validate --file\` (canonical hash, Turtle) of a ${owl} MiB RDF/XML" "rapper -c" owl_validate rapper
@@ -86,7 +86,7 @@ for j in job_fused job_validate job_rdfc; do
     job_validate) label='validation (parallel parse) + term facts (a second parse)';;
     job_rdfc) label='RDFC-1.0 (a third parse)';;
   esac
-  printf '| %s | %s | %s | %s |\n' "$label" "$(t $j)" "$(m $j)" "$(ratio $j rapper)"
+  printf '| %s | %s | %s | %s |\n' "$label" "$(t $j)" "$(m $j)" "$(pratio $j rapper)"
 done
 kill "$SERVER"; SERVER=
 if [ "$TRANSPORT" != "--no-transport" ]; then
