@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The download path at its limit: `ontofetch pull` of one large file from a loopback HTTP
-# server against `curl -o FILE` (and `curl | sha256sum`). The payload is text in no
+# server against `curl -o FILE` (and `curl | sha256sum`, and `curl | openssl dgst -sha256`:
+# a download hashed as it streams, at the SHA-NI speed ours hashes at). The payload is text in no
 # ontology format, so validation is a quick sniff and the figure is the transport: gates,
 # pinned DNS, streaming SHA-256, staging, fsync, promote, catalog row.
 # Both set-ups in one run: python's http.server (always), then nginx (Debian's nginx-light,
@@ -31,11 +32,13 @@ one_server() {
   export BIN WORK URL PORT
   race curl 'rm -f "$WORK/out.dat"; curl -sf -o "$WORK/out.dat" "$URL"' \
     curl_sha 'curl -sf "$URL" | sha256sum' \
+    curl_openssl 'curl -sf "$URL" | openssl dgst -sha256' \
     ontofetch 'rm -rf "$WORK/root"; "$BIN" --data-root "$WORK/root" --spec "$WORK/spec.yaml" --allowed-hosts "127.0.0.1:$PORT" pull --no-lock'
   printf '\n%s MiB from 127.0.0.1 (%s), median of %s rounds\n\n' "$SIZE_MB" "$1" "$RUNS"
   printf '| command | seconds | peak MiB | ratio vs curl -o FILE |\n|---|---:|---:|---:|\n'
   printf '| curl -o FILE | %s | %s | 1.00 |\n' "$(t curl)" "$(m curl)"
   printf '| curl \\| sha256sum | %s | %s | %s |\n' "$(t curl_sha)" "$(m curl_sha)" "$(ratio curl_sha curl)"
+  printf '| curl \\| openssl dgst -sha256 (SHA-NI, the same hash speed as ours) | %s | %s | %s |\n' "$(t curl_openssl)" "$(m curl_openssl)" "$(ratio curl_openssl curl)"
   printf '| ontofetch pull (gated, hashed, staged, promoted, recorded) | %s | %s | %s |\n' "$(t ontofetch)" "$(m ontofetch)" "$(ratio ontofetch curl)"
 }
 
