@@ -346,19 +346,17 @@ impl Options {
 /// file declared).
 pub const MAX_IMPORTS: usize = 1_000;
 
-/// Characters a message of an outcome keeps: a parser's error may quote the whole line it
+/// Bytes a message of an outcome keeps: a parser's error may quote the whole line it
 /// stopped on, megabytes of a document written on one line, and a message goes into the
 /// catalog, the manifest and the terminal.
-pub const MAX_MESSAGE_CHARS: usize = 2_000;
+pub const MAX_MESSAGE_BYTES: usize = 2_000;
 
-/// Cuts a message to [`MAX_MESSAGE_CHARS`], saying how much went.
+/// Cuts a message to [`MAX_MESSAGE_BYTES`] (as the facts clip a value), saying how much went.
 fn bounded(message: &mut Option<String>) {
-    if let Some(m) = message
-        && let Some((cut, _)) = m.char_indices().nth(MAX_MESSAGE_CHARS)
-    {
-        let dropped = m.len() - cut;
-        m.truncate(cut);
-        m.push_str(&format!("… ({dropped} more bytes)"));
+    if let Some(m) = message.as_mut().filter(|m| m.len() > MAX_MESSAGE_BYTES) {
+        let kept = terms::clip(m, MAX_MESSAGE_BYTES).into_owned();
+        let dropped = m.len() - (kept.len() - '…'.len_utf8());
+        *m = format!("{kept} ({dropped} more bytes)");
     }
 }
 

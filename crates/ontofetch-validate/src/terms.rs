@@ -102,7 +102,7 @@ fn escape(value: &str) -> String {
 pub const MAX_FACT_BYTES: usize = 4096;
 
 /// The first `max` bytes of `value`, cut at a character boundary, marked when cut.
-fn clip(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn clip(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if value.len() <= max {
         return value.into();
     }
