@@ -161,3 +161,35 @@ fn hostile_xml_fails_bounded() {
     assert!(started.elapsed() < Duration::from_secs(60), "bounded: {:?}", started.elapsed());
     assert!(env.staging_is_empty());
 }
+
+/// OWL nested 200,000 levels deep (functional syntax and OWL/XML), which overflowed a
+/// parser's stack and aborted the validator: refused by the nesting guard before any parser
+/// runs, with a message that says so, and nothing stored.
+#[test]
+fn deeply_nested_owl_is_refused_before_parsing() {
+    let env = Env::new();
+    let levels = 200_000;
+    let ofn = format!(
+        "Prefix(:=<http://e.org/>)\nOntology(<http://e.org/o>\nSubClassOf(:A {}:C{})\n)\n",
+        "ObjectIntersectionOf(:B ".repeat(levels),
+        ")".repeat(levels)
+    );
+    let owx = format!(
+        "<?xml version=\"1.0\"?>\n<Ontology xmlns=\"http://www.w3.org/2002/07/owl#\" ontologyIRI=\"http://e.org/o\">\
+         <SubClassOf><Class IRI=\"http://e.org/A\"/>{}<Class IRI=\"http://e.org/C\"/>{}</SubClassOf></Ontology>",
+        "<ObjectIntersectionOf><Class IRI=\"http://e.org/B\"/>".repeat(levels),
+        "</ObjectIntersectionOf>".repeat(levels)
+    );
+    env.server.route("/obo/bfo.owl", vec![Reply::ok(ofn, OWL)]);
+    env.server.route("/obo/ro.owl", vec![Reply::ok(owx, OWL)]);
+    let spec = env.spec("defaults:\n  continue_on_error: false\nontologies:\n  - id: bfo\n  - id: ro\n");
+    let (code, results) = env.json(&["pull", "--json", "--no-lock", "--spec", &spec]);
+    assert_eq!(code, 1, "{results}");
+    for id in ["bfo", "ro"] {
+        let error = &by_id(&results, id)["error"];
+        assert_eq!(error["code"], "E_VALIDATION", "{id}: {results}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("levels deep") && !message.contains("aborted"), "{id}: {error}");
+    }
+    assert!(env.staging_is_empty());
+}
